@@ -1,0 +1,228 @@
+"""The differentiation engine: a graph of ops, its forward and backward passes.
+
+A `Graph` is a list of nodes in topological order (every node's arguments
+come before it), so both passes are plain loops: forward in order, backward
+in reverse.  Gradients come back in a fresh list; nothing accumulates on the
+graph, so evaluating twice gives the same numbers.
+
+Higher derivatives: every vector-Jacobian product in `ops.py` is written with
+the same ops it differentiates, called through `call`.  On plain numpy arrays
+`call` is a direct function call.  When an argument is a `Tensor` (a value
+being traced), `call` records the op on that tensor's `Tape`, which is itself
+a `Graph`; the recorded backward pass can then be differentiated by the same
+`backward` function (reverse over reverse, see `hessian`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Op:
+    """One entry of the op table.
+
+    forward(*args, **attrs) -> array; shape(*arg_shapes, **attrs) -> shape;
+    vjps[k](g, ans, *args, **attrs) -> gradient for argument k;
+    local[k] -> the local derivative for argument k in symbols, where
+    ``x``/``y``/``z`` are the arguments and ``ans`` the output.
+    """
+
+    __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf")
+
+    def __init__(self, name, forward, shape=None, vjps=(), local=(), is_leaf=False):
+        self.name = name
+        self.forward = forward
+        self.shape = shape
+        self.vjps = vjps
+        self.local = local
+        self.is_leaf = is_leaf
+
+    def __repr__(self):
+        return f"Op({self.name})"
+
+
+# A node whose value is fixed when the graph is built (literals, folded
+# constants); it has no arguments and no gradient.
+CONST = Op("const", None)
+# A differentiable leaf (a `param` or an `input`): the value of its argument,
+# with no history behind it (like PyTorch's `detach().requires_grad_()`).
+LEAF = Op("leaf", lambda x: x, shape=lambda s: s, is_leaf=True)
+
+
+class Graph:
+    """Nodes in topological order, as parallel lists indexed by node id."""
+
+    __slots__ = ("ops", "args", "attrs", "values", "requires")
+
+    def __init__(self):
+        self.ops = []
+        self.args = []
+        self.attrs = []
+        self.values = []     # set for CONST nodes (all nodes on a Tape)
+        self.requires = []   # does the node depend on a leaf?
+
+    def __len__(self):
+        return len(self.ops)
+
+    def add(self, op, args=(), attrs=None, value=None) -> int:
+        requires = self.requires
+        self.ops.append(op)
+        self.args.append(args)
+        self.attrs.append(attrs or {})
+        self.values.append(value)
+        requires.append(op.is_leaf or any(requires[a] for a in args))
+        return len(self.ops) - 1
+
+
+class Tape(Graph):
+    """A Graph recorded while running ops on `Tensor`s."""
+
+    __slots__ = ()
+
+    def leaf(self, value) -> "Tensor":
+        return Tensor(self, self.add(LEAF, (), None, value), value)
+
+    def record(self, op, args, attrs) -> "Tensor":
+        ids = []
+        raw = []
+        for a in args:
+            if type(a) is Tensor:
+                ids.append(a.id)
+                raw.append(a.value)
+            else:
+                ids.append(self.add(CONST, (), None, a))
+                raw.append(a)
+        value = op.forward(*raw, **attrs)
+        return Tensor(self, self.add(op, tuple(ids), attrs, value), value)
+
+
+class Tensor:
+    """A value being traced onto a `Tape`."""
+
+    __slots__ = ("tape", "id", "value")
+
+    def __init__(self, tape, id, value):
+        self.tape = tape
+        self.id = id
+        self.value = value
+
+    shape = property(lambda self: self.value.shape)
+    ndim = property(lambda self: self.value.ndim)
+    dtype = property(lambda self: self.value.dtype)
+
+    def __repr__(self):
+        return f"Tensor(#{self.id}, {self.value!r})"
+
+
+def raw(x):
+    """The plain array behind `x`, traced or not."""
+    return x.value if type(x) is Tensor else x
+
+
+def call(op: Op, args, attrs):
+    """Run `op`: directly on plain arrays, recorded when any arg is traced."""
+    for a in args:
+        if type(a) is Tensor:
+            return a.tape.record(op, args, attrs)
+    return op.forward(*args, **attrs)
+
+
+def evaluate(graph: Graph, overrides=None) -> list:
+    """The value of every node, in a fresh list.
+
+    `overrides` maps node ids to values used instead of computing them (used
+    to feed traced leaves in).
+    """
+    values = list(graph.values)
+    args = graph.args
+    attrs = graph.attrs
+    for i, op in enumerate(graph.ops):
+        if overrides is not None and i in overrides:
+            values[i] = overrides[i]
+        elif op.forward is not None and values[i] is None:
+            values[i] = call(op, [values[a] for a in args[i]], attrs[i])
+    return values
+
+
+def backward(graph: Graph, values, target: int, seed, hook=None) -> list:
+    """Reverse-mode sweep: the gradient of node `target` for every node.
+
+    `seed` is the gradient of the target itself (ones for a scalar).  Returns
+    a fresh list with None where the target does not depend on a node.
+    `hook(consumer, node, contribution)`, if given, sees every contribution.
+    """
+    from .ops import add  # the op table imports this module
+
+    grads = [None] * len(graph.ops)
+    grads[target] = seed
+    ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
+    for i in range(target, -1, -1):
+        g = grads[i]
+        if g is None:
+            continue
+        vjps = ops[i].vjps
+        if not vjps:
+            continue
+        node_args = args[i]
+        argvals = [values[a] for a in node_args]
+        ans = values[i]
+        kw = attrs[i]
+        for k, a in enumerate(node_args):
+            if not requires[a]:
+                continue
+            contribution = vjps[k](g, ans, *argvals, **kw)
+            if hook is not None:
+                hook(i, a, contribution)
+            prev = grads[a]
+            grads[a] = contribution if prev is None else add(prev, contribution)
+    return grads
+
+
+def _ones_like(x):
+    return np.ones(np.shape(raw(x)), dtype=raw(x).dtype)
+
+
+def gradients(graph: Graph, target: int, wrt, values=None):
+    """First derivatives of scalar node `target` for the nodes in `wrt`.
+
+    Runs on plain arrays: nothing is traced.
+    """
+    if values is None:
+        values = evaluate(graph)
+    grads = backward(graph, values, target, _ones_like(values[target]))
+    return [grads[i] if grads[i] is not None else np.zeros_like(values[i]) for i in wrt]
+
+
+def hessian(graph: Graph, target: int, wrt):
+    """Second derivatives of scalar node `target`: reverse over reverse.
+
+    The forward and backward passes run on traced leaves, recording the
+    gradient computation on a Tape; each element of each gradient is then
+    differentiated by a backward sweep over that tape.  Returns a dict
+    ``{(i, j): block}`` with blocks of shape ``shape_i + shape_j``.
+    """
+    from .ops import index
+
+    base = evaluate(graph)
+    tape = Tape()
+    leaves = {i: tape.leaf(base[i]) for i in wrt}
+    values = evaluate(graph, leaves)
+    grads = backward(graph, values, target, _ones_like(values[target]))
+    blocks = {}
+    for i in wrt:
+        gi = grads[i]
+        shape_i = base[i].shape
+        rows = {j: np.zeros(shape_i + base[j].shape, dtype=base[j].dtype) for j in wrt}
+        if type(gi) is Tensor:
+            for flat in range(int(np.prod(shape_i, dtype=np.int64))):
+                pos = np.unravel_index(flat, shape_i) if shape_i else ()
+                elem = index(gi, key=tuple(int(p) for p in pos))
+                second = backward(tape, tape.values, elem.id,
+                                  np.ones((), dtype=elem.dtype))
+                for j in wrt:
+                    s = second[leaves[j].id]
+                    if s is not None:
+                        rows[j][pos] = s
+        for j in wrt:
+            blocks[(i, j)] = rows[j]
+    return blocks

@@ -1,0 +1,141 @@
+"""Source locations and the one error type of autograd-cli.
+
+Every error the user can cause is an `ExprError` carrying the span of the
+text that caused it.  Only the command line turns it into the
+``path:line:col: error: message`` form (see `format_diagnostic`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+class Source:
+    """A text being parsed, with the name it is shown under in messages."""
+
+    __slots__ = ("name", "text", "_lines")
+
+    def __init__(self, name: str, text: str):
+        self.name = name
+        self.text = text
+        self._lines = None
+
+    def line(self, lineno: int) -> str:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        if 1 <= lineno <= len(self._lines):
+            return self._lines[lineno - 1]
+        return ""
+
+
+class Span:
+    """A region of a `Source`: 1-based line and column, end exclusive."""
+
+    __slots__ = ("source", "start", "end", "line", "column", "end_line", "end_column")
+
+    def __init__(self, source, start, end, line, column, end_line, end_column):
+        self.source = source
+        self.start = start
+        self.end = end
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+
+    @classmethod
+    def of_token(cls, source: Source, tok) -> "Span":
+        return cls(source, tok.start_pos, tok.end_pos, tok.line, tok.column,
+                   tok.end_line, tok.end_column)
+
+    @classmethod
+    def at(cls, source: Source, pos: int) -> "Span":
+        """A one-character span at an offset of the source text."""
+        text = source.text
+        pos = max(0, min(pos, len(text)))
+        line = text.count("\n", 0, pos) + 1
+        column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        return cls(source, pos, pos + 1, line, column, line, column + 1)
+
+    def to(self, other: "Span") -> "Span":
+        """The span from the start of this one to the end of `other`."""
+        return Span(self.source, self.start, other.end, self.line, self.column,
+                    other.end_line, other.end_column)
+
+    @property
+    def text(self) -> str:
+        return self.source.text[self.start:self.end]
+
+
+class ExprError(Exception):
+    """An error in the user's input, located at `span`.
+
+    `notes` are further ``(span, message)`` pairs shown after the error, such
+    as where a name was first bound.
+    """
+
+    def __init__(self, message: str, span: Span | None = None, notes=()):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.notes = list(notes)
+
+
+class ShapeError(Exception):
+    """Raised by an op's shape rule; the compiler adds the location."""
+
+
+def _excerpt(span: Span) -> list[str]:
+    src_line = span.source.line(span.line)
+    if not src_line and span.start >= len(span.source.text):
+        return []
+    shown = src_line.expandtabs(1)
+    if span.end_line == span.line:
+        width = max(1, span.end_column - span.column)
+    else:
+        width = max(1, len(shown) - span.column + 1)
+    width = min(width, max(1, len(shown) - span.column + 1))
+    gutter = " " * len(str(span.line))
+    return [
+        f"    {span.line} | {shown}",
+        f"    {gutter} | {' ' * (span.column - 1)}{'^' * width}",
+    ]
+
+
+def _want_colour(stream) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def format_diagnostic(severity: str, message: str, span: Span | None,
+                      fallback_name: str = "autograd-cli", notes=(),
+                      colour: bool = False) -> str:
+    """Render a diagnostic as editors and CI read it:
+
+    ``path:line:col: error: message``, the source line, and a caret under
+    the offending span; then each note in the same form.
+    """
+    def head(sev, msg, sp):
+        where = f"{sp.source.name}:{sp.line}:{sp.column}" if sp else fallback_name
+        if colour:
+            tint = {"error": "1;31", "warning": "1;35", "note": "1;36"}[sev]
+            return f"\x1b[1m{where}:\x1b[0m \x1b[{tint}m{sev}:\x1b[0m \x1b[1m{msg}\x1b[0m"
+        return f"{where}: {sev}: {msg}"
+
+    lines = [head(severity, message, span)]
+    if span is not None:
+        lines += _excerpt(span)
+    for note_span, note in notes:
+        lines.append(head("note", note, note_span))
+        if note_span is not None:
+            lines += _excerpt(note_span)
+    return "\n".join(lines)
+
+
+def print_diagnostic(severity, message, span, fallback_name="autograd-cli", notes=()):
+    stream = sys.stderr
+    stream.write(format_diagnostic(severity, message, span, fallback_name, notes,
+                                   colour=_want_colour(stream)) + "\n")

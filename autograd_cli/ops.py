@@ -1,0 +1,378 @@
+"""The op table: every operation's forward, shape rule and gradient.
+
+One `defop` per op.  A vector-Jacobian product (VJP) takes the output's
+gradient `g`, the forward output `ans` and the forward arguments, and
+returns the gradient for one argument.  VJPs are written with the generic
+functions defined at the bottom of this file (``add``, ``mul``, ...), which
+run straight on numpy arrays and record themselves when traced, so the
+backward pass can be differentiated again (see engine.py).  `local` states
+each argument's local derivative in symbols: ``x, y, z`` are the arguments,
+``ans`` the output, ``g`` the incoming gradient.
+
+Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, ties in
+max/min reductions share the gradient evenly, maximum/minimum ties give each
+side half, clip passes the gradient at its bounds, norm'(0) = 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .engine import CONST, LEAF, Op, call, raw
+from .errors import ShapeError
+
+OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
+
+
+def defop(name, forward, shape, *vjps, local=()):
+    OPS[name] = Op(name, forward, shape, vjps, local)
+
+
+def fmt_shape(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+# ---------------------------------------------------------------- shape rules
+
+def same(s, **_):
+    return s
+
+
+def broadcast(*shapes, **_):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError("shapes " + " and ".join(map(fmt_shape, shapes))
+                         + " do not broadcast together") from None
+
+
+def norm_axis(axis, ndim):
+    """Check `axis` (int, tuple or None) against `ndim`; return it normalised."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"axis {a} is out of range for an array of "
+                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
+        out.append(a % ndim)
+    return tuple(out) if isinstance(axis, tuple) else out[0]
+
+
+def reduced(s, axis=None, keepdims=False):
+    axis = norm_axis(axis, len(s))
+    axes = range(len(s)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(s))
+    return tuple(d for i, d in enumerate(s) if i not in axes)
+
+
+def nonempty_reduced(s, axis=None, keepdims=False):
+    out = reduced(s, axis, keepdims)
+    axis = norm_axis(axis, len(s))
+    if (math.prod(s) == 0) if axis is None else (s[axis] == 0):
+        raise ShapeError(f"cannot reduce an empty array of shape {fmt_shape(s)}")
+    return out
+
+
+def along_axis(s, axis=-1):
+    if not s:
+        raise ShapeError("needs an array with at least one dimension, not a scalar")
+    norm_axis(axis, len(s))
+    return s
+
+
+def matmul_shape(a, b):
+    if len(a) == 0 or len(b) == 0:
+        raise ShapeError("matrix product needs vectors or matrices, not scalars "
+                         f"(shapes {fmt_shape(a)} and {fmt_shape(b)}); use * to scale")
+    if len(a) > 2 or len(b) > 2:
+        raise ShapeError("matrix product takes vectors and matrices (at most 2 "
+                         f"dimensions); got shapes {fmt_shape(a)} and {fmt_shape(b)}")
+    if a[-1] != b[0]:
+        raise ShapeError(f"matrix product of shapes {fmt_shape(a)} and {fmt_shape(b)}: "
+                         f"inner dimensions {a[-1]} and {b[0]} differ")
+    return a[:-1] + b[1:]
+
+
+def index_shape(s, key):
+    probe = np.broadcast_to(np.empty((), dtype=np.int8), s)
+    try:
+        return probe[key].shape
+    except IndexError as e:
+        raise ShapeError(str(e)) from None
+
+
+def reshape_shape(s, shape):
+    size = math.prod(s)
+    if shape.count(-1) > 1:
+        raise ShapeError("reshape takes at most one -1 dimension")
+    if any(d < -1 for d in shape):
+        raise ShapeError(f"reshape dimensions must be non-negative (or one -1), got {shape}")
+    if -1 in shape:
+        rest = math.prod(d for d in shape if d != -1)
+        if rest == 0 or size % rest:
+            raise ShapeError(f"cannot reshape an array of shape {fmt_shape(s)} "
+                             f"(size {size}) into {fmt_shape(shape)}")
+        shape = tuple(size // rest if d == -1 else d for d in shape)
+    if math.prod(shape) != size:
+        raise ShapeError(f"cannot reshape an array of shape {fmt_shape(s)} (size {size}) "
+                         f"into {fmt_shape(shape)} (size {math.prod(shape)})")
+    return tuple(shape)
+
+
+def stack_shape(*shapes):
+    for s in shapes[1:]:
+        if s != shapes[0]:
+            raise ShapeError(f"ragged list: elements have shapes {fmt_shape(shapes[0])} "
+                             f"and {fmt_shape(s)}")
+    return (len(shapes),) + (shapes[0] if shapes else ())
+
+
+# ------------------------------------------------------------- VJP helpers
+
+def unbroadcast(g, shape):
+    """Sum `g` back down to `shape`, undoing numpy broadcasting."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1)
+    return reshape(sum(g, axis=axes), shape=shape)
+
+
+def expand(g, x_shape, axis, keepdims=False):
+    """Broadcast the gradient of a reduction back to the reduced input's shape."""
+    if not keepdims:
+        g = reshape(g, shape=reduced(x_shape, axis, keepdims=True))
+    return broadcast_to(g, shape=x_shape)
+
+
+def mask(cond, like):
+    """A constant 0/1 array (no gradient) of `like`'s dtype."""
+    return np.asarray(cond, dtype=raw(like).dtype)
+
+
+def _count(shape, axis):
+    if axis is None:
+        return math.prod(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return math.prod(shape[a] for a in axes)
+
+
+# ------------------------------------------------------------ numpy kernels
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0, -x))
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=-1):
+    return x - _logsumexp(x, axis=axis, keepdims=True)
+
+
+def _unindex(g, shape, key):
+    out = np.zeros(shape, dtype=g.dtype)
+    out[key] = g
+    return out
+
+
+def _as(x, like):
+    return np.asarray(x, dtype=like.dtype)
+
+
+def _pow_dx(g, ans, x, y):
+    rx, ry = raw(x), raw(y)
+    return unbroadcast(where(np.zeros((), rx.dtype), mul(g, mul(y, pow(x, sub(y, 1.0)))),
+                             cond=np.broadcast_to(ry == 0, np.broadcast_shapes(rx.shape, ry.shape))),
+                       x.shape)
+
+
+def _pow_dy(g, ans, x, y):
+    rx, ry = raw(x), raw(y)
+    zero = (rx == 0) & (ry >= 0)
+    return unbroadcast(where(np.zeros((), rx.dtype), mul(g, mul(ans, log(x))),
+                             cond=np.broadcast_to(zero, np.broadcast_shapes(rx.shape, ry.shape))),
+                       y.shape)
+
+
+def _matmul_da(g, ans, a, b):
+    if b.ndim == 1:
+        return mul(g, b) if a.ndim == 1 else mul(reshape(g, shape=(-1, 1)), reshape(b, shape=(1, -1)))
+    return matmul(b, g) if a.ndim == 1 else matmul(g, transpose(b))
+
+
+def _matmul_db(g, ans, a, b):
+    if a.ndim == 1:
+        return mul(g, a) if b.ndim == 1 else mul(reshape(a, shape=(-1, 1)), reshape(g, shape=(1, -1)))
+    return matmul(g, a) if b.ndim == 1 else matmul(transpose(a), g)
+
+
+def _tie_weights(x, y):
+    """maximum's share of the gradient for x: 1 where x wins, 1/2 on ties."""
+    rx, ry = raw(x), raw(y)
+    return mask((rx > ry) + 0.5 * (rx == ry), x), mask((ry > rx) + 0.5 * (rx == ry), y)
+
+
+def _extreme_vjp(g, ans, x, axis=None):
+    rx = raw(x)
+    hit = rx == np.expand_dims(raw(ans), axis) if axis is not None else rx == raw(ans)
+    share = hit / np.sum(hit, axis=axis, keepdims=True)
+    return mul(expand(g, x.shape, axis), mask(share, x))
+
+
+class _StackVJPs:
+    """stack's VJPs: argument k gets row k of the gradient."""
+
+    def __getitem__(self, k):
+        return lambda g, ans, *xs: index(g, key=(k,))
+
+    def __bool__(self):
+        return True
+
+
+# ------------------------------------------------------------------ the table
+# name          forward                 shape      VJP for each argument
+
+defop("add", np.add, broadcast,
+      lambda g, ans, x, y: unbroadcast(g, x.shape),
+      lambda g, ans, x, y: unbroadcast(g, y.shape), local=("1", "1"))
+defop("sub", np.subtract, broadcast,
+      lambda g, ans, x, y: unbroadcast(g, x.shape),
+      lambda g, ans, x, y: unbroadcast(neg(g), y.shape), local=("1", "-1"))
+defop("mul", np.multiply, broadcast,
+      lambda g, ans, x, y: unbroadcast(mul(g, y), x.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, x), y.shape), local=("y", "x"))
+defop("div", np.divide, broadcast,
+      lambda g, ans, x, y: unbroadcast(div(g, y), x.shape),
+      lambda g, ans, x, y: unbroadcast(neg(div(mul(g, ans), y)), y.shape),
+      local=("1/y", "-x/y²"))
+defop("pow", np.power, broadcast, _pow_dx, _pow_dy, local=("y·x^(y-1)", "log(x)·x^y"))
+defop("matmul", np.matmul, matmul_shape, _matmul_da, _matmul_db, local=("(·) @ yᵀ", "xᵀ @ (·)"))
+defop("maximum", np.maximum, broadcast,
+      lambda g, ans, x, y: unbroadcast(mul(g, _tie_weights(x, y)[0]), x.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, _tie_weights(x, y)[1]), y.shape),
+      local=("[x > y] (½ on ties)", "[y > x] (½ on ties)"))
+defop("minimum", np.minimum, broadcast,
+      lambda g, ans, x, y: unbroadcast(mul(g, _tie_weights(y, x)[1]), x.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, _tie_weights(y, x)[0]), y.shape),
+      local=("[x < y] (½ on ties)", "[y < x] (½ on ties)"))
+defop("clip", np.clip, broadcast,
+      lambda g, ans, x, lo, hi: unbroadcast(
+          mul(g, mask((raw(x) >= raw(lo)) & (raw(x) <= raw(hi)), x)), x.shape),
+      lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) < raw(lo), x)), lo.shape),
+      lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) > raw(hi), x)), hi.shape),
+      local=("[lo ≤ x ≤ hi]", "[x < lo]", "[x > hi]"))
+# Internal: where(a, b, cond) takes a where the constant mask `cond` holds.
+defop("where", lambda a, b, cond: np.where(cond, a, b).astype(np.result_type(a, b)),
+      lambda a, b, cond: broadcast(a, b, np.shape(cond)),
+      lambda g, ans, a, b, cond: unbroadcast(where(g, np.zeros((), raw(g).dtype), cond=cond), a.shape),
+      lambda g, ans, a, b, cond: unbroadcast(where(np.zeros((), raw(g).dtype), g, cond=cond), b.shape),
+      local=("[cond]", "[not cond]"))
+
+defop("neg", np.negative, same, lambda g, ans, x: neg(g), local=("-1",))
+defop("pos", lambda x: x, same, lambda g, ans, x: g, local=("1",))
+defop("exp", np.exp, same, lambda g, ans, x: mul(g, ans), local=("exp(x)",))
+defop("log", np.log, same, lambda g, ans, x: div(g, x), local=("1/x",))
+defop("sqrt", np.sqrt, same, lambda g, ans, x: div(g, mul(2.0, ans)), local=("1/(2·sqrt(x))",))
+defop("abs", np.abs, same, lambda g, ans, x: mul(g, mask(np.sign(raw(x)), x)), local=("sign(x)",))
+defop("sin", np.sin, same, lambda g, ans, x: mul(g, cos(x)), local=("cos(x)",))
+defop("cos", np.cos, same, lambda g, ans, x: neg(mul(g, sin(x))), local=("-sin(x)",))
+defop("tan", np.tan, same, lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))), local=("1 + tan(x)²",))
+defop("tanh", np.tanh, same, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))), local=("1 - tanh(x)²",))
+defop("sigmoid", _sigmoid, same,
+      lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))), local=("σ(x)·(1 - σ(x))",))
+defop("relu", lambda x: np.maximum(x, 0).astype(x.dtype), same,
+      lambda g, ans, x: mul(g, mask(raw(x) > 0, x)), local=("[x > 0]",))
+defop("softplus", lambda x: np.logaddexp(0, x).astype(x.dtype), same,
+      lambda g, ans, x: mul(g, sigmoid(x)), local=("σ(x)",))
+
+defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+      reduced, lambda g, ans, x, axis=None, keepdims=False: expand(g, x.shape, axis, keepdims),
+      local=("1",))
+defop("mean", np.mean, nonempty_reduced,
+      lambda g, ans, x, axis=None: div(expand(g, x.shape, axis), float(_count(x.shape, axis))),
+      local=("1/n",))
+defop("max", np.max, nonempty_reduced, _extreme_vjp, local=("[x = max] / #ties",))
+defop("min", np.min, nonempty_reduced, _extreme_vjp, local=("[x = min] / #ties",))
+defop("logsumexp", _logsumexp, reduced,
+      lambda g, ans, x, axis=None: mul(expand(g, x.shape, axis),
+                                       exp(sub(x, expand(ans, x.shape, axis)))),
+      local=("softmax(x)",))
+defop("norm", lambda x: np.sqrt(np.sum(x * x)), lambda s: (),
+      lambda g, ans, x: mul(g, div(x, add(ans, mask(raw(ans) == 0, x)))), local=("x / norm(x)",))
+defop("softmax", _softmax, along_axis,
+      lambda g, ans, x, axis=-1: mul(ans, sub(g, sum(mul(g, ans), axis=axis, keepdims=True))),
+      local=("diag(s) - s sᵀ",))
+defop("log_softmax", _log_softmax, along_axis,
+      lambda g, ans, x, axis=-1: sub(g, mul(exp(ans), sum(g, axis=axis, keepdims=True))),
+      local=("I - softmax(x)",))
+
+defop("transpose", np.transpose, lambda s: s[::-1],
+      lambda g, ans, x: transpose(g), local=("transpose",))
+defop("reshape", np.reshape, reshape_shape,
+      lambda g, ans, x, shape: reshape(g, shape=x.shape), local=("reshape",))
+defop("broadcast_to", np.broadcast_to, lambda s, shape: broadcast(s, shape),
+      lambda g, ans, x, shape: unbroadcast(g, x.shape), local=("1",))
+defop("index", lambda x, key: x[key], index_shape,
+      lambda g, ans, x, key: unindex(g, shape=x.shape, key=key), local=("1 at the index",))
+defop("unindex", _unindex, lambda s, shape, key: shape,
+      lambda g, ans, x, shape, key: index(g, key=key), local=("1 at the index",))
+defop("stack", lambda *xs: np.stack(xs), stack_shape, local=("1",))
+OPS["stack"].vjps = _StackVJPs()
+
+# Constructors: no arguments, so no gradient; built once, then constant.
+defop("zeros", lambda shape, dtype: np.zeros(shape, dtype), lambda shape, dtype: shape)
+defop("ones", lambda shape, dtype: np.ones(shape, dtype), lambda shape, dtype: shape)
+defop("eye", lambda n, dtype: np.eye(n, dtype=dtype), lambda n, dtype: (n, n))
+defop("arange", lambda start, stop, step, dtype: np.arange(start, stop, step, dtype=dtype),
+      lambda start, stop, step, dtype: (arange_size(start, stop, step),))
+defop("linspace", lambda start, stop, n, dtype: np.linspace(start, stop, n, dtype=dtype),
+      lambda start, stop, n, dtype: (n,))
+defop("randn", lambda shape, seed, dtype:
+      np.random.default_rng(seed).standard_normal(shape).astype(dtype),
+      lambda shape, seed, dtype: shape)
+defop("rand", lambda shape, seed, dtype: np.random.default_rng(seed).random(shape).astype(dtype),
+      lambda shape, seed, dtype: shape)
+
+
+def arange_size(start, stop, step):
+    if step == 0:
+        raise ShapeError("arange: step must not be zero")
+    n = math.ceil((stop - start) / step)
+    if not math.isfinite(n):
+        raise ShapeError("arange: the number of elements is not finite")
+    return max(0, n)
+
+
+# ------------------------------------------- generic functions used by VJPs
+
+def _generic(op):
+    def f(*args, **attrs):
+        return call(op, args, attrs)
+    f.__name__ = op.name
+    return f
+
+
+add, sub, mul, div, pow, matmul = (_generic(OPS[n]) for n in
+                                   ("add", "sub", "mul", "div", "pow", "matmul"))
+neg, exp, log, sin, cos, sigmoid = (_generic(OPS[n]) for n in
+                                    ("neg", "exp", "log", "sin", "cos", "sigmoid"))
+sum, transpose, reshape, broadcast_to = (_generic(OPS[n]) for n in
+                                         ("sum", "transpose", "reshape", "broadcast_to"))
+index, unindex, where = (_generic(OPS[n]) for n in ("index", "unindex", "where"))

@@ -1,0 +1,300 @@
+"""Text to statements: the Lark LALR parser for the .expr language.
+
+The grammar lives in grammar.lark.  `Builder` runs as Lark's inline
+transformer, so each rule builds an `Expr` the moment it is reduced and no
+parse tree is built or walked.  Every `Expr` keeps its source `Span`.
+`Expr`s are created children-first, so the list of them a statement
+collects (`Statement.nodes`) is already in evaluation order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import ExprError, Source, Span
+
+
+class Expr:
+    """One node of an expression as written.
+
+    kind: 'number' (data: float), 'name' (data: str), 'op' (data: op name),
+    'call' (data: function name; `keywords` names the trailing arguments
+    given as key=value), 'index' (data: the subscripts, each an Expr or a
+    ('slice', start, stop, step) tuple of Expr-or-None), 'list'.
+    """
+
+    __slots__ = ("kind", "data", "args", "keywords", "span", "gid", "const")
+
+    def __init__(self, kind, data, args, span, keywords=()):
+        self.kind = kind
+        self.data = data
+        self.args = args
+        self.keywords = keywords
+        self.span = span
+        self.gid = None     # set by the compiler: the graph node it became
+        self.const = None   # set by the compiler: True if no name is involved
+
+
+@dataclass
+class Statement:
+    name: str
+    name_span: Span
+    is_param: bool
+    root: Expr
+    nodes: list = field(repr=False)  # every Expr of the right side, children first
+    span: Span = field(repr=False)   # the whole statement
+
+    @property
+    def rhs_text(self) -> str:
+        """The right side as written, on one line and without comments."""
+        text = self.root.span.text
+        if "\n" in text or "#" in text:
+            text = " ".join(re.sub(r"#[^\n]*", "", text).split())
+        return text
+
+
+class _BracketNewlines:
+    """Post-lexer: drop newlines inside ( ) and [ ], as Python does."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        for tok in stream:
+            kind = tok.type
+            if kind == "LPAR" or kind == "LSQB":
+                depth += 1
+            elif kind == "RPAR" or kind == "RSQB":
+                depth -= 1 if depth else 0
+            elif kind == "_NL" and depth:
+                continue
+            yield tok
+
+
+class Builder:
+    """Lark callbacks: one method per grammar rule alias."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.pending = []
+        self.statements = []
+
+    def _span(self, tok: Token) -> Span:
+        return Span.of_token(self.source, tok)
+
+    def _new(self, kind, data, args, span, keywords=()):
+        e = Expr(kind, data, args, span, keywords)
+        self.pending.append(e)
+        return e
+
+    # atoms
+    def number(self, children):
+        tok = children[0]
+        return self._new("number", float(tok), (), self._span(tok))
+
+    def name(self, children):
+        tok = children[0]
+        return self._new("name", str(tok), (), self._span(tok))
+
+    def paren(self, children):
+        lpar, inner, rpar = children
+        inner.span = self._span(lpar).to(self._span(rpar))
+        return inner
+
+    def list(self, children):
+        lsqb, elements, rsqb = children
+        return self._new("list", None, tuple(elements or ()),
+                         self._span(lsqb).to(self._span(rsqb)))
+
+    def elements(self, children):
+        return children
+
+    # operators
+    def _binary(name):
+        def build(self, children):
+            x, y = children
+            return self._new("op", name, (x, y), x.span.to(y.span))
+        return build
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+    matmul = _binary("matmul")
+    pow = _binary("pow")
+    del _binary
+
+    def neg(self, children):
+        tok, x = children
+        return self._new("op", "neg", (x,), self._span(tok).to(x.span))
+
+    def pos(self, children):
+        tok, x = children
+        return self._new("op", "pos", (x,), self._span(tok).to(x.span))
+
+    # postfix
+    def call(self, children):
+        name, lpar, arguments, rpar = children
+        args, keywords = [], []
+        for a in arguments or ():
+            if isinstance(a, tuple):        # a keyword argument
+                keywords.append(a[0])
+                args.append(a[1])
+            else:
+                if keywords:
+                    raise ExprError("a positional argument cannot follow a keyword argument",
+                                    a.span)
+                args.append(a)
+        return self._new("call", str(name), tuple(args), self._span(name).to(self._span(rpar)),
+                         tuple(keywords))
+
+    def arguments(self, children):
+        return children
+
+    def keyword(self, children):
+        name, value = children
+        return (str(name), value)
+
+    def index(self, children):
+        x, subscripts, rsqb = children
+        return self._new("index", subscripts, (x,), x.span.to(self._span(rsqb)))
+
+    def subscripts(self, children):
+        return tuple(children)
+
+    def slice(self, children):
+        parts = [None, None, None]
+        k = 0
+        for c in children:
+            if isinstance(c, Token) and c.type == "COLON":
+                k += 1
+            elif c is not None:
+                parts[k] = c
+        return ("slice", *parts)
+
+    # statements
+    def _statement(self, name_tok, root, is_param, first_tok):
+        nodes, self.pending = self.pending, []
+        stmt = Statement(str(name_tok), self._span(name_tok), is_param, root, nodes,
+                         self._span(first_tok).to(root.span))
+        self.statements.append(stmt)
+        return stmt
+
+    def assign(self, children):
+        name, root = children
+        return self._statement(name, root, False, name)
+
+    def param(self, children):
+        kw, name, root = children
+        return self._statement(name, root, True, kw)
+
+    def start(self, children):
+        return self.statements
+
+
+_builder = Builder(None)
+_parser = None
+
+
+def _lark() -> Lark:
+    global _parser
+    if _parser is None:
+        # cache=True keeps the analysed grammar in a temporary file keyed by
+        # the grammar's hash, so later runs skip the LALR table construction.
+        _parser = Lark.open("grammar.lark", rel_to=__file__, parser="lalr",
+                            lexer="contextual", postlex=_BracketNewlines(),
+                            maybe_placeholders=True, transformer=_builder, cache=True)
+    return _parser
+
+
+# How terminals are named in messages.
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "PARAM": "'param'",
+    "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "AT": "'@'",
+    "__ANON_0": "'**'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
+    "COLON": "':'", "COMMA": "','", "EQUAL": "'='", "SEMICOLON": "';'",
+    "_NL": "a new line", "$END": "the end of the file",
+}
+_EXPR_START = {"NAME", "NUMBER", "MINUS", "PLUS", "LPAR", "LSQB"}
+_BINARY = {"PLUS", "MINUS", "STAR", "SLASH", "AT"}
+
+
+def _describe_expected(expected) -> str:
+    expected = set(expected)
+    words = []
+    if _EXPR_START <= expected:
+        words.append("an expression")
+        expected -= _EXPR_START
+    if _BINARY <= expected:
+        words.append("an operator")
+        expected -= _BINARY
+    expected.discard("__ANON_0")  # '**' goes with the operators
+    expected.discard("COMMENT")
+    words += sorted(_WORDS.get(t, t.lower()) for t in expected)
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if words else "something else"
+
+
+def _describe_token(tok) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "_NL":
+        return "end of line"
+    if tok.type == "NAME":
+        return f"name '{tok}'"
+    if tok.type == "NUMBER":
+        return f"number {tok}"
+    return f"'{tok}'"
+
+
+def _syntax_error(e: UnexpectedInput, source: Source) -> ExprError:
+    if isinstance(e, UnexpectedCharacters):
+        ch = source.text[e.pos_in_stream] if e.pos_in_stream < len(source.text) else ""
+        shown = repr(ch) if not ch.isprintable() or ch in "'\"" else f"'{ch}'"
+        return ExprError(f"unexpected character {shown}", Span.at(source, e.pos_in_stream))
+    tok = e.token
+    if tok.type == "$END" or isinstance(e, UnexpectedEOF):
+        span = Span.at(source, len(source.text.rstrip()))
+        what = "end of file"
+    else:
+        span = Span.of_token(source, tok)
+        what = _describe_token(tok)
+    expected = getattr(e, "accepts", None) or e.expected
+    message = f"unexpected {what}; expected {_describe_expected(expected)}"
+    if what == "end of file" and _unclosed(source.text):
+        opener, pos = _unclosed(source.text)
+        return ExprError(f"unexpected end of file: '{opener}' is never closed",
+                         Span.at(source, pos))
+    return ExprError(message, span)
+
+
+def _unclosed(text):
+    """The last bracket left open at the end of `text`, ignoring comments."""
+    stack = []
+    text = re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)
+    for i, ch in enumerate(text):
+        if ch in "([":
+            stack.append((ch, i))
+        elif ch in ")]" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def parse(source: Source) -> list:
+    """Parse a whole file into its `Statement`s, or raise `ExprError`."""
+    parser = _lark()
+    _builder.source = source
+    _builder.pending = []
+    _builder.statements = []
+    try:
+        return parser.parse(source.text)
+    except UnexpectedInput as e:
+        raise _syntax_error(e, source) from None
+    finally:
+        _builder.pending = []
+        _builder.statements = []

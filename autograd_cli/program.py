@@ -1,0 +1,439 @@
+"""From statements to a checked graph, and from the graph to a report.
+
+`load` parses and compiles a file: names are resolved, every node's shape is
+inferred and its size checked against the limit before anything is
+allocated, constant sub-expressions are folded, and each binding gets its
+kind (param, input, node).  `run` evaluates, backpropagates and collects
+warnings about non-finite numbers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ops as _ops
+from .engine import CONST, LEAF, Graph, backward, evaluate
+from .errors import ExprError, ShapeError, Source, Span
+from .functions import FUNCTIONS, REQUIRED
+from .ops import OPS, fmt_shape
+from .parser import Statement, parse
+
+DEFAULT_MAX_ELEMENTS = 10**8
+MAX_DIMS = 32
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass
+class Binding:
+    name: str
+    kind: str          # 'param', 'input' or 'node'
+    statement: Statement
+    node: int          # graph node holding the binding's value
+
+    @property
+    def expr(self) -> str:
+        return self.statement.rhs_text
+
+
+@dataclass
+class Model:
+    source: Source
+    dtype: str
+    graph: Graph
+    shapes: list       # per node
+    spans: list        # per node
+    labels: list       # per node: what made it ('mul', 'number', 'leaf', ...)
+    owners: list       # per node: index of the binding it belongs to
+    bindings: list
+    by_name: dict
+
+    def binding(self, name: str, option: str) -> Binding:
+        """The binding called `name`, named by a command-line `option`."""
+        b = self.by_name.get(name)
+        if b is None:
+            raise ExprError(f"{option} {name}: there is no binding named '{name}' in "
+                            f"{self.source.name}{_suggest(name, self.by_name)}")
+        return b
+
+
+@dataclass
+class Warning:
+    message: str
+    node: str | None = None
+    span: Span | None = None
+
+
+@dataclass
+class Report:
+    model: Model
+    target: Binding
+    values: dict       # name -> array
+    grads: dict        # name -> array
+    warnings: list = field(default_factory=list)
+
+
+def _suggest(name, names) -> str:
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# ---------------------------------------------------------------- compiling
+
+def load(source: Source, *, dtype: str = "float64", sets=(),
+         max_elements: int = DEFAULT_MAX_ELEMENTS) -> Model:
+    """Parse and compile `source`.  `sets` are (name, Source) pairs from --set."""
+    statements = parse(source)
+    if not statements:
+        raise ExprError("the file has no statements: nothing to evaluate",
+                        Span.at(source, 0))
+    statements = _apply_sets(statements, sets, source)
+    return _Compiler(source, dtype, max_elements).compile(statements)
+
+
+def _uses_names(stmt: Statement) -> bool:
+    return any(e.kind == "name" and e.data != "pi" for e in stmt.nodes)
+
+
+def _apply_sets(statements, sets, source):
+    by_name = {}
+    for s in statements:
+        by_name.setdefault(s.name, s)
+    replaced = {}
+    for name, set_source in sets:
+        parsed = parse(set_source)
+        if len(parsed) != 1:
+            raise ExprError(f"--set takes one NAME=VALUE, got {len(parsed)} statements",
+                            Span.at(set_source, 0))
+        new = parsed[0]
+        if new.is_param:
+            raise ExprError("--set takes NAME=VALUE; 'param' comes from the file",
+                            new.span)
+        target = by_name.get(new.name)
+        if target is None:
+            raise ExprError(f"there is no binding named '{new.name}' in {source.name}"
+                            f"{_suggest(new.name, by_name)}", new.name_span)
+        if not target.is_param and _uses_names(target):
+            raise ExprError(f"'{new.name}' is computed from other nodes (line "
+                            f"{target.name_span.line}); only inputs and params can be set",
+                            new.name_span)
+        if _uses_names(new):
+            raise ExprError("a --set value is a constant: it cannot use other names",
+                            next(e.span for e in new.nodes
+                                 if e.kind == "name" and e.data != "pi"))
+        replaced[id(target)] = Statement(target.name, target.name_span, target.is_param,
+                                         new.root, new.nodes, target.span)
+    return [replaced.get(id(s), s) for s in statements]
+
+
+class _Compiler:
+    def __init__(self, source, dtype, max_elements):
+        self.source = source
+        self.dtype_name = dtype
+        self.dtype = DTYPES[dtype]
+        self.max_elements = max_elements
+        self.graph = Graph()
+        self.shapes, self.spans, self.labels, self.owners = [], [], [], []
+        self.owner = -1
+
+    # nodes
+
+    def _node(self, op, args, attrs, shape, span, label, value=None):
+        g = self.graph.add(op, args, attrs, value)
+        self.shapes.append(shape)
+        self.spans.append(span)
+        self.labels.append(label)
+        self.owners.append(self.owner)
+        return g
+
+    def _check_size(self, shape, span):
+        if len(shape) > MAX_DIMS:
+            raise ExprError(f"this array would have {len(shape)} dimensions; "
+                            f"at most {MAX_DIMS} are supported", span)
+        size = math.prod(shape)
+        if size > self.max_elements:
+            raise ExprError(f"this array would have {size:,} elements (shape "
+                            f"{fmt_shape(shape)}), over the limit of {self.max_elements:,} "
+                            f"(--max-elements)", span)
+
+    def const(self, value, span, label="number"):
+        value = np.asarray(value, dtype=self.dtype)
+        return self._node(CONST, (), None, value.shape, span, label, value)
+
+    def apply(self, e, opname, args, attrs=None, label=None):
+        """Add op `opname` on arg Exprs `args`; fold it if they are constant."""
+        op = OPS[opname]
+        attrs = attrs or {}
+        try:
+            shape = tuple(op.shape(*(self.shapes[a.gid] for a in args), **attrs))
+        except ShapeError as err:
+            raise ExprError(str(err), e.span) from None
+        self._check_size(shape, e.span)
+        e.const = all(a.const for a in args)
+        ids = tuple(a.gid for a in args)
+        if e.const:
+            with np.errstate(all="ignore"):
+                value = op.forward(*(self.graph.values[i] for i in ids), **attrs)
+            e.gid = self.const(value, e.span, label or opname)
+        else:
+            e.gid = self._node(op, ids, attrs, shape, e.span, label or opname)
+
+    # expressions
+
+    def expr(self, e):
+        kind = e.kind
+        if kind == "number":
+            e.const = True
+            e.gid = self.const(e.data, e.span)
+        elif kind == "name":
+            self.name(e)
+        elif kind == "op":
+            self.apply(e, e.data, e.args)
+        elif kind == "call":
+            self.call(e)
+        elif kind == "index":
+            self.index(e)
+        else:
+            self.list(e)
+
+    def name(self, e):
+        b = self.by_name.get(e.data)
+        if b is not None:
+            e.const = False
+            e.gid = b.node
+        elif e.data == "pi":
+            e.const = True
+            e.gid = self.const(math.pi, e.span, "pi")
+        elif e.data in self.later:
+            line = self.later[e.data].name_span.line
+            raise ExprError(f"'{e.data}' is used before it is bound (on line {line})", e.span)
+        else:
+            raise ExprError(f"undefined name '{e.data}'{_suggest(e.data, self.by_name)}",
+                            e.span)
+
+    def static(self, e, what, floats=False):
+        """The constant number an argument must be (a shape, an axis, a count)."""
+        if not e.const:
+            raise ExprError(f"{what} must be a constant number, not computed from other names",
+                            e.span)
+        value = self.graph.values[e.gid]
+        if value.shape != ():
+            raise ExprError(f"{what} must be a single number, got an array of shape "
+                            f"{fmt_shape(value.shape)}", e.span)
+        v = float(value)
+        if floats:
+            if not math.isfinite(v):
+                raise ExprError(f"{what} must be finite, got {v}", e.span)
+            return v
+        if not math.isfinite(v) or v != int(v):
+            raise ExprError(f"{what} must be an integer, got {_num(v)}", e.span)
+        return int(v)
+
+    def call(self, e):
+        fname = e.data
+        fn = FUNCTIONS.get(fname)
+        if fn is None:
+            hint = _suggest(fname, FUNCTIONS)
+            if fname in self.by_name or fname == "pi":
+                raise ExprError(f"'{fname}' is a value, not a function", e.span)
+            raise ExprError(f"unknown function '{fname}'{hint}", e.span)
+        npos = len(e.args) - len(e.keywords)
+        positional, keyword = e.args[:npos], dict(zip(e.keywords, e.args[npos:]))
+        if len(keyword) != len(e.keywords):
+            dup = next(k for k in e.keywords if e.keywords.count(k) > 1)
+            raise ExprError(f"{fname}() got the argument '{dup}' twice", e.span)
+        usage = f"; usage: {fn.usage}"
+        bound = {}
+        names = list(fn.arrays) + ([] if fn.varargs else list(fn.static))
+        extra = []
+        for i, a in enumerate(positional):
+            if i < len(fn.arrays) or not fn.varargs:
+                if i >= len(names):
+                    raise ExprError(f"{fname}() takes at most {len(names)} argument"
+                                    f"{'s' if len(names) != 1 else ''}, got {len(positional)}"
+                                    + usage, a.span)
+                bound[names[i]] = a
+            else:
+                extra.append(a)
+        for k, a in keyword.items():
+            if k not in fn.arrays and k not in fn.static:
+                raise ExprError(f"{fname}() has no argument '{k}'{_suggest(k, list(fn.arrays) + list(fn.static))}"
+                                + usage, a.span)
+            if k in bound:
+                raise ExprError(f"{fname}() got the argument '{k}' twice", a.span)
+            bound[k] = a
+        missing = [n for n in fn.arrays if n not in bound]
+        missing += [n for n, d in fn.static.items() if d is REQUIRED and n not in bound]
+        if missing:
+            raise ExprError(f"{fname}() is missing the argument '{missing[0]}'" + usage, e.span)
+        attrs = {}
+        for n, default in fn.static.items():
+            if n in bound:
+                attrs[n] = self.static(bound[n], f"{fname}(): {n}", floats=n in fn.floats)
+            elif default is not None:
+                attrs[n] = default
+            else:
+                attrs[n] = None
+        if fn.varargs:
+            dims = tuple(self.static(a, f"{fname}(): a dimension") for a in extra)
+            if fn.op == "reshape":
+                if not dims:
+                    raise ExprError("reshape() needs the new dimensions" + usage, e.span)
+            elif any(d < 0 for d in dims):
+                raise ExprError(f"{fname}(): dimensions must not be negative, got "
+                                f"{fmt_shape(dims)}", e.span)
+            attrs[fn.varargs] = dims
+        if fn.op in ("zeros", "ones", "eye", "arange", "linspace", "randn", "rand"):
+            self._constructor_attrs(e, fn, attrs)
+        self.apply(e, fn.op, [bound[n] for n in fn.arrays], attrs, label=fname)
+
+    def _constructor_attrs(self, e, fn, attrs):
+        attrs["dtype"] = self.dtype
+        if fn.op == "arange" and attrs["stop"] is None:
+            attrs["start"], attrs["stop"] = 0.0, attrs["start"]
+        for n in ("n",):
+            if n in attrs and attrs[n] < 0:
+                raise ExprError(f"{e.data}(): {n} must not be negative, got {attrs[n]}", e.span)
+        if "seed" in attrs and attrs["seed"] < 0:
+            raise ExprError(f"{e.data}(): seed must not be negative", e.span)
+
+    def index(self, e):
+        key = []
+        for s in e.data:
+            if isinstance(s, tuple):
+                parts = [None if p is None else self.static(p, "a slice bound") for p in s[1:]]
+                if parts[2] == 0:
+                    raise ExprError("slice step cannot be zero", e.span)
+                key.append(slice(*parts))
+            else:
+                key.append(self.static(s, "an index"))
+        self.apply(e, "index", e.args, {"key": tuple(key)})
+
+    def list(self, e):
+        if not e.args:
+            e.const = True
+            e.gid = self.const(np.zeros((0,)), e.span, "list")
+            return
+        first = self.shapes[e.args[0].gid]
+        for k, a in enumerate(e.args[1:], 2):
+            if self.shapes[a.gid] != first:
+                raise ExprError(f"ragged list: element {k} has shape "
+                                f"{fmt_shape(self.shapes[a.gid])}, but element 1 has shape "
+                                f"{fmt_shape(first)}", a.span)
+        self.apply(e, "stack", e.args, label="list")
+
+    # statements
+
+    def compile(self, statements) -> Model:
+        self.by_name = {}
+        self.later = {}
+        for s in statements:
+            self.later.setdefault(s.name, s)
+        bindings = []
+        for s in statements:
+            if s.name == "pi":
+                raise ExprError("'pi' is a builtin constant and cannot be bound", s.name_span)
+            if s.name in self.by_name:
+                first = self.by_name[s.name].statement
+                raise ExprError(f"'{s.name}' is already bound", s.name_span,
+                                notes=[(first.name_span, f"'{s.name}' is first bound here")])
+            del_later = self.later.get(s.name) is s
+            self.owner = len(bindings)
+            for e in s.nodes:
+                self.expr(e)
+            root = s.root
+            kind = "param" if s.is_param else ("input" if root.const else "node")
+            if kind == "node":
+                node = root.gid
+                if root.kind == "name":   # an alias gets a node of its own
+                    node = self._node(OPS["pos"], (root.gid,), None, self.shapes[root.gid],
+                                      root.span, "pos")
+            else:
+                node = self._node(LEAF, (root.gid,), None, self.shapes[root.gid], root.span,
+                                  "leaf")
+            b = Binding(s.name, kind, s, node)
+            bindings.append(b)
+            self.by_name[s.name] = b
+            if del_later:
+                del self.later[s.name]
+        return Model(self.source, self.dtype_name, self.graph, self.shapes, self.spans,
+                     self.labels, self.owners, bindings, self.by_name)
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if math.isfinite(v) and v == int(v) else repr(v)
+
+
+# ------------------------------------------------------------------ running
+
+def _finite(v) -> bool:
+    return bool(np.isfinite(v).all())
+
+
+def _kind_of(v) -> str:
+    v = np.asarray(v)
+    if np.isnan(v).any():
+        return "nan"
+    return "inf" if (v == np.inf).any() else "-inf"
+
+
+def run(model: Model, target: str | None = None) -> Report:
+    """Evaluate the model, backpropagate from `target` (default: the last
+    binding) and report every binding's value and gradient."""
+    bindings = model.bindings
+    tb = model.binding(target, "--of") if target is not None else bindings[-1]
+    graph = model.graph
+    size = math.prod(model.shapes[tb.node])
+    if size != 1:
+        shape = fmt_shape(model.shapes[tb.node])
+        raise ExprError(f"the target '{tb.name}' has shape {shape}, but a gradient needs a "
+                        f"scalar target: use sum({tb.name}) or mean({tb.name}) as the target, "
+                        f"or pick a scalar with --of", tb.statement.name_span)
+    warnings = []
+    with np.errstate(all="ignore"):
+        values = evaluate(graph)
+        if not all(_finite(values[b.node]) for b in bindings):
+            warnings.append(_forward_warning(model, values))
+        seed = np.ones(model.shapes[tb.node], dtype=DTYPES[model.dtype])
+        grads = backward(graph, values, tb.node, seed)
+        out_grads = {}
+        for b in bindings:
+            g = grads[b.node]
+            out_grads[b.name] = np.zeros_like(values[b.node]) if g is None else g
+        if not all(_finite(g) for g in out_grads.values()):
+            warnings.append(_backward_warning(model, values, tb.node, seed))
+    return Report(model, tb, {b.name: values[b.node] for b in bindings}, out_grads,
+                  [w for w in warnings if w is not None])
+
+
+def _forward_warning(model, values):
+    graph = model.graph
+    for i, v in enumerate(values):
+        if v is None or _finite(v):
+            continue
+        if all(_finite(values[a]) for a in graph.args[i]):
+            b = model.bindings[model.owners[i]]
+            what = "this number" if model.labels[i] == "number" else model.labels[i]
+            return Warning(f"{what} gives {_kind_of(v)} in the value of '{b.name}'",
+                           b.name, model.spans[i])
+    return None
+
+
+def _backward_warning(model, values, target, seed):
+    found = []
+
+    def hook(consumer, node, contribution):
+        if not found and not _finite(contribution):
+            found.append(consumer)
+            found.append(_kind_of(_ops.raw(contribution)))
+
+    backward(model.graph, values, target, seed, hook=hook)
+    if not found:
+        return None
+    i, kind = found
+    b = model.bindings[model.owners[i]]
+    return Warning(f"the gradient through {model.labels[i]} gives {kind} "
+                   f"(backward pass, in '{b.name}')", b.name, model.spans[i])
