@@ -98,16 +98,20 @@ def to_json(doc: dict, compact: bool) -> str:
 
 # --------------------------------------------------------------------- table
 
+TABLE_DIGITS = 6      # significant digits in the table; JSON has them all
+
+
 def fmt_number(x) -> str:
-    """Shortest text that reads back as the same number of its dtype."""
+    """A number for people: at most TABLE_DIGITS significant digits."""
     if np.isnan(x):
         return "nan"
     if np.isinf(x):
         return "inf" if x > 0 else "-inf"
     ax = abs(float(x))
-    if ax == 0 or 1e-4 <= ax < 1e16:
-        return np.format_float_positional(x, unique=True, trim="-")
-    return np.format_float_scientific(x, unique=True, trim="-")
+    if ax == 0 or 1e-4 <= ax < 10**TABLE_DIGITS:
+        return np.format_float_positional(x, precision=TABLE_DIGITS, unique=True,
+                                          fractional=False, trim="-")
+    return np.format_float_scientific(x, precision=TABLE_DIGITS - 1, unique=True, trim="-")
 
 
 def fmt_array(a) -> str:

@@ -1,0 +1,130 @@
+"""The shipped examples: golden JSON files, and gradients against finite differences.
+
+Each examples/NAME.expr has examples/NAME.golden.json beside it, made with
+``autograd-cli eval examples/NAME.expr --format json > examples/NAME.golden.json``
+and checked by hand (and below, against finite differences) when it changes.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from autograd_cli.cli import app
+from autograd_cli.errors import Source
+from autograd_cli.program import load, run
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
+RTOL, ATOL = 1e-9, 1e-12
+
+
+def _close(got, want, where):
+    """Numbers within tolerance; strings ("nan", "inf"), keys and lists exactly."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and list(got) == list(want), where
+        for k in want:
+            _close(got[k], want[k], f"{where}.{k}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), where
+        for i, (g, w) in enumerate(zip(got, want)):
+            _close(g, w, f"{where}[{i}]")
+    elif isinstance(want, float) and not isinstance(want, bool):
+        assert isinstance(got, (int, float)), where
+        assert abs(got - want) <= ATOL + RTOL * abs(want), f"{where}: {got} != {want}"
+    else:
+        assert got == want, f"{where}: {got!r} != {want!r}"
+
+
+def test_every_example_has_a_golden_file():
+    assert len(EXAMPLES) >= 5
+    for path in EXAMPLES:
+        assert path.with_suffix(".golden.json").is_file(), path
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_matches_its_golden_file(path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    rel = path.relative_to(ROOT).as_posix()
+    result = CliRunner().invoke(app, ["eval", rel, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    want = json.loads(path.with_suffix(".golden.json").read_text())
+    _close(json.loads(result.stdout), want, path.stem)
+
+
+def test_seed_example_is_the_blog_post_and_the_spec_document(monkeypatch):
+    """The numbers of the worked example the project grew from, exactly."""
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, ["eval", "examples/seed.expr", "--format", "json"])
+    doc = json.loads(result.stdout)
+    assert doc == {
+        "schema": 1, "file": "examples/seed.expr", "target": "L", "dtype": "float64",
+        "value": -254.0,
+        "nodes": {
+            "a1": {"kind": "input", "expr": "4", "shape": [], "value": 4.0, "grad": -41.0},
+            "a2": {"kind": "input", "expr": "3", "shape": [], "value": 3.0, "grad": -35.0},
+            "w": {"kind": "param", "expr": "[2, 5, 9, 7, 3]", "shape": [5],
+                  "value": [2.0, 5.0, 9.0, 7.0, 3.0],
+                  "grad": [-28.0, -21.0, -12.0, -23.0, -36.0]},
+            "b1": {"kind": "node", "expr": "w[0] * a1 + w[1] * a2", "shape": [],
+                   "value": 23.0, "grad": -7.0},
+            "b2": {"kind": "node", "expr": "w[2] * a1", "shape": [], "value": 36.0,
+                   "grad": -3.0},
+            "c": {"kind": "node", "expr": "w[3] * b1 + w[4] * b2", "shape": [],
+                  "value": 269.0, "grad": -1.0},
+            "L": {"kind": "node", "expr": "15 - c", "shape": [], "value": -254.0,
+                  "grad": 1.0},
+        },
+        "warnings": [],
+    }
+    assert list(doc) == ["schema", "file", "target", "dtype", "value", "nodes", "warnings"]
+
+
+def _finite_difference(model, name, eps=1e-6):
+    """Central differences of the target for every element of leaf `name`."""
+    from autograd_cli.engine import evaluate
+
+    graph = model.graph
+    node = model.by_name[name].node
+    target = model.bindings[-1].node
+    base = evaluate(graph)[node]
+    out = np.zeros(base.shape)
+    for idx in np.ndindex(base.shape):
+        f = []
+        for step in (eps, -eps):
+            x = base.copy()
+            x[idx] += step
+            f.append(float(evaluate(graph, {node: x})[target]))
+        out[idx] = (f[0] - f[1]) / (2 * eps)
+    return out
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_gradients_match_finite_differences(path):
+    model = load(Source(str(path), path.read_text()))
+    report = run(model)
+    leaves = [b.name for b in model.bindings if b.kind != "node"]
+    for name in leaves:
+        fd = _finite_difference(model, name)
+        np.testing.assert_allclose(report.grads[name], fd, rtol=1e-6, atol=1e-6,
+                                   err_msg=f"{path.stem}: {name}")
+
+
+def test_bond_duration_matches_the_closed_form():
+    """dP/dr of a bond is -sum(t * cashflow_t / (1 + r)**(t + 1))."""
+    model = load(Source("bond.expr", (ROOT / "examples" / "bond.expr").read_text()))
+    report = run(model)
+    r, t = 0.035, np.arange(1, 6)
+    cash = np.array([4, 4, 4, 4, 104.0])
+    assert report.values["P"] == pytest.approx(np.sum(cash / (1 + r) ** t), rel=1e-12)
+    assert report.grads["r"] == pytest.approx(-np.sum(t * cash / (1 + r) ** (t + 1)), rel=1e-12)
+
+
+def test_projectile_range_is_flat_at_45_degrees():
+    model = load(Source("projectile.expr", (ROOT / "examples" / "projectile.expr").read_text()))
+    report = run(model)
+    assert report.values["R"] == pytest.approx(20.0**2 / 9.81, rel=1e-12)
+    assert abs(report.grads["theta"]) < 1e-12
+    assert report.grads["v"] == pytest.approx(2 * 20.0 / 9.81, rel=1e-12)
