@@ -77,8 +77,13 @@ class Report:
 
 
 def _suggest(name, names) -> str:
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """' (did you mean ...?)' with the closest of `names`; ties go to the first."""
+    best, best_score = None, 0.5
+    for candidate in names:
+        score = difflib.SequenceMatcher(None, name, candidate).ratio()
+        if score > best_score or (score == best_score and best is None):
+            best, best_score = candidate, score
+    return f" (did you mean '{best}'?)" if best is not None else ""
 
 
 # ---------------------------------------------------------------- compiling
