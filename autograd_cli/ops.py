@@ -354,10 +354,10 @@ defop("rand", lambda shape, seed, dtype: np.random.default_rng(seed).random(shap
 def arange_size(start, stop, step):
     if step == 0:
         raise ShapeError("arange: step must not be zero")
-    n = math.ceil((stop - start) / step)
-    if not math.isfinite(n):
+    q = (stop - start) / step
+    if not math.isfinite(q):
         raise ShapeError("arange: the number of elements is not finite")
-    return max(0, n)
+    return max(0, math.ceil(q))
 
 
 # ------------------------------------------- generic functions used by VJPs

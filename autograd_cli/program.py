@@ -96,7 +96,8 @@ def load(source: Source, *, dtype: str = "float64", sets=(),
         raise ExprError("the file has no statements: nothing to evaluate",
                         Span.at(source, 0))
     statements = _apply_sets(statements, sets, source)
-    return _Compiler(source, dtype, max_elements).compile(statements)
+    with np.errstate(all="ignore"):  # non-finite constants are reported by `run`
+        return _Compiler(source, dtype, max_elements).compile(statements)
 
 
 def _uses_names(stmt: Statement) -> bool:
@@ -235,6 +236,8 @@ class _Compiler:
             return v
         if not math.isfinite(v) or v != int(v):
             raise ExprError(f"{what} must be an integer, got {_num(v)}", e.span)
+        if abs(v) >= 2**63:
+            raise ExprError(f"{what} is too large: {v:g}", e.span)
         return int(v)
 
     def call(self, e):
@@ -421,9 +424,12 @@ def _forward_warning(model, values):
             continue
         if all(_finite(values[a]) for a in graph.args[i]):
             b = model.bindings[model.owners[i]]
-            what = "this number" if model.labels[i] == "number" else model.labels[i]
-            return Warning(f"{what} gives {_kind_of(v)} in the value of '{b.name}'",
-                           b.name, model.spans[i])
+            if model.labels[i] == "number":
+                message = (f"the number {model.spans[i].text} is {_kind_of(v)} in "
+                           f"{model.dtype} (in the value of '{b.name}')")
+            else:
+                message = f"{model.labels[i]} gives {_kind_of(v)} in the value of '{b.name}'"
+            return Warning(message, b.name, model.spans[i])
     return None
 
 
