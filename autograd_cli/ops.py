@@ -223,10 +223,11 @@ def _matmul_db(g, ans, a, b):
     return matmul(g, a) if b.ndim == 1 else matmul(transpose(a), g)
 
 
-def _tie_weights(x, y):
-    """maximum's share of the gradient for x: 1 where x wins, 1/2 on ties."""
+def _share(x, y, wins):
+    """x's share of the gradient of maximum/minimum: 1 where `wins(x, y)`,
+    1/2 on ties, 0 elsewhere (a constant)."""
     rx, ry = raw(x), raw(y)
-    return mask((rx > ry) + 0.5 * (rx == ry), x), mask((ry > rx) + 0.5 * (rx == ry), y)
+    return mask(wins(rx, ry) + 0.5 * (rx == ry), x)
 
 
 def _extreme_vjp(g, ans, x, axis=None):
@@ -265,12 +266,12 @@ defop("div", np.divide, broadcast,
 defop("pow", np.power, broadcast, _pow_dx, _pow_dy, local=("y·x^(y-1)", "log(x)·x^y"))
 defop("matmul", np.matmul, matmul_shape, _matmul_da, _matmul_db, local=("(·) @ yᵀ", "xᵀ @ (·)"))
 defop("maximum", np.maximum, broadcast,
-      lambda g, ans, x, y: unbroadcast(mul(g, _tie_weights(x, y)[0]), x.shape),
-      lambda g, ans, x, y: unbroadcast(mul(g, _tie_weights(x, y)[1]), y.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.greater)), x.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.greater)), y.shape),
       local=("[x > y] (½ on ties)", "[y > x] (½ on ties)"))
 defop("minimum", np.minimum, broadcast,
-      lambda g, ans, x, y: unbroadcast(mul(g, _tie_weights(y, x)[1]), x.shape),
-      lambda g, ans, x, y: unbroadcast(mul(g, _tie_weights(y, x)[0]), y.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.less)), x.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.less)), y.shape),
       local=("[x < y] (½ on ties)", "[y < x] (½ on ties)"))
 defop("clip", np.clip, broadcast,
       lambda g, ans, x, lo, hi: unbroadcast(

@@ -166,7 +166,8 @@ class _Compiler:
                             f"(--max-elements)", span)
 
     def const(self, value, span, label="number"):
-        value = np.asarray(value, dtype=self.dtype)
+        value = np.array(value, dtype=self.dtype)
+        value.flags.writeable = False  # shared by every run of the model
         return self._node(CONST, (), None, value.shape, span, label, value)
 
     def apply(self, e, opname, args, attrs=None, label=None):

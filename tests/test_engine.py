@@ -1,0 +1,394 @@
+"""Engine-level tests: second derivatives (reverse over reverse), purity,
+accumulation into reused nodes, and which nodes get which gradient.
+
+Hessians are checked against central differences of the first-derivative
+gradient, which is computed by re-running the program text with the
+parameter's numbers nudged (numbers are written with repr(), so exactly).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograd_cli.engine import backward, evaluate, gradients, hessian
+from autograd_cli.errors import Source
+from autograd_cli.program import load, run
+
+SEED = """\
+# seed example: L = 15 - (w3*(w0*a1 + w1*a2) + w4*(w2*a1))
+a1 = 4
+a2 = 3
+param w = [2, 5, 9, 7, 3]
+
+b1 = w[0] * a1 + w[1] * a2
+b2 = w[2] * a1
+c  = w[3] * b1 + w[4] * b2
+L  = 15 - c
+"""
+
+
+# ------------------------------------------------------------------ helpers
+
+def lit(a) -> str:
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return repr(float(a))
+    return "[" + ", ".join(lit(e) for e in a) + "]"
+
+
+def model_of(text: str, dtype: str = "float64"):
+    return load(Source("t.expr", text), dtype=dtype)
+
+
+def run_text(text: str):
+    return run(model_of(text))
+
+
+def node(model, name: str) -> int:
+    return model.by_name[name].node
+
+
+def hessian_by_name(text: str, wrt, target: str | None = None):
+    model = model_of(text)
+    t = node(model, target) if target else model.bindings[-1].node
+    ids = [node(model, n) for n in wrt]
+    blocks = hessian(model.graph, t, ids)
+    return {(a, b): blocks[(node(model, a), node(model, b))] for a in wrt for b in wrt}
+
+
+def fd_hessian(params: dict, body: str, wrt, eps: float = 1e-5):
+    """Central differences of the reverse-mode gradient, by re-running the text.
+
+    `params` maps names to arrays, written as `param` lines before `body`.
+    Returns {(a, b): d(dL/da)/db} with blocks of shape shape_a + shape_b.
+    """
+    def text_for(ps):
+        return "".join(f"param {n} = {lit(v)}\n" for n, v in ps.items()) + body
+
+    out = {}
+    for b in wrt:
+        vb = np.asarray(params[b], dtype=np.float64)
+        cols = {a: np.zeros(np.shape(params[a]) + vb.shape) for a in wrt}
+        for idx in np.ndindex(vb.shape):
+            hi, lo = vb.copy(), vb.copy()
+            hi[idx] += eps
+            lo[idx] -= eps
+            step = float(hi[idx] - lo[idx])
+            g_hi = run_text(text_for({**params, b: hi})).grads
+            g_lo = run_text(text_for({**params, b: lo})).grads
+            for a in wrt:
+                sl = (Ellipsis,) + tuple(idx)
+                cols[a][sl] = (g_hi[a] - g_lo[a]) / step
+        for a in wrt:
+            out[(a, b)] = cols[a]
+    return out
+
+
+def check_hessian(params: dict, body: str, rtol=1e-6, atol=1e-7):
+    wrt = list(params)
+    text = "".join(f"param {n} = {lit(v)}\n" for n, v in params.items()) + body
+    got = hessian_by_name(text, wrt)
+    want = fd_hessian(params, body, wrt)
+    for a in wrt:
+        for b in wrt:
+            block = got[(a, b)]
+            assert block.shape == np.shape(params[a]) + np.shape(params[b]), (a, b)
+            np.testing.assert_allclose(block, want[(a, b)], rtol=rtol, atol=atol,
+                                       err_msg=f"d2L / d{a} d{b}")
+            # symmetry: H[a, b] is H[b, a] transposed
+            na, nb = np.ndim(params[a]), np.ndim(params[b])
+            swapped = np.transpose(got[(b, a)], tuple(range(nb, nb + na)) + tuple(range(nb)))
+            np.testing.assert_allclose(block, swapped, rtol=1e-12, atol=1e-12,
+                                       err_msg=f"H[{a},{b}] vs H[{b},{a}]ᵀ")
+    return got
+
+
+# ------------------------------------------------------------------ hessian
+
+def test_second_derivative_of_cube():
+    h = hessian_by_name("param x = 2\nL = x ** 3", ["x"])
+    assert h[("x", "x")].shape == ()
+    assert float(h[("x", "x")]) == pytest.approx(12.0, rel=1e-14)
+
+
+@pytest.mark.parametrize("x,expected", [(-1.5, -9.0), (0.0, 0.0), (0.5, 3.0)])
+def test_second_derivative_of_cube_elsewhere(x, expected):
+    h = hessian_by_name(f"param x = {x!r}\nL = x ** 3", ["x"])
+    assert float(h[("x", "x")]) == pytest.approx(expected, abs=1e-12)
+
+
+def test_second_derivative_of_sin_times_exp():
+    # d2/dx2 exp(x) sin(x) = 2 exp(x) cos(x)
+    x = 0.7
+    h = hessian_by_name(f"param x = {x!r}\nL = exp(x) * sin(x)", ["x"])
+    assert float(h[("x", "x")]) == pytest.approx(2 * np.exp(x) * np.cos(x), rel=1e-12)
+
+
+VECTOR_BODY = ("M = [[0.5, -1.2], [0.8, 0.3], [-0.4, 1.1]]\n"
+               "L = sum(exp(x) * sin(x)) + x[0] * x[1] ** 2 + sum(tanh(x @ M))\n")
+
+
+def test_hessian_of_vector_function_matches_finite_differences_and_is_symmetric():
+    x = np.array([0.3, -0.7, 1.1])
+    h = check_hessian({"x": x}, VECTOR_BODY)[("x", "x")]
+    assert h.shape == (3, 3)
+    np.testing.assert_allclose(h, h.T, rtol=0, atol=1e-12)
+    # and analytically
+    M = np.array([[0.5, -1.2], [0.8, 0.3], [-0.4, 1.1]])
+    t = np.tanh(x @ M)
+    want = np.diag(2 * np.exp(x) * np.cos(x))
+    want[0, 1] += 2 * x[1]
+    want[1, 0] += 2 * x[1]
+    want[1, 1] += 2 * x[0]
+    want += M @ np.diag(-2 * t * (1 - t ** 2)) @ M.T
+    np.testing.assert_allclose(h, want, rtol=1e-12, atol=1e-12)
+
+
+def test_hessian_cross_blocks_between_two_params():
+    params = {"a": np.array([0.4, -0.9]), "b": np.array([1.2, 0.3, -0.5])}
+    body = ("B = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]\n"
+            "L = sum((a @ B) * b) + sum(sin(a)) * sum(b ** 2) + sum(exp(a[0] * b))\n")
+    h = check_hessian(params, body)
+    assert h[("a", "b")].shape == (2, 3)
+    assert h[("b", "a")].shape == (3, 2)
+    assert np.any(h[("a", "b")] != 0)
+
+
+def test_hessian_of_matrix_param_has_four_dimensional_block():
+    params = {"W": np.array([[0.2, -0.4], [0.7, 0.1]]), "v": np.array([0.5, -1.5])}
+    body = "L = sum(tanh(W @ v)) + sum(W * W * W)\n"
+    h = check_hessian(params, body)
+    assert h[("W", "W")].shape == (2, 2, 2, 2)
+    assert h[("W", "v")].shape == (2, 2, 2)
+    assert h[("v", "W")].shape == (2, 2, 2)
+
+
+def test_hessian_of_linear_function_is_zero():
+    h = hessian_by_name("param x = [1, 2, 3]\nparam y = 4\nL = sum(x * 3) - 2 * y", ["x", "y"])
+    for block in h.values():
+        assert not np.any(block)
+
+
+def test_hessian_wrt_param_the_target_does_not_depend_on_is_zero():
+    h = hessian_by_name("param x = [1, 2]\nparam u = [3, 4, 5]\nL = sum(x ** 2)", ["x", "u"])
+    np.testing.assert_array_equal(h[("x", "x")], 2 * np.eye(2))
+    assert h[("x", "u")].shape == (2, 3) and not np.any(h[("x", "u")])
+    assert h[("u", "u")].shape == (3, 3) and not np.any(h[("u", "u")])
+
+
+HESSIAN_OPS = [
+    "sum(x * y) ** 2",
+    "sum(x / (y + 3))",
+    "sum(x ** y)",                       # base and exponent both params
+    "sum(sqrt(x) * log(x + y * y))",
+    "sum(sigmoid(x) * softplus(y))",
+    "sum(tan(x * 0.5)) + sum(cos(y) * abs(x))",
+    "sum(softmax(x * y) * [1, -2, 0.5])",
+    "sum(log_softmax(x + y) * [1, 2, 3])",
+    "logsumexp(x * y)",
+    "sum(logsumexp(reshape([x, y, x * y], 3, 3), axis=0) * [1, -1, 2])",
+    "mean(x * y) * norm(x - y)",
+    "max(x * y) + min(exp(x)) * sum(y)",
+    "sum(maximum(x, y) ** 2) + sum(clip(x * y, 0.2, 0.9) ** 2)",
+    "sum(relu(x - 1) ** 3)",
+    "sum(transpose(reshape([x, y], 2, 3)) @ [0.5, -1] * y)",
+    "sum([x[0] * y[2], x[-1] ** 2, y[1:] @ x[:2]] * x)",
+    "(x @ y) * (x @ x)",
+    "sum(mean(reshape(x * y, 3, 1) * [[1, 2]], axis=0) ** 2)",
+    "sum(x[::-1] * y ** 3)",
+]
+
+
+@pytest.mark.parametrize("body", HESSIAN_OPS)
+def test_hessian_through_ops(body):
+    """Reverse over reverse through each op's VJP, against differences."""
+    params = {"x": np.array([0.8, 1.3, 0.55]), "y": np.array([1.1, 0.35, 1.7])}
+    check_hessian(params, f"L = {body}\n", rtol=1e-6, atol=1e-6)
+
+
+def test_hessian_does_not_change_first_derivatives_or_graph():
+    model = model_of("param x = [0.3, -0.7, 1.1]\n" + VECTOR_BODY)
+    before = [None if v is None else np.copy(v) for v in model.graph.values]
+    t, x = node(model, "L"), node(model, "x")
+    g1 = gradients(model.graph, t, [x])
+    hessian(model.graph, t, [x])
+    g2 = gradients(model.graph, t, [x])
+    np.testing.assert_array_equal(g1[0], g2[0])
+    after = model.graph.values
+    assert len(after) == len(before)
+    for b, a in zip(before, after):
+        assert (b is None) == (a is None)
+        if b is not None:
+            np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ purity
+
+def test_run_twice_gives_identical_results():
+    model = model_of("param x = [0.3, -0.7, 1.1]\n" + VECTOR_BODY)
+    r1 = run(model)
+    r2 = run(model)
+    for name in r1.grads:
+        np.testing.assert_array_equal(r1.grads[name], r2.grads[name])
+        np.testing.assert_array_equal(r1.values[name], r2.values[name])
+
+
+def test_backward_does_not_mutate_values():
+    model = model_of(SEED)
+    values = evaluate(model.graph)
+    snapshot = [np.copy(v) for v in values]
+    ids = [id(v) for v in values]
+    t = node(model, "L")
+    grads = backward(model.graph, values, t, np.ones(()))
+    assert [id(v) for v in values] == ids
+    for v, s in zip(values, snapshot):
+        np.testing.assert_array_equal(v, s)
+    # and a second sweep over the same values gives the same gradients
+    again = backward(model.graph, values, t, np.ones(()))
+    for g1, g2 in zip(grads, again):
+        assert (g1 is None) == (g2 is None)
+        if g1 is not None:
+            np.testing.assert_array_equal(g1, g2)
+
+
+def test_evaluate_does_not_store_computed_values_on_the_graph():
+    model = model_of(SEED)
+    before = list(model.graph.values)
+    evaluate(model.graph)
+    run(model)
+    assert all(a is b for a, b in zip(model.graph.values, before))
+
+
+# ------------------------------------------------------- accumulation, reuse
+
+def test_node_used_twice_in_one_op():
+    # micrograd bug #2: b = a + a must give da = 2, not 1
+    g = run_text("param a = 3\nb = a + a\nL = b").grads
+    assert float(g["a"]) == 2.0
+    g = run_text("param a = 3\nL = a * a").grads
+    assert float(g["a"]) == 6.0
+
+
+def test_node_reused_many_times():
+    # L = h*h + h + sum([h, h, 2h]) + h**3 with h = tanh(x)
+    x = 0.4
+    text = (f"param x = {x!r}\nh = tanh(x)\n"
+            "L = h * h + h + sum([h, h, 2 * h]) + h ** 3 + h / (1 + h)")
+    rep = run_text(text)
+    h = np.tanh(x)
+    dh = 2 * h + 1 + 4 + 3 * h ** 2 + 1 / (1 + h) ** 2
+    assert float(rep.grads["h"]) == pytest.approx(dh, rel=1e-13)
+    assert float(rep.grads["x"]) == pytest.approx(dh * (1 - h ** 2), rel=1e-13)
+
+
+def test_diamond_graph_accumulates():
+    text = ("param x = 2\na = x * 3\nb = x ** 2\nc = a * b\nd = a + b\nL = c + d * x")
+    rep = run_text(text)
+    x = 2.0
+    # L = 3x*x^2 + (3x + x^2) x = 3x^3 + 3x^2 + x^3 = 4x^3 + 3x^2
+    assert float(rep.grads["x"]) == pytest.approx(12 * x ** 2 + 6 * x, rel=1e-14)
+    assert float(rep.grads["d"]) == x
+    assert float(rep.grads["c"]) == 1.0
+    assert float(rep.grads["a"]) == pytest.approx(x ** 2 + x)     # dc/da + dd/da * x
+    assert float(rep.grads["b"]) == pytest.approx(3 * x + x)
+
+
+def test_vector_node_reused_with_broadcasting():
+    text = "param v = [1, 2, 3]\nm = [[1, 0, 2], [0, 1, 1]]\nL = sum(v * m) + sum(v) * v[0] + v @ v"
+    rep = run_text(text)
+    v = np.array([1.0, 2.0, 3.0])
+    want = np.array([1.0, 1.0, 3.0]) + v[0] + np.array([v.sum(), 0, 0]) + 2 * v
+    np.testing.assert_array_equal(rep.grads["v"], want)
+
+
+# ------------------------------------------- which nodes get which gradient
+
+def test_seed_example_gradients_of_every_node():
+    rep = run_text(SEED)
+    expect = {"a1": -41.0, "a2": -35.0, "b1": -7.0, "b2": -3.0, "c": -1.0, "L": 1.0}
+    for name, g in expect.items():
+        assert rep.grads[name].shape == ()
+        assert float(rep.grads[name]) == g, name
+    np.testing.assert_array_equal(rep.grads["w"], [-28.0, -21.0, -12.0, -23.0, -36.0])
+    values = {"a1": 4.0, "a2": 3.0, "b1": 23.0, "b2": 36.0, "c": 269.0, "L": -254.0}
+    for name, v in values.items():
+        assert float(rep.values[name]) == v, name
+    kinds = {b.name: b.kind for b in rep.model.bindings}
+    assert kinds == {"a1": "input", "a2": "input", "w": "param", "b1": "node",
+                     "b2": "node", "c": "node", "L": "node"}
+
+
+def test_seed_example_with_another_target():
+    rep = run(model_of(SEED), target="b1")
+    np.testing.assert_array_equal(rep.grads["w"], [4.0, 3.0, 0.0, 0.0, 0.0])
+    assert float(rep.grads["a1"]) == 2.0
+    assert float(rep.grads["a2"]) == 5.0
+    # nodes downstream of the target do not feed it: gradient 0
+    for name in ("b2", "c", "L"):
+        assert float(rep.grads[name]) == 0.0
+
+
+def test_unrelated_bindings_have_zero_gradient_of_their_shape():
+    text = ("param u = [5, 6, 7]\nparam x = 2\nz = u * 3\nm = [[1, 2], [3, 4]]\n"
+            "L = x * x")
+    rep = run_text(text)
+    assert float(rep.grads["x"]) == 4.0
+    for name, shape in (("u", (3,)), ("z", (3,)), ("m", (2, 2))):
+        assert rep.grads[name].shape == shape
+        assert not np.any(rep.grads[name])
+
+
+def test_backward_returns_none_for_independent_nodes():
+    model = model_of("param u = 1\nparam x = 2\nL = x * 5")
+    grads = backward(model.graph, evaluate(model.graph), node(model, "L"), np.ones(()))
+    assert grads[node(model, "u")] is None
+    assert float(grads[node(model, "x")]) == 5.0
+    g = gradients(model.graph, node(model, "L"), [node(model, "u"), node(model, "x")])
+    assert float(g[0]) == 0.0 and float(g[1]) == 5.0
+
+
+def test_alias_gets_its_own_gradient():
+    rep = run_text("x = 3\ny = x\nL = x * y")
+    assert float(rep.grads["y"]) == 3.0
+    assert float(rep.grads["x"]) == 6.0
+    assert rep.model.by_name["y"].node != rep.model.by_name["x"].node
+    assert rep.model.by_name["y"].kind == "node"
+
+
+def test_alias_chain_and_vector_alias():
+    rep = run_text("param x = [1, 2]\ny = x\nz = y\nL = sum(x * z) + sum(y)")
+    np.testing.assert_array_equal(rep.grads["z"], [1.0, 2.0])
+    np.testing.assert_array_equal(rep.grads["y"], [2.0, 3.0])
+    np.testing.assert_array_equal(rep.grads["x"], [3.0, 5.0])
+
+
+def test_param_computed_from_other_names_is_a_leaf_without_history():
+    rep = run_text("a = 2\nparam p = a * 3\nL = p * a")
+    assert rep.model.by_name["p"].kind == "param"
+    assert float(rep.values["p"]) == 6.0
+    assert float(rep.grads["p"]) == 2.0
+    # only the direct path: dL/da = p (6), not p + 3a (12)
+    assert float(rep.grads["a"]) == 6.0
+
+
+def test_param_from_param_does_not_pass_gradient_back():
+    rep = run_text("param w = [1, 2]\nparam v = w * w\nL = sum(v * [3, 4])")
+    np.testing.assert_array_equal(rep.grads["v"], [3.0, 4.0])
+    np.testing.assert_array_equal(rep.grads["w"], [0.0, 0.0])
+
+
+def test_intermediate_gradients_of_vector_nodes():
+    rep = run_text("param x = [1, 2, 3]\nh = x * x\ns = sum(h)\nL = s * 2 + h[1]")
+    assert float(rep.grads["s"]) == 2.0
+    np.testing.assert_array_equal(rep.grads["h"], [2.0, 3.0, 2.0])
+    np.testing.assert_array_equal(rep.grads["x"], [4.0, 12.0, 12.0])
+
+
+def test_float32_gradients_stay_float32():
+    model = model_of(SEED, dtype="float32")
+    rep = run(model)
+    for name in rep.grads:
+        assert rep.grads[name].dtype == np.float32, name
+        assert rep.values[name].dtype == np.float32, name
+    np.testing.assert_array_equal(rep.grads["w"], [-28.0, -21.0, -12.0, -23.0, -36.0])

@@ -1,0 +1,760 @@
+"""Per-op gradient tests, checked against central finite differences.
+
+Every case builds a small .expr program
+
+    param a = <exact numbers>        # one line per operand
+    r = <the op applied to the operands>
+    W_ = <fixed random weights of r's shape>
+    L = sum(r * W_)
+
+runs it through the library (`load` + `run`) and compares the reported
+gradient of every operand with central finite differences computed here,
+independently of the engine: each number of each operand is nudged by
++-eps in the program *text* and the program is run again.  Numbers are
+written with repr(), so the text holds exactly the float the test means.
+
+The second half pins PyTorch's conventions at kinks and ties (SPEC §2,
+"Semantics") with exact expected values, checks float32, and (only when
+torch is installed) compares a few ops against torch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import zlib
+
+import numpy as np
+import pytest
+
+from autograd_cli.errors import Source
+from autograd_cli.program import load, run
+
+SHAPES = [(), (4,), (3, 4), (1, 4)]
+EPS = 1e-6
+RTOL = 1e-6
+ATOL = 1e-8
+
+
+# ------------------------------------------------------------------ helpers
+
+def lit(a) -> str:
+    """An array as an exact .expr literal (nested lists of repr'd floats)."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return repr(float(a))
+    return "[" + ", ".join(lit(e) for e in a) + "]"
+
+
+def rng_for(key: str) -> np.random.Generator:
+    """A generator seeded from the test's own description: deterministic."""
+    return np.random.default_rng(zlib.crc32(key.encode()))
+
+
+def shape_id(s) -> str:
+    return "x".join(map(str, s)) if s else "scalar"
+
+
+def names_in(expr: str) -> set:
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expr))
+
+
+def program(operands: dict, body: str) -> str:
+    """`operands` maps a name to (kind, array), kind 'param' or 'input'."""
+    lines = []
+    for name, (kind, value) in operands.items():
+        lines.append(f"{'param ' if kind == 'param' else ''}{name} = {lit(value)}")
+    return "\n".join(lines) + "\n" + body
+
+
+def run_text(text: str, dtype: str = "float64"):
+    return run(load(Source("t.expr", text), dtype=dtype))
+
+
+def result_shape(operands: dict, expr: str) -> tuple:
+    """The shape of `expr`, from the compiler's shape inference (no run)."""
+    model = load(Source("t.expr", program(operands, f"r = {expr}\nL = sum(r)\n")))
+    return tuple(model.shapes[model.by_name["r"].node])
+
+
+def weighted_program(operands: dict, expr: str, weights) -> str:
+    return program(operands, f"r = {expr}\nW_ = {lit(weights)}\nL = sum(r * W_)\n")
+
+
+def finite_differences(operands: dict, expr: str, weights, eps: float = EPS) -> dict:
+    """d L / d operand for every operand, by central differences on the text."""
+    out = {}
+    for name, (kind, value) in operands.items():
+        value = np.asarray(value, dtype=np.float64)
+        grad = np.zeros_like(value)
+        for idx in np.ndindex(value.shape):
+            hi, lo = value.copy(), value.copy()
+            hi[idx] += eps
+            lo[idx] -= eps
+            step = float(hi[idx] - lo[idx])      # the step actually taken
+            f = []
+            for v in (hi, lo):
+                nudged = dict(operands)
+                nudged[name] = (kind, v)
+                rep = run_text(weighted_program(nudged, expr, weights))
+                f.append(float(rep.values["L"]))
+            grad[idx] = (f[0] - f[1]) / step
+        out[name] = grad
+    return out
+
+
+def check_op(operands: dict, expr: str, key: str, ref=None):
+    """Run `expr` on `operands`; compare every operand's gradient with finite
+    differences, and the value of `r` with the numpy reference `ref`."""
+    shape = result_shape(operands, expr)
+    rng = rng_for("weights " + key)
+    weights = rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    rep = run_text(weighted_program(operands, expr, weights))
+    assert rep.warnings == []
+    assert rep.values["r"].shape == shape
+    if ref is not None:
+        expected = ref(*(np.asarray(v, dtype=np.float64) for _, v in operands.values()))
+        np.testing.assert_allclose(rep.values["r"], expected, rtol=1e-12, atol=1e-12)
+    # the intermediate node r has gradient W_ (reported for every named node)
+    np.testing.assert_allclose(rep.grads["r"], weights, rtol=0, atol=0)
+    fd = finite_differences(operands, expr, weights)
+    for name, (_, value) in operands.items():
+        got = rep.grads[name]
+        assert got.shape == np.shape(value), name
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, fd[name], rtol=RTOL, atol=ATOL,
+                                   err_msg=f"d L / d {name} for r = {expr}")
+    return rep
+
+
+# value generators: keep inputs away from kinks and domain edges
+
+def gen_any(rng, shape):
+    return rng.uniform(-2.0, 2.0, size=shape)
+
+
+def gen_pos(rng, shape):
+    return rng.uniform(0.5, 3.0, size=shape)
+
+
+def gen_nonzero(rng, shape):
+    return rng.uniform(0.3, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def gen_tan(rng, shape):
+    return rng.uniform(-1.2, 1.2, size=shape)
+
+
+def gen_base(rng, shape):
+    return rng.uniform(0.5, 2.0, size=shape)
+
+
+def gen_exponent(rng, shape):
+    return rng.uniform(-2.0, 2.0, size=shape)
+
+
+def gen_distinct(rng, shape):
+    """All elements at least 0.3 apart (no ties in max/min)."""
+    n = int(np.prod(shape, dtype=np.int64))
+    v = rng.permutation(n) * 0.35 - 0.35 * n / 2 + rng.uniform(0, 0.04, size=n)
+    return v.reshape(shape)
+
+
+def well_separated(*arrays, gap=0.1) -> bool:
+    """Every broadcast pair of elements of the arrays differs by more than gap."""
+    for x, y in itertools.combinations(arrays, 2):
+        if np.any(np.abs(np.subtract(x, y)) <= gap):
+            return False
+    return True
+
+
+# ------------------------------------------------------- elementwise unary
+
+UNARY = {
+    # name: (expression template, generator, numpy reference)
+    "exp": ("exp(a)", gen_any, np.exp),
+    "log": ("log(a)", gen_pos, np.log),
+    "sqrt": ("sqrt(a)", gen_pos, np.sqrt),
+    "abs": ("abs(a)", gen_nonzero, np.abs),
+    "sin": ("sin(a)", gen_any, np.sin),
+    "cos": ("cos(a)", gen_any, np.cos),
+    "tan": ("tan(a)", gen_tan, np.tan),
+    "tanh": ("tanh(a)", gen_any, np.tanh),
+    "sigmoid": ("sigmoid(a)", gen_any, lambda x: 1 / (1 + np.exp(-x))),
+    "relu": ("relu(a)", gen_nonzero, lambda x: np.maximum(x, 0)),
+    "softplus": ("softplus(a)", gen_any, lambda x: np.log1p(np.exp(x))),
+    "neg": ("-a", gen_any, np.negative),
+    "pos": ("+a", gen_any, lambda x: x),
+    "square": ("a ** 2", gen_any, np.square),
+    "cube": ("a ** 3", gen_any, lambda x: x ** 3),
+    "inv_sqrt": ("a ** -1.5", gen_pos, lambda x: x ** -1.5),
+    "exp2": ("2 ** a", gen_any, lambda x: 2.0 ** x),
+    "neg_square": ("-a ** 2", gen_any, lambda x: -(x ** 2)),
+    "reciprocal": ("1 / a", gen_nonzero, lambda x: 1 / x),
+    "affine": ("3 * a - 1.5", gen_any, lambda x: 3 * x - 1.5),
+    "self_mul": ("a * a", gen_any, np.square),
+    "self_div": ("(a + 3) / (a * a + 1)", gen_any, lambda x: (x + 3) / (x * x + 1)),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary(name, shape):
+    expr, gen, ref = UNARY[name]
+    key = f"unary {name} {shape}"
+    a = gen(rng_for(key), shape)
+    check_op({"a": ("param", a)}, expr, key, ref)
+
+
+# ------------------------------------------------ elementwise binary, broadcast
+
+BINARY = {
+    # name: (template, generator for a, generator for b, reference, needs gap)
+    "add": ("a + b", gen_any, gen_any, np.add, False),
+    "sub": ("a - b", gen_any, gen_any, np.subtract, False),
+    "mul": ("a * b", gen_any, gen_any, np.multiply, False),
+    "div": ("a / b", gen_any, gen_nonzero, np.divide, False),
+    "pow": ("a ** b", gen_base, gen_exponent, np.power, False),
+    "maximum": ("maximum(a, b)", gen_any, gen_any, np.maximum, True),
+    "minimum": ("minimum(a, b)", gen_any, gen_any, np.minimum, True),
+}
+
+SHAPE_PAIRS = list(itertools.product(SHAPES, SHAPES))
+
+
+def _binary_operands(name, sa, sb, kind_b="param"):
+    _, ga, gb, _, gap = BINARY[name]
+    rng = rng_for(f"binary {name} {sa} {sb} {kind_b}")
+    for _ in range(1000):
+        a, b = ga(rng, sa), gb(rng, sb)
+        if not gap or well_separated(a, b, gap=0.1):
+            return {"a": ("param", a), "b": (kind_b, b)}
+    raise AssertionError("could not draw separated operands")
+
+
+@pytest.mark.parametrize("sa,sb", SHAPE_PAIRS,
+                         ids=[f"{shape_id(a)}-{shape_id(b)}" for a, b in SHAPE_PAIRS])
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_broadcast(name, sa, sb):
+    """Both operands are params; every shape pair broadcasts (numpy rules) and
+    each operand's gradient is summed back to its own shape."""
+    expr, *_, ref, _ = BINARY[name]
+    operands = _binary_operands(name, sa, sb)
+    check_op(operands, expr, f"binary {name} {sa} {sb}", ref)
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_with_input_operand(name):
+    """An `input` binding (no `param`) is a leaf too and gets its gradient."""
+    expr, *_, ref, _ = BINARY[name]
+    operands = _binary_operands(name, (3, 4), (4,), kind_b="input")
+    rep = check_op(operands, expr, f"binary input {name}", ref)
+    assert rep.model.by_name["b"].kind == "input"
+
+
+@pytest.mark.parametrize("expr,ref", [
+    ("a + 2.5", lambda a: a + 2.5),
+    ("2.5 - a", lambda a: 2.5 - a),
+    ("a * [1.5, -2.0, 0.5, 3.0]", lambda a: a * np.array([1.5, -2.0, 0.5, 3.0])),
+    ("[1.5, -2.0, 0.5, 3.0] / a", lambda a: np.array([1.5, -2.0, 0.5, 3.0]) / a),
+    ("a ** [1.0, 2.0, 0.5, -1.0]", lambda a: a ** np.array([1.0, 2.0, 0.5, -1.0])),
+    ("[1.5, 2.0, 0.5, 3.0] ** a", lambda a: np.array([1.5, 2.0, 0.5, 3.0]) ** a),
+    ("maximum(a, 1.0)", lambda a: np.maximum(a, 1.0)),
+    ("minimum(a, 1.0)", lambda a: np.minimum(a, 1.0)),
+])
+def test_binary_with_constant_operand(expr, ref):
+    a = np.array([[0.6, 1.7, 2.3, 0.8], [1.3, 0.55, 1.9, 2.6], [0.7, 2.1, 1.45, 0.9]])
+    check_op({"a": ("param", a)}, expr, f"const {expr}", ref)
+
+
+@pytest.mark.parametrize("expr", [
+    "a ** b ** 2",                 # right associative: a ** (b ** 2)
+    "(a ** b) ** 2",
+    "a ** (b * a)",
+    "b ** a - a ** b",
+    "exp(b * log(a)) - a ** b",    # identically 0: its gradient is 0 too
+])
+def test_pow_base_and_exponent_params(expr):
+    rng = rng_for("pow " + expr)
+    operands = {"a": ("param", rng.uniform(0.6, 1.8, size=(3, 4))),
+                "b": ("param", rng.uniform(0.6, 1.5, size=(4,)))}
+    check_op(operands, expr, "pow " + expr)
+
+
+# ------------------------------------------------------------------ clip
+
+CLIP_SHAPES = [
+    ((), (), ()),
+    ((4,), (), ()),
+    ((3, 4), (), ()),
+    ((1, 4), (), ()),
+    ((3, 4), (4,), ()),
+    ((3, 4), (), (1, 4)),
+    ((4,), (4,), (4,)),
+    ((1, 4), (3, 4), (4,)),
+    ((), (4,), (4,)),
+]
+
+
+@pytest.mark.parametrize("sx,slo,shi", CLIP_SHAPES,
+                         ids=["-".join(map(shape_id, s)) for s in CLIP_SHAPES])
+def test_clip(sx, slo, shi):
+    """x, lo and hi are all params; x is kept away from both bounds."""
+    rng = rng_for(f"clip {sx} {slo} {shi}")
+    for _ in range(10000):
+        x = rng.uniform(-1.6, 1.6, size=sx)
+        lo = rng.uniform(-1.0, -0.2, size=slo)
+        hi = rng.uniform(0.2, 1.0, size=shi)
+        if well_separated(x, lo, hi, gap=0.05):
+            break
+    else:
+        raise AssertionError("could not draw separated operands")
+    operands = {"x": ("param", x), "lo": ("param", lo), "hi": ("param", hi)}
+    check_op(operands, "clip(x, lo, hi)", f"clip {sx}", lambda x, lo, hi: np.clip(x, lo, hi))
+
+
+def test_clip_gradients_reach_all_three_arguments():
+    """Some elements below, inside and above: all three gradients non-zero."""
+    x = np.array([-1.5, -0.3, 0.2, 1.4])
+    operands = {"x": ("param", x), "lo": ("param", np.array(-0.6)),
+                "hi": ("param", np.array(0.9))}
+    rep = check_op(operands, "clip(x, lo, hi)", "clip all")
+    assert np.all(rep.grads["x"][[1, 2]] != 0) and np.all(rep.grads["x"][[0, 3]] == 0)
+    assert rep.grads["lo"] != 0 and rep.grads["hi"] != 0
+
+
+# ------------------------------------------------------------- reductions
+
+REDUCTIONS = {
+    "sum": (gen_any, lambda x, axis: np.sum(x, axis=axis)),
+    "mean": (gen_any, lambda x, axis: np.mean(x, axis=axis)),
+    "max": (gen_distinct, lambda x, axis: np.max(x, axis=axis)),
+    "min": (gen_distinct, lambda x, axis: np.min(x, axis=axis)),
+    "logsumexp": (gen_any, lambda x, axis: np.log(np.sum(np.exp(x), axis=axis))),
+}
+
+REDUCTION_CASES = [(name, shape, axis)
+                   for name in REDUCTIONS
+                   for shape in SHAPES
+                   for axis in [None, *range(-len(shape), len(shape))]]
+
+
+@pytest.mark.parametrize(
+    "name,shape,axis", REDUCTION_CASES,
+    ids=[f"{n}-{shape_id(s)}-axis{a}" for n, s, a in REDUCTION_CASES])
+def test_reduction(name, shape, axis):
+    gen, ref = REDUCTIONS[name]
+    key = f"reduce {name} {shape} {axis}"
+    x = gen(rng_for(key), shape)
+    expr = f"{name}(x)" if axis is None else f"{name}(x, axis={axis})"
+    check_op({"x": ("param", x)}, expr, key, lambda x: ref(x, axis))
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
+def test_norm(shape):
+    key = f"norm {shape}"
+    x = gen_nonzero(rng_for(key), shape)
+    check_op({"x": ("param", x)}, "norm(x)", key, lambda x: np.sqrt(np.sum(x * x)))
+
+
+@pytest.mark.parametrize("expr", [
+    "norm(x) * x",                  # a reduction broadcast back
+    "x - mean(x, axis=0)",
+    "x / sum(x * x, axis=-1)[0]",
+    "x - logsumexp(x, axis=1)[0]",
+    "max(x, axis=0) - min(x, axis=-2)",
+])
+def test_reduction_in_composite(expr):
+    x = gen_distinct(rng_for(expr), (3, 4)) + 0.1
+    check_op({"x": ("param", x)}, expr, "composite " + expr)
+
+
+# ---------------------------------------------------- softmax, log_softmax
+
+SOFTMAX_CASES = [(fn, shape, axis)
+                 for fn in ("softmax", "log_softmax")
+                 for shape in SHAPES if shape
+                 for axis in [None, *range(-len(shape), len(shape))]]
+
+
+def _np_softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    "fn,shape,axis", SOFTMAX_CASES,
+    ids=[f"{f}-{shape_id(s)}-axis{a}" for f, s, a in SOFTMAX_CASES])
+def test_softmax(fn, shape, axis):
+    key = f"{fn} {shape} {axis}"
+    x = gen_any(rng_for(key), shape)
+    expr = f"{fn}(x)" if axis is None else f"{fn}(x, axis={axis})"
+    ax = -1 if axis is None else axis
+    if fn == "softmax":
+        ref = lambda x: _np_softmax(x, ax)  # noqa: E731
+    else:
+        ref = lambda x: np.log(_np_softmax(x, ax))  # noqa: E731
+    check_op({"x": ("param", x)}, expr, key, ref)
+
+
+# ----------------------------------------------------------- matmul, dot
+
+MATMUL_SHAPES = [
+    ((3, 4), (4,)),
+    ((4,), (4, 2)),
+    ((3, 4), (4, 2)),
+    ((4,), (4,)),
+    ((1, 4), (4, 1)),
+    ((4, 1), (1, 3)),
+    ((1, 4), (4,)),
+]
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES,
+                         ids=[f"{shape_id(a)}@{shape_id(b)}" for a, b in MATMUL_SHAPES])
+@pytest.mark.parametrize("form", ["a @ b", "dot(a, b)"])
+def test_matmul(form, sa, sb):
+    key = f"matmul {form} {sa} {sb}"
+    rng = rng_for(key)
+    operands = {"a": ("param", gen_any(rng, sa)), "b": ("param", gen_any(rng, sb))}
+    check_op(operands, form, key, np.matmul)
+
+
+@pytest.mark.parametrize("expr", [
+    "a @ transpose(a)",             # the same param on both sides
+    "transpose(a) @ a",
+    "a @ b @ c",
+    "(a @ b) * (a @ b)",
+    "dot(a @ b, c)",
+    "a @ (b * 2 + 1) @ c",
+])
+def test_matmul_chains(expr):
+    rng = rng_for(expr)
+    operands = {"a": ("param", gen_any(rng, (3, 4))), "b": ("param", gen_any(rng, (4, 2))),
+                "c": ("param", gen_any(rng, (2,)))}
+    used = {k: v for k, v in operands.items() if k in names_in(expr)}
+    check_op(used, expr, "chain " + expr)
+
+
+# ------------------------------------------------------ reshape, transpose
+
+RESHAPES = [
+    ((3, 4), "reshape(x, 2, 6)", lambda x: x.reshape(2, 6)),
+    ((3, 4), "reshape(x, 12)", lambda x: x.reshape(12)),
+    ((3, 4), "reshape(x, -1, 2)", lambda x: x.reshape(-1, 2)),
+    ((3, 4), "reshape(x, 4, 3, 1)", lambda x: x.reshape(4, 3, 1)),
+    ((4,), "reshape(x, 2, 2)", lambda x: x.reshape(2, 2)),
+    ((4,), "reshape(x, 1, 4)", lambda x: x.reshape(1, 4)),
+    ((1, 4), "reshape(x, 4)", lambda x: x.reshape(4)),
+    ((), "reshape(x, 1)", lambda x: x.reshape(1)),
+    ((), "reshape(x, 1, 1)", lambda x: x.reshape(1, 1)),
+    ((3, 4), "transpose(x)", np.transpose),
+    ((1, 4), "transpose(x)", np.transpose),
+    ((4,), "transpose(x)", np.transpose),
+    ((), "transpose(x)", np.transpose),
+    ((3, 4), "transpose(reshape(x, 6, 2)) * [[1.0], [2.0]]",
+     lambda x: x.reshape(6, 2).T * np.array([[1.0], [2.0]])),
+    ((3, 4), "reshape(transpose(x), 12)", lambda x: x.T.reshape(12)),
+]
+
+
+@pytest.mark.parametrize("shape,expr,ref", RESHAPES, ids=[e for _, e, _ in RESHAPES])
+def test_shape_ops(shape, expr, ref):
+    key = f"shape {shape} {expr}"
+    x = gen_any(rng_for(key), shape)
+    check_op({"x": ("param", x)}, expr, key, ref)
+
+
+# ---------------------------------------------------------------- indexing
+
+INDEXING = [
+    ((4,), "x[0]", lambda x: x[0]),
+    ((4,), "x[-1]", lambda x: x[-1]),
+    ((4,), "x[1:3]", lambda x: x[1:3]),
+    ((4,), "x[::2]", lambda x: x[::2]),
+    ((4,), "x[::-1]", lambda x: x[::-1]),
+    ((4,), "x[-3:]", lambda x: x[-3:]),
+    ((4,), "x[:-1]", lambda x: x[:-1]),
+    ((4,), "x[3:0:-2]", lambda x: x[3:0:-2]),
+    ((3, 4), "x[0]", lambda x: x[0]),
+    ((3, 4), "x[-1]", lambda x: x[-1]),
+    ((3, 4), "x[1, 2]", lambda x: x[1, 2]),
+    ((3, 4), "x[-2, -1]", lambda x: x[-2, -1]),
+    ((3, 4), "x[:, 0]", lambda x: x[:, 0]),
+    ((3, 4), "x[:, -1]", lambda x: x[:, -1]),
+    ((3, 4), "x[1, 1:3]", lambda x: x[1, 1:3]),
+    ((3, 4), "x[0:3:2, -1]", lambda x: x[0:3:2, -1]),
+    ((3, 4), "x[::2, ::3]", lambda x: x[::2, ::3]),
+    ((3, 4), "x[1:]", lambda x: x[1:]),
+    ((3, 4), "x[::-1, 1::2]", lambda x: x[::-1, 1::2]),
+    ((1, 4), "x[0]", lambda x: x[0]),
+    ((1, 4), "x[0, -2]", lambda x: x[0, -2]),
+    ((1, 4), "x[:, 1:]", lambda x: x[:, 1:]),
+    # the same element read twice: the two contributions add up
+    ((4,), "x[1] * x[1] + x[-3]", lambda x: x[1] * x[1] + x[-3]),
+    ((3, 4), "x[0] * x[-1] + x[:, 1][0]", lambda x: x[0] * x[-1] + x[:, 1][0]),
+    ((3, 4), "x[1:][0, 1:3]", lambda x: x[1:][0, 1:3]),
+]
+
+
+@pytest.mark.parametrize("shape,expr,ref", INDEXING, ids=[e for _, e, _ in INDEXING])
+def test_indexing(shape, expr, ref):
+    key = f"index {shape} {expr}"
+    x = gen_any(rng_for(key), shape)
+    check_op({"x": ("param", x)}, expr, key, ref)
+
+
+# ------------------------------------------- list literals (differentiable stack)
+
+STACKS = [
+    "[a, b]",
+    "[a, b * 2, exp(a) - b, 1.5]",
+    "[[a, b], [b * a, 1]]",
+    "[x[0], x[-1], a]",
+    "[x, y]",
+    "[x, 2 * y, x * y]",
+    "[[x, y], [y, x]]",
+    "[x, x]",                       # the same node twice: contributions add
+    "[a, a, a * a]",
+    "[sum(x), max(y), a] @ [x[0], y[1], b]",
+    "[x, y] @ [a, b, 1.0, 2.0]",
+]
+
+
+@pytest.mark.parametrize("expr", STACKS)
+def test_list_literal_stacking(expr):
+    rng = rng_for("stack " + expr)
+    everything = {"a": ("param", gen_any(rng, ())), "b": ("param", gen_any(rng, ())),
+                  "x": ("param", gen_distinct(rng, (4,))),
+                  "y": ("param", gen_distinct(rng, (4,)))}
+    used = {k: v for k, v in everything.items() if k in names_in(expr)}
+    check_op(used, expr, "stack " + expr)
+
+
+def test_list_literal_of_names_in_bindings():
+    """`[a1, a2 * 2]` from SPEC §2 with the elements bound to names."""
+    text = "a1 = 4\na2 = 3\nv = [a1, a2 * 2]\nL = sum(v * [5, 7])\n"
+    rep = run_text(text)
+    np.testing.assert_array_equal(rep.grads["v"], [5.0, 7.0])
+    assert float(rep.grads["a1"]) == 5.0
+    assert float(rep.grads["a2"]) == 14.0
+
+
+# ------------------------------------------------------------ composites
+
+COMPOSITES = [
+    # a small tanh MLP
+    ({"X": ("input", (4, 3)), "W1": ("param", (3, 5)), "b1": ("param", (5,)),
+      "W2": ("param", (5,))}, "tanh(X @ W1 + b1) @ W2"),
+    # logistic regression loss, stably
+    ({"X": ("input", (6, 2)), "w": ("param", (2,)), "b": ("param", ())},
+     "mean(softplus(X @ w + b) - [1, 0, 1, 1, 0, 1] * (X @ w + b))"),
+    # cross-entropy through log_softmax
+    ({"X": ("input", (3, 4)), "W": ("param", (4, 4))},
+     "-sum(log_softmax(X @ W, axis=-1) * [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]])"),
+    # attention-like
+    ({"Q": ("param", (3, 4)), "K": ("param", (3, 4)), "V": ("param", (3, 2))},
+     "softmax(Q @ transpose(K) / sqrt(4.0), axis=-1) @ V"),
+    # layer norm
+    ({"x": ("param", (3, 4)), "g": ("param", (4,))},
+     "g * (x - reshape(mean(x, axis=1), 3, 1)) / "
+     "sqrt(reshape(mean((x - reshape(mean(x, axis=1), 3, 1)) ** 2, axis=1), 3, 1) + 0.01)"),
+    # everything elementwise at once
+    ({"x": ("param", (4,)), "y": ("param", (3, 4))},
+     "sigmoid(x) * tanh(y) + sin(x) * cos(y) - softplus(x - y) + exp(-y * y)"),
+]
+
+
+@pytest.mark.parametrize("spec,expr", COMPOSITES, ids=[f"composite{i}" for i in range(len(COMPOSITES))])
+def test_composite(spec, expr):
+    rng = rng_for("composite " + expr)
+    operands = {name: (kind, gen_any(rng, shape)) for name, (kind, shape) in spec.items()}
+    check_op(operands, expr, "composite " + expr)
+
+
+# ======================================= PyTorch conventions at kinks and ties
+
+def grads_of(text, dtype="float64"):
+    rep = run_text(text, dtype)
+    return rep.grads
+
+
+def test_relu_at_zero_has_gradient_zero():
+    g = grads_of("param x = [-1, 0, 2]\nL = sum(relu(x))")
+    np.testing.assert_array_equal(g["x"], [0.0, 0.0, 1.0])
+
+
+def test_abs_at_zero_has_gradient_zero():
+    g = grads_of("param x = [-1, 0, 2]\nL = sum(abs(x))")
+    np.testing.assert_array_equal(g["x"], [-1.0, 0.0, 1.0])
+
+
+def test_scalar_kinks():
+    g = grads_of("param x = 0\nL = relu(x) + abs(x) + norm(x)")
+    assert float(g["x"]) == 0.0
+
+
+@pytest.mark.parametrize("fn", ["max", "min"])
+def test_reduction_ties_share_gradient_evenly(fn):
+    x = "[1, 3, 3, 2]" if fn == "max" else "[2, 1, 1, 3]"
+    g = grads_of(f"param x = {x}\nL = {fn}(x)")
+    np.testing.assert_array_equal(g["x"], [0.0, 0.5, 0.5, 0.0])
+
+
+@pytest.mark.parametrize("fn", ["max", "min"])
+def test_reduction_all_equal_share_gradient_evenly(fn):
+    g = grads_of(f"param x = [[2, 2], [2, 2]]\nL = {fn}(x) * 8")
+    np.testing.assert_array_equal(g["x"], [[2.0, 2.0], [2.0, 2.0]])
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+def test_max_reduction_ties_along_axis(axis):
+    g = grads_of(f"param x = [[1, 3, 3], [2, 2, 0], [5, 5, 5]]\n"
+                 f"L = sum(max(x, axis={axis}) * [1, 2, 3])")
+    np.testing.assert_allclose(g["x"], [[0, 0.5, 0.5], [1, 1, 0], [1, 1, 1]], rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("axis", [0, -2])
+def test_min_reduction_ties_along_axis(axis):
+    g = grads_of(f"param x = [[1, 3, 0], [1, 2, 0], [4, 2, 0]]\n"
+                 f"L = sum(min(x, axis={axis}) * [2, 4, 3])")
+    np.testing.assert_allclose(g["x"], [[1, 0, 1], [1, 2, 1], [0, 2, 1]], rtol=0, atol=1e-15)
+
+
+def test_maximum_ties_give_each_side_half():
+    g = grads_of("param x = [1, 2, 3]\nparam y = [1, 0, 5]\nL = sum(maximum(x, y) * [2, 3, 4])")
+    np.testing.assert_array_equal(g["x"], [1.0, 3.0, 0.0])
+    np.testing.assert_array_equal(g["y"], [1.0, 0.0, 4.0])
+
+
+def test_minimum_ties_give_each_side_half():
+    g = grads_of("param x = [1, 2, 3]\nparam y = [1, 0, 5]\nL = sum(minimum(x, y) * [2, 3, 4])")
+    np.testing.assert_array_equal(g["x"], [1.0, 0.0, 4.0])
+    np.testing.assert_array_equal(g["y"], [1.0, 3.0, 0.0])
+
+
+def test_minimum_without_ties_routes_gradient_to_the_smaller_side():
+    g = grads_of("param x = [1, 5]\nparam y = [3, 2]\nL = sum(minimum(x, y))")
+    np.testing.assert_array_equal(g["x"], [1.0, 0.0])
+    np.testing.assert_array_equal(g["y"], [0.0, 1.0])
+
+
+@pytest.mark.parametrize("fn", ["maximum", "minimum"])
+def test_ties_with_broadcast_scalar(fn):
+    # x = [1, 2, 3] against y = 2: one tie, at x[1]
+    g = grads_of(f"param x = [1, 2, 3]\nparam y = 2\nL = sum({fn}(x, y))")
+    if fn == "maximum":
+        np.testing.assert_array_equal(g["x"], [0.0, 0.5, 1.0])
+        assert float(g["y"]) == 1.5
+    else:
+        np.testing.assert_array_equal(g["x"], [1.0, 0.5, 0.0])
+        assert float(g["y"]) == 1.5
+
+
+def test_maximum_of_a_node_with_itself():
+    g = grads_of("param x = [1, -2]\nL = sum(maximum(x, x) * [3, 5])")
+    np.testing.assert_array_equal(g["x"], [3.0, 5.0])
+
+
+def test_clip_passes_gradient_at_its_bounds():
+    g = grads_of("param x = [-1, 0, 0.5, 1, 2]\nL = sum(clip(x, 0, 1) * [1, 2, 3, 4, 5])")
+    np.testing.assert_array_equal(g["x"], [0.0, 2.0, 3.0, 4.0, 0.0])
+
+
+def test_clip_bounds_as_params_at_ties():
+    """x == lo or x == hi: the gradient goes to x, not to the bound."""
+    g = grads_of("param x = [-1, 0, 0.5, 1, 2]\nparam lo = 0\nparam hi = 1\n"
+                 "L = sum(clip(x, lo, hi) * [1, 2, 3, 4, 5])")
+    np.testing.assert_array_equal(g["x"], [0.0, 2.0, 3.0, 4.0, 0.0])
+    assert float(g["lo"]) == 1.0
+    assert float(g["hi"]) == 5.0
+
+
+def test_norm_at_zero_has_gradient_zero():
+    rep = run_text("param x = [0, 0, 0]\nL = norm(x)")
+    np.testing.assert_array_equal(rep.grads["x"], [0.0, 0.0, 0.0])
+    assert float(rep.values["L"]) == 0.0
+    assert rep.warnings == []
+
+
+def test_norm_at_zero_matrix_and_through_chain():
+    rep = run_text("param x = [[0, 0], [0, 0]]\nL = 3 * norm(x) + sum(x)")
+    np.testing.assert_array_equal(rep.grads["x"], np.ones((2, 2)))
+    assert rep.warnings == []
+
+
+# ================================================================== float32
+
+F32_CASES = [
+    ({"a": (3, 4)}, expr) for expr in
+    ["exp(a)", "log(a)", "sqrt(a)", "abs(a)", "sin(a)", "cos(a)", "tan(a)", "tanh(a)",
+     "sigmoid(a)", "relu(a)", "softplus(a)", "a ** 1.5", "2 ** a",
+     "sum(a, axis=0)", "mean(a, axis=-1)", "max(a, axis=1)", "min(a)", "logsumexp(a, axis=0)",
+     "norm(a)", "softmax(a)", "log_softmax(a, axis=0)", "transpose(a)", "reshape(a, 6, 2)",
+     "a[1, ::2]", "clip(a, 0.8, 1.6)", "[a, 2 * a]"]
+] + [
+    ({"a": (3, 4), "b": (4,)}, expr) for expr in
+    ["a + b", "a - b", "a * b", "a / b", "a ** b", "maximum(a, b)", "minimum(a, b)", "a @ b"]
+]
+
+
+@pytest.mark.parametrize("spec,expr", F32_CASES, ids=[e for _, e in F32_CASES])
+def test_float32(spec, expr):
+    """--dtype float32: values and gradients come back float32, close to float64."""
+    rng = rng_for("f32 " + expr)
+    operands = {n: ("param", rng.uniform(0.5, 2.0, size=s)) for n, s in spec.items()}
+    shape = result_shape(operands, expr)
+    weights = rng.uniform(0.5, 1.5, size=shape)
+    text = weighted_program(operands, expr, weights)
+    r64 = run_text(text, "float64")
+    r32 = run_text(text, "float32")
+    assert r32.warnings == []
+    for name in list(operands) + ["r", "W_", "L"]:
+        assert r32.values[name].dtype == np.float32, name
+        assert r32.grads[name].dtype == np.float32, name
+        assert r32.values[name].shape == r64.values[name].shape
+        assert r32.grads[name].shape == r64.grads[name].shape
+        np.testing.assert_allclose(r32.values[name], r64.values[name], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(r32.grads[name], r64.grads[name], rtol=1e-4, atol=1e-5)
+
+
+def test_float32_constructors_and_constants():
+    text = ("z = zeros(2, 3)\no = ones(3)\ne = eye(3)\nt = arange(3)\nl = linspace(0, 1, 3)\n"
+            "n = randn(3, seed=1)\nu = rand(3, seed=2)\nparam p = pi\n"
+            "L = sum(z @ o) + sum(e @ (t + l + n + u)) * p")
+    rep = run_text(text, "float32")
+    for name, v in rep.values.items():
+        assert v.dtype == np.float32, name
+        assert rep.grads[name].dtype == np.float32, name
+
+
+# ======================================================== optional: torch
+
+def test_against_torch():
+    """An extra oracle when torch happens to be installed (finite differences
+    above are the primary one)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0.5, 2.0, size=(3, 4))
+    y = rng.uniform(0.5, 2.0, size=(4,))
+    w = rng.uniform(-1, 1, size=(3, 4))
+    cases = {
+        "exp(x) * log(x) + sqrt(x) ** y": lambda X, Y: torch.exp(X) * torch.log(X) + torch.sqrt(X) ** Y,
+        "softmax(x, axis=0) + log_softmax(x)":
+            lambda X, Y: torch.softmax(X, 0) + torch.log_softmax(X, -1),
+        "sigmoid(x) * softplus(y) - tanh(x - y)":
+            lambda X, Y: torch.sigmoid(X) * torch.nn.functional.softplus(Y) - torch.tanh(X - Y),
+        "maximum(x, y) + minimum(x, y) + clip(x, 0.7, 1.5)":
+            lambda X, Y: torch.maximum(X, Y) + torch.minimum(X, Y) + torch.clamp(X, 0.7, 1.5),
+        "x * logsumexp(x, axis=1)[0] + norm(x) * max(x) - min(y)":
+            lambda X, Y: X * torch.logsumexp(X, 1)[0] + torch.linalg.norm(X) * X.max() - Y.min(),
+    }
+    for expr, tf in cases.items():
+        text = (f"param x = {lit(x)}\nparam y = {lit(y)}\nr = {expr}\n"
+                f"W_ = {lit(w)}\nL = sum(r * W_)\n")
+        rep = run_text(text)
+        X = torch.tensor(x, requires_grad=True)
+        Y = torch.tensor(y, requires_grad=True)
+        (tf(X, Y) * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(rep.grads["x"], X.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(rep.grads["y"], Y.grad.numpy(), rtol=1e-10, atol=1e-12)
