@@ -89,7 +89,9 @@ def _excerpt(span: Span) -> list[str]:
     src_line = span.source.line(span.line)
     if not src_line and span.start >= len(span.source.text):
         return []
-    shown = src_line.expandtabs(1)
+    # One printable character per source character, so the caret lines up.
+    shown = "".join(c if c.isprintable() else " " if c == "\t" else "\ufffd"
+                    for c in src_line)
     if span.end_line == span.line:
         width = max(1, span.end_column - span.column)
     else:

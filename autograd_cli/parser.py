@@ -22,8 +22,8 @@ class Expr:
     """One node of an expression as written.
 
     kind: 'number' (data: float), 'name' (data: str), 'op' (data: op name),
-    'call' (data: function name; `keywords` names the trailing arguments
-    given as key=value), 'index' (data: the subscripts, each an Expr or a
+    'call' (data: function name; `keywords` holds a (name, span) pair for
+    each trailing argument given as key=value), 'index' (data: the subscripts, each an Expr or a
     ('slice', start, stop, step) tuple of Expr-or-None), 'list'.
     """
 
@@ -142,7 +142,7 @@ class Builder:
         args, keywords = [], []
         for a in arguments or ():
             if isinstance(a, tuple):        # a keyword argument
-                keywords.append(a[0])
+                keywords.append((a[0], a[2]))
                 args.append(a[1])
             else:
                 if keywords:
@@ -157,7 +157,7 @@ class Builder:
 
     def keyword(self, children):
         name, value = children
-        return (str(name), value)
+        return (str(name), value, self._span(name).to(value.span))
 
     def index(self, children):
         x, subscripts, rsqb = children
@@ -266,11 +266,15 @@ def _syntax_error(e: UnexpectedInput, source: Source) -> ExprError:
         what = _describe_token(tok)
     expected = getattr(e, "accepts", None) or e.expected
     message = f"unexpected {what}; expected {_describe_expected(expected)}"
-    if what == "end of file" and _unclosed(source.text):
-        opener, pos = _unclosed(source.text)
+    unclosed = _unclosed(source.text[:span.start])
+    if unclosed is None:
+        return ExprError(message, span)
+    opener, pos = unclosed
+    if what == "end of file":
         return ExprError(f"unexpected end of file: '{opener}' is never closed",
                          Span.at(source, pos))
-    return ExprError(message, span)
+    return ExprError(message, span, notes=[(Span.at(source, pos),
+                                            f"the '{opener}' opened here is still open")])
 
 
 def _unclosed(text):

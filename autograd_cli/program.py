@@ -250,10 +250,12 @@ class _Compiler:
                 raise ExprError(f"'{fname}' is a value, not a function", e.span)
             raise ExprError(f"unknown function '{fname}'{hint}", e.span)
         npos = len(e.args) - len(e.keywords)
-        positional, keyword = e.args[:npos], dict(zip(e.keywords, e.args[npos:]))
-        if len(keyword) != len(e.keywords):
-            dup = next(k for k in e.keywords if e.keywords.count(k) > 1)
-            raise ExprError(f"{fname}() got the argument '{dup}' twice", e.span)
+        positional = e.args[:npos]
+        keyword, keyword_spans = {}, {}
+        for (k, span), a in zip(e.keywords, e.args[npos:]):
+            if k in keyword:
+                raise ExprError(f"{fname}() got the argument '{k}' twice", span)
+            keyword[k], keyword_spans[k] = a, span
         usage = f"; usage: {fn.usage}"
         bound = {}
         names = list(fn.arrays) + ([] if fn.varargs else list(fn.static))
@@ -269,10 +271,11 @@ class _Compiler:
                 extra.append(a)
         for k, a in keyword.items():
             if k not in fn.arrays and k not in fn.static:
-                raise ExprError(f"{fname}() has no argument '{k}'{_suggest(k, list(fn.arrays) + list(fn.static))}"
-                                + usage, a.span)
+                known = list(fn.arrays) + list(fn.static)
+                raise ExprError(f"{fname}() has no argument '{k}'{_suggest(k, known)}" + usage,
+                                keyword_spans[k])
             if k in bound:
-                raise ExprError(f"{fname}() got the argument '{k}' twice", a.span)
+                raise ExprError(f"{fname}() got the argument '{k}' twice", keyword_spans[k])
             bound[k] = a
         missing = [n for n in fn.arrays if n not in bound]
         missing += [n for n, d in fn.static.items() if d is REQUIRED and n not in bound]

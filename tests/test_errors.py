@@ -1,0 +1,728 @@
+"""Every user error: an ExprError with a clear message and the right location,
+and through the CLI the ``path:line:col: error: message`` diagnostic, the
+source line and a caret, exit 1, nothing on stdout (SPEC §2, §3).
+"""
+
+import json
+import re
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from autograd_cli.cli import app
+from autograd_cli.errors import ExprError, Source
+from autograd_cli.program import load, run
+
+SEED = """\
+# seed example: L = 15 - (w3*(w0*a1 + w1*a2) + w4*(w2*a1))
+a1 = 4
+a2 = 3
+param w = [2, 5, 9, 7, 3]
+
+b1 = w[0] * a1 + w[1] * a2
+b2 = w[2] * a1
+c  = w[3] * b1 + w[4] * b2
+L  = 15 - c
+"""
+
+# Lark's names for terminals and rules must never reach a user.
+LARK_NAMES = re.compile(r"\b(NAME|NUMBER|PARAM|MINUS|PLUS|STAR|SLASH|AT|LPAR|RPAR|LSQB|RSQB|"
+                        r"COLON|COMMA|EQUAL|SEMICOLON|COMMENT|DOUBLESTAR|_NL|__ANON\w*|"
+                        r"__IGNORE\w*|\$END|Token|UnexpectedToken|UnexpectedCharacters|"
+                        r"UnexpectedEOF)\b")
+
+
+def error_of(text, target=None, **kw) -> ExprError:
+    with pytest.raises(ExprError) as info:
+        run(load(Source("t.expr", text), **kw), target)
+    return info.value
+
+
+def check(text, line, column, *fragments, **kw) -> ExprError:
+    err = error_of(text, **kw)
+    assert err.span is not None, err.message
+    assert (err.span.line, err.span.column) == (line, column), \
+        f"{err.message!r} at {err.span.line}:{err.span.column}, expected {line}:{column}"
+    for fragment in fragments:
+        assert fragment in err.message, f"{fragment!r} not in {err.message!r}"
+    assert not LARK_NAMES.search(err.message), err.message
+    return err
+
+
+# ------------------------------------------------------------------ syntax
+
+SYNTAX = [
+    # text, line, column, fragments
+    ("a = 1 +", 1, 8, ["unexpected end of file", "expected an expression"]),
+    ("a = 1\nb = 2 3", 2, 7, ["unexpected number 3"]),
+    ("a = 1 +* 2", 1, 8, ["unexpected '*'", "expected an expression"]),
+    ("a = 1 ** ** 2", 1, 10, ["unexpected '**'"]),
+    ("= 3", 1, 1, ["unexpected '='", "a name"]),
+    ("3 = a", 1, 1, ["unexpected number 3"]),
+    ("a = 1\nb = a ]", 2, 7, ["unexpected ']'"]),
+    ("a = )", 1, 5, ["unexpected ')'", "expected an expression"]),
+    ("param w", 1, 8, ["expected '='"]),
+    ("param = 3", 1, 7, ["unexpected '='", "a name"]),
+    ("a = 1 +\n2", 1, 8, ["end of line", "expected an expression"]),
+    ("x = sum([1,2)", 1, 13, ["unexpected ')'", "']'"]),
+    ("a = 1\nb = a[1:2:3:4]", 2, 12, ["unexpected ':'"]),
+    ("a = 1\nb = exp(,)", 2, 9, ["unexpected ','"]),
+    ("a = 1\nb = sum(x=)", 2, 11, ["unexpected ')'", "expected an expression"]),
+    ("a = 1 = 2", 1, 7, ["unexpected '='"]),
+    ("y = 1e", 1, 6, ["unexpected name 'e'"]),
+    ("y = 1.2.3", 1, 8, ["unexpected number .3"]),
+]
+
+
+@pytest.mark.parametrize("text, line, column, fragments", SYNTAX,
+                         ids=[repr(c[0]) for c in SYNTAX])
+def test_syntax_errors_say_what_was_expected_in_words(text, line, column, fragments):
+    check(text, line, column, *fragments)
+
+
+@pytest.mark.parametrize("text, line, column, opener", [
+    ("a = (1 + 2", 1, 5, "("),
+    ("a = [1, 2\n", 1, 5, "["),
+    ("a = [1, 2\n\n# comment (\n", 1, 5, "["),
+    ("a = 1\nb = (a +\n   2 *\n   3", 2, 5, "("),
+    ("a = sum([1, 2]", 1, 8, "("),
+    ("a = [[1, 2], [3, 4]", 1, 5, "["),
+])
+def test_unclosed_bracket_at_end_of_file_points_at_the_opener(text, line, column, opener):
+    check(text, line, column, f"'{opener}'", "never closed")
+
+
+@pytest.mark.parametrize("text, line, column, shown", [
+    ("a = 1 $ 2", 1, 7, "'$'"),
+    ("a = 1\nb = \"x\"", 2, 5, '"'),
+    ("a = é", 1, 5, "é"),
+    ("a = 1\nb = 2 ! 3", 2, 7, "'!'"),
+    ("a =\t$", 1, 5, "'$'"),
+    ("a = 1\x00", 1, 6, "\\x00"),
+])
+def test_unexpected_character(text, line, column, shown):
+    check(text, line, column, "unexpected character", shown)
+
+
+ALPHABET = ["a", "b1", "x", "1", "2.5", ".5", "1e3", "=", "+", "-", "*", "/", "@", "**",
+            "(", ")", "[", "]", ",", ":", ";", "\n", " ", "param", "pi", "# c\n",
+            "sum", "exp", "axis", "$", "\t"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(ALPHABET), min_size=1, max_size=14))
+def test_any_text_gives_a_result_or_an_expr_error_in_words(tokens):
+    text = "".join(tokens)
+    try:
+        run(load(Source("t.expr", text)))
+    except ExprError as err:
+        assert err.message and not LARK_NAMES.search(err.message), (text, err.message)
+        if err.span is not None:
+            assert err.span.line >= 1 and err.span.column >= 1
+
+
+# ------------------------------------------------------------------- names
+
+def test_undefined_name_with_did_you_mean():
+    err = check("b1 = 1\nb2 = 2\nc = b3 + b2", 3, 5, "undefined name 'b3'", "did you mean 'b1'")
+    assert err.span.end_column - err.span.column == 2
+
+
+def test_undefined_name_suggestion_from_a_longer_name():
+    check("alpha = 1\nb = alhpa * 2", 2, 5, "undefined name 'alhpa'", "did you mean 'alpha'")
+
+
+def test_undefined_name_without_a_close_match_has_no_suggestion():
+    err = check("a = 1\nb = zzzz + a", 2, 5, "undefined name 'zzzz'")
+    assert "did you mean" not in err.message
+
+
+def test_use_before_binding():
+    check("a = b + 1\nb = 2", 1, 5, "'b'", "before", "line 2")
+
+
+def test_self_reference_is_use_before_binding_or_undefined():
+    err = check("a = a + 1", 1, 5, "'a'")
+    assert "before" in err.message or "undefined" in err.message
+
+
+def test_rebinding_points_at_the_second_and_notes_the_first():
+    err = check("a = 1\nb = 2\na = 3", 3, 1, "'a'", "already bound")
+    assert len(err.notes) == 1
+    note_span, note = err.notes[0]
+    assert (note_span.line, note_span.column) == (1, 1)
+    assert "'a'" in note and "first" in note
+
+
+def test_rebinding_a_param_as_a_node():
+    err = check("param w = 1\nx = 2\nw = x", 3, 1, "'w'", "already bound")
+    assert err.notes[0][0].line == 1
+
+
+@pytest.mark.parametrize("text, line, column", [
+    ("pi = 3", 1, 1),
+    ("a = 1\nparam pi = 2", 2, 7),
+])
+def test_binding_pi_is_an_error(text, line, column):
+    check(text, line, column, "'pi'", "builtin")
+
+
+# --------------------------------------------------------------- functions
+
+@pytest.mark.parametrize("text, column, suggestion", [
+    ("a = sum2([1, 2])", 5, "sum"),
+    ("a = expp(1)", 5, "exp"),
+    ("a = softmx([1, 2])", 5, "softmax"),
+])
+def test_unknown_function_with_suggestion(text, column, suggestion):
+    check(text, 1, column, "unknown function", f"did you mean '{suggestion}'")
+
+
+def test_unknown_function_without_suggestion():
+    err = check("a = frobnicate(1)", 1, 5, "unknown function 'frobnicate'")
+    assert "did you mean" not in err.message
+
+
+@pytest.mark.parametrize("text, line, column, name", [
+    ("a = 1\nb = a(2)", 2, 5, "a"),
+    ("b = pi(2)", 1, 5, "pi"),
+])
+def test_calling_a_value(text, line, column, name):
+    check(text, line, column, f"'{name}'", "not a function")
+
+
+@pytest.mark.parametrize("text, column, fragments", [
+    ("a = exp(1, 2)", 12, ["exp()", "at most 1 argument", "got 2", "usage: exp(x)"]),
+    ("a = maximum(1, 2, 3)", 19, ["maximum()", "at most 2", "got 3"]),
+    ("a = clip(1)", 5, ["clip()", "missing", "'lo'", "usage: clip(x, lo, hi)"]),
+    ("a = maximum(1)", 5, ["maximum()", "missing", "'b'"]),
+    ("a = eye()", 5, ["eye()", "missing", "'n'"]),
+    ("a = sum()", 5, ["sum()", "missing", "'x'"]),
+    ("a = reshape([1, 2])", 5, ["reshape()", "dimensions"]),
+])
+def test_wrong_number_of_arguments(text, column, fragments):
+    check(text, 1, column, *fragments)
+
+
+@pytest.mark.parametrize("text, column, fragments", [
+    ("a = sum([1, 2], axs=0)", 17, ["sum()", "no argument 'axs'", "did you mean 'axis'"]),
+    ("a = exp(1, axis=0)", 12, ["exp()", "no argument 'axis'"]),
+    ("a = randn(2, sed=1)", 14, ["randn()", "no argument 'sed'", "did you mean 'seed'"]),
+])
+def test_unknown_keyword_argument(text, column, fragments):
+    """The caret is under the keyword, not its value."""
+    check(text, 1, column, *fragments)
+
+
+def test_positional_argument_after_keyword():
+    check("a = sum(x=[1, 2], 0)", 1, 19, "positional argument", "keyword argument")
+
+
+def test_same_argument_twice():
+    check("a = sum([1, 2], axis=0, axis=0)", 1, 25, "'axis'", "twice")
+    check("a = sum([1, 2], x=[3])", 1, 17, "'x'", "twice")
+
+
+# ------------------------------------------- static integers: shape, axis, index
+
+@pytest.mark.parametrize("text, line, column, fragments", [
+    ("a = zeros(2.5)", 1, 11, ["integer", "2.5"]),
+    ("a = ones(2, 0.5)", 1, 13, ["integer", "0.5"]),
+    ("a = 2\nb = zeros(a)", 2, 11, ["constant"]),
+    ("a = 2\nb = randn(3, seed=a)", 2, 19, ["seed", "constant"]),
+    ("a = sum([[1, 2]], axis=1.5)", 1, 24, ["axis", "integer", "1.5"]),
+    ("a = 1\nb = sum([a, a], axis=a)", 2, 22, ["axis", "constant"]),
+    ("a = sum([1, 2], axis=[0])", 1, 22, ["axis", "single number"]),
+    ("a = [1, 2, 3]\nb = a[1.5]", 2, 7, ["index", "integer", "1.5"]),
+    ("a = [1, 2, 3]\ni = 1\nb = a[i]", 3, 7, ["index", "constant"]),
+    ("a = [1, 2, 3]\ni = 1\nb = a[0:i]", 3, 9, ["slice", "constant"]),
+    ("a = [1, 2, 3]\nb = a[0.5:]", 2, 7, ["slice", "integer"]),
+    ("a = [1, 2, 3]\nb = a[[0]]", 2, 7, ["index", "single number"]),
+    ("a = eye(2.5)", 1, 9, ["integer"]),
+    ("a = linspace(0, 1, 2.5)", 1, 20, ["integer"]),
+    ("a = zeros(1e400)", 1, 11, ["integer"]),
+])
+def test_non_integer_or_non_constant_static_arguments(text, line, column, fragments):
+    check(text, line, column, *fragments)
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ("a = zeros(2, -1)", ["negative"]),
+    ("a = eye(-1)", ["negative"]),
+    ("a = linspace(0, 1, -1)", ["negative"]),
+    ("a = randn(3, seed=-1)", ["seed", "negative"]),
+    ("a = arange(0, 1, 0)", ["step", "zero"]),
+])
+def test_negative_sizes_and_zero_step(text, fragments):
+    check(text, 1, 5, *fragments)
+
+
+@pytest.mark.parametrize("text, line, column, fragments", [
+    ("a = [1, 2, 3]\nb = a[3]", 2, 5, ["3", "out of"]),
+    ("a = [1, 2, 3]\nb = a[-4]", 2, 5, ["-4", "out of"]),
+    ("a = [[1, 2], [3, 4]]\nb = a[0, 2]", 2, 5, ["2", "out of"]),
+    ("a = [1, 2, 3]\nb = a[0, 0]", 2, 5, ["too many indices"]),
+    ("a = 1\nb = a[0]", 2, 5, ["too many indices"]),
+])
+def test_index_out_of_range(text, line, column, fragments):
+    check(text, line, column, *fragments)
+
+
+@pytest.mark.parametrize("text, line, column, fragments", [
+    ("a = [1, 2, 3]\nb = sum(a, axis=1)", 2, 5, ["axis 1", "out of range", "1 dimension"]),
+    ("a = [[1, 2]]\nb = mean(a, axis=-3)", 2, 5, ["axis -3", "out of range"]),
+    ("a = [1, 2, 3]\nb = sum(softmax(a, axis=1))", 2, 9, ["axis 1", "out of range"]),
+    ("a = 2\nb = softmax(a)", 2, 5, ["scalar"]),
+])
+def test_axis_out_of_range(text, line, column, fragments):
+    check(text, line, column, *fragments)
+
+
+def test_slice_step_zero():
+    check("a = [1, 2, 3]\nb = a[::0]", 2, 5, "step", "zero")
+
+
+# ------------------------------------------------------------------ shapes
+
+def test_broadcast_mismatch_shows_both_shapes():
+    err = check("x = [1, 2, 3]\ny = [1, 2]\nz = x * y", 3, 5, "(3,)", "(2,)", "broadcast")
+    assert err.span.end_column - err.span.column == len("x * y")
+
+
+def test_broadcast_mismatch_of_matrices():
+    check("a = ones(2, 3)\nb = ones(3, 2)\nc = a + b", 3, 5, "(2, 3)", "(3, 2)")
+
+
+def test_matmul_mismatch_shows_both_shapes():
+    check("a = [[1, 2], [3, 4]]\nb = [1, 2, 3]\nc = a @ b", 3, 5, "(2, 2)", "(3,)")
+
+
+def test_matmul_of_scalars_is_refused():
+    check("a = 3\nb = a @ 4", 2, 5, "()", "scalar")
+
+
+def test_dot_mismatch():
+    check("a = dot([1, 2], [1, 2, 3])", 1, 5, "(2,)", "(3,)")
+
+
+@pytest.mark.parametrize("text, line, column, fragments", [
+    ("a = [[1, 2], [3]]", 1, 14, ["ragged", "(1,)", "(2,)"]),
+    ("a = [1, [2, 3]]", 1, 9, ["ragged", "(2,)", "()"]),
+    ("x = [1, 2]\nm = [x, 3]", 2, 9, ["ragged"]),
+])
+def test_ragged_list(text, line, column, fragments):
+    check(text, line, column, *fragments)
+
+
+def test_reshape_size_mismatch():
+    check("a = reshape([1, 2, 3], 2, 2)", 1, 5, "reshape", "(3,)", "(2, 2)")
+    check("a = reshape(arange(5), -1, 2)", 1, 5, "reshape", "(5,)")
+    check("a = reshape(arange(6), -1, -1)", 1, 5, "-1")
+
+
+@pytest.mark.parametrize("text, line, name, shape", [
+    ("a = [1, 2, 3]", 1, "a", "(3,)"),
+    ("x = 1\ny = [x, x]", 2, "y", "(2,)"),
+    ("m = ones(2, 2)\nz = m * 3", 2, "z", "(2, 2)"),
+    ("e = []", 1, "e", "(0,)"),
+])
+def test_non_scalar_target_suggests_sum_or_mean(text, line, name, shape):
+    err = check(text, line, 1, f"'{name}'", shape, f"sum({name})", f"mean({name})")
+    assert "scalar" in err.message
+
+
+def test_non_scalar_target_chosen_by_name():
+    model = load(Source("t.expr", "x = [1, 2]\nL = sum(x)"))
+    with pytest.raises(ExprError) as info:
+        run(model, "x")
+    assert "sum(x)" in info.value.message and info.value.span.line == 1
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "  \n# a\n\n; ;\n"])
+def test_empty_file(text):
+    err = error_of(text)
+    assert "no statements" in err.message
+    assert (err.span.line, err.span.column) == (1, 1)
+
+
+# ------------------------------------------------------------- size limits
+
+def test_huge_array_is_refused_before_allocation_with_its_location():
+    start = time.perf_counter()
+    err = check("a = 1\nb = zeros(100000, 100000)\nc = sum(b)", 2, 5, "elements",
+                "10,000,000,000", "--max-elements")
+    assert time.perf_counter() - start < 2.0
+    assert err.span.end_column - err.span.column == len("zeros(100000, 100000)")
+
+
+@pytest.mark.parametrize("expr", [
+    "randn(100000, 100000)",
+    "rand(1e6, 1e6)",
+    "eye(100000)",
+    "arange(1e12)",
+    "linspace(0, 1, 1e12)",
+    "ones(100000, 1) * ones(1, 100000)",
+])
+def test_every_constructor_and_broadcast_is_size_checked(expr):
+    start = time.perf_counter()
+    err = check(f"a = 1\nb = {expr}\nc = sum(b)", 2, 5, "elements")
+    assert time.perf_counter() - start < 2.0, err.message
+
+
+def test_broadcast_result_over_the_limit_points_at_the_operation():
+    text = "u = ones(11, 1)\nv = ones(1, 11)\nm = u * v\nL = sum(m)"
+    err = check(text, 3, 5, "121", "100", max_elements=100)
+    assert err.span.end_column - err.span.column == len("u * v")
+    check("x = 1\nm = reshape(zeros(10), 10, 1) @ ones(1, 20)", 2, 5, "200", max_elements=100)
+
+
+def test_max_elements_option_of_the_library():
+    check("z = zeros(11)\nL = sum(z)", 1, 5, "11", "10", max_elements=10)
+    load(Source("t.expr", "z = zeros(10)\nL = sum(z)"), max_elements=10)
+    check("z = ones(4)\nm = [z, z, z]\nL = sum(m)", 2, 5, "12", max_elements=10)
+
+
+def test_too_many_dimensions():
+    ones = ", ".join(["1"] * 33)
+    check(f"a = ones({ones})", 1, 5, "33 dimensions")
+
+
+# ---------------------------------------------------- --of, --set, --wrt (library)
+
+def test_of_unknown_name_with_suggestion():
+    model = load(Source("t.expr", SEED))
+    with pytest.raises(ExprError) as info:
+        run(model, "b3")
+    assert "'b3'" in info.value.message and "did you mean 'b1'" in info.value.message
+
+
+def _set(name_value):
+    name = name_value.partition("=")[0]
+    return [(name, Source("--set", name_value))]
+
+
+@pytest.mark.parametrize("item, column, fragments", [
+    ("zz=1", 1, ["no binding named 'zz'"]),
+    ("b3=1", 1, ["no binding named 'b3'", "did you mean 'b1'"]),
+    ("c=1", 1, ["'c'", "computed", "inputs and params"]),
+    ("a1=(1", 4, ["'('", "never closed"]),
+    ("a1=1 +", 7, ["expected an expression"]),
+    ("a1=a2", 4, ["constant", "names"]),
+    ("a1=1; a2=3", 1, ["one NAME=VALUE"]),
+])
+def test_set_errors_are_located_in_the_set_text(item, column, fragments):
+    with pytest.raises(ExprError) as info:
+        load(Source("t.expr", SEED), sets=_set(item))
+    err = info.value
+    assert err.span is not None and err.span.source.name == "--set"
+    assert (err.span.line, err.span.column) == (1, column), err.message
+    for fragment in fragments:
+        assert fragment in err.message, err.message
+
+
+def test_set_value_with_wrong_shape_is_checked_against_the_file():
+    with pytest.raises(ExprError) as info:
+        run(load(Source("t.expr", SEED), sets=_set("w=[1, 2]")))
+    assert "out of" in info.value.message and info.value.span.source.name == "t.expr"
+
+
+# ------------------------------------------------ no internal errors, ever
+
+@pytest.mark.parametrize("text", [
+    "x = softmax([])",
+    "x = sum(softmax([]))",
+    "x = sum(log_softmax([]))",
+    "x = logsumexp([])",
+    "a = 1\nx = sum(softmax([]) * a)",
+    "x = mean([])",
+    "x = max(zeros(0))",
+    "x = min(zeros(3, 0), axis=1)",
+    "x = sum(zeros(0, 5))",
+])
+def test_empty_arrays_give_a_result_or_an_expr_error(text):
+    """No input, of any kind, is an internal error (SPEC §3)."""
+    try:
+        run(load(Source("t.expr", text)))
+    except ExprError:
+        pass
+
+
+# ---------------------------------------------------------------- non-finite
+
+def test_non_finite_value_is_a_warning_naming_the_node_and_line():
+    r = run(load(Source("t.expr", "a = 1\nb = log(-a)\nc = b + a")))
+    assert r.warnings, "log(-1) must warn"
+    w = r.warnings[0]
+    assert w.node == "b" and w.span.line == 2
+    assert "nan" in w.message and "'b'" in w.message
+
+
+def test_non_finite_gradient_is_a_backward_warning():
+    r = run(load(Source("t.expr", "a = 0\nb = sqrt(a)")))
+    assert len(r.warnings) == 1
+    w = r.warnings[0]
+    assert w.node == "b" and w.span.line == 2 and "backward" in w.message
+
+
+# ======================================================================= CLI
+
+def invoke(args, input=None, env=None):
+    return CliRunner().invoke(app, args, input=input, env=env or {"NO_COLOR": "1"})
+
+
+def diagnostic(result, path, line, column, *fragments, source_line=None, caret=None):
+    """Exit 1, empty stdout, and ``path:line:col: error: ...`` + source + caret."""
+    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    head = f"{path}:{line}:{column}: error: "
+    assert lines and lines[0].startswith(head), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    if source_line is not None:
+        assert re.fullmatch(rf" +{line} \| " + re.escape(source_line), lines[1]), lines[1]
+        bar = lines[1].index("|")
+        assert lines[2][:bar + 1].strip() == "|", lines[2]
+        caret_text = lines[2][bar + 2:]
+        assert caret_text.startswith(" " * (column - 1) + "^"), lines[2]
+        if caret is not None:
+            assert caret_text.strip() == "^" * caret, lines[2]
+    assert "Traceback" not in result.stderr
+    return lines
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def write(name, text):
+        p = tmp_path / name
+        (p.write_bytes if isinstance(text, bytes) else p.write_text)(text)
+        return name
+
+    return write
+
+
+def test_cli_undefined_name_diagnostic(in_tmp):
+    path = in_tmp("model.expr", "b1 = 1\nb2 = 2\nc = 3 * b3 + b2\n")
+    diagnostic(invoke(["eval", path]), "model.expr", 3, 9, "undefined name 'b3'",
+               "did you mean 'b1'", source_line="c = 3 * b3 + b2", caret=2)
+
+
+def test_cli_syntax_error_diagnostic(in_tmp):
+    path = in_tmp("s.expr", "a = 1\nb = a +* 2\n")
+    lines = diagnostic(invoke(["eval", path, "--format", "json"]), "s.expr", 2, 8,
+                       "unexpected '*'", source_line="b = a +* 2", caret=1)
+    assert not LARK_NAMES.search("\n".join(lines))
+
+
+def test_cli_unclosed_bracket_diagnostic(in_tmp):
+    path = in_tmp("u.expr", "a = 1\nb = sum([a,\n  2\n")
+    diagnostic(invoke(["eval", path]), "u.expr", 2, 9, "never closed",
+               source_line="b = sum([a,")
+
+
+def test_cli_rebinding_has_a_note_at_the_first_binding(in_tmp):
+    path = in_tmp("r.expr", "a = 1\nb = 2\na = 3\n")
+    lines = diagnostic(invoke(["eval", path]), "r.expr", 3, 1, "'a'", source_line="a = 3",
+                       caret=1)
+    notes = [ln for ln in lines if ": note: " in ln]
+    assert notes and notes[0].startswith("r.expr:1:1: note: ")
+    after = lines[lines.index(notes[0]) + 1]
+    assert re.fullmatch(r" +1 \| a = 1", after)
+
+
+def test_cli_shape_mismatch_diagnostic(in_tmp):
+    path = in_tmp("m.expr", "a = [[1, 2], [3, 4]]\nb = [1, 2, 3]\nc = sum(a @ b)\n")
+    diagnostic(invoke(["eval", path]), "m.expr", 3, 9, "(2, 2)", "(3,)",
+               source_line="c = sum(a @ b)", caret=5)
+
+
+def test_cli_non_scalar_target_diagnostic(in_tmp):
+    path = in_tmp("ns.expr", "w = [1, 2, 3]\ny = w * 2\n")
+    diagnostic(invoke(["eval", path]), "ns.expr", 2, 1, "sum(y)", "mean(y)",
+               source_line="y = w * 2")
+
+
+def test_cli_empty_file(in_tmp):
+    path = in_tmp("empty.expr", "")
+    result = invoke(["eval", path])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("empty.expr:1:1: error: ")
+    assert "no statements" in result.stderr
+
+
+def test_cli_huge_array_refused_quickly(in_tmp):
+    path = in_tmp("big.expr", "a = zeros(100000, 100000)\nb = sum(a)\n")
+    start = time.perf_counter()
+    result = invoke(["eval", path])
+    assert time.perf_counter() - start < 3.0
+    diagnostic(result, "big.expr", 1, 5, "elements", "--max-elements",
+               source_line="a = zeros(100000, 100000)", caret=len("zeros(100000, 100000)"))
+
+
+def test_cli_max_elements_option(in_tmp):
+    path = in_tmp("z.expr", "a = zeros(11)\nb = sum(a)\n")
+    diagnostic(invoke(["eval", path, "--max-elements", "10"]), "z.expr", 1, 5, "11", "10",
+               source_line="a = zeros(11)")
+    ok = in_tmp("ok.expr", "a = zeros(10)\nb = sum(a)\n")
+    assert invoke(["eval", ok, "--max-elements", "10"]).exit_code == 0
+    assert invoke(["eval", path]).exit_code == 0
+
+
+def test_cli_of_unknown_name(in_tmp):
+    path = in_tmp("seed.expr", SEED)
+    result = invoke(["eval", path, "--of", "b3"])
+    assert result.exit_code == 1 and result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("seed.expr") and ": error: " in first
+    assert "--of" in first and "'b3'" in first and "did you mean 'b1'" in first
+
+
+@pytest.mark.parametrize("item, column, fragments", [
+    ("zz=1", 1, ["no binding named 'zz'"]),
+    ("c=1", 1, ["'c'", "computed"]),
+    ("a1=(1", 4, ["never closed"]),
+    ("a1=1 ] 2", 6, ["unexpected ']'"]),
+    ("a1=a2 * 2", 4, ["constant"]),
+])
+def test_cli_set_errors(in_tmp, item, column, fragments):
+    path = in_tmp("seed.expr", SEED)
+    lines = diagnostic(invoke(["eval", path, "--set", item]), "--set", 1, column, *fragments,
+                       source_line=item)
+    assert not LARK_NAMES.search(lines[0])
+
+
+def test_cli_wrt_unknown(in_tmp):
+    path = in_tmp("seed.expr", SEED)
+    result = invoke(["eval", path, "--wrt", "w", "--wrt", "zz", "--format", "json"])
+    assert result.exit_code == 1 and result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert ": error: " in first and "--wrt" in first and "'zz'" in first
+
+
+def test_cli_missing_file(in_tmp):
+    result = invoke(["eval", "nope.expr"])
+    assert result.exit_code == 1 and result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("nope.expr") and ": error: " in first
+    assert "No such file" in first or "not found" in first or "does not exist" in first
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_directory(in_tmp, tmp_path):
+    (tmp_path / "adir").mkdir()
+    result = invoke(["eval", "adir"])
+    assert result.exit_code == 1 and result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("adir") and ": error: " in first and "directory" in first.lower()
+
+
+def test_cli_non_utf8_bytes(in_tmp):
+    path = in_tmp("bad.expr", b"a = 1\nb = 2 # caf\xe9\n")
+    lines = diagnostic(invoke(["eval", path]), "bad.expr", 2, 12, "UTF-8", "0xe9")
+    assert lines[1].lstrip().startswith("2 | b = 2 # caf")
+
+
+def test_cli_nul_byte(in_tmp):
+    path = in_tmp("nul.expr", b"a = 1\nb = a\x00 + 1\n")
+    diagnostic(invoke(["eval", path]), "nul.expr", 2, 6, "unexpected character")
+
+
+def test_cli_utf8_bom_is_accepted(in_tmp):
+    path = in_tmp("bom.expr", "\ufeffa = 1\nb = a * 2\n".encode("utf-8"))
+    assert invoke(["eval", path]).exit_code == 0
+
+
+def test_cli_one_bad_file_among_several(in_tmp):
+    good = in_tmp("good.expr", "a = 2\nb = a * a\n")
+    bad = in_tmp("bad.expr", "a = 2\nb = c\n")
+    result = invoke(["eval", good, bad, good, "--format", "json"])
+    assert result.exit_code == 1
+    docs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d["file"] for d in docs] == ["good.expr", "good.expr"]
+    assert result.stderr.startswith("bad.expr:2:5: error: ")
+
+
+# -------------------------------------------------------- non-finite via CLI
+
+def _reject(name):
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def test_cli_log_of_negative_warns_and_reports_nan(in_tmp):
+    path = in_tmp("nan.expr", "a = 1\nb = log(-a)\nc = b + a\n")
+    result = invoke(["eval", path, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("nan.expr:2:") and ": warning: " in first and "'b'" in first
+    doc = json.loads(result.stdout, parse_constant=_reject)
+    assert doc["nodes"]["b"]["value"] == "nan"
+    assert doc["value"] == "nan"
+    w = doc["warnings"][0]
+    assert w["node"] == "b" and w["line"] == 2 and isinstance(w["column"], int)
+    assert "nan" in w["message"]
+
+
+def test_cli_log_of_negative_fails_under_strict(in_tmp):
+    path = in_tmp("nan.expr", "a = 1\nb = log(-a)\nc = b + a\n")
+    for fmt in ("table", "json"):
+        result = invoke(["eval", path, "--strict", "--format", fmt])
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        first = result.stderr.splitlines()[0]
+        assert first.startswith("nan.expr:2:") and ": error: " in first and "'b'" in first
+
+
+def test_cli_infinite_gradient_warns_and_fails_under_strict(in_tmp):
+    path = in_tmp("inf.expr", "a = 0\nb = sqrt(a)\n")
+    result = invoke(["eval", path, "--format", "json"])
+    assert result.exit_code == 0
+    assert "warning" in result.stderr and "backward" in result.stderr
+    doc = json.loads(result.stdout, parse_constant=_reject)
+    assert doc["nodes"]["a"]["grad"] == "inf"
+    strict = invoke(["eval", path, "--strict"])
+    assert strict.exit_code == 1 and strict.stdout == ""
+
+
+def test_cli_table_shows_nan_and_warns(in_tmp):
+    path = in_tmp("nan.expr", "a = 1\nb = log(-a)\nc = b + a\n")
+    result = invoke(["eval", path])
+    assert result.exit_code == 0
+    assert "nan" in result.stdout
+    assert "warning" in result.stderr
+
+
+def test_cli_empty_softmax_is_not_an_internal_error(in_tmp):
+    path = in_tmp("e.expr", "x = sum(softmax([]))\n")
+    result = invoke(["eval", path])
+    assert result.exit_code in (0, 1), (result.exit_code, result.stderr)
+    assert "internal error" not in result.stderr
+
+
+def test_cli_caret_lines_up_after_a_tab(in_tmp):
+    path = in_tmp("tab.expr", "a =\tq\n")
+    diagnostic(invoke(["eval", path]), "tab.expr", 1, 5, "undefined name 'q'",
+               source_line="a = q", caret=1)
+
+
+def test_an_unclosed_bracket_is_noted_where_it_opened():
+    err = check("a = [1, 2\nb = 3\n", 2, 1, "unexpected name 'b'")
+    assert len(err.notes) == 1
+    note_span, note = err.notes[0]
+    assert (note_span.line, note_span.column) == (1, 5)
+    assert "'['" in note and "open" in note
+
+
+def test_control_characters_are_not_echoed_raw(tmp_path):
+    path = tmp_path / "ctl.expr"
+    path.write_bytes(b"a = 1\x00\n")
+    result = CliRunner().invoke(app, ["eval", str(path)])
+    assert result.exit_code == 1
+    assert "\x00" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[1].endswith("a = 1\ufffd")
+    assert lines[2].index("^") == lines[1].index("\ufffd")
