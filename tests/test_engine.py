@@ -15,17 +15,8 @@ from autograd_cli.engine import backward, evaluate, gradients, hessian
 from autograd_cli.errors import Source
 from autograd_cli.program import load, run
 
-SEED = """\
-# seed example: L = 15 - (w3*(w0*a1 + w1*a2) + w4*(w2*a1))
-a1 = 4
-a2 = 3
-param w = [2, 5, 9, 7, 3]
+from common import SEED
 
-b1 = w[0] * a1 + w[1] * a2
-b2 = w[2] * a1
-c  = w[3] * b1 + w[4] * b2
-L  = 15 - c
-"""
 
 
 # ------------------------------------------------------------------ helpers

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from autograd_cli.cli import app
 from autograd_cli.errors import Source
 from autograd_cli.program import load, run
+from common import SEED_DOC
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
@@ -59,26 +60,7 @@ def test_seed_example_is_the_blog_post_and_the_spec_document(monkeypatch):
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(app, ["eval", "examples/seed.expr", "--format", "json"])
     doc = json.loads(result.stdout)
-    assert doc == {
-        "schema": 1, "file": "examples/seed.expr", "target": "L", "dtype": "float64",
-        "value": -254.0,
-        "nodes": {
-            "a1": {"kind": "input", "expr": "4", "shape": [], "value": 4.0, "grad": -41.0},
-            "a2": {"kind": "input", "expr": "3", "shape": [], "value": 3.0, "grad": -35.0},
-            "w": {"kind": "param", "expr": "[2, 5, 9, 7, 3]", "shape": [5],
-                  "value": [2.0, 5.0, 9.0, 7.0, 3.0],
-                  "grad": [-28.0, -21.0, -12.0, -23.0, -36.0]},
-            "b1": {"kind": "node", "expr": "w[0] * a1 + w[1] * a2", "shape": [],
-                   "value": 23.0, "grad": -7.0},
-            "b2": {"kind": "node", "expr": "w[2] * a1", "shape": [], "value": 36.0,
-                   "grad": -3.0},
-            "c": {"kind": "node", "expr": "w[3] * b1 + w[4] * b2", "shape": [],
-                  "value": 269.0, "grad": -1.0},
-            "L": {"kind": "node", "expr": "15 - c", "shape": [], "value": -254.0,
-                  "grad": 1.0},
-        },
-        "warnings": [],
-    }
+    assert doc == SEED_DOC
     assert list(doc) == ["schema", "file", "target", "dtype", "value", "nodes", "warnings"]
 
 

@@ -12,6 +12,8 @@ import pytest
 from autograd_cli.errors import ExprError, Source
 from autograd_cli.program import load, run
 
+from common import SEED
+
 
 def model_of(text, **kw):
     return load(Source("t.expr", text), **kw)
@@ -40,17 +42,6 @@ def assert_arr(got, want, rtol=1e-12, atol=1e-12):
 
 # ----------------------------------------------------------------- the seed
 
-SEED = """\
-# seed example: L = 15 - (w3*(w0*a1 + w1*a2) + w4*(w2*a1))
-a1 = 4
-a2 = 3
-param w = [2, 5, 9, 7, 3]
-
-b1 = w[0] * a1 + w[1] * a2
-b2 = w[2] * a1
-c  = w[3] * b1 + w[4] * b2
-L  = 15 - c
-"""
 
 
 def test_seed_example_values_gradients_and_kinds():
