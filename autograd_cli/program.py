@@ -61,7 +61,7 @@ class Model:
 
 
 @dataclass
-class Warning:
+class RunWarning:
     message: str
     node: str | None = None
     span: Span | None = None
@@ -433,7 +433,7 @@ def _forward_warning(model, values):
                            f"{model.dtype} (in the value of '{b.name}')")
             else:
                 message = f"{model.labels[i]} gives {_kind_of(v)} in the value of '{b.name}'"
-            return Warning(message, b.name, model.spans[i])
+            return RunWarning(message, b.name, model.spans[i])
     return None
 
 
@@ -450,5 +450,5 @@ def _backward_warning(model, values, target, seed):
         return None
     i, kind = found
     b = model.bindings[model.owners[i]]
-    return Warning(f"the gradient through {model.labels[i]} gives {kind} "
+    return RunWarning(f"the gradient through {model.labels[i]} gives {kind} "
                    f"(backward pass, in '{b.name}')", b.name, model.spans[i])
