@@ -23,7 +23,9 @@ class Source:
 
     def line(self, lineno: int) -> str:
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            # Only "\n" ends a line, as in the parser (not str.splitlines's
+            # form feeds or U+2028).
+            self._lines = self.text.replace("\r\n", "\n").split("\n")
         if 1 <= lineno <= len(self._lines):
             return self._lines[lineno - 1]
         return ""

@@ -342,7 +342,8 @@ OPS["stack"].vjps = _StackVJPs()
 defop("zeros", lambda shape, dtype: np.zeros(shape, dtype), lambda shape, dtype: shape)
 defop("ones", lambda shape, dtype: np.ones(shape, dtype), lambda shape, dtype: shape)
 defop("eye", lambda n, dtype: np.eye(n, dtype=dtype), lambda n, dtype: (n, n))
-defop("arange", lambda start, stop, step, dtype: np.arange(start, stop, step, dtype=dtype),
+defop("arange", lambda start, stop, step, dtype:
+      (start + step * np.arange(arange_size(start, stop, step))).astype(dtype),
       lambda start, stop, step, dtype: (arange_size(start, stop, step),))
 defop("linspace", lambda start, stop, n, dtype: np.linspace(start, stop, n, dtype=dtype),
       lambda start, stop, n, dtype: (n,))
