@@ -136,10 +136,19 @@ def evaluate(graph: Graph, overrides=None) -> list:
     values = list(graph.values)
     args = graph.args
     attrs = graph.attrs
+    if overrides is None:  # plain arrays throughout: call numpy directly
+        for i, op in enumerate(graph.ops):
+            if values[i] is None:
+                kw = attrs[i]
+                if kw:
+                    values[i] = op.forward(*[values[a] for a in args[i]], **kw)
+                else:
+                    values[i] = op.forward(*[values[a] for a in args[i]])
+        return values
     for i, op in enumerate(graph.ops):
-        if overrides is not None and i in overrides:
+        if i in overrides:
             values[i] = overrides[i]
-        elif op.forward is not None and values[i] is None:
+        elif values[i] is None:
             values[i] = call(op, [values[a] for a in args[i]], attrs[i])
     return values
 
@@ -167,10 +176,15 @@ def backward(graph: Graph, values, target: int, seed, hook=None) -> list:
         argvals = [values[a] for a in node_args]
         ans = values[i]
         kw = attrs[i]
-        for k, a in enumerate(node_args):
+        k = -1
+        for a in node_args:
+            k += 1
             if not requires[a]:
                 continue
-            contribution = vjps[k](g, ans, *argvals, **kw)
+            if kw:
+                contribution = vjps[k](g, ans, *argvals, **kw)
+            else:
+                contribution = vjps[k](g, ans, *argvals)
             if hook is not None:
                 hook(i, a, contribution)
             prev = grads[a]

@@ -17,10 +17,11 @@ side half, clip passes the gradient at its bounds, norm'(0) = 0.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
-from .engine import CONST, LEAF, Op, call, raw
+from .engine import CONST, LEAF, Op, Tensor, raw
 from .errors import ShapeError
 
 OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
@@ -251,21 +252,21 @@ class _StackVJPs:
 # ------------------------------------------------------------------ the table
 # name          forward                 shape      VJP for each argument
 
-defop("add", np.add, broadcast,
+defop("add", operator.add, broadcast,
       lambda g, ans, x, y: unbroadcast(g, x.shape),
       lambda g, ans, x, y: unbroadcast(g, y.shape), local=("1", "1"))
-defop("sub", np.subtract, broadcast,
+defop("sub", operator.sub, broadcast,
       lambda g, ans, x, y: unbroadcast(g, x.shape),
       lambda g, ans, x, y: unbroadcast(neg(g), y.shape), local=("1", "-1"))
-defop("mul", np.multiply, broadcast,
+defop("mul", operator.mul, broadcast,
       lambda g, ans, x, y: unbroadcast(mul(g, y), x.shape),
       lambda g, ans, x, y: unbroadcast(mul(g, x), y.shape), local=("y", "x"))
-defop("div", np.divide, broadcast,
+defop("div", operator.truediv, broadcast,
       lambda g, ans, x, y: unbroadcast(div(g, y), x.shape),
       lambda g, ans, x, y: unbroadcast(neg(div(mul(g, ans), y)), y.shape),
       local=("1/y", "-x/y²"))
-defop("pow", np.power, broadcast, _pow_dx, _pow_dy, local=("y·x^(y-1)", "log(x)·x^y"))
-defop("matmul", np.matmul, matmul_shape, _matmul_da, _matmul_db, local=("(·) @ yᵀ", "xᵀ @ (·)"))
+defop("pow", operator.pow, broadcast, _pow_dx, _pow_dy, local=("y·x^(y-1)", "log(x)·x^y"))
+defop("matmul", operator.matmul, matmul_shape, _matmul_da, _matmul_db, local=("(·) @ yᵀ", "xᵀ @ (·)"))
 defop("maximum", np.maximum, broadcast,
       lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.greater)), x.shape),
       lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.greater)), y.shape),
@@ -287,7 +288,7 @@ defop("where", lambda a, b, cond: np.where(cond, a, b).astype(np.result_type(a, 
       lambda g, ans, a, b, cond: unbroadcast(where(np.zeros((), raw(g).dtype), g, cond=cond), b.shape),
       local=("[cond]", "[not cond]"))
 
-defop("neg", np.negative, same, lambda g, ans, x: neg(g), local=("-1",))
+defop("neg", operator.neg, same, lambda g, ans, x: neg(g), local=("-1",))
 defop("pos", lambda x: x, same, lambda g, ans, x: g, local=("1",))
 defop("exp", np.exp, same, lambda g, ans, x: mul(g, ans), local=("exp(x)",))
 defop("log", np.log, same, lambda g, ans, x: div(g, x), local=("1/x",))
@@ -366,13 +367,36 @@ def arange_size(start, stop, step):
 # ------------------------------------------- generic functions used by VJPs
 
 def _generic(op):
+    """`op` as a function: straight to numpy, or recorded when traced."""
+    forward = op.forward
+
     def f(*args, **attrs):
-        return call(op, args, attrs)
+        for a in args:
+            if type(a) is Tensor:
+                return a.tape.record(op, args, attrs)
+        return forward(*args, **attrs)
+
     f.__name__ = op.name
     return f
 
 
-add, sub, mul, div, pow, matmul = (_generic(OPS[n]) for n in
+def _generic2(op):
+    """The same for an op of two arguments and no attributes (the hot path
+    of every backward pass)."""
+    forward = op.forward
+
+    def f(x, y):
+        if type(x) is Tensor:
+            return x.tape.record(op, (x, y), {})
+        if type(y) is Tensor:
+            return y.tape.record(op, (x, y), {})
+        return forward(x, y)
+
+    f.__name__ = op.name
+    return f
+
+
+add, sub, mul, div, pow, matmul = (_generic2(OPS[n]) for n in
                                    ("add", "sub", "mul", "div", "pow", "matmul"))
 neg, exp, log, sin, cos, sigmoid = (_generic(OPS[n]) for n in
                                     ("neg", "exp", "log", "sin", "cos", "sigmoid"))

@@ -94,11 +94,11 @@ class Builder:
     # atoms
     def number(self, children):
         tok = children[0]
-        return self._new("number", float(tok), (), self._span(tok))
+        return self._new("number", float(tok.value), (), self._span(tok))
 
     def name(self, children):
         tok = children[0]
-        return self._new("name", str(tok), (), self._span(tok))
+        return self._new("name", tok.value, (), self._span(tok))
 
     def paren(self, children):
         lpar, inner, rpar = children
@@ -149,7 +149,7 @@ class Builder:
                     raise ExprError("a positional argument cannot follow a keyword argument",
                                     a.span)
                 args.append(a)
-        return self._new("call", str(name), tuple(args), self._span(name).to(self._span(rpar)),
+        return self._new("call", name.value, tuple(args), self._span(name).to(self._span(rpar)),
                          tuple(keywords))
 
     def arguments(self, children):
@@ -157,7 +157,7 @@ class Builder:
 
     def keyword(self, children):
         name, value = children
-        return (str(name), value, self._span(name).to(value.span))
+        return (name.value, value, self._span(name).to(value.span))
 
     def index(self, children):
         x, subscripts, rsqb = children
@@ -170,7 +170,7 @@ class Builder:
         parts = [None, None, None]
         k = 0
         for c in children:
-            if isinstance(c, Token) and c.type == "COLON":
+            if isinstance(c, (Token, _Token)) and c.type == "COLON":
                 k += 1
             elif c is not None:
                 parts[k] = c
@@ -179,7 +179,7 @@ class Builder:
     # statements
     def _statement(self, name_tok, root, is_param, first_tok):
         nodes, self.pending = self.pending, []
-        stmt = Statement(str(name_tok), self._span(name_tok), is_param, root, nodes,
+        stmt = Statement(name_tok.value, self._span(name_tok), is_param, root, nodes,
                          self._span(first_tok).to(root.span))
         self.statements.append(stmt)
         return stmt
@@ -206,7 +206,7 @@ def _lark() -> Lark:
         # cache=True keeps the analysed grammar in a temporary file keyed by
         # the grammar's hash, so later runs skip the LALR table construction.
         _parser = Lark.open("grammar.lark", rel_to=__file__, parser="lalr",
-                            lexer="contextual", postlex=_BracketNewlines(),
+                            lexer="basic", postlex=_BracketNewlines(),
                             maybe_placeholders=True, transformer=_builder, cache=True)
     return _parser
 
@@ -291,14 +291,170 @@ def _unclosed(text):
 
 def parse(source: Source) -> list:
     """Parse a whole file into its `Statement`s, or raise `ExprError`."""
-    parser = _lark()
+    global _fast
+    if _fast is None:
+        _fast = _FastParser(_lark())
     _builder.source = source
     _builder.pending = []
     _builder.statements = []
     try:
-        return parser.parse(source.text)
-    except UnexpectedInput as e:
-        raise _syntax_error(e, source) from None
+        try:
+            return _fast.parse(source.text)
+        except _Rejected:
+            pass
+        # The input has an error: let Lark's own parser find and describe it.
+        _builder.pending = []
+        _builder.statements = []
+        try:
+            _lark().parse(source.text)
+        except UnexpectedInput as e:
+            raise _syntax_error(e, source) from None
+        raise AssertionError("the fast parser rejected what Lark accepts")
     finally:
         _builder.pending = []
         _builder.statements = []
+
+
+# ------------------------------------------------------------- fast parsing
+#
+# Lark's general-purpose runtime costs ~100 us a line.  `_FastParser` runs the
+# same LALR tables, made by Lark from grammar.lark, with a lean loop: one
+# regular expression for the whole lexer, light tokens, and no callback for
+# the chain reductions of inlined ``?rule``s (expr -> sum -> product -> ...),
+# which pass their only child through.  It only ever accepts or rejects; on
+# rejection `parse` runs Lark's parser for the error message, so there is
+# one grammar and one way of reporting errors.
+
+class _Rejected(Exception):
+    pass
+
+
+class _Token:
+    """A token, with the position attributes of Lark's `Token`."""
+
+    __slots__ = ("type", "value", "start_pos", "end_pos", "line", "column",
+                 "end_line", "end_column")
+
+    def __init__(self, type, value, start_pos, end_pos, line, column, end_column):
+        self.type = type
+        self.value = value
+        self.start_pos = start_pos
+        self.end_pos = end_pos
+        self.line = line
+        self.column = column
+        self.end_line = line
+        self.end_column = end_column
+
+
+class _FastParser:
+    def __init__(self, lark: Lark):
+        import re
+        from lark.lexer import PatternRE, PatternStr
+        from lark.parsers.lalr_analysis import Shift
+
+        lalr = lark.parser.parser.parser
+        table = lalr.parse_table
+        self.states = table.states
+        self.start_state = table.start_states["start"]
+        self.end_state = table.end_states["start"]
+        self.callbacks = lalr.callbacks
+        self.shift = Shift
+        self.passthrough = {r for r in self.callbacks
+                            if not isinstance(r, str) and r.options.expand1
+                            and r.alias is None and len(r.expansion) == 1}
+        # The lexer: Lark's terminals in Lark's order, keywords matched as names.
+        terms = list(lark.lexer_conf.terminals)
+        self.keywords = {}
+        for t in terms:
+            if isinstance(t.pattern, PatternStr):
+                for r in terms:
+                    if isinstance(r.pattern, PatternRE) and \
+                            re.fullmatch(r.pattern.to_regexp(), t.pattern.value):
+                        self.keywords[t.pattern.value] = t.name
+        terms = [t for t in terms if not (isinstance(t.pattern, PatternStr)
+                                          and t.pattern.value in self.keywords)]
+        terms.sort(key=lambda x: (-x.priority, -x.pattern.max_width,
+                                  -len(x.pattern.value), x.name))
+        self.regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
+                                         for t in terms))
+        self.ignore = frozenset(lark.lexer_conf.ignore)
+
+    def tokens(self, text):
+        """Yield tokens; newlines inside brackets are dropped (as in Python)."""
+        match = self.regex.match
+        ignore = self.ignore
+        keywords = self.keywords
+        pos, end = 0, len(text)
+        line, line_start = 1, 0
+        depth = 0
+        while pos < end:
+            m = match(text, pos)
+            if m is None:
+                raise _Rejected()
+            kind = m.lastgroup
+            stop = m.end()
+            if kind == "_NL":
+                if not depth:
+                    yield _Token(kind, m.group(), pos, stop, line, pos - line_start + 1,
+                                 pos - line_start + 2)
+                line += 1
+                line_start = stop
+            elif kind not in ignore:
+                value = m.group()
+                if kind == "NAME" and value in keywords:
+                    kind = keywords[value]
+                elif kind == "LPAR" or kind == "LSQB":
+                    depth += 1
+                elif (kind == "RPAR" or kind == "RSQB") and depth:
+                    depth -= 1
+                column = pos - line_start + 1
+                yield _Token(kind, value, pos, stop, line, column, column + stop - pos)
+            pos = stop
+
+    def parse(self, text):
+        states = self.states
+        callbacks = self.callbacks
+        passthrough = self.passthrough
+        Shift = self.shift
+        state_stack = [self.start_state]
+        value_stack = []
+        for token in self.tokens(text):
+            kind = token.type
+            while True:
+                row = states[state_stack[-1]]
+                if kind not in row:
+                    raise _Rejected()
+                action, arg = row[kind]
+                if action is Shift:
+                    state_stack.append(arg)
+                    value_stack.append(token)
+                    break
+                self._reduce(arg, state_stack, value_stack, states, callbacks, passthrough)
+        end_state = self.end_state
+        while True:
+            row = states[state_stack[-1]]
+            if "$END" not in row:
+                raise _Rejected()
+            action, rule = row["$END"]
+            self._reduce(rule, state_stack, value_stack, states, callbacks, passthrough)
+            if state_stack[-1] == end_state:
+                return value_stack[-1]
+
+    @staticmethod
+    def _reduce(rule, state_stack, value_stack, states, callbacks, passthrough):
+        size = len(rule.expansion)
+        if rule in passthrough:
+            state_stack.pop()
+            value = value_stack[-1]
+            value_stack.pop()
+        elif size:
+            value = callbacks[rule](value_stack[-size:])
+            del state_stack[-size:]
+            del value_stack[-size:]
+        else:
+            value = callbacks[rule]([])
+        state_stack.append(states[state_stack[-1]][rule.origin.name][1])
+        value_stack.append(value)
+
+
+_fast = None

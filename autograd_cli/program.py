@@ -382,6 +382,8 @@ def _num(v: float) -> str:
 # ------------------------------------------------------------------ running
 
 def _finite(v) -> bool:
+    if v.ndim == 0:
+        return math.isfinite(v)  # ~100x cheaper than numpy on a scalar
     return bool(np.isfinite(v).all())
 
 
