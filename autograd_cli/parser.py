@@ -9,6 +9,7 @@ collects (`Statement.nodes`) is already in evaluation order.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -83,7 +84,9 @@ class Builder:
         self.pending = []
         self.statements = []
 
-    def _span(self, tok: Token) -> Span:
+    def _span(self, tok) -> Span:
+        if type(tok) is _Token:
+            return tok
         return Span.of_token(self.source, tok)
 
     def _new(self, kind, data, args, span, keywords=()):
@@ -299,7 +302,7 @@ def parse(source: Source) -> list:
     _builder.statements = []
     try:
         try:
-            return _fast.parse(source.text)
+            return _fast.parse(source)
         except _Rejected:
             pass
         # The input has an error: let Lark's own parser find and describe it.
@@ -329,17 +332,17 @@ class _Rejected(Exception):
     pass
 
 
-class _Token:
-    """A token, with the position attributes of Lark's `Token`."""
+class _Token(Span):
+    """A token that is its own `Span` (Lark's tokens are converted)."""
 
-    __slots__ = ("type", "value", "start_pos", "end_pos", "line", "column",
-                 "end_line", "end_column")
+    __slots__ = ("type", "value")
 
-    def __init__(self, type, value, start_pos, end_pos, line, column, end_column):
+    def __init__(self, type, value, source, start, end, line, column, end_column):
         self.type = type
         self.value = value
-        self.start_pos = start_pos
-        self.end_pos = end_pos
+        self.source = source
+        self.start = start
+        self.end = end
         self.line = line
         self.column = column
         self.end_line = line
@@ -354,14 +357,22 @@ class _FastParser:
 
         lalr = lark.parser.parser.parser
         table = lalr.parse_table
-        self.states = table.states
         self.start_state = table.start_states["start"]
         self.end_state = table.end_states["start"]
-        self.callbacks = lalr.callbacks
-        self.shift = Shift
-        self.passthrough = {r for r in self.callbacks
-                            if not isinstance(r, str) and r.options.expand1
-                            and r.alias is None and len(r.expansion) == 1}
+        # actions[state][terminal]: the next state (an int) for a shift, or
+        # (size, rule name, callback) for a reduction; callback None where
+        # the rule passes its only child through.
+        reductions = {}
+        for rule, callback in lalr.callbacks.items():
+            if isinstance(rule, str):
+                continue
+            through = rule.options.expand1 and rule.alias is None and len(rule.expansion) == 1
+            reductions[rule] = (len(rule.expansion), rule.origin.name,
+                                None if through else callback)
+        self.actions = {
+            state: {kind: (arg if action is Shift else reductions[arg])
+                    for kind, (action, arg) in row.items()}
+            for state, row in table.states.items()}
         # The lexer: Lark's terminals in Lark's order, keywords matched as names.
         terms = list(lark.lexer_conf.terminals)
         self.keywords = {}
@@ -379,8 +390,9 @@ class _FastParser:
                                          for t in terms))
         self.ignore = frozenset(lark.lexer_conf.ignore)
 
-    def tokens(self, text):
+    def tokens(self, source):
         """Yield tokens; newlines inside brackets are dropped (as in Python)."""
+        text = source.text
         match = self.regex.match
         ignore = self.ignore
         keywords = self.keywords
@@ -395,8 +407,8 @@ class _FastParser:
             stop = m.end()
             if kind == "_NL":
                 if not depth:
-                    yield _Token(kind, m.group(), pos, stop, line, pos - line_start + 1,
-                                 pos - line_start + 2)
+                    column = pos - line_start + 1
+                    yield _Token(kind, "\n", source, pos, stop, line, column, column + 1)
                 line += 1
                 line_start = stop
             elif kind not in ignore:
@@ -408,53 +420,39 @@ class _FastParser:
                 elif (kind == "RPAR" or kind == "RSQB") and depth:
                     depth -= 1
                 column = pos - line_start + 1
-                yield _Token(kind, value, pos, stop, line, column, column + stop - pos)
+                yield _Token(kind, value, source, pos, stop, line, column, column + stop - pos)
             pos = stop
 
-    def parse(self, text):
-        states = self.states
-        callbacks = self.callbacks
-        passthrough = self.passthrough
-        Shift = self.shift
-        state_stack = [self.start_state]
-        value_stack = []
-        for token in self.tokens(text):
+    def parse(self, source):
+        actions = self.actions
+        end_state = self.end_state
+        states = [self.start_state]
+        values = []
+        end = _Token("$END", "", source, 0, 0, 0, 0, 0)
+        for token in itertools.chain(self.tokens(source), (end,)):
             kind = token.type
             while True:
-                row = states[state_stack[-1]]
+                row = actions[states[-1]]
                 if kind not in row:
                     raise _Rejected()
-                action, arg = row[kind]
-                if action is Shift:
-                    state_stack.append(arg)
-                    value_stack.append(token)
+                act = row[kind]
+                if type(act) is int:  # shift
+                    states.append(act)
+                    values.append(token)
                     break
-                self._reduce(arg, state_stack, value_stack, states, callbacks, passthrough)
-        end_state = self.end_state
-        while True:
-            row = states[state_stack[-1]]
-            if "$END" not in row:
-                raise _Rejected()
-            action, rule = row["$END"]
-            self._reduce(rule, state_stack, value_stack, states, callbacks, passthrough)
-            if state_stack[-1] == end_state:
-                return value_stack[-1]
-
-    @staticmethod
-    def _reduce(rule, state_stack, value_stack, states, callbacks, passthrough):
-        size = len(rule.expansion)
-        if rule in passthrough:
-            state_stack.pop()
-            value = value_stack[-1]
-            value_stack.pop()
-        elif size:
-            value = callbacks[rule](value_stack[-size:])
-            del state_stack[-size:]
-            del value_stack[-size:]
-        else:
-            value = callbacks[rule]([])
-        state_stack.append(states[state_stack[-1]][rule.origin.name][1])
-        value_stack.append(value)
+                size, name, callback = act  # reduce
+                if callback is None:
+                    states.pop()
+                elif size:
+                    value = callback(values[-size:])
+                    del states[-size:]
+                    del values[-size:]
+                    values.append(value)
+                else:
+                    values.append(callback([]))
+                states.append(actions[states[-1]][name])
+                if states[-1] == end_state and token is end:
+                    return values[-1]
 
 
 _fast = None

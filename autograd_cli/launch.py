@@ -1,0 +1,95 @@
+"""The entry point of the `autograd-cli` command.
+
+Importing Typer (and what it brings) takes longer than evaluating a small
+file, so a plain `eval` invocation — files and the documented options,
+nothing else — runs without it.  Anything else (help, --version, a usage
+error, another command) goes to the Typer app in cli.py, which also defines
+what the options mean; test_launch.py checks that both paths agree.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import commands
+
+# eval's options that take a value, and where each goes.
+_VALUED = {"--of": "of", "--wrt": "wrt", "--set": "sets", "--format": "format", "-f": "format",
+           "--dtype": "dtype", "--max-elements": "max_elements"}
+_REPEATED = {"wrt", "sets"}
+
+
+def parse_eval_args(args):
+    """eval's arguments as keyword arguments of `commands.eval_files`, or
+    None when they are anything but plain (then Typer handles them)."""
+    kw = {"wrt": [], "sets": []}
+    files = []
+    i, n = 0, len(args)
+    only_files = False
+    while i < n:
+        arg = args[i]
+        i += 1
+        if only_files or arg == "-" or not arg.startswith("-"):
+            files.append(arg)
+            continue
+        if arg == "--":
+            only_files = True
+            continue
+        if arg == "--strict":
+            kw["strict"] = True
+            continue
+        name, eq, value = arg.partition("=")
+        if name not in _VALUED or (eq and name == "-f"):
+            return None
+        if not eq:
+            if i == n:
+                return None
+            value = args[i]
+            i += 1
+            if value.startswith("-"):
+                return None
+        key = _VALUED[name]
+        if key in _REPEATED:
+            kw[key].append(value)
+        else:
+            kw[key] = value
+    if not files:
+        return None
+    if kw.get("format", "table") not in commands.FORMATS:
+        return None
+    if kw.get("dtype", "float64") not in commands.DTYPES:
+        return None
+    if any(commands.bad_set(item) for item in kw["sets"]):
+        return None
+    if "max_elements" in kw:
+        try:
+            kw["max_elements"] = int(kw["max_elements"])
+        except ValueError:
+            return None
+        if kw["max_elements"] < 1:
+            return None
+    return files, kw
+
+
+def run(argv) -> int:
+    """Run the command line `argv` (without the program name); the exit code."""
+    if argv and argv[0] == "eval":
+        plain = parse_eval_args(argv[1:])
+        if plain is not None:
+            files, kw = plain
+            return commands.eval_files(files, **kw)
+    from .cli import app
+
+    try:
+        app(args=list(argv), prog_name="autograd-cli", standalone_mode=True)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0
+
+
+def main():
+    try:
+        sys.exit(run(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.stderr.write("autograd-cli: interrupted\n")
+        sys.exit(130)

@@ -1,0 +1,67 @@
+"""The Typer-free path for plain `eval` invocations agrees with the Typer app."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from autograd_cli import launch
+from autograd_cli.cli import app
+from common import ROOT
+
+ARGVS = [
+    ["examples/seed.expr"],
+    ["examples/seed.expr", "--format", "json"],
+    ["examples/seed.expr", "-f", "json", "--of", "c", "--wrt", "w", "--wrt", "b1"],
+    ["--format=json", "examples/seed.expr", "--of=b1"],
+    ["examples/seed.expr", "examples/bond.expr", "-f", "json"],
+    ["examples/seed.expr", "--set", "w=[1, 2, 3, 4, 5]", "--set", "a1=0.5", "-f", "json"],
+    ["examples/seed.expr", "--dtype", "float32", "-f", "json", "--strict"],
+    ["examples/seed.expr", "--max-elements", "3", "-f", "json"],
+    ["examples/seed.expr", "--of", "nope"],
+    ["examples/seed.expr", "--set", "b1=3"],
+    ["examples/missing.expr", "examples/seed.expr", "-f", "json"],
+    ["--", "examples/seed.expr"],
+]
+
+
+@pytest.mark.parametrize("args", ARGVS, ids=" ".join)
+def test_fast_path_matches_typer(args, monkeypatch, capfd):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", "120")
+    assert launch.parse_eval_args(args) is not None, "this argv should take the fast path"
+    code = launch.run(["eval", *args])
+    fast = capfd.readouterr()
+    typer_result = CliRunner().invoke(app, ["eval", *args])
+    assert code == typer_result.exit_code
+    assert fast.out == typer_result.stdout
+    assert fast.err == typer_result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    [], ["--help"], ["-h", "examples/seed.expr"], ["examples/seed.expr", "--bogus"],
+    ["examples/seed.expr", "--format", "yaml"], ["examples/seed.expr", "--dtype", "int8"],
+    ["examples/seed.expr", "--set", "novalue"], ["examples/seed.expr", "--max-elements", "0"],
+    ["examples/seed.expr", "--max-elements", "lots"], ["examples/seed.expr", "--of"],
+    ["examples/seed.expr", "-fjson"],
+])
+def test_anything_unusual_goes_to_typer(args):
+    assert launch.parse_eval_args(args) is None
+
+
+def test_usage_errors_still_exit_2(monkeypatch, capfd):
+    monkeypatch.chdir(ROOT)
+    assert launch.run(["eval", "examples/seed.expr", "--format", "yaml"]) == 2
+    assert launch.run(["eval", "examples/seed.expr", "--set", "novalue"]) == 2
+    assert launch.run(["nonsense"]) == 2
+    assert launch.run(["--version"]) == 0
+
+
+def test_plain_eval_does_not_import_typer():
+    code = ("import sys, autograd_cli.launch as l\n"
+            "c = l.run(['eval', 'examples/seed.expr', '-f', 'json'])\n"
+            "print(c, 'typer' in sys.modules, 'rich' in sys.modules, file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.stderr.split() == ["0", "False", "False"], proc.stderr
