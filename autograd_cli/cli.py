@@ -69,6 +69,8 @@ def eval_command(
     max_elements: int = typer.Option(commands.DEFAULT_MAX_ELEMENTS, "--max-elements", min=1,
                                      metavar="N",
                                      help="Refuse any array with more elements than this."),
+    timings: bool = typer.Option(False, "--timings",
+                                 help="Print the time of each phase on stderr."),
 ):
     """Evaluate FILE, backpropagate from the target, report values and gradients.
 
@@ -78,7 +80,8 @@ def eval_command(
         if commands.bad_set(item):
             raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
     code = commands.eval_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
-                               dtype=dtype.value, strict=strict, max_elements=max_elements)
+                               dtype=dtype.value, strict=strict, max_elements=max_elements,
+                               timings=timings)
     if code:
         raise typer.Exit(code)
 

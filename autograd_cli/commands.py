@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -113,18 +114,25 @@ def _console():
 
 
 def eval_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
-               strict=False, max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+               strict=False, max_elements=DEFAULT_MAX_ELEMENTS, timings=False) -> int:
     """`autograd-cli eval`: evaluate each file and report; the exit code."""
     try:
+        if timings:
+            from . import program, render  # noqa: F401  (imports count as start-up)
+            startup = startup_seconds()
         parsed_sets = parse_sets(sets)
         failed = False
         for path in files:
+            phases = {} if timings else None
             try:
                 _eval_one(path, of=of, wrt=wrt, sets=parsed_sets, format=format,
                           dtype=dtype, strict=strict, max_elements=max_elements,
-                          jsonl=len(files) > 1)
+                          jsonl=len(files) > 1, timings=phases)
             except _Failed:
                 failed = True
+            if timings:
+                _print_timings(path, phases, startup)
+                startup = None  # once per process
     except _Stop as stop:
         return stop.code
     except Exception as exc:  # a bug: never a traceback for the user
@@ -132,15 +140,16 @@ def eval_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float6
     return EXIT_INPUT if failed else EXIT_OK
 
 
-def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl):
+def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl, timings):
     from .errors import ExprError
     from .program import load, run
 
     label = "<stdin>" if path == "-" else path
     try:
         source = read_source(path)
-        model = load(source, dtype=dtype, sets=sets, max_elements=max_elements)
-        report = run(model, of)
+        model = load(source, dtype=dtype, sets=sets, max_elements=max_elements,
+                     timings=timings)
+        report = run(model, of, timings=timings)
         selected = None
         if wrt:
             for name in wrt:
@@ -153,6 +162,7 @@ def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl
         _report_error(err, label)
         raise _Failed() from None
     _warn(report)
+    start = time.perf_counter()
     if format == "json":
         from .render import report_dict, to_json
 
@@ -164,3 +174,36 @@ def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl
             render_table(report, label, selected, _console())
         except BrokenPipeError:
             _write("")
+    if timings is not None:
+        timings["render"] = time.perf_counter() - start
+
+
+def startup_seconds():
+    """Seconds from the start of this process to now, to the kernel's clock
+    tick (10 ms); None where /proc is not there."""
+    try:
+        with open("/proc/self/stat") as f:
+            started = int(f.read().rpartition(")")[2].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - started / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PHASES = [("start-up", "the interpreter and the imports"), ("parse", "text to statements"),
+           ("check", "names, shapes, sizes, constants"), ("evaluate", "the forward pass"),
+           ("backward", "the reverse sweep"), ("render", "the table or the JSON")]
+
+
+def _print_timings(path, phases, startup):
+    phases = dict(phases)
+    if startup is not None:
+        phases["start-up"] = startup
+    lines = [f"timings for {'<stdin>' if path == '-' else path}:"]
+    for phase, what in _PHASES:
+        if phase in phases:
+            lines.append(f"  {phase:<9} {phases[phase] * 1e3:10.3f} ms  ({what})")
+    total = sum(phases.values())
+    lines.append(f"  {'total':<9} {total * 1e3:10.3f} ms")
+    sys.stderr.write("\n".join(lines) + "\n")

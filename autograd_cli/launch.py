@@ -35,8 +35,8 @@ def parse_eval_args(args):
         if arg == "--":
             only_files = True
             continue
-        if arg == "--strict":
-            kw["strict"] = True
+        if arg == "--strict" or arg == "--timings":
+            kw[arg[2:]] = True
             continue
         name, eq, value = arg.partition("=")
         if name not in _VALUED or (eq and name == "-f"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,16 +89,29 @@ def _suggest(name, names) -> str:
 
 # ---------------------------------------------------------------- compiling
 
+def _lap(timings, phase, start):
+    """Add the time since `start` to `timings[phase]`; the time now."""
+    now = time.perf_counter()
+    if timings is not None:
+        timings[phase] = timings.get(phase, 0.0) + now - start
+    return now
+
+
 def load(source: Source, *, dtype: str = "float64", sets=(),
-         max_elements: int = DEFAULT_MAX_ELEMENTS) -> Model:
-    """Parse and compile `source`.  `sets` are (name, Source) pairs from --set."""
+         max_elements: int = DEFAULT_MAX_ELEMENTS, timings=None) -> Model:
+    """Parse and compile `source`.  `sets` are (name, Source) pairs from --set;
+    `timings`, if a dict, gets the seconds spent in 'parse' and 'check'."""
+    start = time.perf_counter()
     statements = parse(source)
     if not statements:
         raise ExprError("the file has no statements: nothing to evaluate",
                         Span.at(source, 0))
     statements = _apply_sets(statements, sets, source)
+    start = _lap(timings, "parse", start)
     with np.errstate(all="ignore"):  # non-finite constants are reported by `run`
-        return _Compiler(source, dtype, max_elements).compile(statements)
+        model = _Compiler(source, dtype, max_elements).compile(statements)
+    _lap(timings, "check", start)
+    return model
 
 
 def _uses_names(stmt: Statement) -> bool:
@@ -394,9 +408,10 @@ def _kind_of(v) -> str:
     return "inf" if (v == np.inf).any() else "-inf"
 
 
-def run(model: Model, target: str | None = None) -> Report:
+def run(model: Model, target: str | None = None, timings=None) -> Report:
     """Evaluate the model, backpropagate from `target` (default: the last
-    binding) and report every binding's value and gradient."""
+    binding) and report every binding's value and gradient.  `timings`, if a
+    dict, gets the seconds spent in 'evaluate' and 'backward'."""
     bindings = model.bindings
     tb = model.binding(target, "--of") if target is not None else bindings[-1]
     graph = model.graph
@@ -408,9 +423,11 @@ def run(model: Model, target: str | None = None) -> Report:
                         f"or pick a scalar with --of", tb.statement.name_span)
     warnings = []
     with np.errstate(all="ignore"):
+        start = time.perf_counter()
         values = evaluate(graph)
         if not all(_finite(values[b.node]) for b in bindings):
             warnings.append(_forward_warning(model, values))
+        start = _lap(timings, "evaluate", start)
         seed = np.ones(model.shapes[tb.node], dtype=DTYPES[model.dtype])
         grads = backward(graph, values, tb.node, seed)
         out_grads = {}
@@ -419,6 +436,7 @@ def run(model: Model, target: str | None = None) -> Report:
             out_grads[b.name] = np.zeros_like(values[b.node]) if g is None else g
         if not all(_finite(g) for g in out_grads.values()):
             warnings.append(_backward_warning(model, values, tb.node, seed))
+        _lap(timings, "backward", start)
     return Report(model, tb, {b.name: values[b.node] for b in bindings}, out_grads,
                   [w for w in warnings if w is not None])
 

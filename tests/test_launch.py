@@ -65,3 +65,25 @@ def test_plain_eval_does_not_import_typer():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert proc.stderr.split() == ["0", "False", "False"], proc.stderr
+
+
+@pytest.mark.parametrize("via_typer", [False, True])
+def test_timings_go_to_stderr(via_typer, monkeypatch, capfd):
+    import json
+
+    monkeypatch.chdir(ROOT)
+    args = ["eval", "examples/seed.expr", "-f", "json", "--timings"]
+    if via_typer:
+        result = CliRunner().invoke(app, args)
+        code, out, err = result.exit_code, result.stdout, result.stderr
+    else:
+        code = launch.run(args)
+        out, err = capfd.readouterr()
+    assert code == 0
+    assert json.loads(out)["nodes"]["w"]["grad"] == [-28, -21, -12, -23, -36]
+    lines = err.splitlines()
+    assert lines[0] == "timings for examples/seed.expr:"
+    phases = [line.split()[0] for line in lines[1:]]
+    assert phases[-6:] == ["parse", "check", "evaluate", "backward", "render", "total"]
+    total = float(lines[-1].split()[1])
+    assert total == pytest.approx(sum(float(line.split()[1]) for line in lines[1:-1]), abs=0.01)
