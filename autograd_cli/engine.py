@@ -70,7 +70,13 @@ class Graph:
         self.args.append(args)
         self.attrs.append(attrs or {})
         self.values.append(value)
-        requires.append(op.is_leaf or any(requires[a] for a in args))
+        needed = op.is_leaf
+        if not needed:
+            for a in args:
+                if requires[a]:
+                    needed = True
+                    break
+        requires.append(needed)
         return len(self.ops) - 1
 
 

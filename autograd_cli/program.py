@@ -188,16 +188,17 @@ class _Compiler:
         """Add op `opname` on arg Exprs `args`; fold it if they are constant."""
         op = OPS[opname]
         attrs = attrs or {}
+        ids = tuple([a.gid for a in args])
+        shapes = self.shapes
         try:
-            shape = tuple(op.shape(*(self.shapes[a.gid] for a in args), **attrs))
+            shape = tuple(op.shape(*[shapes[i] for i in ids], **attrs))
         except ShapeError as err:
             raise ExprError(str(err), e.span) from None
         self._check_size(shape, e.span)
-        e.const = all(a.const for a in args)
-        ids = tuple(a.gid for a in args)
+        e.const = all([a.const for a in args])
         if e.const:
             with np.errstate(all="ignore"):
-                value = op.forward(*(self.graph.values[i] for i in ids), **attrs)
+                value = op.forward(*[self.graph.values[i] for i in ids], **attrs)
             e.gid = self.const(value, e.span, label or opname)
         else:
             e.gid = self._node(op, ids, attrs, shape, e.span, label or opname)
