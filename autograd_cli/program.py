@@ -75,6 +75,8 @@ class Report:
     values: dict       # name -> array
     grads: dict        # name -> array
     warnings: list = field(default_factory=list)
+    node_values: list = field(default_factory=list, repr=False)  # per graph node
+    node_grads: list = field(default_factory=list, repr=False)   # per graph node; None: 0
 
 
 def _suggest(name, names) -> str:
@@ -439,7 +441,7 @@ def run(model: Model, target: str | None = None, timings=None) -> Report:
             warnings.append(_backward_warning(model, values, tb.node, seed))
         _lap(timings, "backward", start)
     return Report(model, tb, {b.name: values[b.node] for b in bindings}, out_grads,
-                  [w for w in warnings if w is not None])
+                  [w for w in warnings if w is not None], values, grads)
 
 
 def _forward_warning(model, values):
