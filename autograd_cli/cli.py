@@ -50,25 +50,45 @@ def _root(
     """A command-line gradient calculator."""
 
 
+# Options shared by the commands (sqlite-utils style: declared once).
+FILES = typer.Argument(..., metavar="FILE", help="Files of bindings; - reads stdin.")
+OF = typer.Option(None, "--of", metavar="NAME",
+                  help="The target to differentiate (default: the last binding).")
+SET = typer.Option([], "--set", metavar="NAME=VALUE",
+                   help="Replace the value of an input or param, written in the language: "
+                        "--set 'w=[1, 2, 3]' (repeatable).")
+FORMAT = typer.Option(Format.table, "--format", "-f", help="table for people, json for programs.")
+DTYPE = typer.Option(DType.float64, "--dtype", help="Floating-point type.")
+MAX_ELEMENTS = typer.Option(commands.DEFAULT_MAX_ELEMENTS, "--max-elements", min=1, metavar="N",
+                            help="Refuse any array with more elements than this.")
+WRT_LEAVES = typer.Option([], "--wrt", metavar="NAME",
+                          help="Differentiate with respect to these params or inputs "
+                               "(repeatable; default: every param, else every input).")
+
+
+def _check_sets(sets):
+    for item in sets:
+        if commands.bad_set(item):
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+
+
+def _exit(code):
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("eval")
 def eval_command(
-    files: List[str] = typer.Argument(..., metavar="FILE",
-                                      help="Files of bindings to evaluate; - reads stdin."),
-    of: Optional[str] = typer.Option(None, "--of", metavar="NAME",
-                                     help="The target to differentiate (default: the last binding)."),
+    files: List[str] = FILES,
+    of: Optional[str] = OF,
     wrt: List[str] = typer.Option([], "--wrt", metavar="NAME",
                                   help="Report only these names (repeatable)."),
-    set_: List[str] = typer.Option([], "--set", metavar="NAME=VALUE",
-                                   help="Replace the value of an input or param, written in "
-                                        "the language: --set 'w=[1, 2, 3]' (repeatable)."),
-    format: Format = typer.Option(Format.table, "--format", "-f",
-                                  help="table for people, json for programs."),
-    dtype: DType = typer.Option(DType.float64, "--dtype", help="Floating-point type."),
+    set_: List[str] = SET,
+    format: Format = FORMAT,
+    dtype: DType = DTYPE,
     strict: bool = typer.Option(False, "--strict",
                                 help="Treat a non-finite value or gradient as an error."),
-    max_elements: int = typer.Option(commands.DEFAULT_MAX_ELEMENTS, "--max-elements", min=1,
-                                     metavar="N",
-                                     help="Refuse any array with more elements than this."),
+    max_elements: int = MAX_ELEMENTS,
     timings: bool = typer.Option(False, "--timings",
                                  help="Print the time of each phase on stderr."),
 ):
@@ -76,14 +96,76 @@ def eval_command(
 
     Example: autograd-cli eval examples/seed.expr --format json | jq .nodes.w.grad
     """
-    for item in set_:
-        if commands.bad_set(item):
-            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
-    code = commands.eval_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
-                               dtype=dtype.value, strict=strict, max_elements=max_elements,
-                               timings=timings)
-    if code:
-        raise typer.Exit(code)
+    _check_sets(set_)
+    _exit(commands.eval_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
+                              dtype=dtype.value, strict=strict, max_elements=max_elements,
+                              timings=timings))
+
+
+@app.command("check")
+def check_command(
+    files: List[str] = FILES,
+    of: Optional[str] = OF,
+    wrt: List[str] = WRT_LEAVES,
+    set_: List[str] = SET,
+    eps: float = typer.Option(1e-6, "--eps", help="The finite-difference step."),
+    rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
+    atol: float = typer.Option(1e-8, "--atol", min=0.0,
+                               help="Absolute tolerance: pass when |reverse - numeric| <= "
+                                    "atol + rtol * |numeric|, as numpy.isclose."),
+    order: int = typer.Option(1, "--order", min=1, max=2,
+                              help="1 checks the gradient, 2 the Hessian."),
+    format: Format = FORMAT,
+    dtype: DType = DTYPE,
+    max_elements: int = MAX_ELEMENTS,
+):
+    """Check reverse-mode derivatives against central finite differences (in float64).
+
+    Exit 0 when all are within tolerance, 1 otherwise.
+    Example: autograd-cli check examples/mlp.expr
+    """
+    _check_sets(set_)
+    _exit(commands.check_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
+                               dtype=dtype.value, eps=eps, rtol=rtol, atol=atol, order=order,
+                               max_elements=max_elements))
+
+
+@app.command("hessian")
+def hessian_command(
+    files: List[str] = FILES,
+    of: Optional[str] = OF,
+    wrt: List[str] = WRT_LEAVES,
+    set_: List[str] = SET,
+    format: Format = FORMAT,
+    dtype: DType = DTYPE,
+    max_elements: int = MAX_ELEMENTS,
+):
+    """Second derivatives of the scalar target, by differentiating the backward pass.
+
+    Example: autograd-cli hessian examples/logistic.expr --wrt w
+    """
+    _check_sets(set_)
+    _exit(commands.hessian_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
+                                 dtype=dtype.value, max_elements=max_elements))
+
+
+@app.command("jacobian")
+def jacobian_command(
+    files: List[str] = FILES,
+    of: Optional[str] = OF,
+    wrt: List[str] = WRT_LEAVES,
+    set_: List[str] = SET,
+    format: Format = FORMAT,
+    dtype: DType = DTYPE,
+    max_elements: int = MAX_ELEMENTS,
+):
+    """Derivatives of every element of a target of any shape (shape y.shape + p.shape).
+
+    Example: autograd-cli jacobian examples/logistic.expr --of p --wrt w
+    """
+    _check_sets(set_)
+    _exit(commands.jacobian_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
+                                  dtype=dtype.value, max_elements=max_elements))
 
 
 def main():

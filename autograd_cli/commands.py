@@ -9,6 +9,8 @@ starts fast (see launch.py).
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import sys
 import time
@@ -113,26 +115,29 @@ def _console():
     return Console(file=sys.stdout, width=width, highlight=False)
 
 
-def eval_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
-               strict=False, max_elements=DEFAULT_MAX_ELEMENTS, timings=False) -> int:
-    """`autograd-cli eval`: evaluate each file and report; the exit code."""
+@contextlib.contextmanager
+def _reported(path):
+    """Report an `ExprError` raised inside as a diagnostic; then fail the file."""
+    from .errors import ExprError
+
     try:
-        if timings:
-            from . import program, render  # noqa: F401  (imports count as start-up)
-            startup = startup_seconds()
-        parsed_sets = parse_sets(sets)
+        yield
+    except ExprError as err:
+        _report_error(err, "<stdin>" if path == "-" else path)
+        raise _Failed() from None
+
+
+def _each_file(files, one) -> int:
+    """Run `one(path, jsonl)` for every file; the exit code.  A file fails by
+    raising `_Failed` (after reporting) or by returning False."""
+    try:
         failed = False
         for path in files:
-            phases = {} if timings else None
             try:
-                _eval_one(path, of=of, wrt=wrt, sets=parsed_sets, format=format,
-                          dtype=dtype, strict=strict, max_elements=max_elements,
-                          jsonl=len(files) > 1, timings=phases)
+                if one(path, len(files) > 1) is False:
+                    failed = True
             except _Failed:
                 failed = True
-            if timings:
-                _print_timings(path, phases, startup)
-                startup = None  # once per process
     except _Stop as stop:
         return stop.code
     except Exception as exc:  # a bug: never a traceback for the user
@@ -140,15 +145,54 @@ def eval_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float6
     return EXIT_INPUT if failed else EXIT_OK
 
 
+def _load(source, *, dtype, sets, max_elements, timings=None):
+    from .program import load
+
+    return load(source, dtype=dtype, sets=parse_sets(sets), max_elements=max_elements,
+                timings=timings)
+
+
+def _emit(path, jsonl, doc, table):
+    """Write `doc` as JSON, or call `table(console)` for people."""
+    if doc is not None:
+        from .render import to_json
+
+        _write(to_json(doc, compact=jsonl) + "\n")
+        return
+    try:
+        table(_console())
+    except BrokenPipeError:
+        _write("")
+
+
+def eval_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
+               strict=False, max_elements=DEFAULT_MAX_ELEMENTS, timings=False) -> int:
+    """`autograd-cli eval`: evaluate each file and report; the exit code."""
+    state = {}
+    if timings:
+        from . import program, render  # noqa: F401  (imports count as start-up)
+        state["startup"] = startup_seconds()
+
+    def one(path, jsonl):
+        phases = {} if timings else None
+        try:
+            _eval_one(path, of=of, wrt=wrt, sets=sets, format=format, dtype=dtype,
+                      strict=strict, max_elements=max_elements, jsonl=jsonl, timings=phases)
+        finally:
+            if timings:
+                _print_timings(path, phases, state.pop("startup", None))
+
+    return _each_file(files, one)
+
+
 def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl, timings):
     from .errors import ExprError
-    from .program import load, run
+    from .program import run
+    from .render import render_table, report_dict
 
-    label = "<stdin>" if path == "-" else path
-    try:
-        source = read_source(path)
-        model = load(source, dtype=dtype, sets=sets, max_elements=max_elements,
-                     timings=timings)
+    with _reported(path):
+        model = _load(read_source(path), dtype=dtype, sets=sets, max_elements=max_elements,
+                      timings=timings)
         report = run(model, of, timings=timings)
         selected = None
         if wrt:
@@ -158,24 +202,110 @@ def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl
         if strict and report.warnings:
             w = report.warnings[0]
             raise ExprError(w.message + " (--strict)", w.span)
-    except ExprError as err:
-        _report_error(err, label)
-        raise _Failed() from None
     _warn(report)
     start = time.perf_counter()
-    if format == "json":
-        from .render import report_dict, to_json
-
-        _write(to_json(report_dict(report, path, selected), compact=jsonl) + "\n")
-    else:
-        from .render import render_table
-
-        try:
-            render_table(report, label, selected, _console())
-        except BrokenPipeError:
-            _write("")
+    label = "<stdin>" if path == "-" else path
+    _emit(path, jsonl, report_dict(report, path, selected) if format == "json" else None,
+          lambda console: render_table(report, label, selected, console))
     if timings is not None:
         timings["render"] = time.perf_counter() - start
+
+
+def check_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
+                eps=1e-6, rtol=1e-5, atol=1e-8, order=1,
+                max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+    """`autograd-cli check`: derivatives against finite differences; exit 1
+    when any is out of tolerance."""
+    from .checking import check
+    from .render import check_dict, render_check
+
+    def one(path, jsonl):
+        with _reported(path):
+            source = read_source(path)
+            model = _load(source, dtype=dtype, sets=sets, max_elements=max_elements)
+            model64 = model if dtype == "float64" else _load(
+                source, dtype="float64", sets=sets, max_elements=max_elements)
+            target, rows = check(model64, model, target=of, wrt=wrt, eps=eps, rtol=rtol,
+                                 atol=atol, order=order)
+        doc = check_dict(model, path, target.name, rows, order) if format == "json" else None
+        _emit(path, jsonl, doc, lambda console: render_check(model, path, target.name, rows,
+                                                             order, rtol, atol, console))
+        return all(r.ok for r in rows)
+
+    return _each_file(files, one)
+
+
+def hessian_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
+                  max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+    """`autograd-cli hessian`: second derivatives by reverse over reverse."""
+    from .checking import _target, checked_names
+    from .engine import hessian
+    from .render import blocks_dict, render_blocks
+
+    def one(path, jsonl):
+        with _reported(path):
+            model = _load(read_source(path), dtype=dtype, sets=sets,
+                          max_elements=max_elements)
+            target = _target(model, of)
+            names = checked_names(model, wrt)
+            nodes = [model.by_name[n].node for n in names]
+            with _quiet_numpy():
+                raw = hessian(model.graph, target.node, nodes)
+            blocks = {a: {b: raw[(model.by_name[a].node, model.by_name[b].node)]
+                          for b in names} for a in names}
+        _emit(path, jsonl,
+              blocks_dict(model, path, target.name, "hessian", blocks) if format == "json"
+              else None,
+              lambda console: render_blocks(model, path, target.name, "hessian", blocks,
+                                            console))
+
+    return _each_file(files, one)
+
+
+def jacobian_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
+                   max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+    """`autograd-cli jacobian`: derivatives of every element of a target."""
+    from .checking import checked_names
+    from .engine import jacobian
+    from .render import blocks_dict, render_blocks
+
+    def one(path, jsonl):
+        with _reported(path):
+            model = _load(read_source(path), dtype=dtype, sets=sets,
+                          max_elements=max_elements)
+            target = model.binding(of, "--of") if of is not None else model.bindings[-1]
+            names = checked_names(model, wrt)
+            _check_jacobian_size(model, target, names, max_elements)
+            with _quiet_numpy():
+                raw = jacobian(model.graph, target.node, [model.by_name[n].node for n in names])
+            blocks = dict(zip(names, raw))
+        _emit(path, jsonl,
+              blocks_dict(model, path, target.name, "jacobian", blocks) if format == "json"
+              else None,
+              lambda console: render_blocks(model, path, target.name, "jacobian", blocks,
+                                            console))
+
+    return _each_file(files, one)
+
+
+def _check_jacobian_size(model, target, names, max_elements):
+    from .errors import ExprError
+
+    out = math.prod(model.shapes[target.node])
+    for n in names:
+        size = out * math.prod(model.shapes[model.by_name[n].node])
+        if size > max_elements:
+            raise ExprError(f"the Jacobian of '{target.name}' with respect to '{n}' would have "
+                            f"{size:,} elements, over the limit of {max_elements:,} "
+                            "(--max-elements)", target.statement.name_span)
+
+
+@contextlib.contextmanager
+def _quiet_numpy():
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        yield
 
 
 def startup_seconds():

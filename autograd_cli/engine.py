@@ -246,3 +246,22 @@ def hessian(graph: Graph, target: int, wrt):
         for j in wrt:
             blocks[(i, j)] = rows[j]
     return blocks
+
+
+def jacobian(graph: Graph, target: int, wrt, values=None):
+    """First derivatives of every element of node `target` (any shape): one
+    reverse sweep per output element.  Returns a list with one array per
+    node of `wrt`, of shape ``target.shape + node.shape``."""
+    if values is None:
+        values = evaluate(graph)
+    out_shape = np.shape(values[target])
+    dtype = raw(values[target]).dtype
+    blocks = [np.zeros(out_shape + np.shape(values[i]), dtype=dtype) for i in wrt]
+    for pos in np.ndindex(*out_shape):
+        seed = np.zeros(out_shape, dtype=dtype)
+        seed[pos] = 1
+        grads = backward(graph, values, target, seed)
+        for block, i in zip(blocks, wrt):
+            if grads[i] is not None:
+                block[pos] = grads[i]
+    return blocks

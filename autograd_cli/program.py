@@ -423,7 +423,8 @@ def run(model: Model, target: str | None = None, timings=None) -> Report:
         shape = fmt_shape(model.shapes[tb.node])
         raise ExprError(f"the target '{tb.name}' has shape {shape}, but a gradient needs a "
                         f"scalar target: use sum({tb.name}) or mean({tb.name}) as the target, "
-                        f"or pick a scalar with --of", tb.statement.name_span)
+                        f"pick a scalar with --of, or see the gradient of every element with "
+                        f"'autograd-cli jacobian --of {tb.name}'", tb.statement.name_span)
     warnings = []
     with np.errstate(all="ignore"):
         start = time.perf_counter()

@@ -48,10 +48,7 @@ def report_dict(report, file_label: str, wrt=None) -> dict:
             "grad": json_array(report.grads[name]),
         }
     return {
-        "schema": SCHEMA,
-        "file": file_label,
-        "target": report.target.name,
-        "dtype": model.dtype,
+        **head_dict(model, file_label, report.target.name),
         "value": json_array(report.values[report.target.name]),
         "nodes": nodes,
         "warnings": [warning_dict(w) for w in report.warnings],
@@ -72,6 +69,15 @@ def _dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
 
+# Top-level keys whose entries get a line each in the readable layout.
+_ONE_LINE_EACH = ("nodes", "warnings", "check", "hessian", "jacobian", "graph", "explain")
+
+
+def head_dict(model, file_label: str, target: str) -> dict:
+    """The keys every command's JSON starts with."""
+    return {"schema": SCHEMA, "file": file_label, "target": target, "dtype": model.dtype}
+
+
 def to_json(doc: dict, compact: bool) -> str:
     """One line (JSON Lines) when `compact`; otherwise the layout of the
     spec: a key per line, and one line per node."""
@@ -81,13 +87,14 @@ def to_json(doc: dict, compact: bool) -> str:
     items = list(doc.items())
     for k, (key, value) in enumerate(items):
         comma = "," if k < len(items) - 1 else ""
-        if key in ("nodes", "warnings") and value:
-            inner = list(value.items()) if key == "nodes" else list(enumerate(value))
-            open_, close = ("{", "}") if key == "nodes" else ("[", "]")
+        if key in _ONE_LINE_EACH and value:
+            is_dict = isinstance(value, dict)
+            inner = list(value.items()) if is_dict else list(enumerate(value))
+            open_, close = ("{", "}") if is_dict else ("[", "]")
             lines.append(f"  {_dumps(key)}: {open_}")
             for j, (name, entry) in enumerate(inner):
                 sep = "," if j < len(inner) - 1 else ""
-                head = f"{_dumps(name)}: " if key == "nodes" else ""
+                head = f"{_dumps(name)}: " if is_dict else ""
                 lines.append(f"    {head}{_dumps(entry)}{sep}")
             lines.append(f"  {close}{comma}")
         else:
@@ -154,4 +161,90 @@ def render_table(report, file_label: str, wrt=None, console=None):
                       Text(b.expr), fmt_shape_short(value.shape),
                       Text(fmt_array(value)), Text(fmt_array(report.grads[b.name]),
                                                    style="green"))
+    console.print(table)
+
+
+# ------------------------------------------------- check, hessian, jacobian
+
+def _title(file_label, what):
+    from rich.text import Text
+
+    return Text.assemble((file_label, "bold"), f"  {what}")
+
+
+def check_dict(model, file_label, target, rows, order) -> dict:
+    def entry(r):
+        d = {"ok": r.ok, "max_abs_err": json_number(r.max_abs_err),
+             "max_rel_err": json_number(r.max_rel_err), "worst_index": r.worst_index}
+        if r.note:
+            d["note"] = r.note
+        return d
+
+    if order == 1:
+        check = {r.names[0]: entry(r) for r in rows}
+    else:
+        check = {}
+        for r in rows:
+            check.setdefault(r.names[0], {})[r.names[1]] = entry(r)
+    doc = {**head_dict(model, file_label, target), "ok": all(r.ok for r in rows)}
+    if order != 1:
+        doc["order"] = order
+    doc["check"] = check
+    return doc
+
+
+def render_check(model, file_label, target, rows, order, rtol, atol, console):
+    from rich.table import Table
+    from rich.text import Text
+
+    what = "gradient" if order == 1 else "Hessian"
+    console.print(_title(file_label, f"{what} of {target} against central differences "
+                                     f"(rtol {rtol:g}, atol {atol:g}, {model.dtype})"))
+    table = Table(header_style="bold")
+    for col in ("name", "shape", "max abs err", "max rel err", "worst at", "result"):
+        table.add_column(col, justify="right" if "err" in col else "left")
+    for r in rows:
+        name = r.names[0] if order == 1 else f"{r.names[0]}, {r.names[1]}"
+        result = (Text("ok", style="green") if r.ok and not r.note
+                  else Text("kink", style="yellow") if r.note
+                  else Text("FAIL", style="bold red"))
+        table.add_row(Text(name, style="bold"), fmt_shape_short(r.analytic.shape),
+                      fmt_number(r.max_abs_err), fmt_number(r.max_rel_err),
+                      "[" + ", ".join(map(str, r.worst_index)) + "]", result)
+    console.print(table)
+    for r in rows:
+        if r.note:
+            console.print(Text(f"{', '.join(r.names)}: {r.note}", style="yellow"))
+    bad = [r for r in rows if not r.ok]
+    console.print(Text(f"{len(rows) - len(bad)} passed, {len(bad)} failed",
+                       style="bold red" if bad else "bold green"))
+
+
+def blocks_dict(model, file_label, target, field, blocks) -> dict:
+    """hessian: {a: {b: block}}; jacobian: {a: block}."""
+    def convert(v):
+        return {k: convert(x) for k, x in v.items()} if isinstance(v, dict) else json_array(v)
+
+    return {**head_dict(model, file_label, target), field: convert(blocks)}
+
+
+def render_blocks(model, file_label, target, field, blocks, console):
+    from rich.table import Table
+    from rich.text import Text
+
+    if field == "hessian":
+        title = f"∂²{target}/∂a∂b, by reverse over reverse"
+        rows = [(f"∂²{target}/∂{a}∂{b}", block) for a, inner in blocks.items()
+                for b, block in inner.items()]
+    else:
+        title = f"∂{target}/∂·, one reverse sweep per element of {target}"
+        rows = [(f"∂{target}/∂{a}", block) for a, block in blocks.items()]
+    console.print(_title(file_label, title))
+    table = Table(header_style="bold")
+    table.add_column("block")
+    table.add_column("shape")
+    table.add_column("value", justify="right")
+    for name, block in rows:
+        table.add_row(Text(name, style="bold"), fmt_shape_short(block.shape),
+                      Text(fmt_array(block), style="green"))
     console.print(table)
