@@ -216,8 +216,10 @@ def render_check(model, file_label, target, rows, order, rtol, atol, console):
         if r.note:
             console.print(Text(f"{', '.join(r.names)}: {r.note}", style="yellow"))
     bad = [r for r in rows if not r.ok]
-    console.print(Text(f"{len(rows) - len(bad)} passed, {len(bad)} failed",
-                       style="bold red" if bad else "bold green"))
+    if bad:
+        console.print(Text(f"{len(bad)} of {len(rows)} out of tolerance", style="bold red"))
+    else:
+        console.print(Text(f"all {len(rows)} within tolerance", style="bold green"))
 
 
 def blocks_dict(model, file_label, target, field, blocks) -> dict:
