@@ -168,6 +168,33 @@ def jacobian_command(
                                   dtype=dtype.value, max_elements=max_elements))
 
 
+class GraphFormat(str, Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+    tree = "tree"
+    json = "json"
+
+
+@app.command("graph")
+def graph_command(
+    files: List[str] = FILES,
+    of: Optional[str] = OF,
+    set_: List[str] = SET,
+    format: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f",
+                                       help="dot (Graphviz), mermaid (Markdown), tree "
+                                            "(the terminal) or json."),
+    dtype: DType = DTYPE,
+    max_elements: int = MAX_ELEMENTS,
+):
+    """The computational graph, every node with its value and gradient.
+
+    Example: autograd-cli graph examples/seed.expr | dot -Tsvg > seed.svg
+    """
+    _check_sets(set_)
+    _exit(commands.graph_files(files, of=of, sets=set_, format=format.value,
+                               dtype=dtype.value, max_elements=max_elements))
+
+
 def main():
     """The console script's entry point (see launch.py for the fast path)."""
     from .launch import main as launch

@@ -288,6 +288,33 @@ def jacobian_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="fl
     return _each_file(files, one)
 
 
+def graph_files(files, *, of=None, sets=(), format="dot", dtype="float64",
+                max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+    """`autograd-cli graph`: the computational graph with values and gradients."""
+    from .program import run
+
+    def one(path, jsonl):
+        from . import graphs
+        from .render import head_dict
+
+        with _reported(path):
+            model = _load(read_source(path), dtype=dtype, sets=sets,
+                          max_elements=max_elements)
+            report = run(model, of)
+        _warn(report)
+        if format == "json":
+            doc = {**head_dict(model, path, report.target.name),
+                   "graph": graphs.graph_document(report)}
+            _emit(path, jsonl, doc, None)
+        elif format == "tree":
+            _emit(path, jsonl, None, lambda console: graphs.render_tree(report, console))
+        else:
+            _write((graphs.to_dot(report) if format == "dot" else graphs.to_mermaid(report))
+                   + "\n")
+
+    return _each_file(files, one)
+
+
 def _check_jacobian_size(model, target, names, max_elements):
     from .errors import ExprError
 

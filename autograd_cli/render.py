@@ -115,7 +115,9 @@ def fmt_number(x) -> str:
     if np.isinf(x):
         return "inf" if x > 0 else "-inf"
     ax = abs(float(x))
-    if ax == 0 or 1e-4 <= ax < 10**TABLE_DIGITS:
+    if ax == 0:
+        return "0"  # and not "-0"
+    if 1e-4 <= ax < 10**TABLE_DIGITS:
         return np.format_float_positional(x, precision=TABLE_DIGITS, unique=True,
                                           fractional=False, trim="-")
     return np.format_float_scientific(x, precision=TABLE_DIGITS - 1, unique=True, trim="-")
