@@ -195,6 +195,27 @@ def graph_command(
                                dtype=dtype.value, max_elements=max_elements))
 
 
+@app.command("explain")
+def explain_command(
+    files: List[str] = FILES,
+    wrt: str = typer.Option(..., "--wrt", metavar="NAME",
+                            help="The gradient to explain: a name, or one element of it "
+                                 "(--wrt 'w[0]')."),
+    of: Optional[str] = OF,
+    set_: List[str] = SET,
+    format: Format = FORMAT,
+    dtype: DType = DTYPE,
+    max_elements: int = MAX_ELEMENTS,
+):
+    """The chain rule for one gradient, worked out in symbols and numbers.
+
+    Example: autograd-cli explain examples/seed.expr --wrt 'w[0]'
+    """
+    _check_sets(set_)
+    _exit(commands.explain_files(files, wrt=wrt, of=of, sets=set_, format=format.value,
+                                 dtype=dtype.value, max_elements=max_elements))
+
+
 def main():
     """The console script's entry point (see launch.py for the fast path)."""
     from .launch import main as launch

@@ -315,6 +315,30 @@ def graph_files(files, *, of=None, sets=(), format="dot", dtype="float64",
     return _each_file(files, one)
 
 
+def explain_files(files, *, wrt, of=None, sets=(), format="table", dtype="float64",
+                  max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+    """`autograd-cli explain`: the chain rule for one gradient, worked out."""
+    from .program import run
+
+    def one(path, jsonl):
+        from .explain import explain, render_explain
+        from .render import head_dict
+
+        with _reported(path):
+            model = _load(read_source(path), dtype=dtype, sets=sets,
+                          max_elements=max_elements)
+            report = run(model, of)
+            doc = explain(report, wrt)
+        _warn(report)
+        target = report.target.name
+        if format == "json":
+            _emit(path, jsonl, {**head_dict(model, path, target), **doc}, None)
+        else:
+            _write(render_explain(doc, target) + "\n")
+
+    return _each_file(files, one)
+
+
 def _check_jacobian_size(model, target, names, max_elements):
     from .errors import ExprError
 

@@ -1,0 +1,445 @@
+"""explain: the chain-rule derivation of one gradient (SPEC §3, §4).
+
+The derivation must be the blog's for the seed example, and its total must
+be what `eval` reports for every example and every element; reused nodes
+give several paths, too many paths give the reverse sweep, and nothing
+recurses over the input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from autograd_cli.errors import ExprError, Source
+from autograd_cli.explain import MAX_PATHS, explain, render_explain
+from autograd_cli.program import load, run
+from autograd_cli.render import fmt_number
+from common import ROOT, SEED
+from test_properties import smooth_programs
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
+MAX_ELEMENTS_PER_NAME = 50
+
+
+def report_of(text, of=None, **kw):
+    return run(load(Source("t.expr", text), **kw), of)
+
+
+def derive(text, wrt, of=None, **kw):
+    rep = report_of(text, of, **kw)
+    doc = explain(rep, wrt)
+    return rep, doc, render_explain(doc, rep.target.name)
+
+
+def strict_json(doc):
+    """The document survives strict JSON (no NaN literals) unchanged."""
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+    assert json.loads(text) == doc
+    return doc
+
+
+def number(x):
+    return float(x)  # json_number's "nan"/"inf"/"-inf" read back too
+
+
+def element_names(name, shape):
+    if not shape:
+        return [name]
+    out = []
+    for idx in np.ndindex(*shape):
+        out.append(f"{name}[{', '.join(map(str, idx))}]")
+        if len(out) == MAX_ELEMENTS_PER_NAME:
+            break
+    return out
+
+
+def assert_explains(rep, wrt, doc, idx=()):
+    """The derivation adds up to the reported gradient, path by path."""
+    strict_json(doc)
+    body = doc["explain"]
+    name = wrt.split("[")[0]
+    expected = float(np.asarray(rep.grads[name])[idx])
+    total = number(body["total"])
+    assert "differs from" not in body.get("note", ""), body["note"]
+    if "sweep" in body:
+        last = body["sweep"][-1]
+        assert last["node"] == doc["wrt"]
+        parts = [number(t["value"]) for t in last["terms"]]
+        scale = math.fsum(abs(p) for p in parts) + abs(expected)
+    else:
+        values = []
+        for p in body["paths"]:
+            assert len(p["factors"]) == len(p["symbols"]) == len(p["nodes"]) - 1
+            assert p["nodes"][0] == rep.target.name and p["nodes"][-1] == doc["wrt"]
+            value = math.prod(number(f) for f in p["factors"])
+            assert math.isclose(value, number(p["value"]), rel_tol=1e-12, abs_tol=1e-300)
+            values.append(value)
+        if not values:
+            assert total == 0.0 and "note" in body
+        scale = math.fsum(abs(v) for v in values) + abs(expected)
+    # the total is eval's number; the paths (or sweep terms) add up to it
+    assert total == expected or (math.isnan(total) and math.isnan(expected))
+    added = math.fsum(parts if "sweep" in body else values) if math.isfinite(scale) else None
+    if added is None or not math.isfinite(expected):
+        return
+    tol = 1e-9 if rep.model.dtype == "float64" else 1e-5
+    assert abs(added - expected) <= tol * scale + 1e-13, (wrt, added, expected)
+
+
+# ------------------------------------------------------------ the seed line
+
+def test_seed_line_is_the_blogs():
+    rep, doc, text = derive(SEED, "w[0]")
+    assert text == ("∂L/∂w[0] = ∂L/∂c · ∂c/∂b1 · ∂b1/∂w[0] = (−1) · w[3] · a1 "
+                    "= (−1) · 7 · 4 = −28")
+
+
+def test_seed_document():
+    rep, doc, _ = derive(SEED, "w[0]")
+    assert strict_json(doc) == {
+        "wrt": "w[0]",
+        "explain": {"paths": [{"nodes": ["L", "c", "b1", "w[0]"],
+                               "symbols": ["−1", "w[3]", "a1"],
+                               "factors": [-1.0, 7.0, 4.0], "value": -28.0}],
+                    "total": -28.0}}
+
+
+@pytest.mark.parametrize("wrt, line", [
+    ("w[1]", "∂L/∂w[1] = ∂L/∂c · ∂c/∂b1 · ∂b1/∂w[1] = (−1) · w[3] · a2 = (−1) · 7 · 3 = −21"),
+    ("w[2]", "∂L/∂w[2] = ∂L/∂c · ∂c/∂b2 · ∂b2/∂w[2] = (−1) · w[4] · a1 = (−1) · 3 · 4 = −12"),
+    ("w[3]", "∂L/∂w[3] = ∂L/∂c · ∂c/∂w[3] = (−1) · b1 = (−1) · 23 = −23"),
+    ("w[-1]", "∂L/∂w[4] = ∂L/∂c · ∂c/∂w[4] = (−1) · b2 = (−1) · 36 = −36"),
+    ("b1", "∂L/∂b1 = ∂L/∂c · ∂c/∂b1 = (−1) · w[3] = (−1) · 7 = −7"),
+    ("c", "∂L/∂c = −1"),
+    ("L", "∂L/∂L = 1"),
+])
+def test_seed_other_lines(wrt, line):
+    assert derive(SEED, wrt)[2] == line
+
+
+def test_seed_input_used_twice_sums_two_paths():
+    rep, doc, text = derive(SEED, "a1")
+    assert text.split("\n") == [
+        "path 1: ∂L/∂c · ∂c/∂b1 · ∂b1/∂a1 = (−1) · w[3] · w[0] = (−1) · 7 · 2 = −14",
+        "path 2: ∂L/∂c · ∂c/∂b2 · ∂b2/∂a1 = (−1) · w[4] · w[2] = (−1) · 3 · 9 = −27",
+        "∂L/∂a1 = path 1 + path 2 = −14 − 27 = −41",
+    ]
+    assert doc["explain"]["total"] == -41.0
+
+
+# ------------------------------------- every example, every element, = eval
+
+def _example_cases():
+    for path in EXAMPLES:
+        rep = run(load(Source(str(path), path.read_text())))
+        for b in rep.model.bindings:
+            if b.kind == "param":
+                for wrt in element_names(b.name, rep.values[b.name].shape):
+                    yield pytest.param(path, wrt, id=f"{path.stem}:{wrt}")
+
+
+@pytest.mark.parametrize("path, wrt", list(_example_cases()))
+def test_every_param_element_of_every_example_adds_up_to_eval(path, wrt):
+    rep = run(load(Source(str(path), path.read_text())))
+    doc = explain(rep, wrt)
+    idx = tuple(int(i) for i in wrt[wrt.index("[") + 1:-1].split(",")) if "[" in wrt else ()
+    assert_explains(rep, wrt, doc, idx)
+    assert "sweep" not in doc["explain"]          # each of them has few paths
+    assert doc["explain"]["paths"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_binding_of_every_example_adds_up_to_eval(path):
+    """Inputs and intermediate nodes too (a few elements each)."""
+    rep = run(load(Source(str(path), path.read_text())))
+    for b in rep.model.bindings:
+        shape = rep.values[b.name].shape
+        for wrt in element_names(b.name, shape)[:6]:
+            doc = explain(rep, wrt)
+            idx = tuple(np.unravel_index(element_names(b.name, shape).index(wrt), shape)) \
+                if shape else ()
+            assert_explains(rep, wrt, doc, idx)
+            render_explain(doc, rep.target.name)
+
+
+def test_float32_adds_up_to_eval():
+    path = ROOT / "examples" / "mlp.expr"
+    rep = run(load(Source(str(path), path.read_text()), dtype="float32"))
+    for wrt in element_names("W1", (3, 5)):
+        idx = tuple(int(i) for i in wrt[3:-1].split(","))
+        assert_explains(rep, wrt, explain(rep, wrt), idx)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(smooth_programs())
+def test_random_programs_add_up_to_eval(prog):
+    rep = report_of(prog.text())
+    for name, _is_param, value in prog.leaves:
+        for k, wrt in enumerate(element_names(name, value.shape)):
+            idx = tuple(np.unravel_index(k, value.shape)) if value.shape else ()
+            assert_explains(rep, wrt, explain(rep, wrt), idx)
+
+
+# -------------------------------------------------------- symbols on tensors
+
+def test_tensor_symbols_follow_the_element():
+    text = (ROOT / "examples" / "logistic.expr").read_text()
+    rep, doc, out = derive(text, "w[0]")
+    first = doc["explain"]["paths"][0]
+    assert first["nodes"] == ["loss", "z[0]", "w[0]"]
+    assert first["symbols"] == ["(σ(z[0]) − y[0])/6", "X[0, 0]"]
+    assert out.split("\n")[0].startswith(
+        "path 1: ∂loss/∂z[0] · ∂z[0]/∂w[0] = (σ(z[0]) − y[0])/6 · X[0, 0] = ")
+    assert len(doc["explain"]["paths"]) == 6
+
+
+def test_tanh_layer_symbols():
+    text = (ROOT / "examples" / "mlp.expr").read_text()
+    _, doc, _ = derive(text, "W1[1, 2]")
+    p = doc["explain"]["paths"][0]
+    assert p["nodes"] == ["loss", "out[0, 0]", "h[0, 2]", "W1[1, 2]"]
+    assert p["symbols"] == ["(out[0, 0] − y[0, 0])/2", "W2[2, 0]", "(1 − h[0, 2]²)·X[0, 1]"]
+
+
+def test_scalar_symbols():
+    text = (ROOT / "examples" / "projectile.expr").read_text()
+    rep, doc, out = derive(text, "theta")
+    assert [p["symbols"] for p in doc["explain"]["paths"]] == [
+        ["flight", "−v·sin(theta)"], ["vx", "2/g", "v·cos(theta)"]]
+    # at 45 degrees the two paths cancel; the total is eval's own rounding of 0
+    grad = float(rep.grads["theta"])
+    assert doc["explain"]["total"] == grad and abs(grad) < 1e-13
+    assert out.split("\n")[-1] == ("∂R/∂theta = path 1 + path 2 = −40.7747 + 40.7747 = "
+                                    + fmt_number(grad).replace("-", "−"))
+
+
+def test_unreadable_local_derivative_is_named():
+    text = (ROOT / "examples" / "softmax.expr").read_text()
+    _, doc, _ = derive(text, "W[2, 1]")
+    p = doc["explain"]["paths"][0]
+    assert p["symbols"] == ["∂loss/∂scores[0, 1]", "logits[0, 2]/t"]
+
+
+def test_indexing_sums_occurrences():
+    text = (ROOT / "examples" / "bond.expr").read_text()
+    _, doc, _ = derive(text, "r")
+    last = doc["explain"]["paths"][-1]
+    assert last["nodes"] == ["P", "discount[4]", "r"]
+    assert last["symbols"][0] == "coupon + face"
+    assert last["factors"][0] == 104.0
+
+
+# ------------------------------------------------------------- reused nodes
+
+def test_reused_node_gives_two_paths():
+    rep, doc, text = derive("x = 3; y = x * x; L = y + x", "x")
+    assert strict_json(doc)["explain"] == {
+        "paths": [{"nodes": ["L", "y", "x"], "symbols": ["1", "2·x"],
+                   "factors": [1.0, 6.0], "value": 6.0},
+                  {"nodes": ["L", "x"], "symbols": ["1"], "factors": [1.0], "value": 1.0}],
+        "total": 7.0}
+    assert text.split("\n") == ["path 1: ∂L/∂y · ∂y/∂x = 1 · 2·x = 1 · 6 = 6",
+                                "path 2: ∂L/∂x = 1",
+                                "∂L/∂x = path 1 + path 2 = 6 + 1 = 7"]
+    assert float(rep.grads["x"]) == 7.0
+
+
+def test_a_name_used_twice_in_one_binding_is_one_step():
+    """∂y1/∂x for y1 = x + x is 2, one factor (as a person writes it)."""
+    text = "x = 3\n" + "\n".join(f"y{k} = {'x' if k == 1 else f'y{k - 1}'} + "
+                                  f"{'x' if k == 1 else f'y{k - 1}'}" for k in range(1, 11))
+    rep, doc, out = derive(text, "x")
+    (path,) = doc["explain"]["paths"]
+    assert path["symbols"] == ["2"] * 10 and path["value"] == 1024.0
+    assert out.endswith("= 1024")
+
+
+# ------------------------------------------------------------ the sweep
+
+def diamonds(levels):
+    """Each level uses the previous node twice, through two bindings: the
+    number of paths doubles with every level."""
+    lines = ["x = 0.5"]
+    prev = "x"
+    for k in range(1, levels + 1):
+        lines += [f"a{k} = sin({prev})", f"b{k} = {prev} * 0.5", f"x{k} = a{k} + b{k}"]
+        prev = f"x{k}"
+    lines.append(f"L = {prev} ** 2")
+    return "\n".join(lines)
+
+
+def test_five_diamonds_still_print_paths():
+    rep, doc, text = derive(diamonds(5), "x")
+    assert len(doc["explain"]["paths"]) == 32 == MAX_PATHS
+    assert_explains(rep, "x", doc)
+
+
+def test_many_paths_switch_to_the_sweep():
+    rep, doc, text = derive(diamonds(10), "x")
+    body = strict_json(doc)["explain"]
+    assert body["paths"] == [] and "sweep" in body
+    assert "1,024 paths lead from L to x" in body["note"]
+    assert "Baydin" in body["note"]
+    nodes = [e["node"] for e in body["sweep"]]
+    assert nodes[0] == "L" and nodes[-1] == "x" and len(nodes) == 3 * 10 + 2
+    assert_explains(rep, "x", doc)
+    # every line is its adjoint: the sum over the bindings that use it
+    for entry in body["sweep"][1:]:
+        assert math.isclose(math.fsum(t["value"] for t in entry["terms"]), entry["adjoint"],
+                            rel_tol=1e-12)
+        assert math.isclose(entry["adjoint"], float(rep.grads[entry["node"]]), rel_tol=1e-12)
+    lines = text.split("\n")
+    assert lines[0] == body["note"]
+    bar = "\u0304"        # a combining macron; ā is precomposed (NFC)
+    assert lines[1] == f"L{bar} = 1"
+    assert lines[-2].startswith(f"x{bar} = b{bar}1 · ∂b1/∂x + \u01011 · ∂a1/∂x = ")
+    assert lines[-1] == f"∂L/∂x = x{bar} = {lines[-2].split(' = ')[-1]}"
+
+
+def test_tensor_sweep_ends_at_the_element():
+    text = """X = randn(40, 3, seed=3)
+y = randn(40, 1, seed=4)
+param W1 = randn(3, 6, seed=1) * 0.5
+param W2 = randn(6, 1, seed=2) * 0.5
+h = tanh(X @ W1)
+loss = mean((h @ W2 - y) ** 2)
+"""
+    rep, doc, out = derive(text, "W1[0, 1]")
+    body = doc["explain"]
+    assert "sweep" in body and "40 paths" in body["note"]
+    assert body["sweep"][-1]["node"] == "W1[0, 1]"
+    assert_explains(rep, "W1[0, 1]", doc, (0, 1))
+
+
+def test_zero_paths_are_left_out_when_there_are_too_many():
+    # 40 structural paths; relu is off for all but 3 of them
+    xs = ", ".join(str(v) for v in [1, 2, 3] + [-1] * 37)
+    rep, doc, _ = derive(f"x = [{xs}]\nparam w = 2\nh = relu(x * w)\nL = sum(h)", "w")
+    body = doc["explain"]
+    assert [p["nodes"] for p in body["paths"]] == [["L", f"h[{k}]", "w"] for k in range(3)]
+    assert body["paths"][0]["symbols"] == ["1", "[x[0] * w > 0]·x[0]"]
+    assert body["note"].startswith("37 more paths pass through a local derivative that is 0")
+    assert_explains(rep, "w", doc)
+
+
+def test_a_zero_local_derivative_is_shown_when_paths_are_few():
+    rep, doc, text = derive("x = [1, -2, 3]\nL = sum(relu(x))", "x[1]")
+    assert text == "∂L/∂x[1] = [x[1] > 0] = 0"
+
+
+# ------------------------------------------------------------ no dependence
+
+@pytest.mark.parametrize("text, wrt, of, why", [
+    ("x = 1\nparam w = 2\nL = w * 3", "x", None, "no chain of bindings leads from L to x"),
+    ("x = 1\nparam w = x * 2\nL = w * 3", "x", None, "x is used only through param w"),
+    ("x = 1\nL = x * 3\nz = x * 2", "z", "L", "z is bound after L"),
+    ("x = [1, 2]\nL = x[0] * 3", "x[1]", None, "L does not depend on this element"),
+])
+def test_no_dependence_gives_zero_and_says_why(text, wrt, of, why):
+    rep, doc, out = derive(text, wrt, of)
+    body = strict_json(doc)["explain"]
+    assert body["paths"] == [] and body["total"] == 0.0
+    assert why in body["note"]
+    assert out == f"∂{rep.target.name}/∂{doc['wrt']} = 0: {body['note']}"
+
+
+# ------------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("wrt, message", [
+    ("q", "there is no binding named 'q'"),
+    ("b3", "did you mean 'b1'?"),
+    ("w[5]", "index 5 is out of range for 'w' (size 5, shape (5,))"),
+    ("w[-6]", "index -6 is out of range"),
+    ("a1[0]", "'a1' is a scalar (shape ()); write --wrt a1, without an index"),
+    ("w", "'w' has 5 elements (shape (5,)); explain derives one gradient at a time: "
+          "pick an element, e.g. --wrt 'w[0]'"),
+    ("w[0, 1]", "so an element takes 1 index; got 2"),
+    ("w[a]", "integer indices"),
+    ("w[1.5]", "integer indices"),
+    ("w[", "expected a name"),
+    ("", "expected a name"),
+])
+def test_bad_wrt_is_an_input_error(wrt, message):
+    rep = report_of(SEED)
+    with pytest.raises(ExprError) as err:
+        explain(rep, wrt)
+    assert message in err.value.message
+
+
+def test_one_element_tensor_needs_no_index():
+    rep, doc, _ = derive("param x = [2]\nL = sum(x * x)", "x")
+    assert doc["wrt"] == "x[0]" and doc["explain"]["total"] == 4.0
+
+
+# -------------------------------------------------------------------- scale
+
+def test_3000_statement_chain_has_no_recursion_limit():
+    lines = ["param x = 0.5"] + [f"y{k} = {'x' if k == 0 else f'y{k - 1}'} * 0.999 + 0.001"
+                                 for k in range(3000)]
+    rep, doc, text = derive("\n".join(lines), "x")
+    (path,) = doc["explain"]["paths"]
+    assert len(path["factors"]) == 3000 and path["symbols"] == ["0.999"] * 3000
+    assert_explains(rep, "x", doc)
+    assert text.startswith("∂y2999/∂x = ∂y2999/∂y2998 · ")
+
+
+def test_deep_expression_has_no_recursion_limit():
+    depth = 3000
+    text = "x = 0.1\nL = " + "sin(" * depth + "x" + ")" * depth
+    rep, doc, out = derive(text, "x")
+    (path,) = doc["explain"]["paths"]
+    assert path["symbols"] == ["∂L/∂x"]       # far too long to write out
+    assert_explains(rep, "x", doc)
+
+
+def test_long_sum_has_no_recursion_limit():
+    text = "x = 2\nL = " + " + ".join(["x * x"] * 5000)
+    rep, doc, _ = derive(text, "x")
+    assert_explains(rep, "x", doc)
+
+
+# ----------------------------------------------------- through the command line
+
+@pytest.fixture(autouse=False)
+def at_root(monkeypatch):
+    from common import ROOT
+
+    monkeypatch.chdir(ROOT)
+
+
+def _cli(args, input=None):
+    from typer.testing import CliRunner
+
+    from autograd_cli.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], input=input)
+
+
+def test_explain_command_prints_the_blog_line(at_root):
+    result = _cli(["explain", "examples/seed.expr", "--wrt", "w[0]"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("∂L/∂w[0] = ∂L/∂c · ∂c/∂b1 · ∂b1/∂w[0] = (−1) · w[3] · a1 "
+                             "= (−1) · 7 · 4 = −28\n")
+
+
+def test_explain_command_json_has_the_common_head(at_root):
+    import json
+
+    result = _cli(["explain", "examples/seed.expr", "--wrt", "w[0]", "-f", "json"])
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["schema", "file", "target", "dtype", "wrt", "explain"]
+    assert doc["explain"]["total"] == -28.0
+    assert doc["explain"]["paths"][0]["factors"] == [-1.0, 7.0, 4.0]
+
+
+def test_explain_command_needs_wrt_and_reports_bad_names(at_root):
+    assert _cli(["explain", "examples/seed.expr"]).exit_code == 2
+    result = _cli(["explain", "examples/seed.expr", "--wrt", "q"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("examples/seed.expr: error: --wrt q:")
+    assert result.stdout == ""
