@@ -1,0 +1,153 @@
+"""Generators of the benchmark inputs: `.expr` programs and the equivalent
+Python and PyTorch scripts.
+
+Everything is generated on each run into a temporary directory, so no large
+file is kept in the repository.  Each generator is a plain loop (nothing is
+recursive), and returns text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The values shared by every version of the chain, so that all of them
+# compute the same numbers.
+CHAIN_P, CHAIN_Q, CHAIN_X0 = 0.9, 0.1, 0.5
+
+
+def chain_expr(n: int) -> str:
+    """A deep scalar chain of `n` dependent statements.
+
+        param p = 0.9
+        param q = 0.1
+        x0 = 0.5
+        x1 = tanh(x0 * p + q)
+        ...
+        x{n} = tanh(x{n-1} * p + q)     # the target
+    """
+    lines = [f"# a deep scalar chain of {n} statements (benchmarks/inputs.py)",
+             f"param p = {CHAIN_P}",
+             f"param q = {CHAIN_Q}",
+             f"x0 = {CHAIN_X0}"]
+    lines.extend(f"x{i + 1} = tanh(x{i} * p + q)" for i in range(n))
+    return "\n".join(lines) + "\n"
+
+
+# A block of statements mixing the chain with calls, indexing, slicing and
+# list literals; `{i}` numbers the block and `{x}` / `{x1}` are the chain
+# variable before / after the statement.  Each entry: (template, advances
+# the chain).  The text is valid Python once `param ` is removed.
+_MIX_BLOCK = [
+    ("{x1} = tanh({x} * p + q)", True),
+    ("v{i} = w * {x} + [1.0, -2.0, 0.5, 0.25]  # a list literal", False),
+    ("{x1} = tanh({x} * p + q)", True),
+    ("u{i} = tanh(M @ v{i}) * 0.5", False),
+    ("s{i} = sum(u{i}[1:3] ** 2) + w[0] * {x}", False),
+    ("{x1} = tanh({x} * p + q)", True),
+    ("m{i} = [[{x}, s{i}], [u{i}[0], -{x}]]", False),
+    ("r{i} = mean(maximum(m{i}[:, 1], 0.0)) / 2 + sum(v{i}[::2])", False),
+    ("{x1} = tanh({x} * p + q) + 0.01 * r{i}", True),
+    ("{x1} = tanh({x} * p + q)", True),
+]
+
+_MIX_HEADER = [
+    f"param p = {CHAIN_P}",
+    f"param q = {CHAIN_Q}",
+    "param w = [0.5, -0.25, 0.125, 1.0]",
+    "param M = randn(4, 4, seed=0) * 0.5",
+    f"x0 = {CHAIN_X0}",
+]
+
+
+def mixed_expr(n: int) -> str:
+    """A realistic program of exactly `n` statements, one per line.
+
+    Half the lines extend the scalar chain `x0, x1, ...`; the others use
+    calls with keyword arguments, matrix products, indexing, slicing, list
+    literals and nested lists (2x2 matrices), plus a comment now and then.
+    The last statement extends the chain, so the target is a scalar and the
+    file evaluates.
+    """
+    if n < len(_MIX_HEADER) + 1:
+        raise ValueError(f"a mixed program needs at least {len(_MIX_HEADER) + 1} statements")
+    statements = list(_MIX_HEADER)
+    k = 0                       # the chain variable is x{k}
+    block = 0
+    while len(statements) < n - 1:
+        for template, advances in _MIX_BLOCK:
+            if len(statements) == n - 1:
+                break
+            statements.append(template.format(i=block, x=f"x{k}", x1=f"x{k + 1}"))
+            if advances:
+                k += 1
+        block += 1
+    statements.append(f"x{k + 1} = tanh(x{k} * p + q)")
+    header = f"# a mix of {n} statements (benchmarks/inputs.py)"
+    return "\n".join([header, *statements]) + "\n"
+
+
+def as_python(expr_text: str) -> str:
+    """The same program as Python source: only the `param` keyword differs."""
+    return re.sub(r"^param ", "", expr_text, flags=re.MULTILINE)
+
+
+# The 2-layer perceptron of the tensor workload: two hidden layers of 512
+# with tanh, a linear output, mean squared error.  Weights are scaled by
+# about 1/sqrt(512) so the activations stay in tanh's useful range.
+MLP_BATCH, MLP_WIDTH = 256, 512
+
+MLP_EXPR = f"""\
+# a 2-layer perceptron, batch {MLP_BATCH}, {MLP_WIDTH} -> {MLP_WIDTH} -> {MLP_WIDTH} -> 1
+X = randn({MLP_BATCH}, {MLP_WIDTH}, seed=0)
+y = randn({MLP_BATCH}, 1, seed=1)
+
+param W1 = randn({MLP_WIDTH}, {MLP_WIDTH}, seed=2) * 0.04
+param b1 = randn({MLP_WIDTH}, seed=3) * 0.1
+param W2 = randn({MLP_WIDTH}, {MLP_WIDTH}, seed=4) * 0.04
+param b2 = randn({MLP_WIDTH}, seed=5) * 0.1
+param W3 = randn({MLP_WIDTH}, 1, seed=6) * 0.04
+param b3 = randn(1, seed=7) * 0.1
+
+h1 = tanh(X @ W1 + b1)
+h2 = tanh(h1 @ W2 + b2)
+out = h2 @ W3 + b3
+loss = mean((out - y) ** 2)
+"""
+
+# The names of the perceptron, in file order.
+MLP_NAMES = ["X", "y", "W1", "b1", "W2", "b2", "W3", "b3", "h1", "h2", "out", "loss"]
+
+
+# ------------------------------------------------------------ PyTorch scripts
+
+# The seed example of the README (examples/seed.expr) as a PyTorch script.
+TORCH_SEED_SCRIPT = """\
+import torch
+
+w = torch.tensor([2., 5., 9., 7., 3.], requires_grad=True)
+a1, a2 = 4., 3.
+b1 = w[0] * a1 + w[1] * a2
+b2 = w[2] * a1
+c = w[3] * b1 + w[4] * b2
+L = 15 - c
+L.backward()
+print(w.grad)
+"""
+
+
+def torch_chain_script(n: int) -> str:
+    """The deep chain as a PyTorch script, written the way a person would:
+    a loop over 0-d float64 tensors.  It prints the target's value and the
+    gradients of p and q as JSON."""
+    return f"""\
+import json
+import torch
+
+p = torch.tensor({CHAIN_P}, dtype=torch.float64, requires_grad=True)
+q = torch.tensor({CHAIN_Q}, dtype=torch.float64, requires_grad=True)
+x = torch.tensor({CHAIN_X0}, dtype=torch.float64)
+for _ in range({n}):
+    x = torch.tanh(x * p + q)
+x.backward()
+print(json.dumps({{"value": x.item(), "p": p.grad.item(), "q": q.grad.item()}}))
+"""
