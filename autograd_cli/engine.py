@@ -49,6 +49,9 @@ CONST = Op("const", None)
 LEAF = Op("leaf", lambda x: x, shape=lambda s: s, is_leaf=True)
 
 
+_NO_ATTRS = {}  # shared by every node without attributes; never modified
+
+
 class Graph:
     """Nodes in topological order, as parallel lists indexed by node id."""
 
@@ -68,7 +71,7 @@ class Graph:
         requires = self.requires
         self.ops.append(op)
         self.args.append(args)
-        self.attrs.append(attrs or {})
+        self.attrs.append(attrs or _NO_ATTRS)
         self.values.append(value)
         needed = op.is_leaf
         if not needed:

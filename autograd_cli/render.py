@@ -24,8 +24,9 @@ def json_array(a):
     """A scalar as a number, a tensor as nested lists (values exact, as
     numpy's ``tolist`` gives them)."""
     a = np.asarray(a)
-    finite = np.isfinite(a)
-    if finite.all():
+    if a.ndim == 0:
+        return json_number(float(a))
+    if np.isfinite(a).all():
         return a.tolist()
     obj = a.astype(object)
     obj[np.isnan(a)] = "nan"
@@ -65,8 +66,8 @@ def warning_dict(w) -> dict:
     return d
 
 
-def _dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+# One encoder for the whole layout (json.dumps with options makes a new one per call).
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode
 
 
 # Top-level keys whose entries get a line each in the readable layout.
