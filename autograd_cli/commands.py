@@ -196,7 +196,7 @@ def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl
     with _reported(path):
         model = _load(read_source(path), dtype=dtype, sets=sets, max_elements=max_elements,
                       timings=timings)
-        report = run(model, of, timings=timings)
+        report = run(model, of, timings=timings, every_node=False)
         selected = None
         if wrt:
             for name in wrt:

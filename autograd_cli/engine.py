@@ -162,12 +162,14 @@ def evaluate(graph: Graph, overrides=None) -> list:
     return values
 
 
-def backward(graph: Graph, values, target: int, seed, hook=None) -> list:
+def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> list:
     """Reverse-mode sweep: the gradient of node `target` for every node.
 
     `seed` is the gradient of the target itself (ones for a scalar).  Returns
     a fresh list with None where the target does not depend on a node.
     `hook(consumer, node, contribution)`, if given, sees every contribution.
+    `keep`, if given, is a set of nodes: the gradients of the others are
+    dropped as soon as they have been passed on, which keeps memory down.
     """
     from .ops import add  # the op table imports this module
 
@@ -179,6 +181,8 @@ def backward(graph: Graph, values, target: int, seed, hook=None) -> list:
         if g is None:
             continue
         vjps = ops[i].vjps
+        if keep is not None and i not in keep:
+            grads[i] = None
         if not vjps:
             continue
         node_args = args[i]

@@ -7,6 +7,7 @@ text that caused it.  Only the command line turns it into the
 
 from __future__ import annotations
 
+import bisect
 import os
 import sys
 
@@ -14,12 +15,13 @@ import sys
 class Source:
     """A text being parsed, with the name it is shown under in messages."""
 
-    __slots__ = ("name", "text", "_lines")
+    __slots__ = ("name", "text", "_lines", "_starts")
 
     def __init__(self, name: str, text: str):
         self.name = name
         self.text = text
         self._lines = None
+        self._starts = None
 
     def line(self, lineno: int) -> str:
         if self._lines is None:
@@ -30,39 +32,63 @@ class Source:
             return self._lines[lineno - 1]
         return ""
 
+    def position(self, offset: int):
+        """The 1-based (line, column) of a character offset."""
+        if self._starts is None:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._starts = starts
+        line = bisect.bisect_right(self._starts, offset)
+        return line, offset - self._starts[line - 1] + 1
+
 
 class Span:
-    """A region of a `Source`: 1-based line and column, end exclusive."""
+    """A region of a `Source`, as character offsets, end exclusive.
 
-    __slots__ = ("source", "start", "end", "line", "column", "end_line", "end_column")
+    Lines and columns (1-based) are worked out only when asked for: a file
+    has a span for every token and node, and few are ever shown.
+    """
 
-    def __init__(self, source, start, end, line, column, end_line, end_column):
+    __slots__ = ("source", "start", "end")
+
+    def __init__(self, source, start, end):
         self.source = source
         self.start = start
         self.end = end
-        self.line = line
-        self.column = column
-        self.end_line = end_line
-        self.end_column = end_column
 
     @classmethod
     def of_token(cls, source: Source, tok) -> "Span":
-        return cls(source, tok.start_pos, tok.end_pos, tok.line, tok.column,
-                   tok.end_line, tok.end_column)
+        return cls(source, tok.start_pos, tok.end_pos)
 
     @classmethod
     def at(cls, source: Source, pos: int) -> "Span":
         """A one-character span at an offset of the source text."""
-        text = source.text
-        pos = max(0, min(pos, len(text)))
-        line = text.count("\n", 0, pos) + 1
-        column = pos - (text.rfind("\n", 0, pos) + 1) + 1
-        return cls(source, pos, pos + 1, line, column, line, column + 1)
+        pos = max(0, min(pos, len(source.text)))
+        return cls(source, pos, pos + 1)
 
     def to(self, other: "Span") -> "Span":
         """The span from the start of this one to the end of `other`."""
-        return Span(self.source, self.start, other.end, self.line, self.column,
-                    other.end_line, other.end_column)
+        return Span(self.source, self.start, other.end)
+
+    @property
+    def line(self) -> int:
+        return self.source.position(self.start)[0]
+
+    @property
+    def column(self) -> int:
+        return self.source.position(self.start)[1]
+
+    @property
+    def end_line(self) -> int:
+        return self.source.position(self.end)[0]
+
+    @property
+    def end_column(self) -> int:
+        return self.source.position(self.end)[1]
 
     @property
     def text(self) -> str:

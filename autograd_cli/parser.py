@@ -337,16 +337,12 @@ class _Token(Span):
 
     __slots__ = ("type", "value")
 
-    def __init__(self, type, value, source, start, end, line, column, end_column):
+    def __init__(self, type, value, source, start, end):
         self.type = type
         self.value = value
         self.source = source
         self.start = start
         self.end = end
-        self.line = line
-        self.column = column
-        self.end_line = line
-        self.end_column = end_column
 
 
 class _FastParser:
@@ -397,7 +393,6 @@ class _FastParser:
         ignore = self.ignore
         keywords = self.keywords
         pos, end = 0, len(text)
-        line, line_start = 1, 0
         depth = 0
         while pos < end:
             m = match(text, pos)
@@ -407,10 +402,7 @@ class _FastParser:
             stop = m.end()
             if kind == "_NL":
                 if not depth:
-                    column = pos - line_start + 1
-                    yield _Token(kind, "\n", source, pos, stop, line, column, column + 1)
-                line += 1
-                line_start = stop
+                    yield _Token(kind, "\n", source, pos, stop)
             elif kind not in ignore:
                 value = m.group()
                 if kind == "NAME" and value in keywords:
@@ -419,8 +411,7 @@ class _FastParser:
                     depth += 1
                 elif (kind == "RPAR" or kind == "RSQB") and depth:
                     depth -= 1
-                column = pos - line_start + 1
-                yield _Token(kind, value, source, pos, stop, line, column, column + stop - pos)
+                yield _Token(kind, value, source, pos, stop)
             pos = stop
 
     def parse(self, source):
@@ -428,7 +419,7 @@ class _FastParser:
         end_state = self.end_state
         states = [self.start_state]
         values = []
-        end = _Token("$END", "", source, 0, 0, 0, 0, 0)
+        end = _Token("$END", "", source, len(source.text), len(source.text))
         for token in itertools.chain(self.tokens(source), (end,)):
             kind = token.type
             while True:

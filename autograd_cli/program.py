@@ -431,10 +431,12 @@ def _kind_of(v) -> str:
     return "inf" if (v == np.inf).any() else "-inf"
 
 
-def run(model: Model, target: str | None = None, timings=None) -> Report:
+def run(model: Model, target: str | None = None, timings=None, every_node=True) -> Report:
     """Evaluate the model, backpropagate from `target` (default: the last
     binding) and report every binding's value and gradient.  `timings`, if a
-    dict, gets the seconds spent in 'evaluate' and 'backward'."""
+    dict, gets the seconds spent in 'evaluate' and 'backward'.  With
+    `every_node` false, `Report.node_grads` has only the bindings' gradients,
+    and the others are freed as the sweep goes (less memory)."""
     bindings = model.bindings
     tb = model.binding(target, "--of") if target is not None else bindings[-1]
     graph = model.graph
@@ -453,7 +455,8 @@ def run(model: Model, target: str | None = None, timings=None) -> Report:
             warnings.append(_forward_warning(model, values))
         start = _lap(timings, "evaluate", start)
         seed = np.ones(model.shapes[tb.node], dtype=DTYPES[model.dtype])
-        grads = backward(graph, values, tb.node, seed)
+        keep = None if every_node else {b.node for b in bindings}
+        grads = backward(graph, values, tb.node, seed, keep=keep)
         out_grads = {}
         for b in bindings:
             g = grads[b.node]
