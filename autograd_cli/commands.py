@@ -238,55 +238,49 @@ def check_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float
     return _each_file(files, one)
 
 
-def hessian_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
-                  max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+def hessian_files(files, **options) -> int:
     """`autograd-cli hessian`: second derivatives by reverse over reverse."""
-    from .checking import _target, checked_names
+    from .checking import _target
     from .engine import hessian
-    from .render import blocks_dict, render_blocks
 
-    def one(path, jsonl):
-        with _reported(path):
-            model = _load(read_source(path), dtype=dtype, sets=sets,
-                          max_elements=max_elements)
-            target = _target(model, of)
-            names = checked_names(model, wrt)
-            nodes = [model.by_name[n].node for n in names]
-            with _quiet_numpy():
-                raw = hessian(model.graph, target.node, nodes)
-            blocks = {a: {b: raw[(model.by_name[a].node, model.by_name[b].node)]
-                          for b in names} for a in names}
-        _emit(path, jsonl,
-              blocks_dict(model, path, target.name, "hessian", blocks) if format == "json"
-              else None,
-              lambda console: render_blocks(model, path, target.name, "hessian", blocks,
-                                            console))
+    def compute(model, of, names, max_elements):
+        target = _target(model, of)
+        raw = hessian(model.graph, target.node, [model.by_name[n].node for n in names])
+        return target, {a: {b: raw[(model.by_name[a].node, model.by_name[b].node)]
+                            for b in names} for a in names}
 
-    return _each_file(files, one)
+    return _blocks_command(files, "hessian", compute, **options)
 
 
-def jacobian_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
-                   max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+def jacobian_files(files, **options) -> int:
     """`autograd-cli jacobian`: derivatives of every element of a target."""
-    from .checking import checked_names
     from .engine import jacobian
+
+    def compute(model, of, names, max_elements):
+        target = model.binding(of, "--of") if of is not None else model.bindings[-1]
+        _check_jacobian_size(model, target, names, max_elements)
+        raw = jacobian(model.graph, target.node, [model.by_name[n].node for n in names])
+        return target, dict(zip(names, raw))
+
+    return _blocks_command(files, "jacobian", compute, **options)
+
+
+def _blocks_command(files, field, compute, *, of=None, wrt=(), sets=(), format="table",
+                    dtype="float64", max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+    """hessian and jacobian: derivative blocks for the leaves `wrt` names."""
+    from .checking import checked_names
     from .render import blocks_dict, render_blocks
 
     def one(path, jsonl):
         with _reported(path):
             model = _load(read_source(path), dtype=dtype, sets=sets,
                           max_elements=max_elements)
-            target = model.binding(of, "--of") if of is not None else model.bindings[-1]
             names = checked_names(model, wrt)
-            _check_jacobian_size(model, target, names, max_elements)
             with _quiet_numpy():
-                raw = jacobian(model.graph, target.node, [model.by_name[n].node for n in names])
-            blocks = dict(zip(names, raw))
-        _emit(path, jsonl,
-              blocks_dict(model, path, target.name, "jacobian", blocks) if format == "json"
-              else None,
-              lambda console: render_blocks(model, path, target.name, "jacobian", blocks,
-                                            console))
+                target, blocks = compute(model, of, names, max_elements)
+        doc = blocks_dict(model, path, target.name, field, blocks) if format == "json" else None
+        _emit(path, jsonl, doc, lambda console: render_blocks(model, path, target.name, field,
+                                                             blocks, console))
 
     return _each_file(files, one)
 
