@@ -226,3 +226,13 @@ def test_tables_render(command):
                     (["--of", "p"] if command == "jacobian" else []))
     assert result.exit_code == 0, result.output
     assert "examples/logistic.expr" in result.stdout
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_jacobian_of_the_target_is_evals_gradient_on_every_example(path):
+    jac = strict_json(invoke(["jacobian", path, "-f", "json"]).stdout)["jacobian"]
+    nodes = strict_json(invoke(["eval", path, "-f", "json"]).stdout)["nodes"]
+    assert jac, path
+    for name, block in jac.items():
+        np.testing.assert_allclose(np.array(block), np.array(nodes[name]["grad"]),
+                                   rtol=1e-12, atol=1e-15)
