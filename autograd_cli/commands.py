@@ -155,6 +155,14 @@ def _load(source, *, dtype, sets, max_elements, timings=None):
                 timings=timings)
 
 
+def _run_file(path, *, of, dtype, sets, max_elements):
+    """Read, load and run a file, keeping every node's gradient."""
+    from .program import run
+
+    model = _load(read_source(path), dtype=dtype, sets=sets, max_elements=max_elements)
+    return run(model, of)
+
+
 def _emit(path, jsonl, doc, table):
     """Write `doc` as JSON, or call `table(console)` for people."""
     if doc is not None:
@@ -288,17 +296,15 @@ def _blocks_command(files, field, compute, *, of=None, wrt=(), sets=(), format="
 def graph_files(files, *, of=None, sets=(), format="dot", dtype="float64",
                 max_elements=DEFAULT_MAX_ELEMENTS) -> int:
     """`autograd-cli graph`: the computational graph with values and gradients."""
-    from .program import run
 
     def one(path, jsonl):
         from . import graphs
         from .render import head_dict
 
         with _reported(path):
-            model = _load(read_source(path), dtype=dtype, sets=sets,
-                          max_elements=max_elements)
-            report = run(model, of)
+            report = _run_file(path, of=of, dtype=dtype, sets=sets, max_elements=max_elements)
         _warn(report)
+        model = report.model
         if format == "json":
             doc = {**head_dict(model, path, report.target.name),
                    "graph": graphs.graph_document(report)}
@@ -315,18 +321,16 @@ def graph_files(files, *, of=None, sets=(), format="dot", dtype="float64",
 def explain_files(files, *, wrt, of=None, sets=(), format="table", dtype="float64",
                   max_elements=DEFAULT_MAX_ELEMENTS) -> int:
     """`autograd-cli explain`: the chain rule for one gradient, worked out."""
-    from .program import run
 
     def one(path, jsonl):
         from .explain import explain, render_explain
         from .render import head_dict
 
         with _reported(path):
-            model = _load(read_source(path), dtype=dtype, sets=sets,
-                          max_elements=max_elements)
-            report = run(model, of)
+            report = _run_file(path, of=of, dtype=dtype, sets=sets, max_elements=max_elements)
             doc = explain(report, wrt)
         _warn(report)
+        model = report.model
         target = report.target.name
         if format == "json":
             _emit(path, jsonl, {**head_dict(model, path, target), **doc}, None)
