@@ -6,8 +6,6 @@ Click's (exit 2).
 
 from __future__ import annotations
 
-import os
-import sys
 from enum import Enum
 from typing import List, Optional
 
