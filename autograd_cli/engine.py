@@ -168,8 +168,9 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
     `seed` is the gradient of the target itself (ones for a scalar).  Returns
     a fresh list with None where the target does not depend on a node.
     `hook(consumer, node, contribution)`, if given, sees every contribution.
-    `keep`, if given, is a set of nodes: the gradients of the others are
-    dropped as soon as they have been passed on, which keeps memory down.
+    `keep`, if given, is a set of nodes: the gradients and the values (in
+    `values`, which is changed) of the others are dropped as soon as the
+    sweep has passed them, which keeps memory down.
     """
     from .ops import add  # the op table imports this module
 
@@ -181,7 +182,8 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
         if g is None:
             continue
         vjps = ops[i].vjps
-        if keep is not None and i not in keep:
+        drop = keep is not None and i not in keep
+        if drop:
             grads[i] = None
         if not vjps:
             continue
@@ -202,6 +204,8 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
                 hook(i, a, contribution)
             prev = grads[a]
             grads[a] = contribution if prev is None else add(prev, contribution)
+        if drop:  # every consumer of node i came before it in this sweep
+            values[i] = None
     return grads
 
 

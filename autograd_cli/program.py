@@ -456,13 +456,13 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
         start = _lap(timings, "evaluate", start)
         seed = np.ones(model.shapes[tb.node], dtype=DTYPES[model.dtype])
         keep = None if every_node else {b.node for b in bindings}
-        grads = backward(graph, values, tb.node, seed, keep=keep)
+        grads = backward(graph, values, tb.node, seed, keep=keep)  # may drop values
         out_grads = {}
         for b in bindings:
             g = grads[b.node]
             out_grads[b.name] = np.zeros_like(values[b.node]) if g is None else g
         if not all(_finite(g) for g in out_grads.values()):
-            warnings.append(_backward_warning(model, values, tb.node, seed))
+            warnings.append(_backward_warning(model, evaluate(graph), tb.node, seed))
         _lap(timings, "backward", start)
     return Report(model, tb, {b.name: values[b.node] for b in bindings}, out_grads,
                   [w for w in warnings if w is not None], values, grads)

@@ -216,7 +216,8 @@ def deep_chain(cfg: Config) -> Section:
                               firm[small] and firm[large]))
     notes = ["N dependent statements x{i+1} = tanh(x{i} * p + q), forward and backward, "
              "each side in a process of its own. autograd-cli: the model is loaded outside "
-             "the timer and `run(model)` is timed (evaluate, backward, report). us/stmt: "
+             "the timer and `run(model, every_node=False)` is timed, as `eval` runs it "
+             "(evaluate, backward, report). us/stmt: "
              "per statement; each statement is 3 elementary ops (mul, add, tanh): us/elem op. "
              "time/ours: the time over autograd-cli's in the same round. Every side's "
              "gradients of p and q agree with autograd-cli's to 1e-9."]
@@ -384,7 +385,8 @@ def tensors(cfg: Config) -> Section:
     notes = [f"A 2-layer perceptron, batch {inputs.MLP_BATCH}, {inputs.MLP_WIDTH} -> "
              f"{inputs.MLP_WIDTH} -> {inputs.MLP_WIDTH} -> 1, tanh, mean squared error: "
              "forward and backward, with the gradient of every name (the input X and the "
-             "hidden layers too, as autograd-cli reports them). autograd-cli: `run(model)`, "
+             "hidden layers too, as autograd-cli reports them). autograd-cli: "
+             "`run(model, every_node=False)`, as `eval` runs it, "
              "the model loaded outside the timer. Before timing, the gradients agree with "
              f"autograd-cli's (max|a-b|/max|b| <= {tolerances['float64']:g} in float64, <= "
              f"{tolerances['float32']:g} in float32). Each side in a process of its own, "
