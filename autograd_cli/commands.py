@@ -148,11 +148,11 @@ def _each_file(files, one) -> int:
     return EXIT_INPUT if failed else EXIT_OK
 
 
-def _load(source, *, dtype, sets, max_elements, timings=None):
+def _load(source, *, dtype, sets, max_elements, timings=None, keep_exprs=True):
     from .program import load
 
     return load(source, dtype=dtype, sets=parse_sets(sets), max_elements=max_elements,
-                timings=timings)
+                timings=timings, keep_exprs=keep_exprs)
 
 
 def _run_file(path, *, of, dtype, sets, max_elements):
@@ -203,7 +203,7 @@ def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl
 
     with _reported(path):
         model = _load(read_source(path), dtype=dtype, sets=sets, max_elements=max_elements,
-                      timings=timings)
+                      timings=timings, keep_exprs=False)
         report = run(model, of, timings=timings, every_node=False)
         selected = None
         if wrt:

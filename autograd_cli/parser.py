@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 from dataclasses import dataclass, field
 
 from lark import Lark, Token
@@ -405,8 +406,10 @@ class _FastParser:
                     yield _Token(kind, "\n", source, pos, stop)
             elif kind not in ignore:
                 value = m.group()
-                if kind == "NAME" and value in keywords:
-                    kind = keywords[value]
+                if kind == "NAME":
+                    if value in keywords:
+                        kind = keywords[value]
+                    value = sys.intern(value)  # a name recurs on many lines
                 elif kind == "LPAR" or kind == "LSQB":
                     depth += 1
                 elif (kind == "RPAR" or kind == "RSQB") and depth:

@@ -23,7 +23,7 @@ from .engine import CONST, LEAF, Graph, backward, evaluate
 from .errors import ExprError, ShapeError, Source, Span
 from .functions import FUNCTIONS, REQUIRED
 from .ops import OPS, fmt_shape
-from .parser import Statement, parse
+from .parser import Expr, Statement, parse
 
 DEFAULT_MAX_ELEMENTS = 10**8
 MAX_DIMS = 32
@@ -102,9 +102,11 @@ def _lap(timings, phase, start):
 
 
 def load(source: Source, *, dtype: str = "float64", sets=(),
-         max_elements: int = DEFAULT_MAX_ELEMENTS, timings=None) -> Model:
+         max_elements: int = DEFAULT_MAX_ELEMENTS, timings=None, keep_exprs=True) -> Model:
     """Parse and compile `source`.  `sets` are (name, Source) pairs from --set;
-    `timings`, if a dict, gets the seconds spent in 'parse' and 'check'."""
+    `timings`, if a dict, gets the seconds spent in 'parse' and 'check'.  With
+    `keep_exprs` false, the expression trees (which `explain` reads) are let
+    go once the graph is built: a statement keeps only its right side's span."""
     start = time.perf_counter()
     with gc_paused():
         statements = parse(source)
@@ -115,6 +117,12 @@ def load(source: Source, *, dtype: str = "float64", sets=(),
     start = _lap(timings, "parse", start)
     with np.errstate(all="ignore"), gc_paused():  # non-finite constants: see `run`
         model = _Compiler(source, dtype, max_elements).compile(statements)
+        if not keep_exprs:
+            for b in model.bindings:
+                st = b.statement
+                st.root = Expr(st.root.kind, st.root.data if st.root.kind == "name" else None,
+                               (), st.root.span)
+                st.nodes = ()
     _lap(timings, "check", start)
     return model
 
