@@ -148,11 +148,16 @@ def evaluate(graph: Graph, overrides=None) -> list:
     if overrides is None:  # plain arrays throughout: call numpy directly
         for i, op in enumerate(graph.ops):
             if values[i] is None:
+                a = args[i]
                 kw = attrs[i]
                 if kw:
-                    values[i] = op.forward(*[values[a] for a in args[i]], **kw)
+                    values[i] = op.forward(*[values[j] for j in a], **kw)
+                elif len(a) == 2:
+                    values[i] = op.forward(values[a[0]], values[a[1]])
+                elif len(a) == 1:
+                    values[i] = op.forward(values[a[0]])
                 else:
-                    values[i] = op.forward(*[values[a] for a in args[i]])
+                    values[i] = op.forward(*[values[j] for j in a])
         return values
     for i, op in enumerate(graph.ops):
         if i in overrides:
@@ -198,6 +203,8 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
                 continue
             if kw:
                 contribution = vjps[k](g, ans, *argvals, **kw)
+            elif len(argvals) == 2:
+                contribution = vjps[k](g, ans, argvals[0], argvals[1])
             else:
                 contribution = vjps[k](g, ans, *argvals)
             if hook is not None:
