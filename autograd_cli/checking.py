@@ -94,7 +94,7 @@ def _numeric_gradient(graph, values, target, node, eps):
         for step in (eps, -eps):
             moved = x.copy()
             moved[idx] += step
-            f.append(float(evaluate(graph, {node: moved})[target]))
+            f.append(float(np.reshape(evaluate(graph, {node: moved})[target], ())))
         out[idx] = (f[0] - f[1]) / (2 * eps)
     return out
 

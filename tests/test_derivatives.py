@@ -236,3 +236,14 @@ def test_jacobian_of_the_target_is_evals_gradient_on_every_example(path):
     for name, block in jac.items():
         np.testing.assert_allclose(np.array(block), np.array(nodes[name]["grad"]),
                                    rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("command", [["check"], ["check", "--order", "2"], ["hessian"],
+                                     ["jacobian"], ["graph"], ["explain", "--wrt", "w[0]"],
+                                     ["eval"]])
+def test_a_one_element_vector_target_works_everywhere(tmp_path, command):
+    """A target of shape (1,) is a scalar for gradients (found by fuzzing check)."""
+    path = write(tmp_path, "param w = [0.5, -0.3]\nv = max([1, 2]) + [1, 2][1:]\n"
+                           "L = v * w[0] / 2.5\n")
+    result = invoke([command[0], path, *command[1:]])
+    assert result.exit_code == 0, result.output
