@@ -9,13 +9,14 @@ collects (`Statement.nodes`) is already in evaluation order.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import re
 import sys
+from pathlib import Path
 from dataclasses import dataclass, field
 
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from .errors import ExprError, Source, Span
 
@@ -174,7 +175,7 @@ class Builder:
         parts = [None, None, None]
         k = 0
         for c in children:
-            if isinstance(c, (Token, _Token)) and c.type == "COLON":
+            if getattr(c, "type", None) == "COLON":  # a token, not an Expr
                 k += 1
             elif c is not None:
                 parts[k] = c
@@ -204,9 +205,14 @@ _builder = Builder(None)
 _parser = None
 
 
-def _lark() -> Lark:
+def _lark():
+    """Lark's own parser for grammar.lark (imported only when needed: for
+    error messages, and to make the fast parser's tables)."""
     global _parser
     if _parser is None:
+        from lark import Lark
+
+
         # cache=True keeps the analysed grammar in a temporary file keyed by
         # the grammar's hash, so later runs skip the LALR table construction.
         _parser = Lark.open("grammar.lark", rel_to=__file__, parser="lalr",
@@ -256,7 +262,10 @@ def _describe_token(tok) -> str:
     return f"'{tok}'"
 
 
-def _syntax_error(e: UnexpectedInput, source: Source) -> ExprError:
+def _syntax_error(e, source: Source) -> ExprError:
+    """Lark's exception `e` as an `ExprError` in words."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF
+
     if isinstance(e, UnexpectedCharacters):
         ch = source.text[e.pos_in_stream] if e.pos_in_stream < len(source.text) else ""
         shown = repr(ch) if not ch.isprintable() or ch in "'\"" else f"'{ch}'"
@@ -297,7 +306,7 @@ def parse(source: Source) -> list:
     """Parse a whole file into its `Statement`s, or raise `ExprError`."""
     global _fast
     if _fast is None:
-        _fast = _FastParser(_lark())
+        _fast = _FastParser(_load_tables())
     _builder.source = source
     _builder.pending = []
     _builder.statements = []
@@ -307,6 +316,8 @@ def parse(source: Source) -> list:
         except _Rejected:
             pass
         # The input has an error: let Lark's own parser find and describe it.
+        from lark.exceptions import UnexpectedInput
+
         _builder.pending = []
         _builder.statements = []
         try:
@@ -346,46 +357,111 @@ class _Token(Span):
         self.end = end
 
 
-class _FastParser:
-    def __init__(self, lark: Lark):
-        import re
-        from lark.lexer import PatternRE, PatternStr
-        from lark.parsers.lalr_analysis import Shift
+TABLES = Path(__file__).with_name("parse_tables.json")
+_SPLICE = "*splice*"  # an inlined _rule: its children go into its parent's
 
-        lalr = lark.parser.parser.parser
-        table = lalr.parse_table
-        self.start_state = table.start_states["start"]
-        self.end_state = table.end_states["start"]
-        # actions[state][terminal]: the next state (an int) for a shift, or
-        # (size, rule name, callback) for a reduction; callback None where
-        # the rule passes its only child through.
-        reductions = {}
-        for rule, callback in lalr.callbacks.items():
-            if isinstance(rule, str):
-                continue
-            through = rule.options.expand1 and rule.alias is None and len(rule.expansion) == 1
-            reductions[rule] = (len(rule.expansion), rule.origin.name,
-                                None if through else callback)
+
+def _grammar_digest() -> str:
+    text = Path(__file__).with_name("grammar.lark").read_bytes()
+    return hashlib.sha256(text).hexdigest()
+
+
+def make_tables() -> dict:
+    """The fast parser's tables, read off Lark's analysis of grammar.lark:
+    the LALR actions, and for each rule how Lark's callbacks pick the
+    children passed to `Builder` (JSON-ready)."""
+    import functools
+    import re
+    from lark.lexer import PatternRE, PatternStr
+    from lark.parsers.lalr_analysis import Shift
+
+    lark = _lark()
+    lalr = lark.parser.parser.parser
+    table = lalr.parse_table
+    rules, index = [], {}
+    for rule, callback in lalr.callbacks.items():
+        if isinstance(rule, str):
+            continue
+        size, name = len(rule.expansion), rule.origin.name
+        if rule.options.expand1 and rule.alias is None and size == 1:
+            rules.append([size, name, None, None, 0])  # passes its only child through
+        else:
+            f, include, append_none = callback, None, 0
+            if hasattr(f, "to_include"):
+                include = [[t[0], bool(t[1]), t[2] if len(t) > 2 else 0] for t in f.to_include]
+                append_none = getattr(f, "append_none", 0)
+                f = f.node_builder
+            if getattr(f, "__self__", None) is _builder:
+                target = rule.alias or name  # the method Lark called
+                assert getattr(_builder, target) == f, (rule, f)
+            elif isinstance(f, functools.partial):
+                target = _SPLICE
+            else:
+                raise AssertionError(f"unexpected Lark callback for {rule}: {f!r}")
+            rules.append([size, name, target, include, append_none])
+        index[rule] = len(rules) - 1
+    actions = {str(state): {kind: (arg if action is Shift else [index[arg]])
+                            for kind, (action, arg) in row.items()}
+               for state, row in table.states.items()}
+    # The lexer: Lark's terminals in Lark's order, keywords matched as names.
+    terms = list(lark.lexer_conf.terminals)
+    keywords = {}
+    for t in terms:
+        if isinstance(t.pattern, PatternStr):
+            for r in terms:
+                if isinstance(r.pattern, PatternRE) and \
+                        re.fullmatch(r.pattern.to_regexp(), t.pattern.value):
+                    keywords[t.pattern.value] = t.name
+    terms = [t for t in terms if not (isinstance(t.pattern, PatternStr)
+                                      and t.pattern.value in keywords)]
+    terms.sort(key=lambda x: (-x.priority, -x.pattern.max_width, -len(x.pattern.value), x.name))
+    return {
+        "grammar_sha256": _grammar_digest(),
+        "start": table.start_states["start"],
+        "end": table.end_states["start"],
+        "rules": rules,
+        "actions": actions,
+        "regex": "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms),
+        "keywords": keywords,
+        "ignore": sorted(lark.lexer_conf.ignore),
+    }
+
+
+def _load_tables() -> dict:
+    """The tables shipped beside the grammar, or fresh ones if they are stale."""
+    try:
+        tables = json.loads(TABLES.read_text())
+        if tables.get("grammar_sha256") == _grammar_digest():
+            return tables
+    except (OSError, ValueError):
+        pass
+    return make_tables()
+
+
+class _FastParser:
+    def __init__(self, tables):
+        self.start_state = tables["start"]
+        self.end_state = tables["end"]
+        # A reduction: (size, rule name, target, children to keep, Nones to
+        # append); target None passes the only child through, _SPLICE hands
+        # the children to the parent, anything else is a Builder method.
+        reductions = []
+        for size, name, target, include, append_none in tables["rules"]:
+            if target == _SPLICE:
+                target = _SPLICE  # this very object: the loop tests identity
+            elif target is not None:
+                target = getattr(_builder, target)
+            include = None if include is None else tuple(tuple(t) for t in include)
+            reductions.append((size, name, target, include, append_none))
+        # actions[state][terminal]: the next state (an int) for a shift, or a
+        # reduction.
         self.actions = {
-            state: {kind: (arg if action is Shift else reductions[arg])
-                    for kind, (action, arg) in row.items()}
-            for state, row in table.states.items()}
-        # The lexer: Lark's terminals in Lark's order, keywords matched as names.
-        terms = list(lark.lexer_conf.terminals)
-        self.keywords = {}
-        for t in terms:
-            if isinstance(t.pattern, PatternStr):
-                for r in terms:
-                    if isinstance(r.pattern, PatternRE) and \
-                            re.fullmatch(r.pattern.to_regexp(), t.pattern.value):
-                        self.keywords[t.pattern.value] = t.name
-        terms = [t for t in terms if not (isinstance(t.pattern, PatternStr)
-                                          and t.pattern.value in self.keywords)]
-        terms.sort(key=lambda x: (-x.priority, -x.pattern.max_width,
-                                  -len(x.pattern.value), x.name))
-        self.regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
-                                         for t in terms))
-        self.ignore = frozenset(lark.lexer_conf.ignore)
+            int(state): {kind: (act if type(act) is int else reductions[act[0]])
+                         for kind, act in row.items()}
+            for state, row in tables["actions"].items()}
+        self.regex = re.compile(tables["regex"])
+        self.keywords = tables["keywords"]
+        self.ignore = frozenset(tables["ignore"])
 
     def tokens(self, source):
         """Yield tokens; newlines inside brackets are dropped (as in Python)."""
@@ -434,19 +510,38 @@ class _FastParser:
                     states.append(act)
                     values.append(token)
                     break
-                size, name, callback = act  # reduce
-                if callback is None:
-                    states.pop()
-                elif size:
-                    value = callback(values[-size:])
-                    del states[-size:]
-                    del values[-size:]
-                    values.append(value)
+                size, name, target, include, append_none = act  # reduce
+                if target is None:
+                    states.pop()  # the value passes through
                 else:
-                    values.append(callback([]))
+                    children = values[-size:] if size else []
+                    if size:
+                        del states[-size:]
+                        del values[-size:]
+                    if include is not None:  # as Lark's ChildFilterLALR
+                        kept = []
+                        for i, expand, nones in include:
+                            if nones:
+                                kept += [None] * nones
+                            if expand:
+                                if kept:
+                                    kept += children[i]
+                                else:  # reuse the list: left recursion stays linear
+                                    kept = children[i]
+                            else:
+                                kept.append(children[i])
+                        if append_none:
+                            kept += [None] * append_none
+                        children = kept
+                    values.append(children if target is _SPLICE else target(children))
                 states.append(actions[states[-1]][name])
                 if states[-1] == end_state and token is end:
                     return values[-1]
 
 
 _fast = None
+
+
+if __name__ == "__main__":  # python -m autograd_cli.parser: regenerate the tables
+    TABLES.write_text(json.dumps(make_tables(), indent=1, sort_keys=True) + "\n")
+    print(f"wrote {TABLES}")

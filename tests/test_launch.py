@@ -58,13 +58,14 @@ def test_usage_errors_still_exit_2(monkeypatch, capfd):
     assert launch.run(["--version"]) == 0
 
 
-def test_plain_eval_does_not_import_typer():
+def test_plain_eval_imports_neither_typer_nor_rich_nor_lark():
     code = ("import sys, autograd_cli.launch as l\n"
             "c = l.run(['eval', 'examples/seed.expr', '-f', 'json'])\n"
-            "print(c, 'typer' in sys.modules, 'rich' in sys.modules, file=sys.stderr)\n")
+            "print(c, 'typer' in sys.modules, 'rich' in sys.modules, 'lark' in sys.modules,\n"
+            "      file=sys.stderr)\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
-    assert proc.stderr.split() == ["0", "False", "False"], proc.stderr
+    assert proc.stderr.split() == ["0", "False", "False", "False"], proc.stderr
 
 
 @pytest.mark.parametrize("via_typer", [False, True])

@@ -97,3 +97,12 @@ def test_token_soup(tokens):
 @given(st.text(alphabet="ab=+-*/@()[],:;.e1\n #\r\t\x0cp", max_size=40))
 def test_character_soup(text):
     same_as_lark(text)
+
+
+def test_shipped_tables_are_lark_s_analysis_of_the_grammar():
+    """autograd_cli/parse_tables.json is what `python -m autograd_cli.parser`
+    makes from grammar.lark now (regenerate it when the grammar changes)."""
+    import json
+
+    shipped = json.loads(parser.TABLES.read_text())
+    assert shipped == json.loads(json.dumps(parser.make_tables(), sort_keys=True))
