@@ -1,10 +1,13 @@
-"""Text to statements: the Lark LALR parser for the .expr language.
+"""Text to statements: the LALR parser for the .expr language.
 
-The grammar lives in grammar.lark.  `Builder` runs as Lark's inline
-transformer, so each rule builds an `Expr` the moment it is reduced and no
-parse tree is built or walked.  Every `Expr` keeps its source `Span`.
-`Expr`s are created children-first, so the list of them a statement
-collects (`Statement.nodes`) is already in evaluation order.
+The grammar lives in grammar.lark.  Lark analyses it; its LALR tables, and
+how its callbacks pick each rule's children, are stored in parse_tables.json
+(`python -m autograd_cli.parser` regenerates them), and `_FastParser` runs
+them with a lean loop, so Lark is imported only to describe a syntax error.
+Either way `Builder`'s methods run as rules reduce, each building an `Expr`
+at once: no parse tree is built or walked.  Every `Expr` keeps its source
+`Span`.  `Expr`s are created children-first, so the list of them a
+statement collects (`Statement.nodes`) is already in evaluation order.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ class Statement:
 
 
 class _BracketNewlines:
-    """Post-lexer: drop newlines inside ( ) and [ ], as Python does."""
+    """Post-lexer for Lark's own parser: drop newlines inside ( ) and [ ], as
+    Python does (the fast parser's lexer does the same itself)."""
 
     always_accept = ("_NL",)
 
