@@ -367,6 +367,72 @@ def arange_size(start, stop, step):
     return max(0, math.ceil(q))
 
 
+# ------------------------------------------------ float64 scalars as floats
+# The same ops on Python floats (see engine.evaluate_floats): +, -, *, / and
+# ** are Python's, which give what numpy's float64 scalars give (IEEE double;
+# ** is the C library's pow, as numpy's scalar power); the functions call the
+# numpy ufuncs that arrays use.  Each VJP computes in the order its numpy
+# VJP above does, so the two give the same bits.  Python raises where numpy
+# would give inf or nan (x / 0, an overflowing **); a complex ** does too.
+
+
+def defscalar(name, forward, vjp):
+    OPS[name].scalar = (forward, vjp)
+
+
+def _ufunc(f):
+    return lambda x: float(f(x))
+
+
+def _fpow(x, y):
+    ans = x ** y
+    if type(ans) is complex:      # a negative number to a fractional power
+        raise ValueError("complex power")
+    return ans
+
+
+def _fpow_vjp(g, ans, x, y):
+    dx = 0.0 if y == 0 else g * (y * _fpow(x, y - 1.0))
+    dy = 0.0 if x == 0 and y >= 0 else g * (ans * float(np.log(x)))
+    return dx, dy
+
+
+def _fsign(x):
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x   # nan stays
+
+
+defscalar("leaf", float, None)
+defscalar("pos", lambda x: x, lambda g, ans, x: g)
+defscalar("neg", operator.neg, lambda g, ans, x: -g)
+defscalar("add", operator.add, lambda g, ans, x, y: (g, g))
+defscalar("sub", operator.sub, lambda g, ans, x, y: (g, -g))
+defscalar("mul", operator.mul, lambda g, ans, x, y: (g * y, g * x))
+defscalar("div", operator.truediv, lambda g, ans, x, y: (g / y, -(g * ans / y)))
+defscalar("pow", _fpow, _fpow_vjp)
+defscalar("exp", _ufunc(np.exp), lambda g, ans, x: g * ans)
+defscalar("log", _ufunc(np.log), lambda g, ans, x: g / x)
+defscalar("sqrt", _ufunc(np.sqrt), lambda g, ans, x: g / (2.0 * ans))
+defscalar("abs", abs, lambda g, ans, x: g * _fsign(x))
+defscalar("sin", _ufunc(np.sin), lambda g, ans, x: g * float(np.cos(x)))
+defscalar("cos", _ufunc(np.cos), lambda g, ans, x: -(g * float(np.sin(x))))
+defscalar("tan", _ufunc(np.tan), lambda g, ans, x: g * (1.0 + ans * ans))
+defscalar("tanh", _ufunc(np.tanh), lambda g, ans, x: g * (1.0 - ans * ans))
+defscalar("sigmoid", _ufunc(_sigmoid), lambda g, ans, x: g * (ans * (1.0 - ans)))
+defscalar("relu", lambda x: x if x > 0 or x != x else 0.0,
+          lambda g, ans, x: g * (1.0 if x > 0 else 0.0))
+defscalar("softplus", _ufunc(lambda x: np.logaddexp(0, x)),
+          lambda g, ans, x: g * float(_sigmoid(x)))
+defscalar("maximum", lambda x, y: float(np.maximum(x, y)),
+          lambda g, ans, x, y: (g * ((x > y) + 0.5 * (x == y)),
+                                g * ((y > x) + 0.5 * (y == x))))
+defscalar("minimum", lambda x, y: float(np.minimum(x, y)),
+          lambda g, ans, x, y: (g * ((x < y) + 0.5 * (x == y)),
+                                g * ((y < x) + 0.5 * (y == x))))
+defscalar("clip", lambda x, lo, hi: float(np.clip(x, lo, hi)),
+          lambda g, ans, x, lo, hi: (g * (1.0 if lo <= x <= hi else 0.0),
+                                     g * (1.0 if x < lo else 0.0),
+                                     g * (1.0 if x > hi else 0.0)))
+
 # ------------------------------------------- generic functions used by VJPs
 
 def _generic(op):

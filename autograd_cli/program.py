@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ops as _ops
-from .engine import CONST, LEAF, Graph, backward, evaluate
+from .engine import (CONST, LEAF, FloatPlan, Graph, backward, backward_floats, evaluate,
+                     evaluate_floats)
 from .errors import ExprError, ShapeError, Source, Span
 from .functions import FUNCTIONS, REQUIRED
 from .ops import OPS, fmt_shape
@@ -53,6 +54,14 @@ class Model:
     owners: list       # per node: index of the binding it belongs to
     bindings: list
     by_name: dict
+    _plan: FloatPlan | None = field(default=None, repr=False)
+
+    def float_plan(self) -> FloatPlan | None:
+        """How `run` computes float64 scalars as Python floats (None for
+        float32)."""
+        if self._plan is None and self.dtype == "float64":
+            self._plan = FloatPlan(self.graph, [s == () for s in self.shapes])
+        return self._plan
 
     def binding(self, name: str, option: str) -> Binding:
         """The binding called `name`, named by a command-line `option`."""
@@ -209,7 +218,10 @@ class _Compiler:
 
     def const(self, value, span, label="number"):
         value = np.array(value, dtype=self.dtype)
-        value.flags.writeable = False  # shared by every run of the model
+        if value.ndim == 0:
+            value = value[()]  # a numpy scalar: scalar arithmetic, as in the results
+        else:
+            value.flags.writeable = False  # shared by every run of the model
         return self._node(CONST, (), None, value.shape, span, label, value)
 
     def apply(self, e, opname, args, attrs=None, label=None):
@@ -456,24 +468,52 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
                         f"pick a scalar with --of, or see the gradient of every element with "
                         f"'autograd-cli jacobian --of {tb.name}'", tb.statement.name_span)
     warnings = []
+    keep = None if every_node else {b.node for b in bindings}
     with np.errstate(all="ignore"), gc_paused():
-        start = time.perf_counter()
-        values = evaluate(graph)
-        if not all(_finite(values[b.node]) for b in bindings):
-            warnings.append(_forward_warning(model, values))
-        start = _lap(timings, "evaluate", start)
         seed = np.ones(model.shapes[tb.node], dtype=DTYPES[model.dtype])
-        keep = None if every_node else {b.node for b in bindings}
-        grads = backward(graph, values, tb.node, seed, keep=keep)  # may drop values
+        swept = None
+        plan = model.float_plan()
+        if plan is not None:
+            try:
+                swept = _sweep(model, tb, plan, seed, keep, timings,
+                               evaluate_floats, backward_floats)
+            except (ArithmeticError, ValueError):
+                pass  # Python refused (x / 0, an overflowing **) where numpy gives inf or nan
+        if swept is None:
+            swept = _sweep(model, tb, None, seed, keep, timings,
+                           lambda graph, plan: evaluate(graph),
+                           lambda graph, values, target, seed, plan, keep:
+                           backward(graph, values, target, seed, keep=keep))
+        values, grads = swept
+        if every_node:  # numpy's types from here on, whichever ran
+            values = [_np_float(v) for v in values]
+            grads = [_np_float(g) for g in grads]
+        start = time.perf_counter()
+        out_values = {b.name: _np_float(values[b.node]) for b in bindings}
         out_grads = {}
         for b in bindings:
             g = grads[b.node]
-            out_grads[b.name] = np.zeros_like(values[b.node]) if g is None else g
+            out_grads[b.name] = np.zeros_like(out_values[b.name]) if g is None else _np_float(g)
+        if not all(_finite(out_values[b.name]) for b in bindings):
+            warnings.append(_forward_warning(model, evaluate(model.graph)))
         if not all(_finite(g) for g in out_grads.values()):
-            warnings.append(_backward_warning(model, evaluate(graph), tb.node, seed))
+            warnings.append(_backward_warning(model, evaluate(model.graph), tb.node, seed))
         _lap(timings, "backward", start)
-    return Report(model, tb, {b.name: values[b.node] for b in bindings}, out_grads,
+    return Report(model, tb, out_values, out_grads,
                   [w for w in warnings if w is not None], values, grads)
+
+
+def _sweep(model, tb, plan, seed, keep, timings, evaluate, backward):
+    start = time.perf_counter()
+    values = evaluate(model.graph, plan)
+    start = _lap(timings, "evaluate", start)
+    grads = backward(model.graph, values, tb.node, seed, plan, keep)  # may drop values
+    _lap(timings, "backward", start)
+    return values, grads
+
+
+def _np_float(v):
+    return np.float64(v) if type(v) is float else v
 
 
 def _forward_warning(model, values):

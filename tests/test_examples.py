@@ -76,7 +76,7 @@ def _finite_difference(model, name, eps=1e-6):
     for idx in np.ndindex(base.shape):
         f = []
         for step in (eps, -eps):
-            x = base.copy()
+            x = np.array(base)  # a writable copy, scalars too
             x[idx] += step
             f.append(float(evaluate(graph, {node: x})[target]))
         out[idx] = (f[0] - f[1]) / (2 * eps)
