@@ -199,7 +199,7 @@ def eval_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float6
 def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl, timings):
     from .errors import ExprError
     from .program import run
-    from .render import render_table, report_dict
+    from .render import render_table, report_json
 
     with _reported(path):
         model = _load(read_source(path), dtype=dtype, sets=sets, max_elements=max_elements,
@@ -216,8 +216,12 @@ def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl
     _warn(report)
     start = time.perf_counter()
     label = "<stdin>" if path == "-" else path
-    _emit(path, jsonl, report_dict(report, path, selected) if format == "json" else None,
-          lambda console: render_table(report, label, selected, console))
+    if format == "json":
+        for piece in report_json(report, path, selected, compact=jsonl):
+            _write(piece)
+        _write("\n")
+    else:
+        _emit(path, jsonl, None, lambda console: render_table(report, label, selected, console))
     if timings is not None:
         timings["render"] = time.perf_counter() - start
 

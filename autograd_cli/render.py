@@ -48,8 +48,12 @@ def report_dict(report, file_label: str, wrt=None) -> dict:
             "value": json_array(report.values[name]),
             "grad": json_array(report.grads[name]),
         }
+    return _report_frame(report, file_label, nodes)
+
+
+def _report_frame(report, file_label: str, nodes: dict) -> dict:
     return {
-        **head_dict(model, file_label, report.target.name),
+        **head_dict(report.model, file_label, report.target.name),
         "value": json_array(report.values[report.target.name]),
         "nodes": nodes,
         "warnings": [warning_dict(w) for w in report.warnings],
@@ -102,6 +106,59 @@ def to_json(doc: dict, compact: bool) -> str:
             lines.append(f"  {_dumps(key)}: {_dumps(value)}{comma}")
     lines.append("}")
     return "\n".join(lines)
+
+
+def report_json(report, file_label: str, wrt=None, compact=False):
+    """``to_json(report_dict(report, file_label, wrt), compact)``, in pieces
+    and without building the document: a file of 10^5 bindings makes 10^5
+    lines, and a scalar's line is written straight from its two floats."""
+    doc = _report_frame(report, file_label, {})   # all but the nodes
+    model = report.model
+    values, grads = report.values, report.grads
+    encode = _dumps_compact if compact else _dumps
+    if compact:
+        entry = '{{"kind":"{}","expr":{},"shape":[],"value":{},"grad":{}}}'
+        sep, colon = ",", ":"
+    else:
+        entry = '{{"kind": "{}", "expr": {}, "shape": [], "value": {}, "grad": {}}}'
+        sep, colon = ",\n    ", ": "
+    lines = []
+    for b in model.bindings:
+        name = b.name
+        if wrt is not None and name not in wrt:
+            continue
+        v, g = values[name], grads[name]
+        if type(v) is np.float64 and type(g) is np.float64:
+            text = entry.format(b.kind, encode(b.expr), _json_float(v), _json_float(g))
+        else:
+            text = encode({"kind": b.kind, "expr": b.expr, "shape": list(v.shape),
+                           "value": json_array(v), "grad": json_array(g)})
+        lines.append(f"{encode(name)}{colon}{text}")
+    if compact:
+        text = to_json(doc, compact=True)
+        at = text.index('"nodes":{}') + len('"nodes":{')
+        yield text[:at]
+        yield ",".join(lines)
+        yield text[at:]
+        return
+    text = to_json(doc, compact=False)
+    at = text.index('  "nodes": {}') + len('  "nodes": {')
+    yield text[:at]
+    if lines:
+        for k in range(0, len(lines), 4096):
+            yield ("\n    " if k == 0 else sep) + sep.join(lines[k:k + 4096])
+        yield "\n  "
+    yield text[at:]
+
+
+def _json_float(x) -> str:
+    if math.isfinite(x):
+        return float.__repr__(x)
+    return '"nan"' if math.isnan(x) else ('"inf"' if x > 0 else '"-inf"')
+
+
+_dumps_compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                                  separators=(",", ":")).encode
 
 
 # --------------------------------------------------------------------- table

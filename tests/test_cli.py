@@ -362,7 +362,7 @@ def test_internal_error_is_one_line_and_exit_70(monkeypatch):
 
 @pytest.mark.parametrize("target, args", [
     ("autograd_cli.program.load", ["eval", SEED_PATH]),
-    ("autograd_cli.render.report_dict", ["eval", SEED_PATH, "-f", "json"]),
+    ("autograd_cli.render.report_json", ["eval", SEED_PATH, "-f", "json"]),
     ("autograd_cli.render.render_table", ["eval", SEED_PATH]),
 ])
 def test_internal_error_anywhere_is_exit_70(monkeypatch, target, args):
