@@ -13,7 +13,6 @@ statement collects (`Statement.nodes`) is already in evaluation order.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import re
 import sys
@@ -45,7 +44,7 @@ class Expr:
         self.const = None   # set by the compiler: True if no name is involved
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     name: str
     name_span: Span
@@ -89,6 +88,7 @@ class Builder:
         self.source = source
         self.pending = []
         self.statements = []
+        self.each = None      # called with every statement as it is parsed
 
     def _span(self, tok) -> Span:
         if type(tok) is _Token:
@@ -191,6 +191,8 @@ class Builder:
         stmt = Statement(name_tok.value, self._span(name_tok), is_param, root, nodes,
                          self._span(first_tok).to(root.span))
         self.statements.append(stmt)
+        if self.each is not None:
+            self.each(stmt)
         return stmt
 
     def assign(self, children):
@@ -306,14 +308,17 @@ def _unclosed(text):
     return stack[-1] if stack else None
 
 
-def parse(source: Source) -> list:
-    """Parse a whole file into its `Statement`s, or raise `ExprError`."""
+def parse(source: Source, each=None) -> list:
+    """Parse a whole file into its `Statement`s, or raise `ExprError`.
+    `each(statement)`, if given, is called with every statement as soon as
+    it is parsed (before the rest of the file is read)."""
     global _fast
     if _fast is None:
         _fast = _FastParser(_load_tables())
     _builder.source = source
     _builder.pending = []
     _builder.statements = []
+    _builder.each = each
     try:
         try:
             return _fast.parse(source)
@@ -324,6 +329,7 @@ def parse(source: Source) -> list:
 
         _builder.pending = []
         _builder.statements = []
+        _builder.each = None
         try:
             _lark().parse(source.text)
         except UnexpectedInput as e:
@@ -332,6 +338,7 @@ def parse(source: Source) -> list:
     finally:
         _builder.pending = []
         _builder.statements = []
+        _builder.each = None
 
 
 # ------------------------------------------------------------- fast parsing
@@ -426,6 +433,9 @@ def make_tables() -> dict:
         "rules": rules,
         "actions": actions,
         "regex": "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms),
+        "blanks": "|".join(t.pattern.to_regexp() for t in terms
+                           if t.name in lark.lexer_conf.ignore and re.fullmatch(
+                               t.pattern.to_regexp(), " \t")),
         "keywords": keywords,
         "ignore": sorted(lark.lexer_conf.ignore),
     }
@@ -463,84 +473,109 @@ class _FastParser:
             int(state): {kind: (act if type(act) is int else reductions[act[0]])
                          for kind, act in row.items()}
             for state, row in tables["actions"].items()}
-        self.regex = re.compile(tables["regex"])
+        # One match a token, the blanks before it included (Lark's pattern
+        # for blanks stays an alternative, for blanks at the end of the text).
+        self.regex = re.compile(f"(?:{tables['blanks']})?(?:{tables['regex']})")
         self.keywords = tables["keywords"]
-        self.ignore = frozenset(tables["ignore"])
+        self.skip = frozenset(tables["ignore"])
+        self.chains = {}   # (state below, state, terminal) -> `_chain`
 
-    def tokens(self, source):
-        """Yield tokens; newlines inside brackets are dropped (as in Python)."""
+    def parse(self, source):
+        """The statements of `source`, or `_Rejected`.  The lexer is inlined:
+        one match per token (blanks included), newlines inside brackets
+        dropped as in Python."""
+        actions = self.actions
+        end_state = self.end_state
+        chains = self.chains
         text = source.text
         match = self.regex.match
-        ignore = self.ignore
+        skip = self.skip
         keywords = self.keywords
-        pos, end = 0, len(text)
+        states = [self.start_state]
+        values = []
+        pos, n = 0, len(text)
         depth = 0
-        while pos < end:
-            m = match(text, pos)
-            if m is None:
-                raise _Rejected()
-            kind = m.lastgroup
-            stop = m.end()
-            if kind == "_NL":
-                if not depth:
-                    yield _Token(kind, "\n", source, pos, stop)
-            elif kind not in ignore:
-                value = m.group()
+        while True:
+            if pos < n:                                   # the next token
+                m = match(text, pos)
+                if m is None:
+                    raise _Rejected()
+                kind = m.lastgroup
+                stop = m.end()
+                if kind in skip or (kind == "_NL" and depth):
+                    pos = stop
+                    continue
+                value = m.group(kind)
+                start = stop - len(value)                 # after the blanks
                 if kind == "NAME":
                     if value in keywords:
                         kind = keywords[value]
-                    value = sys.intern(value)  # a name recurs on many lines
+                    value = sys.intern(value)             # a name recurs on many lines
                 elif kind == "LPAR" or kind == "LSQB":
                     depth += 1
                 elif (kind == "RPAR" or kind == "RSQB") and depth:
                     depth -= 1
-                yield _Token(kind, value, source, pos, stop)
-            pos = stop
-
-    def parse(self, source):
-        actions = self.actions
-        end_state = self.end_state
-        states = [self.start_state]
-        values = []
-        end = _Token("$END", "", source, len(source.text), len(source.text))
-        for token in itertools.chain(self.tokens(source), (end,)):
-            kind = token.type
-            while True:
-                row = actions[states[-1]]
-                if kind not in row:
+                elif kind == "_NL":
+                    value = "\n"
+                token = _Token(kind, value, source, start, stop)
+                pos = stop
+            elif pos == n:
+                kind = "$END"
+                token = _Token(kind, "", source, n, n)
+                pos += 1
+            else:
+                raise _Rejected()
+            while True:                                   # the LALR step
+                state = states[-1]
+                act = actions[state].get(kind)
+                if act is None:
                     raise _Rejected()
-                act = row[kind]
-                if type(act) is int:  # shift
+                if type(act) is int:                      # shift
                     states.append(act)
                     values.append(token)
                     break
                 size, name, target, include, append_none = act  # reduce
-                if target is None:
-                    states.pop()  # the value passes through
-                else:
-                    children = values[-size:] if size else []
-                    if size:
-                        del states[-size:]
-                        del values[-size:]
-                    if include is not None:  # as Lark's ChildFilterLALR
-                        kept = []
-                        for i, expand, nones in include:
-                            if nones:
-                                kept += [None] * nones
-                            if expand:
-                                if kept:
-                                    kept += children[i]
-                                else:  # reuse the list: left recursion stays linear
-                                    kept = children[i]
-                            else:
-                                kept.append(children[i])
-                        if append_none:
-                            kept += [None] * append_none
-                        children = kept
-                    values.append(children if target is _SPLICE else target(children))
+                if target is None:  # rules passing their only child through
+                    key = (states[-2], state, kind)
+                    top = chains.get(key)
+                    if top is None:
+                        top = chains[key] = self._chain(states[-2], name, kind)
+                    states[-1] = top
+                    continue
+                children = values[-size:] if size else []
+                if size:
+                    del states[-size:]
+                    del values[-size:]
+                if include is not None:  # as Lark's ChildFilterLALR
+                    kept = []
+                    for i, expand, nones in include:
+                        if nones:
+                            kept += [None] * nones
+                        if expand:
+                            if kept:
+                                kept += children[i]
+                            else:  # reuse the list: left recursion stays linear
+                                kept = children[i]
+                        else:
+                            kept.append(children[i])
+                    if append_none:
+                        kept += [None] * append_none
+                    children = kept
+                values.append(children if target is _SPLICE else target(children))
                 states.append(actions[states[-1]][name])
-                if states[-1] == end_state and token is end:
+                if states[-1] == end_state and kind == "$END":
                     return values[-1]
+
+    def _chain(self, below, name, kind):
+        """The state on top of `below` after a run of pass-through reductions
+        (the first of rule `name`) with `kind` next: the values stay put."""
+        actions = self.actions
+        while True:
+            top = actions[below][name]
+            act = actions[top].get(kind)
+            if act is None or type(act) is int or act[2] is not None:
+                return top
+            name = act[1]
 
 
 _fast = None

@@ -29,9 +29,13 @@ from .parser import Expr, Statement, parse
 DEFAULT_MAX_ELEMENTS = 10**8
 MAX_DIMS = 32
 DTYPES = {"float64": np.float64, "float32": np.float32}
+_NO_ATTRS = {}      # shared by every node without attributes; never modified
+_ELEMENTWISE = (_ops.broadcast, _ops.same)   # shape rules: the arguments' common shape
+# functions of arrays only, bound positionally in the usual case
+_PLAIN = {name for name, fn in FUNCTIONS.items() if not fn.static and not fn.varargs}
 
 
-@dataclass
+@dataclass(slots=True)
 class Binding:
     name: str
     kind: str          # 'param', 'input' or 'node'
@@ -116,6 +120,11 @@ def load(source: Source, *, dtype: str = "float64", sets=(),
     `timings`, if a dict, gets the seconds spent in 'parse' and 'check'.  With
     `keep_exprs` false, the expression trees (which `explain` reads) are let
     go once the graph is built: a statement keeps only its right side's span."""
+    if not sets and not keep_exprs:
+        try:
+            return _load_streaming(source, dtype, max_elements, timings)
+        except ExprError:
+            pass  # reported below as always: syntax errors first, and with every note
     start = time.perf_counter()
     with gc_paused():
         statements = parse(source)
@@ -128,11 +137,35 @@ def load(source: Source, *, dtype: str = "float64", sets=(),
         model = _Compiler(source, dtype, max_elements).compile(statements)
         if not keep_exprs:
             for b in model.bindings:
-                st = b.statement
-                st.root = Expr(st.root.kind, st.root.data if st.root.kind == "name" else None,
-                               (), st.root.span)
-                st.nodes = ()
+                _strip(b.statement)
     _lap(timings, "check", start)
+    return model
+
+
+def _load_streaming(source, dtype, max_elements, timings) -> Model:
+    """`load` compiling each statement as soon as it is parsed, its tree let
+    go at once: a long file never holds all its trees (memory stays flat).
+    Any error is raised again by the whole-file path, which reports it."""
+    compiler = _Compiler(source, dtype, max_elements)
+    compiler.bindings, compiler.by_name, compiler.later = [], {}, {}
+    clock = time.perf_counter
+    checking = [0.0]
+
+    def each(st):
+        t = clock()
+        compiler.statement(st)
+        _strip(st)
+        checking[0] += clock() - t
+
+    start = clock()
+    with np.errstate(all="ignore"), gc_paused():
+        parse(source, each)
+        if not compiler.bindings:
+            raise ExprError("the file has no statements", Span.at(source, 0))
+        model = compiler.model()
+    if timings is not None:
+        timings["parse"] = timings.get("parse", 0.0) + clock() - start - checking[0]
+        timings["check"] = timings.get("check", 0.0) + checking[0]
     return model
 
 
@@ -227,14 +260,17 @@ class _Compiler:
     def apply(self, e, opname, args, attrs=None, label=None):
         """Add op `opname` on arg Exprs `args`; fold it if they are constant."""
         op = OPS[opname]
-        attrs = attrs or {}
+        attrs = attrs or _NO_ATTRS
         ids = tuple([a.gid for a in args])
         shapes = self.shapes
-        try:
-            shape = tuple(op.shape(*[shapes[i] for i in ids], **attrs))
-        except ShapeError as err:
-            raise ExprError(str(err), e.span) from None
-        self._check_size(shape, e.span)
+        shape = shapes[ids[0]] if ids else None
+        if not (ids and op.shape in _ELEMENTWISE and all([shapes[i] == shape for i in ids[1:]])):
+            # else: an elementwise op on arguments of one shape, checked already
+            try:
+                shape = tuple(op.shape(*[shapes[i] for i in ids], **attrs))
+            except ShapeError as err:
+                raise ExprError(str(err), e.span) from None
+            self._check_size(shape, e.span)
         e.const = all([a.const for a in args])
         if e.const:
             with np.errstate(all="ignore"):
@@ -299,6 +335,9 @@ class _Compiler:
     def call(self, e):
         fname = e.data
         fn = FUNCTIONS.get(fname)
+        if fname in _PLAIN and not e.keywords and len(e.args) == len(fn.arrays):
+            self.apply(e, fn.op, e.args, label=fname)
+            return
         if fn is None:
             hint = _suggest(fname, FUNCTIONS)
             if fname in self.by_name or fname == "pi":
@@ -395,39 +434,54 @@ class _Compiler:
     # statements
 
     def compile(self, statements) -> Model:
-        self.by_name = {}
-        self.later = {}
+        """The model of a whole file's statements."""
+        self.bindings, self.by_name, self.later = [], {}, {}
         for s in statements:
             self.later.setdefault(s.name, s)
-        bindings = []
         for s in statements:
-            if s.name == "pi":
-                raise ExprError("'pi' is a builtin constant and cannot be bound", s.name_span)
-            if s.name in self.by_name:
-                first = self.by_name[s.name].statement
-                raise ExprError(f"'{s.name}' is already bound", s.name_span,
-                                notes=[(first.name_span, f"'{s.name}' is first bound here")])
-            del_later = self.later.get(s.name) is s
-            self.owner = len(bindings)
-            for e in s.nodes:
-                self.expr(e)
-            root = s.root
-            kind = "param" if s.is_param else ("input" if root.const else "node")
-            if kind == "node":
-                node = root.gid
-                if root.kind == "name":   # an alias gets a node of its own
-                    node = self._node(OPS["pos"], (root.gid,), None, self.shapes[root.gid],
-                                      root.span, "pos")
-            else:
-                node = self._node(LEAF, (root.gid,), None, self.shapes[root.gid], root.span,
-                                  "leaf")
-            b = Binding(s.name, kind, s, node)
-            bindings.append(b)
-            self.by_name[s.name] = b
-            if del_later:
-                del self.later[s.name]
+            self.statement(s)
+        return self.model()
+
+    def statement(self, s):
+        """Compile one statement.  `self.later` names the statements still to
+        come (for 'used before it is bound'); it may be empty."""
+        if s.name == "pi":
+            raise ExprError("'pi' is a builtin constant and cannot be bound", s.name_span)
+        if s.name in self.by_name:
+            first = self.by_name[s.name].statement
+            raise ExprError(f"'{s.name}' is already bound", s.name_span,
+                            notes=[(first.name_span, f"'{s.name}' is first bound here")])
+        del_later = self.later.get(s.name) is s
+        self.owner = len(self.bindings)
+        for e in s.nodes:
+            self.expr(e)
+        root = s.root
+        kind = "param" if s.is_param else ("input" if root.const else "node")
+        if kind == "node":
+            node = root.gid
+            if root.kind == "name":   # an alias gets a node of its own
+                node = self._node(OPS["pos"], (root.gid,), None, self.shapes[root.gid],
+                                  root.span, "pos")
+        else:
+            node = self._node(LEAF, (root.gid,), None, self.shapes[root.gid], root.span,
+                              "leaf")
+        b = Binding(s.name, kind, s, node)
+        self.bindings.append(b)
+        self.by_name[s.name] = b
+        if del_later:
+            del self.later[s.name]
+
+    def model(self) -> Model:
         return Model(self.source, self.dtype_name, self.graph, self.shapes, self.spans,
-                     self.labels, self.owners, bindings, self.by_name)
+                     self.labels, self.owners, self.bindings, self.by_name)
+
+
+def _strip(st: Statement):
+    """Let a compiled statement's expression tree go; keep its right side's
+    span (and an alias's name)."""
+    st.root = Expr(st.root.kind, st.root.data if st.root.kind == "name" else None,
+                   (), st.root.span)
+    st.nodes = ()
 
 
 def _num(v: float) -> str:
