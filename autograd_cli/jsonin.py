@@ -106,8 +106,9 @@ def to_array(value, span: Span, what: str) -> np.ndarray:
         for k, item in enumerate(level):
             if type(item) is not list or len(item) != n:
                 where = _index(k, shape)
-                got = f"{len(item)} elements" if type(item) is list else describe(item)
-                raise ExprError(f"{what}: ragged list: {where} is {got}, but "
+                got = (f"has {len(item)} element{'s' * (len(item) != 1)}" if type(item) is list
+                       else f"is {describe(item)}")
+                raise ExprError(f"{what}: ragged list: {where} {got}, but "
                                 f"{_index(0, shape)} has {n} element{'s' * (n != 1)}", span)
         shape.append(n)
         if len(shape) > MAX_DIMS:
