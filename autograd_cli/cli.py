@@ -243,6 +243,44 @@ def explain_command(
                                  max_elements=max_elements))
 
 
+class TestFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("test")
+def test_command(
+    paths: List[str] = typer.Argument(None, metavar="PATH",
+                                      help="Files and directories to test (directories "
+                                           "recursively; default: .)."),
+    rtol: Optional[float] = typer.Option(None, "--rtol", min=0.0,
+                                         help="Relative tolerance (default: 1e-7 for float64, "
+                                              "1.3e-6 for float32, as torch.testing)."),
+    atol: Optional[float] = typer.Option(None, "--atol", min=0.0,
+                                         help="Absolute tolerance (default: 1e-7 for float64, "
+                                              "1e-5 for float32): a number passes when "
+                                              "|got - want| <= atol + rtol * |want|, as "
+                                              "numpy.isclose; nan matches nan."),
+    update: bool = typer.Option(False, "--update",
+                                help="Write missing golden files and rewrite failing ones "
+                                     "(each atomically), keeping what they list."),
+    junit_xml: Optional[str] = typer.Option(None, "--junit-xml", metavar="FILE",
+                                            help="Also write a JUnit XML report to FILE."),
+    format: TestFormat = typer.Option(TestFormat.text, "--format", "-f",
+                                      help="text for people, json for programs."),
+    max_elements: int = MAX_ELEMENTS,
+):
+    """Test every NAME.expr against NAME.golden.json beside it (an eval --format json
+    document, whole or in part); exit 0 when all pass, 1 otherwise.
+
+    Example: autograd-cli test examples --junit-xml report.xml
+    """
+    from .golden import run_tests
+
+    _exit(run_tests(paths or ["."], rtol=rtol, atol=atol, update=update,
+                    junit_xml_path=junit_xml, format=format.value, max_elements=max_elements))
+
+
 def main():
     """The console script's entry point (see launch.py for the fast path)."""
     from .launch import main as launch
