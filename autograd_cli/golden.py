@@ -230,7 +230,7 @@ def read_golden(path: str) -> Golden:
     if target is not None and type(target) is not str:
         fail(f"'target' is the name of a binding, not {jsonin.describe(target)}", "target")
     dtype = doc.get("dtype", "float64")
-    if dtype not in DEFAULT_TOLERANCES:
+    if type(dtype) is not str or dtype not in DEFAULT_TOLERANCES:
         fail(f"'dtype' is \"float64\" or \"float32\", not {jsonin.describe(dtype)}", "dtype")
     values = []
     if "set" in doc:
