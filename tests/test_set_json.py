@@ -452,7 +452,8 @@ def test_pipeline_of_two_runs_through_a_shell(tmp_path):
     grad = _pipeline_files(tmp_path)
     script = shlex.quote(console_script())
     python = shlex.quote(sys.executable)
-    filt = "import json,sys; d = json.load(sys.stdin); json.dump({'w': d['nodes']['w']['grad']}, sys.stdout)"
+    filt = ("import json, sys; d = json.load(sys.stdin); "
+            "json.dump({'w': d['nodes']['w']['grad']}, sys.stdout)")
     proc = _shell(f"{script} eval a.expr --format json | {python} -c {shlex.quote(filt)} "
                   f"| {script} eval b.expr --set-json - --format json", tmp_path)
     assert proc.returncode == 0, proc.stderr
