@@ -254,7 +254,7 @@ def read_golden(path: str) -> Golden:
             fail(f"the kind of '{name}' is param, input or node, not "
                  f"{jsonin.describe(entry['kind'])}", "nodes", name, "kind")
         shape = entry.get("shape")
-        if shape is not None and not (type(shape) is list and all(
+        if "shape" in entry and not (type(shape) is list and all(
                 type(d) is int and d >= 0 for d in shape)):
             fail(f"the shape of '{name}' is a list of sizes, like [2, 3], not "
                  f"{jsonin.describe(shape)}", "nodes", name, "shape")

@@ -74,7 +74,11 @@ def members(source: Source, start: int):
             raise ExprError(f"'{key}' is given twice in this object", key_span)
         seen.add(key)
         pos = _WS.match(text, _WS.match(text, end).end() + 1).end()   # past the ':'
-        value, end = _decode(text, pos)
+        try:
+            value, end = _decode(text, pos)
+        except RecursionError:   # `parse` read it, from a shallower stack
+            raise ExprError("the JSON nests too deeply to read here",
+                            Span.at(source, pos)) from None
         out.append((key, key_span, value, Span(source, pos, end)))
         pos = _WS.match(text, end).end()
         if text[pos] == "}":

@@ -406,6 +406,7 @@ def test_corrupt_golden_shows_the_decoders_line_and_column(project, text):
     ('{"nodes": {"w": 3}}', "1:17", "entry of 'w'"),
     ('{"nodes": {"w": {"kind": "leaf"}}}', "1:26", "param, input or node"),
     ('{"nodes": {"w": {"shape": [-1]}}}', "1:27", "shape of 'w'"),
+    ('{"nodes": {"w": {"shape": null}}}', "1:27", "shape of 'w'"),
     ('{"nodes": {"w": {"grad": [1, true, 3, 4, 5]}}}', "1:26", "element [1] is true"),
     ('{"value": [[1], [2, 3]]}', "1:11", "ragged"),
     ('{"set": [1]}', "1:9", "'set' is an object"),

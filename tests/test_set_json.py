@@ -483,3 +483,22 @@ def test_pipeline_failure_is_located_and_exits_1(tmp_path):
     assert proc.stdout.strip() == "exit=1"
     assert proc.stderr.startswith("<stdin>:1:2: error: there is no binding named 'v'")
     assert "Traceback" not in proc.stderr
+
+
+def test_members_from_a_deeper_stack_than_parse_is_still_an_error():
+    """Locating keys decodes each value again, from a deeper call stack."""
+    from autograd_cli import jsonin
+    from autograd_cli.errors import ExprError, Source
+
+    depth = 900
+    source = Source("t.json", '{"a": ' + "[" * depth + "]" * depth + "}")
+    jsonin.parse(source)
+
+    def nested(n):
+        if n:
+            return nested(n - 1)
+        return jsonin.members(source, 0)
+
+    with pytest.raises(ExprError) as info:
+        nested(sys.getrecursionlimit() - depth // 2)
+    assert info.value.span.column == 7 and "too deep" in info.value.message
