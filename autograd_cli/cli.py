@@ -55,6 +55,15 @@ OF = typer.Option(None, "--of", metavar="NAME",
 SET = typer.Option([], "--set", metavar="NAME=VALUE",
                    help="Replace the value of an input or param, written in the language: "
                         "--set 'w=[1, 2, 3]' (repeatable).")
+SET_JSON = typer.Option([], "--set-json", metavar="FILE",
+                        help='Replace inputs and params with the values in a JSON object, '
+                             '{"w": [1, 2, 3], "a1": 0.5} ("nan", "inf", "-inf" as in the '
+                             'output); - reads stdin. Each value keeps its binding\'s shape '
+                             'unless --any-shape. --set wins over it (repeatable; later files '
+                             'win).')
+ANY_SHAPE = typer.Option(False, "--any-shape",
+                         help="Let --set-json values change a binding's shape (the file is "
+                              "checked again with it, as with --set).")
 FORMAT = typer.Option(Format.table, "--format", "-f", help="table for people, json for programs.")
 DTYPE = typer.Option(DType.float64, "--dtype", help="Floating-point type.")
 MAX_ELEMENTS = typer.Option(commands.DEFAULT_MAX_ELEMENTS, "--max-elements", min=1, metavar="N",
@@ -64,10 +73,13 @@ WRT_LEAVES = typer.Option([], "--wrt", metavar="NAME",
                                "(repeatable; default: every param, else every input).")
 
 
-def _check_sets(sets):
+def _check_sets(sets, files=(), set_json=()):
     for item in sets:
         if commands.bad_set(item):
             raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+    conflict = commands.stdin_conflict(files, set_json)
+    if conflict:
+        raise typer.BadParameter(conflict, param_hint="--set-json")
 
 
 def _exit(code):
@@ -82,6 +94,8 @@ def eval_command(
     wrt: List[str] = typer.Option([], "--wrt", metavar="NAME",
                                   help="Report only these names (repeatable)."),
     set_: List[str] = SET,
+    set_json: List[str] = SET_JSON,
+    any_shape: bool = ANY_SHAPE,
     format: Format = FORMAT,
     dtype: DType = DTYPE,
     strict: bool = typer.Option(False, "--strict",
@@ -94,10 +108,10 @@ def eval_command(
 
     Example: autograd-cli eval examples/seed.expr --format json | jq .nodes.w.grad
     """
-    _check_sets(set_)
-    _exit(commands.eval_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
-                              dtype=dtype.value, strict=strict, max_elements=max_elements,
-                              timings=timings))
+    _check_sets(set_, files, set_json)
+    _exit(commands.eval_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
+                              any_shape=any_shape, format=format.value, dtype=dtype.value,
+                              strict=strict, max_elements=max_elements, timings=timings))
 
 
 @app.command("check")
@@ -106,6 +120,8 @@ def check_command(
     of: Optional[str] = OF,
     wrt: List[str] = WRT_LEAVES,
     set_: List[str] = SET,
+    set_json: List[str] = SET_JSON,
+    any_shape: bool = ANY_SHAPE,
     eps: float = typer.Option(1e-6, "--eps", help="The finite-difference step."),
     rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
     atol: float = typer.Option(1e-8, "--atol", min=0.0,
@@ -122,9 +138,10 @@ def check_command(
     Exit 0 when all are within tolerance, 1 otherwise.
     Example: autograd-cli check examples/mlp.expr
     """
-    _check_sets(set_)
-    _exit(commands.check_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
-                               dtype=dtype.value, eps=eps, rtol=rtol, atol=atol, order=order,
+    _check_sets(set_, files, set_json)
+    _exit(commands.check_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
+                               any_shape=any_shape, format=format.value, dtype=dtype.value,
+                               eps=eps, rtol=rtol, atol=atol, order=order,
                                max_elements=max_elements))
 
 
@@ -134,6 +151,8 @@ def hessian_command(
     of: Optional[str] = OF,
     wrt: List[str] = WRT_LEAVES,
     set_: List[str] = SET,
+    set_json: List[str] = SET_JSON,
+    any_shape: bool = ANY_SHAPE,
     format: Format = FORMAT,
     dtype: DType = DTYPE,
     max_elements: int = MAX_ELEMENTS,
@@ -142,9 +161,10 @@ def hessian_command(
 
     Example: autograd-cli hessian examples/logistic.expr --wrt w
     """
-    _check_sets(set_)
-    _exit(commands.hessian_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
-                                 dtype=dtype.value, max_elements=max_elements))
+    _check_sets(set_, files, set_json)
+    _exit(commands.hessian_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
+                                 any_shape=any_shape, format=format.value, dtype=dtype.value,
+                                 max_elements=max_elements))
 
 
 @app.command("jacobian")
@@ -153,6 +173,8 @@ def jacobian_command(
     of: Optional[str] = OF,
     wrt: List[str] = WRT_LEAVES,
     set_: List[str] = SET,
+    set_json: List[str] = SET_JSON,
+    any_shape: bool = ANY_SHAPE,
     format: Format = FORMAT,
     dtype: DType = DTYPE,
     max_elements: int = MAX_ELEMENTS,
@@ -161,9 +183,10 @@ def jacobian_command(
 
     Example: autograd-cli jacobian examples/logistic.expr --of p --wrt w
     """
-    _check_sets(set_)
-    _exit(commands.jacobian_files(files, of=of, wrt=wrt, sets=set_, format=format.value,
-                                  dtype=dtype.value, max_elements=max_elements))
+    _check_sets(set_, files, set_json)
+    _exit(commands.jacobian_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
+                                  any_shape=any_shape, format=format.value, dtype=dtype.value,
+                                  max_elements=max_elements))
 
 
 class GraphFormat(str, Enum):
@@ -178,6 +201,8 @@ def graph_command(
     files: List[str] = FILES,
     of: Optional[str] = OF,
     set_: List[str] = SET,
+    set_json: List[str] = SET_JSON,
+    any_shape: bool = ANY_SHAPE,
     format: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f",
                                        help="dot (Graphviz), mermaid (Markdown), tree "
                                             "(the terminal) or json."),
@@ -188,9 +213,10 @@ def graph_command(
 
     Example: autograd-cli graph examples/seed.expr | dot -Tsvg > seed.svg
     """
-    _check_sets(set_)
-    _exit(commands.graph_files(files, of=of, sets=set_, format=format.value,
-                               dtype=dtype.value, max_elements=max_elements))
+    _check_sets(set_, files, set_json)
+    _exit(commands.graph_files(files, of=of, sets=set_, set_json=set_json, any_shape=any_shape,
+                               format=format.value, dtype=dtype.value,
+                               max_elements=max_elements))
 
 
 @app.command("explain")
@@ -201,6 +227,8 @@ def explain_command(
                                  "(--wrt 'w[0]')."),
     of: Optional[str] = OF,
     set_: List[str] = SET,
+    set_json: List[str] = SET_JSON,
+    any_shape: bool = ANY_SHAPE,
     format: Format = FORMAT,
     dtype: DType = DTYPE,
     max_elements: int = MAX_ELEMENTS,
@@ -209,9 +237,48 @@ def explain_command(
 
     Example: autograd-cli explain examples/seed.expr --wrt 'w[0]'
     """
-    _check_sets(set_)
-    _exit(commands.explain_files(files, wrt=wrt, of=of, sets=set_, format=format.value,
-                                 dtype=dtype.value, max_elements=max_elements))
+    _check_sets(set_, files, set_json)
+    _exit(commands.explain_files(files, wrt=wrt, of=of, sets=set_, set_json=set_json,
+                                 any_shape=any_shape, format=format.value, dtype=dtype.value,
+                                 max_elements=max_elements))
+
+
+class TestFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("test")
+def test_command(
+    paths: List[str] = typer.Argument(None, metavar="PATH",
+                                      help="Files and directories to test (directories "
+                                           "recursively; default: .)."),
+    rtol: Optional[float] = typer.Option(None, "--rtol", min=0.0,
+                                         help="Relative tolerance (default: 1e-7 for float64, "
+                                              "1.3e-6 for float32, as torch.testing)."),
+    atol: Optional[float] = typer.Option(None, "--atol", min=0.0,
+                                         help="Absolute tolerance (default: 1e-7 for float64, "
+                                              "1e-5 for float32): a number passes when "
+                                              "|got - want| <= atol + rtol * |want|, as "
+                                              "numpy.isclose; nan matches nan."),
+    update: bool = typer.Option(False, "--update",
+                                help="Write missing golden files and rewrite failing ones "
+                                     "(each atomically), keeping what they list."),
+    junit_xml: Optional[str] = typer.Option(None, "--junit-xml", metavar="FILE",
+                                            help="Also write a JUnit XML report to FILE."),
+    format: TestFormat = typer.Option(TestFormat.text, "--format", "-f",
+                                      help="text for people, json for programs."),
+    max_elements: int = MAX_ELEMENTS,
+):
+    """Test every NAME.expr against NAME.golden.json beside it (an eval --format json
+    document, whole or in part); exit 0 when all pass, 1 otherwise.
+
+    Example: autograd-cli test examples --junit-xml report.xml
+    """
+    from .golden import run_tests
+
+    _exit(run_tests(paths or ["."], rtol=rtol, atol=atol, update=update,
+                    junit_xml_path=junit_xml, format=format.value, max_elements=max_elements))
 
 
 def main():

@@ -71,6 +71,41 @@ def parse_sets(sets):
     return [(item.partition("=")[0].strip(), Source("--set", item)) for item in sets]
 
 
+def stdin_conflict(files, set_json) -> str | None:
+    """Why these FILEs and --set-json FILEs cannot all be read, or None:
+    standard input can be read only once."""
+    if list(set_json).count("-") > 1:
+        return "--set-json reads standard input (-) at most once"
+    if "-" in set_json and "-" in files:
+        return ("standard input can be read only once: FILE and --set-json cannot both be -; "
+                "give one of them as a file")
+    return None
+
+
+class Given:
+    """The values the command line gives for bindings: --set, --set-json and
+    --any-shape.  The JSON files are read once, before the first FILE (the
+    same values go to every file)."""
+
+    def __init__(self, sets=(), set_json=(), any_shape=False):
+        self.sets = parse_sets(sets)
+        self.set_json = list(set_json)
+        self.any_shape = any_shape
+        self.values = []
+
+    def read(self):
+        """Read the --set-json files; later files win over earlier ones."""
+        from .jsonin import given_values
+
+        by_name = {}
+        for path in self.set_json:
+            with _reported(path):
+                for value in given_values(read_source(path)):
+                    by_name.pop(value.name, None)
+                    by_name[value.name] = value
+        self.values = list(by_name.values())
+
+
 def _report_error(err, fallback):
     from .errors import print_diagnostic
 
@@ -127,12 +162,23 @@ def _reported(path):
         raise _Failed() from None
 
 
-def _each_file(files, one) -> int:
+def _each_file(files, one, given=None) -> int:
     """Run `one(path, jsonl)` for every file; the exit code.  A file fails by
-    raising `_Failed` (after reporting) or by returning False."""
+    raising `_Failed` (after reporting) or by returning False.  `given`'s JSON
+    files are read first; an error there stops before any file."""
+    from .errors import ExprError
     from .program import gc_paused
 
     try:
+        if given is not None:
+            conflict = stdin_conflict(files, given.set_json)
+            if conflict:
+                _report_error(ExprError(conflict), "autograd-cli")
+                return EXIT_INPUT
+            try:
+                given.read()
+            except _Failed:
+                return EXIT_INPUT
         failed = False
         for path in files:
             try:
@@ -148,18 +194,19 @@ def _each_file(files, one) -> int:
     return EXIT_INPUT if failed else EXIT_OK
 
 
-def _load(source, *, dtype, sets, max_elements, timings=None, keep_exprs=True):
+def _load(source, *, dtype, given, max_elements, timings=None, keep_exprs=True):
     from .program import load
 
-    return load(source, dtype=dtype, sets=parse_sets(sets), max_elements=max_elements,
-                timings=timings, keep_exprs=keep_exprs)
+    return load(source, dtype=dtype, sets=given.sets, values=given.values,
+                any_shape=given.any_shape, max_elements=max_elements, timings=timings,
+                keep_exprs=keep_exprs)
 
 
-def _run_file(path, *, of, dtype, sets, max_elements):
+def _run_file(path, *, of, dtype, given, max_elements):
     """Read, load and run a file, keeping every node's gradient."""
     from .program import run
 
-    model = _load(read_source(path), dtype=dtype, sets=sets, max_elements=max_elements)
+    model = _load(read_source(path), dtype=dtype, given=given, max_elements=max_elements)
     return run(model, of)
 
 
@@ -176,9 +223,11 @@ def _emit(path, jsonl, doc, table):
         _write("")
 
 
-def eval_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
-               strict=False, max_elements=DEFAULT_MAX_ELEMENTS, timings=False) -> int:
+def eval_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False,
+               format="table", dtype="float64", strict=False,
+               max_elements=DEFAULT_MAX_ELEMENTS, timings=False) -> int:
     """`autograd-cli eval`: evaluate each file and report; the exit code."""
+    given = Given(sets, set_json, any_shape)
     state = {}
     if timings:
         from . import program, render  # noqa: F401  (imports count as start-up)
@@ -187,22 +236,22 @@ def eval_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float6
     def one(path, jsonl):
         phases = {} if timings else None
         try:
-            _eval_one(path, of=of, wrt=wrt, sets=sets, format=format, dtype=dtype,
+            _eval_one(path, of=of, wrt=wrt, given=given, format=format, dtype=dtype,
                       strict=strict, max_elements=max_elements, jsonl=jsonl, timings=phases)
         finally:
             if timings:
                 _print_timings(path, phases, state.pop("startup", None))
 
-    return _each_file(files, one)
+    return _each_file(files, one, given)
 
 
-def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl, timings):
+def _eval_one(path, *, of, wrt, given, format, dtype, strict, max_elements, jsonl, timings):
     from .errors import ExprError
     from .program import run
     from .render import render_table, report_json
 
     with _reported(path):
-        model = _load(read_source(path), dtype=dtype, sets=sets, max_elements=max_elements,
+        model = _load(read_source(path), dtype=dtype, given=given, max_elements=max_elements,
                       timings=timings, keep_exprs=False)
         report = run(model, of, timings=timings, every_node=False)
         selected = None
@@ -226,20 +275,22 @@ def _eval_one(path, *, of, wrt, sets, format, dtype, strict, max_elements, jsonl
         timings["render"] = time.perf_counter() - start
 
 
-def check_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float64",
-                eps=1e-6, rtol=1e-5, atol=1e-8, order=1,
+def check_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False,
+                format="table", dtype="float64", eps=1e-6, rtol=1e-5, atol=1e-8, order=1,
                 max_elements=DEFAULT_MAX_ELEMENTS) -> int:
     """`autograd-cli check`: derivatives against finite differences; exit 1
     when any is out of tolerance."""
     from .checking import check
     from .render import check_dict, render_check
 
+    given = Given(sets, set_json, any_shape)
+
     def one(path, jsonl):
         with _reported(path):
             source = read_source(path)
-            model = _load(source, dtype=dtype, sets=sets, max_elements=max_elements)
+            model = _load(source, dtype=dtype, given=given, max_elements=max_elements)
             model64 = model if dtype == "float64" else _load(
-                source, dtype="float64", sets=sets, max_elements=max_elements)
+                source, dtype="float64", given=given, max_elements=max_elements)
             target, rows = check(model64, model, target=of, wrt=wrt, eps=eps, rtol=rtol,
                                  atol=atol, order=order)
         doc = check_dict(model, path, target.name, rows, order) if format == "json" else None
@@ -247,7 +298,7 @@ def check_files(files, *, of=None, wrt=(), sets=(), format="table", dtype="float
                                                              order, rtol, atol, console))
         return all(r.ok for r in rows)
 
-    return _each_file(files, one)
+    return _each_file(files, one, given)
 
 
 def hessian_files(files, **options) -> int:
@@ -277,15 +328,18 @@ def jacobian_files(files, **options) -> int:
     return _blocks_command(files, "jacobian", compute, **options)
 
 
-def _blocks_command(files, field, compute, *, of=None, wrt=(), sets=(), format="table",
-                    dtype="float64", max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+def _blocks_command(files, field, compute, *, of=None, wrt=(), sets=(), set_json=(),
+                    any_shape=False, format="table", dtype="float64",
+                    max_elements=DEFAULT_MAX_ELEMENTS) -> int:
     """hessian and jacobian: derivative blocks for the leaves `wrt` names."""
     from .checking import checked_names
     from .render import blocks_dict, render_blocks
 
+    given = Given(sets, set_json, any_shape)
+
     def one(path, jsonl):
         with _reported(path):
-            model = _load(read_source(path), dtype=dtype, sets=sets,
+            model = _load(read_source(path), dtype=dtype, given=given,
                           max_elements=max_elements)
             names = checked_names(model, wrt)
             with _quiet_numpy():
@@ -294,19 +348,20 @@ def _blocks_command(files, field, compute, *, of=None, wrt=(), sets=(), format="
         _emit(path, jsonl, doc, lambda console: render_blocks(model, path, target.name, field,
                                                              blocks, console))
 
-    return _each_file(files, one)
+    return _each_file(files, one, given)
 
 
-def graph_files(files, *, of=None, sets=(), format="dot", dtype="float64",
-                max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+def graph_files(files, *, of=None, sets=(), set_json=(), any_shape=False, format="dot",
+                dtype="float64", max_elements=DEFAULT_MAX_ELEMENTS) -> int:
     """`autograd-cli graph`: the computational graph with values and gradients."""
+    given = Given(sets, set_json, any_shape)
 
     def one(path, jsonl):
         from . import graphs
         from .render import head_dict
 
         with _reported(path):
-            report = _run_file(path, of=of, dtype=dtype, sets=sets, max_elements=max_elements)
+            report = _run_file(path, of=of, dtype=dtype, given=given, max_elements=max_elements)
         _warn(report)
         model = report.model
         if format == "json":
@@ -319,19 +374,20 @@ def graph_files(files, *, of=None, sets=(), format="dot", dtype="float64",
             _write((graphs.to_dot(report) if format == "dot" else graphs.to_mermaid(report))
                    + "\n")
 
-    return _each_file(files, one)
+    return _each_file(files, one, given)
 
 
-def explain_files(files, *, wrt, of=None, sets=(), format="table", dtype="float64",
-                  max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+def explain_files(files, *, wrt, of=None, sets=(), set_json=(), any_shape=False,
+                  format="table", dtype="float64", max_elements=DEFAULT_MAX_ELEMENTS) -> int:
     """`autograd-cli explain`: the chain rule for one gradient, worked out."""
+    given = Given(sets, set_json, any_shape)
 
     def one(path, jsonl):
         from .explain import explain, render_explain
         from .render import head_dict
 
         with _reported(path):
-            report = _run_file(path, of=of, dtype=dtype, sets=sets, max_elements=max_elements)
+            report = _run_file(path, of=of, dtype=dtype, given=given, max_elements=max_elements)
             doc = explain(report, wrt)
         _warn(report)
         model = report.model
@@ -341,7 +397,7 @@ def explain_files(files, *, wrt, of=None, sets=(), format="table", dtype="float6
         else:
             _write(render_explain(doc, target) + "\n")
 
-    return _each_file(files, one)
+    return _each_file(files, one, given)
 
 
 def _check_jacobian_size(model, target, names, max_elements):

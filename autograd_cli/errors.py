@@ -113,6 +113,9 @@ class ShapeError(Exception):
     """Raised by an op's shape rule; the compiler adds the location."""
 
 
+EXCERPT_WIDTH = 120   # characters of a source line shown at most
+
+
 def _excerpt(span: Span) -> list[str]:
     src_line = span.source.line(span.line)
     if not src_line and span.start >= len(span.source.text):
@@ -125,10 +128,20 @@ def _excerpt(span: Span) -> list[str]:
     else:
         width = max(1, len(shown) - span.column + 1)
     width = min(width, max(1, len(shown) - span.column + 1))
+    column = span.column
+    if len(shown) > EXCERPT_WIDTH:
+        # A long line (one-line JSON from a pipeline, say): show the part
+        # around the span, marked as cut with an ellipsis.
+        start = max(0, min(column - 1 - EXCERPT_WIDTH // 3, len(shown) - EXCERPT_WIDTH))
+        end = start + EXCERPT_WIDTH
+        head = "\u2026" if start > 0 else ""
+        shown = head + shown[start:end] + ("\u2026" if end < len(shown) else "")
+        column = column - start + len(head)
+        width = min(width, end - (span.column - 1))
     gutter = " " * len(str(span.line))
     return [
         f"    {span.line} | {shown}",
-        f"    {gutter} | {' ' * (span.column - 1)}{'^' * width}",
+        f"    {gutter} | {' ' * (column - 1)}{'^' * width}",
     ]
 
 

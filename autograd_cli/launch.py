@@ -14,15 +14,17 @@ import sys
 from . import commands
 
 # eval's options that take a value, and where each goes.
-_VALUED = {"--of": "of", "--wrt": "wrt", "--set": "sets", "--format": "format", "-f": "format",
-           "--dtype": "dtype", "--max-elements": "max_elements"}
-_REPEATED = {"wrt", "sets"}
+_VALUED = {"--of": "of", "--wrt": "wrt", "--set": "sets", "--set-json": "set_json",
+           "--format": "format", "-f": "format", "--dtype": "dtype",
+           "--max-elements": "max_elements"}
+_REPEATED = {"wrt", "sets", "set_json"}
+_FLAGS = {"--strict": "strict", "--timings": "timings", "--any-shape": "any_shape"}
 
 
 def parse_eval_args(args):
     """eval's arguments as keyword arguments of `commands.eval_files`, or
     None when they are anything but plain (then Typer handles them)."""
-    kw = {"wrt": [], "sets": []}
+    kw = {"wrt": [], "sets": [], "set_json": []}
     files = []
     i, n = 0, len(args)
     only_files = False
@@ -35,8 +37,8 @@ def parse_eval_args(args):
         if arg == "--":
             only_files = True
             continue
-        if arg == "--strict" or arg == "--timings":
-            kw[arg[2:]] = True
+        if arg in _FLAGS:
+            kw[_FLAGS[arg]] = True
             continue
         name, eq, value = arg.partition("=")
         if name not in _VALUED or (eq and name == "-f"):
@@ -46,7 +48,7 @@ def parse_eval_args(args):
                 return None
             value = args[i]
             i += 1
-            if value.startswith("-"):
+            if value.startswith("-") and not (name == "--set-json" and value == "-"):
                 return None
         key = _VALUED[name]
         if key in _REPEATED:
@@ -60,6 +62,8 @@ def parse_eval_args(args):
     if kw.get("dtype", "float64") not in commands.DTYPES:
         return None
     if any(commands.bad_set(item) for item in kw["sets"]):
+        return None
+    if commands.stdin_conflict(files, kw["set_json"]):
         return None
     if "max_elements" in kw:
         try:

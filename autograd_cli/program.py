@@ -58,6 +58,7 @@ class Model:
     owners: list       # per node: index of the binding it belongs to
     bindings: list
     by_name: dict
+    sets: dict = field(default_factory=dict)  # name -> the value --set/--set-json gave
     _plan: FloatPlan | None = field(default=None, repr=False)
 
     def float_plan(self) -> FloatPlan | None:
@@ -114,13 +115,15 @@ def _lap(timings, phase, start):
     return now
 
 
-def load(source: Source, *, dtype: str = "float64", sets=(),
+def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shape=False,
          max_elements: int = DEFAULT_MAX_ELEMENTS, timings=None, keep_exprs=True) -> Model:
     """Parse and compile `source`.  `sets` are (name, Source) pairs from --set;
+    `values` are `GivenValue`s (from --set-json), applied before `sets`, each
+    of the shape of the binding it replaces unless `any_shape`;
     `timings`, if a dict, gets the seconds spent in 'parse' and 'check'.  With
     `keep_exprs` false, the expression trees (which `explain` reads) are let
     go once the graph is built: a statement keeps only its right side's span."""
-    if not sets and not keep_exprs:
+    if not sets and not values and not keep_exprs:
         try:
             return _load_streaming(source, dtype, max_elements, timings)
         except ExprError:
@@ -131,10 +134,11 @@ def load(source: Source, *, dtype: str = "float64", sets=(),
     if not statements:
         raise ExprError("the file has no statements: nothing to evaluate",
                         Span.at(source, 0))
-    statements = _apply_sets(statements, sets, source)
+    statements, replaced = _apply_values(statements, values, source, any_shape)
+    statements, replaced = _apply_sets(statements, sets, source, replaced)
     start = _lap(timings, "parse", start)
     with np.errstate(all="ignore"), gc_paused():  # non-finite constants: see `run`
-        model = _Compiler(source, dtype, max_elements).compile(statements)
+        model = _Compiler(source, dtype, max_elements).compile(statements, replaced)
         if not keep_exprs:
             for b in model.bindings:
                 _strip(b.statement)
@@ -148,6 +152,7 @@ def _load_streaming(source, dtype, max_elements, timings) -> Model:
     Any error is raised again by the whole-file path, which reports it."""
     compiler = _Compiler(source, dtype, max_elements)
     compiler.bindings, compiler.by_name, compiler.later = [], {}, {}
+    compiler.replaced, compiler.sets = {}, {}
     clock = time.perf_counter
     checking = [0.0]
 
@@ -188,11 +193,56 @@ def _uses_names(stmt: Statement) -> bool:
     return any(e.kind == "name" and e.data != "pi" for e in stmt.nodes)
 
 
-def _apply_sets(statements, sets, source):
+@dataclass
+class GivenValue:
+    """A value for a binding given as data (--set-json), not as text to parse."""
+    name: str
+    value: np.ndarray   # float64
+    name_span: Span     # where the name is given (a JSON key)
+    span: Span          # where the value is given
+
+
+def _settable(by_name, name, name_span, source, option):
+    """The statement `name` binds, if an option may replace its right side."""
+    target = by_name.get(name)
+    if target is None:
+        raise ExprError(f"there is no binding named '{name}' in {source.name}"
+                        f"{_suggest(name, by_name)}", name_span)
+    if not target.is_param and _uses_names(target):
+        raise ExprError(f"'{name}' is computed from other nodes (line "
+                        f"{target.name_span.line}); only inputs and params can be set"
+                        + (f" with {option}" if option != "--set" else ""), name_span)
+    return target
+
+
+def _first_bindings(statements):
     by_name = {}
     for s in statements:
         by_name.setdefault(s.name, s)
-    replaced = {}
+    return by_name
+
+
+def _apply_values(statements, values, source, any_shape):
+    """Replace right sides with `GivenValue`s.  Returns the statements and, for
+    each new statement (by id), the statement whose shape it must keep (None:
+    any shape)."""
+    if not values:
+        return statements, {}
+    by_name = _first_bindings(statements)
+    new = {}
+    for given in values:
+        target = _settable(by_name, given.name, given.name_span, source, "--set-json")
+        root = Expr("value", given.value, (), given.span)
+        new[id(target)] = (Statement(target.name, target.name_span, target.is_param, root,
+                                     [root], target.span), target)
+    out = [new[id(s)][0] if id(s) in new else s for s in statements]
+    return out, {id(stmt): (None if any_shape else original) for stmt, original in new.values()}
+
+
+def _apply_sets(statements, sets, source, replaced=None):
+    by_name = _first_bindings(statements)
+    replaced = dict(replaced or {})
+    new_statements = {}
     for name, set_source in sets:
         parsed = parse(set_source)
         if len(parsed) != 1:
@@ -202,21 +252,18 @@ def _apply_sets(statements, sets, source):
         if new.is_param:
             raise ExprError("--set takes NAME=VALUE; 'param' comes from the file",
                             new.span)
-        target = by_name.get(new.name)
-        if target is None:
-            raise ExprError(f"there is no binding named '{new.name}' in {source.name}"
-                            f"{_suggest(new.name, by_name)}", new.name_span)
-        if not target.is_param and _uses_names(target):
-            raise ExprError(f"'{new.name}' is computed from other nodes (line "
-                            f"{target.name_span.line}); only inputs and params can be set",
-                            new.name_span)
+        target = _settable(by_name, new.name, new.name_span, source, "--set")
         if _uses_names(new):
             raise ExprError("a --set value is a constant: it cannot use other names",
                             next(e.span for e in new.nodes
                                  if e.kind == "name" and e.data != "pi"))
-        replaced[id(target)] = Statement(target.name, target.name_span, target.is_param,
-                                         new.root, new.nodes, target.span)
-    return [replaced.get(id(s), s) for s in statements]
+        stmt = Statement(target.name, target.name_span, target.is_param, new.root, new.nodes,
+                         target.span)
+        replaced.pop(id(target), None)   # --set wins over --set-json
+        new_statements[id(target)] = stmt
+    for old_id, stmt in new_statements.items():
+        replaced[id(stmt)] = None
+    return [new_statements.get(id(s), s) for s in statements], replaced
 
 
 class _Compiler:
@@ -294,6 +341,10 @@ class _Compiler:
             self.call(e)
         elif kind == "index":
             self.index(e)
+        elif kind == "value":   # given as data (--set-json)
+            self._check_size(e.data.shape, e.span)
+            e.const = True
+            e.gid = self.const(e.data, e.span, "given value")
         else:
             self.list(e)
 
@@ -433,9 +484,33 @@ class _Compiler:
 
     # statements
 
-    def compile(self, statements) -> Model:
-        """The model of a whole file's statements."""
+    def _shape_of(self, statement):
+        """The shape `statement`'s right side has, without keeping its nodes."""
+        mark = len(self.graph)
+        for e in statement.nodes:
+            self.expr(e)
+        shape = self.shapes[statement.root.gid]
+        g = self.graph
+        for column in (g.ops, g.args, g.attrs, g.values, g.requires, self.shapes, self.spans,
+                       self.labels, self.owners):
+            del column[mark:]
+        return shape
+
+    def _check_given_shape(self, s, original):
+        want = self._shape_of(original)
+        got = self.shapes[s.root.gid]
+        if got != want:
+            raise ExprError(f"'{s.name}' has shape {fmt_shape(want)} (line "
+                            f"{original.name_span.line} of {self.source.name}), but the value "
+                            f"given for it has shape {fmt_shape(got)} (--any-shape lets a "
+                            "value change the shape)", s.root.span)
+
+    def compile(self, statements, replaced=None) -> Model:
+        """The model of a whole file's statements.  `replaced` maps id() of a
+        statement that --set/--set-json gave to the file's own statement
+        (None: any shape goes)."""
         self.bindings, self.by_name, self.later = [], {}, {}
+        self.replaced, self.sets = replaced or {}, {}
         for s in statements:
             self.later.setdefault(s.name, s)
         for s in statements:
@@ -456,6 +531,10 @@ class _Compiler:
         for e in s.nodes:
             self.expr(e)
         root = s.root
+        if id(s) in self.replaced:
+            self.sets[s.name] = self.graph.values[root.gid]
+            if self.replaced[id(s)] is not None:
+                self._check_given_shape(s, self.replaced[id(s)])
         kind = "param" if s.is_param else ("input" if root.const else "node")
         if kind == "node":
             node = root.gid
@@ -473,7 +552,7 @@ class _Compiler:
 
     def model(self) -> Model:
         return Model(self.source, self.dtype_name, self.graph, self.shapes, self.spans,
-                     self.labels, self.owners, self.bindings, self.by_name)
+                     self.labels, self.owners, self.bindings, self.by_name, self.sets)
 
 
 def _strip(st: Statement):
@@ -580,6 +659,12 @@ def _forward_warning(model, values):
             if model.labels[i] == "number":
                 message = (f"the number {model.spans[i].text} is {_kind_of(v)} in "
                            f"{model.dtype} (in the value of '{b.name}')")
+            elif model.labels[i] == "given value":
+                # Shown at the binding in the file: the value's place in a JSON
+                # document is no part of the file's report.
+                in_dtype = "" if model.dtype == "float64" else f" in {model.dtype}"
+                return RunWarning(f"the value given for '{b.name}' has {_kind_of(v)}{in_dtype}",
+                                  b.name, b.statement.name_span)
             else:
                 message = f"{model.labels[i]} gives {_kind_of(v)} in the value of '{b.name}'"
             return RunWarning(message, b.name, model.spans[i])

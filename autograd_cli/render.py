@@ -75,12 +75,18 @@ _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ",
 
 
 # Top-level keys whose entries get a line each in the readable layout.
-_ONE_LINE_EACH = ("nodes", "warnings", "check", "hessian", "jacobian", "graph", "explain")
+_ONE_LINE_EACH = ("set", "nodes", "warnings", "check", "hessian", "jacobian", "graph", "explain",
+                  "files")
 
 
 def head_dict(model, file_label: str, target: str) -> dict:
-    """The keys every command's JSON starts with."""
-    return {"schema": SCHEMA, "file": file_label, "target": target, "dtype": model.dtype}
+    """The keys every command's JSON starts with; `set` (the values --set and
+    --set-json gave, by name) only where there were some, so that the
+    document says how to make it again."""
+    head = {"schema": SCHEMA, "file": file_label, "target": target, "dtype": model.dtype}
+    if model.sets:
+        head["set"] = {name: json_array(v) for name, v in model.sets.items()}
+    return head
 
 
 def to_json(doc: dict, compact: bool) -> str:

@@ -1,0 +1,635 @@
+"""`autograd-cli test`: every .expr file against its golden file.
+
+A golden file, ``NAME.golden.json`` beside ``NAME.expr``, is what
+``autograd-cli eval NAME.expr --format json`` printed, whole or in part:
+only what it lists is compared.  Its `target`, `dtype` and `set` say how to
+run the file again (``--of``, ``--dtype``, ``--set-json``); numbers are
+compared within a tolerance, names, kinds, shapes and warnings exactly;
+`file`, `schema` and each node's `expr` are not compared.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ExprError, Source, Span, format_diagnostic
+
+GOLDEN_SUFFIX = ".golden.json"
+# (rtol, atol) by dtype, when --rtol/--atol are not given: those of
+# torch.testing.assert_close.  They absorb the last-bit differences between
+# machines and numpy builds (a BLAS's order of summation, a libm's exp).
+DEFAULT_TOLERANCES = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
+SHOWN_MISMATCHES = 10
+TOP_KEYS = ("schema", "file", "target", "dtype", "set", "value", "nodes", "warnings")
+NODE_KEYS = ("kind", "expr", "shape", "value", "grad")
+KINDS = ("param", "input", "node")
+SCHEMA = 1
+
+
+# ------------------------------------------------------------------ results
+
+@dataclass
+class Mismatch:
+    """One difference between a golden file and the run.  For numbers, the
+    element `index` with `expected`, `got`, their difference and the
+    tolerance allowed there; otherwise a `message`."""
+    where: str
+    index: tuple | None = None
+    expected: float | None = None
+    got: float | None = None
+    allowed: float | None = None
+    message: str | None = None
+
+    @property
+    def difference(self):
+        return None if self.message is not None else self.got - self.expected
+
+    def text(self) -> str:
+        if self.message is not None:
+            return f"{self.where}: {self.message}"
+        idx = "" if not self.index else "[" + ", ".join(map(str, self.index)) + "]"
+        with np.errstate(all="ignore"):
+            diff = self.difference
+        return (f"{self.where}{idx}: expected {_num(self.expected)}, got {_num(self.got)}, "
+                f"difference {diff:.6g} (allowed {self.allowed:.3g})")
+
+    def as_dict(self) -> dict:
+        from .render import json_number
+
+        d = {"where": self.where}
+        if self.message is not None:
+            d["message"] = self.message
+            return d
+        with np.errstate(all="ignore"):
+            diff = self.difference
+        d.update(index=list(self.index or ()), expected=json_number(self.expected),
+                 got=json_number(self.got), difference=json_number(diff),
+                 allowed=json_number(self.allowed))
+        return d
+
+
+def _num(x: float) -> str:
+    return repr(float(x))
+
+
+@dataclass
+class Outcome:
+    """What became of one .expr file."""
+    path: str
+    golden: str
+    status: str                  # pass, fail, updated, created
+    reason: str | None = None    # of a failure: mismatch, missing, error
+    seconds: float = 0.0
+    mismatches: list = field(default_factory=list)   # the first SHOWN_MISMATCHES
+    count: int = 0                                   # mismatches in all
+    error: ExprError | None = None
+    error_fallback: str = ""
+    note: str = ""
+    rtol: float | None = None    # the tolerances used
+    atol: float | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "fail"
+
+    def detail_lines(self, colour=False) -> list:
+        """The lines under the file's line: mismatches, or the located error."""
+        if self.error is not None:
+            return format_diagnostic("error", self.error.message, self.error.span,
+                                     self.error_fallback, self.error.notes,
+                                     colour=colour).split("\n")
+        lines = ["  " + m.text() for m in self.mismatches]
+        if self.count > len(self.mismatches):
+            lines.append(f"  ... and {self.count - len(self.mismatches)} more "
+                         f"({self.count} mismatches in all)")
+        return lines
+
+
+# ------------------------------------------------------------------ finding
+
+def find_expr_files(paths):
+    """The .expr files under `paths`, sorted within each directory, each once;
+    and ``(path, message)`` for each path that is not usable.  Directories
+    are walked without recursion; hidden ones (``.git``, ``.venv``) are
+    skipped, unless named."""
+    found, problems, seen = [], [], set()
+
+    def add(p):
+        p = os.path.normpath(p)
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            found.append(p)
+
+    for path in paths:
+        if os.path.isdir(path):
+            stack = [path]
+            while stack:
+                d = stack.pop()
+                try:
+                    with os.scandir(d) as it:
+                        entries = sorted(it, key=lambda e: e.name)
+                except OSError as e:
+                    problems.append((d, f"cannot read the directory: {e.strerror or e}"))
+                    continue
+                subdirs = []
+                for e in entries:
+                    try:
+                        is_dir = e.is_dir(follow_symlinks=False)
+                        is_file = e.is_file()
+                    except OSError:
+                        continue
+                    if is_dir:
+                        if not e.name.startswith("."):
+                            subdirs.append(os.path.join(d, e.name))
+                    elif is_file and e.name.endswith(".expr"):
+                        add(os.path.join(d, e.name))
+                stack.extend(reversed(subdirs))
+        elif path.endswith(".expr") and os.path.isfile(path):
+            add(path)
+        elif path.endswith(GOLDEN_SUFFIX) and os.path.isfile(path):
+            add(path[:-len(GOLDEN_SUFFIX)] + ".expr")
+        elif not os.path.exists(path):
+            problems.append((path, "no such file or directory"))
+        else:
+            problems.append((path, "not a .expr file or a directory"))
+    return found, problems
+
+
+def golden_path(expr_path: str) -> str:
+    base = expr_path[:-len(".expr")] if expr_path.endswith(".expr") else expr_path
+    return base + GOLDEN_SUFFIX
+
+
+# ----------------------------------------------------------- golden files
+
+@dataclass
+class Golden:
+    source: Source
+    doc: dict
+    target: str | None
+    dtype: str
+    values: list     # GivenValues from `set`
+
+
+def _locate(source: Source, keys, key_itself=False) -> Span:
+    """The span of the value at `keys` (a path of object keys) in a golden
+    file; of the key itself with `key_itself`; as deep as it exists."""
+    from . import jsonin
+
+    start = jsonin.start_of_value(source)
+    span = Span.at(source, start)
+    for k, key in enumerate(keys):
+        if source.text[start:start + 1] != "{":
+            break
+        match = next((m for m in jsonin.members(source, start) if m[0] == key), None)
+        if match is None:
+            break
+        span = match[1] if key_itself and k == len(keys) - 1 else match[3]
+        start = match[3].start
+    return span
+
+
+def _suggest(name, names) -> str:
+    from .program import _suggest as suggest
+
+    return suggest(name, names)
+
+
+def read_golden(path: str) -> Golden:
+    """Read and check a golden file; an `ExprError` located in it if it is
+    not one."""
+    from . import jsonin
+    from .commands import read_source
+
+    source = read_source(path)
+    doc = jsonin.parse(source)
+
+    def fail(message, *keys, key_itself=False):
+        raise ExprError(message, _locate(source, keys, key_itself))
+
+    if type(doc) is not dict:
+        fail("a golden file holds a JSON object (what `autograd-cli eval --format json` "
+             f"prints); this is {jsonin.describe(doc)}")
+    for key in doc:
+        if key not in TOP_KEYS:
+            fail(f"unknown key '{key}' in a golden file{_suggest(key, TOP_KEYS)}; it may "
+                 f"have {', '.join(TOP_KEYS)}", key, key_itself=True)
+    schema = doc.get("schema", SCHEMA)
+    if type(schema) is not int or schema != SCHEMA:
+        shown = schema if type(schema) is int else jsonin.describe(schema)
+        fail(f"schema {shown}: this autograd-cli reads schema {SCHEMA}", "schema")
+    target = doc.get("target")
+    if target is not None and type(target) is not str:
+        fail(f"'target' is the name of a binding, not {jsonin.describe(target)}", "target")
+    dtype = doc.get("dtype", "float64")
+    if type(dtype) is not str or dtype not in DEFAULT_TOLERANCES:
+        fail(f"'dtype' is \"float64\" or \"float32\", not {jsonin.describe(dtype)}", "dtype")
+    values = []
+    if "set" in doc:
+        if type(doc["set"]) is not dict:
+            fail("'set' is an object of names and values, like {\"a1\": 0.5}, not "
+                 f"{jsonin.describe(doc['set'])}", "set")
+        values = jsonin.values_of(jsonin.members(source, _locate(source, ["set"]).start))
+    nodes = doc.get("nodes", {})
+    if type(nodes) is not dict:
+        fail(f"'nodes' is an object, one entry per binding, not {jsonin.describe(nodes)}",
+             "nodes")
+    for name, entry in nodes.items():
+        if type(entry) is not dict:
+            fail(f"the entry of '{name}' is an object (kind, shape, value, grad), not "
+                 f"{jsonin.describe(entry)}", "nodes", name)
+        for key in entry:
+            if key not in NODE_KEYS:
+                fail(f"unknown key '{key}' in the entry of '{name}'{_suggest(key, NODE_KEYS)}; "
+                     f"it may have {', '.join(NODE_KEYS)}", "nodes", name, key, key_itself=True)
+        if "kind" in entry and entry["kind"] not in KINDS:
+            fail(f"the kind of '{name}' is param, input or node, not "
+                 f"{jsonin.describe(entry['kind'])}", "nodes", name, "kind")
+        shape = entry.get("shape")
+        if "shape" in entry and not (type(shape) is list and all(
+                type(d) is int and d >= 0 for d in shape)):
+            fail(f"the shape of '{name}' is a list of sizes, like [2, 3], not "
+                 f"{jsonin.describe(shape)}", "nodes", name, "shape")
+    if "warnings" in doc and type(doc["warnings"]) is not list:
+        fail(f"'warnings' is a list, not {jsonin.describe(doc['warnings'])}", "warnings")
+    return Golden(source, doc, target, dtype, values)
+
+
+def _expected(golden, keys, what):
+    """A number or tensor of the golden file as a float64 array."""
+    from . import jsonin
+
+    value = golden.doc
+    for k in keys:
+        value = value[k]
+    try:
+        return jsonin.to_array(value, None, what)
+    except ExprError as err:
+        err.span = _locate(golden.source, keys)
+        raise
+
+
+# -------------------------------------------------------------- comparing
+
+class _Collector:
+    def __init__(self):
+        self.shown = []
+        self.count = 0
+
+    def add(self, mismatch, count=1):
+        if len(self.shown) < SHOWN_MISMATCHES:
+            self.shown.append(mismatch)
+        self.count += count
+
+
+def _compare_numbers(out, where, want, got, rtol, atol):
+    got = np.asarray(got, dtype=np.float64)
+    if want.shape != got.shape:
+        out.add(Mismatch(where, message=f"expected shape {list(want.shape)}, "
+                                        f"got shape {list(got.shape)}"))
+        return
+    with np.errstate(all="ignore"):
+        bad = np.flatnonzero(~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
+    room = max(0, SHOWN_MISMATCHES - len(out.shown))
+    for k in bad[:room]:
+        index = tuple(int(i) for i in np.unravel_index(k, want.shape))
+        w, g = float(want.flat[k]), float(got.flat[k])
+        out.add(Mismatch(where, index, w, g, atol + rtol * abs(w)))
+    out.count += max(0, len(bad) - room)
+
+
+def compare(golden: Golden, report, rtol: float, atol: float):
+    """The mismatches between a golden file and a run: (first few, count)."""
+    from .render import warning_dict
+
+    out = _Collector()
+    doc = golden.doc
+    model = report.model
+    if "value" not in doc and not doc.get("nodes") and "warnings" not in doc:
+        out.add(Mismatch("golden file", message="it lists nothing to compare (no value, "
+                                                "nodes or warnings); --update fills it in"))
+    if "value" in doc:
+        want = _expected(golden, ["value"], "the golden 'value'")
+        _compare_numbers(out, "value", want, report.values[report.target.name], rtol, atol)
+    for name, entry in doc.get("nodes", {}).items():
+        b = model.by_name.get(name)
+        if b is None:
+            out.add(Mismatch(name, message=f"in the golden file, but there is no binding "
+                                           f"named '{name}' in {model.source.name}"
+                                           f"{_suggest(name, model.by_name)}"))
+            continue
+        if "kind" in entry and entry["kind"] != b.kind:
+            out.add(Mismatch(f"{name}.kind", message=f"expected {entry['kind']}, got {b.kind}"))
+        shape = list(report.values[name].shape)
+        if "shape" in entry and entry["shape"] != shape:
+            out.add(Mismatch(f"{name}.shape", message=f"expected {entry['shape']}, got {shape}"))
+            continue
+        for what, got in (("value", report.values), ("grad", report.grads)):
+            if what in entry:
+                want = _expected(golden, ["nodes", name, what], f"the golden {what} of '{name}'")
+                _compare_numbers(out, f"{name}.{what}", want, got[name], rtol, atol)
+    if "warnings" in doc:
+        got = [warning_dict(w) for w in report.warnings]
+        want = doc["warnings"]
+        if got != want:
+            k = next((k for k, (a, b) in enumerate(zip(want, got)) if a != b),
+                     min(len(want), len(got)))
+            out.add(Mismatch(f"warnings[{k}]", message=f"expected "
+                             f"{_warning_text(want[k]) if k < len(want) else 'no warning'}, "
+                             f"got {_warning_text(got[k]) if k < len(got) else 'no warning'}"))
+    return out.shown, out.count
+
+
+def _warning_text(w) -> str:
+    import json
+
+    if type(w) is dict and "message" in w:
+        where = f" (line {w['line']}, column {w['column']})" if "line" in w else ""
+        return f"{json.dumps(w['message'], ensure_ascii=False)}{where}"
+    return json.dumps(w, ensure_ascii=False)
+
+
+# --------------------------------------------------------------- updating
+
+def project(new: dict, old: dict) -> dict:
+    """The run's document `new` cut down to what the golden file `old` lists
+    (the same keys, nodes and fields); all of it if `old` compares nothing."""
+    if "value" not in old and not old.get("nodes") and "warnings" not in old:
+        return new
+    out = {}
+    for key, value in new.items():
+        if key not in old:
+            continue
+        if key == "nodes":
+            listed = old["nodes"]
+            value = {name: {f: v for f, v in entry.items() if f in listed[name]}
+                     for name, entry in value.items() if name in listed}
+        out[key] = value
+    return out
+
+
+def write_atomically(path: str, text: str):
+    """Write `text` to `path` through a temporary file in the same directory
+    and a rename: readers see the old file or the new one, never half of
+    one.  The file keeps its permissions (a new one gets the umask's)."""
+    directory = os.path.dirname(path) or "."
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ---------------------------------------------------------------- running
+
+def _run(path, golden, max_elements):
+    """Load and run `path` as `golden` says (defaults without one)."""
+    from .commands import read_source
+    from .program import load, run
+
+    source = read_source(path)
+    if golden is None:
+        model = load(source, max_elements=max_elements, keep_exprs=False)
+        return run(model, every_node=False)
+    model = load(source, dtype=golden.dtype, values=golden.values, any_shape=True,
+                 max_elements=max_elements, keep_exprs=False)
+    target = golden.target
+    if target is not None and target not in model.by_name:
+        raise ExprError(f"the target '{target}' is not bound in {source.name}"
+                        f"{_suggest(target, model.by_name)}",
+                        _locate(golden.source, ["target"]))
+    return run(model, target, every_node=False)
+
+
+def check_file(path, *, rtol=None, atol=None, update=False,
+               max_elements=None) -> Outcome:
+    """Test one .expr file against its golden file (and rewrite it with
+    `update` when it is missing or differs)."""
+    from .program import DEFAULT_MAX_ELEMENTS, gc_paused
+    from .render import report_dict, to_json
+
+    max_elements = max_elements or DEFAULT_MAX_ELEMENTS
+    gpath = golden_path(path)
+    outcome = Outcome(path, gpath, "pass", error_fallback=path)
+    start = time.perf_counter()
+    try:
+        with gc_paused():
+            if not os.path.exists(gpath):
+                report = _run(path, None, max_elements)   # a file in error says so first
+                if not update:
+                    outcome.status, outcome.reason = "fail", "missing"
+                    outcome.note = f"no golden file {gpath} (--update writes it)"
+                    return outcome
+                write_atomically(gpath, to_json(report_dict(report, path), compact=False) + "\n")
+                outcome.status, outcome.note = "created", f"wrote {gpath}"
+                return outcome
+            outcome.error_fallback = gpath
+            golden = read_golden(gpath)
+            outcome.error_fallback = path
+            report = _run(path, golden, max_elements)
+            default_rtol, default_atol = DEFAULT_TOLERANCES[report.model.dtype]
+            outcome.rtol = default_rtol if rtol is None else rtol
+            outcome.atol = default_atol if atol is None else atol
+            shown, count = compare(golden, report, outcome.rtol, outcome.atol)
+            outcome.mismatches, outcome.count = shown, count
+            if count:
+                if update:
+                    new = project(report_dict(report, path), golden.doc)
+                    write_atomically(gpath, to_json(new, compact=False) + "\n")
+                    outcome.status = "updated"
+                    outcome.note = (f"rewrote {gpath} ({count} mismatch"
+                                    f"{'es' * (count != 1)})")
+                else:
+                    outcome.status, outcome.reason = "fail", "mismatch"
+    except ExprError as err:
+        outcome.status, outcome.reason, outcome.error = "fail", "error", err
+        outcome.mismatches, outcome.count = [], 0
+    except OSError as err:   # writing a golden file
+        outcome.status, outcome.reason = "fail", "error"
+        outcome.error = ExprError(f"cannot write {gpath}: {err.strerror or err}")
+        outcome.error_fallback = gpath
+    finally:
+        outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+# -------------------------------------------------------------- reporting
+
+_LABELS = {"pass": ("PASS", "32"), "fail": ("FAIL", "31"), "updated": ("UPDATED", "33"),
+           "created": ("CREATED", "33")}
+
+
+def text_block(o: Outcome, colour=False, width=0) -> str:
+    """The file's line (status, path, time, note), then its details."""
+    label, tint = _LABELS[o.status]
+    head = f"\x1b[1;{tint}m{label:<7}\x1b[0m" if colour else f"{label:<7}"
+    line = f"{head}  {o.path:<{width}}  {o.seconds * 1e3:6.1f} ms"
+    if o.note:
+        line += f"  {o.note}"
+    return "\n".join([line] + o.detail_lines(colour)) + "\n"
+
+
+def summary(outcomes, update) -> str:
+    passed = sum(o.status == "pass" for o in outcomes)
+    failed = sum(o.failed for o in outcomes)
+    text = f"{passed} passed, {failed} failed"
+    if update:
+        text += f", {sum(o.status in ('updated', 'created') for o in outcomes)} updated"
+    return text
+
+
+def json_document(outcomes, update) -> dict:
+    files = []
+    for o in outcomes:
+        d = {"file": o.path, "golden": o.golden, "status": o.status}
+        if o.reason:
+            d["reason"] = o.reason
+        d["seconds"] = round(o.seconds, 6)
+        if o.rtol is not None:
+            d["rtol"], d["atol"] = o.rtol, o.atol
+        if o.note:
+            d["note"] = o.note
+        if o.count:
+            d["mismatch_count"] = o.count
+            d["mismatches"] = [m.as_dict() for m in o.mismatches]
+        if o.error is not None:
+            e = {"message": o.error.message}
+            if o.error.span is not None:
+                e.update(file=o.error.span.source.name, line=o.error.span.line,
+                         column=o.error.span.column)
+            else:
+                e["file"] = o.error_fallback
+            e["text"] = "\n".join(o.detail_lines())
+            d["error"] = e
+        files.append(d)
+    doc = {"schema": SCHEMA,
+           "passed": sum(o.status == "pass" for o in outcomes),
+           "failed": sum(o.failed for o in outcomes)}
+    if update:
+        doc["updated"] = sum(o.status in ("updated", "created") for o in outcomes)
+    doc["files"] = files
+    return doc
+
+
+_XML_BAD = None
+
+
+def _xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot hold."""
+    import re
+
+    global _XML_BAD
+    if _XML_BAD is None:
+        _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+    return _XML_BAD.sub("\ufffd", text)
+
+
+def junit_xml(outcomes) -> str:
+    """A JUnit XML report: a testcase per .expr file; a mismatch or a missing
+    golden file is a <failure>, a file that cannot be run an <error>."""
+    import socket
+    import xml.etree.ElementTree as ET
+    from datetime import datetime, timezone
+
+    failures = sum(o.failed and o.reason != "error" for o in outcomes)
+    errors = sum(o.failed and o.reason == "error" for o in outcomes)
+    total = sum(o.seconds for o in outcomes)
+    counts = {"tests": str(len(outcomes)), "failures": str(failures), "errors": str(errors),
+              "skipped": "0", "time": f"{total:.6f}"}
+    root = ET.Element("testsuites", {"name": "autograd-cli test", **counts})
+    suite = ET.SubElement(root, "testsuite", {
+        "name": "autograd-cli golden files", **counts,
+        "timestamp": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "hostname": socket.gethostname()})
+    for o in outcomes:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": "autograd-cli.golden", "name": _xml_text(o.path),
+            "file": _xml_text(o.path), "time": f"{o.seconds:.6f}"})
+        details = "\n".join(o.detail_lines())
+        if o.failed:
+            if o.reason == "error":
+                tag, message = "error", details.split("\n", 1)[0]
+            elif o.reason == "missing":
+                tag, message = "failure", o.note
+            else:
+                tag = "failure"
+                message = (f"{o.count} mismatch{'es' * (o.count != 1)} with {o.golden}: "
+                           + o.mismatches[0].text())
+            el = ET.SubElement(case, tag, {"type": o.reason, "message": _xml_text(message)})
+            el.text = _xml_text(details or message)
+        elif o.note:
+            ET.SubElement(case, "system-out").text = _xml_text(o.note)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
+        + "\n"
+
+
+def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
+               format="text", max_elements=None) -> int:
+    """`autograd-cli test`: the exit code (0 when every file passes)."""
+    from .commands import EXIT_INPUT, EXIT_OK, _Stop, _write, internal_error
+    from .errors import _want_colour
+
+    try:
+        files, problems = find_expr_files(paths or ["."])
+        outcomes = []
+        for path, message in problems:
+            outcomes.append(Outcome(path, "", "fail", "error", error=ExprError(message),
+                                    error_fallback=path))
+        colour = format == "text" and _want_colour(sys.stdout)
+        width = min(60, max([len(p) for p in files] + [len(o.path) for o in outcomes] + [0]))
+        if format == "text":
+            for o in outcomes:
+                _write(text_block(o, colour, width))
+        for path in files:
+            o = check_file(path, rtol=rtol, atol=atol, update=update,
+                           max_elements=max_elements)
+            outcomes.append(o)
+            if format == "text":
+                _write(text_block(o, colour, width))
+        if not outcomes:
+            where = ", ".join(paths or ["."])
+            sys.stderr.write(f"autograd-cli: error: no .expr files found in {where}\n")
+            return EXIT_INPUT
+        if format == "text":
+            _write(summary(outcomes, update) + "\n")
+        else:
+            from .render import to_json
+
+            _write(to_json(json_document(outcomes, update), compact=False) + "\n")
+        if junit_xml_path:
+            try:
+                write_atomically(junit_xml_path, junit_xml(outcomes))
+            except OSError as err:
+                sys.stderr.write(f"{junit_xml_path}: error: cannot write the JUnit XML report: "
+                                 f"{err.strerror or err}\n")
+                return EXIT_INPUT
+        return EXIT_INPUT if any(o.failed for o in outcomes) else EXIT_OK
+    except _Stop as stop:
+        return stop.code
+    except Exception as exc:  # a bug: never a traceback for the user
+        return internal_error(exc)

@@ -1,0 +1,662 @@
+"""`autograd-cli test`: golden files passing, failing, partial, missing and
+corrupt; tolerances at their edges; --update; JUnit XML; --format json."""
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from autograd_cli import golden
+from autograd_cli.cli import app
+from common import ROOT, SEED, SEED_DOC
+
+CLEAN_ENV = {"NO_COLOR": None, "FORCE_COLOR": None, "AUTOGRAD_CLI_DEBUG": None,
+             "COLUMNS": None, "TERM": None}
+SUMMARY = re.compile(r"(\d+) passed, (\d+) failed(?:, (\d+) updated)?")
+
+
+def invoke(args, input=None):
+    return CliRunner().invoke(app, args, input=input, env=CLEAN_ENV)
+
+
+def run_test(*args):
+    return invoke(["test", *args])
+
+
+def summary(result, update=False):
+    """(passed, failed[, updated]) from the last line, which must be only that."""
+    last = result.stdout.splitlines()[-1]
+    m = SUMMARY.fullmatch(last)
+    assert m, last
+    counts = tuple(int(g) for g in m.groups() if g is not None)
+    assert len(counts) == (3 if update else 2), last
+    return counts
+
+
+def file_line(result, path):
+    """The line of `path` in the report: its status, and the rest."""
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1] == path:
+            return parts[0], line
+    raise AssertionError(f"no line for {path} in:\n{result.stdout}")
+
+
+def eval_doc(path, *args):
+    result = invoke(["eval", path, "-f", "json", *args])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def write_json(path, doc):
+    Path(path).write_text(json.dumps(doc, indent=1) + "\n")
+
+
+def snapshot(root):
+    """Every file under `root`: bytes and modification time."""
+    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A folder with seed.expr and its golden file, as `eval` wrote it; the
+    working directory."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seed.expr").write_text(SEED)
+    write_json(tmp_path / "seed.golden.json", eval_doc("seed.expr"))
+    return tmp_path
+
+
+# ------------------------------------------------------------ the examples
+
+def test_examples_pass():
+    expr_files = sorted((ROOT / "examples").glob("*.expr"))
+    os.chdir(ROOT)
+    result = run_test("examples")
+    assert result.exit_code == 0, result.stdout
+    assert summary(result) == (len(expr_files), 0)
+    for p in expr_files:
+        status, line = file_line(result, f"examples/{p.name}")
+        assert status == "PASS"
+        assert re.search(r"\d+\.\d ms", line)
+
+
+def test_default_path_is_the_working_directory_searched_recursively(project):
+    sub = project / "a" / "b"
+    sub.mkdir(parents=True)
+    shutil.copy(project / "seed.expr", sub / "deep.expr")
+    shutil.copy(project / "seed.golden.json", sub / "deep.golden.json")
+    hidden = project / ".hidden"
+    hidden.mkdir()
+    (hidden / "skip.expr").write_text("x = 1 +\n")
+    result = run_test()
+    assert result.exit_code == 0, result.stdout
+    assert summary(result) == (2, 0)
+    assert file_line(result, "a/b/deep.expr")[0] == "PASS"
+    assert ".hidden" not in result.stdout
+
+
+def test_a_golden_path_or_expr_path_can_be_named(project):
+    for arg in ("seed.expr", "seed.golden.json"):
+        result = run_test(arg)
+        assert result.exit_code == 0 and summary(result) == (1, 0)
+
+
+def test_each_file_once(project):
+    result = run_test(".", "seed.expr", str(project))
+    assert summary(result) == (1, 0)
+
+
+def test_nothing_to_test_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_test()
+    assert result.exit_code == 1
+    assert "no .expr files" in result.stderr
+
+
+def test_a_path_that_is_not_there(project):
+    result = run_test("seed.expr", "nope")
+    assert result.exit_code == 1
+    assert summary(result) == (1, 1)
+    assert file_line(result, "nope")[0] == "FAIL"
+    assert "nope: error: no such file or directory" in result.stdout
+
+
+# ------------------------------------------------------------------ failing
+
+def test_a_changed_number_fails_with_node_index_expected_got_difference(project):
+    doc = json.loads((project / "seed.golden.json").read_text())
+    want = doc["nodes"]["w"]["grad"][2] + 0.5
+    doc["nodes"]["w"]["grad"][2] = want
+    write_json(project / "seed.golden.json", doc)
+    got = SEED_DOC["nodes"]["w"]["grad"][2]
+    result = run_test()
+    assert result.exit_code == 1
+    assert summary(result) == (0, 1)
+    status, _ = file_line(result, "seed.expr")
+    assert status == "FAIL"
+    details = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert details == [f"w.grad[2]: expected {want!r}, got {got!r}, difference {got - want:g} "
+                       f"(allowed {1e-7 + 1e-7 * abs(want):.3g})"]
+
+
+def test_the_file_changing_fails(project):
+    (project / "seed.expr").write_text(SEED.replace("L  = 15 - c", "L  = 16 - c"))
+    result = run_test()
+    assert result.exit_code == 1
+    assert "value: expected -254.0, got -253.0" in result.stdout
+    assert "L.value: expected -254.0, got -253.0" in result.stdout
+
+
+def test_names_kinds_and_shapes_exactly(project):
+    doc = json.loads((project / "seed.golden.json").read_text())
+    doc["nodes"]["a1"]["kind"] = "param"
+    doc["nodes"]["w"]["shape"] = [4]
+    doc["nodes"]["zz"] = {"value": 1.0}
+    write_json(project / "seed.golden.json", doc)
+    out = run_test().stdout
+    assert "a1.kind: expected param, got input" in out
+    assert "w.shape: expected [4], got [5]" in out
+    assert "zz: in the golden file, but there is no binding named 'zz'" in out
+
+
+def test_value_of_another_shape(project):
+    write_json(project / "seed.golden.json", {"nodes": {"w": {"value": [1, 2]}}})
+    assert "w.value: expected shape [2], got shape [5]" in run_test().stdout
+
+
+def test_mismatches_are_capped_with_a_count(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.expr").write_text("x = arange(50)\nL = sum(x)\n")
+    write_json(tmp_path / "a.golden.json", {"nodes": {"x": {"value": list(range(1, 51))}}})
+    out = run_test().stdout
+    shown = [line for line in out.splitlines() if line.startswith("  x.value[")]
+    assert len(shown) == golden.SHOWN_MISMATCHES
+    assert shown[0].startswith("  x.value[0]: expected 1.0, got 0.0, difference -1 ")
+    assert f"and {50 - golden.SHOWN_MISMATCHES} more (50 mismatches in all)" in out
+
+
+def test_warnings_are_compared(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text("x = [1, 0, -1]\ny = sum(log(x))\n")
+    doc = eval_doc("n.expr")
+    assert doc["warnings"]
+    write_json(tmp_path / "n.golden.json", doc)
+    assert run_test().exit_code == 0
+    doc["warnings"] = []
+    write_json(tmp_path / "n.golden.json", doc)
+    result = run_test()
+    assert result.exit_code == 1 and "warnings[0]: expected no warning, got " in result.stdout
+
+
+# ------------------------------------------------------------------ partial
+
+@pytest.mark.parametrize("partial", [
+    {"nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}},
+    {"value": -254},
+    {"nodes": {"b1": {"value": 23}}},
+    {"nodes": {"w": {"kind": "param", "shape": [5]}}},
+    {"target": "L", "nodes": {"a1": {"grad": -41}}, "warnings": []},
+])
+def test_partial_goldens_compare_what_they_list(project, partial):
+    write_json(project / "seed.golden.json", partial)
+    assert run_test().exit_code == 0
+    # ... and they do compare it: the same golden fails when its numbers move.
+    (project / "seed.expr").write_text(SEED.replace("a1 = 4", "a1 = 5").replace(
+        "param w = [2, 5, 9, 7, 3]", "param w = [2, 5, 9, 7, 3] * 1.5"))
+    if "kind" not in json.dumps(partial):
+        assert run_test().exit_code == 1
+
+
+def test_unlisted_nodes_are_not_compared(project):
+    write_json(project / "seed.golden.json",
+               {"nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}})
+    # A change that moves L's value but no gradient.
+    (project / "seed.expr").write_text(SEED.replace("L  = 15 - c", "L  = 16 - c"))
+    assert run_test().exit_code == 0
+
+
+def test_a_golden_that_lists_nothing_fails(project):
+    write_json(project / "seed.golden.json", {"dtype": "float64"})
+    result = run_test()
+    assert result.exit_code == 1 and "lists nothing to compare" in result.stdout
+
+
+# --------------------------------------------------- options in the golden
+
+def test_target_dtype_and_set_reproduce_the_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # In float32, 2**24 + 1 is 2**24: y is 0 there and 1 in float64.
+    (tmp_path / "f.expr").write_text("x = 16777217\nparam s = 1\ny = (x - 16777216) * s\n"
+                                     "z = [1, 2]\nL = sum(z) * y\n")
+    (tmp_path / "v.json").write_text('{"z": [3, 4, 5]}')
+    doc = eval_doc("f.expr", "--of", "y", "--dtype", "float32", "--set-json", "v.json",
+                   "--any-shape")
+    assert doc["target"] == "y" and doc["dtype"] == "float32"
+    assert doc["set"] == {"z": [3.0, 4.0, 5.0]} and doc["value"] == 0.0
+    write_json(tmp_path / "f.golden.json", doc)
+    strict = ["--rtol", "0", "--atol", "0"]
+    assert run_test(*strict).exit_code == 0
+    for drop, where in (("dtype", "y.value"), ("target", "L.grad"), ("set", "z.")):
+        partial = {k: v for k, v in doc.items() if k != drop}
+        write_json(tmp_path / "f.golden.json", partial)
+        result = run_test(*strict)
+        assert result.exit_code == 1, drop
+        assert where in result.stdout, (drop, result.stdout)
+
+
+def test_golden_set_errors_are_located_in_the_golden(project):
+    (project / "seed.golden.json").write_text('{\n  "set": {"w": [1, 2, 3, 4, 5],\n'
+                                              '          "a9": 1},\n  "value": 0}\n')
+    result = run_test()
+    assert result.exit_code == 1
+    assert ("seed.golden.json:3:11: error: there is no binding named 'a9' in seed.expr "
+            "(did you mean 'a1'?)") in result.stdout
+
+
+def test_golden_target_that_is_not_bound(project):
+    (project / "seed.golden.json").write_text('{"target": "Lx", "value": 1}')
+    result = run_test()
+    assert "seed.golden.json:1:12: error: the target 'Lx' is not bound in seed.expr " \
+           "(did you mean 'L'?)" in result.stdout
+
+
+# ------------------------------------------------------------- tolerances
+
+@pytest.fixture
+def one_number(tmp_path, monkeypatch):
+    """y = 1.25 against a golden value `want`: run with --rtol/--atol."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.expr").write_text("x = 1.25\ny = x * 1\n")
+
+    def check(want, rtol, atol):
+        write_json(tmp_path / "t.golden.json", {"nodes": {"y": {"value": want}}})
+        return run_test("--rtol", repr(float(rtol)), "--atol", repr(float(atol))).exit_code
+
+    return check
+
+
+def test_absolute_tolerance_edge(one_number):
+    assert one_number(1.0, 0.0, 0.25) == 0               # |1.25 - 1| == atol
+    assert one_number(1.0, 0.0, np.nextafter(0.25, 0)) == 1
+
+
+def test_relative_tolerance_edge_is_relative_to_the_golden_value(one_number):
+    assert one_number(1.0, 0.25, 0.0) == 0               # 0.25 <= 0.25 * |1|
+    assert one_number(1.0, np.nextafter(0.25, 0), 0.0) == 1
+    # |want| = 1.25 here: 0.2 * 1.25 = 0.25 is enough (0.2 * |got| would not be).
+    (Path.cwd() / "t.expr").write_text("x = 1.0\ny = x * 1\n")
+    assert one_number(1.25, 0.2, 0.0) == 0
+    assert one_number(1.25, 0.19, 0.0) == 1
+
+
+def test_both_tolerances_add(one_number):
+    rtol = 2.0**-20                     # allowed: atol + rtol * 1 = 0.25 exactly
+    assert one_number(1.0, rtol, 0.25 - rtol) == 0
+    assert one_number(1.0, rtol, np.nextafter(0.25 - rtol, 0)) == 1
+    assert one_number(1.0, 0.125, 0.0625) == 1
+
+
+def test_default_tolerances(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.expr").write_text("x = 1.25\ny = x * 1\n")
+    # float64: allowed 1e-7 + 1e-7 * |want|, about 2.25e-7 here.
+    for want, code in ((1.25 + 2e-7, 0), (1.25 - 2e-7, 0), (1.25 + 3e-7, 1)):
+        write_json(tmp_path / "t.golden.json", {"nodes": {"y": {"value": want}}})
+        assert run_test().exit_code == code, want
+    help_text = run_test("--help").stdout
+    assert "1e-7" in help_text and "1.3e-6" in help_text and "1e-5" in help_text
+
+
+def test_float32_goldens_get_float32_tolerances(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.expr").write_text("x = 1.25\ny = x * 1\n")
+    write_json(tmp_path / "t.golden.json",
+               {"dtype": "float32", "nodes": {"y": {"value": 1.25 + 1e-6}}})
+    assert run_test().exit_code == 0
+    write_json(tmp_path / "t.golden.json",
+               {"dtype": "float64", "nodes": {"y": {"value": 1.25 + 1e-6}}})
+    assert run_test().exit_code == 1
+
+
+def test_nan_matches_nan_and_inf_matches_inf(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text("x = [1, 0, -1]\ny = sum(log(x))\n")
+    doc = eval_doc("n.expr")
+    assert doc["value"] == "nan" and "inf" in doc["nodes"]["x"]["grad"]
+    write_json(tmp_path / "n.golden.json", {"value": "nan", "nodes": {"x": doc["nodes"]["x"]}})
+    assert run_test().exit_code == 0
+    for value, grad in ((1.0, doc["nodes"]["x"]["grad"]), ("nan", [1.0, "-inf", -1.0]),
+                        ("nan", [1.0, 1e308, -1.0]), ("inf", doc["nodes"]["x"]["grad"])):
+        write_json(tmp_path / "n.golden.json", {"value": value, "nodes": {"x": {"grad": grad}}})
+        assert run_test().exit_code == 1, (value, grad)
+
+
+# ----------------------------------------------------------- missing golden
+
+def test_missing_golden_is_reported_and_nothing_is_written(project):
+    (project / "new.expr").write_text("x = 2\ny = x * x\n")
+    before = snapshot(project)
+    result = run_test()
+    assert result.exit_code == 1
+    assert summary(result) == (1, 1)
+    status, line = file_line(result, "new.expr")
+    assert status == "FAIL" and "no golden file new.golden.json" in line and "--update" in line
+    assert snapshot(project) == before
+
+
+# ------------------------------------------------------------ broken files
+
+def test_a_file_that_does_not_parse_is_a_located_failure(project):
+    (project / "bad.expr").write_text("x = 1\ny = x +\n")
+    write_json(project / "bad.golden.json", {"value": 1})
+    result = run_test()
+    assert result.exit_code == 1 and summary(result) == (1, 1)
+    lines = result.stdout.splitlines()
+    k = lines.index(file_line(result, "bad.expr")[1])
+    assert lines[k + 1].startswith("bad.expr:2:8: error: ")
+    assert lines[k + 2].endswith("| y = x +")
+    assert lines[k + 3].endswith("^")
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_file_that_does_not_parse_and_has_no_golden(project):
+    (project / "bad.expr").write_text("y = (\n")
+    result = run_test()
+    assert "bad.expr:1:" in result.stdout and ": error: " in result.stdout
+
+
+@pytest.mark.parametrize("text", [
+    '{"value": -254,\n "nodes": {"w": {"grad": [1, 2,, 3]}}}',
+    '{"value": -254',
+    "",
+    "\n\n  nope",
+    '{"value": -254} []',
+])
+def test_corrupt_golden_shows_the_decoders_line_and_column(project, text):
+    (project / "seed.golden.json").write_text(text)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        line, column = e.lineno, e.colno
+    result = run_test()
+    assert result.exit_code == 1
+    assert f"seed.golden.json:{line}:{column}: error: invalid JSON: " in result.stdout
+
+
+@pytest.mark.parametrize("doc, position, fragment", [
+    ('{"nodes": {"w": {"grads": [1]}}}', "1:18", "unknown key 'grads'"),
+    ('{"valeu": 1}', "1:2", "did you mean 'value'"),
+    ('{"schema": 2, "value": 1}', "1:12", "schema 2"),
+    ('{"dtype": "float16", "value": 1}', "1:11", "dtype"),
+    ('{"dtype": [1], "value": 1}', "1:11", "dtype"),
+    ('{"nodes": [1]}', "1:11", "'nodes' is an object"),
+    ('{"nodes": {"w": 3}}', "1:17", "entry of 'w'"),
+    ('{"nodes": {"w": {"kind": "leaf"}}}', "1:26", "param, input or node"),
+    ('{"nodes": {"w": {"shape": [-1]}}}', "1:27", "shape of 'w'"),
+    ('{"nodes": {"w": {"shape": null}}}', "1:27", "shape of 'w'"),
+    ('{"nodes": {"w": {"grad": [1, true, 3, 4, 5]}}}', "1:26", "element [1] is true"),
+    ('{"value": [[1], [2, 3]]}', "1:11", "ragged"),
+    ('{"set": [1]}', "1:9", "'set' is an object"),
+    ('{"set": {"w": "x"}, "value": 1}', "1:15", "expected a number"),
+    ('{"target": 3, "value": 1}', "1:12", "'target'"),
+    ('{"warnings": {}, "value": 1}', "1:14", "'warnings' is a list"),
+    ('[1, 2]', "1:1", "JSON object"),
+])
+def test_golden_format_errors_are_located(project, doc, position, fragment):
+    (project / "seed.golden.json").write_text(doc)
+    result = run_test()
+    assert result.exit_code == 1
+    head = next(line for line in result.stdout.splitlines() if ": error: " in line)
+    assert head.startswith(f"seed.golden.json:{position}: error: "), head
+    assert fragment in head, head
+
+
+def test_deeply_nested_golden(project):
+    depth = 100_000
+    (project / "seed.golden.json").write_text('{"value": ' + "[" * depth + "]" * depth + "}")
+    result = run_test()
+    assert result.exit_code == 1 and "too deep" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers()
+                    | st.sampled_from(["nan", "inf", "-inf", "w", "L", "float32", "node"]),
+                    lambda inner: st.lists(inner, max_size=5)
+                    | st.dictionaries(st.sampled_from(list(golden.TOP_KEYS) + list(
+                        golden.NODE_KEYS) + ["w", "a1", "L"]), inner, max_size=4),
+                    max_leaves=15))
+def test_any_golden_gives_pass_or_fail_never_a_crash(value):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "seed.expr").write_text(SEED)
+        (Path(d) / "seed.golden.json").write_text(json.dumps(value))
+        result = run_test(d)
+    assert result.exit_code in (0, 1), result.stdout
+    assert "Traceback" not in result.stdout and "internal error" not in result.stderr
+
+
+# ------------------------------------------------------------------ update
+
+def test_update_round_trip(project):
+    (project / "new.expr").write_text("x = [1, 2, 3]\nL = sum(x ** 3)\n")
+    (project / "part.expr").write_text(SEED)
+    write_json(project / "part.golden.json", {"nodes": {"w": {"grad": [0, 0, 0, 0, 0]}}})
+    (project / "seed.golden.json").chmod(0o640)
+    untouched = (project / "seed.golden.json").stat().st_mtime_ns
+
+    result = run_test("--update")
+    assert result.exit_code == 0, result.stdout
+    assert summary(result, update=True) == (1, 0, 2)
+    assert file_line(result, "new.expr")[0] == "CREATED"
+    status, line = file_line(result, "part.expr")
+    assert status == "UPDATED" and "part.golden.json" in line and "5 mismatches" in line
+    assert "w.grad[0]: expected 0.0, got -28.0" in result.stdout
+    assert (project / "seed.golden.json").stat().st_mtime_ns == untouched
+
+    # The new golden is the full eval document; the partial one stays partial.
+    created = json.loads((project / "new.golden.json").read_text())
+    assert created == eval_doc("new.expr")
+    assert created["nodes"]["x"]["grad"] == [3.0, 12.0, 27.0]
+    assert json.loads((project / "part.golden.json").read_text()) == {
+        "nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}}
+    # No temporary files left; permissions kept.
+    assert sorted(p.name for p in project.iterdir()) == sorted(
+        ["seed.expr", "seed.golden.json", "new.expr", "new.golden.json", "part.expr",
+         "part.golden.json"])
+    assert (project / "seed.golden.json").stat().st_mode & 0o777 == 0o640
+
+    after_update = snapshot(project)
+    result = run_test()
+    assert result.exit_code == 0 and summary(result) == (3, 0)
+    result = run_test("--update")
+    assert result.exit_code == 0 and summary(result, update=True) == (3, 0, 0)
+    assert snapshot(project) == after_update
+
+
+def test_update_keeps_the_options_of_the_golden(project):
+    doc = eval_doc("seed.expr", "--of", "c", "--dtype", "float32", "--set", "a1=2")
+    doc["value"] = 0.0
+    write_json(project / "seed.golden.json", doc)
+    assert run_test("--update").exit_code == 0
+    new = json.loads((project / "seed.golden.json").read_text())
+    want = eval_doc("seed.expr", "--of", "c", "--dtype", "float32", "--set", "a1=2")
+    # `expr` of a1 is the value as the golden file writes it (2.0, not 2).
+    assert new["nodes"].pop("a1").pop("expr") == "2.0"
+    assert want["nodes"].pop("a1").pop("expr") == "2"
+    assert new == want
+    assert run_test().exit_code == 0
+
+
+def test_update_fills_a_golden_that_lists_only_options(project):
+    write_json(project / "seed.golden.json", {"target": "b1", "set": {"a2": 10}})
+    result = run_test("--update")
+    assert file_line(result, "seed.expr")[0] == "UPDATED"
+    new = json.loads((project / "seed.golden.json").read_text())
+    assert new["target"] == "b1" and new["value"] == 2 * 4 + 5 * 10
+    assert new["set"] == {"a2": 10.0} and list(new["nodes"]) == list(SEED_DOC["nodes"])
+
+
+def test_update_drops_nodes_that_are_gone(project):
+    write_json(project / "seed.golden.json", {"nodes": {"zz": {"value": 1}, "b1": {"value": 0}}})
+    assert run_test("--update").exit_code == 0
+    assert json.loads((project / "seed.golden.json").read_text()) == {
+        "nodes": {"b1": {"value": 23.0}}}
+
+
+def test_update_leaves_corrupt_goldens_and_broken_files_alone(project):
+    (project / "seed.golden.json").write_text('{"value": ')
+    (project / "bad.expr").write_text("y = (\n")
+    before = snapshot(project)
+    result = run_test("--update")
+    assert result.exit_code == 1
+    assert summary(result, update=True) == (0, 2, 0)
+    assert snapshot(project) == before
+
+
+def test_update_is_atomic(project, monkeypatch):
+    """A failure while writing leaves the old golden whole and no temporary file."""
+    doc = json.loads((project / "seed.golden.json").read_text())
+    doc["value"] = 1.0
+    write_json(project / "seed.golden.json", doc)
+    old = (project / "seed.golden.json").read_bytes()
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    result = run_test("--update")
+    assert result.exit_code == 1
+    assert "cannot write seed.golden.json: No space left on device" in result.stdout
+    assert (project / "seed.golden.json").read_bytes() == old
+    assert sorted(p.name for p in project.iterdir()) == ["seed.expr", "seed.golden.json"]
+
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.undo()
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append((a, b)),
+                                                      real_replace(a, b)))
+    assert run_test("--update").exit_code == 0
+    [(tmp, dst)] = replaced
+    assert dst == "seed.golden.json"
+    assert os.path.dirname(os.path.abspath(tmp)) == str(project)   # the same directory
+    assert json.loads((project / "seed.golden.json").read_text())["value"] == -254.0
+
+
+def test_write_atomically_new_file_mode(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        golden.write_atomically(str(tmp_path / "g.json"), "{}\n")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "g.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "g.json").read_text() == "{}\n"
+
+
+# ------------------------------------------------------------------- JUnit
+
+def test_junit_xml(project):
+    (project / "bad.expr").write_text("y = (\n")
+    (project / "new.expr").write_text("x = 1\n")
+    (project / "part.expr").write_text(SEED)
+    write_json(project / "part.golden.json", {"nodes": {"w": {"grad": [0, 0, 0, 0, 0]}}})
+    result = run_test("--junit-xml", "report.xml")
+    assert result.exit_code == 1
+    root = ET.parse(project / "report.xml").getroot()
+    assert root.tag == "testsuites"
+    [suite] = root.findall("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert sorted(cases) == ["bad.expr", "new.expr", "part.expr", "seed.expr"]
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "2", "1")
+    assert root.get("tests") == "4"
+    for c in cases.values():
+        assert float(c.get("time")) >= 0 and c.get("classname")
+    assert list(cases["seed.expr"]) == []
+    [error] = cases["bad.expr"]
+    assert error.tag == "error" and error.get("message").startswith("bad.expr:1:")
+    assert "^" in error.text
+    [missing] = cases["new.expr"]
+    assert missing.tag == "failure" and missing.get("type") == "missing"
+    [failure] = cases["part.expr"]
+    assert failure.tag == "failure" and failure.get("type") == "mismatch"
+    assert "5 mismatches" in failure.get("message")
+    assert "w.grad[0]: expected 0.0, got -28.0" in failure.text
+    assert float(suite.get("time")) == pytest.approx(
+        sum(float(c.get("time")) for c in cases.values()), abs=1e-5)
+
+
+def test_junit_xml_holds_any_text(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ctl.expr").write_bytes(b"x = 1\ny = x \x01 2 \x1b\n")
+    write_json(tmp_path / "ctl.golden.json", {"value": 1})
+    assert run_test("--junit-xml", "r.xml").exit_code == 1
+    [case] = ET.parse(tmp_path / "r.xml").getroot().iter("testcase")
+    assert case[0].tag == "error"
+
+
+def test_junit_xml_unwritable(project):
+    result = run_test("--junit-xml", str(project / "no" / "such" / "dir.xml"))
+    assert result.exit_code == 1 and "cannot write the JUnit XML report" in result.stderr
+
+
+# -------------------------------------------------------------- JSON output
+
+def test_json_output(project):
+    (project / "new.expr").write_text("x = 1\n")
+    result = run_test("--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert (doc["passed"], doc["failed"]) == (1, 1)
+    files = {f["file"]: f for f in doc["files"]}
+    assert files["seed.expr"]["status"] == "pass"
+    assert files["seed.expr"]["rtol"] == 1e-7 and files["seed.expr"]["atol"] == 1e-7
+    assert (files["new.expr"]["status"], files["new.expr"]["reason"]) == ("fail", "missing")
+
+
+def test_json_output_mismatch_and_error(project):
+    write_json(project / "seed.golden.json", {"nodes": {"w": {"grad": [0, 0, -12, 0, 0]}}})
+    (project / "bad.expr").write_text("y = (\n")
+    doc = json.loads(run_test("-f", "json", "--atol", "1").stdout)
+    files = {f["file"]: f for f in doc["files"]}
+    seed = files["seed.expr"]
+    assert seed["reason"] == "mismatch" and seed["mismatch_count"] == 4
+    first = seed["mismatches"][0]
+    assert first == {"where": "w.grad", "index": [0], "expected": 0.0, "got": -28.0,
+                     "difference": -28.0, "allowed": 1.0}
+    err = files["bad.expr"]["error"]
+    assert (err["file"], err["line"]) == ("bad.expr", 1) and err["text"].startswith("bad.expr:1:")
+
+
+# ------------------------------------------------------- a real subprocess
+
+def test_console_script_in_a_shell(project):
+    here = Path(sys.executable).parent / "autograd-cli"
+    script = str(here) if here.exists() else shutil.which("autograd-cli")
+    if script is None:
+        pytest.skip("the autograd-cli console script is not installed")
+    (project / "new.expr").write_text("x = 3\ny = x * x\n")
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+    q = shlex.quote(script)
+    proc = subprocess.run(f"{q} test; echo exit=$?; {q} test --update > /dev/null; "
+                          f"{q} test --junit-xml r.xml; echo exit=$?", shell=True, cwd=project,
+                          capture_output=True, text=True, env=env, timeout=120)
+    lines = proc.stdout.splitlines()
+    assert lines.count("exit=1") == 1 and lines[-1] == "exit=0", proc.stdout + proc.stderr
+    assert lines[-2] == "2 passed, 0 failed"
+    assert proc.stderr == ""
+    assert ET.parse(project / "r.xml").getroot().get("failures") == "0"
