@@ -148,7 +148,7 @@ def report_json(report, file_label: str, wrt=None, compact=False):
         yield text[at:]
         return
     text = to_json(doc, compact=False)
-    at = text.index('  "nodes": {}') + len('  "nodes": {')
+    at = text.index('\n  "nodes": {}') + len('\n  "nodes": {')
     yield text[:at]
     if lines:
         for k in range(0, len(lines), 4096):

@@ -61,3 +61,13 @@ def test_many_bindings_span_several_pieces():
     pieces = list(report_json(report, "big.expr"))
     assert len(pieces) > 3
     assert "".join(pieces) == to_json(report_dict(report, "big.expr"), compact=False)
+
+
+def test_set_values_named_like_keys():
+    text = "param nodes = 1\nwarnings = 2\nL = nodes * warnings\n"
+    report = run(load(Source("t.expr", text), sets=[("nodes", Source("--set", "nodes = 3"))]),
+                 every_node=False)
+    for compact in (False, True):
+        got = "".join(report_json(report, "t.expr", compact=compact))
+        assert got == to_json(report_dict(report, "t.expr"), compact=compact)
+        assert json.loads(got)["set"] == {"nodes": 3.0}
