@@ -177,9 +177,9 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
     `seed` is the gradient of the target itself (ones for a scalar).  Returns
     a fresh list with None where the target does not depend on a node.
     `hook(consumer, node, contribution)`, if given, sees every contribution.
-    `keep`, if given, is a set of nodes: the gradients and the values (in
-    `values`, which is changed) of the others are dropped as soon as the
-    sweep has passed them, which keeps memory down.
+    `keep`, if given, flags the nodes to keep (a bytearray, 1 to keep): the
+    gradients and the values (in `values`, which is changed) of the others
+    are dropped as soon as the sweep has passed them, which keeps memory down.
     """
     from .ops import add  # the op table imports this module
 
@@ -191,7 +191,7 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
         if g is None:
             continue
         vjps = ops[i].vjps
-        drop = keep is not None and i not in keep
+        drop = keep is not None and not keep[i]
         if drop:
             grads[i] = None
         if not vjps:
@@ -288,7 +288,7 @@ def backward_floats(graph: Graph, values, target: int, seed, plan: FloatPlan,
         g = grads[i]
         if g is None:
             continue
-        drop = keep is not None and i not in keep
+        drop = keep is not None and not keep[i]
         if drop:
             grads[i] = None
         vjp = kernels[i]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import os
 import sys
+from array import array
 
 
 class Source:
@@ -93,6 +94,39 @@ class Span:
     @property
     def text(self) -> str:
         return self.source.text[self.start:self.end]
+
+
+class Spans:
+    """A list of spans kept as offsets (a long file has a node per operator):
+    ``spans[i]`` makes the `Span`.  Spans of other sources (a --set value)
+    are kept as they are."""
+
+    __slots__ = ("source", "starts", "ends", "others")
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.starts = array("q")
+        self.ends = array("q")
+        self.others = {}        # index -> a Span of another source
+
+    def append(self, span: Span):
+        if span.source is not self.source:
+            self.others[len(self.starts)] = span
+        self.starts.append(span.start)
+        self.ends.append(span.end)
+
+    def __len__(self):
+        return len(self.starts)
+
+    def __getitem__(self, i: int) -> Span:
+        if self.others and i in self.others:
+            return self.others[i]
+        return Span(self.source, self.starts[i], self.ends[i])
+
+    def truncate(self, n: int):
+        """Drop every span from index `n` on."""
+        del self.starts[n:], self.ends[n:]
+        self.others = {i: s for i, s in self.others.items() if i < n}
 
 
 class ExprError(Exception):

@@ -14,6 +14,7 @@ import difflib
 import gc
 import math
 import time
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from . import ops as _ops
 from .engine import (CONST, LEAF, FloatPlan, Graph, backward, backward_floats, evaluate,
                      evaluate_floats)
-from .errors import ExprError, ShapeError, Source, Span
+from .errors import ExprError, ShapeError, Source, Span, Spans
 from .functions import FUNCTIONS, REQUIRED
 from .ops import OPS, fmt_shape
 from .parser import Expr, Statement, parse
@@ -53,7 +54,7 @@ class Model:
     dtype: str
     graph: Graph
     shapes: list       # per node
-    spans: list        # per node
+    spans: Spans       # per node
     labels: list       # per node: what made it ('mul', 'number', 'leaf', ...)
     owners: list       # per node: index of the binding it belongs to
     bindings: list
@@ -65,7 +66,7 @@ class Model:
         """How `run` computes float64 scalars as Python floats (None for
         float32)."""
         if self._plan is None and self.dtype == "float64":
-            self._plan = FloatPlan(self.graph, [s == () for s in self.shapes])
+            self._plan = FloatPlan(self.graph, bytearray([s == () for s in self.shapes]))
         return self._plan
 
     def binding(self, name: str, option: str) -> Binding:
@@ -273,7 +274,8 @@ class _Compiler:
         self.dtype = DTYPES[dtype]
         self.max_elements = max_elements
         self.graph = Graph()
-        self.shapes, self.spans, self.labels, self.owners = [], [], [], []
+        self.shapes, self.spans, self.labels = [], Spans(source), []
+        self.owners = array("q")   # per node: its binding (an index)
         self.owner = -1
 
     # nodes
@@ -491,9 +493,10 @@ class _Compiler:
             self.expr(e)
         shape = self.shapes[statement.root.gid]
         g = self.graph
-        for column in (g.ops, g.args, g.attrs, g.values, g.requires, self.shapes, self.spans,
+        for column in (g.ops, g.args, g.attrs, g.values, g.requires, self.shapes,
                        self.labels, self.owners):
             del column[mark:]
+        self.spans.truncate(mark)
         return shape
 
     def _check_given_shape(self, s, original):
@@ -561,6 +564,7 @@ def _strip(st: Statement):
     st.root = Expr(st.root.kind, st.root.data if st.root.kind == "name" else None,
                    (), st.root.span)
     st.nodes = ()
+    st.span = None    # the whole statement's span serves --set, before compiling
 
 
 def _num(v: float) -> str:
@@ -601,7 +605,11 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
                         f"pick a scalar with --of, or see the gradient of every element with "
                         f"'autograd-cli jacobian --of {tb.name}'", tb.statement.name_span)
     warnings = []
-    keep = None if every_node else {b.node for b in bindings}
+    keep = None
+    if not every_node:
+        keep = bytearray(len(graph))
+        for b in bindings:
+            keep[b.node] = 1
     with np.errstate(all="ignore"), gc_paused():
         seed = np.ones(model.shapes[tb.node], dtype=DTYPES[model.dtype])
         swept = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -128,31 +129,34 @@ def report_json(report, file_label: str, wrt=None, compact=False):
     else:
         entry = '{{"kind": "{}", "expr": {}, "shape": [], "value": {}, "grad": {}}}'
         sep, colon = ",\n    ", ": "
-    lines = []
-    for b in model.bindings:
-        name = b.name
-        if wrt is not None and name not in wrt:
-            continue
-        v, g = values[name], grads[name]
-        if type(v) is np.float64 and type(g) is np.float64:
-            text = entry.format(b.kind, encode(b.expr), _json_float(v), _json_float(g))
-        else:
-            text = encode({"kind": b.kind, "expr": b.expr, "shape": list(v.shape),
-                           "value": json_array(v), "grad": json_array(g)})
-        lines.append(f"{encode(name)}{colon}{text}")
+
+    def entries():
+        for b in model.bindings:
+            name = b.name
+            if wrt is not None and name not in wrt:
+                continue
+            v, g = values[name], grads[name]
+            if type(v) is np.float64 and type(g) is np.float64:
+                text = entry.format(b.kind, encode(b.expr), _json_float(v), _json_float(g))
+            else:
+                text = encode({"kind": b.kind, "expr": b.expr, "shape": list(v.shape),
+                               "value": json_array(v), "grad": json_array(g)})
+            yield f"{encode(name)}{colon}{text}"
+
     if compact:
         text = to_json(doc, compact=True)
         at = text.index('"nodes":{}') + len('"nodes":{')
-        yield text[:at]
-        yield ",".join(lines)
-        yield text[at:]
-        return
-    text = to_json(doc, compact=False)
-    at = text.index('\n  "nodes": {}') + len('\n  "nodes": {')
+    else:
+        text = to_json(doc, compact=False)
+        at = text.index('\n  "nodes": {}') + len('\n  "nodes": {')
     yield text[:at]
-    if lines:
-        for k in range(0, len(lines), 4096):
-            yield ("\n    " if k == 0 else sep) + sep.join(lines[k:k + 4096])
+    lines = entries()
+    first = True
+    while chunk := list(itertools.islice(lines, 4096)):   # a piece at a time
+        yield ("" if compact else "\n    ") if first else sep
+        yield sep.join(chunk)
+        first = False
+    if not first and not compact:
         yield "\n  "
     yield text[at:]
 
