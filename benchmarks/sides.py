@@ -52,9 +52,9 @@ def parse_autograd_cli(n: int):
     from autograd_cli.program import load, run
 
     name, text = f"mixed{n}.expr", inputs.mixed_expr(n)
-    model = load(Source(name, text))
+    model = load(Source(name, text), keep_exprs=False)   # as `autograd-cli eval` loads
     run(model)                 # the generated program evaluates, too
-    return (lambda: load(Source(name, text))), len(model.bindings)
+    return (lambda: load(Source(name, text), keep_exprs=False)), len(model.bindings)
 
 
 def parse_ast(n: int):
