@@ -241,6 +241,12 @@ def peak_method() -> str:
     return "getrusage(RUSAGE_CHILDREN) in a Python wrapper"
 
 
+# Child processes cache their bytecode, as an installed package has it (pip
+# compiles it at install): a PYTHONDONTWRITEBYTECODE in this environment
+# would make every cold start compile autograd-cli's modules again.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_process(argv: list[str], *, cwd: str | None = None,
                 stdout_path: str | None = None) -> Run:
     """Run `argv` to completion, its stdout to `stdout_path` (by default the
@@ -264,7 +270,8 @@ def run_process(argv: list[str], *, cwd: str | None = None,
     try:
         with open(stdout_path or os.devnull, "wb") as out:
             start = time.perf_counter()
-            proc = subprocess.run(wrapped, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
+            proc = subprocess.run(wrapped, cwd=cwd, stdout=out, stderr=subprocess.PIPE,
+                                  env=CHILD_ENV)
             seconds = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}:\n"

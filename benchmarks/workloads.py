@@ -143,7 +143,8 @@ def cold_start(cfg: Config) -> Section:
              "ours/numpy: the command's time over `import numpy`'s in the same round "
              "(target <= 1.3x). torch/ours: the PyTorch script's time over the command's "
              "(target >= 10x); the script computes the seed example's gradient and prints it. "
-             f"Peak memory: {peak_method()}."]
+             "Bytecode is cached, as for an installed package (PYTHONDONTWRITEBYTECODE is "
+             f"unset for every process the suite starts). Peak memory: {peak_method()}."]
     if not cfg.has("torch"):
         notes.append("PyTorch is not installed: its script is skipped.")
     notes += _unsteady_note(results)
@@ -205,9 +206,16 @@ def deep_chain(cfg: Config) -> Section:
                         "failed": {k: str(v) for k, v in checks.items()
                                    if isinstance(v, Exception)},
                         "results": {k: v.to_json() for k, v in results.items()}}
-        targets.append(Target(f"deep chain N={n:,}: {OURS} us per statement",
-                              fmt(per_statement[n]), "<= 2", per_statement[n] <= 2,
-                              firm[n]))
+        # The issue's target: 2 us per op, an elementary op (its peer figures,
+        # PyTorch eager at 9-15 us/op, are per elementary op too).
+        per_op = per_statement[n] / 3
+        targets.append(Target(f"deep chain N={n:,}: {OURS} us per elementary op",
+                              fmt(per_op), "<= 2", per_op <= 2, firm[n]))
+        torch_s = results.get(CHAIN_PEERS.get("torch"))
+        if torch_s is not None and not torch_s.error:
+            r = ratio(torch_s, ours)
+            targets.append(Target(f"deep chain N={n:,}: PyTorch eager / {OURS}",
+                                  fmt_ratio(r), "> 1.00x", r > 1, firm[n]))
     small, large = min(per_statement), max(per_statement)
     if large != small:
         growth = per_statement[large] / per_statement[small]
