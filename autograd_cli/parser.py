@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 import sys
 from pathlib import Path
@@ -452,21 +453,54 @@ def _load_tables() -> dict:
     return make_tables()
 
 
+def _picker(include, append_none, splice):
+    """The children Lark's ChildFilterLALR passes for one rule, as a function
+    of the reduced values.  `include` lists (index, expand, Nones before);
+    an expanded child is a list spliced in (reused when it comes first, so
+    left recursion stays linear)."""
+    include = [tuple(t) for t in include]
+    if not append_none and not any(expand or nones for _, expand, nones in include):
+        indices = [i for i, _, _ in include]
+        if len(indices) >= 2 and not splice:
+            return operator.itemgetter(*indices)       # a tuple, unpacked by the Builder
+        return lambda children: [children[i] for i in indices]
+
+    def pick(children):
+        kept = []
+        for i, expand, nones in include:
+            if nones:
+                kept += [None] * nones
+            if expand:
+                if kept:
+                    kept += children[i]
+                else:
+                    kept = children[i]
+            else:
+                kept.append(children[i])
+        if append_none:
+            kept += [None] * append_none
+        return kept
+
+    return pick
+
+
 class _FastParser:
     def __init__(self, tables):
         self.start_state = tables["start"]
         self.end_state = tables["end"]
-        # A reduction: (size, rule name, target, children to keep, Nones to
-        # append); target None passes the only child through, _SPLICE hands
-        # the children to the parent, anything else is a Builder method.
+        # A reduction: (size, rule name, target, pick); target None passes the
+        # only child through, _SPLICE hands the children to the parent,
+        # anything else is a Builder method; pick(children), if not None,
+        # gives the children Lark's callbacks would pass (see `_picker`).
         reductions = []
         for size, name, target, include, append_none in tables["rules"]:
             if target == _SPLICE:
                 target = _SPLICE  # this very object: the loop tests identity
             elif target is not None:
                 target = getattr(_builder, target)
-            include = None if include is None else tuple(tuple(t) for t in include)
-            reductions.append((size, name, target, include, append_none))
+            pick = None if include is None else _picker(include, append_none,
+                                                        target is _SPLICE)
+            reductions.append((size, name, target, pick))
         # actions[state][terminal]: the next state (an int) for a shift, or a
         # reduction.
         self.actions = {
@@ -534,7 +568,7 @@ class _FastParser:
                     states.append(act)
                     values.append(token)
                     break
-                size, name, target, include, append_none = act  # reduce
+                size, name, target, pick = act            # reduce
                 if target is None:  # rules passing their only child through
                     key = (states[-2], state, kind)
                     top = chains.get(key)
@@ -546,21 +580,8 @@ class _FastParser:
                 if size:
                     del states[-size:]
                     del values[-size:]
-                if include is not None:  # as Lark's ChildFilterLALR
-                    kept = []
-                    for i, expand, nones in include:
-                        if nones:
-                            kept += [None] * nones
-                        if expand:
-                            if kept:
-                                kept += children[i]
-                            else:  # reuse the list: left recursion stays linear
-                                kept = children[i]
-                        else:
-                            kept.append(children[i])
-                    if append_none:
-                        kept += [None] * append_none
-                    children = kept
+                if pick is not None:
+                    children = pick(children)
                 values.append(children if target is _SPLICE else target(children))
                 states.append(actions[states[-1]][name])
                 if states[-1] == end_state and kind == "$END":
