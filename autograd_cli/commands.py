@@ -130,6 +130,12 @@ def internal_error(exc: BaseException) -> int:
     return EXIT_INTERNAL
 
 
+# The last file's model and report, kept until the process ends: freeing the
+# objects of a long file one by one takes a tenth of a second, and the
+# entry point (launch.main) exits without doing so.
+last_run = []
+
+
 def _write(text: str):
     try:
         sys.stdout.write(text)
@@ -251,7 +257,11 @@ def _eval_one(path, *, of, wrt, given, format, dtype, strict, max_elements, json
     from .render import render_table, report_json
 
     with _reported(path):
-        model = _load(read_source(path), dtype=dtype, given=given, max_elements=max_elements,
+        start = time.perf_counter()
+        source = read_source(path)
+        if timings is not None:
+            timings["parse"] = time.perf_counter() - start    # reading counts as parsing
+        model = _load(source, dtype=dtype, given=given, max_elements=max_elements,
                       timings=timings, keep_exprs=False)
         report = run(model, of, timings=timings, every_node=False)
         selected = None
@@ -273,6 +283,7 @@ def _eval_one(path, *, of, wrt, given, format, dtype, strict, max_elements, json
         _emit(path, jsonl, None, lambda console: render_table(report, label, selected, console))
     if timings is not None:
         timings["render"] = time.perf_counter() - start
+    last_run[:] = (model, report)
 
 
 def check_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False,
@@ -433,7 +444,7 @@ def startup_seconds():
         return None
 
 
-_PHASES = [("start-up", "the interpreter and the imports"), ("parse", "text to statements"),
+_PHASES = [("start-up", "the interpreter and the imports"), ("parse", "reading, and text to statements"),
            ("check", "names, shapes, sizes, constants"), ("evaluate", "the forward pass"),
            ("backward", "the reverse sweep"), ("render", "the table or the JSON")]
 

@@ -27,7 +27,8 @@ class Op:
     ``x``/``y``/``z`` are the arguments and ``ans`` the output;
     scalar -> None, or the op on Python floats as a pair (forward, vjp) for
     `evaluate_floats`: forward(*xs) -> float and vjp(g, ans, *xs) -> the
-    gradient of the one argument, or a tuple with one per argument.
+    gradient of the one argument, or a tuple with one per argument (only
+    for ops without attributes).
     """
 
     __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar")
@@ -220,69 +221,59 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
     return grads
 
 
-class FloatPlan:
-    """How `evaluate_floats` runs a graph whose float64 scalars are Python
-    floats: per node, `floats[i]` says the value is a float, and `forward[i]`
-    / `vjp[i]` are the op's float kernels (`Op.scalar`) when the node and all
-    its arguments are scalars, else None (numpy runs the node)."""
-
-    __slots__ = ("floats", "forward", "vjp")
-
-    def __init__(self, graph: Graph, scalar: list):
-        """`scalar[i]`: node i is a float64 scalar."""
-        self.floats = scalar
-        self.forward, self.vjp = [], []
-        for op, a, kw, s in zip(graph.ops, graph.args, graph.attrs, scalar):
-            kernel = op.scalar
-            if kernel is None or not s or kw or not all([scalar[j] for j in a]):
-                kernel = (None, None)
-            self.forward.append(kernel[0])
-            self.vjp.append(kernel[1])
-
-
 def _np_scalar(v):
     return np.float64(v) if type(v) is float else v
 
 
-def evaluate_floats(graph: Graph, plan: FloatPlan) -> list:
-    """`evaluate`, with every float64 scalar a Python float.
+def evaluate_floats(graph: Graph) -> list:
+    """`evaluate` for float64 graphs, with every scalar a Python float.
 
-    Python's float arithmetic is IEEE double, as numpy's float64 scalars are,
-    and the float kernels call the same numpy functions for the rest, at a
-    fraction of numpy's per-call cost.  Where Python refuses (x / 0, an
-    overflowing **) this raises ArithmeticError or ValueError, and the
-    caller runs `evaluate` instead.
+    An op with float kernels (`Op.scalar`) runs them when its arguments are
+    floats; anything else runs on numpy, its scalar arguments as numpy
+    scalars and its scalar result made a float.  Python's float arithmetic
+    is IEEE double, as numpy's float64 scalars are, and the kernels call the
+    same numpy functions for the rest, at a fraction of numpy's per-call
+    cost.  Where Python refuses (x / 0, an overflowing **) this raises
+    ArithmeticError or ValueError, and the caller runs `evaluate` instead.
     """
     values = list(graph.values)
     ops, args, attrs = graph.ops, graph.args, graph.attrs
-    floats = plan.floats
-    for i, f in enumerate(plan.forward):
-        if f is not None:
-            a = args[i]
+    for i, op in enumerate(ops):
+        v = values[i]
+        if v is not None:                 # a constant
+            if v.ndim == 0:
+                values[i] = float(v)
+            continue
+        a = args[i]
+        kernel = op.scalar
+        if kernel is not None and not attrs[i]:
             if len(a) == 2:
-                values[i] = f(values[a[0]], values[a[1]])
+                x, y = values[a[0]], values[a[1]]
+                if type(x) is float and type(y) is float:
+                    values[i] = kernel[0](x, y)
+                    continue
             elif len(a) == 1:
-                values[i] = f(values[a[0]])
+                x = values[a[0]]
+                if type(x) is float:
+                    values[i] = kernel[0](x)
+                    continue
             else:
-                values[i] = f(*[values[j] for j in a])
-        elif values[i] is not None:    # a constant
-            if floats[i]:
-                values[i] = float(values[i])
-        else:
-            v = ops[i].forward(*[_np_scalar(values[j]) for j in args[i]], **attrs[i])
-            values[i] = float(v) if floats[i] else v
+                xs = [values[j] for j in a]
+                if all([type(x) is float for x in xs]):
+                    values[i] = kernel[0](*xs)
+                    continue
+        v = op.forward(*[_np_scalar(values[j]) for j in a], **attrs[i])
+        values[i] = float(v) if v.ndim == 0 else v
     return values
 
 
-def backward_floats(graph: Graph, values, target: int, seed, plan: FloatPlan,
-                    keep=None) -> list:
+def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
     """`backward` over the values of `evaluate_floats`: the gradients of
-    float64 scalars are Python floats too.  `keep` as in `backward`."""
+    scalars are Python floats too.  `keep` as in `backward`."""
     from .ops import add
 
-    floats, kernels = plan.floats, plan.vjp
     grads = [None] * len(graph.ops)
-    grads[target] = float(seed) if floats[target] else seed
+    grads[target] = float(seed) if type(values[target]) is float else seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     for i in range(target, -1, -1):
         g = grads[i]
@@ -291,18 +282,25 @@ def backward_floats(graph: Graph, values, target: int, seed, plan: FloatPlan,
         drop = keep is not None and not keep[i]
         if drop:
             grads[i] = None
-        vjp = kernels[i]
+        op = ops[i]
+        if not op.vjps:
+            if drop:
+                values[i] = None
+            continue
         a = args[i]
-        if vjp is not None:
+        ans = values[i]
+        kernel = op.scalar
+        if kernel is not None and type(ans) is float and not attrs[i]:  # floats ran it
+            vjp = kernel[1]
             if len(a) == 1:
                 j = a[0]
                 if requires[j]:
-                    c = vjp(g, values[i], values[j])
+                    c = vjp(g, ans, values[j])
                     prev = grads[j]
                     grads[j] = c if prev is None else prev + c
             elif len(a) == 2:
                 j, k = a
-                cj, ck = vjp(g, values[i], values[j], values[k])
+                cj, ck = vjp(g, ans, values[j], values[k])
                 if requires[j]:
                     prev = grads[j]
                     grads[j] = cj if prev is None else prev + cj
@@ -310,22 +308,22 @@ def backward_floats(graph: Graph, values, target: int, seed, plan: FloatPlan,
                     prev = grads[k]
                     grads[k] = ck if prev is None else prev + ck
             else:
-                for j, c in zip(a, vjp(g, values[i], *[values[j] for j in a])):
+                for j, c in zip(a, vjp(g, ans, *[values[j] for j in a])):
                     if requires[j]:
                         prev = grads[j]
                         grads[j] = c if prev is None else prev + c
-        elif ops[i].vjps:              # numpy runs this node
-            vjps = ops[i].vjps
+        else:                              # numpy ran it
+            vjps = op.vjps
             g = _np_scalar(g)
             argvals = [_np_scalar(values[j]) for j in a]
-            ans = _np_scalar(values[i])
+            ans = _np_scalar(ans)
             kw = attrs[i]
             for k, j in enumerate(a):
                 if not requires[j]:
                     continue
                 c = vjps[k](g, ans, *argvals, **kw)
                 prev = grads[j]
-                if floats[j]:
+                if type(values[j]) is float:
                     c = float(c)
                     grads[j] = c if prev is None else prev + c
                 else:

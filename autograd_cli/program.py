@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ops as _ops
-from .engine import (CONST, LEAF, FloatPlan, Graph, backward, backward_floats, evaluate,
+from .engine import (CONST, LEAF, Graph, backward, backward_floats, evaluate,
                      evaluate_floats)
 from .errors import ExprError, ShapeError, Source, Span, Spans
 from .functions import FUNCTIONS, REQUIRED
@@ -60,14 +60,7 @@ class Model:
     bindings: list
     by_name: dict
     sets: dict = field(default_factory=dict)  # name -> the value --set/--set-json gave
-    _plan: FloatPlan | None = field(default=None, repr=False)
-
-    def float_plan(self) -> FloatPlan | None:
-        """How `run` computes float64 scalars as Python floats (None for
-        float32)."""
-        if self._plan is None and self.dtype == "float64":
-            self._plan = FloatPlan(self.graph, bytearray([s == () for s in self.shapes]))
-        return self._plan
+    floats: bool = True   # `run` computes float64 scalars as Python floats
 
     def binding(self, name: str, option: str) -> Binding:
         """The binding called `name`, named by a command-line `option`."""
@@ -613,17 +606,15 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
     with np.errstate(all="ignore"), gc_paused():
         seed = np.ones(model.shapes[tb.node], dtype=DTYPES[model.dtype])
         swept = None
-        plan = model.float_plan()
-        if plan is not None:
+        if model.floats and model.dtype == "float64":
             try:
-                swept = _sweep(model, tb, plan, seed, keep, timings,
-                               evaluate_floats, backward_floats)
+                swept = _sweep(model, tb, seed, keep, timings, evaluate_floats,
+                               backward_floats)
             except (ArithmeticError, ValueError):
                 pass  # Python refused (x / 0, an overflowing **) where numpy gives inf or nan
         if swept is None:
-            swept = _sweep(model, tb, None, seed, keep, timings,
-                           lambda graph, plan: evaluate(graph),
-                           lambda graph, values, target, seed, plan, keep:
+            swept = _sweep(model, tb, seed, keep, timings, evaluate,
+                           lambda graph, values, target, seed, keep:
                            backward(graph, values, target, seed, keep=keep))
         values, grads = swept
         if every_node:  # numpy's types from here on, whichever ran
@@ -644,11 +635,11 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
                   [w for w in warnings if w is not None], values, grads)
 
 
-def _sweep(model, tb, plan, seed, keep, timings, evaluate, backward):
+def _sweep(model, tb, seed, keep, timings, evaluate, backward):
     start = time.perf_counter()
-    values = evaluate(model.graph, plan)
+    values = evaluate(model.graph)
     start = _lap(timings, "evaluate", start)
-    grads = backward(model.graph, values, tb.node, seed, plan, keep)  # may drop values
+    grads = backward(model.graph, values, tb.node, seed, keep)  # may drop values
     _lap(timings, "backward", start)
     return values, grads
 

@@ -121,15 +121,15 @@ def random_scalar_program(rng: random.Random) -> str:
 def test_float_path_gives_numpy_bits_for_every_node(seed):
     text = random_scalar_program(random.Random(seed))
     model = load(Source("r.expr", text))
-    graph, plan = model.graph, model.float_plan()
+    graph = model.graph
     target = model.bindings[-1].node
     one = np.ones(())
     with np.errstate(all="ignore"):
         want_values = evaluate(graph)
         want_grads = backward(graph, want_values, target, one)
         try:
-            values = evaluate_floats(graph, plan)
-            grads = backward_floats(graph, values, target, one, plan)
+            values = evaluate_floats(graph)
+            grads = backward_floats(graph, values, target, one)
         except (ArithmeticError, ValueError):
             pytest.skip("Python refuses a float operation here; run() uses numpy")
     for i in range(len(graph)):
@@ -153,7 +153,7 @@ def test_most_random_programs_run_on_floats():
         model = load(Source("r.expr", random_scalar_program(random.Random(seed))))
         try:
             with np.errstate(all="ignore"):
-                evaluate_floats(model.graph, model.float_plan())
+                evaluate_floats(model.graph)
         except (ArithmeticError, ValueError):
             refused += 1
     assert refused <= 10
@@ -161,7 +161,7 @@ def test_most_random_programs_run_on_floats():
 
 def _numpy_run(text, **kw):
     model = load(Source("t.expr", text))
-    model.float_plan = lambda: None      # numpy throughout
+    model.floats = False      # numpy throughout
     return run(model, **kw)
 
 
@@ -200,7 +200,6 @@ def test_run_takes_the_float_path_and_reports_numpy_types():
 
 def test_float32_runs_on_numpy():
     model = load(Source("t.expr", "param p = 0.5\nL = tanh(p * 3)\n"), dtype="float32")
-    assert model.float_plan() is None
     report = run(model)
     assert report.values["L"].dtype == np.float32
     assert report.grads["p"].dtype == np.float32
