@@ -513,22 +513,30 @@ class _FastParser:
         self.keywords = tables["keywords"]
         self.skip = frozenset(tables["ignore"])
         self.chains = {}   # (state below, state, terminal) -> `_chain`
+        self.replays = {}  # (states, kinds of a chunk's tokens) -> `_steps` record
 
     def parse(self, source):
-        """The statements of `source`, or `_Rejected`.  The lexer is inlined:
-        one match per token (blanks included), newlines inside brackets
-        dropped as in Python."""
-        actions = self.actions
-        end_state = self.end_state
-        chains = self.chains
+        """The statements of `source`, or `_Rejected`.
+
+        The lexer is inlined: one match per token (blanks included), newlines
+        inside brackets dropped as in Python.  Tokens are gathered up to each
+        statement separator, and the chunk goes through the LALR automaton in
+        one go.  What the automaton does with a chunk depends only on the
+        states on the stack and the kinds of the tokens, so it is recorded
+        once and replayed for every chunk alike (a long file repeats a few
+        shapes of line): a replay shifts and reduces the values without
+        looking anything up.
+        """
         text = source.text
         match = self.regex.match
         skip = self.skip
         keywords = self.keywords
+        replays = self.replays
         states = [self.start_state]
         values = []
         pos, n = 0, len(text)
         depth = 0
+        chunk, kinds = [], []
         while True:
             if pos < n:                                   # the next token
                 m = match(text, pos)
@@ -551,15 +559,51 @@ class _FastParser:
                     depth -= 1
                 elif kind == "_NL":
                     value = "\n"
-                token = _Token(kind, value, source, start, stop)
+                chunk.append(_Token(kind, value, source, start, stop))
+                kinds.append(kind)
                 pos = stop
+                if kind != "_NL" and kind != "SEMICOLON":
+                    continue
+                key = (tuple(states), tuple(kinds))
+                replay = replays.get(key)
+                if replay is None:
+                    replay = self._steps(states, values, chunk, kinds, record=[])
+                    if len(replays) < 10000:
+                        replays[key] = replay
+                else:
+                    steps, final = replay
+                    k = 0
+                    for step in steps:
+                        if step is None:                  # shift
+                            values.append(chunk[k])
+                            k += 1
+                            continue
+                        size, target, pick = step         # reduce
+                        children = values[-size:] if size else []
+                        if size:
+                            del values[-size:]
+                        if pick is not None:
+                            children = pick(children)
+                        values.append(children if target is _SPLICE else target(children))
+                    states[:] = final
+                chunk, kinds = [], []
             elif pos == n:
-                kind = "$END"
-                token = _Token(kind, "", source, n, n)
-                pos += 1
+                chunk.append(_Token("$END", "", source, n, n))
+                kinds.append("$END")
+                return self._steps(states, values, chunk, kinds)
             else:
                 raise _Rejected()
-            while True:                                   # the LALR step
+
+    def _steps(self, states, values, tokens, kinds, record=None):
+        """Run the automaton over `tokens`; `record`, a list, gets its steps
+        (None for a shift, (size, target, pick) for a reduction that makes a
+        value) and the result is (steps, the states after).  At $END, the
+        parse's result."""
+        actions = self.actions
+        end_state = self.end_state
+        chains = self.chains
+        for token, kind in zip(tokens, kinds):
+            while True:
                 state = states[-1]
                 act = actions[state].get(kind)
                 if act is None:
@@ -567,6 +611,8 @@ class _FastParser:
                 if type(act) is int:                      # shift
                     states.append(act)
                     values.append(token)
+                    if record is not None:
+                        record.append(None)
                     break
                 size, name, target, pick = act            # reduce
                 if target is None:  # rules passing their only child through
@@ -584,8 +630,11 @@ class _FastParser:
                     children = pick(children)
                 values.append(children if target is _SPLICE else target(children))
                 states.append(actions[states[-1]][name])
+                if record is not None:
+                    record.append((size, target, pick))
                 if states[-1] == end_state and kind == "$END":
                     return values[-1]
+        return record, tuple(states)
 
     def _chain(self, below, name, kind):
         """The state on top of `below` after a run of pass-through reductions

@@ -106,3 +106,22 @@ def test_shipped_tables_are_lark_s_analysis_of_the_grammar():
 
     shipped = json.loads(parser.TABLES.read_text())
     assert shipped == json.loads(json.dumps(parser.make_tables(), sort_keys=True))
+
+
+# The fast parser records what the automaton does with a line's tokens and
+# replays it for every later line of the same shape (in this file or
+# another): lines alike but for names and numbers must still parse as Lark
+# parses them.
+
+def test_lines_of_one_shape_replayed():
+    lines = [f"x{i} = tanh(x{i - 1} * p{i % 3} + {i}.5)" for i in range(1, 40)]
+    same_as_lark("x0 = 1\n" + "\n".join(lines) + "\n")
+    same_as_lark("x0 = 1;" + ";".join(lines))
+    same_as_lark("param p = [1,\n 2]\n" + "\n\n".join(lines[:5]) + "  # end")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=20), st.sampled_from(["\n", ";", "\n\n"]))
+def test_token_soup_repeated(tokens, sep):
+    line = " ".join(tokens)
+    same_as_lark(sep.join([line, line.replace("a", "b"), line.replace("1", "7")]))
