@@ -103,6 +103,18 @@ def matmul_shape(a, b):
 
 
 def index_shape(s, key):
+    """The shape of an array of shape `s` indexed by `key` (ints and slices,
+    as numpy's basic indexing); numpy words the errors."""
+    if len(key) <= len(s):
+        out = []
+        for k, d in zip(key, s):
+            if type(k) is int:
+                if not -d <= k < d:
+                    break
+            else:
+                out.append(len(range(*k.indices(d))))
+        else:
+            return tuple(out) + s[len(key):]
     probe = np.broadcast_to(np.empty((), dtype=np.int8), s)
     try:
         return probe[key].shape

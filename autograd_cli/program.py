@@ -276,7 +276,12 @@ class _Compiler:
     def _node(self, op, args, attrs, shape, span, label, value=None):
         g = self.graph.add(op, args, attrs, value)
         self.shapes.append(shape)
-        self.spans.append(span)
+        spans = self.spans
+        if span.source is spans.source:   # Spans.append, inlined: a node per operator
+            spans.starts.append(span.start)
+            spans.ends.append(span.end)
+        else:
+            spans.append(span)
         self.labels.append(label)
         self.owners.append(self.owner)
         return g

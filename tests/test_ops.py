@@ -26,6 +26,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_cli.errors import Source
 from autograd_cli.program import load, run
@@ -759,3 +761,26 @@ def test_against_torch():
         np.testing.assert_allclose(rep.grads["x"], X.grad.numpy(), rtol=1e-10, atol=1e-12)
         gy = np.zeros_like(y) if Y.grad is None else Y.grad.numpy()  # y unused
         np.testing.assert_allclose(rep.grads["y"], gy, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 4), max_size=3).map(tuple),
+       st.lists(st.one_of(st.integers(-6, 6),
+                          st.builds(slice, st.none() | st.integers(-6, 6),
+                                    st.none() | st.integers(-6, 6),
+                                    st.none() | st.integers(-3, 3).filter(bool))),
+                max_size=4).map(tuple))
+def test_index_shape_is_numpy_s(shape, key):
+    """Shapes of indexing are worked out without numpy, errors by numpy."""
+    from autograd_cli.errors import ShapeError
+    from autograd_cli.ops import index_shape
+
+    try:
+        want = np.empty(shape)[key].shape
+    except IndexError:
+        want = None
+    try:
+        got = index_shape(shape, key)
+    except ShapeError:
+        got = None
+    assert got == want
