@@ -28,10 +28,13 @@ class Op:
     scalar -> None, or the op on Python floats as a pair (forward, vjp) for
     `evaluate_floats`: forward(*xs) -> float and vjp(g, ans, *xs) -> the
     gradient of the one argument, or a tuple with one per argument (only
-    for ops without attributes).
+    for ops without attributes);
+    saves -> None (the VJPs may read every value), or what they read: a
+    pair (argument positions, whether ``ans``); of the others they read only
+    the shape and dtype (see `releases`).
     """
 
-    __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar")
+    __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar", "saves")
 
     def __init__(self, name, forward, shape=None, vjps=(), local=(), is_leaf=False):
         self.name = name
@@ -41,6 +44,7 @@ class Op:
         self.local = local
         self.is_leaf = is_leaf
         self.scalar = None
+        self.saves = None
 
     def __repr__(self):
         return f"Op({self.name})"
@@ -141,17 +145,55 @@ def call(op: Op, args, attrs):
     return op.forward(*args, **attrs)
 
 
-def evaluate(graph: Graph, overrides=None) -> list:
+def releases(graph: Graph, keep) -> list:
+    """For the forward loops: per node, None or the nodes whose values can
+    go before it is computed (their last consumer came before), so that a long chain of array
+    operations does not hold every intermediate array (as PyTorch keeps only
+    what its backward formulas save).  A value is needed when it is kept
+    (`keep`, a bytearray as in `backward`), a constant, read by its own VJP
+    (``ans``) or by a consumer's (`Op.saves`); the others become shells of
+    their shape and dtype after their last consumer has run."""
+    ops, args, values = graph.ops, graph.args, graph.values
+    needed = bytearray(keep)
+    last = [-1] * len(ops)
+    for i, op in enumerate(ops):
+        saves = op.saves
+        for k, j in enumerate(args[i]):
+            last[j] = i
+            if saves is None or k in saves[0]:
+                needed[j] = 1
+        if saves is None or saves[1] or values[i] is not None:
+            needed[i] = 1
+    out = [None] * len(ops)
+    for j, i in enumerate(last):
+        if 0 <= i < len(ops) - 1 and not needed[j]:   # released before node i + 1
+            if out[i + 1] is None:
+                out[i + 1] = []
+            out[i + 1].append(j)
+    return out
+
+
+def _release(values, nodes):
+    for j in nodes:
+        v = values[j]
+        if type(v) is np.ndarray and v.size > 1:
+            values[j] = np.broadcast_to(np.zeros((), v.dtype), v.shape)   # no memory
+
+
+def evaluate(graph: Graph, overrides=None, release=None) -> list:
     """The value of every node, in a fresh list.
 
     `overrides` maps node ids to values used instead of computing them (used
-    to feed traced leaves in).
+    to feed traced leaves in).  `release`, from `releases`, lets the values
+    no one needs go as soon as their last consumer has run.
     """
     values = list(graph.values)
     args = graph.args
     attrs = graph.attrs
     if overrides is None:  # plain arrays throughout: call numpy directly
         for i, op in enumerate(graph.ops):
+            if release is not None and release[i] is not None:
+                _release(values, release[i])
             if values[i] is None:
                 a = args[i]
                 kw = attrs[i]
@@ -225,7 +267,7 @@ def _np_scalar(v):
     return np.float64(v) if type(v) is float else v
 
 
-def evaluate_floats(graph: Graph) -> list:
+def evaluate_floats(graph: Graph, release=None) -> list:
     """`evaluate` for float64 graphs, with every scalar a Python float.
 
     An op with float kernels (`Op.scalar`) runs them when its arguments are
@@ -239,6 +281,8 @@ def evaluate_floats(graph: Graph) -> list:
     values = list(graph.values)
     ops, args, attrs = graph.ops, graph.args, graph.attrs
     for i, op in enumerate(ops):
+        if release is not None and release[i] is not None:
+            _release(values, release[i])
         v = values[i]
         if v is not None:                 # a constant
             if v.ndim == 0:

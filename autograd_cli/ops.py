@@ -379,6 +379,24 @@ def arange_size(start, stop, step):
     return max(0, math.ceil(q))
 
 
+# ------------------------------------------------------ what the VJPs read
+# For each op whose VJPs read less than every value: the argument positions
+# whose values they read, and whether they read the output (`ans`); of the
+# rest they use only the shape and dtype.  engine.releases lets the other
+# values go during the forward pass.  An op not listed keeps everything.
+
+_SAVES = {
+    **{name: ((), False) for name in ("add", "sub", "neg", "pos", "sum", "mean", "transpose",
+                                      "reshape", "broadcast_to", "index", "unindex", "stack")},
+    **{name: ((0, 1), False) for name in ("mul", "matmul")},
+    "div": ((1,), True),                      # g / y and -(g·ans) / y
+    **{name: ((), True) for name in ("exp", "tanh", "sigmoid", "sqrt", "tan")},
+    **{name: ((0,), False) for name in ("log", "sin", "cos", "abs", "relu", "softplus")},
+}
+for _name, _saves in _SAVES.items():
+    OPS[_name].saves = _saves
+
+
 # ------------------------------------------------ float64 scalars as floats
 # The same ops on Python floats (see engine.evaluate_floats): +, -, *, / and
 # ** are Python's, which give what numpy's float64 scalars give (IEEE double;

@@ -21,13 +21,16 @@ import numpy as np
 
 from . import ops as _ops
 from .engine import (CONST, LEAF, Graph, backward, backward_floats, evaluate,
-                     evaluate_floats)
+                     evaluate_floats, releases)
 from .errors import ExprError, ShapeError, Source, Span, Spans
 from .functions import FUNCTIONS, REQUIRED
 from .ops import OPS, fmt_shape
 from .parser import Expr, Statement, parse
 
 DEFAULT_MAX_ELEMENTS = 10**8
+# eval lets go of intermediate arrays nobody needs any more (engine.releases)
+# when the model has one of at least this many elements
+RELEASE_SIZE = 4096
 MAX_DIMS = 32
 DTYPES = {"float64": np.float64, "float32": np.float32}
 _NO_ATTRS = {}      # shared by every node without attributes; never modified
@@ -642,7 +645,10 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
 
 def _sweep(model, tb, seed, keep, timings, evaluate, backward):
     start = time.perf_counter()
-    values = evaluate(model.graph)
+    release = None
+    if keep is not None and max(map(math.prod, model.shapes)) >= RELEASE_SIZE:
+        release = releases(model.graph, keep)
+    values = evaluate(model.graph, release=release)
     start = _lap(timings, "evaluate", start)
     grads = backward(model.graph, values, tb.node, seed, keep)  # may drop values
     _lap(timings, "backward", start)
