@@ -139,7 +139,8 @@ class Worker:
     def __init__(self, kind: str, **args):
         self.kind, self.args = kind, args
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "worker.py")],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=CHILD_ENV)
 
     def _send(self, message: dict) -> None:
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -245,6 +246,10 @@ def peak_method() -> str:
 # compiles it at install): a PYTHONDONTWRITEBYTECODE in this environment
 # would make every cold start compile autograd-cli's modules again.
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# glibc's tunables for `run.py --malloc-keep`: no returning the top of the
+# heap to the system, no separate mappings for big blocks, so that memory
+# freed by one run is reused by the next instead of being faulted in again.
+MALLOC_KEEP = {"MALLOC_TRIM_THRESHOLD_": str(2 ** 30), "MALLOC_MMAP_THRESHOLD_": str(2 ** 25)}
 
 
 def run_process(argv: list[str], *, cwd: str | None = None,

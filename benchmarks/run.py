@@ -31,6 +31,7 @@ WIDTH = 96     # notes are wrapped to this many columns
 
 import numpy as np  # noqa: E402  (for its version)
 
+import harness  # noqa: E402
 import peers  # noqa: E402
 from harness import table  # noqa: E402
 from workloads import WORKLOADS, Config  # noqa: E402
@@ -95,6 +96,7 @@ def print_environment(env: dict) -> None:
         print(f"  load average  {env['load_average']} (before the suite)")
     if env["OPENBLAS_CORETYPE"]:
         print(f"  OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']}")
+    print(f"  malloc        {env['malloc']}")
     print(f"  peers found   {found}")
     print(f"  skipped       {skipped}")
     print()
@@ -131,9 +133,18 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--keep", action="store_true",
                         help="keep the directory of generated inputs (its path is printed)")
+    parser.add_argument("--malloc-keep", action="store_true",
+                        help="tell the C library (glibc) of every process the suite starts to "
+                             "keep freed memory instead of giving it back between runs, to "
+                             "see a workload's figures without the page faults that follow")
     args = parser.parse_args(argv)
 
+    if args.malloc_keep:
+        harness.CHILD_ENV.update(harness.MALLOC_KEEP)
     env = environment(peers.find_peers())
+    env["malloc"] = ("keep freed memory: " + " ".join(f"{k}={v}" for k, v in
+                                                       harness.MALLOC_KEEP.items())
+                     if args.malloc_keep else "the C library's defaults")
     print_environment(env)
     names = [args.only] if args.only else list(WORKLOADS)
     workdir = tempfile.mkdtemp(prefix="autograd-cli-bench-")
