@@ -131,7 +131,12 @@ def test_float_path_gives_numpy_bits_for_every_node(seed):
             values = evaluate_floats(graph)
             grads = backward_floats(graph, values, target, one)
         except (ArithmeticError, ValueError):
-            pytest.skip("Python refuses a float operation here; run() uses numpy")
+            # Python refuses a float operation here: run() goes to numpy throughout
+            got, want = run(load(Source("r.expr", text))), _numpy_run(text)
+            for name in want.values:
+                assert same(got.values[name], want.values[name]), name
+                assert same(got.grads[name], want.grads[name]), name
+            return
     for i in range(len(graph)):
         if model.shapes[i] == ():
             assert type(values[i]) is float
