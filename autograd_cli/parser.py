@@ -564,6 +564,10 @@ class _FastParser:
                 pos = stop
                 if kind != "_NL" and kind != "SEMICOLON":
                     continue
+                if len(kinds) > 256:                      # a long line: no record
+                    self._steps(states, values, chunk, kinds)
+                    chunk, kinds = [], []
+                    continue
                 key = (tuple(states), tuple(kinds))
                 replay = replays.get(key)
                 if replay is None:

@@ -118,6 +118,8 @@ def test_lines_of_one_shape_replayed():
     same_as_lark("x0 = 1\n" + "\n".join(lines) + "\n")
     same_as_lark("x0 = 1;" + ";".join(lines))
     same_as_lark("param p = [1,\n 2]\n" + "\n\n".join(lines[:5]) + "  # end")
+    long = "y = " + " + ".join(f"x{i} * {i}" for i in range(100))    # not recorded
+    same_as_lark("\n".join([long, lines[0], long.replace("y", "z"), lines[1]]))
 
 
 @settings(max_examples=200, deadline=None)
