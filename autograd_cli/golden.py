@@ -594,6 +594,18 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
     from .commands import EXIT_INPUT, EXIT_OK, _Stop, _write, internal_error
     from .errors import _want_colour
 
+    gone = []
+
+    def out(text):
+        """Write to stdout; once its reader has gone (`| head`), carry on
+        without it: every file is still tested, the JUnit report written and
+        a failure still in the exit code."""
+        if not gone:
+            try:
+                _write(text)
+            except _Stop:
+                gone.append(True)
+
     try:
         files, problems = find_expr_files(paths or ["."])
         outcomes = []
@@ -604,23 +616,23 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
         width = min(60, max([len(p) for p in files] + [len(o.path) for o in outcomes] + [0]))
         if format == "text":
             for o in outcomes:
-                _write(text_block(o, colour, width))
+                out(text_block(o, colour, width))
         for path in files:
             o = check_file(path, rtol=rtol, atol=atol, update=update,
                            max_elements=max_elements)
             outcomes.append(o)
             if format == "text":
-                _write(text_block(o, colour, width))
+                out(text_block(o, colour, width))
         if not outcomes:
             where = ", ".join(paths or ["."])
             sys.stderr.write(f"autograd-cli: error: no .expr files found in {where}\n")
             return EXIT_INPUT
         if format == "text":
-            _write(summary(outcomes, update) + "\n")
+            out(summary(outcomes, update) + "\n")
         else:
             from .render import to_json
 
-            _write(to_json(json_document(outcomes, update), compact=False) + "\n")
+            out(to_json(json_document(outcomes, update), compact=False) + "\n")
         if junit_xml_path:
             try:
                 write_atomically(junit_xml_path, junit_xml(outcomes))

@@ -101,9 +101,9 @@ def main():
     # Leave without tearing the interpreter down: the objects of a long file
     # (see commands.last_run) take a tenth of a second to free one by one,
     # and the operating system takes the memory back at once.
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, OSError):
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
     os._exit(code)

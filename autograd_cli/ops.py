@@ -280,7 +280,15 @@ defop("div", operator.truediv, broadcast,
       lambda g, ans, x, y: unbroadcast(div(g, y), x.shape),
       lambda g, ans, x, y: unbroadcast(neg(div(mul(g, ans), y)), y.shape),
       local=("1/y", "-x/y²"))
-defop("pow", operator.pow, broadcast, _pow_dx, _pow_dy, local=("y·x^(y-1)", "log(x)·x^y"))
+def _power(x, y):
+    """x ** y, with numpy's rule for arrays everywhere: ** 0.5 is sqrt (so
+    (-inf) ** 0.5 is nan and (-0) ** 0.5 is -0, as PyTorch gives too)."""
+    if (type(y) is not np.ndarray or y.ndim == 0) and y == 0.5:
+        return np.sqrt(x)
+    return x ** y
+
+
+defop("pow", _power, broadcast, _pow_dx, _pow_dy, local=("y·x^(y-1)", "log(x)·x^y"))
 defop("matmul", operator.matmul, matmul_shape, _matmul_da, _matmul_db, local=("(·) @ yᵀ", "xᵀ @ (·)"))
 defop("maximum", np.maximum, broadcast,
       lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.greater)), x.shape),
@@ -415,6 +423,8 @@ def _ufunc(f):
 
 
 def _fpow(x, y):
+    if y == 0.5:
+        return float(np.sqrt(x))           # as _power
     ans = x ** y
     if type(ans) is complex:      # a negative number to a fractional power
         raise ValueError("complex power")

@@ -123,8 +123,11 @@ def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shap
     if not sets and not values and not keep_exprs:
         try:
             return _load_streaming(source, dtype, max_elements, timings)
-        except ExprError:
-            pass  # reported below as always: syntax errors first, and with every note
+        except Exception:  # noqa: BLE001
+            # Reported by the whole-file path as always: syntax errors first
+            # (a later syntax error wins over, say, running out of memory on
+            # an earlier constant), and with every note.
+            pass
     start = time.perf_counter()
     with gc_paused():
         statements = parse(source)

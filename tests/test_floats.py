@@ -208,3 +208,33 @@ def test_float32_runs_on_numpy():
     report = run(model)
     assert report.values["L"].dtype == np.float32
     assert report.grads["p"].dtype == np.float32
+
+
+@pytest.mark.parametrize("base, want", [("-inf", "nan"), ("-0.0", "-0.0"), ("4", "2.0"),
+                                        ("-4", "nan"), ("inf", "inf")])
+def test_power_one_half_is_sqrt_everywhere(base, want):
+    """x ** 0.5 is numpy's sqrt for arrays; scalars, on floats or on numpy,
+    give the same (PyTorch does too)."""
+    b = {"-inf": "-1e400", "inf": "1e400"}.get(base, base)
+    text = f"x = {b}\nv = [x, x]\ns = x ** 0.5\nt = v ** 0.5\nL = s + sum(t)\n"
+    for floats in (True, False):
+        model = load(Source("t.expr", text))
+        model.floats = floats
+        report = run(model)
+        assert same(report.values["s"], float(want)), (floats, report.values["s"])
+        assert same(report.values["t"][0], float(want)), (floats, report.values["t"])
+
+
+def test_a_later_syntax_error_wins_over_a_failure_while_streaming(monkeypatch):
+    """eval compiles each statement as it is parsed; anything going wrong
+    there (here: memory) is reported by the whole-file path, which meets
+    the file's syntax error first."""
+    from autograd_cli import program
+    from autograd_cli.errors import ExprError
+
+    def out_of_memory(self, statement):
+        raise MemoryError()
+
+    monkeypatch.setattr(program._Compiler, "statement", out_of_memory)
+    with pytest.raises(ExprError, match="never closed"):
+        load(Source("t.expr", "a = ones(3)\nb = (\n"), keep_exprs=False)

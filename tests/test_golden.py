@@ -660,3 +660,25 @@ def test_console_script_in_a_shell(project):
     assert lines[-2] == "2 passed, 0 failed"
     assert proc.stderr == ""
     assert ET.parse(project / "r.xml").getroot().get("failures") == "0"
+
+
+def test_reader_gone_still_tests_every_file(project):
+    """`autograd-cli test | head -1`: stdout goes away after a line, yet
+    every file is tested, the JUnit report written, and a failure is still
+    in the exit code."""
+    here = Path(sys.executable).parent / "autograd-cli"
+    script = str(here) if here.exists() else shutil.which("autograd-cli")
+    if script is None:
+        pytest.skip("the autograd-cli console script is not installed")
+    for k in range(40):   # enough lines to outlast the pipe's first read
+        (project / f"more{k:02}.expr").write_text(f"x = {k}\ny = x * x\n")
+    (project / "zz_new.expr").write_text("x = 3\n")          # no golden: a failure
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+    q = shlex.quote(script)
+    proc = subprocess.run(f"{q} test --junit-xml r.xml | head -1; "
+                          "echo exit=${PIPESTATUS[0]}", shell=True, executable="/bin/bash",
+                          cwd=project, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.stdout.splitlines()[-1] == "exit=1", proc.stdout + proc.stderr
+    root = ET.parse(project / "r.xml").getroot()
+    assert int(root.get("tests")) >= 42 and int(root.get("failures")) >= 1
+    assert "Traceback" not in proc.stderr
