@@ -637,10 +637,14 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
         for b in bindings:
             g = grads[b.node]
             out_grads[b.name] = np.zeros_like(out_values[b.name]) if g is None else _np_float(g)
-        if not all(_finite(out_values[b.name]) for b in bindings):
-            warnings.append(_forward_warning(model, evaluate(model.graph)))
-        if not all(_finite(g) for g in out_grads.values()):
-            warnings.append(_backward_warning(model, evaluate(model.graph), tb.node, seed))
+        bad_values = not all(_finite(out_values[b.name]) for b in bindings)
+        bad_grads = not all(_finite(g) for g in out_grads.values())
+        if bad_values or bad_grads:   # located on numpy, every value kept: one pass for both
+            every = evaluate(model.graph)
+            if bad_values:
+                warnings.append(_forward_warning(model, every))
+            if bad_grads:
+                warnings.append(_backward_warning(model, every, tb.node, seed))
         _lap(timings, "backward", start)
     return Report(model, tb, out_values, out_grads,
                   [w for w in warnings if w is not None], values, grads)
