@@ -64,6 +64,7 @@ class Model:
     by_name: dict
     sets: dict = field(default_factory=dict)  # name -> the value --set/--set-json gave
     floats: bool = True   # `run` computes float64 scalars as Python floats
+    finite_constants: dict = field(default_factory=dict, repr=False)  # see _finite_values
 
     def binding(self, name: str, option: str) -> Binding:
         """The binding called `name`, named by a command-line `option`."""
@@ -580,9 +581,39 @@ def _num(v: float) -> str:
 def _finite(v) -> bool:
     if v.ndim == 0:
         return math.isfinite(v)  # ~100x cheaper than numpy on a scalar
-    # A sum is finite only if every element is (or it overflowed: look closer);
-    # unlike isfinite(v).all() it allocates nothing the size of v.
-    return math.isfinite(np.add.reduce(v, axis=None)) or bool(np.isfinite(v).all())
+    # A sum of squares is finite only if every element is (or it overflowed:
+    # look closer); unlike isfinite(v).all() it allocates nothing the size of
+    # v, and on contiguous memory BLAS's dot does it 2-3x faster than a sum.
+    if v.flags.c_contiguous:
+        flat = v.reshape(-1)
+        total = flat.dot(flat)
+    else:
+        total = np.add.reduce(v, axis=None)
+    return math.isfinite(total) or bool(np.isfinite(v).all())
+
+
+def _finite_values(model, values) -> bool:
+    """Are all the bindings' values (name -> value) finite?  A binding that
+    is a constant of the model (a literal, a folded constant, a leaf of one)
+    has the same read-only array in every run: its answer is kept on the
+    model (node -> (array, answer); held, so the identity test holds)."""
+    graph, known = model.graph, model.finite_constants
+    for b in model.bindings:
+        v = values[b.name]
+        if type(v) is np.ndarray and not v.flags.writeable:
+            node = b.node
+            if graph.ops[node] is LEAF:
+                node = graph.args[node][0]
+            if graph.values[node] is v:
+                hit = known.get(node)
+                if hit is None or hit[0] is not v:
+                    hit = known[node] = (v, _finite(v))
+                if hit[1]:
+                    continue
+                return False
+        if not _finite(v):
+            return False
+    return True
 
 
 def _kind_of(v) -> str:
@@ -637,7 +668,7 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
         for b in bindings:
             g = grads[b.node]
             out_grads[b.name] = np.zeros_like(out_values[b.name]) if g is None else _np_float(g)
-        bad_values = not all(_finite(out_values[b.name]) for b in bindings)
+        bad_values = not _finite_values(model, out_values)
         bad_grads = not all(_finite(g) for g in out_grads.values())
         if bad_values or bad_grads:   # located on numpy, every value kept: one pass for both
             every = evaluate(model.graph)

@@ -458,6 +458,51 @@ def test_non_finite_gradient_is_a_backward_warning():
     assert w.node == "b" and w.span.line == 2 and "backward" in w.message
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_finiteness_check_of_arrays(dtype):
+    """`_finite` on arrays: every kind of non-finite element anywhere, in
+    contiguous and strided arrays, and finite values whose squares overflow
+    (the sum of squares is inf: the check looks closer and says finite)."""
+    import numpy as np
+
+    from autograd_cli.program import _finite
+
+    big = np.finfo(dtype).max
+    for shape in [(7,), (3, 5), (4, 1, 6)]:
+        a = np.linspace(-3, 3, int(np.prod(shape)), dtype=dtype).reshape(shape)
+        views = [a, a.T, a[..., ::2], np.broadcast_to(a[..., :1], shape)]
+        for v in views:
+            assert _finite(v)
+        for bad in [np.nan, np.inf, -np.inf]:
+            for at in [0, a.size // 2, a.size - 1]:
+                b = a.copy()
+                b.flat[at] = bad
+                assert not _finite(b), (shape, bad, at)
+                assert not _finite(b.T), (shape, bad, at)
+        huge = np.full(shape, big / 2, dtype=dtype)
+        huge.flat[0] = -big
+        assert _finite(huge) and _finite(huge.T)
+    assert _finite(np.zeros((0, 3), dtype=dtype))
+
+
+def test_constant_bindings_warn_in_every_run():
+    """The finiteness of a constant binding's array is worked out once per
+    model; the warning still comes in every run, a computed binding's is
+    checked afresh, and another model with other values gets its own answer."""
+    text = "x = [1, 2, 1e308] * 10\ny = sum(x * 0)\n"
+    model = load(Source("t.expr", text))
+    for _ in range(3):
+        r = run(model)
+        assert [w.node for w in r.warnings] == ["x"]
+    fine = load(Source("t.expr", text.replace("1e308", "3")))
+    for _ in range(2):
+        assert run(fine).warnings == []
+    model = load(Source("t.expr", "param w = [1, 2]\nz = w / (w - 1) - 1\nL = sum(z)\n"))
+    for _ in range(2):
+        warnings = run(model).warnings
+        assert warnings and {w.node for w in warnings} == {"z"}
+
+
 # ======================================================================= CLI
 
 def invoke(args, input=None, env=None):
