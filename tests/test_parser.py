@@ -100,12 +100,24 @@ def test_character_soup(text):
 
 
 def test_shipped_tables_are_lark_s_analysis_of_the_grammar():
-    """autograd_cli/parse_tables.json is what `python -m autograd_cli.parser`
+    """autograd_cli/parse_tables.py is what `python -m autograd_cli.parser`
     makes from grammar.lark now (regenerate it when the grammar changes)."""
-    import json
+    from autograd_cli import parse_tables
 
-    shipped = json.loads(parser.TABLES.read_text())
-    assert shipped == json.loads(json.dumps(parser.make_tables(), sort_keys=True))
+    assert parser.TABLES.read_text(encoding="utf-8") == parser.tables_module()
+    assert parse_tables.TABLES == parser.make_tables()
+    assert parser._load_tables() is parse_tables.TABLES
+
+
+def test_tables_made_afresh_when_the_grammar_changed(monkeypatch):
+    """An edited grammar.lark without regenerated tables is not parsed with
+    the old tables: they are made from the grammar again."""
+    from autograd_cli import parse_tables
+
+    monkeypatch.setattr(parse_tables, "GRAMMAR", parse_tables.GRAMMAR + "\n// edited\n")
+    tables = parser._load_tables()
+    assert tables is not parse_tables.TABLES
+    assert tables == parse_tables.TABLES
 
 
 # The fast parser records what the automaton does with a line's tokens and
