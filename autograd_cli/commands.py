@@ -95,6 +95,8 @@ class Given:
 
     def read(self):
         """Read the --set-json files; later files win over earlier ones."""
+        if not self.set_json:
+            return
         from .jsonin import given_values
 
         by_name = {}
@@ -153,7 +155,9 @@ def _console():
     width = None
     if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
         width = 200
-    return Console(file=sys.stdout, width=width, highlight=False)
+    # Everything printed is Text or plain text of the user's: no markup to
+    # read in it, no :emoji: codes to replace (and no emoji table to import).
+    return Console(file=sys.stdout, width=width, highlight=False, markup=False, emoji=False)
 
 
 @contextlib.contextmanager

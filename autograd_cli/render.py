@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import math
 
 import numpy as np
@@ -71,8 +70,22 @@ def warning_dict(w) -> dict:
     return d
 
 
-# One encoder for the whole layout (json.dumps with options makes a new one per call).
-_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode
+_encoders = None
+
+
+def _encoder(compact: bool):
+    """The JSON encoder of the readable layout, or of JSON Lines: one each
+    for the whole output (json.dumps with options makes a new one per call),
+    made when first needed (the table never needs them)."""
+    global _encoders
+    if _encoders is None:
+        import json
+
+        _encoders = (json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                                      separators=(", ", ": ")).encode,
+                     json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                                      separators=(",", ":")).encode)
+    return _encoders[compact]
 
 
 # Top-level keys whose entries get a line each in the readable layout.
@@ -94,7 +107,8 @@ def to_json(doc: dict, compact: bool) -> str:
     """One line (JSON Lines) when `compact`; otherwise the layout of the
     spec: a key per line, and one line per node."""
     if compact:
-        return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return _encoder(True)(doc)
+    _dumps = _encoder(False)
     lines = ["{"]
     items = list(doc.items())
     for k, (key, value) in enumerate(items):
@@ -122,7 +136,7 @@ def report_json(report, file_label: str, wrt=None, compact=False):
     doc = _report_frame(report, file_label, {})   # all but the nodes
     model = report.model
     values, grads = report.values, report.grads
-    encode = _dumps_compact if compact else _dumps
+    encode = _encoder(compact)
     if compact:
         entry = '{{"kind":"{}","expr":{},"shape":[],"value":{},"grad":{}}}'
         sep, colon = ",", ":"
@@ -167,8 +181,6 @@ def _json_float(x) -> str:
     return '"nan"' if math.isnan(x) else ('"inf"' if x > 0 else '"-inf"')
 
 
-_dumps_compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                                  separators=(",", ":")).encode
 
 
 # --------------------------------------------------------------------- table
