@@ -136,11 +136,11 @@ class Worker:
     once; `run` then times one run inside the worker.
     """
 
-    def __init__(self, kind: str, **args):
+    def __init__(self, kind: str, env: dict | None = None, **args):
         self.kind, self.args = kind, args
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "worker.py")],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     env=CHILD_ENV)
+                                     env={**CHILD_ENV, **(env or {})})
 
     def _send(self, message: dict) -> None:
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -183,13 +183,14 @@ class Worker:
         self.proc.stdout.close()
 
 
-def start_workers(kinds: dict[str, tuple]) -> tuple[dict, dict]:
-    """Start and set up one worker per side, all at once: {name: (kind, args)}.
+def start_workers(kinds: dict[str, tuple], env: dict | None = None) -> tuple[dict, dict]:
+    """Start and set up one worker per side, all at once: {name: (kind, args)};
+    `env` adds to every worker's environment.
 
     Returns ({name: worker} for the sides that work, {name: check result or
     the error of a side that failed}).
     """
-    workers = {name: Worker(kind, **args).start() for name, (kind, args) in kinds.items()}
+    workers = {name: Worker(kind, env, **args).start() for name, (kind, args) in kinds.items()}
     checks = {}
     try:
         for name, worker in list(workers.items()):
