@@ -32,16 +32,31 @@ class Expr:
     ('slice', start, stop, step) tuple of Expr-or-None), 'list'.
     """
 
-    __slots__ = ("kind", "data", "args", "keywords", "span", "gid", "const")
+    __slots__ = ("kind", "data", "args", "keywords", "source", "start", "end", "gid", "const")
 
-    def __init__(self, kind, data, args, span, keywords=()):
+    def __init__(self, kind, data, args, source, start, end, keywords=()):
         self.kind = kind
         self.data = data
         self.args = args
         self.keywords = keywords
-        self.span = span
+        self.source = source  # where it is written: offsets start:end of source.text
+        self.start = start
+        self.end = end
         self.gid = None     # set by the compiler: the graph node it became
         self.const = None   # set by the compiler: True if no name is involved
+
+    @property
+    def span(self) -> Span:
+        """Its `Span` (made when asked for: most never are)."""
+        return Span(self.source, self.start, self.end)
+
+    @span.setter
+    def span(self, span: Span):
+        self.source, self.start, self.end = span.source, span.start, span.end
+
+    @classmethod
+    def at(cls, kind, data, args, span: Span) -> "Expr":
+        return cls(kind, data, args, span.source, span.start, span.end)
 
 
 @dataclass(slots=True)
@@ -81,6 +96,34 @@ class _BracketNewlines:
             yield tok
 
 
+_Match = type(re.match("", ""))
+
+
+def _text(tok) -> str:
+    """A token's text: Lark's tokens, ours and the fast parser's matches."""
+    return tok[tok.lastgroup] if type(tok) is _Match else tok.value
+
+
+def _start(tok) -> int:
+    """Where a token starts (blanks before it excluded)."""
+    kind = type(tok)
+    if kind is _Match:
+        return tok.start(tok.lastgroup)
+    return tok.start if kind is _Token else tok.start_pos
+
+
+def _end(tok) -> int:
+    kind = type(tok)
+    if kind is _Match:
+        return tok.end()
+    return tok.end if kind is _Token else tok.end_pos
+
+
+def _kind(x):
+    """A token's terminal, or None for anything else."""
+    return x.lastgroup if type(x) is _Match else getattr(x, "type", None)
+
+
 class Builder:
     """Lark callbacks: one method per grammar rule alias."""
 
@@ -91,33 +134,43 @@ class Builder:
         self.each = None      # called with every statement as it is parsed
 
     def _span(self, tok) -> Span:
-        if type(tok) is _Token:
+        kind = type(tok)
+        if kind is _Match:           # the fast parser's tokens are its regex's matches
+            return Span(self.source, tok.start(tok.lastgroup), tok.end())
+        if kind is _Token:
             return tok
         return Span.of_token(self.source, tok)
 
-    def _new(self, kind, data, args, span, keywords=()):
-        e = Expr(kind, data, args, span, keywords)
+    def _new(self, kind, data, args, start, end, keywords=()):
+        e = Expr(kind, data, args, self.source, start, end, keywords)
         self.pending.append(e)
         return e
 
     # atoms
     def number(self, children):
         tok = children[0]
-        return self._new("number", float(tok.value), (), self._span(tok))
+        if type(tok) is _Match:   # the common case, inlined
+            text = tok[tok.lastgroup]
+            end = tok.end()
+            return self._new("number", float(text), (), end - len(text), end)
+        return self._new("number", float(tok.value), (), _start(tok), _end(tok))
 
     def name(self, children):
         tok = children[0]
-        return self._new("name", tok.value, (), self._span(tok))
+        if type(tok) is _Match:
+            text = tok[tok.lastgroup]
+            end = tok.end()
+            return self._new("name", sys.intern(text), (), end - len(text), end)
+        return self._new("name", sys.intern(tok.value), (), _start(tok), _end(tok))
 
     def paren(self, children):
         lpar, inner, rpar = children
-        inner.span = self._span(lpar).to(self._span(rpar))
+        inner.start, inner.end = _start(lpar), _end(rpar)
         return inner
 
     def list(self, children):
         lsqb, elements, rsqb = children
-        return self._new("list", None, tuple(elements or ()),
-                         self._span(lsqb).to(self._span(rsqb)))
+        return self._new("list", None, tuple(elements or ()), _start(lsqb), _end(rsqb))
 
     def elements(self, children):
         return children
@@ -126,7 +179,7 @@ class Builder:
     def _binary(name):
         def build(self, children):
             x, y = children
-            return self._new("op", name, (x, y), x.span.to(y.span))
+            return self._new("op", name, (x, y), x.start, y.end)
         return build
 
     add = _binary("add")
@@ -139,11 +192,11 @@ class Builder:
 
     def neg(self, children):
         tok, x = children
-        return self._new("op", "neg", (x,), self._span(tok).to(x.span))
+        return self._new("op", "neg", (x,), _start(tok), x.end)
 
     def pos(self, children):
         tok, x = children
-        return self._new("op", "pos", (x,), self._span(tok).to(x.span))
+        return self._new("op", "pos", (x,), _start(tok), x.end)
 
     # postfix
     def call(self, children):
@@ -158,7 +211,7 @@ class Builder:
                     raise ExprError("a positional argument cannot follow a keyword argument",
                                     a.span)
                 args.append(a)
-        return self._new("call", name.value, tuple(args), self._span(name).to(self._span(rpar)),
+        return self._new("call", _text(name), tuple(args), _start(name), _end(rpar),
                          tuple(keywords))
 
     def arguments(self, children):
@@ -166,11 +219,11 @@ class Builder:
 
     def keyword(self, children):
         name, value = children
-        return (name.value, value, self._span(name).to(value.span))
+        return (_text(name), value, Span(self.source, _start(name), value.end))
 
     def index(self, children):
         x, subscripts, rsqb = children
-        return self._new("index", subscripts, (x,), x.span.to(self._span(rsqb)))
+        return self._new("index", subscripts, (x,), x.start, _end(rsqb))
 
     def subscripts(self, children):
         return tuple(children)
@@ -179,7 +232,7 @@ class Builder:
         parts = [None, None, None]
         k = 0
         for c in children:
-            if getattr(c, "type", None) == "COLON":  # a token, not an Expr
+            if _kind(c) == "COLON":       # a token, not an Expr
                 k += 1
             elif c is not None:
                 parts[k] = c
@@ -188,8 +241,8 @@ class Builder:
     # statements
     def _statement(self, name_tok, root, is_param, first_tok):
         nodes, self.pending = self.pending, []
-        stmt = Statement(name_tok.value, self._span(name_tok), is_param, root, nodes,
-                         self._span(first_tok).to(root.span))
+        stmt = Statement(sys.intern(_text(name_tok)), self._span(name_tok), is_param, root, nodes,
+                         Span(self.source, _start(first_tok), root.end))
         self.statements.append(stmt)
         if self.each is not None:
             self.each(stmt)
@@ -554,19 +607,15 @@ class _FastParser:
                 if kind in skip or (kind == "_NL" and depth):
                     pos = stop
                     continue
-                value = m.group(kind)
-                start = stop - len(value)                 # after the blanks
                 if kind == "NAME":
+                    value = m[kind]
                     if value in keywords:
                         kind = keywords[value]
-                    value = sys.intern(value)             # a name recurs on many lines
                 elif kind == "LPAR" or kind == "LSQB":
                     depth += 1
                 elif (kind == "RPAR" or kind == "RSQB") and depth:
                     depth -= 1
-                elif kind == "_NL":
-                    value = "\n"
-                chunk.append(_Token(kind, value, source, start, stop))
+                chunk.append(m)            # the token: Builder reads the match
                 kinds.append(kind)
                 pos = stop
                 if kind != "_NL" and kind != "SEMICOLON":
@@ -578,25 +627,12 @@ class _FastParser:
                 key = (tuple(states), tuple(kinds))
                 replay = replays.get(key)
                 if replay is None:
-                    replay = self._steps(states, values, chunk, kinds, record=[])
+                    steps, final = self._steps(states, values, chunk, kinds, record=[])
                     if len(replays) < 10000:
-                        replays[key] = replay
+                        replays[key] = (_replayer(steps, len(chunk)), final)
                 else:
-                    steps, final = replay
-                    k = 0
-                    for step in steps:
-                        if step is None:                  # shift
-                            values.append(chunk[k])
-                            k += 1
-                            continue
-                        size, target, pick = step         # reduce
-                        children = values[-size:] if size else []
-                        if size:
-                            del values[-size:]
-                        if pick is not None:
-                            children = pick(children)
-                        values.append(children if target is _SPLICE else target(children))
-                    states[:] = final
+                    replay[0](chunk, values)
+                    states[:] = replay[1]
                 chunk, kinds = [], []
             elif pos == n:
                 chunk.append(_Token("$END", "", source, n, n))
@@ -657,6 +693,49 @@ class _FastParser:
             if act is None or type(act) is int or act[2] is not None:
                 return top
             name = act[1]
+
+
+def _replayer(steps, ntokens):
+    """A function ``replay(tokens, values)`` doing to the value stack what
+    `steps` (from `_FastParser._steps`) do, as straight-line code: the
+    values the chunk makes are local variables until the end, each reduction
+    one call with its children in a list display.  Reductions may take
+    values from under the chunk's own (the statements before it)."""
+    env = {"_SPLICE": _SPLICE}
+    tokens = [f"t{k}" for k in range(ntokens)]
+    lines = []
+    stack = []       # the expressions for the values the chunk has pushed
+    below = 0        # values taken from under them so far
+    shifted = 0
+    for step in steps:
+        if step is None:                                   # shift
+            stack.append(tokens[shifted])
+            shifted += 1
+            continue
+        size, target, pick = step                          # reduce
+        own = min(size, len(stack))
+        taken = [f"values[-{below + i}]" for i in range(size - own, 0, -1)]
+        below += size - own
+        children = taken + (stack[len(stack) - own:] if own else [])
+        del stack[len(stack) - own:]
+        call = "[" + ", ".join(children) + "]"
+        if pick is not None:
+            env[f"P{len(lines)}"] = pick
+            call = f"P{len(lines)}({call})"
+        if target is not _SPLICE:
+            env[f"R{len(lines)}"] = target
+            call = f"R{len(lines)}({call})"
+        lines.append(f"    v{len(lines)} = {call}")
+        stack.append(f"v{len(lines) - 1}")
+    assert shifted == ntokens
+    body = [f"    {', '.join(tokens)}, = tokens" if tokens else "    pass", *lines]
+    if below:
+        body.append(f"    del values[-{below}:]")
+    if stack:
+        body.append(f"    values += ({', '.join(stack)},)")
+    code = "def replay(tokens, values):\n" + "\n".join(body) + "\n"
+    exec(compile(code, "<replay>", "exec"), env)
+    return env["replay"]
 
 
 _fast = None

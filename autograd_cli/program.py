@@ -233,7 +233,7 @@ def _apply_values(statements, values, source, any_shape):
     new = {}
     for given in values:
         target = _settable(by_name, given.name, given.name_span, source, "--set-json")
-        root = Expr("value", given.value, (), given.span)
+        root = Expr.at("value", given.value, (), given.span)
         new[id(target)] = (Statement(target.name, target.name_span, target.is_param, root,
                                      [root], target.span), target)
     out = [new[id(s)][0] if id(s) in new else s for s in statements]
@@ -281,6 +281,7 @@ class _Compiler:
     # nodes
 
     def _node(self, op, args, attrs, shape, span, label, value=None):
+        """A new graph node; `span` is a `Span` or the `Expr` written there."""
         g = self.graph.add(op, args, attrs, value)
         self.shapes.append(shape)
         spans = self.spans
@@ -288,7 +289,7 @@ class _Compiler:
             spans.starts.append(span.start)
             spans.ends.append(span.end)
         else:
-            spans.append(span)
+            spans.append(span.span if type(span) is Expr else span)
         self.labels.append(label)
         self.owners.append(self.owner)
         return g
@@ -329,17 +330,17 @@ class _Compiler:
         if e.const:
             with np.errstate(all="ignore"):
                 value = op.forward(*[self.graph.values[i] for i in ids], **attrs)
-            e.gid = self.const(value, e.span, label or opname)
+            e.gid = self.const(value, e, label or opname)
         else:
-            e.gid = self._node(op, ids, attrs, shape, e.span, label or opname)
+            e.gid = self._node(op, ids, attrs, shape, e, label or opname)
 
     # expressions
 
     def expr(self, e):
         kind = e.kind
-        if kind == "number":
+        if kind == "number":   # `const`, for a float: a numpy scalar of the dtype
             e.const = True
-            e.gid = self.const(e.data, e.span)
+            e.gid = self._node(CONST, (), None, (), e, "number", self.dtype(e.data))
         elif kind == "name":
             self.name(e)
         elif kind == "op":
@@ -566,8 +567,9 @@ class _Compiler:
 def _strip(st: Statement):
     """Let a compiled statement's expression tree go; keep its right side's
     span (and an alias's name)."""
-    st.root = Expr(st.root.kind, st.root.data if st.root.kind == "name" else None,
-                   (), st.root.span)
+    root = st.root
+    st.root = Expr(root.kind, root.data if root.kind == "name" else None, (),
+                   root.source, root.start, root.end)
     st.nodes = ()
     st.span = None    # the whole statement's span serves --set, before compiling
 
