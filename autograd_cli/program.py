@@ -282,7 +282,20 @@ class _Compiler:
 
     def _node(self, op, args, attrs, shape, span, label, value=None):
         """A new graph node; `span` is a `Span` or the `Expr` written there."""
-        g = self.graph.add(op, args, attrs, value)
+        graph = self.graph            # Graph.add, inlined: a node per operator
+        requires = graph.requires
+        needed = op.is_leaf
+        if not needed:
+            for a in args:
+                if requires[a]:
+                    needed = True
+                    break
+        g = len(requires)
+        graph.ops.append(op)
+        graph.args.append(args)
+        graph.attrs.append(attrs or _NO_ATTRS)
+        graph.values.append(value)
+        requires.append(needed)
         self.shapes.append(shape)
         spans = self.spans
         if span.source is spans.source:   # Spans.append, inlined: a node per operator
@@ -316,17 +329,31 @@ class _Compiler:
         """Add op `opname` on arg Exprs `args`; fold it if they are constant."""
         op = OPS[opname]
         attrs = attrs or _NO_ATTRS
-        ids = tuple([a.gid for a in args])
         shapes = self.shapes
-        shape = shapes[ids[0]] if ids else None
-        if not (ids and op.shape in _ELEMENTWISE and all([shapes[i] == shape for i in ids[1:]])):
+        if len(args) == 2:            # the common cases first
+            x, y = args
+            ids = (x.gid, y.gid)
+            shape = shapes[ids[0]]
+            same = shape == shapes[ids[1]]
+            e.const = x.const and y.const
+        elif len(args) == 1:
+            x = args[0]
+            ids = (x.gid,)
+            shape = shapes[ids[0]]
+            same = True
+            e.const = x.const
+        else:
+            ids = tuple([a.gid for a in args])
+            shape = shapes[ids[0]] if ids else None
+            same = bool(ids) and all([shapes[i] == shape for i in ids[1:]])
+            e.const = all([a.const for a in args])
+        if not (same and op.shape in _ELEMENTWISE):
             # else: an elementwise op on arguments of one shape, checked already
             try:
                 shape = tuple(op.shape(*[shapes[i] for i in ids], **attrs))
             except ShapeError as err:
                 raise ExprError(str(err), e.span) from None
             self._check_size(shape, e.span)
-        e.const = all([a.const for a in args])
         if e.const:
             with np.errstate(all="ignore"):
                 value = op.forward(*[self.graph.values[i] for i in ids], **attrs)

@@ -10,15 +10,11 @@ and answers one per line:
 A side that cannot run answers {"failed": "RecursionError"}; any other
 exception is a bug and answers {"fatal": traceback}.
 
-Each run is timed here, around the call alone.  A run's result stays alive
-until the next run has returned, as in the loop that uses it
-(``for step in ...: grads = f()`` drops the old gradients only when the new
-ones are there); it is freed outside the timer.  Garbage is collected before
-the timer starts; the collector stays enabled during the run, as in normal
-use.  The minor page faults of the run are counted too: fresh memory from
-the operating system can cost more than the arithmetic done in it (and
-whether a result freed before the next run leaves the C library's heap to
-be given back to the system decides how much fresh memory that run needs).
+Each run is timed here, around the call alone.  Garbage left by the
+previous run is collected before the timer starts; the collector stays
+enabled during the run, as in normal use.  The minor page faults of the run
+are counted too: fresh memory from the operating system can cost more than
+the arithmetic done in it.
 """
 
 from __future__ import annotations
@@ -42,8 +38,7 @@ except ImportError:            # Windows
         return None
 
 
-def timed(run):
-    """The run's answer and its result (for the caller to hold)."""
+def timed(run) -> dict:
     gc.collect()
     faults = page_faults()
     start = time.perf_counter()
@@ -51,7 +46,8 @@ def timed(run):
     seconds = time.perf_counter() - start
     if faults is not None:
         faults = page_faults() - faults
-    return {"seconds": seconds, "page_faults": faults}, result
+    del result                 # freed outside the timer
+    return {"seconds": seconds, "page_faults": faults}
 
 
 def main() -> None:
@@ -60,7 +56,6 @@ def main() -> None:
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     run = None
-    last = None                # the last run's result, alive until the next has returned
     for line in sys.stdin:
         message = json.loads(line)
         if "quit" in message:
@@ -70,9 +65,7 @@ def main() -> None:
                 run, check = sides.SIDES[message["setup"]](**message["args"])
                 reply = {"check": check}
             else:
-                reply, result = timed(run)
-                last = result      # the previous result is freed here, outside the timer
-                del result
+                reply = timed(run)
         except RecursionError:
             reply = {"failed": "RecursionError"}
         except Exception:

@@ -418,8 +418,7 @@ def tensors(cfg: Config) -> Section:
              f"autograd-cli's (max|a-b|/max|b| <= {tolerances['float64']:g} in float64, <= "
              f"{tolerances['float32']:g} in float32). Each side in a process of its own, "
              f"alternating, {rounds} rounds, with a pause of {SETTLE} s before each run for "
-             "OpenBLAS's threads of the previous side to stop spinning; a run's result "
-             "lives until the next run has returned (`grads = step()` in a loop).",
+             "OpenBLAS's threads of the previous side to stop spinning.",
              "faults/run: the minor page faults of a run (median), each a page of memory "
              "newly obtained from the operating system, as happens when the C library gave "
              "freed memory back between runs; each costs about a microsecond or more, "
