@@ -149,10 +149,12 @@ class Builder:
     # atoms
     def number(self, children):
         tok = children[0]
-        if type(tok) is _Match:   # the common case, inlined
+        if type(tok) is _Match:   # the common case, `_new` inlined
             text = tok[tok.lastgroup]
             end = tok.end()
-            return self._new("number", float(text), (), end - len(text), end)
+            e = Expr("number", float(text), (), self.source, end - len(text), end)
+            self.pending.append(e)
+            return e
         return self._new("number", float(tok.value), (), _start(tok), _end(tok))
 
     def name(self, children):
@@ -160,7 +162,9 @@ class Builder:
         if type(tok) is _Match:
             text = tok[tok.lastgroup]
             end = tok.end()
-            return self._new("name", sys.intern(text), (), end - len(text), end)
+            e = Expr("name", sys.intern(text), (), self.source, end - len(text), end)
+            self.pending.append(e)
+            return e
         return self._new("name", sys.intern(tok.value), (), _start(tok), _end(tok))
 
     def paren(self, children):
@@ -179,7 +183,9 @@ class Builder:
     def _binary(name):
         def build(self, children):
             x, y = children
-            return self._new("op", name, (x, y), x.start, y.end)
+            e = Expr("op", name, (x, y), self.source, x.start, y.end)
+            self.pending.append(e)
+            return e
         return build
 
     add = _binary("add")
@@ -560,7 +566,8 @@ class _FastParser:
                 target = getattr(_builder, target)
             pick = None if include is None else _picker(include, append_none,
                                                         target is _SPLICE)
-            reductions.append((size, name, target, pick))
+            spec = None if include is None else ([tuple(t) for t in include], append_none)
+            reductions.append((size, name, target, pick, spec))
         # actions[state][terminal]: the next state (an int) for a shift, or a
         # reduction.
         self.actions = {
@@ -643,7 +650,7 @@ class _FastParser:
 
     def _steps(self, states, values, tokens, kinds, record=None):
         """Run the automaton over `tokens`; `record`, a list, gets its steps
-        (None for a shift, (size, target, pick) for a reduction that makes a
+        (None for a shift, (size, target, pick, spec) for a reduction that makes a
         value) and the result is (steps, the states after).  At $END, the
         parse's result."""
         actions = self.actions
@@ -661,7 +668,7 @@ class _FastParser:
                     if record is not None:
                         record.append(None)
                     break
-                size, name, target, pick = act            # reduce
+                size, name, target, pick, spec = act      # reduce
                 if target is None:  # rules passing their only child through
                     key = (states[-2], state, kind)
                     top = chains.get(key)
@@ -678,7 +685,7 @@ class _FastParser:
                 values.append(children if target is _SPLICE else target(children))
                 states.append(actions[states[-1]][name])
                 if record is not None:
-                    record.append((size, target, pick))
+                    record.append((size, target, pick, spec))
                 if states[-1] == end_state and kind == "$END":
                     return values[-1]
         return record, tuple(states)
@@ -699,9 +706,10 @@ def _replayer(steps, ntokens):
     """A function ``replay(tokens, values)`` doing to the value stack what
     `steps` (from `_FastParser._steps`) do, as straight-line code: the
     values the chunk makes are local variables until the end, each reduction
-    one call with its children in a list display.  Reductions may take
-    values from under the chunk's own (the statements before it)."""
-    env = {"_SPLICE": _SPLICE}
+    one call with its children picked as `_picker`'s function would pick
+    them.  Reductions may take values from under the chunk's own (the
+    statements before it)."""
+    env = {}
     tokens = [f"t{k}" for k in range(ntokens)]
     lines = []
     stack = []       # the expressions for the values the chunk has pushed
@@ -712,30 +720,53 @@ def _replayer(steps, ntokens):
             stack.append(tokens[shifted])
             shifted += 1
             continue
-        size, target, pick = step                          # reduce
+        size, target, pick, spec = step                    # reduce
         own = min(size, len(stack))
         taken = [f"values[-{below + i}]" for i in range(size - own, 0, -1)]
         below += size - own
         children = taken + (stack[len(stack) - own:] if own else [])
         del stack[len(stack) - own:]
-        call = "[" + ", ".join(children) + "]"
-        if pick is not None:
-            env[f"P{len(lines)}"] = pick
-            call = f"P{len(lines)}({call})"
+        n = len(lines)
+        if spec is not None:
+            children = _picked(children, *spec, target is _SPLICE, f"k{n}", lines)
+        else:
+            children = "[" + ", ".join(children) + "]"
         if target is not _SPLICE:
-            env[f"R{len(lines)}"] = target
-            call = f"R{len(lines)}({call})"
-        lines.append(f"    v{len(lines)} = {call}")
-        stack.append(f"v{len(lines) - 1}")
+            env[f"R{n}"] = target
+            children = f"R{n}({children})"
+        lines.append(f"v{n} = {children}")
+        stack.append(f"v{n}")
     assert shifted == ntokens
-    body = [f"    {', '.join(tokens)}, = tokens" if tokens else "    pass", *lines]
+    body = [f"{', '.join(tokens)}, = tokens" if tokens else "pass", *lines]
     if below:
-        body.append(f"    del values[-{below}:]")
+        body.append(f"del values[-{below}:]")
     if stack:
-        body.append(f"    values += ({', '.join(stack)},)")
-    code = "def replay(tokens, values):\n" + "\n".join(body) + "\n"
+        body.append(f"values += ({', '.join(stack)},)")
+    code = "def replay(tokens, values):\n" + "".join(f"    {line}\n" for line in body)
     exec(compile(code, "<replay>", "exec"), env)
     return env["replay"]
+
+
+def _picked(children, include, append_none, splice, kept, lines):
+    """Code for what `_picker(include, append_none, splice)` returns for the
+    children written `children`: an expression, after `lines` made for it."""
+    if not append_none and not any(expand or nones for _, expand, nones in include):
+        picked = [children[i] for i, _, _ in include]
+        if len(picked) >= 2 and not splice:
+            return "(" + ", ".join(picked) + ")"       # as itemgetter's tuple
+        return "[" + ", ".join(picked) + "]"
+    lines.append(f"{kept} = []")
+    for i, expand, nones in include:
+        if nones:
+            lines.append(f"{kept} += [None] * {nones}")
+        if expand:
+            lines.append(f"if {kept}: {kept} += {children[i]}")    # reuse a first list
+            lines.append(f"else: {kept} = {children[i]}")
+        else:
+            lines.append(f"{kept}.append({children[i]})")
+    if append_none:
+        lines.append(f"{kept} += [None] * {append_none}")
+    return kept
 
 
 _fast = None
