@@ -10,7 +10,6 @@ warnings about non-finite numbers.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import gc
 import math
 import time
@@ -95,6 +94,8 @@ class Report:
 
 def _suggest(name, names) -> str:
     """' (did you mean ...?)' with the closest of `names`; ties go to the first."""
+    import difflib          # only for a message: not at every start
+
     best, best_score = None, 0.5
     for candidate in names:
         score = difflib.SequenceMatcher(None, name, candidate).ratio()

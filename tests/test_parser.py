@@ -104,7 +104,7 @@ def test_shipped_tables_are_lark_s_analysis_of_the_grammar():
     makes from grammar.lark now (regenerate it when the grammar changes)."""
     from autograd_cli import parse_tables
 
-    assert parser.TABLES.read_text(encoding="utf-8") == parser.tables_module()
+    assert Path(parser.TABLES).read_text(encoding="utf-8") == parser.tables_module()
     assert parse_tables.TABLES == parser.make_tables()
     assert parser._load_tables() is parse_tables.TABLES
 
