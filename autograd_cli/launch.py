@@ -82,8 +82,11 @@ def run(argv) -> int:
         plain = parse_eval_args(argv[1:])
         if plain is not None:
             files, kw = plain
+            with commands.collector_off():
+                from . import program, render  # noqa: F401  (numpy with them)
             return commands.eval_files(files, **kw)
-    from .cli import app
+    with commands.collector_off():
+        from .cli import app
 
     try:
         app(args=list(argv), prog_name="autograd-cli", standalone_mode=True)
