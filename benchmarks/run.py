@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402  (for its version)
 import harness  # noqa: E402
 import peers  # noqa: E402
 from harness import table  # noqa: E402
+import workloads  # noqa: E402
 from workloads import WORKLOADS, Config  # noqa: E402
 
 
@@ -70,6 +71,7 @@ def environment(found: dict) -> dict:
         "numpy": np.__version__,
         "autograd_cli": autograd_cli.__version__,
         "revision": _git_revision(),
+        "editable": workloads.editable_install(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "cpus_usable": usable,
@@ -87,7 +89,8 @@ def print_environment(env: dict) -> None:
     skipped = ", ".join(m for m, v in env["peers"].items() if not v) or "none"
     print("autograd-cli benchmarks")
     print(f"  date          {env['date']}")
-    print(f"  autograd-cli  {env['autograd_cli']}, revision {env['revision']}")
+    install = "; an editable install" if env["editable"] else ""
+    print(f"  autograd-cli  {env['autograd_cli']}, revision {env['revision']}{install}")
     print(f"  python        {env['python']} ({env['executable']})")
     print(f"  numpy         {env['numpy']}")
     print(f"  platform      {env['platform']}")
