@@ -586,7 +586,7 @@ class _FastParser:
         self.keywords = tables["keywords"]
         self.skip = frozenset(tables["ignore"])
         self.chains = {}   # (state below, state, terminal) -> `_chain`
-        self.replays = {}  # (states, kinds of a chunk's tokens) -> `_steps` record
+        self.replays = {}  # (states, kinds of a chunk's tokens) -> [replay code or None, steps, states after]
 
     def parse(self, source):
         """The statements of `source`, or `_Rejected`.
@@ -598,7 +598,8 @@ class _FastParser:
         states on the stack and the kinds of the tokens, so it is recorded
         once and replayed for every chunk alike (a long file repeats a few
         shapes of line): a replay shifts and reduces the values without
-        looking anything up.
+        looking anything up, by code made for the shape when it comes a
+        second time (making it costs more than a line once).
         """
         text = source.text
         match = self.regex.match
@@ -642,10 +643,14 @@ class _FastParser:
                 if replay is None:
                     steps, final = self._steps(states, values, chunk, kinds, record=[])
                     if len(replays) < 10000:
-                        replays[key] = (_replayer(steps, len(chunk)), final)
-                else:
+                        replays[key] = [None, steps, final]
+                elif replay[0] is not None:
                     replay[0](chunk, values)
-                    states[:] = replay[1]
+                    states[:] = replay[2]
+                else:           # a shape seen again: worth its code from now on
+                    replay[0] = _replayer(replay[1], len(chunk))
+                    replay[0](chunk, values)
+                    states[:] = replay[2]
                 chunk, kinds = [], []
             elif pos == n:
                 chunk.append(_Token("$END", "", source, n, n))

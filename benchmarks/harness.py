@@ -85,14 +85,21 @@ def alternate(sides: dict[str, Callable[[], Run]], rounds: int, *,
     returns a `Run`.  A side raising `SideFailed` is recorded as failed and
     not run again.
 
+    Each round starts one side further on than the one before, so that no
+    side always comes right after the same other: a side can leave the
+    machine slower for the next process (a PyTorch script freeing 200 MB),
+    and that would otherwise always fall on the same side.
+
     `settle` is a pause before each run, for sides that leave the machine
     busy after they return: OpenBLAS's threads spin for about 0.1 s after a
     matrix product, and on a 2-core machine a spinning thread of one worker
     would slow the next worker's run.
     """
     results = {name: Samples(name) for name in sides}
-    for _ in range(rounds):
-        for name, run_once in sides.items():
+    order = list(sides.items())
+    for r in range(rounds):
+        shift = r % len(order)
+        for name, run_once in order[shift:] + order[:shift]:
             samples = results[name]
             if samples.error is not None:
                 continue
