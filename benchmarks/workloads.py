@@ -233,19 +233,36 @@ def deep_chain(cfg: Config) -> Section:
             r = ratio(torch_s, ours)
             targets.append(Target(f"deep chain N={n:,}: PyTorch eager / {OURS}",
                                   fmt_ratio(r), "> 1.00x", r > 1, firm[n]))
-    small, large = min(per_statement), max(per_statement)
-    if large != small:
-        growth = per_statement[large] / per_statement[small]
-        targets.append(Target(f"deep chain: flat, us per statement at N={large:,} / "
-                              f"N={small:,}", fmt_ratio(growth), "<= 1.25x", growth <= 1.25,
-                              firm[small] and firm[large]))
+    small, large = min(plan), max(plan)
+    flat_rounds = cfg.rounds(9, 3)
+    # Flatness compares autograd-cli with itself at two sizes: in the same
+    # rounds, alternating, as every other comparison (minutes apart, the
+    # machine's drift would be the figure).
+    names = {n: f"{OURS} N={n:,}" for n in (small, large)}
+    progress(f"deep chain: N={small:,} against N={large:,}, {flat_rounds} rounds")
+    workers, _ = start_workers({names[n]: ("chain/autograd-cli", {"n": n})
+                                for n in (small, large)})
+    try:
+        flat = alternate({k: w.run for k, w in workers.items()}, flat_rounds)
+    finally:
+        close_workers(workers)
+    growth = ratio(flat[names[large]], flat[names[small]]) * small / large
+    unsteady_notes += _unsteady_note(flat, " (flatness)")
+    targets.append(Target(f"deep chain: flat, us per statement at N={large:,} / "
+                          f"N={small:,}", fmt_ratio(growth), "<= 1.25x", growth <= 1.25,
+                          not unsteady(flat)))
+    data["flat"] = {"rounds": flat_rounds, "growth": growth,
+                    "results": {k: v.to_json() for k, v in flat.items()}}
     notes = ["N dependent statements x{i+1} = tanh(x{i} * p + q), forward and backward, "
              "each side in a process of its own. autograd-cli: the model is loaded outside "
              "the timer and `run(model, every_node=False)` is timed, as `eval` runs it "
              "(evaluate, backward, report). us/stmt: "
              "per statement; each statement is 3 elementary ops (mul, add, tanh): us/elem op. "
              "time/ours: the time over autograd-cli's in the same round. Every side's "
-             "gradients of p and q agree with autograd-cli's to 1e-9."]
+             "gradients of p and q agree with autograd-cli's to 1e-9.",
+             f"Flat: autograd-cli's time per statement at N={large:,} over N={small:,}, the two "
+             f"timed in the same rounds, alternating ({flat_rounds} rounds, median of the "
+             f"rounds' ratios): {fmt_ratio(growth)}."]
     if cfg.has("micrograd"):
         how = ("Value.tanh" if peers.micrograd_has_tanh() else
                "0.1.0 has no tanh (nor exp), so tanh is one node written as in later "
