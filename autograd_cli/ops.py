@@ -320,9 +320,31 @@ defop("abs", np.abs, same, lambda g, ans, x: mul(g, mask(np.sign(raw(x)), x)), l
 defop("sin", np.sin, same, lambda g, ans, x: mul(g, cos(x)), local=("cos(x)",))
 defop("cos", np.cos, same, lambda g, ans, x: neg(mul(g, sin(x))), local=("-sin(x)",))
 defop("tan", np.tan, same, lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))), local=("1 + tan(x)²",))
-defop("tanh", np.tanh, same, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))), local=("1 - tanh(x)²",))
-defop("sigmoid", _sigmoid, same,
-      lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))), local=("σ(x)·(1 - σ(x))",))
+def _plain(g, ans):
+    """Are `g` and `ans` plain arrays of one shape and dtype (not traced, not
+    numpy scalars)?  Then a VJP may compute in one buffer of its own."""
+    return (type(g) is np.ndarray and type(ans) is np.ndarray and g.shape == ans.shape
+            and g.dtype == ans.dtype)
+
+
+def _tanh_vjp(g, ans, x):
+    if _plain(g, ans):   # g * (1 - ans*ans), the same operations in one buffer
+        out = np.multiply(ans, ans)
+        np.subtract(1.0, out, out=out)
+        return np.multiply(g, out, out=out)
+    return mul(g, sub(1.0, mul(ans, ans)))
+
+
+def _sigmoid_vjp(g, ans, x):
+    if _plain(g, ans):   # g * (ans * (1 - ans)), in one buffer
+        out = np.subtract(1.0, ans)
+        np.multiply(ans, out, out=out)
+        return np.multiply(g, out, out=out)
+    return mul(g, mul(ans, sub(1.0, ans)))
+
+
+defop("tanh", np.tanh, same, _tanh_vjp, local=("1 - tanh(x)²",))
+defop("sigmoid", _sigmoid, same, _sigmoid_vjp, local=("σ(x)·(1 - σ(x))",))
 defop("relu", lambda x: np.maximum(x, 0).astype(x.dtype), same,
       lambda g, ans, x: mul(g, mask(raw(x) > 0, x)), local=("[x > 0]",))
 defop("softplus", lambda x: np.logaddexp(0, x).astype(x.dtype), same,
