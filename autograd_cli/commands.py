@@ -153,7 +153,9 @@ def _write(text: str):
 def collector_off():
     """Python's cyclic garbage collector off, for loading modules: they make
     hundreds of thousands of objects and no garbage, and the collector's
-    passes over them cost ~5 ms of a run's start (numpy, Rich, Typer)."""
+    passes over them cost ~5 ms of a run's start (numpy, Rich, Typer).  The
+    objects made so far are then frozen (`gc.freeze`): they live as long as
+    the process, and a later collection would walk them all again."""
     import gc
 
     enabled = gc.isenabled()
@@ -161,6 +163,7 @@ def collector_off():
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
