@@ -135,6 +135,23 @@ def mlp_torch(dtype: str, tol: float):
                                               "threads": torch.get_num_threads()}
 
 
+def mlp_one_process(dtype: str, tol: float):
+    """autograd-cli and the hand-written numpy in one process, timed in turn:
+    both then run on the same history of allocations (see the tensor
+    workload's notes)."""
+    from autograd_cli.errors import Source
+    from autograd_cli.program import load, run
+
+    arrays, want = _mlp_reference(dtype)
+    error = _check_grads(f"numpy by hand ({dtype})", peers.numpy_mlp(arrays), want, tol)
+    del want
+    gc.collect()
+    model = load(Source("mlp.expr", inputs.MLP_EXPR), dtype=dtype)   # not timed
+    run(model, every_node=False)
+    return ({"autograd-cli": lambda: run(model, every_node=False),
+             "numpy": lambda: peers.numpy_mlp(arrays)}, {"max_rel_error": error})
+
+
 SIDES = {
     "chain/autograd-cli": chain_autograd_cli,
     "chain/peer": chain_peer,
@@ -143,4 +160,5 @@ SIDES = {
     "mlp/autograd-cli": mlp_autograd_cli,
     "mlp/numpy": mlp_numpy,
     "mlp/torch": mlp_torch,
+    "mlp/one-process": mlp_one_process,
 }

@@ -5,6 +5,8 @@ and answers one per line:
 
     {"setup": KIND, "args": {...}}  ->  {"check": ...}     set up a side of sides.SIDES
     {"run": true}                   ->  {"seconds": ..., "page_faults": ...}
+    {"run": NAME}                   ->  the same, for the run called NAME of a
+                                        side that sets up several (a dict of them)
     {"quit": true}                  ->  (exits)
 
 A side that cannot run answers {"failed": "RecursionError"}; any other
@@ -64,6 +66,8 @@ def main() -> None:
             if "setup" in message:
                 run, check = sides.SIDES[message["setup"]](**message["args"])
                 reply = {"check": check}
+            elif isinstance(run, dict):
+                reply = timed(run[message["run"]])
             else:
                 reply = timed(run)
         except RecursionError:
