@@ -112,7 +112,7 @@ def _unsteady_note(results: dict, where: str = "") -> list:
 # ------------------------------------------------------------- 1. cold start
 
 def cold_start(cfg: Config) -> Section:
-    rounds = cfg.rounds(11, 3)
+    rounds = cfg.rounds(21, 3)   # a process is ~0.1 s: many rounds are cheap, and steady
     seed = os.path.join("examples", "seed.expr")
     commands, ours = {}, []
     for label, argv in _ours_commands().items():
