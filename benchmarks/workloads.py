@@ -402,6 +402,32 @@ SETTLE = 0.2
 MALLOC_SETTINGS = {"defaults": {}, "kept": MALLOC_KEEP}
 
 
+def _tensor_rounds(kinds: dict, where: str, rounds: int, env: dict | None = None,
+                   runs: dict | None = None):
+    """Set up the workers of `kinds` and time `rounds` alternating rounds:
+    (results, checks).  `runs`, for workers that set up several runs, maps
+    each side's name to (worker, run)."""
+    progress(f"tensors {where}: setting up (checking the gradients)")
+    workers, checks = start_workers(kinds, env)
+    try:
+        progress(f"tensors {where}: {rounds} rounds")
+        if runs is None:
+            sides = {k: w.run for k, w in workers.items()}
+        else:
+            sides = {name: (lambda w=workers[worker], r=run: w.run(r))
+                     for name, (worker, run) in runs.items()}
+        return alternate(sides, rounds, settle=SETTLE), checks
+    finally:
+        close_workers(workers)
+
+
+def _tensor_rows(dtype, setting, results, ours_name, numpy_name) -> list:
+    ours, by_hand = results[ours_name], results[numpy_name]
+    return [[dtype, setting, name, fmt(s.median * 1e3), fmt(s.page_faults),
+             fmt_ratio(ratio(s, by_hand)), fmt_ratio(ratio(s, ours))]
+            for name, s in results.items()]
+
+
 def tensors(cfg: Config) -> Section:
     rounds = cfg.rounds(21, 5)
     _write(cfg, "mlp.expr", inputs.MLP_EXPR)
@@ -419,20 +445,9 @@ def tensors(cfg: Config) -> Section:
             kinds[torch_name] = ("mlp/torch", {"dtype": dtype, "tol": tol})
         for setting, env in settings.items():
             where = f"{dtype}, memory {setting}"
-            progress(f"tensors {where}: setting up {len(kinds)} workers "
-                     "(checking the gradients)")
-            workers, checks = start_workers(kinds, env)
-            try:
-                progress(f"tensors {where}: {rounds} rounds")
-                results = alternate({k: w.run for k, w in workers.items()}, rounds,
-                                    settle=SETTLE)
-            finally:
-                close_workers(workers)
-            ours, by_hand = results[ours_name], results[numpy_name]
+            results, checks = _tensor_rounds(kinds, where, rounds, env)
             unsteady_notes += _unsteady_note(results, f" in {where}")
-            for name, s in results.items():
-                rows.append([dtype, setting, name, fmt(s.median * 1e3), fmt(s.page_faults),
-                             fmt_ratio(ratio(s, by_hand)), fmt_ratio(ratio(s, ours))])
+            rows += _tensor_rows(dtype, setting, results, ours_name, numpy_name)
             if cfg.has("torch"):
                 threads = checks[torch_name]["threads"]
             data[f"{dtype}/{setting}"] = {"rounds": rounds, "checks": checks, "env": env,
@@ -440,23 +455,12 @@ def tensors(cfg: Config) -> Section:
                                                       for k, v in results.items()}}
         # The two in one process, in turn: the same history of allocations.
         where = f"{dtype}, one process"
-        progress(f"tensors {where}: setting up (checking the gradients)")
-        workers, checks = start_workers({"pair": ("mlp/one-process",
-                                                  {"dtype": dtype, "tol": tol})})
-        try:
-            progress(f"tensors {where}: {rounds} rounds")
-            pair = workers["pair"]
-            results = alternate({ours_name: lambda: pair.run("autograd-cli"),
-                                 numpy_name: lambda: pair.run("numpy")}, rounds,
-                                settle=SETTLE)
-        finally:
-            close_workers(workers)
-        ours, by_hand = results[ours_name], results[numpy_name]
+        results, checks = _tensor_rounds(
+            {"pair": ("mlp/one-process", {"dtype": dtype, "tol": tol})}, where, rounds,
+            runs={ours_name: ("pair", "autograd-cli"), numpy_name: ("pair", "numpy")})
         unsteady_notes += _unsteady_note(results, f" in {where}")
-        for name, s in results.items():
-            rows.append([dtype, "one process", name, fmt(s.median * 1e3), fmt(s.page_faults),
-                         fmt_ratio(ratio(s, by_hand)), fmt_ratio(ratio(s, ours))])
-        r = ratio(ours, by_hand)
+        rows += _tensor_rows(dtype, "one process", results, ours_name, numpy_name)
+        r = ratio(results[ours_name], results[numpy_name])
         targets.append(Target(f"tensors {dtype}: {OURS} / numpy by hand (one process)",
                               fmt_ratio(r), "<= 1.10x", r <= 1.1, not unsteady(results)))
         data[f"{dtype}/one process"] = {"rounds": rounds, "checks": checks,
