@@ -64,6 +64,7 @@ class Model:
     sets: dict = field(default_factory=dict)  # name -> the value --set/--set-json gave
     floats: bool = True   # `run` computes float64 scalars as Python floats
     finite_constants: dict = field(default_factory=dict, repr=False)  # see _finite_values
+    plans: dict = field(default_factory=dict, repr=False)   # see _sweep
 
     def binding(self, name: str, option: str) -> Binding:
         """The binding called `name`, named by a command-line `option`."""
@@ -714,8 +715,17 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
 def _sweep(model, tb, seed, keep, timings, evaluate, backward):
     start = time.perf_counter()
     release = None
-    if keep is not None and max(map(math.prod, model.shapes)) >= RELEASE_SIZE:
-        release = releases(model.graph, keep)
+    if keep is not None:
+        # What to release and when depends on the graph and `keep` only: worked
+        # out once per model (and the largest size with it).
+        plans = model.plans
+        if "largest" not in plans:
+            plans["largest"] = max(map(math.prod, model.shapes))
+        if plans["largest"] >= RELEASE_SIZE:
+            key = bytes(keep)
+            release = plans.get(key)
+            if release is None:
+                release = plans[key] = releases(model.graph, keep)
     values = evaluate(model.graph, release=release)
     start = _lap(timings, "evaluate", start)
     grads = backward(model.graph, values, tb.node, seed, keep)  # may drop values
