@@ -586,7 +586,8 @@ class _FastParser:
         self.keywords = tables["keywords"]
         self.skip = frozenset(tables["ignore"])
         self.chains = {}   # (state below, state, terminal) -> `_chain`
-        self.replays = {}  # (states, kinds of a chunk's tokens) -> [replay code or None, steps, states after]
+        # (states, kinds of a chunk's tokens) -> [replay code or None, steps, states after]
+        self.replays = {}
 
     def parse(self, source):
         """The statements of `source`, or `_Rejected`.
