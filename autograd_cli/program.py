@@ -64,7 +64,8 @@ class Model:
     sets: dict = field(default_factory=dict)  # name -> the value --set/--set-json gave
     floats: bool = True   # `run` computes float64 scalars as Python floats
     finite_constants: dict = field(default_factory=dict, repr=False)  # see _finite_values
-    plans: dict = field(default_factory=dict, repr=False)   # see _sweep
+    largest: int | None = field(default=None, repr=False)   # elements of the largest node
+    plans: dict = field(default_factory=dict, repr=False)   # bytes(keep) -> `releases`
 
     def binding(self, name: str, option: str) -> Binding:
         """The binding called `name`, named by a command-line `option`."""
@@ -718,14 +719,13 @@ def _sweep(model, tb, seed, keep, timings, evaluate, backward):
     if keep is not None:
         # What to release and when depends on the graph and `keep` only: worked
         # out once per model (and the largest size with it).
-        plans = model.plans
-        if "largest" not in plans:
-            plans["largest"] = max(map(math.prod, model.shapes))
-        if plans["largest"] >= RELEASE_SIZE:
+        if model.largest is None:
+            model.largest = max(map(math.prod, model.shapes))
+        if model.largest >= RELEASE_SIZE:
             key = bytes(keep)
-            release = plans.get(key)
+            release = model.plans.get(key)
             if release is None:
-                release = plans[key] = releases(model.graph, keep)
+                release = model.plans[key] = releases(model.graph, keep)
     values = evaluate(model.graph, release=release)
     start = _lap(timings, "evaluate", start)
     grads = backward(model.graph, values, tb.node, seed, keep)  # may drop values
