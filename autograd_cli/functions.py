@@ -8,19 +8,25 @@ then keyword.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
 class Fn:
-    op: str
-    arrays: tuple = ()            # names of the array (differentiable) arguments
-    static: dict = field(default_factory=dict)  # name -> default (REQUIRED if none)
-    varargs: str | None = None    # name of a trailing list of integers (a shape)
-    floats: tuple = ()            # static arguments that are real numbers, not integers
-    usage: str = ""
+    """A function's signature (a plain class: a dataclass costs an `exec` per
+    method at every start)."""
+    __slots__ = ("op", "arrays", "static", "varargs", "floats", "usage")
+
+    def __init__(self, op: str, arrays: tuple = (), static: dict | None = None,
+                 varargs: str | None = None, floats: tuple = (), usage: str = ""):
+        self.op = op
+        self.arrays = arrays          # names of the array (differentiable) arguments
+        self.static = {} if static is None else static  # name -> default (REQUIRED if none)
+        self.varargs = varargs        # name of a trailing list of integers (a shape)
+        self.floats = floats          # static arguments that are real numbers, not integers
+        self.usage = usage
+
+    def __repr__(self):
+        return f"Fn({self.op!r}, usage={self.usage!r})"
 
 
 def _unary(op):

@@ -17,7 +17,6 @@ import operator
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 
 
 from .errors import ExprError, Source, Span
@@ -59,14 +58,20 @@ class Expr:
         return cls(kind, data, args, span.source, span.start, span.end)
 
 
-@dataclass(slots=True)
 class Statement:
-    name: str
-    name_span: Span
-    is_param: bool
-    root: Expr
-    nodes: list = field(repr=False)  # every Expr of the right side, children first
-    span: Span = field(repr=False)   # the whole statement
+    __slots__ = ("name", "name_span", "is_param", "root", "nodes", "span")
+
+    def __init__(self, name: str, name_span: Span, is_param: bool, root: Expr, nodes: list,
+                 span: Span):
+        self.name = name
+        self.name_span = name_span
+        self.is_param = is_param
+        self.root = root
+        self.nodes = nodes          # every Expr of the right side, children first
+        self.span = span            # the whole statement
+
+    def __repr__(self):
+        return f"Statement({self.name!r}, {self.root!r})"
 
     @property
     def rhs_text(self) -> str:

@@ -14,7 +14,6 @@ import gc
 import math
 import time
 from array import array
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,34 +37,51 @@ _ELEMENTWISE = (_ops.broadcast, _ops.same)   # shape rules: the arguments' commo
 _PLAIN = {name for name, fn in FUNCTIONS.items() if not fn.static and not fn.varargs}
 
 
-@dataclass(slots=True)
+# The records below are plain classes, not dataclasses: making a dataclass
+# runs `exec` for each generated method, ~0.5 ms a class at every start.
+
 class Binding:
-    name: str
-    kind: str          # 'param', 'input' or 'node'
-    statement: Statement
-    node: int          # graph node holding the binding's value
+    __slots__ = ("name", "kind", "statement", "node")
+
+    def __init__(self, name: str, kind: str, statement: Statement, node: int):
+        self.name = name
+        self.kind = kind            # 'param', 'input' or 'node'
+        self.statement = statement
+        self.node = node            # graph node holding the binding's value
 
     @property
     def expr(self) -> str:
         return self.statement.rhs_text
 
+    def __repr__(self):
+        return f"Binding({self.name!r}, {self.kind!r}, node={self.node})"
 
-@dataclass
+
 class Model:
-    source: Source
-    dtype: str
-    graph: Graph
-    shapes: list       # per node
-    spans: Spans       # per node
-    labels: list       # per node: what made it ('mul', 'number', 'leaf', ...)
-    owners: list       # per node: index of the binding it belongs to
-    bindings: list
-    by_name: dict
-    sets: dict = field(default_factory=dict)  # name -> the value --set/--set-json gave
-    floats: bool = True   # `run` computes float64 scalars as Python floats
-    finite_constants: dict = field(default_factory=dict, repr=False)  # see _finite_values
-    largest: int | None = field(default=None, repr=False)   # elements of the largest node
-    plans: dict = field(default_factory=dict, repr=False)   # bytes(keep) -> `releases`
+    __slots__ = ("source", "dtype", "graph", "shapes", "spans", "labels", "owners",
+                 "bindings", "by_name", "sets", "floats", "finite_constants", "largest",
+                 "plans")
+
+    def __init__(self, source: Source, dtype: str, graph: Graph, shapes: list, spans: Spans,
+                 labels: list, owners: list, bindings: list, by_name: dict, sets=None):
+        self.source = source
+        self.dtype = dtype
+        self.graph = graph
+        self.shapes = shapes        # per node
+        self.spans = spans          # per node
+        self.labels = labels        # per node: what made it ('mul', 'number', 'leaf', ...)
+        self.owners = owners        # per node: index of the binding it belongs to
+        self.bindings = bindings
+        self.by_name = by_name
+        self.sets = {} if sets is None else sets  # name -> the value --set/--set-json gave
+        self.floats = True          # `run` computes float64 scalars as Python floats
+        self.finite_constants = {}  # see _finite_values
+        self.largest = None         # elements of the largest node
+        self.plans = {}             # bytes(keep) -> `releases`
+
+    def __repr__(self):
+        return (f"Model({self.source.name!r}, {self.dtype}, "
+                f"{len(self.bindings)} bindings, {len(self.shapes)} nodes)")
 
     def binding(self, name: str, option: str) -> Binding:
         """The binding called `name`, named by a command-line `option`."""
@@ -76,22 +92,41 @@ class Model:
         return b
 
 
-@dataclass
 class RunWarning:
-    message: str
-    node: str | None = None
-    span: Span | None = None
+    __slots__ = ("message", "node", "span")
+
+    def __init__(self, message: str, node: str | None = None, span: Span | None = None):
+        self.message = message
+        self.node = node
+        self.span = span
+
+    def __repr__(self):
+        return f"RunWarning({self.message!r}, {self.node!r})"
+
+    def __eq__(self, other):
+        if not isinstance(other, RunWarning):
+            return NotImplemented
+        return (self.message, self.node, self.span) == (other.message, other.node, other.span)
+
+    __hash__ = None
 
 
-@dataclass
 class Report:
-    model: Model
-    target: Binding
-    values: dict       # name -> array
-    grads: dict        # name -> array
-    warnings: list = field(default_factory=list)
-    node_values: list = field(default_factory=list, repr=False)  # per graph node
-    node_grads: list = field(default_factory=list, repr=False)   # per graph node; None: 0
+    __slots__ = ("model", "target", "values", "grads", "warnings", "node_values",
+                 "node_grads")
+
+    def __init__(self, model: Model, target: Binding, values: dict, grads: dict,
+                 warnings=None, node_values=None, node_grads=None):
+        self.model = model
+        self.target = target
+        self.values = values        # name -> array
+        self.grads = grads          # name -> array
+        self.warnings = [] if warnings is None else warnings
+        self.node_values = [] if node_values is None else node_values  # per graph node
+        self.node_grads = [] if node_grads is None else node_grads     # per node; None: 0
+
+    def __repr__(self):
+        return f"Report(target={self.target.name!r}, {len(self.warnings)} warnings)"
 
 
 def _suggest(name, names) -> str:
@@ -197,13 +232,15 @@ def _uses_names(stmt: Statement) -> bool:
     return any(e.kind == "name" and e.data != "pi" for e in stmt.nodes)
 
 
-@dataclass
 class GivenValue:
     """A value for a binding given as data (--set-json), not as text to parse."""
-    name: str
-    value: np.ndarray   # float64
-    name_span: Span     # where the name is given (a JSON key)
-    span: Span          # where the value is given
+    __slots__ = ("name", "value", "name_span", "span")
+
+    def __init__(self, name: str, value: np.ndarray, name_span: Span, span: Span):
+        self.name = name
+        self.value = value          # float64
+        self.name_span = name_span  # where the name is given (a JSON key)
+        self.span = span            # where the value is given
 
 
 def _settable(by_name, name, name_span, source, option):
