@@ -173,11 +173,20 @@ def releases(graph: Graph, keep) -> list:
     return out
 
 
+_SHELLS = {}   # (dtype, shape) -> a read-only zero-stride array: shared, never written
+
+
 def _release(values, nodes):
     for j in nodes:
         v = values[j]
         if type(v) is np.ndarray and v.size > 1:
-            values[j] = np.broadcast_to(np.zeros((), v.dtype), v.shape)   # no memory
+            key = (v.dtype, v.shape)
+            shell = _SHELLS.get(key)
+            if shell is None:
+                shell = np.broadcast_to(np.zeros((), v.dtype), v.shape)   # no memory
+                if len(_SHELLS) < 1024:
+                    _SHELLS[key] = shell
+            values[j] = shell
 
 
 def evaluate(graph: Graph, overrides=None, release=None) -> list:

@@ -216,6 +216,13 @@ def _as(x, like):
 
 
 def _pow_dx(g, ans, x, y):
+    if (type(x) is np.ndarray and type(g) is not Tensor and type(y) is not Tensor
+            and (type(y) is not np.ndarray or y.ndim == 0) and y != 0):
+        # A constant exponent (x ** 2): the mask below is all False, so these
+        # are its very operations, without the mask and its copy.
+        d = g * (y * _power(x, y - 1.0))
+        if type(d) is np.ndarray and d.dtype == x.dtype:
+            return unbroadcast(d, x.shape)
     rx, ry = raw(x), raw(y)
     return unbroadcast(where(np.zeros((), rx.dtype), mul(g, mul(y, pow(x, sub(y, 1.0)))),
                              cond=np.broadcast_to(ry == 0, np.broadcast_shapes(rx.shape, ry.shape))),
@@ -355,9 +362,17 @@ defop("softplus", lambda x: np.logaddexp(0, x).astype(x.dtype), same,
 defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
       reduced, lambda g, ans, x, axis=None, keepdims=False: expand(g, x.shape, axis, keepdims),
       local=("1",))
-defop("mean", np.mean, nonempty_reduced,
-      lambda g, ans, x, axis=None: div(expand(g, x.shape, axis), float(_count(x.shape, axis))),
-      local=("1/n",))
+def _mean_vjp(g, ans, x, axis=None):
+    n = float(_count(x.shape, axis))
+    if type(g) is not Tensor and type(x) is np.ndarray and x.ndim:
+        # g / n spread over x's shape: the same division, once an element
+        d = np.empty(x.shape, dtype=np.result_type(g, n))
+        d[...] = np.reshape(g, reduced(x.shape, axis, keepdims=True)) / n
+        return d
+    return div(expand(g, x.shape, axis), n)
+
+
+defop("mean", np.mean, nonempty_reduced, _mean_vjp, local=("1/n",))
 defop("max", np.max, nonempty_reduced, _extreme_vjp, local=("[x = max] / #ties",))
 defop("min", np.min, nonempty_reduced, _extreme_vjp, local=("[x = min] / #ties",))
 defop("logsumexp", _logsumexp, reduced,
@@ -373,7 +388,8 @@ defop("log_softmax", _log_softmax, along_axis,
       lambda g, ans, x, axis=-1: sub(g, mul(exp(ans), sum(g, axis=axis, keepdims=True))),
       local=("I - softmax(x)",))
 
-defop("transpose", np.transpose, lambda s: s[::-1],
+defop("transpose", lambda x: x.transpose() if type(x) is np.ndarray else np.transpose(x),
+      lambda s: s[::-1],
       lambda g, ans, x: transpose(g), local=("transpose",))
 defop("reshape", np.reshape, reshape_shape,
       lambda g, ans, x, shape: reshape(g, shape=x.shape), local=("reshape",))

@@ -838,3 +838,73 @@ def test_second_derivative_through_tanh_and_sigmoid():
         value = np.array([0.3, -1.2, 2.0])
         t = np.tanh(value) if name == "tanh" else 1 / (1 + np.exp(-value))
         np.testing.assert_allclose(np.diag(blocks[(b.node, b.node)]), second(t), rtol=1e-12)
+
+
+# --------------------------------- VJPs with a fast path for plain arrays
+
+def _traced_value(vjp, *args, **attrs):
+    """The VJP's result through the op-by-op path (every argument traced)."""
+    from autograd_cli import engine
+
+    tape = engine.Tape()
+    out = vjp(*[tape.leaf(a) for a in args], **attrs)
+    assert type(out) is engine.Tensor
+    return out.value
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_pow_vjp_with_a_constant_exponent_gives_the_general_bits(dtype):
+    """x ** c's VJP skips the exponent-zero mask when c is a nonzero
+    constant: its result must be the general formula's, bit for bit."""
+    from autograd_cli import ops
+
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.standard_normal(200) * 3, [0.0, -0.0, 1.0, -1.0, 1e-30, 1e30,
+                                                       np.inf, -np.inf, np.nan]])
+    x = x.astype(dtype)
+    vjp = ops.OPS["pow"].vjps[0]
+    for c in [2.0, 3.0, 0.5, -1.0, -2.5, 1.0, 1e-3, np.inf, -np.inf, np.nan, 0.0]:
+        for y in [np.array(c, dtype=dtype), np.dtype(dtype).type(c)]:
+            with np.errstate(all="ignore"):
+                ans = ops.OPS["pow"].forward(x, y)
+                g = rng.standard_normal(x.shape).astype(dtype)
+                g[:2] = [np.nan, -0.0]
+                got = vjp(g, ans, x, y)
+                want = _traced_value(vjp, g, ans, x, y)
+            assert type(got) is np.ndarray and got.dtype == np.dtype(dtype)
+            assert got.shape == x.shape
+            assert got.tobytes() == want.tobytes(), (c, type(y))
+    # a broadcast gradient and a 2-d x
+    x2 = rng.standard_normal((4, 3)).astype(dtype)
+    y2 = np.array(2.0, dtype=dtype)
+    g2 = np.broadcast_to(np.array(0.25, dtype=dtype), (4, 3))
+    got = vjp(g2, x2 ** y2, x2, y2)
+    assert got.tobytes() == _traced_value(vjp, g2, x2 ** y2, x2, y2).tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape, axis", [((7,), None), ((3, 4), None), ((3, 4), 0),
+                                         ((3, 4), -1), ((2, 3, 4), (0, 2)), ((2, 3, 4), 1),
+                                         ((), None)])
+def test_mean_vjp_gives_the_general_bits(dtype, shape, axis):
+    """mean's VJP on plain arrays divides once an element into a fresh
+    array: the same bits as spreading the gradient and dividing."""
+    from autograd_cli import ops
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(dtype)
+    op = ops.OPS["mean"]
+    ans = op.forward(x, axis=axis)
+    vjp = op.vjps[0]
+    for g in [np.asarray(rng.standard_normal(np.shape(ans)) * 3).astype(dtype),
+              np.full(np.shape(ans), np.nan, dtype), np.full(np.shape(ans), -0.0, dtype)]:
+        if g.ndim == 0:
+            cases = [g, g[()]]            # a 0-d array, and a numpy scalar
+        else:
+            cases = [g]
+        for gg in cases:
+            got = vjp(gg, ans, x, axis=axis)
+            want = _traced_value(vjp, gg, ans, x, axis=axis)
+            assert np.shape(got) == shape
+            assert np.asarray(got).dtype == np.dtype(dtype)
+            assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
