@@ -60,7 +60,7 @@ class Binding:
 class Model:
     __slots__ = ("source", "dtype", "graph", "shapes", "spans", "labels", "owners",
                  "bindings", "by_name", "sets", "floats", "finite_constants", "largest",
-                 "plans")
+                 "plans", "columns")
 
     def __init__(self, source: Source, dtype: str, graph: Graph, shapes: list, spans: Spans,
                  labels: list, owners: list, bindings: list, by_name: dict, sets=None):
@@ -78,6 +78,7 @@ class Model:
         self.finite_constants = {}  # see _finite_values
         self.largest = None         # elements of the largest node
         self.plans = {}             # bytes(keep) -> `releases`
+        self.columns = None         # the bindings' names and nodes, two lists (see run)
 
     def __repr__(self):
         return (f"Model({self.source.name!r}, {self.dtype}, "
@@ -661,16 +662,22 @@ def _finite(v) -> bool:
     return math.isfinite(total) or bool(np.isfinite(v).all())
 
 
-def _finite_values(model, values) -> bool:
-    """Are all the bindings' values (name -> value) finite?  A binding that
-    is a constant of the model (a literal, a folded constant, a leaf of one)
-    has the same read-only array in every run: its answer is kept on the
-    model (node -> (array, answer); held, so the identity test holds)."""
+def _finite_values(model, nodes, values) -> bool:
+    """Are all the bindings' values (a list, in the order of `nodes`, the
+    bindings' nodes) finite?  A binding that is a constant of the model (a
+    literal, a folded constant, a leaf of one) has the same read-only array
+    in every run: its answer is kept on the model (node -> (array, answer);
+    held, so the identity test holds)."""
+    floats = [v for v in values if type(v) is float]
+    if not _floats_finite(floats):
+        return False
+    if len(floats) == len(values):
+        return True
     graph, known = model.graph, model.finite_constants
-    for b in model.bindings:
-        v = values[b.name]
+    for node, v in zip(nodes, values):
+        if type(v) is float:
+            continue                     # checked above
         if type(v) is np.ndarray and not v.flags.writeable:
-            node = b.node
             if graph.ops[node] is LEAF:
                 node = graph.args[node][0]
             if graph.values[node] is v:
@@ -683,6 +690,19 @@ def _finite_values(model, values) -> bool:
         if not _finite(v):
             return False
     return True
+
+
+def _grads_finite(grads) -> bool:
+    """Are all of `grads` (arrays, numpy or Python scalars, None for 0) finite?"""
+    if not _floats_finite([g for g in grads if type(g) is float]):
+        return False
+    return all(_finite(g) for g in grads if type(g) is not float and g is not None)
+
+
+def _floats_finite(floats) -> bool:
+    """Are these Python floats all finite?  Their sum is finite only if
+    every one is (or it overflowed: then look at each)."""
+    return math.isfinite(sum(floats)) or all(map(math.isfinite, floats))
 
 
 def _kind_of(v) -> str:
@@ -732,13 +752,21 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
             values = [_np_float(v) for v in values]
             grads = [_np_float(g) for g in grads]
         start = time.perf_counter()
-        out_values = {b.name: _np_float(values[b.node]) for b in bindings}
-        out_grads = {}
-        for b in bindings:
-            g = grads[b.node]
-            out_grads[b.name] = np.zeros_like(out_values[b.name]) if g is None else _np_float(g)
-        bad_values = not _finite_values(model, out_values)
-        bad_grads = not all(_finite(g) for g in out_grads.values())
+        # Columns, not a loop over the bindings: a report of 10^5 scalars
+        # is then a few passes at C speed (lists, a sum, a zip).
+        if model.columns is None:
+            model.columns = ([b.name for b in bindings], [b.node for b in bindings])
+        names, nodes = model.columns
+        binding_values = [values[i] for i in nodes]
+        binding_grads = [grads[i] for i in nodes]
+        bad_values = not _finite_values(model, nodes, binding_values)
+        bad_grads = not _grads_finite(binding_grads)
+        f64, zeros_like = np.float64, np.zeros_like
+        binding_values = [f64(v) if type(v) is float else v for v in binding_values]
+        out_values = dict(zip(names, binding_values))
+        out_grads = dict(zip(names, [
+            f64(g) if type(g) is float else (zeros_like(v) if g is None else g)  # None: 0
+            for g, v in zip(binding_grads, binding_values)]))
         if bad_values or bad_grads:   # located on numpy, every value kept: one pass for both
             every = evaluate(model.graph)
             if bad_values:

@@ -492,6 +492,53 @@ def _finiteness_cases(_finite, dtype, big):
     assert _finite(np.zeros((0, 3), dtype=dtype))
 
 
+def test_finiteness_check_of_python_floats():
+    """Scalars computed as Python floats are checked by their sum: any nan
+    or inf anywhere makes it non-finite, and finite values whose sum
+    overflows are looked at one by one (and found finite)."""
+    from autograd_cli.program import _floats_finite, _grads_finite
+
+    big = 1.7976931348623157e308
+    assert _floats_finite([]) and _floats_finite([1.0, -2.5, 0.0, -0.0])
+    assert _floats_finite([big, big, big]) and _floats_finite([-big, -big])
+    for bad in [float("nan"), float("inf"), float("-inf")]:
+        for at in [0, 2, 4]:
+            xs = [1.0, big, -3.0, big, 2.0]
+            xs[at] = bad
+            assert not _floats_finite(xs), (bad, at)
+    assert not _floats_finite([float("inf"), float("-inf")])   # sums to nan
+    import numpy as np
+    assert _grads_finite([1.0, None, np.ones(3), np.float64(2.0), big, big])
+    assert not _grads_finite([1.0, None, np.array([1.0, np.nan])])
+    assert not _grads_finite([None, float("-inf")])
+
+
+@pytest.mark.parametrize("text, name, stage", [
+    ("a = 1e308\nb = a * 10\nc = b - b\n", "b", "in the value of 'b'"),
+    ("x = 2\ny = [1, 2] * x\nz = log(x - 2)\nt = sum(y) + z\n", "z", "in the value of 'z'"),
+    ("x = 0\nparam p = 1\nt = sqrt(x) * p\n", "t", "backward pass"),
+])
+def test_non_finite_scalars_warn_from_the_float_path(text, name, stage):
+    """A scalar program (run on Python floats) with one non-finite value or
+    gradient among finite ones, scalars and arrays mixed, warns once and
+    names it; the report's types are numpy's."""
+    import numpy as np
+
+    r = run(load(Source("t.expr", text)))
+    assert len(r.warnings) >= 1
+    assert r.warnings[0].node == name and stage in r.warnings[0].message
+    for v in list(r.values.values()) + list(r.grads.values()):
+        assert isinstance(v, (np.ndarray, np.generic))
+
+
+def test_gradient_of_a_binding_the_target_does_not_use_is_zeros():
+    import numpy as np
+
+    r = run(load(Source("t.expr", "a = [1, 2, 3]\nb = 4\nc = b * 2\n")))
+    assert r.grads["a"].shape == (3,) and not r.grads["a"].any()
+    assert r.grads["b"] == 2 and type(r.grads["b"]) is np.float64
+
+
 def test_constant_bindings_warn_in_every_run():
     """The finiteness of a constant binding's array is worked out once per
     model; the warning still comes in every run, a computed binding's is
