@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -88,3 +89,34 @@ def test_timings_go_to_stderr(via_typer, monkeypatch, capfd):
     assert phases[-6:] == ["parse", "check", "evaluate", "backward", "render", "total"]
     total = float(lines[-1].split()[1])
     assert total == pytest.approx(sum(float(line.split()[1]) for line in lines[1:-1]), abs=0.01)
+
+
+def test_startup_counts_the_interpreter_then_the_clock(monkeypatch):
+    """--timings' start-up: the CPU time before autograd-cli's first line
+    plus the wall clock since; the kernel's coarser figure only when it says
+    the process is older by more than its tick (a cold start from disk)."""
+    from autograd_cli import commands
+
+    now = time.perf_counter()
+    monkeypatch.setattr(launch, "STARTED", (0.040, now - 0.025))
+    monkeypatch.setattr(commands, "_kernel_age", lambda: 0.070)
+    assert commands.startup_seconds() == pytest.approx(0.065, abs=0.004)
+    monkeypatch.setattr(commands, "_kernel_age", lambda: 0.300)
+    assert commands.startup_seconds() == 0.300
+    monkeypatch.setattr(commands, "_kernel_age", lambda: None)
+    assert commands.startup_seconds() == pytest.approx(0.065, abs=0.004)
+
+
+def test_startup_of_a_real_process_is_within_its_life():
+    """In a process of its own, start-up is positive and no longer than the
+    run, and the run no longer than the process lived."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "autograd_cli", "eval", "examples/seed.expr",
+                           "-f", "json", "--timings"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    lived = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stderr.splitlines() if x.strip().startswith("start-up"))
+    ms = float(line.split()[1])
+    total = float(proc.stderr.splitlines()[-1].split()[1])
+    assert 0 < ms <= total <= lived * 1e3
