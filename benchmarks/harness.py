@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -85,10 +86,11 @@ def alternate(sides: dict[str, Callable[[], Run]], rounds: int, *,
     returns a `Run`.  A side raising `SideFailed` is recorded as failed and
     not run again.
 
-    Each round starts one side further on than the one before, so that no
-    side always comes right after the same other: a side can leave the
-    machine slower for the next process (a PyTorch script freeing 200 MB),
-    and that would otherwise always fall on the same side.
+    Each round runs the sides in an order of its own, shuffled (seeded by
+    the round's number, so a run of the suite is repeatable): a side can
+    leave the machine slower for the next process (a PyTorch script
+    freeing 200 MB), and in a fixed cycle, rotated or not, the same side
+    would nearly always come right after it.
 
     `settle` is a pause before each run, for sides that leave the machine
     busy after they return: OpenBLAS's threads spin for about 0.1 s after a
@@ -98,8 +100,7 @@ def alternate(sides: dict[str, Callable[[], Run]], rounds: int, *,
     results = {name: Samples(name) for name in sides}
     order = list(sides.items())
     for r in range(rounds):
-        shift = r % len(order)
-        for name, run_once in order[shift:] + order[:shift]:
+        for name, run_once in random.Random(r).sample(order, len(order)):
             samples = results[name]
             if samples.error is not None:
                 continue
