@@ -135,6 +135,23 @@ print(w.grad)
 """
 
 
+# The same as a JAX script: the loss as a function, `jax.grad` of it.
+JAX_SEED_SCRIPT = """\
+import jax
+import jax.numpy as jnp
+
+
+def loss(w, a1, a2):
+    b1 = w[0] * a1 + w[1] * a2
+    b2 = w[2] * a1
+    c = w[3] * b1 + w[4] * b2
+    return 15 - c
+
+
+print(jax.grad(loss)(jnp.array([2., 5., 9., 7., 3.]), 4., 3.))
+"""
+
+
 def torch_chain_script(n: int) -> str:
     """The deep chain as a PyTorch script, written the way a person would:
     a loop over 0-d float64 tensors.  It prints the target's value and the

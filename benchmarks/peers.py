@@ -18,7 +18,8 @@ import numpy as np
 from inputs import CHAIN_P, CHAIN_Q, CHAIN_X0
 
 # import name -> distribution name (for the version shown in the header)
-OPTIONAL_PEERS = {"torch": "torch", "micrograd": "micrograd", "autograd": "autograd"}
+OPTIONAL_PEERS = {"torch": "torch", "jax": "jax", "micrograd": "micrograd",
+                  "autograd": "autograd"}
 
 
 def find_peers() -> dict:
@@ -149,6 +150,51 @@ def hips_autograd_chain(n: int) -> tuple[float, float]:
     return float(dp), float(dq)
 
 
+def _jax():
+    """JAX, with float64 arrays allowed (as autograd-cli computes)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def jax_chain(n: int) -> tuple[float, float]:
+    """JAX as it runs a Python function op by op: `jax.grad` of the loop,
+    not compiled."""
+    jax = _jax()
+    import jax.numpy as jnp
+
+    def chain(p, q):
+        x = jnp.float64(CHAIN_X0)
+        for _ in range(n):
+            x = jnp.tanh(x * p + q)
+        return x
+
+    dp, dq = jax.grad(chain, argnums=(0, 1))(jnp.float64(CHAIN_P), jnp.float64(CHAIN_Q))
+    return float(dp), float(dq)
+
+
+@functools.lru_cache(maxsize=None)
+def _jax_loop_grad(n: int):
+    jax = _jax()
+    import jax.numpy as jnp
+
+    def chain(p, q):
+        return jax.lax.fori_loop(0, n, lambda i, x: jnp.tanh(x * p + q), jnp.float64(CHAIN_X0))
+
+    return jax.jit(jax.grad(chain, argnums=(0, 1)))
+
+
+def jax_loop_chain(n: int) -> tuple[float, float]:
+    """The chain as a JAX user would write a recurrence: `lax.fori_loop`
+    under `jax.jit(jax.grad(...))`, compiled on the first call (the warm-up,
+    not timed) and run compiled after."""
+    import jax.numpy as jnp
+
+    dp, dq = _jax_loop_grad(n)(jnp.float64(CHAIN_P), jnp.float64(CHAIN_Q))
+    return float(dp), float(dq)
+
+
 # ---------------------------------------------------- the 2-layer perceptron
 #
 # Both versions take the arrays of inputs and parameters by name (X, y, W1,
@@ -205,3 +251,41 @@ def torch_mlp(t: dict) -> dict:
     result = dict(zip(names + ["h1", "h2", "out"], grads))
     result["loss"] = torch.ones_like(loss)
     return result
+
+
+def jax_mlp():
+    """The perceptron in JAX, compiled: `jax.jit(jax.grad(loss))` with the
+    gradients of every name, those of h1, h2 and out by the usual device of
+    adding a zero to each and differentiating with respect to it.  Returns
+    a function of (arrays, zeros) giving every gradient, computed (JAX
+    dispatches asynchronously: it waits for the results)."""
+    jax = _jax()
+    import jax.numpy as jnp
+
+    def loss(a, zeros):
+        h1 = jnp.tanh(a["X"] @ a["W1"] + a["b1"]) + zeros["h1"]
+        h2 = jnp.tanh(h1 @ a["W2"] + a["b2"]) + zeros["h2"]
+        out = h2 @ a["W3"] + a["b3"] + zeros["out"]
+        return jnp.mean((out - a["y"]) ** 2)
+
+    grad = jax.jit(jax.grad(loss, argnums=(0, 1)))
+
+    def run(a, zeros):
+        g, gz = grad(a, zeros)
+        result = {**g, **gz}
+        jax.block_until_ready(result)
+        return result
+
+    return run
+
+
+def jax_mlp_inputs(a: dict, dtype: str):
+    """The arrays on JAX's device, and the zeros added to h1, h2 and out."""
+    _jax()
+    import jax.numpy as jnp
+
+    arrays = {k: jnp.asarray(v, dtype=dtype) for k, v in a.items()}
+    batch, width = a["X"].shape[0], a["W1"].shape[1]
+    zeros = {"h1": jnp.zeros((batch, width), dtype), "h2": jnp.zeros((batch, width), dtype),
+             "out": jnp.zeros((batch, 1), dtype)}
+    return arrays, zeros

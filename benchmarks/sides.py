@@ -12,6 +12,7 @@ peers' processes do not hold an autograd-cli model while they are timed
 from __future__ import annotations
 
 import gc
+import time
 
 import numpy as np
 
@@ -35,14 +36,20 @@ CHAIN_PEERS = {
     "tape": peers.tape_chain,
     "micrograd": peers.micrograd_chain,
     "torch": peers.torch_chain,
+    "jax": peers.jax_chain,
+    "jax-loop": peers.jax_loop_chain,
     "autograd": peers.hips_autograd_chain,
 }
 
 
 def chain_peer(n: int, peer: str):
+    """(run, [dp, dq, seconds of the first call]): the first call is where
+    a compiling peer (JAX's jit) compiles."""
     chain = CHAIN_PEERS[peer]
+    start = time.perf_counter()
     dp, dq = chain(n)          # a RecursionError here fails the side
-    return (lambda: chain(n)), [float(dp), float(dq)]
+    first = time.perf_counter() - start
+    return (lambda: chain(n)), [float(dp), float(dq), first]
 
 
 # ----------------------------------------------------------------- parsing
@@ -152,6 +159,21 @@ def mlp_one_process(dtype: str, tol: float):
              "numpy": lambda: peers.numpy_mlp(arrays)}, {"max_rel_error": error})
 
 
+def mlp_jax(dtype: str, tol: float):
+    arrays, want = _mlp_reference(dtype)
+    device, zeros = peers.jax_mlp_inputs(arrays, dtype)
+    run = peers.jax_mlp()
+    got = {k: np.asarray(v) for k, v in run(device, zeros).items()}   # compiles
+    got["loss"] = np.ones(())
+    error = _check_grads(f"JAX ({dtype})", got, want, tol)
+    del want, got
+    gc.collect()
+    import jax
+
+    return (lambda: run(device, zeros)), {"max_rel_error": error,
+                                          "device": str(jax.devices()[0])}
+
+
 SIDES = {
     "chain/autograd-cli": chain_autograd_cli,
     "chain/peer": chain_peer,
@@ -160,5 +182,6 @@ SIDES = {
     "mlp/autograd-cli": mlp_autograd_cli,
     "mlp/numpy": mlp_numpy,
     "mlp/torch": mlp_torch,
+    "mlp/jax": mlp_jax,
     "mlp/one-process": mlp_one_process,
 }

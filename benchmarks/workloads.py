@@ -126,6 +126,9 @@ def cold_start(cfg: Config) -> Section:
     if cfg.has("torch"):
         commands[torch_name] = [sys.executable, _write(cfg, "seed_torch.py",
                                                        inputs.TORCH_SEED_SCRIPT)]
+    jax_name = "python seed_jax.py (JAX)"
+    if cfg.has("jax"):
+        commands[jax_name] = [sys.executable, _write(cfg, "seed_jax.py", inputs.JAX_SEED_SCRIPT)]
 
     progress(f"cold start: {len(commands)} commands, one warm-up run each, {rounds} rounds")
     sides = {name: (lambda argv=argv: run_process(argv, cwd=cfg.repo))
@@ -140,8 +143,9 @@ def cold_start(cfg: Config) -> Section:
         is_ours = name in ours
         over_numpy = ratio(s, results[numpy_name]) if is_ours else None
         torch_over = ratio(results.get(torch_name), s) if is_ours else None
+        jax_over = ratio(results.get(jax_name), s) if is_ours else None
         rows.append([name, fmt(s.median * 1e3), fmt(_mib(s.peak)), fmt_ratio(over_numpy),
-                     fmt_ratio(torch_over)])
+                     fmt_ratio(torch_over), fmt_ratio(jax_over)])
         if name in ours[:2]:   # the console script where there is one
             targets.append(Target(f"cold start, {name}: time / numpy import",
                                   fmt_ratio(over_numpy), "<= 1.30x", over_numpy <= 1.3,
@@ -154,10 +158,12 @@ def cold_start(cfg: Config) -> Section:
              "ours/numpy: the command's time over `import numpy`'s in the same round "
              "(target <= 1.3x). torch/ours: the PyTorch script's time over the command's "
              "(target >= 10x); the script computes the seed example's gradient and prints it. "
+             "jax/ours: the same for the JAX script (jax.grad of the loss as a function). "
              "Bytecode is cached, as for an installed package (PYTHONDONTWRITEBYTECODE is "
              f"unset for every process the suite starts). Peak memory: {peak_method()}."]
-    if not cfg.has("torch"):
-        notes.append("PyTorch is not installed: its script is skipped.")
+    for module, shown in (("torch", "PyTorch"), ("jax", "JAX")):
+        if not cfg.has(module):
+            notes.append(f"{shown} is not installed: its script is skipped.")
     if editable_install():
         notes.append("autograd-cli is installed in editable mode here (pip install -e): every "
                      "Python process of this environment, `import numpy`'s included, starts "
@@ -168,16 +174,20 @@ def cold_start(cfg: Config) -> Section:
     data = {"rounds": rounds, "commands": {n: " ".join(a) for n, a in commands.items()},
             "results": {n: s.to_json() for n, s in results.items()}}
     return Section("cold", "1. Cold start", table(
-        ["command", "median ms", "peak MiB", "ours/numpy", "torch/ours"], rows),
+        ["command", "median ms", "peak MiB", "ours/numpy", "torch/ours", "jax/ours"], rows),
         notes, targets, data)
 
 
 # ------------------------------------------------------- 2. deep scalar chain
 
-CHAIN_PEERS = {                # peer module -> the name shown
-    "micrograd": "micrograd",
-    "torch": "PyTorch eager, 0-d tensors",
-    "autograd": "HIPS autograd",
+# peer (sides.CHAIN_PEERS) -> (the module it needs, the name shown, the
+# largest N it runs at: JAX op by op takes ~0.3 ms an op, 10 s a run at 10^4)
+CHAIN_PEERS = {
+    "micrograd": ("micrograd", "micrograd", None),
+    "torch": ("torch", "PyTorch eager, 0-d tensors", None),
+    "jax": ("jax", "JAX, jax.grad op by op", 10**3),
+    "jax-loop": ("jax", "JAX, jit(grad) of lax.fori_loop", None),
+    "autograd": ("autograd", "HIPS autograd", None),
 }
 
 
@@ -185,13 +195,13 @@ def deep_chain(cfg: Config) -> Section:
     plan = {10**3: 3, 10**4: 3} if cfg.quick else {10**3: 15, 10**4: 7, 10**5: 3}
     ours_name = f"{OURS} run(model)"
     rows, targets, data, per_statement, unsteady_notes = [], [], {}, {}, []
-    firm = {}
+    firm, compiled = {}, {}
     for n, rounds in plan.items():
         kinds = {ours_name: ("chain/autograd-cli", {"n": n}),
                  "pure-Python tape": ("chain/peer", {"n": n, "peer": "tape"})}
-        for module, shown in CHAIN_PEERS.items():
-            if cfg.has(module):
-                kinds[shown] = ("chain/peer", {"n": n, "peer": module})
+        for peer, (module, shown, largest) in CHAIN_PEERS.items():
+            if cfg.has(module) and (largest is None or n <= largest):
+                kinds[shown] = ("chain/peer", {"n": n, "peer": peer})
         progress(f"deep chain N={n}: setting up {len(kinds)} workers (loading, one warm-up "
                  "run, checking the gradients)")
         workers, checks = start_workers(kinds)
@@ -200,7 +210,7 @@ def deep_chain(cfg: Config) -> Section:
             if isinstance(want, Exception):
                 raise RuntimeError(f"autograd-cli failed on the chain of {n}: {want}")
             for name, got in checks.items():
-                if not isinstance(got, Exception) and not _same(got, want):
+                if not isinstance(got, Exception) and not _same(got[:2], want):
                     raise AssertionError(f"{name}, chain of {n}: gradients {got}, "
                                          f"autograd-cli {want}")
             progress(f"deep chain N={n}: {rounds} rounds")
@@ -219,6 +229,9 @@ def deep_chain(cfg: Config) -> Section:
                 continue
             rows.append([f"{n:,}", name, fmt(s.median * 1e3), fmt(s.median / n * 1e6),
                          fmt(s.median / n / 3 * 1e6), fmt_ratio(ratio(s, ours))])
+        loop = checks.get(CHAIN_PEERS["jax-loop"][1])
+        if loop is not None and not isinstance(loop, Exception):
+            compiled[n] = loop[2]
         data[str(n)] = {"rounds": rounds, "gradients_p_q": want,
                         "failed": {k: str(v) for k, v in checks.items()
                                    if isinstance(v, Exception)},
@@ -228,7 +241,7 @@ def deep_chain(cfg: Config) -> Section:
         per_op = per_statement[n] / 3
         targets.append(Target(f"deep chain N={n:,}: {OURS} us per elementary op",
                               fmt(per_op), "<= 2", per_op <= 2, firm[n]))
-        torch_s = results.get(CHAIN_PEERS.get("torch"))
+        torch_s = results.get(CHAIN_PEERS["torch"][1])
         if torch_s is not None and not torch_s.error:
             r = ratio(torch_s, ours)
             targets.append(Target(f"deep chain N={n:,}: PyTorch eager / {OURS}",
@@ -270,7 +283,15 @@ def deep_chain(cfg: Config) -> Section:
         notes.append(f"micrograd: {how}. Its backward sorts the graph recursively: it stops "
                      "with RecursionError once the graph is deeper than the recursion limit "
                      f"({sys.getrecursionlimit()}), and the chain is 3 nodes per statement.")
-    skipped = [CHAIN_PEERS[m] for m in CHAIN_PEERS if not cfg.has(m)]
+    if cfg.has("jax"):
+        notes.append("JAX: `jax.grad` of the Python loop runs op by op, so slowly (its row) "
+                     f"that it runs only at N={min(plan):,}; `jax.jit(jax.grad(...))` of the chain "
+                     "written as `lax.fori_loop`, as JAX users write a recurrence, is one "
+                     "compiled loop: compiled in the warm-up, not timed (the first call, "
+                     "compiling, took "
+                     + ", ".join(f"{fmt(t * 1e3)} ms at N={k:,}" for k, t in compiled.items())
+                     + "; the first in a process also starts JAX). Both in float64.")
+    skipped = [shown for module, shown, _ in CHAIN_PEERS.values() if not cfg.has(module)]
     if skipped:
         notes.append(f"Not installed, skipped: {', '.join(skipped)}.")
     notes += unsteady_notes
@@ -378,6 +399,9 @@ def end_to_end(cfg: Config) -> Section:
              f"{peak_method()}."]
     if not cfg.has("torch"):
         notes.append("PyTorch is not installed: its script is skipped.")
+    if cfg.has("jax"):
+        notes.append(f"No JAX script: op by op (see the deep chain) a chain of {n:,} statements "
+                     "would take minutes a run.")
     notes += _unsteady_note(results)
     data = {"n": n, "rounds": rounds, "commands": {k: " ".join(a) for k, a in commands.items()},
             "results": {k: v.to_json() for k, v in results.items()}}
@@ -432,6 +456,7 @@ def tensors(cfg: Config) -> Section:
     rounds = cfg.rounds(21, 5)
     _write(cfg, "mlp.expr", inputs.MLP_EXPR)
     ours_name, numpy_name, torch_name = f"{OURS} run(model)", "numpy, by hand", "PyTorch"
+    jax_name = "JAX, jit(grad)"
     tolerances = {"float64": 1e-8, "float32": 1e-4}
     # Under `run.py --malloc-keep` every process keeps its memory already.
     settings = {k: v for k, v in MALLOC_SETTINGS.items()
@@ -443,6 +468,8 @@ def tensors(cfg: Config) -> Section:
                  numpy_name: ("mlp/numpy", {"dtype": dtype, "tol": tol})}
         if cfg.has("torch"):
             kinds[torch_name] = ("mlp/torch", {"dtype": dtype, "tol": tol})
+        if cfg.has("jax"):
+            kinds[jax_name] = ("mlp/jax", {"dtype": dtype, "tol": tol})
         for setting, env in settings.items():
             where = f"{dtype}, memory {setting}"
             results, checks = _tensor_rounds(kinds, where, rounds, env)
@@ -499,6 +526,10 @@ def tensors(cfg: Config) -> Section:
     if threads is not None:
         notes.append(f"PyTorch threads: {threads} (its default).")
         data["torch_threads"] = threads
+    if cfg.has("jax"):
+        notes.append("JAX: `jax.jit(jax.grad(loss))`, compiled in the warm-up (not timed); the "
+                     "gradients of h1, h2 and out as those of zeros added to them; the run "
+                     "waits for its results (JAX dispatches asynchronously).")
     notes += unsteady_notes
     return Section("tensors", "5. Tensors", table(
         ["dtype", "setting", "implementation", "median ms", "faults/run", "time/numpy",
