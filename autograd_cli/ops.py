@@ -330,10 +330,13 @@ defop("sin", np.sin, same, lambda g, ans, x: mul(g, cos(x)), local=("cos(x)",))
 defop("cos", np.cos, same, lambda g, ans, x: neg(mul(g, sin(x))), local=("-sin(x)",))
 defop("tan", np.tan, same, lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))), local=("1 + tan(x)²",))
 def _plain(g, ans):
-    """Are `g` and `ans` plain arrays of one shape and dtype (not traced, not
-    numpy scalars)?  Then a VJP may compute in one buffer of its own."""
+    """Are `g` and `ans` plain arrays of one shape, dtype and layout (not
+    traced, not numpy scalars)?  Then a VJP may compute in one buffer of its
+    own: laid out as the op-by-op formula's result would be (numpy lays a
+    result out as its arguments are; a gradient's layout decides the order
+    in which later reductions add it up, so it must be the same)."""
     return (type(g) is np.ndarray and type(ans) is np.ndarray and g.shape == ans.shape
-            and g.dtype == ans.dtype)
+            and g.dtype == ans.dtype and g.strides == ans.strides)
 
 
 def _tanh_vjp(g, ans, x):
@@ -364,10 +367,13 @@ defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=
       local=("1",))
 def _mean_vjp(g, ans, x, axis=None):
     n = float(_count(x.shape, axis))
-    if type(g) is not Tensor and type(x) is np.ndarray and x.ndim:
-        # g / n spread over x's shape: the same division, once an element
+    if type(g) is not Tensor and type(x) is np.ndarray and x.ndim and g.size == 1:
+        # The mean of everything: g / n in every element, computed once.  The
+        # general path divides a zero-stride view, whose result numpy lays
+        # out in C order as this is (a gradient's layout decides the order in
+        # which later reductions add it up, so it must not change).
         d = np.empty(x.shape, dtype=np.result_type(g, n))
-        d[...] = np.reshape(g, reduced(x.shape, axis, keepdims=True)) / n
+        d.fill((g / n).reshape(()))
         return d
     return div(expand(g, x.shape, axis), n)
 

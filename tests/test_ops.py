@@ -819,6 +819,20 @@ def test_one_buffer_vjps_give_the_bits_of_the_op_by_op_formula(name, dtype):
         assert op.vjps[0](gs, a, xs).tobytes() == (
             ops.mul(gs, ops.sub(1.0, ops.mul(a, a))) if name == "tanh"
             else ops.mul(gs, ops.mul(a, ops.sub(1.0, a)))).tobytes()
+    # layouts: a transposed x (so ans) and/or gradient give the layout of the
+    # op-by-op result too (a gradient's layout orders later reductions' sums)
+    for x_t in [False, True]:
+        for g_t in [False, True]:
+            xs = rng.standard_normal((5, 3) if x_t else (3, 5)).astype(dtype)
+            xs = xs.T if x_t else xs
+            a = op.forward(xs)
+            gs = rng.standard_normal((5, 3) if g_t else (3, 5)).astype(dtype)
+            gs = gs.T if g_t else gs
+            got = op.vjps[0](gs, a, xs)
+            tape = engine.Tape()
+            want = op.vjps[0](tape.leaf(gs), tape.leaf(a), tape.leaf(xs)).value
+            assert got.strides == want.strides, (x_t, g_t)
+            assert got.tobytes(order="A") == want.tobytes(order="A"), (x_t, g_t)
     tape = engine.Tape()
     traced = op.vjps[0](tape.leaf(g), tape.leaf(ans), tape.leaf(x))
     assert type(traced) is engine.Tensor
@@ -874,21 +888,30 @@ def test_pow_vjp_with_a_constant_exponent_gives_the_general_bits(dtype):
             assert type(got) is np.ndarray and got.dtype == np.dtype(dtype)
             assert got.shape == x.shape
             assert got.tobytes() == want.tobytes(), (c, type(y))
-    # a broadcast gradient and a 2-d x
+    # broadcast and transposed gradients, transposed x: the same bits and
+    # the same layout (a gradient's layout orders later reductions' sums)
     x2 = rng.standard_normal((4, 3)).astype(dtype)
     y2 = np.array(2.0, dtype=dtype)
-    g2 = np.broadcast_to(np.array(0.25, dtype=dtype), (4, 3))
-    got = vjp(g2, x2 ** y2, x2, y2)
-    assert got.tobytes() == _traced_value(vjp, g2, x2 ** y2, x2, y2).tobytes()
+    for xx in [x2, rng.standard_normal((3, 4)).astype(dtype).T]:
+        for g2 in [np.broadcast_to(np.array(0.25, dtype=dtype), (4, 3)),
+                   rng.standard_normal((3, 4)).astype(dtype).T,
+                   rng.standard_normal((4, 3)).astype(dtype)]:
+            got = vjp(g2, xx ** y2, xx, y2)
+            want = _traced_value(vjp, g2, xx ** y2, xx, y2)
+            assert got.strides == want.strides
+            assert got.tobytes(order="A") == want.tobytes(order="A")
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("shape, axis", [((7,), None), ((3, 4), None), ((3, 4), 0),
                                          ((3, 4), -1), ((2, 3, 4), (0, 2)), ((2, 3, 4), 1),
-                                         ((), None)])
-def test_mean_vjp_gives_the_general_bits(dtype, shape, axis):
-    """mean's VJP on plain arrays divides once an element into a fresh
-    array: the same bits as spreading the gradient and dividing."""
+                                         ((2, 3, 4), 0), ((4, 1, 3), None), ((1, 5), 1),
+                                         ((2, 3, 4), (0, 1, 2)), ((), None)])
+def test_mean_vjp_gives_the_general_bits_and_layout(dtype, shape, axis):
+    """mean's VJP on plain arrays: the same bits as spreading the gradient
+    and dividing, and the same memory layout (strides) — later reductions
+    add a gradient up in its layout's order, so a C-ordered copy of a
+    transposed gradient would change the last bits downstream."""
     from autograd_cli import ops
 
     rng = np.random.default_rng(5)
@@ -896,15 +919,40 @@ def test_mean_vjp_gives_the_general_bits(dtype, shape, axis):
     op = ops.OPS["mean"]
     ans = op.forward(x, axis=axis)
     vjp = op.vjps[0]
-    for g in [np.asarray(rng.standard_normal(np.shape(ans)) * 3).astype(dtype),
-              np.full(np.shape(ans), np.nan, dtype), np.full(np.shape(ans), -0.0, dtype)]:
-        if g.ndim == 0:
-            cases = [g, g[()]]            # a 0-d array, and a numpy scalar
-        else:
-            cases = [g]
-        for gg in cases:
-            got = vjp(gg, ans, x, axis=axis)
-            want = _traced_value(vjp, gg, ans, x, axis=axis)
-            assert np.shape(got) == shape
-            assert np.asarray(got).dtype == np.dtype(dtype)
-            assert np.asarray(got).tobytes() == np.asarray(want).tobytes()
+    gshape = np.shape(ans)
+    base = np.asarray(rng.standard_normal(gshape[::-1]) * 3).astype(dtype)
+    cases = [np.asarray(rng.standard_normal(gshape) * 3).astype(dtype),
+             np.full(gshape, np.nan, dtype), np.full(gshape, -0.0, dtype),
+             base.T]                                  # not C-contiguous when 2-d or more
+    if len(gshape) == 0:
+        cases += [cases[0][()]]                       # a numpy scalar
+    for gg in cases:
+        got = vjp(gg, ans, x, axis=axis)
+        want = _traced_value(vjp, gg, ans, x, axis=axis)
+        assert np.shape(got) == shape
+        got, want = np.asarray(got), np.asarray(want)
+        assert got.dtype == np.dtype(dtype)
+        assert got.strides == want.strides
+        assert got.tobytes(order="A") == want.tobytes(order="A")
+
+
+def test_mean_of_a_transposed_gradient_adds_up_in_the_same_order():
+    """A program whose gradient reaches `mean` transposed and is then summed
+    back over a broadcast: the gradient is the general path's, to the bit
+    (a C-ordered copy once changed 1.3 to 1.2999999999999998 here)."""
+    from autograd_cli import engine
+
+    text = ("param a = 0\nx = a + [[[1, 2], [3, 4]]]\n"
+            "L = sum(transpose(mean(x, axis=0)) * [[0.1, 0.2], [0.4, 0.6]])\n")
+    for dtype in ["float64", "float32"]:
+        model = load(Source("m.expr", text), dtype=dtype)
+        got = run(model).grads["a"]
+        # every VJP traced: the op-by-op formulas throughout
+        g = model.graph
+        values = engine.evaluate(g)
+        tape = engine.Tape()
+        traced = engine.backward(g, [tape.leaf(v) if v is not None else v for v in values],
+                                 model.by_name["L"].node, tape.leaf(np.ones((), dtype)))
+        want = traced[model.by_name["a"].node]
+        want = want.value if type(want) is engine.Tensor else want
+        assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), dtype
