@@ -10,11 +10,59 @@ from enum import Enum
 from typing import List, Optional
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__, commands
 
+class _Argument(TyperArgument):
+    """An argument shown as `FILE...` / `[PATH]...` in usage and help, as
+    Click and most tools write them (not with its Python type)."""
+
+    def display_type_rich(self, ctx):
+        return None
+
+    def _usage_display_name(self):
+        name = self.metavar or self.name.upper()
+        name = name if self.required else f"[{name}]"
+        return name + "..." if self.nargs != 1 else name
+
+
+def _as_flags_and_arguments(params):
+    """Show flags as flags (no "<bool>" after them) and arguments by name."""
+    for param in params:
+        if isinstance(param, TyperArgument):
+            param.__class__ = _Argument
+        elif getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose help shows flags as flags, and which refuses a value
+    written after a flag (`--update true`) instead of taking it for a file."""
+
+    def get_params(self, ctx):
+        return _as_flags_and_arguments(super().get_params(ctx))
+
+    def parse_args(self, ctx, args):
+        flags = {opt for param in self.get_params(ctx) if getattr(param, "is_flag", False)
+                 for opt in param.opts}
+        problem = commands.value_after_flag(args, flags)
+        if problem:
+            ctx.fail(problem)
+        return super().parse_args(ctx, args)
+
+
+class Group(TyperGroup):
+    """The app, its flags shown as its commands' are."""
+
+    def get_params(self, ctx):
+        return _as_flags_and_arguments(super().get_params(ctx))
+
+
 app = typer.Typer(
     name="autograd-cli",
+    cls=Group,
     help="A command-line gradient calculator: evaluate a file of bindings, "
          "backpropagate through it, and report every node's value and gradient.",
     add_completion=False,
@@ -87,7 +135,7 @@ def _exit(code):
         raise typer.Exit(code)
 
 
-@app.command("eval")
+@app.command("eval", cls=Command)
 def eval_command(
     files: List[str] = FILES,
     of: Optional[str] = OF,
@@ -114,7 +162,7 @@ def eval_command(
                               strict=strict, max_elements=max_elements, timings=timings))
 
 
-@app.command("check")
+@app.command("check", cls=Command)
 def check_command(
     files: List[str] = FILES,
     of: Optional[str] = OF,
@@ -145,7 +193,7 @@ def check_command(
                                max_elements=max_elements))
 
 
-@app.command("hessian")
+@app.command("hessian", cls=Command)
 def hessian_command(
     files: List[str] = FILES,
     of: Optional[str] = OF,
@@ -167,7 +215,7 @@ def hessian_command(
                                  max_elements=max_elements))
 
 
-@app.command("jacobian")
+@app.command("jacobian", cls=Command)
 def jacobian_command(
     files: List[str] = FILES,
     of: Optional[str] = OF,
@@ -196,7 +244,7 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-@app.command("graph")
+@app.command("graph", cls=Command)
 def graph_command(
     files: List[str] = FILES,
     of: Optional[str] = OF,
@@ -219,7 +267,7 @@ def graph_command(
                                max_elements=max_elements))
 
 
-@app.command("explain")
+@app.command("explain", cls=Command)
 def explain_command(
     files: List[str] = FILES,
     wrt: str = typer.Option(..., "--wrt", metavar="NAME",
@@ -248,7 +296,7 @@ class TestFormat(str, Enum):
     json = "json"
 
 
-@app.command("test")
+@app.command("test", cls=Command)
 def test_command(
     paths: List[str] = typer.Argument(None, metavar="PATH",
                                       help="Files and directories to test (directories "

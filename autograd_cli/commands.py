@@ -82,6 +82,23 @@ def stdin_conflict(files, set_json) -> str | None:
     return None
 
 
+# What people write after a flag when they take it for a boolean option.
+_BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f"}
+
+
+def value_after_flag(args, flags) -> str | None:
+    """Why `args` misuse one of `flags`, or None: `--update true` would
+    otherwise take `true` for a file.  A word that names an existing file is
+    taken as one; after `--` everything is."""
+    for before, arg in zip(args, args[1:]):
+        if before == "--":
+            break
+        if before in flags and arg.lower() in _BOOLEAN_WORDS and not os.path.exists(arg):
+            return (f"{before} is a flag and takes no value: write {before} alone "
+                    f"(without {arg!r})")
+    return None
+
+
 class Given:
     """The values the command line gives for bindings: --set, --set-json and
     --any-shape.  The JSON files are read once, before the first FILE (the

@@ -63,7 +63,7 @@ def parse_eval_args(args):
             kw[key].append(value)
         else:
             kw[key] = value
-    if not files:
+    if not files or commands.value_after_flag(args, _FLAGS):
         return None
     if kw.get("format", "table") not in commands.FORMATS:
         return None

@@ -295,6 +295,49 @@ def test_help(args):
         assert "eval" in result.stdout
 
 
+COMMANDS = ["eval", "check", "hessian", "jacobian", "graph", "explain", "test"]
+
+
+@pytest.mark.parametrize("args", [["--help"]] + [[command, "--help"] for command in COMMANDS])
+def test_help_shows_flags_as_flags_and_arguments_by_name(args):
+    """Flags take no value, so help shows none after them; arguments show
+    their name (FILE..., [PATH]...), not a Python type."""
+    text = ok(invoke(args, COLUMNS="200")).stdout
+    for python_type in ["<bool>", "<list[", "<str>", "{FILE}"]:
+        assert python_type not in text, (python_type, text)
+    flag_lines = [line for line in text.splitlines()
+                  if re.search(r"--(help|strict|update|any-shape|version|timings)\b", line)]
+    assert flag_lines
+    for line in flag_lines:
+        assert "<" not in line.split("--", 1)[1].split("  ")[0], line
+    if args[0] in ("eval", "check"):
+        assert "FILE..." in text
+    if args[0] == "test":
+        assert "[PATH]..." in text
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["test", "examples", "--update", "true"], "--update"),
+    (["test", "--update", "false", "examples"], "--update"),
+    (["eval", SEED_PATH, "--strict", "true"], "--strict"),
+    (["eval", SEED_PATH, "--strict", "YES"], "--strict"),
+    (["check", SEED_PATH, "--any-shape", "1"], "--any-shape"),
+])
+def test_a_value_after_a_flag_is_a_usage_error(args, flag):
+    result = invoke(args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stdout == ""
+    assert f"{flag} is a flag and takes no value" in result.stderr
+
+
+def test_a_file_named_like_a_boolean_is_still_a_file(tmp_path, monkeypatch):
+    (tmp_path / "true").write_text("x = 2\nL = x * x\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["eval", "--strict", "true", "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert strict_json(result.stdout)["value"] == 4.0
+
+
 def test_unknown_option_is_a_usage_error():
     result = invoke(["eval", SEED_PATH, "--bogus"])
     assert result.exit_code == 2

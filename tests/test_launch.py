@@ -45,7 +45,7 @@ def test_fast_path_matches_typer(args, monkeypatch, capfd):
     ["examples/seed.expr", "--format", "yaml"], ["examples/seed.expr", "--dtype", "int8"],
     ["examples/seed.expr", "--set", "novalue"], ["examples/seed.expr", "--max-elements", "0"],
     ["examples/seed.expr", "--max-elements", "lots"], ["examples/seed.expr", "--of"],
-    ["examples/seed.expr", "-fjson"],
+    ["examples/seed.expr", "-fjson"], ["examples/seed.expr", "--strict", "true"],
 ])
 def test_anything_unusual_goes_to_typer(args):
     assert launch.parse_eval_args(args) is None
