@@ -60,7 +60,7 @@ class Binding:
 class Model:
     __slots__ = ("source", "dtype", "graph", "shapes", "spans", "labels", "owners",
                  "bindings", "by_name", "sets", "floats", "finite_constants", "largest",
-                 "plans", "columns")
+                 "plans", "columns", "reshaped")
 
     def __init__(self, source: Source, dtype: str, graph: Graph, shapes: list, spans: Spans,
                  labels: list, owners: list, bindings: list, by_name: dict, sets=None):
@@ -78,6 +78,8 @@ class Model:
         self.finite_constants = {}  # see _finite_values
         self.largest = None         # elements of the largest node
         self.plans = {}             # bytes(keep) -> `releases`
+        self.reshaped = []          # (name, option, file's shape, new shape, span) per
+                                    # binding whose shape --set/--set-json changed
         self.columns = None         # the bindings' names and nodes, two lists (see run)
 
     def __repr__(self):
@@ -174,11 +176,12 @@ def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shap
     if not statements:
         raise ExprError("the file has no statements: nothing to evaluate",
                         Span.at(source, 0))
-    statements, replaced = _apply_values(statements, values, source, any_shape)
-    statements, replaced = _apply_sets(statements, sets, source, replaced)
+    origins = {}
+    statements, replaced = _apply_values(statements, values, source, any_shape, origins)
+    statements, replaced = _apply_sets(statements, sets, source, replaced, origins)
     start = _lap(timings, "parse", start)
     with np.errstate(all="ignore"), gc_paused():  # non-finite constants: see `run`
-        model = _Compiler(source, dtype, max_elements).compile(statements, replaced)
+        model = _Compiler(source, dtype, max_elements).compile(statements, replaced, origins)
         if not keep_exprs:
             for b in model.bindings:
                 _strip(b.statement)
@@ -264,10 +267,11 @@ def _first_bindings(statements):
     return by_name
 
 
-def _apply_values(statements, values, source, any_shape):
+def _apply_values(statements, values, source, any_shape, origins):
     """Replace right sides with `GivenValue`s.  Returns the statements and, for
     each new statement (by id), the statement whose shape it must keep (None:
-    any shape)."""
+    any shape).  `origins` gets, for each new statement, the file's statement
+    and the option that replaced it."""
     if not values:
         return statements, {}
     by_name = _first_bindings(statements)
@@ -278,10 +282,12 @@ def _apply_values(statements, values, source, any_shape):
         new[id(target)] = (Statement(target.name, target.name_span, target.is_param, root,
                                      [root], target.span), target)
     out = [new[id(s)][0] if id(s) in new else s for s in statements]
+    origins.update((id(stmt), (original, "--set-json")) for stmt, original in new.values())
     return out, {id(stmt): (None if any_shape else original) for stmt, original in new.values()}
 
 
-def _apply_sets(statements, sets, source, replaced=None):
+def _apply_sets(statements, sets, source, replaced, origins):
+    """Replace right sides with --set values, as `_apply_values` does."""
     by_name = _first_bindings(statements)
     replaced = dict(replaced or {})
     new_statements = {}
@@ -303,6 +309,8 @@ def _apply_sets(statements, sets, source, replaced=None):
                          target.span)
         replaced.pop(id(target), None)   # --set wins over --set-json
         new_statements[id(target)] = stmt
+        file_statement = origins.get(id(target), (target,))[0]
+        origins[id(stmt)] = (file_statement, "--set")
     for old_id, stmt in new_statements.items():
         replaced[id(stmt)] = None
     return [new_statements.get(id(s), s) for s in statements], replaced
@@ -582,17 +590,36 @@ class _Compiler:
                             f"given for it has shape {fmt_shape(got)} (--any-shape lets a "
                             "value change the shape)", s.root.span)
 
-    def compile(self, statements, replaced=None) -> Model:
+    def compile(self, statements, replaced=None, origins=None) -> Model:
         """The model of a whole file's statements.  `replaced` maps id() of a
         statement that --set/--set-json gave to the file's own statement
-        (None: any shape goes)."""
+        (None: any shape goes); `origins` maps it to the file's statement and
+        the option that gave it, to name the option in errors."""
         self.bindings, self.by_name, self.later = [], {}, {}
         self.replaced, self.sets = replaced or {}, {}
         for s in statements:
             self.later.setdefault(s.name, s)
+        self.reshaped = []
         for s in statements:
-            self.statement(s)
-        return self.model()
+            try:
+                self.statement(s)
+            except ExprError as e:
+                raise blame_reshaped(e, self.reshaped, self.source) from None
+            if origins and id(s) in origins:
+                self._note_reshaped(s, *origins[id(s)])
+        model = self.model()
+        model.reshaped = self.reshaped
+        return model
+
+    def _note_reshaped(self, s, original, option):
+        """Remember that `option` gave `s` a shape other than the file's."""
+        try:
+            was = self._shape_of(original)
+        except ExprError:
+            return
+        now = self.shapes[self.by_name[s.name].node]
+        if now != was:
+            self.reshaped.append((s.name, option, was, now, s.root.span))
 
     def statement(self, s):
         """Compile one statement.  `self.later` names the statements still to
@@ -630,6 +657,19 @@ class _Compiler:
     def model(self) -> Model:
         return Model(self.source, self.dtype_name, self.graph, self.shapes, self.spans,
                      self.labels, self.owners, self.bindings, self.by_name, self.sets)
+
+
+def blame_reshaped(error: ExprError, reshaped, source) -> ExprError:
+    """`error`, naming the options that changed a binding's shape: an error
+    located in the file may come from a shape the command line gave."""
+    if not reshaped or error.span is None or error.span.source is not source:
+        return error
+    error.message += "".join(f" ({option} changed the shape of '{name}' from "
+                             f"{fmt_shape(was)} to {fmt_shape(now)})"
+                             for name, option, was, now, _ in reshaped)
+    error.notes += [(span, f"'{name}' is given shape {fmt_shape(now)} here, by {option}")
+                    for name, option, was, now, span in reshaped]
+    return error
 
 
 def _strip(st: Statement):
@@ -724,10 +764,11 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
     size = math.prod(model.shapes[tb.node])
     if size != 1:
         shape = fmt_shape(model.shapes[tb.node])
-        raise ExprError(f"the target '{tb.name}' has shape {shape}, but a gradient needs a "
-                        f"scalar target: use sum({tb.name}) or mean({tb.name}) as the target, "
-                        f"pick a scalar with --of, or see the gradient of every element with "
-                        f"'autograd-cli jacobian --of {tb.name}'", tb.statement.name_span)
+        raise blame_reshaped(ExprError(
+            f"the target '{tb.name}' has shape {shape}, but a gradient needs a scalar target: "
+            f"use sum({tb.name}) or mean({tb.name}) as the target, pick a scalar with --of, "
+            f"or see the gradient of every element with 'autograd-cli jacobian --of "
+            f"{tb.name}'", tb.statement.name_span), model.reshaped, model.source)
     warnings = []
     keep = None
     if not every_node:

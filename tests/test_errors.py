@@ -417,9 +417,38 @@ def test_set_errors_are_located_in_the_set_text(item, column, fragments):
 
 
 def test_set_value_with_wrong_shape_is_checked_against_the_file():
+    """The file's line is where the shape fails, but the option gave the
+    shape: the error names it, and a note points at the value it gave."""
     with pytest.raises(ExprError) as info:
         run(load(Source("t.expr", SEED), sets=_set("w=[1, 2]")))
-    assert "out of" in info.value.message and info.value.span.source.name == "t.expr"
+    err = info.value
+    assert "out of" in err.message and err.span.source.name == "t.expr"
+    assert "--set changed the shape of 'w' from (5,) to (2,)" in err.message
+    [(span, note)] = err.notes
+    assert span.source.name == "--set" and span.column == 3 and "by --set" in note
+
+
+def test_set_json_value_with_another_shape_names_the_option():
+    from autograd_cli.jsonin import given_values
+
+    values = given_values(Source("w.json", '{"w": [1, 2, 3]}'))
+    with pytest.raises(ExprError) as info:
+        load(Source("t.expr", SEED), values=values, any_shape=True)
+    assert "--set-json changed the shape of 'w' from (5,) to (3,)" in info.value.message
+    assert info.value.notes[0][0].source.name == "w.json"
+
+
+def test_set_that_makes_the_target_a_vector_names_the_option():
+    with pytest.raises(ExprError) as info:
+        run(load(Source("t.expr", SEED), sets=_set("a1=[1, 2]")))
+    assert "needs a scalar target" in info.value.message
+    assert "--set changed the shape of 'a1' from () to (2,)" in info.value.message
+
+
+def test_set_that_keeps_the_shape_adds_nothing_to_an_error():
+    with pytest.raises(ExprError) as info:
+        load(Source("t.expr", SEED + "z = w @ ones(3)\n"), sets=_set("w=[1, 2, 3, 4, 6]"))
+    assert "--set" not in info.value.message and not info.value.notes
 
 
 # ------------------------------------------------ no internal errors, ever
