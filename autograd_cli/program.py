@@ -90,6 +90,15 @@ class Model:
         """The binding called `name`, named by a command-line `option`."""
         b = self.by_name.get(name)
         if b is None:
+            whole, bracket, _ = name.partition("[")
+            if bracket and whole.strip() in self.by_name:
+                whole = whole.strip()
+                hint = (f"bind the element to a name in the file (t = {name}) and use "
+                        f"{option} t" if option == "--of" else
+                        f"use {option} {whole} (every element of it), or autograd-cli explain "
+                        f"--wrt \"{name}\" for the chain rule of one element")
+                raise ExprError(f"{option} {name}: {option} takes the name of a binding, and "
+                                f"'{name}' is part of '{whole}': {hint}")
             raise ExprError(f"{option} {name}: there is no binding named '{name}' in "
                             f"{self.source.name}{_suggest(name, self.by_name)}")
         return b

@@ -338,6 +338,23 @@ def test_a_file_named_like_a_boolean_is_still_a_file(tmp_path, monkeypatch):
     assert strict_json(result.stdout)["value"] == 4.0
 
 
+@pytest.mark.parametrize("command", ["eval", "check", "hessian", "jacobian"])
+def test_wrt_an_element_is_refused_with_what_to_write_instead(command):
+    """--wrt takes binding names; an element selection gets an error that
+    says what to write (explain takes elements)."""
+    result = invoke([command, SEED_PATH, "--wrt", "w[0]"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "'w[0]' is part of 'w': use --wrt w" in result.stderr
+    assert 'explain --wrt "w[0]"' in result.stderr
+    assert ok(invoke(["explain", SEED_PATH, "--wrt", "w[0]"])).stdout
+
+
+def test_of_an_element_is_refused_with_what_to_write_instead():
+    result = invoke(["eval", SEED_PATH, "--of", "w[0]"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "(t = w[0])" in result.stderr
+
+
 def test_unknown_option_is_a_usage_error():
     result = invoke(["eval", SEED_PATH, "--bogus"])
     assert result.exit_code == 2
