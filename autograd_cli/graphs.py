@@ -6,7 +6,7 @@ binding and per operation, edges in the direction data flows (from an
 argument to the operation that uses it), every node labelled with its name
 or operation, shape, value and gradient.
 
-    graph_document(report) -> dict      SPEC §4: {"nodes": [...], "edges": [...]}
+    graph_document(report) -> dict      the "graph" field of the JSON: {"nodes": [...], "edges": [...]}
     to_dot(report) -> str               Graphviz: ``... | dot -Tsvg > g.svg``
     to_mermaid(report) -> str           a ``flowchart LR`` for Markdown
     render_tree(report, console)        a Rich tree in the terminal
@@ -208,7 +208,7 @@ def _one_line(text: str) -> str:
 # --------------------------------------------------------------------- JSON
 
 def graph_document(report) -> dict:
-    """The graph as JSON-ready data (SPEC §4's ``"graph"`` field)."""
+    """The graph as JSON-ready data (the ``"graph"`` field of the JSON output, README "JSON")."""
     v = _view(report)
     nodes = []
     for i in v.shown:

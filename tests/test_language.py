@@ -1,4 +1,4 @@
-"""The .expr language through the library (SPEC §2).
+"""The .expr language through the library (README, "The language").
 
 Every test builds a model with ``load(Source(...))``, evaluates it with
 ``run`` and compares values and gradients with numpy computed here.

@@ -13,8 +13,8 @@ independently of the engine: each number of each operand is nudged by
 +-eps in the program *text* and the program is run again.  Numbers are
 written with repr(), so the text holds exactly the float the test means.
 
-The second half pins PyTorch's conventions at kinks and ties (SPEC §2,
-"Semantics") with exact expected values, checks float32, and (only when
+The second half pins PyTorch's conventions at kinks and ties (README, "The
+language", "Semantics") with exact expected values, checks float32, and (only when
 torch is installed) compares a few ops against torch.
 """
 
@@ -534,7 +534,7 @@ def test_list_literal_stacking(expr):
 
 
 def test_list_literal_of_names_in_bindings():
-    """`[a1, a2 * 2]` from SPEC §2 with the elements bound to names."""
+    """`[a1, a2 * 2]` from the language reference, with the elements bound to names."""
     text = "a1 = 4\na2 = 3\nv = [a1, a2 * 2]\nL = sum(v * [5, 7])\n"
     rep = run_text(text)
     np.testing.assert_array_equal(rep.grads["v"], [5.0, 7.0])

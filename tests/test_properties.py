@@ -1,4 +1,4 @@
-"""Property-based and scale tests for autograd-cli (SPEC.md §2 and §3).
+"""Property-based and scale tests for autograd-cli (README, "The language" and the commands).
 
 1. Random well-formed programs over smooth ops: the reported gradient of
    every param (and input) matches central finite differences.
