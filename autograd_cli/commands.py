@@ -36,11 +36,13 @@ class _Stop(Exception):
 
 def read_source(path: str):
     """The text of `path` (``-`` for stdin) as a `Source`, or an `ExprError`."""
-    from .errors import ExprError, Source, Span
+    from .errors import ExprError, Source, Span, display_path
 
-    label = "<stdin>" if path == "-" else path
+    label = "<stdin>" if path == "-" else display_path(path)
     try:
         if path == "-":
+            if sys.stdin is None:
+                raise ExprError("cannot read standard input: it is closed")
             data = sys.stdin.buffer.read()
         else:
             with open(path, "rb") as f:
@@ -155,15 +157,25 @@ def internal_error(exc: BaseException) -> int:
 last_run = []
 
 
-def _write(text: str):
+def _write(text: str, json: bool = False):
+    """Write to stdout (JSON escaped as the stream's encoding needs); a
+    reader that went away stops the command quietly, a failed write with
+    exit 74."""
+    from . import streams
+
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if json:
+            streams.write_json(text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise _Stop(EXIT_OK) from None
+    except OSError as e:
+        raise _Stop(streams.output_failed(e)) from None
 
 
 @contextlib.contextmanager
@@ -198,6 +210,13 @@ def _console():
     return Console(file=sys.stdout, width=width, highlight=False, markup=False, emoji=False)
 
 
+def _shown(path: str) -> str:
+    """A FILE argument as messages show it."""
+    from .errors import display_path
+
+    return "<stdin>" if path == "-" else display_path(path)
+
+
 @contextlib.contextmanager
 def _reported(path):
     """Report an `ExprError` raised inside as a diagnostic; then fail the file."""
@@ -206,7 +225,7 @@ def _reported(path):
     try:
         yield
     except ExprError as err:
-        _report_error(err, "<stdin>" if path == "-" else path)
+        _report_error(err, _shown(path))
         raise _Failed() from None
 
 
@@ -263,12 +282,16 @@ def _emit(path, jsonl, doc, table):
     if doc is not None:
         from .render import to_json
 
-        _write(to_json(doc, compact=jsonl) + "\n")
+        _write(to_json(doc, compact=jsonl) + "\n", json=True)
         return
     try:
         table(_console())
     except BrokenPipeError:
         _write("")
+    except OSError as e:
+        from .streams import output_failed
+
+        raise _Stop(output_failed(e)) from None
 
 
 def eval_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False,
@@ -316,10 +339,10 @@ def _eval_one(path, *, of, wrt, given, format, dtype, strict, max_elements, json
             raise ExprError(w.message + " (--strict)", w.span)
     _warn(report)
     start = time.perf_counter()
-    label = "<stdin>" if path == "-" else path
+    label = _shown(path)
     if format == "json":
         for piece in report_json(report, path, selected, compact=jsonl):
-            _write(piece)
+            _write(piece, json=True)
         _write("\n")
     else:
         _emit(path, jsonl, None, lambda console: render_table(report, label, selected, console))
@@ -513,7 +536,7 @@ def _print_timings(path, phases, startup):
     phases = dict(phases)
     if startup is not None:
         phases["start-up"] = startup
-    lines = [f"timings for {'<stdin>' if path == '-' else path}:"]
+    lines = [f"timings for {_shown(path)}:"]
     for phase, what in _PHASES:
         if phase in phases:
             lines.append(f"  {phase:<9} {phases[phase] * 1e3:10.3f} ms  ({what})")

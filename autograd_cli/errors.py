@@ -47,6 +47,24 @@ class Source:
         return line, offset - self._starts[line - 1] + 1
 
 
+def display_path(path: str) -> str:
+    """A file name as messages show it: control characters escaped (a name
+    holding ESC or a newline cannot forge output), bytes that are not UTF-8
+    (which Python keeps as lone surrogates) shown as U+FFFD."""
+    if path.isprintable():
+        return path
+    out = []
+    for c in path:
+        code = ord(c)
+        if 0xD800 <= code <= 0xDFFF:
+            out.append("\ufffd")
+        elif c.isprintable():
+            out.append(c)
+        else:
+            out.append(repr(c)[1:-1])
+    return "".join(out)
+
+
 class Span:
     """A region of a `Source`, as character offsets, end exclusive.
 

@@ -85,6 +85,8 @@ def parse_eval_args(args):
 
 def run(argv) -> int:
     """Run the command line `argv` (without the program name); the exit code."""
+    from .streams import output_failed
+
     if argv and argv[0] == "eval":
         plain = parse_eval_args(argv[1:])
         if plain is not None:
@@ -99,21 +101,39 @@ def run(argv) -> int:
         app(args=list(argv), prog_name="autograd-cli", standalone_mode=True)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except OSError as e:
+        # The commands report their own failures; what escapes is Typer's
+        # help or usage text failing to be written.
+        return output_failed(e)
     return 0
 
 
 def main():
+    from . import streams
+
+    streams.prepare()
     try:
         code = run(sys.argv[1:])
     except KeyboardInterrupt:
-        sys.stderr.write("autograd-cli: interrupted\n")
+        try:
+            sys.stderr.write("autograd-cli: interrupted\n")
+        except (OSError, ValueError):
+            pass
         code = 130
     # Leave without tearing the interpreter down: the objects of a long file
     # (see commands.last_run) take a tenth of a second to free one by one,
     # and the operating system takes the memory back at once.
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except OSError as e:
+        failed = streams.output_failed(e)
+        code = code or failed
+    except ValueError:
+        pass
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     os._exit(code)
