@@ -30,6 +30,7 @@ DEFAULT_MAX_ELEMENTS = 10**8
 # when the model has one of at least this many elements
 RELEASE_SIZE = 4096
 MAX_DIMS = 32
+_MAX_BYTES = 2**63 - 1   # numpy's limit on an array's size in bytes (its intp)
 DTYPES = {"float64": np.float64, "float32": np.float32}
 _NO_ATTRS = {}      # shared by every node without attributes; never modified
 _ELEMENTWISE = (_ops.broadcast, _ops.same)   # shape rules: the arguments' common shape
@@ -374,6 +375,16 @@ class _Compiler:
             raise ExprError(f"this array would have {size:,} elements (shape "
                             f"{fmt_shape(shape)}), over the limit of {self.max_elements:,} "
                             f"(--max-elements)", span)
+        # numpy refuses an empty array whose other dimensions multiply past
+        # what an address can hold, and any array of more bytes than that.
+        extent = math.prod([d for d in shape if d]) if not size else size
+        if extent > self.max_elements:
+            raise ExprError(f"this empty array's dimensions (shape {fmt_shape(shape)}) multiply "
+                            f"to {extent:,} without its zeros, over the limit of "
+                            f"{self.max_elements:,} (--max-elements)", span)
+        if extent * self.dtype().itemsize > _MAX_BYTES:
+            raise ExprError(f"this array would need {extent * self.dtype().itemsize:,} bytes "
+                            f"(shape {fmt_shape(shape)}), more than memory can address", span)
 
     def const(self, value, span, label="number"):
         value = np.array(value, dtype=self.dtype)

@@ -372,6 +372,23 @@ def test_broadcast_result_over_the_limit_points_at_the_operation():
     check("x = 1\nm = reshape(zeros(10), 10, 1) @ ones(1, 20)", 2, 5, "200", max_elements=100)
 
 
+@pytest.mark.parametrize("expr", [
+    "zeros(0, 2**62, 2**62)", "ones(0, 2**62, 2**62)", "randn(0, 2**62, 2**62)",
+    "rand(0, 2**62, 2**62)", "reshape(zeros(0), 0, 2**62, 2**62)", "zeros(0, 2**40)[:, ::2]",
+])
+def test_an_empty_array_with_huge_dimensions_is_refused(expr):
+    """Zero elements pass the element count, but numpy refuses dimensions
+    whose product (without the zeros) is past what an address holds."""
+    check(f"a = 1\nb = {expr}", 2, 5, "empty array", "without its zeros", "--max-elements")
+    check(f"param b = {expr}", 1, 11, "empty array")
+
+
+def test_an_array_of_more_bytes_than_memory_can_address_is_refused():
+    err = check("x = zeros(2**61, 8)", 1, 5, "bytes", "more than memory can address",
+                max_elements=10**30)
+    assert "147,573,952,589,676,412,928" in err.message
+
+
 def test_max_elements_option_of_the_library():
     check("z = zeros(11)\nL = sum(z)", 1, 5, "11", "10", max_elements=10)
     load(Source("t.expr", "z = zeros(10)\nL = sum(z)"), max_elements=10)
