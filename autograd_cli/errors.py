@@ -147,14 +147,28 @@ class Spans:
         self.others = {i: s for i, s in self.others.items() if i < n}
 
 
+MESSAGE_WIDTH = 400   # characters of a message kept at most
+
+
+def shorten(message: str) -> str:
+    """`message`, its middle cut if it is long: messages quote the input (a
+    name, a number, a token), and input has no length limit."""
+    if len(message) <= MESSAGE_WIDTH:
+        return message
+    head, tail = MESSAGE_WIDTH * 2 // 3, MESSAGE_WIDTH // 4
+    cut = len(message) - head - tail
+    return f"{message[:head]}… ({cut:,} characters cut) …{message[-tail:]}"
+
+
 class ExprError(Exception):
     """An error in the user's input, located at `span`.
 
     `notes` are further ``(span, message)`` pairs shown after the error, such
-    as where a name was first bound.
+    as where a name was first bound.  A long message is cut (`shorten`).
     """
 
     def __init__(self, message: str, span: Span | None = None, notes=()):
+        message = shorten(message)
         super().__init__(message)
         self.message = message
         self.span = span
@@ -189,7 +203,7 @@ def _excerpt(span: Span) -> list[str]:
         head = "\u2026" if start > 0 else ""
         shown = head + shown[start:end] + ("\u2026" if end < len(shown) else "")
         column = column - start + len(head)
-        width = min(width, end - (span.column - 1))
+        width = max(1, min(width, end - (span.column - 1)))   # a caret even at the end
     gutter = " " * len(str(span.line))
     return [
         f"    {span.line} | {shown}",
@@ -220,11 +234,11 @@ def format_diagnostic(severity: str, message: str, span: Span | None,
             return f"\x1b[1m{where}:\x1b[0m \x1b[{tint}m{sev}:\x1b[0m \x1b[1m{msg}\x1b[0m"
         return f"{where}: {sev}: {msg}"
 
-    lines = [head(severity, message, span)]
+    lines = [head(severity, shorten(message), span)]
     if span is not None:
         lines += _excerpt(span)
     for note_span, note in notes:
-        lines.append(head("note", note, note_span))
+        lines.append(head("note", shorten(note), note_span))
         if note_span is not None:
             lines += _excerpt(note_span)
     return "\n".join(lines)

@@ -20,7 +20,7 @@ import numpy as np
 from . import ops as _ops
 from .engine import (CONST, LEAF, Graph, backward, backward_floats, evaluate,
                      evaluate_floats, releases)
-from .errors import ExprError, ShapeError, Source, Span, Spans
+from .errors import ExprError, ShapeError, Source, Span, Spans, shorten
 from .functions import FUNCTIONS, REQUIRED
 from .ops import OPS, fmt_shape
 from .parser import Expr, Statement, parse
@@ -109,7 +109,7 @@ class RunWarning:
     __slots__ = ("message", "node", "span")
 
     def __init__(self, message: str, node: str | None = None, span: Span | None = None):
-        self.message = message
+        self.message = shorten(message)   # warnings quote the input too
         self.node = node
         self.span = span
 

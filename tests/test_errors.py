@@ -870,3 +870,35 @@ def test_control_characters_are_not_echoed_raw(tmp_path):
     lines = result.stderr.splitlines()
     assert lines[1].endswith("a = 1\ufffd")
     assert lines[2].index("^") == lines[1].index("\ufffd")
+
+
+# ------------------------------------------------ long lines, long messages
+
+def test_caret_under_an_error_at_the_end_of_a_long_line():
+    from autograd_cli.errors import format_diagnostic
+
+    text = "x = " + " + ".join(["1"] * 60) + " +"
+    err = error_of(text)
+    assert err.span.column == len(text) + 1
+    lines = format_diagnostic("error", err.message, err.span).splitlines()
+    shown, caret = lines[1], lines[2]
+    assert caret.rstrip().endswith("^"), caret
+    # The caret stands just past the last character shown.
+    assert caret.rstrip().index("^") == len(shown.rstrip())
+
+
+def test_a_huge_number_is_not_echoed_whole():
+    from autograd_cli.errors import MESSAGE_WIDTH, format_diagnostic
+
+    number = "1" + "0" * 1_000_000 + ".5"
+    report = run(load(Source("t.expr", f"x = {number}\nL = exp(x)")))
+    [warning] = [w for w in report.warnings if w.node == "x"]
+    assert len(warning.message) < MESSAGE_WIDTH + 50
+    assert "characters cut" in warning.message and "'x'" in warning.message[-100:]
+    assert len(format_diagnostic("warning", warning.message, warning.span)) < 1000
+
+
+def test_a_huge_name_is_not_echoed_whole():
+    name = "a" * 1_000_000
+    err = check(f"x = 1\ny = {name} + x", 2, 5, "undefined name", "characters cut")
+    assert len(err.message) < 500
