@@ -43,10 +43,13 @@ def read_source(path: str):
         if path == "-":
             if sys.stdin is None:
                 raise ExprError("cannot read standard input: it is closed")
-            data = sys.stdin.buffer.read()
+            data = _read_capped(sys.stdin.buffer.fileno(), "standard input")
         else:
-            with open(path, "rb") as f:
-                data = f.read()
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                data = _read_capped(fd, "the file")
+            finally:
+                os.close(fd)
     except OSError as e:
         raise ExprError(f"cannot read the file: {e.strerror or e}") from None
     try:
@@ -58,6 +61,47 @@ def read_source(path: str):
         raise ExprError(f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x})",
                         Span.at(source, len(prefix))) from None
     return Source(label, text)
+
+
+READ_LIMIT = 1 << 30   # bytes of a formula or JSON file read at most
+
+
+def _null_device() -> int:
+    try:
+        return os.stat(os.devnull).st_rdev
+    except OSError:
+        return -1
+
+
+def _read_capped(fd: int, what: str) -> bytes:
+    """The bytes behind `fd`: a regular file, a pipe or a terminal, up to
+    READ_LIMIT.  Devices such as /dev/zero would never end, and are
+    refused."""
+    import stat
+
+    from .errors import ExprError
+
+    info = os.fstat(fd)
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        raise ExprError(f"cannot read {what}: it is a directory")
+    if stat.S_ISCHR(mode) and not os.isatty(fd) and info.st_rdev != _null_device():
+        raise ExprError(f"cannot read {what}: it is a device, not a file")
+    if stat.S_ISBLK(mode):
+        raise ExprError(f"cannot read {what}: it is a device, not a file")
+    if stat.S_ISREG(mode) and info.st_size > READ_LIMIT:
+        raise ExprError(f"{what} is {info.st_size:,} bytes, over the {READ_LIMIT:,} bytes "
+                        "autograd-cli reads")
+    chunks, total = [], 0
+    while True:
+        chunk = os.read(fd, min(1 << 24, READ_LIMIT + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > READ_LIMIT:
+            raise ExprError(f"{what} goes on past the {READ_LIMIT:,} bytes autograd-cli reads")
+    return b"".join(chunks)
 
 
 def bad_set(item: str) -> bool:

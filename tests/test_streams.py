@@ -166,3 +166,56 @@ def test_huge_columns_is_clamped():
     no_bug(err)
     assert code == 0
     assert max(len(line) for line in out.decode().splitlines()) <= 1000
+
+
+# ------------------------------------------------ files that are not files
+
+@pytest.fixture
+def zero_device(tmp_path):
+    """A character device that never ends (as /dev/zero), made in a
+    temporary folder."""
+    import stat
+
+    path = tmp_path / "zero"
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    except (PermissionError, AttributeError, OSError) as e:
+        pytest.skip(f"cannot make a device node here: {e}")
+    return path
+
+
+@pytest.mark.parametrize("args", ['eval "{dev}"', f'eval "{SEED}" --set-json "{{dev}}"'])
+def test_a_device_is_refused_at_once(zero_device, args):
+    code, out, err = shell("$AG " + args.format(dev=zero_device))
+    no_bug(err)
+    assert code == 1 and out == b""
+    assert "it is a device, not a file" in err
+
+
+def test_a_pipe_and_the_null_device_are_read(tmp_path):
+    code, out, err = shell(f'cat "{SEED}" | $AG eval /dev/stdin -f json')
+    assert code == 0 and json.loads(out)["value"] == -254.0, err
+    code, out, err = shell(f'$AG eval "{SEED}" --set-json /dev/null')
+    assert code == 1 and "JSON" in err and "device" not in err, err
+
+
+def test_a_directory_is_refused(tmp_path):
+    code, out, err = shell(f'$AG eval "{tmp_path}"')
+    assert code == 1 and "it is a directory" in err
+
+
+def test_input_past_the_read_limit_is_refused(monkeypatch, tmp_path):
+    from autograd_cli import commands
+    from autograd_cli.errors import ExprError
+
+    monkeypatch.setattr(commands, "READ_LIMIT", 1000)
+    big = tmp_path / "big.expr"
+    big.write_text("x = 1\n" * 500)
+    with pytest.raises(ExprError, match="over the 1,000 bytes"):
+        commands.read_source(str(big))
+    read, write = os.pipe()
+    os.write(write, b"x = 1\n" * 200)
+    os.close(write)
+    monkeypatch.setattr(sys, "stdin", os.fdopen(read, "r"))
+    with pytest.raises(ExprError, match="goes on past the 1,000 bytes"):
+        commands.read_source("-")
