@@ -2,8 +2,9 @@
 
 The grammar lives in grammar.lark.  Lark analyses it; its LALR tables, and
 how its callbacks pick each rule's children, are stored in parse_tables.py
-(`python -m autograd_cli.parser` regenerates it; a module, so that Python
-caches it compiled), and `_FastParser` runs
+(`python -m autograd_cli.parser` regenerates it, from a fresh analysis with
+the states numbered canonically, so the same grammar always gives the same
+file; a module, so that Python caches it compiled), and `_FastParser` runs
 them with a lean loop, so Lark is imported only to describe a syntax error.
 Either way `Builder`'s methods run as rules reduce, each building an `Expr`
 at once: no parse tree is built or walked.  Every `Expr` keeps its source
@@ -277,14 +278,15 @@ _parser = None
 
 def _lark():
     """Lark's own parser for grammar.lark (imported only when needed: for
-    error messages, and to make the fast parser's tables)."""
+    error messages; the fast parser's tables come from `_analysis`)."""
     global _parser
     if _parser is None:
         from lark import Lark
 
 
         # cache=True keeps the analysed grammar in a temporary file keyed by
-        # the grammar's hash, so later runs skip the LALR table construction.
+        # the grammar's hash, so later runs skip the LALR table construction
+        # (its state numbers may differ from run to run: only messages use it).
         _parser = Lark.open("grammar.lark", rel_to=__file__, parser="lalr",
                             lexer="basic", postlex=_BracketNewlines(),
                             maybe_placeholders=True, transformer=_builder, cache=True)
@@ -440,26 +442,75 @@ GRAMMAR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grammar.lark
 def _read(path: str) -> str:
     with open(path, encoding="utf-8") as f:
         return f.read()
+
+
 _SPLICE = "*splice*"  # an inlined _rule: its children go into its parent's
 
 
+def _analysis():
+    """A fresh Lark analysis of grammar.lark (the file at `GRAMMAR`), with
+    `Builder`'s callbacks.  Lark's cache is left out: the tables are then
+    made from the grammar itself, never from a stale or foreign file."""
+    from lark import Lark
+
+    return Lark.open(GRAMMAR, parser="lalr", lexer="basic", postlex=_BracketNewlines(),
+                     maybe_placeholders=True, transformer=_builder, cache=False)
+
+
+def canonical(tables: dict) -> dict:
+    """`tables` with their states renumbered breadth-first from the start
+    state, following each state's shifts and gotos in the order of their
+    symbols' names (each state's actions and the keywords sorted too).
+
+    Lark numbers its states in an order that depends on Python's hash seed;
+    this numbering depends only on the automaton, so the same grammar always
+    gives the same tables, and two analyses of it compare equal."""
+    actions = {int(state): row for state, row in tables["actions"].items()}
+    number = {tables["start"]: 0}
+    order = [tables["start"]]
+    for state in order:                  # `order` grows as states are found
+        row = actions[state]
+        for kind in sorted(row):
+            target = row[kind]
+            if type(target) is int and target not in number:
+                number[target] = len(order)
+                order.append(target)
+    # Lark's LR(0) states are all made by following symbols from the start.
+    assert len(order) == len(actions), "states unreachable from the start state"
+    return {
+        "actions": {str(number[state]): {kind: (act if type(act) is not int else number[act])
+                                         for kind, act in sorted(actions[state].items())}
+                    for state in order},
+        "blanks": tables["blanks"],
+        "end": number[tables["end"]],
+        "ignore": sorted(tables["ignore"]),
+        "keywords": dict(sorted(tables["keywords"].items())),
+        "regex": tables["regex"],
+        "rules": tables["rules"],
+        "start": 0,
+    }
+
+
 def make_tables() -> dict:
-    """The fast parser's tables, read off Lark's analysis of grammar.lark:
-    the LALR actions, and for each rule how Lark's callbacks pick the
-    children passed to `Builder` (JSON-ready)."""
+    """The fast parser's tables, read off a fresh Lark analysis of
+    grammar.lark: the LALR actions (states numbered by `canonical`), and for
+    each rule how Lark's callbacks pick the children passed to `Builder`
+    (JSON-ready)."""
     import functools
     import re
     from lark.lexer import PatternRE, PatternStr
     from lark.parsers.lalr_analysis import Shift
 
-    lark = _lark()
+    lark = _analysis()
     lalr = lark.parser.parser.parser
     table = lalr.parse_table
     rules, index = [], {}
     for rule, callback in lalr.callbacks.items():
         if isinstance(rule, str):
             continue
-        size, name = len(rule.expansion), rule.origin.name
+        # Lark's names may be its Tokens (a str subclass): plain strs, so
+        # that the generated module is plain literals.
+        size, name = len(rule.expansion), str(rule.origin.name)
         if rule.options.expand1 and rule.alias is None and size == 1:
             rules.append([size, name, None, None, 0])  # passes its only child through
         else:
@@ -469,7 +520,7 @@ def make_tables() -> dict:
                 append_none = getattr(f, "append_none", 0)
                 f = f.node_builder
             if getattr(f, "__self__", None) is _builder:
-                target = rule.alias or name  # the method Lark called
+                target = str(rule.alias or name)  # the method Lark called
                 assert getattr(_builder, target) == f, (rule, f)
             elif isinstance(f, functools.partial):
                 target = _SPLICE
@@ -477,7 +528,7 @@ def make_tables() -> dict:
                 raise AssertionError(f"unexpected Lark callback for {rule}: {f!r}")
             rules.append([size, name, target, include, append_none])
         index[rule] = len(rules) - 1
-    actions = {str(state): {kind: (arg if action is Shift else [index[arg]])
+    actions = {str(state): {str(kind): (arg if action is Shift else [index[arg]])
                             for kind, (action, arg) in row.items()}
                for state, row in table.states.items()}
     # The lexer: Lark's terminals in Lark's order, keywords matched as names.
@@ -488,11 +539,11 @@ def make_tables() -> dict:
             for r in terms:
                 if isinstance(r.pattern, PatternRE) and \
                         re.fullmatch(r.pattern.to_regexp(), t.pattern.value):
-                    keywords[t.pattern.value] = t.name
+                    keywords[str(t.pattern.value)] = str(t.name)
     terms = [t for t in terms if not (isinstance(t.pattern, PatternStr)
                                       and t.pattern.value in keywords)]
     terms.sort(key=lambda x: (-x.priority, -x.pattern.max_width, -len(x.pattern.value), x.name))
-    return {
+    return canonical({
         "start": table.start_states["start"],
         "end": table.end_states["start"],
         "rules": rules,
@@ -502,8 +553,8 @@ def make_tables() -> dict:
                            if t.name in lark.lexer_conf.ignore and re.fullmatch(
                                t.pattern.to_regexp(), " \t")),
         "keywords": keywords,
-        "ignore": sorted(lark.lexer_conf.ignore),
-    }
+        "ignore": sorted(str(name) for name in lark.lexer_conf.ignore),
+    })
 
 
 def _load_tables() -> dict:
@@ -520,7 +571,8 @@ def _load_tables() -> dict:
 
 def tables_module() -> str:
     """The text of parse_tables.py: the grammar it was made from and its
-    tables, as Python literals."""
+    tables, as Python literals with every dict sorted (the same text under
+    any hash seed)."""
     import pprint
 
     grammar = _read(GRAMMAR)
@@ -789,7 +841,10 @@ def _picked(children, include, append_none, splice, kept, lines):
 _fast = None
 
 
-if __name__ == "__main__":  # python -m autograd_cli.parser: regenerate the tables
-    with open(TABLES, "w", encoding="utf-8") as f:
+if __name__ == "__main__":
+    # python -m autograd_cli.parser [PATH]: regenerate the tables (into PATH,
+    # if given, instead of parse_tables.py).
+    out = sys.argv[1] if len(sys.argv) > 1 else TABLES
+    with open(out, "w", encoding="utf-8", newline="\n") as f:
         f.write(tables_module())
-    print(f"wrote {TABLES}")
+    print(f"wrote {out}")

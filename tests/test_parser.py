@@ -5,6 +5,10 @@ is the reference.  For any text, both accept or both reject, and when they
 accept they build the same statements, node for node, span for span.
 """
 
+import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,24 +104,117 @@ def test_character_soup(text):
 
 
 def test_shipped_tables_are_lark_s_analysis_of_the_grammar():
-    """autograd_cli/parse_tables.py is what `python -m autograd_cli.parser`
-    makes from grammar.lark now (regenerate it when the grammar changes)."""
+    """autograd_cli/parse_tables.py holds today's grammar.lark and the tables
+    of a fresh Lark analysis of it (made without Lark's cache), states
+    numbered canonically (regenerate it when the grammar changes)."""
     from autograd_cli import parse_tables
 
-    assert Path(parser.TABLES).read_text(encoding="utf-8") == parser.tables_module()
+    assert parse_tables.GRAMMAR == Path(parser.GRAMMAR).read_text(encoding="utf-8")
     assert parse_tables.TABLES == parser.make_tables()
+    assert parser.canonical(parse_tables.TABLES) == parse_tables.TABLES
     assert parser._load_tables() is parse_tables.TABLES
 
 
-def test_tables_made_afresh_when_the_grammar_changed(monkeypatch):
+def test_shipped_tables_are_plain_literals():
+    """Nothing in parse_tables.py but literals (Lark's names are str
+    subclasses, which would be written as calls)."""
+    module = ast.parse(Path(parser.TABLES).read_text(encoding="utf-8"))
+    assigned = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign):
+            (target,) = node.targets
+            assigned[target.id] = ast.literal_eval(node.value)
+    from autograd_cli import parse_tables
+
+    assert assigned == {"GRAMMAR": parse_tables.GRAMMAR, "TABLES": parse_tables.TABLES}
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_canonical_numbering_ignores_how_the_states_were_numbered(rng):
+    """Lark's state numbers vary with the hash seed; `canonical` gives the
+    same tables for any numbering of the same automaton."""
+    from autograd_cli import parse_tables
+
+    tables = parse_tables.TABLES
+    n = len(tables["actions"])
+    new = list(range(n))
+    rng.shuffle(new)
+    shuffled = dict(tables)
+    shuffled["actions"] = {
+        str(new[int(state)]): {kind: (new[act] if type(act) is int else act)
+                               for kind, act in row.items()}
+        for state, row in tables["actions"].items()}
+    shuffled["start"], shuffled["end"] = new[tables["start"]], new[tables["end"]]
+    assert parser.canonical(shuffled) == tables
+
+
+def test_tables_are_the_same_under_any_hash_seed_and_lark_cache(tmp_path):
+    """`python -m autograd_cli.parser` writes the same bytes under several
+    hash seeds, each with an empty temporary directory, and where Lark's
+    cache already holds an analysis made under another seed; its tables are
+    the shipped ones."""
+    from autograd_cli import parse_tables
+
+    def env(seed, tmp):
+        tmp.mkdir(exist_ok=True)
+        return {**os.environ, "PYTHONHASHSEED": str(seed), "TMPDIR": str(tmp)}
+
+    warm = tmp_path / "warm"
+    subprocess.run([sys.executable, "-c", "from autograd_cli import parser; parser._lark()"],
+                   env=env(10, warm), cwd=ROOT, check=True, timeout=120)
+    assert any("lark" in p.name for p in warm.iterdir()), "Lark left no cache"
+    runs = [(seed, tmp_path / f"empty{seed}") for seed in range(4)] + [(3, warm)]
+    procs = [subprocess.Popen([sys.executable, "-m", "autograd_cli.parser",
+                               str(tmp_path / f"out{k}.py")],
+                              env=env(seed, tmp), cwd=ROOT, stdout=subprocess.DEVNULL)
+             for k, (seed, tmp) in enumerate(runs)]
+    assert [p.wait(timeout=120) for p in procs] == [0] * len(runs)
+    made = [(tmp_path / f"out{k}.py").read_bytes() for k in range(len(runs))]
+    assert all(m == made[0] for m in made), "the module depends on the hash seed or the cache"
+    namespace = {}
+    exec(made[0].decode("utf-8"), namespace)
+    assert namespace["TABLES"] == parse_tables.TABLES
+    assert namespace["GRAMMAR"] == parse_tables.GRAMMAR
+
+
+def test_tables_made_afresh_when_the_grammar_changed(tmp_path, monkeypatch):
     """An edited grammar.lark without regenerated tables is not parsed with
     the old tables: they are made from the grammar again."""
     from autograd_cli import parse_tables
 
-    monkeypatch.setattr(parse_tables, "GRAMMAR", parse_tables.GRAMMAR + "\n// edited\n")
+    grammar = tmp_path / "grammar.lark"
+    monkeypatch.setattr(parser, "GRAMMAR", str(grammar))
+
+    # Only a comment added: new tables, equal to the shipped ones.
+    grammar.write_text(parse_tables.GRAMMAR + "\n// edited\n", encoding="utf-8")
     tables = parser._load_tables()
     assert tables is not parse_tables.TABLES
     assert tables == parse_tables.TABLES
+
+    # A new operator: the tables parse it.
+    edited = parse_tables.GRAMMAR.replace(
+        '| product "@" unary              -> matmul',
+        '| product "@" unary              -> matmul\n        | product "%" unary -> mul')
+    assert edited != parse_tables.GRAMMAR
+    grammar.write_text(edited, encoding="utf-8")
+    tables = parser._load_tables()
+    assert tables != parse_tables.TABLES
+    (stmt,) = fast_parse(tables, "y = a % b\n")
+    assert (stmt.root.kind, stmt.root.data) == ("op", "mul")
+    assert [a.data for a in stmt.root.args] == ["a", "b"]
+    with pytest.raises(parser._Rejected):     # the shipped tables do not know '%'
+        fast_parse(parse_tables.TABLES, "y = a % b\n")
+
+
+def fast_parse(tables, text):
+    """The fast parser run with `tables` (not the ones `parser.parse` uses)."""
+    b = parser._builder
+    b.source, b.pending, b.statements = Source("t.expr", text), [], []
+    try:
+        return parser._FastParser(tables).parse(b.source)
+    finally:
+        b.pending, b.statements = [], []
 
 
 # The fast parser records what the automaton does with a line's tokens and
