@@ -43,7 +43,12 @@ def read_source(path: str):
         if path == "-":
             if sys.stdin is None:
                 raise ExprError("cannot read standard input: it is closed")
-            data = _read_capped(sys.stdin.buffer.fileno(), "standard input")
+            try:
+                fd = sys.stdin.buffer.fileno()
+            except (OSError, ValueError):   # not a real stream (a test's, say)
+                data = sys.stdin.buffer.read()
+            else:
+                data = _read_capped(fd, "standard input")
         else:
             fd = os.open(path, os.O_RDONLY)
             try:

@@ -23,14 +23,32 @@ NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 _WS = re.compile(r"[ \t\n\r]*")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_decode = json.JSONDecoder().raw_decode
 _scanstring = json.decoder.scanstring
+
+
+class HugeInteger:
+    """A JSON integer of more digits than Python converts (its limit guards
+    against conversions of quadratic cost): no float could hold it anyway."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+
+def _integer(text: str):
+    # sys.get_int_max_str_digits() is 4,300 by default; 4,000 digits are far
+    # past any float (10^309 is already inf).
+    return int(text) if len(text) <= 4000 else HugeInteger(len(text.lstrip("-")))
+
+
+_decode = json.JSONDecoder(parse_int=_integer).raw_decode
 
 
 def parse(source: Source):
     """The JSON value in `source`, or an `ExprError` where the decoder stopped."""
     try:
-        return json.loads(source.text)
+        return json.loads(source.text, parse_int=_integer)
     except json.JSONDecodeError as e:
         raise ExprError(f"invalid JSON: {e.msg}", Span.at(source, e.pos)) from None
     except RecursionError:
@@ -94,7 +112,7 @@ def describe(value) -> str:
         return "null"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False) if len(value) <= 20 else "a string"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, HugeInteger)):
         return "a number"
     return "a list" if isinstance(value, list) else "an object"
 
@@ -136,6 +154,9 @@ def to_array(value, span: Span, what: str) -> np.ndarray:
                 raise ExprError(f"{what}: ragged list: {_index(k, shape)} is a list, but "
                                 f"{_index(0, shape)} is a number", span)
             subject = f"{what}: {_index(k, shape)}" if shape else what
+            if t is HugeInteger:
+                raise ExprError(f"{subject} is an integer of {x.digits:,} digits, too large "
+                                "for a float", span)
             raise ExprError(f'{subject} is {describe(x)}; expected a number (or "nan", '
                             '"inf", "-inf")' + ("" if shape else ", or lists of them"), span)
         level = [NON_FINITE[x] if type(x) is str else x for x in level]

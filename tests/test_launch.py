@@ -97,7 +97,8 @@ def test_startup_counts_the_interpreter_then_the_clock(monkeypatch):
     the process is older by more than its tick (a cold start from disk)."""
     from autograd_cli import commands
 
-    now = time.perf_counter()
+    now = 1000.0
+    monkeypatch.setattr(commands.time, "perf_counter", lambda: now)
     monkeypatch.setattr(launch, "STARTED", (0.040, now - 0.025))
     monkeypatch.setattr(commands, "_kernel_age", lambda: 0.070)
     assert commands.startup_seconds() == pytest.approx(0.065, abs=0.004)

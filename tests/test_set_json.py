@@ -502,3 +502,21 @@ def test_members_from_a_deeper_stack_than_parse_is_still_an_error():
     with pytest.raises(ExprError) as info:
         nested(sys.getrecursionlimit() - depth // 2)
     assert info.value.span.column == 7 and "too deep" in info.value.message
+
+
+@pytest.mark.parametrize("text, where", [
+    ('{"w": 1%s}', "the value of 'w' is an integer of 5,000 digits"),
+    ('{"w": [1%s, 2]}', "element [0] is an integer of 5,000 digits"),
+    ('{"w": -1%s}', "is an integer of 5,000 digits"),
+])
+def test_an_integer_past_python_s_digit_limit_is_a_located_error(text, where):
+    """Python refuses to convert integers of over 4,300 digits (ValueError);
+    no float holds one anyway."""
+    from autograd_cli.errors import ExprError, Source
+    from autograd_cli.jsonin import given_values
+
+    source = Source("big.json", text % ("1" * 4999))
+    with pytest.raises(ExprError) as info:
+        given_values(source)
+    assert where in info.value.message
+    assert (info.value.span.line, info.value.span.column) == (1, 7)
