@@ -271,7 +271,8 @@ def test_command(
     max_elements: int = MAX_ELEMENTS,
 ):
     """Test every NAME.expr against NAME.golden.json beside it (an eval --format json
-    document, whole or in part); exit 0 when all pass, 1 otherwise.
+    document, whole or in part); exit 0 when all pass, 1 otherwise.  A golden file
+    whose NAME.expr is gone fails too (--update leaves it).
 
     Example: autograd-cli test examples --junit-xml report.xml
     """

@@ -5,7 +5,8 @@ A golden file, ``NAME.golden.json`` beside ``NAME.expr``, is what
 only what it lists is compared.  Its `target`, `dtype` and `set` say how to
 run the file again (``--of``, ``--dtype``, ``--set-json``); numbers are
 compared within a tolerance, names, kinds, shapes and warnings exactly;
-`file`, `schema` and each node's `expr` are not compared.
+`file`, `schema` and each node's `expr` are not compared.  A golden file
+whose .expr is gone fails too.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class Outcome:
     path: str
     golden: str
     status: str                  # pass, fail, updated, created
-    reason: str | None = None    # of a failure: mismatch, missing, error
+    reason: str | None = None    # of a failure: mismatch, missing, unused, error
     seconds: float = 0.0
     mismatches: list = field(default_factory=list)   # the first SHOWN_MISMATCHES
     count: int = 0                                   # mismatches in all
@@ -115,10 +116,11 @@ class Outcome:
 # ------------------------------------------------------------------ finding
 
 def find_expr_files(paths):
-    """The .expr files under `paths`, sorted within each directory, each once;
-    and ``(path, message)`` for each path that is not usable.  Directories
-    are walked without recursion; hidden ones (``.git``, ``.venv``) are
-    skipped, unless named."""
+    """The .expr files under `paths`, sorted within each directory, each once,
+    with the golden files whose .expr is gone in their place among them; and
+    ``(path, message)`` for each path that is not usable.  Directories are
+    walked without recursion; hidden ones (``.git``, ``.venv``) are skipped,
+    unless named."""
     found, problems, seen = [], [], set()
 
     def add(p):
@@ -151,11 +153,15 @@ def find_expr_files(paths):
                             subdirs.append(os.path.join(d, e.name))
                     elif is_file and e.name.endswith(".expr"):
                         add(os.path.join(d, e.name))
+                    elif is_file and e.name.endswith(GOLDEN_SUFFIX):
+                        gpath = os.path.join(d, e.name)
+                        if not os.path.isfile(expr_path(gpath)):
+                            add(gpath)
                 stack.extend(reversed(subdirs))
         elif path.endswith(".expr") and os.path.isfile(path):
             add(path)
         elif path.endswith(GOLDEN_SUFFIX) and os.path.isfile(path):
-            add(path[:-len(GOLDEN_SUFFIX)] + ".expr")
+            add(expr_path(path) if os.path.isfile(expr_path(path)) else path)
         elif not os.path.exists(path):
             problems.append((path, "no such file or directory"))
         else:
@@ -163,9 +169,15 @@ def find_expr_files(paths):
     return found, problems
 
 
-def golden_path(expr_path: str) -> str:
-    base = expr_path[:-len(".expr")] if expr_path.endswith(".expr") else expr_path
+def golden_path(path: str) -> str:
+    """NAME.golden.json of NAME.expr."""
+    base = path[:-len(".expr")] if path.endswith(".expr") else path
     return base + GOLDEN_SUFFIX
+
+
+def expr_path(golden: str) -> str:
+    """NAME.expr of NAME.golden.json."""
+    return golden[:-len(GOLDEN_SUFFIX)] + ".expr"
 
 
 # ----------------------------------------------------------- golden files
@@ -425,14 +437,27 @@ def _run(path, golden, max_elements):
     return run(model, target, every_node=False)
 
 
+def unused_golden(gpath) -> Outcome:
+    """A golden file whose .expr is gone: a failure, as a snapshot tool
+    reports an unused snapshot (a renamed .expr left its golden file
+    behind, and whatever it pinned is no longer tested).  --update leaves
+    it: deleting files is for their owner."""
+    return Outcome(gpath, gpath, "fail", "unused", error_fallback=gpath,
+                   note=f"no {expr_path(gpath)} for this golden file (delete it if that "
+                        f"file is gone for good)")
+
+
 def check_file(path, *, rtol=None, atol=None, update=False,
                max_elements=None) -> Outcome:
     """Test one .expr file against its golden file (and rewrite it with
-    `update` when it is missing or differs)."""
+    `update` when it is missing or differs); a golden file named as `path`
+    has lost its .expr (`unused_golden`)."""
     from .program import DEFAULT_MAX_ELEMENTS, gc_paused
     from .render import report_dict, to_json
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS
+    if path.endswith(GOLDEN_SUFFIX):
+        return unused_golden(path)
     gpath = golden_path(path)
     outcome = Outcome(path, gpath, "pass", error_fallback=path)
     start = time.perf_counter()
@@ -549,8 +574,9 @@ def _xml_text(text: str) -> str:
 
 
 def junit_xml(outcomes) -> str:
-    """A JUnit XML report: a testcase per .expr file; a mismatch or a missing
-    golden file is a <failure>, a file that cannot be run an <error>."""
+    """A JUnit XML report: a testcase per .expr file; a mismatch, a missing
+    golden file or one without its .expr is a <failure>, a file that cannot
+    be run an <error>."""
     import socket
     import xml.etree.ElementTree as ET
     from datetime import datetime, timezone
@@ -573,7 +599,7 @@ def junit_xml(outcomes) -> str:
         if o.failed:
             if o.reason == "error":
                 tag, message = "error", details.split("\n", 1)[0]
-            elif o.reason == "missing":
+            elif o.reason in ("missing", "unused"):
                 tag, message = "failure", o.note
             else:
                 tag = "failure"

@@ -357,6 +357,53 @@ def test_missing_golden_is_reported_and_nothing_is_written(project):
     assert snapshot(project) == before
 
 
+def test_a_golden_file_without_its_expr_fails(project):
+    """Renamed or deleted, the .expr left its golden file behind: what it
+    pinned is tested no more, and that is a failure, counted everywhere."""
+    (project / "sub").mkdir()
+    shutil.copy(project / "seed.golden.json", project / "old.golden.json")
+    shutil.copy(project / "seed.golden.json", project / "sub" / "gone.golden.json")
+    result = run_test()
+    assert result.exit_code == 1
+    assert summary(result) == (1, 2)
+    names = [line.split()[1] for line in result.stdout.splitlines()[:-1]]
+    assert names == ["old.golden.json", "seed.expr", "sub/gone.golden.json"]
+    status, line = file_line(result, "old.golden.json")
+    assert status == "FAIL" and "no old.expr for this golden file" in line
+    assert "delete it" in line
+
+    doc = json.loads(run_test("-f", "json").stdout)
+    assert (doc["passed"], doc["failed"]) == (1, 2)
+    files = {f["file"]: f for f in doc["files"]}
+    assert (files["old.golden.json"]["status"], files["old.golden.json"]["reason"]) == \
+        ("fail", "unused")
+    assert files["sub/gone.golden.json"]["golden"] == "sub/gone.golden.json"
+
+    assert run_test("--junit-xml", "r.xml").exit_code == 1
+    suite = ET.parse(project / "r.xml").getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "2", "0")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    [failure] = cases["old.golden.json"]
+    assert failure.tag == "failure" and failure.get("type") == "unused"
+    assert "no old.expr" in failure.get("message")
+
+    # Named, it fails the same; its .expr back, it is tested.
+    assert file_line(run_test("old.golden.json"), "old.golden.json")[0] == "FAIL"
+    shutil.copy(project / "seed.expr", project / "old.expr")
+    result = run_test("old.golden.json")
+    assert result.exit_code == 0 and file_line(result, "old.expr")[0] == "PASS"
+
+
+def test_update_leaves_a_golden_file_without_its_expr(project):
+    (project / "old.golden.json").write_text('{"value": 1}\n')
+    (project / "new.expr").write_text("x = 1\n")
+    result = run_test("--update")
+    assert result.exit_code == 1
+    assert summary(result, update=True) == (1, 1, 1)
+    assert file_line(result, "old.golden.json")[0] == "FAIL"
+    assert (project / "old.golden.json").read_text() == '{"value": 1}\n'
+
+
 # ------------------------------------------------------------ broken files
 
 def test_a_file_that_does_not_parse_is_a_located_failure(project):
