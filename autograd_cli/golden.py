@@ -4,9 +4,10 @@ A golden file, ``NAME.golden.json`` beside ``NAME.expr``, is what
 ``autograd-cli eval NAME.expr --format json`` printed, whole or in part:
 only what it lists is compared.  Its `target`, `dtype` and `set` say how to
 run the file again (``--of``, ``--dtype``, ``--set-json``); numbers are
-compared within a tolerance, names, kinds, shapes and warnings exactly;
-`file`, `schema` and each node's `expr` are not compared.  A golden file
-whose .expr is gone fails too.
+compared within a tolerance, names, kinds and shapes exactly, warnings by
+node and message; `file`, `schema`, each node's `expr` and each warning's
+line and column are not compared.  A golden file whose .expr is gone fails
+too.
 """
 
 from __future__ import annotations
@@ -351,8 +352,9 @@ def compare(golden: Golden, report, rtol: float, atol: float):
     if "warnings" in doc:
         got = [warning_dict(w) for w in report.warnings]
         want = doc["warnings"]
-        if got != want:
-            k = next((k for k, (a, b) in enumerate(zip(want, got)) if a != b),
+        got_keys, want_keys = [_warning_key(w) for w in got], [_warning_key(w) for w in want]
+        if got_keys != want_keys:
+            k = next((k for k, (a, b) in enumerate(zip(want_keys, got_keys)) if a != b),
                      min(len(want), len(got)))
             out.add(Mismatch(f"warnings[{k}]", message=f"expected "
                              f"{_warning_text(want[k]) if k < len(want) else 'no warning'}, "
@@ -360,12 +362,24 @@ def compare(golden: Golden, report, rtol: float, atol: float):
     return out.shown, out.count
 
 
+def _warning_key(w):
+    """What of a warning is compared: all but its place, which moves when a
+    line is added above it (it stays in the golden file, for people)."""
+    if type(w) is dict:
+        return {k: v for k, v in w.items() if k not in ("line", "column")}
+    return w
+
+
 def _warning_text(w) -> str:
     import json
 
     if type(w) is dict and "message" in w:
-        where = f" (line {w['line']}, column {w['column']})" if "line" in w else ""
-        return f"{json.dumps(w['message'], ensure_ascii=False)}{where}"
+        node = f" in '{w['node']}'" if type(w.get("node")) is str else ""
+        where = ""
+        if "line" in w:
+            where = f" (line {json.dumps(w['line'])}"
+            where += f", column {json.dumps(w['column'])})" if "column" in w else ")"
+        return f"{json.dumps(w['message'], ensure_ascii=False)}{node}{where}"
     return json.dumps(w, ensure_ascii=False)
 
 

@@ -201,6 +201,33 @@ def test_warnings_are_compared(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "warnings[0]: expected no warning, got " in result.stdout
 
 
+def test_warnings_are_compared_by_node_and_message_not_place(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text("x = [1, 0, -1]\ny = sum(log(x))\n")
+    doc = eval_doc("n.expr")
+    assert [(w["node"], w["line"], w["column"]) for w in doc["warnings"]] == [("y", 2, 9)] * 2
+    write_json(tmp_path / "n.golden.json", doc)
+    # A comment above and spaces before: every warning moves, none changes.
+    (tmp_path / "n.expr").write_text("# logs\nx = [1, 0, -1]\ny =  sum(log(x))\n")
+    assert [(w["line"], w["column"]) for w in eval_doc("n.expr")["warnings"]] == [(3, 10)] * 2
+    result = run_test()
+    assert result.exit_code == 0, result.stdout
+    # The place is kept in the golden file, for people, and shown in a mismatch.
+    assert json.loads((tmp_path / "n.golden.json").read_text()) == doc
+    for key, value in (("message", "log gives -inf in the value of 'y'"), ("node", "x")):
+        changed = json.loads(json.dumps(doc))
+        changed["warnings"][0][key] = value
+        write_json(tmp_path / "n.golden.json", changed)
+        result = run_test()
+        assert result.exit_code == 1, key
+        assert "warnings[0]: expected \"" in result.stdout and "(line 2, column 9), got " \
+            in result.stdout and "(line 3, column 10)" in result.stdout
+    # The node renamed in the file: a change.
+    write_json(tmp_path / "n.golden.json", doc)
+    (tmp_path / "n.expr").write_text("x = [1, 0, -1]\nz = sum(log(x))\n")
+    assert run_test().exit_code == 1
+
+
 # ------------------------------------------------------------------ partial
 
 @pytest.mark.parametrize("partial", [
