@@ -319,26 +319,52 @@ def _compare_numbers(out, where, want, got, rtol, atol):
     out.count += max(0, len(bad) - room)
 
 
+def _same(a, b) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
 def compare(golden: Golden, report, rtol: float, atol: float):
-    """The mismatches between a golden file and a run: (first few, count)."""
+    """The mismatches between a golden file and a run: (first few, count).
+
+    They are listed params first (the numbers a formula is about), then
+    the target, then the other bindings, then the warnings.  The
+    golden `value` and the target's own value are one number: compared
+    once."""
     from .render import warning_dict
 
-    out = _Collector()
+    head, params, target, rest, tail = (_Collector() for _ in range(5))
     doc = golden.doc
     model = report.model
-    if "value" not in doc and not doc.get("nodes") and "warnings" not in doc:
-        out.add(Mismatch("golden file", message="it lists nothing to compare (no value, "
-                                                "nodes or warnings); --update fills it in"))
+    name_of_target = report.target.name
+    nodes = doc.get("nodes", {})
+    if "value" not in doc and not nodes and "warnings" not in doc:
+        head.add(Mismatch("golden file", message="it lists nothing to compare (no value, "
+                                                 "nodes or warnings); --update fills it in"))
     if "value" in doc:
         want = _expected(golden, ["value"], "the golden 'value'")
-        _compare_numbers(out, "value", want, report.values[report.target.name], rtol, atol)
-    for name, entry in doc.get("nodes", {}).items():
+        entry = nodes.get(name_of_target)
+        twin = (type(entry) is dict and "value" in entry and _same(want, _expected(
+            golden, ["nodes", name_of_target, "value"],
+            f"the golden value of '{name_of_target}'")))
+        if not twin:
+            _compare_numbers(target, "value", want, report.values[name_of_target], rtol, atol)
+    order = {b.name: k for k, b in enumerate(model.bindings)}
+
+    def rank(name):
+        b = model.by_name.get(name)
+        if b is None:   # after the bound ones, in the golden file's order
+            return (2, len(order))
+        return (1 if name == name_of_target else 0 if b.kind == "param" else 2, order[name])
+
+    for name in sorted(nodes, key=rank):
+        entry = nodes[name]
         b = model.by_name.get(name)
         if b is None:
-            out.add(Mismatch(name, message=f"in the golden file, but there is no binding "
-                                           f"named '{name}' in {model.source.name}"
-                                           f"{_suggest(name, model.by_name)}"))
+            rest.add(Mismatch(name, message=f"in the golden file, but there is no binding "
+                                            f"named '{name}' in {model.source.name}"
+                                            f"{_suggest(name, model.by_name)}"))
             continue
+        out = target if name == name_of_target else params if b.kind == "param" else rest
         if "kind" in entry and entry["kind"] != b.kind:
             out.add(Mismatch(f"{name}.kind", message=f"expected {entry['kind']}, got {b.kind}"))
         shape = list(report.values[name].shape)
@@ -356,10 +382,12 @@ def compare(golden: Golden, report, rtol: float, atol: float):
         if got_keys != want_keys:
             k = next((k for k, (a, b) in enumerate(zip(want_keys, got_keys)) if a != b),
                      min(len(want), len(got)))
-            out.add(Mismatch(f"warnings[{k}]", message=f"expected "
-                             f"{_warning_text(want[k]) if k < len(want) else 'no warning'}, "
-                             f"got {_warning_text(got[k]) if k < len(got) else 'no warning'}"))
-    return out.shown, out.count
+            tail.add(Mismatch(f"warnings[{k}]", message=f"expected "
+                              f"{_warning_text(want[k]) if k < len(want) else 'no warning'}, "
+                              f"got {_warning_text(got[k]) if k < len(got) else 'no warning'}"))
+    groups = (head, params, target, rest, tail)
+    shown = [m for g in groups for m in g.shown][:SHOWN_MISMATCHES]
+    return shown, sum(g.count for g in groups)
 
 
 def _warning_key(w):

@@ -152,12 +152,51 @@ def test_a_changed_number_fails_with_node_index_expected_got_difference(project)
                        f"(allowed {1e-7 + 1e-7 * abs(want):.3g})"]
 
 
-def test_the_file_changing_fails(project):
+def test_the_file_changing_fails_and_the_target_is_listed_once(project):
     (project / "seed.expr").write_text(SEED.replace("L  = 15 - c", "L  = 16 - c"))
     result = run_test()
     assert result.exit_code == 1
-    assert "value: expected -254.0, got -253.0" in result.stdout
-    assert "L.value: expected -254.0, got -253.0" in result.stdout
+    # The golden `value` and L's own value are the same number: one mismatch.
+    details = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert details == ["L.value: expected -254.0, got -253.0, difference 1 (allowed 2.55e-05)"]
+    doc = json.loads(run_test("-f", "json").stdout)
+    assert doc["files"][0]["mismatch_count"] == 1
+    # Either alone is compared, and a golden whose two disagree gets both.
+    for partial, where in (({"value": -254}, "value"),
+                           ({"nodes": {"L": {"value": -254}}}, "L.value")):
+        write_json(project / "seed.golden.json", partial)
+        assert f"  {where}: expected -254.0, got -253.0" in run_test().stdout
+    write_json(project / "seed.golden.json", {"value": -253, "nodes": {"L": {"value": -254}}})
+    result = run_test()
+    assert result.exit_code == 1 and "value" not in result.stdout.replace("L.value", "")
+    write_json(project / "seed.golden.json", {"value": -252, "nodes": {"L": {"value": -254}}})
+    lines = [line.strip() for line in run_test().stdout.splitlines() if line.startswith("  ")]
+    assert [line.split(":")[0] for line in lines] == ["value", "L.value"]
+
+
+def test_mismatches_list_params_then_the_target_then_the_rest(tmp_path, monkeypatch):
+    """Twelve inputs changed with a param: the param comes first, not after
+    the first ten inputs' mismatches, and the target next."""
+    monkeypatch.chdir(tmp_path)
+    names = [f"x{k:02}" for k in range(12)]
+    body = "".join(f"{n} = {k}\n" for k, n in enumerate(names))
+    (tmp_path / "m.expr").write_text(body + "param w = 2\ns = " + " + ".join(names)
+                                     + "\nL = w * s\n")
+    doc = eval_doc("m.expr")
+    assert list(doc["nodes"])[:12] == names         # the golden lists the inputs first
+    write_json(tmp_path / "m.golden.json", doc)
+    (tmp_path / "m.expr").write_text(body.replace(" = ", " = 1 + ") + "param w = 3\ns = "
+                                     + " + ".join(names) + "\nL = w * s\n")
+    result = run_test("-f", "json")
+    [f] = json.loads(result.stdout)["files"]
+    wheres = [m["where"] for m in f["mismatches"]]
+    assert wheres[:3] == ["w.value", "w.grad", "L.value"]
+    inputs = [f"{n}.{what}" for n in names for what in ("value", "grad")]
+    assert wheres[3:] == inputs[:golden.SHOWN_MISMATCHES - 3]
+    # w's value and gradient, L's value, the inputs' values and gradients, s's
+    assert f["mismatch_count"] == 2 + 1 + len(inputs) + 2
+    text = run_test().stdout
+    assert text.index("w.value:") < text.index("L.value:") < text.index("x00.value:")
 
 
 def test_names_kinds_and_shapes_exactly(project):
