@@ -257,10 +257,13 @@ def test_command(
                                          help="Relative tolerance (default: 1e-7 for float64, "
                                               "1.3e-6 for float32, as torch.testing)."),
     atol: Optional[float] = typer.Option(None, "--atol", min=0.0,
-                                         help="Absolute tolerance (default: 1e-7 for float64, "
-                                              "1e-5 for float32): a number passes when "
-                                              "|got - want| <= atol + rtol * |want|, as "
-                                              "numpy.isclose; nan matches nan."),
+                                         help="Absolute tolerance, in units of the largest "
+                                              "magnitude in the field (one node's value or "
+                                              "gradient), so that a change is caught at any "
+                                              "scale (default: 1e-7 for float64, 1e-5 for "
+                                              "float32): a number passes when |got - want| <= "
+                                              "rtol * |want| + atol * max|field| + the field's "
+                                              "rounding noise; nan matches nan."),
     update: bool = typer.Option(False, "--update",
                                 help="Write missing golden files and rewrite failing ones "
                                      "(each atomically), keeping what they list."),
