@@ -305,10 +305,13 @@ def test_command(
                                          help="Relative tolerance (default: 1e-7 for float64, "
                                               "1.3e-6 for float32, as torch.testing)."),
     atol: Optional[float] = typer.Option(None, "--atol", min=0.0,
-                                         help="Absolute tolerance (default: 1e-7 for float64, "
-                                              "1e-5 for float32): a number passes when "
-                                              "|got - want| <= atol + rtol * |want|, as "
-                                              "numpy.isclose; nan matches nan."),
+                                         help="Absolute tolerance, in units of the largest "
+                                              "magnitude in the field (one node's value or "
+                                              "gradient), so that a change is caught at any "
+                                              "scale (default: 1e-7 for float64, 1e-5 for "
+                                              "float32): a number passes when |got - want| <= "
+                                              "rtol * |want| + atol * max|field| + the field's "
+                                              "rounding noise; nan matches nan."),
     update: bool = typer.Option(False, "--update",
                                 help="Write missing golden files and rewrite failing ones "
                                      "(each atomically), keeping what they list."),
@@ -319,7 +322,8 @@ def test_command(
     max_elements: int = MAX_ELEMENTS,
 ):
     """Test every NAME.expr against NAME.golden.json beside it (an eval --format json
-    document, whole or in part); exit 0 when all pass, 1 otherwise.
+    document, whole or in part); exit 0 when all pass, 1 otherwise.  A golden file
+    whose NAME.expr is gone fails too (--update leaves it).
 
     Example: autograd-cli test examples --junit-xml report.xml
     """

@@ -4,12 +4,16 @@ A golden file, ``NAME.golden.json`` beside ``NAME.expr``, is what
 ``autograd-cli eval NAME.expr --format json`` printed, whole or in part:
 only what it lists is compared.  Its `target`, `dtype` and `set` say how to
 run the file again (``--of``, ``--dtype``, ``--set-json``); numbers are
-compared within a tolerance, names, kinds, shapes and warnings exactly;
-`file`, `schema` and each node's `expr` are not compared.
+compared within a tolerance (see `tolerance`), names, kinds and shapes
+exactly, warnings by node and message; `file`, `schema`, each node's `expr`
+and each warning's line and column are not compared.  A golden file whose
+.expr is gone fails too.
 """
 
 from __future__ import annotations
 
+import copy
+import math
 import os
 import stat
 import sys
@@ -22,10 +26,17 @@ import numpy as np
 from .errors import ExprError, Source, Span, format_diagnostic
 
 GOLDEN_SUFFIX = ".golden.json"
-# (rtol, atol) by dtype, when --rtol/--atol are not given: those of
-# torch.testing.assert_close.  They absorb the last-bit differences between
-# machines and numpy builds (a BLAS's order of summation, a libm's exp).
+# (rtol, atol) by dtype, when --rtol/--atol are not given: the numbers of
+# torch.testing.assert_close, but atol counts in units of the field's
+# largest magnitude (see `tolerance`).  They absorb the last-bit differences
+# between machines and numpy builds (a BLAS's order of summation, a libm's exp).
 DEFAULT_TOLERANCES = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
+# Rounding noise (see `rounding_noise`): the params and inputs are moved by
+# about NUDGE units in the last place, and a number may differ by NOISE_FACTOR
+# times what that moved it.
+NUDGE = 8
+NOISE_FACTOR = 8
+NOISE_SEEDS = (1, 2)
 SHOWN_MISMATCHES = 10
 TOP_KEYS = ("schema", "file", "target", "dtype", "set", "value", "nodes", "warnings")
 NODE_KEYS = ("kind", "expr", "shape", "value", "grad")
@@ -85,7 +96,7 @@ class Outcome:
     path: str
     golden: str
     status: str                  # pass, fail, updated, created
-    reason: str | None = None    # of a failure: mismatch, missing, error
+    reason: str | None = None    # of a failure: mismatch, missing, unused, error
     seconds: float = 0.0
     mismatches: list = field(default_factory=list)   # the first SHOWN_MISMATCHES
     count: int = 0                                   # mismatches in all
@@ -115,10 +126,11 @@ class Outcome:
 # ------------------------------------------------------------------ finding
 
 def find_expr_files(paths):
-    """The .expr files under `paths`, sorted within each directory, each once;
-    and ``(path, message)`` for each path that is not usable.  Directories
-    are walked without recursion; hidden ones (``.git``, ``.venv``) are
-    skipped, unless named."""
+    """The .expr files under `paths`, sorted within each directory, each once,
+    with the golden files whose .expr is gone in their place among them; and
+    ``(path, message)`` for each path that is not usable.  Directories are
+    walked without recursion; hidden ones (``.git``, ``.venv``) are skipped,
+    unless named."""
     found, problems, seen = [], [], set()
 
     def add(p):
@@ -151,11 +163,15 @@ def find_expr_files(paths):
                             subdirs.append(os.path.join(d, e.name))
                     elif is_file and e.name.endswith(".expr"):
                         add(os.path.join(d, e.name))
+                    elif is_file and e.name.endswith(GOLDEN_SUFFIX):
+                        gpath = os.path.join(d, e.name)
+                        if not os.path.isfile(expr_path(gpath)):
+                            add(gpath)
                 stack.extend(reversed(subdirs))
         elif path.endswith(".expr") and os.path.isfile(path):
             add(path)
         elif path.endswith(GOLDEN_SUFFIX) and os.path.isfile(path):
-            add(path[:-len(GOLDEN_SUFFIX)] + ".expr")
+            add(expr_path(path) if os.path.isfile(expr_path(path)) else path)
         elif not os.path.exists(path):
             problems.append((path, "no such file or directory"))
         else:
@@ -163,9 +179,15 @@ def find_expr_files(paths):
     return found, problems
 
 
-def golden_path(expr_path: str) -> str:
-    base = expr_path[:-len(".expr")] if expr_path.endswith(".expr") else expr_path
+def golden_path(path: str) -> str:
+    """NAME.golden.json of NAME.expr."""
+    base = path[:-len(".expr")] if path.endswith(".expr") else path
     return base + GOLDEN_SUFFIX
+
+
+def expr_path(golden: str) -> str:
+    """NAME.expr of NAME.golden.json."""
+    return golden[:-len(GOLDEN_SUFFIX)] + ".expr"
 
 
 # ----------------------------------------------------------- golden files
@@ -290,42 +312,180 @@ class _Collector:
         self.count += count
 
 
-def _compare_numbers(out, where, want, got, rtol, atol):
+def field_scale(want) -> float:
+    """The largest finite magnitude in a golden field (one node's value or
+    gradient, or the golden `value`); 0 if it has none."""
+    if want.ndim == 0:
+        return abs(float(want)) if math.isfinite(want) else 0.0
+    with np.errstate(all="ignore"):
+        finite = np.abs(want[np.isfinite(want)])
+    return float(finite.max()) if finite.size else 0.0
+
+
+def tolerance(want, rtol, atol, noise=0.0, dtype="float64"):
+    """What each element of the golden field `want` may differ by:
+    ``rtol * |want| + atol * field_scale(want) + noise + tiny``.
+
+    The absolute part is in units of the field's largest magnitude, not a
+    fixed number, so a change is caught at any scale (a scalar 1e-12 that
+    doubles fails, as a 1e+30 does) while elements near zero beside large
+    ones may carry the large ones' rounding.  `noise` is the field's
+    rounding noise (`rounding_noise`); `tiny`, the dtype's smallest normal
+    number, lets a number that underflows on one machine be 0 on another."""
+    tiny = float(np.finfo(dtype).tiny)
+    with np.errstate(all="ignore"):
+        return rtol * np.abs(want) + (atol * field_scale(want) + noise + tiny)
+
+
+def _compare_numbers(out, where, want, got, rtol, atol, noise, dtype):
     got = np.asarray(got, dtype=np.float64)
     if want.shape != got.shape:
         out.add(Mismatch(where, message=f"expected shape {list(want.shape)}, "
                                         f"got shape {list(got.shape)}"))
         return
+    room = tolerance(want, rtol, atol, noise, dtype)
     with np.errstate(all="ignore"):
-        bad = np.flatnonzero(~np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
-    room = max(0, SHOWN_MISMATCHES - len(out.shown))
-    for k in bad[:room]:
+        finite = np.isfinite(want) & np.isfinite(got)
+        # inf matches only an inf of its sign, nan only nan
+        ok = np.where(finite, np.abs(got - want) <= room,
+                      (got == want) | (np.isnan(got) & np.isnan(want)))
+    bad = np.flatnonzero(~ok)
+    space = max(0, SHOWN_MISMATCHES - len(out.shown))
+    for k in bad[:space]:
         index = tuple(int(i) for i in np.unravel_index(k, want.shape))
-        w, g = float(want.flat[k]), float(got.flat[k])
-        out.add(Mismatch(where, index, w, g, atol + rtol * abs(w)))
-    out.count += max(0, len(bad) - room)
+        out.add(Mismatch(where, index, float(want.flat[k]), float(got.flat[k]),
+                         float(room.flat[k])))
+    out.count += max(0, len(bad) - space)
+
+
+def rounding_noise(report, fields) -> dict:
+    """The rounding noise of some of a run's fields: ``{(name, "value" or
+    "grad"): noise}`` for the `fields` given so.
+
+    A number left over from a cancellation is rounding noise: the
+    projectile's dR/dtheta is 40.77 - 40.77 = 7.1e-15 here, and may be 0 or
+    -7.1e-15 where `sin` and `cos` round otherwise.  Nothing in the golden
+    file tells it from a small number that means something; how much it
+    moves when the last bits move does.  The file is run again (twice)
+    with every param and input multiplied by 1 + NUDGE * eps * z, z
+    standard normal from a fixed seed, which stirs the last bits of every
+    intermediate as another machine's rounding would; a field's noise is
+    NOISE_FACTOR times the most it moved.  That is about 1e-14 of the
+    field's size for a number that is not noise (in float64), and the size
+    of the cancelled terms' last bits for one that is, whether it cancels
+    at these inputs only (the projectile at 45 degrees) or at any (a sum of
+    deviations from the mean).  The values of params and inputs are data,
+    not computed: no noise."""
+    by_name = report.model.by_name
+    moved = dict.fromkeys(fields, 0.0)
+    computed = [(name, what) for name, what in moved
+                if what == "grad" or by_name[name].kind == "node"]
+    if not computed:
+        return moved
+    eps = float(np.finfo(report.model.dtype).eps)
+    for seed in NOISE_SEEDS:
+        run = _nudged(report, seed, NUDGE * eps)
+        for name, what in computed:
+            base = (report.values if what == "value" else report.grads)[name]
+            got = (run.values if what == "value" else run.grads)[name]
+            with np.errstate(all="ignore"):
+                d = np.abs(np.asarray(got, dtype=np.float64)
+                           - np.asarray(base, dtype=np.float64))
+            if d.ndim == 0:
+                d = float(d)
+                if math.isfinite(d):    # a nan or inf moved tells nothing of rounding
+                    moved[name, what] = max(moved[name, what], d)
+                continue
+            d = d[np.isfinite(d)]
+            if d.size:
+                moved[name, what] = max(moved[name, what], float(d.max()))
+        del run   # one nudged run held at a time
+    return {field: NOISE_FACTOR * m for field, m in moved.items()}
+
+
+_NUDGE_CHUNK = 1 << 16   # elements: the random numbers are made a slice at a time
+
+
+def _nudged(report, seed, delta):
+    """The run of `report` again, every param and input times 1 + delta * z."""
+    from .program import DTYPES, run
+
+    model = report.model
+    graph = copy.copy(model.graph)
+    graph.values = list(graph.values)
+    rng = np.random.default_rng(seed)
+    dtype = DTYPES[model.dtype]
+    for b in model.bindings:
+        if b.kind == "node":
+            continue
+        v = np.asarray(report.values[b.name])
+        nudged = np.empty(v.shape, dtype)
+        src, out = v.reshape(-1), nudged.reshape(-1)
+        with np.errstate(all="ignore"):
+            for start in range(0, src.size, _NUDGE_CHUNK):
+                part = src[start:start + _NUDGE_CHUNK]
+                z = rng.standard_normal(part.size)
+                out[start:start + part.size] = part + part * (delta * z)
+        # A leaf given a value is not computed, as a constant is not.
+        graph.values[b.node] = nudged
+    nudged_model = copy.copy(model)
+    nudged_model.graph = graph
+    nudged_model.finite_constants = {}   # its cache is of the model's own constants
+    return run(nudged_model, report.target.name, every_node=False)
+
+
+def _same(a, b) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
 
 
 def compare(golden: Golden, report, rtol: float, atol: float):
-    """The mismatches between a golden file and a run: (first few, count)."""
+    """The mismatches between a golden file and a run: (first few, count).
+
+    They are listed params first (the numbers a formula is about), then
+    the target, then the other bindings, then the warnings.  The
+    golden `value` and the target's own value are one number: compared
+    once."""
     from .render import warning_dict
 
-    out = _Collector()
+    head, params, target, rest, tail = (_Collector() for _ in range(5))
     doc = golden.doc
     model = report.model
-    if "value" not in doc and not doc.get("nodes") and "warnings" not in doc:
-        out.add(Mismatch("golden file", message="it lists nothing to compare (no value, "
-                                                "nodes or warnings); --update fills it in"))
+    name_of_target = report.target.name
+    dtype = model.dtype
+    nodes = doc.get("nodes", {})
+    fields = [(name_of_target, "value")] if "value" in doc else []
+    fields += [(name, what) for name, entry in nodes.items() if name in model.by_name
+               for what in ("value", "grad") if what in entry]
+    noise = rounding_noise(report, fields)
+    if "value" not in doc and not nodes and "warnings" not in doc:
+        head.add(Mismatch("golden file", message="it lists nothing to compare (no value, "
+                                                 "nodes or warnings); --update fills it in"))
     if "value" in doc:
         want = _expected(golden, ["value"], "the golden 'value'")
-        _compare_numbers(out, "value", want, report.values[report.target.name], rtol, atol)
-    for name, entry in doc.get("nodes", {}).items():
+        entry = nodes.get(name_of_target)
+        twin = (type(entry) is dict and "value" in entry and _same(want, _expected(
+            golden, ["nodes", name_of_target, "value"],
+            f"the golden value of '{name_of_target}'")))
+        if not twin:
+            _compare_numbers(target, "value", want, report.values[name_of_target], rtol,
+                             atol, noise[name_of_target, "value"], dtype)
+    order = {b.name: k for k, b in enumerate(model.bindings)}
+
+    def rank(name):
+        b = model.by_name.get(name)
+        if b is None:   # after the bound ones, in the golden file's order
+            return (2, len(order))
+        return (1 if name == name_of_target else 0 if b.kind == "param" else 2, order[name])
+
+    for name in sorted(nodes, key=rank):
+        entry = nodes[name]
         b = model.by_name.get(name)
         if b is None:
-            out.add(Mismatch(name, message=f"in the golden file, but there is no binding "
-                                           f"named '{name}' in {model.source.name}"
-                                           f"{_suggest(name, model.by_name)}"))
+            rest.add(Mismatch(name, message=f"in the golden file, but there is no binding "
+                                            f"named '{name}' in {model.source.name}"
+                                            f"{_suggest(name, model.by_name)}"))
             continue
+        out = target if name == name_of_target else params if b.kind == "param" else rest
         if "kind" in entry and entry["kind"] != b.kind:
             out.add(Mismatch(f"{name}.kind", message=f"expected {entry['kind']}, got {b.kind}"))
         shape = list(report.values[name].shape)
@@ -335,25 +495,41 @@ def compare(golden: Golden, report, rtol: float, atol: float):
         for what, got in (("value", report.values), ("grad", report.grads)):
             if what in entry:
                 want = _expected(golden, ["nodes", name, what], f"the golden {what} of '{name}'")
-                _compare_numbers(out, f"{name}.{what}", want, got[name], rtol, atol)
+                _compare_numbers(out, f"{name}.{what}", want, got[name], rtol, atol,
+                                 noise[name, what], dtype)
     if "warnings" in doc:
         got = [warning_dict(w) for w in report.warnings]
         want = doc["warnings"]
-        if got != want:
-            k = next((k for k, (a, b) in enumerate(zip(want, got)) if a != b),
+        got_keys, want_keys = [_warning_key(w) for w in got], [_warning_key(w) for w in want]
+        if got_keys != want_keys:
+            k = next((k for k, (a, b) in enumerate(zip(want_keys, got_keys)) if a != b),
                      min(len(want), len(got)))
-            out.add(Mismatch(f"warnings[{k}]", message=f"expected "
-                             f"{_warning_text(want[k]) if k < len(want) else 'no warning'}, "
-                             f"got {_warning_text(got[k]) if k < len(got) else 'no warning'}"))
-    return out.shown, out.count
+            tail.add(Mismatch(f"warnings[{k}]", message=f"expected "
+                              f"{_warning_text(want[k]) if k < len(want) else 'no warning'}, "
+                              f"got {_warning_text(got[k]) if k < len(got) else 'no warning'}"))
+    groups = (head, params, target, rest, tail)
+    shown = [m for g in groups for m in g.shown][:SHOWN_MISMATCHES]
+    return shown, sum(g.count for g in groups)
+
+
+def _warning_key(w):
+    """What of a warning is compared: all but its place, which moves when a
+    line is added above it (it stays in the golden file, for people)."""
+    if type(w) is dict:
+        return {k: v for k, v in w.items() if k not in ("line", "column")}
+    return w
 
 
 def _warning_text(w) -> str:
     import json
 
     if type(w) is dict and "message" in w:
-        where = f" (line {w['line']}, column {w['column']})" if "line" in w else ""
-        return f"{json.dumps(w['message'], ensure_ascii=False)}{where}"
+        node = f" in '{w['node']}'" if type(w.get("node")) is str else ""
+        where = ""
+        if "line" in w:
+            where = f" (line {json.dumps(w['line'])}"
+            where += f", column {json.dumps(w['column'])})" if "column" in w else ")"
+        return f"{json.dumps(w['message'], ensure_ascii=False)}{node}{where}"
     return json.dumps(w, ensure_ascii=False)
 
 
@@ -425,16 +601,31 @@ def _run(path, golden, max_elements):
     return run(model, target, every_node=False)
 
 
+def unused_golden(gpath) -> Outcome:
+    """A golden file whose .expr is gone: a failure, as a snapshot tool
+    reports an unused snapshot (a renamed .expr left its golden file
+    behind, and whatever it pinned is no longer tested).  --update leaves
+    it: deleting files is for their owner."""
+    return Outcome(gpath, gpath, "fail", "unused", error_fallback=gpath,
+                   note=f"no {expr_path(gpath)} for this golden file (delete it if that "
+                        f"file is gone for good)")
+
+
 def check_file(path, *, rtol=None, atol=None, update=False,
                max_elements=None) -> Outcome:
     """Test one .expr file against its golden file (and rewrite it with
-    `update` when it is missing or differs)."""
+    `update` when it is missing or differs); a golden file named as `path`
+    has lost its .expr (`unused_golden`)."""
     from .program import DEFAULT_MAX_ELEMENTS, gc_paused
     from .render import report_dict, to_json
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS
+    if path.endswith(GOLDEN_SUFFIX):
+        return unused_golden(path)
     gpath = golden_path(path)
     outcome = Outcome(path, gpath, "pass", error_fallback=path)
+    import numpy.random  # noqa: F401  (rounding_noise: its first import is no file's time)
+
     start = time.perf_counter()
     try:
         with gc_paused():
@@ -549,8 +740,9 @@ def _xml_text(text: str) -> str:
 
 
 def junit_xml(outcomes) -> str:
-    """A JUnit XML report: a testcase per .expr file; a mismatch or a missing
-    golden file is a <failure>, a file that cannot be run an <error>."""
+    """A JUnit XML report: a testcase per .expr file; a mismatch, a missing
+    golden file or one without its .expr is a <failure>, a file that cannot
+    be run an <error>."""
     import socket
     import xml.etree.ElementTree as ET
     from datetime import datetime, timezone
@@ -573,7 +765,7 @@ def junit_xml(outcomes) -> str:
         if o.failed:
             if o.reason == "error":
                 tag, message = "error", details.split("\n", 1)[0]
-            elif o.reason == "missing":
+            elif o.reason in ("missing", "unused"):
                 tag, message = "failure", o.note
             else:
                 tag = "failure"

@@ -148,16 +148,59 @@ def test_a_changed_number_fails_with_node_index_expected_got_difference(project)
     status, _ = file_line(result, "seed.expr")
     assert status == "FAIL"
     details = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    # allowed: rtol * |want| + atol * the field's largest magnitude (|-36|), and
+    # w.grad's rounding noise, which is some 1e-14 of that
+    scale = max(abs(g) for g in doc["nodes"]["w"]["grad"])
+    assert scale == 36
     assert details == [f"w.grad[2]: expected {want!r}, got {got!r}, difference {got - want:g} "
-                       f"(allowed {1e-7 + 1e-7 * abs(want):.3g})"]
+                       f"(allowed {1e-7 * abs(want) + 1e-7 * scale:.3g})"]
 
 
-def test_the_file_changing_fails(project):
+def test_the_file_changing_fails_and_the_target_is_listed_once(project):
     (project / "seed.expr").write_text(SEED.replace("L  = 15 - c", "L  = 16 - c"))
     result = run_test()
     assert result.exit_code == 1
-    assert "value: expected -254.0, got -253.0" in result.stdout
-    assert "L.value: expected -254.0, got -253.0" in result.stdout
+    # The golden `value` and L's own value are the same number: one mismatch.
+    details = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert details == ["L.value: expected -254.0, got -253.0, difference 1 (allowed 5.08e-05)"]
+    doc = json.loads(run_test("-f", "json").stdout)
+    assert doc["files"][0]["mismatch_count"] == 1
+    # Either alone is compared, and a golden whose two disagree gets both.
+    for partial, where in (({"value": -254}, "value"),
+                           ({"nodes": {"L": {"value": -254}}}, "L.value")):
+        write_json(project / "seed.golden.json", partial)
+        assert f"  {where}: expected -254.0, got -253.0" in run_test().stdout
+    write_json(project / "seed.golden.json", {"value": -253, "nodes": {"L": {"value": -254}}})
+    result = run_test()
+    assert result.exit_code == 1 and "value" not in result.stdout.replace("L.value", "")
+    write_json(project / "seed.golden.json", {"value": -252, "nodes": {"L": {"value": -254}}})
+    lines = [line.strip() for line in run_test().stdout.splitlines() if line.startswith("  ")]
+    assert [line.split(":")[0] for line in lines] == ["value", "L.value"]
+
+
+def test_mismatches_list_params_then_the_target_then_the_rest(tmp_path, monkeypatch):
+    """Twelve inputs changed with a param: the param comes first, not after
+    the first ten inputs' mismatches, and the target next."""
+    monkeypatch.chdir(tmp_path)
+    names = [f"x{k:02}" for k in range(12)]
+    body = "".join(f"{n} = {k}\n" for k, n in enumerate(names))
+    (tmp_path / "m.expr").write_text(body + "param w = 2\ns = " + " + ".join(names)
+                                     + "\nL = w * s\n")
+    doc = eval_doc("m.expr")
+    assert list(doc["nodes"])[:12] == names         # the golden lists the inputs first
+    write_json(tmp_path / "m.golden.json", doc)
+    (tmp_path / "m.expr").write_text(body.replace(" = ", " = 1 + ") + "param w = 3\ns = "
+                                     + " + ".join(names) + "\nL = w * s\n")
+    result = run_test("-f", "json")
+    [f] = json.loads(result.stdout)["files"]
+    wheres = [m["where"] for m in f["mismatches"]]
+    assert wheres[:3] == ["w.value", "w.grad", "L.value"]
+    inputs = [f"{n}.{what}" for n in names for what in ("value", "grad")]
+    assert wheres[3:] == inputs[:golden.SHOWN_MISMATCHES - 3]
+    # w's value and gradient, L's value, the inputs' values and gradients, s's
+    assert f["mismatch_count"] == 2 + 1 + len(inputs) + 2
+    text = run_test().stdout
+    assert text.index("w.value:") < text.index("L.value:") < text.index("x00.value:")
 
 
 def test_names_kinds_and_shapes_exactly(project):
@@ -199,6 +242,33 @@ def test_warnings_are_compared(tmp_path, monkeypatch):
     write_json(tmp_path / "n.golden.json", doc)
     result = run_test()
     assert result.exit_code == 1 and "warnings[0]: expected no warning, got " in result.stdout
+
+
+def test_warnings_are_compared_by_node_and_message_not_place(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text("x = [1, 0, -1]\ny = sum(log(x))\n")
+    doc = eval_doc("n.expr")
+    assert [(w["node"], w["line"], w["column"]) for w in doc["warnings"]] == [("y", 2, 9)] * 2
+    write_json(tmp_path / "n.golden.json", doc)
+    # A comment above and spaces before: every warning moves, none changes.
+    (tmp_path / "n.expr").write_text("# logs\nx = [1, 0, -1]\ny =  sum(log(x))\n")
+    assert [(w["line"], w["column"]) for w in eval_doc("n.expr")["warnings"]] == [(3, 10)] * 2
+    result = run_test()
+    assert result.exit_code == 0, result.stdout
+    # The place is kept in the golden file, for people, and shown in a mismatch.
+    assert json.loads((tmp_path / "n.golden.json").read_text()) == doc
+    for key, value in (("message", "log gives -inf in the value of 'y'"), ("node", "x")):
+        changed = json.loads(json.dumps(doc))
+        changed["warnings"][0][key] = value
+        write_json(tmp_path / "n.golden.json", changed)
+        result = run_test()
+        assert result.exit_code == 1, key
+        assert "warnings[0]: expected \"" in result.stdout and "(line 2, column 9), got " \
+            in result.stdout and "(line 3, column 10)" in result.stdout
+    # The node renamed in the file: a change.
+    write_json(tmp_path / "n.golden.json", doc)
+    (tmp_path / "n.expr").write_text("x = [1, 0, -1]\nz = sum(log(x))\n")
+    assert run_test().exit_code == 1
 
 
 # ------------------------------------------------------------------ partial
@@ -277,9 +347,10 @@ def test_golden_target_that_is_not_bound(project):
 
 @pytest.fixture
 def one_number(tmp_path, monkeypatch):
-    """y = 1.25 against a golden value `want`: run with --rtol/--atol."""
+    """y = 1.25, an input (data: no rounding noise), against a golden value
+    `want`: run with --rtol/--atol."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "t.expr").write_text("x = 1.25\ny = x * 1\n")
+    (tmp_path / "t.expr").write_text("y = 1.25\nL = y * 1\n")
 
     def check(want, rtol, atol):
         write_json(tmp_path / "t.golden.json", {"nodes": {"y": {"value": want}}})
@@ -289,7 +360,7 @@ def one_number(tmp_path, monkeypatch):
 
 
 def test_absolute_tolerance_edge(one_number):
-    assert one_number(1.0, 0.0, 0.25) == 0               # |1.25 - 1| == atol
+    assert one_number(1.0, 0.0, 0.25) == 0               # |1.25 - 1| == atol * |1|
     assert one_number(1.0, 0.0, np.nextafter(0.25, 0)) == 1
 
 
@@ -297,23 +368,249 @@ def test_relative_tolerance_edge_is_relative_to_the_golden_value(one_number):
     assert one_number(1.0, 0.25, 0.0) == 0               # 0.25 <= 0.25 * |1|
     assert one_number(1.0, np.nextafter(0.25, 0), 0.0) == 1
     # |want| = 1.25 here: 0.2 * 1.25 = 0.25 is enough (0.2 * |got| would not be).
-    (Path.cwd() / "t.expr").write_text("x = 1.0\ny = x * 1\n")
+    (Path.cwd() / "t.expr").write_text("y = 1.0\nL = y * 1\n")
     assert one_number(1.25, 0.2, 0.0) == 0
     assert one_number(1.25, 0.19, 0.0) == 1
 
 
 def test_both_tolerances_add(one_number):
-    rtol = 2.0**-20                     # allowed: atol + rtol * 1 = 0.25 exactly
+    rtol = 2.0**-20                     # allowed: atol * 1 + rtol * 1 = 0.25 exactly
     assert one_number(1.0, rtol, 0.25 - rtol) == 0
     assert one_number(1.0, rtol, np.nextafter(0.25 - rtol, 0)) == 1
     assert one_number(1.0, 0.125, 0.0625) == 1
 
 
+def test_atol_is_in_units_of_the_fields_largest_magnitude(tmp_path, monkeypatch):
+    """An element near zero beside large ones is compared at their scale;
+    the same element alone, at its own."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.expr").write_text("y = [1000, 1, 0]\nz = 1\nL = sum(y) * z\n")
+    write_json(tmp_path / "a.golden.json", {"nodes": {"y": {"value": [1000, 1.5, 0.25]},
+                                                      "z": {"value": 1.25}}})
+    # y: |1 - 1.5| and |0 - 0.25| <= 0.001 * 1000; z: 0.25 > 0.001 * 1.25.
+    result = run_test("--rtol", "0", "--atol", "0.001", "-f", "json")
+    [f] = json.loads(result.stdout)["files"]
+    assert [(m["where"], m["allowed"]) for m in f["mismatches"]] == [("z.value", 0.00125)]
+    assert run_test("--rtol", "0", "--atol", "0.0004").exit_code == 1   # 0.4 < 0.5
+    assert run_test("--rtol", "0", "--atol", "0.2").exit_code == 0      # z: 0.25 <= 0.25
+    # By default (1e-7 of 1000 = 1e-4) a change of 0.5 fails, as it must.
+    assert "y.value[1]: expected 1.5, got 1.0" in run_test().stdout
+
+
+def _first_differing(candidates, one, other):
+    """The first x of `candidates` where the two ways of computing differ."""
+    for x in candidates:
+        if one(x) != other(x):
+            return x
+    raise AssertionError("no candidate differs in the last bit")
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e-30, 1e+30])
+def test_a_doubling_fails_at_any_magnitude_and_the_last_bit_passes(project, scale):
+    """x ** 3 pinned, then 2 * x ** 3: a doubling at 1e-12 is under any fixed
+    absolute tolerance (1e-7 here before), and must fail all the same;
+    x * x * x, the last bit off, must pass."""
+    x = _first_differing([scale * (1 + k / 100) for k in range(1, 100)],
+                         lambda x: np.float64(x) ** 3,
+                         lambda x: np.float64(x) * np.float64(x) * np.float64(x))
+    (project / "c.expr").write_text(f"param x = {x!r}\nL = x ** 3\n")
+    doc = eval_doc("c.expr")
+    write_json(project / "c.golden.json", doc)
+    # ... and a partial golden that pins only x's gradient.
+    (project / "g.expr").write_text(f"param x = {x!r}\nL = x ** 3\n")
+    write_json(project / "g.golden.json", {"nodes": {"x": {"grad": doc["nodes"]["x"]["grad"]}}})
+    assert run_test("c.expr", "g.expr").exit_code == 0
+
+    for name in ("c.expr", "g.expr"):
+        (project / name).write_text(f"param x = {x!r}\nL = 2 * x ** 3\n")
+    result = run_test("c.expr", "g.expr", "-f", "json")
+    assert result.exit_code == 1
+    files = {f["file"]: f for f in json.loads(result.stdout)["files"]}
+    assert [m["where"] for m in files["c.expr"]["mismatches"]] == ["x.grad", "L.value"]
+    assert [m["where"] for m in files["g.expr"]["mismatches"]] == ["x.grad"]
+    if scale == 1e-4:
+        assert abs(x**3) < 1e-7     # what the old absolute 1e-7 let through
+
+    for name in ("c.expr", "g.expr"):
+        (project / name).write_text(f"param x = {x!r}\nL = x * x * x\n")
+    assert eval_doc("c.expr")["value"] != doc["value"]    # the last bit differs
+    result = run_test("c.expr", "g.expr")
+    assert result.exit_code == 0, result.stdout
+
+
+def test_another_summation_order_passes(tmp_path, monkeypatch):
+    """A matrix product summed in another order (math.fsum: exactly, then
+    rounded once) differs in the last bits; on a row that cancels to nearly
+    zero that is a large relative change, yet it is rounding at the scale
+    of the other rows."""
+    import math
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, (4, 40)).round(6)
+    w = rng.uniform(-1, 1, 40).round(6)
+    X[3] = X[0] - (X[0] @ w) / (w @ w) * w      # X[3] @ w is about 0
+    rows = ",\n     ".join("[" + ", ".join(map(repr, r)) + "]" for r in X.tolist())
+    (tmp_path / "m.expr").write_text(f"X = [{rows}]\n"
+                                     f"param w = [{', '.join(map(repr, w.tolist()))}]\n"
+                                     "y = X @ w\nL = sum(y ** 2)\n")
+    got = eval_doc("m.expr")["nodes"]["y"]["value"]
+    other = [math.fsum(a * b for a, b in zip(r, w.tolist())) for r in X.tolist()]
+    assert other != got                                   # the order made a difference
+    assert abs(other[3]) < 1e-6 * max(map(abs, other))
+    assert abs(other[3] - got[3]) > 1e-6 * abs(other[3])   # relative to itself: a change
+    write_json(tmp_path / "m.golden.json", {"nodes": {"y": {"value": other}}})
+    result = run_test()
+    assert result.exit_code == 0, result.stdout
+    # ... and a real change of that row, at the rows' scale, still fails.
+    other[3] += 1e-3
+    write_json(tmp_path / "m.golden.json", {"nodes": {"y": {"value": other}}})
+    assert "y.value[3]: expected" in run_test().stdout
+
+
+@pytest.mark.parametrize("theta_grad", [0.0, -7.105427357601002e-15, 1.4210854715202004e-14])
+def test_rounding_noise_of_a_cancellation_passes(tmp_path, monkeypatch, theta_grad):
+    """The projectile's dR/dtheta is 40.77 - 40.77 = 7.1e-15 here; where
+    sin and cos round otherwise it is 0 or a few units in the last place of
+    40.77 either way.  That must pass; a change far above it must not."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(ROOT / "examples" / "projectile.expr", tmp_path)
+    doc = json.loads((ROOT / "examples" / "projectile.golden.json").read_text())
+    here = doc["nodes"]["theta"]["grad"]
+    assert 0 < abs(here) < 1e-14
+    doc["nodes"]["theta"]["grad"] = theta_grad
+    write_json(tmp_path / "projectile.golden.json", doc)
+    result = run_test()
+    assert result.exit_code == 0, result.stdout
+    doc["nodes"]["theta"]["grad"] = theta_grad + 1e-9
+    write_json(tmp_path / "projectile.golden.json", doc)
+    result = run_test("-f", "json")
+    [m] = json.loads(result.stdout)["files"][0]["mismatches"]
+    assert m["where"] == "theta.grad"
+    # The noise allowed: well above a few units in the last place of 40.77
+    # (7.1e-15 each), far below anything the projectile could mean.
+    assert 1e-13 < m["allowed"] < 1e-10
+
+
+def test_a_gradient_that_cancels_at_any_inputs_passes_as_noise(project):
+    (project / "c.expr").write_text("x = [0.3, 1.7, -2.2, 5.1, 0.9]\nparam w = 1.3\n"
+                                    "param b = 0.7\nh = x * w + b\nhc = h - mean(h)\n"
+                                    "L = sum(hc ** 2)\n")
+    doc = eval_doc("c.expr")
+    here = doc["nodes"]["b"]["grad"]
+    assert 0 < abs(here) < 1e-14
+    for other, code in ((0.0, 0), (-here, 0), (3 * here, 0), (1e-9, 1)):
+        doc["nodes"]["b"]["grad"] = other
+        write_json(project / "c.golden.json", doc)
+        assert run_test("c.expr").exit_code == code, other
+
+
+def test_examples_pass_with_every_number_a_few_units_off_in_the_last_place(tmp_path):
+    """What another machine's libm and BLAS may give: each number of each
+    golden file three units in the last place away, up or down."""
+    count = 0
+
+    def moved(value):
+        nonlocal count
+        if type(value) in (int, float):
+            count += 1
+            for _ in range(3):
+                value = float(np.nextafter(value, np.inf if count % 2 else -np.inf))
+        elif type(value) is list:
+            value = [moved(v) for v in value]
+        return value
+
+    for path in sorted((ROOT / "examples").glob("*.expr")):
+        shutil.copy(path, tmp_path)
+        doc = json.loads(path.with_suffix(".golden.json").read_text())
+        doc["value"] = moved(doc["value"])
+        for entry in doc["nodes"].values():
+            for what in ("value", "grad"):
+                entry[what] = moved(entry[what])
+        write_json(tmp_path / f"{path.stem}.golden.json", doc)
+    result = run_test(str(tmp_path))
+    assert result.exit_code == 0, result.stdout
+    assert summary(result) == (len(list((ROOT / "examples").glob("*.expr"))), 0)
+
+
+def test_noise_is_estimated_for_cancellations_only():
+    """golden.rounding_noise: a value or gradient that is what is left of a
+    cancellation gets its noise; any other field, a few 1e-14 of its size;
+    params and inputs (data), none."""
+    from autograd_cli.errors import Source
+    from autograd_cli.program import load, run
+
+    # R = 2 vx vy / g: dR/dt = 2 (vx' vy + vx vy') / g cancels at 45 degrees.
+    text = ("param t = pi / 4\ng = 9.81\nvx = 20 * cos(t)\nvy = 20 * sin(t)\n"
+            "d = vx - vy\nR = 2 * vx * vy / g\n")
+    report = run(load(Source("p.expr", text)), every_node=False)
+    fields = [(b.name, what) for b in report.model.bindings for what in ("value", "grad")]
+    noise = golden.rounding_noise(report, fields)
+    assert sorted(noise) == sorted(fields)
+    ulp = np.spacing(40.8)
+    assert report.values["d"] != 0 and abs(report.values["d"]) <= 2 * np.spacing(20 * 0.8)
+    assert abs(report.grads["t"]) <= 4 * ulp
+    assert noise["d", "value"] > 10 * np.spacing(14.2)
+    assert noise["t", "grad"] > 10 * ulp
+    for name in ("t", "g"):
+        assert noise[name, "value"] == 0.0
+    for name, what in (("g", "grad"), ("vx", "value"), ("vy", "value"), ("vx", "grad"),
+                       ("R", "value"), ("d", "grad")):
+        field = (report.values if what == "value" else report.grads)[name]
+        assert noise[name, what] <= 1e-12 * abs(field), (name, what)
+    assert noise["R", "grad"] == 0.0                    # the seed: exactly 1
+    # The same numbers every time (fixed seeds).
+    assert golden.rounding_noise(report, fields) == noise
+
+
+def test_noise_of_a_number_that_cancels_at_any_inputs():
+    """A bias before centering has a gradient of 0 at any inputs: what is
+    computed is rounding alone, which the nudged runs round otherwise."""
+    from autograd_cli.errors import Source
+    from autograd_cli.program import load, run
+
+    text = ("x = [0.3, 1.7, -2.2, 5.1, 0.9]\nparam w = 1.3\nparam b = 0.7\n"
+            "h = x * w + b\nhc = h - mean(h)\nL = sum(hc ** 2)\n")
+    report = run(load(Source("c.expr", text)), every_node=False)
+    assert 0 < abs(report.grads["b"]) < 1e-14
+    noise = golden.rounding_noise(report, [("b", "grad"), ("w", "grad")])
+    assert noise["b", "grad"] > 4 * abs(report.grads["b"])
+    assert noise["w", "grad"] < 1e-12 * abs(report.grads["w"])
+
+
+def test_no_nudged_run_without_a_computed_field(monkeypatch):
+    from autograd_cli.errors import Source
+    from autograd_cli.program import load, run
+
+    report = run(load(Source("s.expr", SEED)), every_node=False)
+    monkeypatch.setattr(golden, "_nudged", lambda *a: pytest.fail("a nudged run"))
+    assert golden.rounding_noise(report, [("w", "value"), ("a1", "value")]) == {
+        ("w", "value"): 0.0, ("a1", "value"): 0.0}
+    assert golden.rounding_noise(report, []) == {}
+
+
+def test_a_field_of_zeros_is_zero(project):
+    """0 has no scale of its own: it stays 0, up to numbers below the
+    smallest normal (a machine may flush those to zero)."""
+    (project / "z.expr").write_text("param a = 2\nparam b = 3\nL = a * 1\n")
+    doc = eval_doc("z.expr")
+    assert doc["nodes"]["b"]["grad"] == 0
+    write_json(project / "z.golden.json", doc)
+    assert run_test("z.expr").exit_code == 0
+    for extra, code in (("5e-324", 0), ("1e-300", 1), ("1e-20", 1)):
+        (project / "z.expr").write_text(f"param a = 2\nparam b = 3\nL = a * 1 + b * {extra}\n")
+        result = run_test("z.expr")
+        assert result.exit_code == code, (extra, result.stdout)
+        if code:
+            assert "b.grad: expected 0.0, got " in result.stdout
+
+
 def test_default_tolerances(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.expr").write_text("x = 1.25\ny = x * 1\n")
-    # float64: allowed 1e-7 + 1e-7 * |want|, about 2.25e-7 here.
-    for want, code in ((1.25 + 2e-7, 0), (1.25 - 2e-7, 0), (1.25 + 3e-7, 1)):
+    # float64: allowed 1e-7 * |want| + 1e-7 * |want| (a scalar is its own
+    # field's largest magnitude), 2.5e-7 here.
+    for want, code in ((1.25 + 2.4e-7, 0), (1.25 - 2.4e-7, 0), (1.25 + 2.6e-7, 1)):
         write_json(tmp_path / "t.golden.json", {"nodes": {"y": {"value": want}}})
         assert run_test().exit_code == code, want
     help_text = run_test("--help").stdout
@@ -355,6 +652,53 @@ def test_missing_golden_is_reported_and_nothing_is_written(project):
     status, line = file_line(result, "new.expr")
     assert status == "FAIL" and "no golden file new.golden.json" in line and "--update" in line
     assert snapshot(project) == before
+
+
+def test_a_golden_file_without_its_expr_fails(project):
+    """Renamed or deleted, the .expr left its golden file behind: what it
+    pinned is tested no more, and that is a failure, counted everywhere."""
+    (project / "sub").mkdir()
+    shutil.copy(project / "seed.golden.json", project / "old.golden.json")
+    shutil.copy(project / "seed.golden.json", project / "sub" / "gone.golden.json")
+    result = run_test()
+    assert result.exit_code == 1
+    assert summary(result) == (1, 2)
+    names = [line.split()[1] for line in result.stdout.splitlines()[:-1]]
+    assert names == ["old.golden.json", "seed.expr", "sub/gone.golden.json"]
+    status, line = file_line(result, "old.golden.json")
+    assert status == "FAIL" and "no old.expr for this golden file" in line
+    assert "delete it" in line
+
+    doc = json.loads(run_test("-f", "json").stdout)
+    assert (doc["passed"], doc["failed"]) == (1, 2)
+    files = {f["file"]: f for f in doc["files"]}
+    assert (files["old.golden.json"]["status"], files["old.golden.json"]["reason"]) == \
+        ("fail", "unused")
+    assert files["sub/gone.golden.json"]["golden"] == "sub/gone.golden.json"
+
+    assert run_test("--junit-xml", "r.xml").exit_code == 1
+    suite = ET.parse(project / "r.xml").getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "2", "0")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    [failure] = cases["old.golden.json"]
+    assert failure.tag == "failure" and failure.get("type") == "unused"
+    assert "no old.expr" in failure.get("message")
+
+    # Named, it fails the same; its .expr back, it is tested.
+    assert file_line(run_test("old.golden.json"), "old.golden.json")[0] == "FAIL"
+    shutil.copy(project / "seed.expr", project / "old.expr")
+    result = run_test("old.golden.json")
+    assert result.exit_code == 0 and file_line(result, "old.expr")[0] == "PASS"
+
+
+def test_update_leaves_a_golden_file_without_its_expr(project):
+    (project / "old.golden.json").write_text('{"value": 1}\n')
+    (project / "new.expr").write_text("x = 1\n")
+    result = run_test("--update")
+    assert result.exit_code == 1
+    assert summary(result, update=True) == (1, 1, 1)
+    assert file_line(result, "old.golden.json")[0] == "FAIL"
+    assert (project / "old.golden.json").read_text() == '{"value": 1}\n'
 
 
 # ------------------------------------------------------------ broken files
@@ -636,8 +980,11 @@ def test_json_output_mismatch_and_error(project):
     seed = files["seed.expr"]
     assert seed["reason"] == "mismatch" and seed["mismatch_count"] == 4
     first = seed["mismatches"][0]
+    # allowed: 1 * 12 (atol, in units of the field's largest magnitude) and
+    # w.grad's rounding noise
+    assert first.pop("allowed") == pytest.approx(12, rel=1e-9)
     assert first == {"where": "w.grad", "index": [0], "expected": 0.0, "got": -28.0,
-                     "difference": -28.0, "allowed": 1.0}
+                     "difference": -28.0}
     err = files["bad.expr"]["error"]
     assert (err["file"], err["line"]) == ("bad.expr", 1) and err["text"].startswith("bad.expr:1:")
 
