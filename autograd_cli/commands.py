@@ -335,7 +335,8 @@ def check_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False
             model = _load(source, dtype=dtype, given=given, max_elements=max_elements)
             model64 = model if dtype == "float64" else _load(
                 source, dtype="float64", given=given, max_elements=max_elements)
-            with _progress_bar(f"checking {'<stdin>' if path == '-' else path}") as bar:
+            label = "<stdin>" if path == "-" else os.path.basename(path)
+            with _progress_bar(f"checking {label}") as bar:
                 result = check(model64, model, target=of, wrt=wrt, eps=eps, rtol=rtol,
                                atol=atol, order=order, full=full, directions=directions,
                                samples=samples, seed=seed, max_elements=max_elements,
