@@ -124,11 +124,6 @@ def select_leaves(model, wrt=()) -> Selection:
     return Selection(names, how, left_out)
 
 
-def checked_names(model, wrt=()):
-    """The leaves to check: those named, else every param, else every input."""
-    return select_leaves(model, wrt).names
-
-
 def _target(model, target):
     b = model.binding(target, "--of") if target is not None else model.bindings[-1]
     if int(np.prod(model.shapes[b.node])) != 1:
@@ -263,21 +258,22 @@ class _NoProgress:
         pass
 
 
-def _rng(seed, name):
-    """The generator of one leaf's draws: the same for the same seed and name."""
-    return np.random.default_rng([seed, *name.encode()])
+class _Draws:
+    """One leaf's random elements and directions: `samples` distinct flat
+    indices (sorted), then `count` unit vectors of `shape`, one at a time
+    (a direction is as large as the leaf)."""
 
+    def __init__(self, seed, name, shape, count, samples):
+        self.rng = np.random.default_rng([seed, *name.encode()])
+        self.shape = shape
+        self.count = count
+        size = math.prod(shape)
+        self.flat = np.sort(self.rng.choice(size, size=min(samples, size), replace=False))
 
-def _draw(rng, shape, directions, samples):
-    """`samples` distinct flat indices (sorted) and `directions` random unit
-    vectors of `shape`."""
-    size = math.prod(shape)
-    picked = np.sort(rng.choice(size, size=min(samples, size), replace=False))
-    vs = []
-    for _ in range(directions):
-        v = rng.standard_normal(shape)
-        vs.append(v / np.linalg.norm(v))
-    return picked, vs
+    def directions(self):
+        for _ in range(self.count):
+            v = self.rng.standard_normal(self.shape)
+            yield v / np.linalg.norm(v)
 
 
 def check(model64, model, *, target=None, wrt=(), eps=1e-6, rtol=1e-5, atol=1e-8, order=1,
@@ -387,21 +383,23 @@ class _Work:
             shape = tuple(model.shapes[node])
             g = grads[node] if grads[node] is not None else np.zeros_like(values[node])
             g = np.array(g, dtype=np.float64).reshape(shape)
+            draws = None
             if self._whole(mode, sizes[name]):
-                flat, vs = np.arange(sizes[name]), []
+                flat = np.arange(sizes[name])
             else:
-                flat, vs = _draw(_rng(self.seed, name), shape, self.directions, self.samples)
+                draws = _Draws(self.seed, name, shape, self.directions, self.samples)
+                flat = draws.flat
             tally = _Tally()
             tally.isclose(g.reshape(-1)[flat], self._numeric_elements(node64, flat),
                           self.rtol, self.atol, lambda k: _index(flat[k], shape))
             row = _row((name,), tally, shape, len(flat))
-            if vs:
-                row.directions = self._gradient_directions(node64, g, vs)
+            if draws is not None and draws.count:
+                row.directions = self._gradient_directions(node64, g, draws)
                 row.ok = row.ok and row.directions.ok
             rows.append(_excuse(row, self._near(node64)))
         return rows
 
-    def _gradient_directions(self, node64, g, vs):
+    def _gradient_directions(self, node64, g, draws):
         """<g, v> against central differences along each v.
 
         If every element were within tolerance, |eᵢ| <= atol + rtol·|gᵢ|,
@@ -409,7 +407,7 @@ class _Work:
         is what a direction allows (at most atol·√n + rtol·‖g‖ for a unit v)."""
         x = _leaf_value(self.values64, node64)
         tally = _Tally()
-        for k, v in enumerate(vs):
+        for k, v in enumerate(draws.directions()):
             up = self._f(node64, x + self.eps * v)
             down = self._f(node64, x - self.eps * v)
             numeric = (up - down) / (2 * self.eps)
@@ -419,7 +417,7 @@ class _Work:
             # nan, which fails, if either side is
             tally.add(np.array([abs(analytic - numeric)]), allowed, scale,
                       lambda _, k=k: (k + 1, []))
-        return _directions(tally, len(vs))
+        return _directions(tally, draws.count)
 
     # ------------------------------------------------------------ order 2
 
@@ -459,10 +457,12 @@ class _Work:
         rows = {}
         for b, b_node, b64 in zip(names, nodes, nodes64):
             x = _leaf_value(self.values64, b64)
+            draws = None
             if self._whole(mode, sizes[b]):
-                flat, vs = np.arange(sizes[b]), []
+                flat = np.arange(sizes[b])
             else:
-                flat, vs = _draw(_rng(self.seed, b), shapes[b], self.directions, self.samples)
+                draws = _Draws(self.seed, b, shapes[b], self.directions, self.samples)
+                flat = draws.flat
             # Column j of every block (a, b), element by element: from the
             # whole Hessian or from H·e_j, against differences of gradients.
             columns = {a: _Tally() for a in names}
@@ -486,7 +486,7 @@ class _Work:
             # element by element of a, as numpy.isclose with atol scaled by
             # ‖v‖₁ (each element of H·v sums Hessian elements weighted by |vⱼ|).
             along = {a: _Tally() for a in names}
-            for k, v in enumerate(vs):
+            for k, v in enumerate(draws.directions() if draws is not None else ()):
                 cols = self._numeric_columns(b64, x + self.eps * v, x - self.eps * v, nodes64)
                 hv = product(b_node, v)
                 l1 = float(np.sum(np.abs(v)))
@@ -497,8 +497,8 @@ class _Work:
                                  lambda i, a=a, k=k: (k + 1, _index(i, shapes[a])))
             for a, a64 in zip(names, nodes64):
                 row = _row((a, b), columns[a], shapes[a] + shapes[b], sizes[a] * len(flat))
-                if vs:
-                    row.directions = _directions(along[a], len(vs))
+                if draws is not None and draws.count:
+                    row.directions = _directions(along[a], draws.count)
                     row.ok = row.ok and row.directions.ok
                 rows[(a, b)] = _excuse(row, self._near(a64, b64))
         return [rows[(a, b)] for a in names for b in names]
