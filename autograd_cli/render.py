@@ -306,8 +306,9 @@ def _mode_note(result) -> str:
 
     total = _plural(result.total, "element")
     if result.mode == "full":
-        what = "Hessian element" if result.order == 2 else "element"
-        return f"full: every {what} compared ({total} checked)"
+        if result.order == 2:
+            return f"full: every element of the Hessian compared ({result.total ** 2:,})"
+        return f"full: every element compared ({total} checked)"
     parts = []
     if result.directions:
         parts.append(_plural(result.directions, "random direction"))
