@@ -177,6 +177,21 @@ def check_command(
                                     "atol + rtol * |numeric|, as numpy.isclose."),
     order: int = typer.Option(1, "--order", min=1, max=2,
                               help="1 checks the gradient, 2 the Hessian."),
+    full: bool = typer.Option(False, "--full",
+                              help="Compare every element, however many (default: only "
+                                   f"when the checked leaves have at most "
+                                   f"{commands.CHECK_FULL_LIMIT} elements in all; above "
+                                   "that, random directions and elements)."),
+    directions: int = typer.Option(commands.CHECK_DIRECTIONS, "--directions", min=0,
+                                   metavar="N",
+                                   help="Random directions per leaf when not every element "
+                                        "is compared."),
+    samples: int = typer.Option(commands.CHECK_SAMPLES, "--samples", min=0, metavar="N",
+                                help="Random elements per leaf compared one by one when not "
+                                     "every element is (leaves this small are compared "
+                                     "whole)."),
+    seed: int = typer.Option(commands.CHECK_SEED, "--seed", min=0, metavar="N",
+                             help="Seed of the random directions and elements."),
     format: Format = FORMAT,
     dtype: DType = DTYPE,
     max_elements: int = MAX_ELEMENTS,
@@ -187,9 +202,13 @@ def check_command(
     Example: autograd-cli check examples/mlp.expr
     """
     _check_sets(set_, files, set_json)
+    if directions == 0 and samples == 0:
+        raise typer.BadParameter("--directions 0 and --samples 0 leave nothing to compare",
+                                 param_hint="--directions")
     _exit(commands.check_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
                                any_shape=any_shape, format=format.value, dtype=dtype.value,
-                               eps=eps, rtol=rtol, atol=atol, order=order,
+                               eps=eps, rtol=rtol, atol=atol, order=order, full=full,
+                               directions=directions, samples=samples, seed=seed,
                                max_elements=max_elements))
 
 

@@ -21,6 +21,13 @@ EXIT_INTERNAL = 70
 FORMATS = ("table", "json")
 DTYPES = ("float64", "float32")
 DEFAULT_MAX_ELEMENTS = 10**8
+# check: every element is compared when the checked leaves have at most
+# CHECK_FULL_LIMIT elements in all; otherwise, in each larger leaf, this many
+# random directions and random elements (see checking.py).
+CHECK_FULL_LIMIT = 256
+CHECK_DIRECTIONS = 3
+CHECK_SAMPLES = 16
+CHECK_SEED = 0
 
 
 class _Failed(Exception):
@@ -402,7 +409,8 @@ def _eval_one(path, *, of, wrt, given, format, dtype, strict, max_elements, json
 
 def check_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False,
                 format="table", dtype="float64", eps=1e-6, rtol=1e-5, atol=1e-8, order=1,
-                max_elements=DEFAULT_MAX_ELEMENTS) -> int:
+                full=False, directions=CHECK_DIRECTIONS, samples=CHECK_SAMPLES,
+                seed=CHECK_SEED, max_elements=DEFAULT_MAX_ELEMENTS) -> int:
     """`autograd-cli check`: derivatives against finite differences; exit 1
     when any is out of tolerance."""
     from .checking import check
@@ -416,14 +424,56 @@ def check_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False
             model = _load(source, dtype=dtype, given=given, max_elements=max_elements)
             model64 = model if dtype == "float64" else _load(
                 source, dtype="float64", given=given, max_elements=max_elements)
-            target, rows = check(model64, model, target=of, wrt=wrt, eps=eps, rtol=rtol,
-                                 atol=atol, order=order)
-        doc = check_dict(model, path, target.name, rows, order) if format == "json" else None
-        _emit(path, jsonl, doc, lambda console: render_check(model, path, target.name, rows,
-                                                             order, rtol, atol, console))
-        return all(r.ok for r in rows)
+            label = "<stdin>" if path == "-" else os.path.basename(path)
+            with _progress_bar(f"checking {label}") as bar:
+                result = check(model64, model, target=of, wrt=wrt, eps=eps, rtol=rtol,
+                               atol=atol, order=order, full=full, directions=directions,
+                               samples=samples, seed=seed, max_elements=max_elements,
+                               progress=bar)
+        doc = check_dict(model, path, result) if format == "json" else None
+        _emit(path, jsonl, doc, lambda console: render_check(model, path, result, rtol, atol,
+                                                             console))
+        return result.ok
 
     return _each_file(files, one, given)
+
+
+class _Bar:
+    """A Rich progress bar as `checking.check` drives it (start, advance)."""
+
+    def __init__(self, progress, label):
+        self.progress = progress
+        self.label = label
+        self.task = None
+
+    def start(self, total):
+        self.task = self.progress.add_task(self.label, total=total)
+
+    def advance(self, n=1):
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+
+@contextlib.contextmanager
+def _progress_bar(label):
+    """A transient progress bar on stderr when stderr is a terminal, else
+    None: redirected output and logs stay free of it."""
+    try:
+        terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    if not terminal:
+        yield None
+        return
+    with collector_off():
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+    columns = (TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TextColumn("evaluations"), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as progress:
+        yield _Bar(progress, label)
 
 
 def hessian_files(files, **options) -> int:
@@ -433,6 +483,7 @@ def hessian_files(files, **options) -> int:
 
     def compute(model, of, names, max_elements):
         target = _target(model, of)
+        _check_hessian_size(model, target, names, max_elements)
         raw = hessian(model.graph, target.node, [model.by_name[n].node for n in names])
         return target, {a: {b: raw[(model.by_name[a].node, model.by_name[b].node)]
                             for b in names} for a in names}
@@ -457,7 +508,7 @@ def _blocks_command(files, field, compute, *, of=None, wrt=(), sets=(), set_json
                     any_shape=False, format="table", dtype="float64",
                     max_elements=DEFAULT_MAX_ELEMENTS) -> int:
     """hessian and jacobian: derivative blocks for the leaves `wrt` names."""
-    from .checking import checked_names
+    from .checking import select_leaves
     from .render import blocks_dict, render_blocks
 
     given = Given(sets, set_json, any_shape)
@@ -466,12 +517,13 @@ def _blocks_command(files, field, compute, *, of=None, wrt=(), sets=(), set_json
         with _reported(path):
             model = _load(read_source(path), dtype=dtype, given=given,
                           max_elements=max_elements)
-            names = checked_names(model, wrt)
+            selection = select_leaves(model, wrt)
             with _quiet_numpy():
-                target, blocks = compute(model, of, names, max_elements)
-        doc = blocks_dict(model, path, target.name, field, blocks) if format == "json" else None
+                target, blocks = compute(model, of, selection.names, max_elements)
+        doc = (blocks_dict(model, path, target.name, field, blocks, selection)
+               if format == "json" else None)
         _emit(path, jsonl, doc, lambda console: render_blocks(model, path, target.name, field,
-                                                             blocks, console))
+                                                             blocks, selection, console))
 
     return _each_file(files, one, given)
 
@@ -535,6 +587,19 @@ def _check_jacobian_size(model, target, names, max_elements):
             raise ExprError(f"the Jacobian of '{target.name}' with respect to '{n}' would have "
                             f"{size:,} elements, over the limit of {max_elements:,} "
                             "(--max-elements)", target.statement.name_span)
+
+
+def _check_hessian_size(model, target, names, max_elements):
+    from .errors import ExprError
+
+    for a in names:
+        for b in names:
+            size = (math.prod(model.shapes[model.by_name[a].node])
+                    * math.prod(model.shapes[model.by_name[b].node]))
+            if size > max_elements:
+                raise ExprError(f"the Hessian of '{target.name}' with respect to '{a}' and "
+                                f"'{b}' would have {size:,} elements, over the limit of "
+                                f"{max_elements:,} (--max-elements)", target.statement.name_span)
 
 
 @contextlib.contextmanager

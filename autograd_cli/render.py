@@ -254,49 +254,139 @@ def _title(file_label, what):
     return Text.assemble((file_label, "bold"), f"  {what}")
 
 
-def check_dict(model, file_label, target, rows, order) -> dict:
+def check_dict(model, file_label, result) -> dict:
+    """`check`'s JSON: `ok`, the rows, then how the check was made: `mode`
+    (with `directions`, `samples` and `seed` when directional), `wrt` (the
+    leaves checked), `left_out` (the other params and inputs) and `note`."""
     def entry(r):
         d = {"ok": r.ok, "max_abs_err": json_number(r.max_abs_err),
-             "max_rel_err": json_number(r.max_rel_err), "worst_index": r.worst_index}
+             "max_rel_err": json_number(r.max_rel_err), "worst_index": r.worst_index,
+             "compared": r.compared, "size": r.size}
+        if r.directions is not None:
+            dr = r.directions
+            d["directional"] = {"count": dr.count, "ok": dr.ok,
+                                "max_abs_err": json_number(dr.max_abs_err),
+                                "max_rel_err": json_number(dr.max_rel_err),
+                                "worst_direction": dr.worst}
+            if result.order != 1:
+                d["directional"]["worst_index"] = dr.worst_index
         if r.note:
             d["note"] = r.note
         return d
 
-    if order == 1:
+    rows = result.rows
+    if result.order == 1:
         check = {r.names[0]: entry(r) for r in rows}
     else:
         check = {}
         for r in rows:
             check.setdefault(r.names[0], {})[r.names[1]] = entry(r)
-    doc = {**head_dict(model, file_label, target), "ok": all(r.ok for r in rows)}
-    if order != 1:
-        doc["order"] = order
+    doc = {**head_dict(model, file_label, result.target.name), "ok": result.ok}
+    if result.order != 1:
+        doc["order"] = result.order
     doc["check"] = check
+    doc["mode"] = result.mode
+    if result.mode == "directional":
+        doc["directions"] = result.directions
+        doc["samples"] = result.samples
+        doc["seed"] = result.seed
+    doc["wrt"] = list(result.selection.names)
+    doc["left_out"] = [name for name, _ in result.selection.left_out]
+    doc["note"] = _mode_note(result)
     return doc
 
 
-def render_check(model, file_label, target, rows, order, rtol, atol, console):
+def _plural(n, word):
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
+
+
+def _mode_note(result) -> str:
+    """Which mode `check` used, and why, in a sentence."""
+    from .checking import FULL_LIMIT
+
+    total = _plural(result.total, "element")
+    if result.mode == "full":
+        if result.order == 2:
+            return f"full: every element of the Hessian compared ({result.total ** 2:,})"
+        return f"full: every element compared ({total} checked)"
+    parts = []
+    if result.directions:
+        parts.append(_plural(result.directions, "random direction"))
+    if result.samples:
+        parts.append(_plural(result.samples,
+                             "random " + ("column" if result.order == 2 else "element")))
+    how = "Hessian-vector products along " if result.order == 2 else ""
+    return (f"directional: {total}, more than {FULL_LIMIT} — {how}{' and '.join(parts)} per "
+            f"leaf (leaves of at most {_plural(result.samples, 'element')} whole; seed "
+            f"{result.seed}); --full compares every element")
+
+
+def _names(names, limit=8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
+
+
+def selection_text(selection, verb) -> str:
+    """Which leaves the derivatives are taken with respect to, and which
+    params and inputs are left out (and how to add them)."""
+    names = selection.names
+    if selection.how == "params":
+        text = f"{verb} every param: {_names(names)}"
+    elif selection.how == "inputs":
+        text = f"{verb} every input (there is no param): {_names(names)}"
+    else:
+        text = f"{verb} {_names(names)} (--wrt)"
+    if selection.left_out:
+        parts = []
+        for kind in ("param", "input"):
+            left = [n for n, k in selection.left_out if k == kind]
+            if left:
+                parts.append(f"{kind}{'s' if len(left) > 1 else ''} {_names(left)}")
+        text += "; left out: " + "; ".join(parts) + " (--wrt NAME adds one)"
+    return text
+
+
+def render_check(model, file_label, result, rtol, atol, console):
     from rich.table import Table
     from rich.text import Text
 
+    order, rows = result.order, result.rows
     what = "gradient" if order == 1 else "Hessian"
-    console.print(_title(file_label, f"{what} of {target} against central differences "
-                                     f"(rtol {rtol:g}, atol {atol:g}, {model.dtype})"))
+    console.print(_title(file_label, f"{what} of {result.target.name} against central "
+                                     f"differences (rtol {rtol:g}, atol {atol:g}, "
+                                     f"{model.dtype})"))
     table = Table(header_style="bold")
-    for col in ("name", "shape", "max abs err", "max rel err", "worst at", "result"):
+    for col in ("name", "shape", "compared", "max abs err", "max rel err", "worst at",
+                "result"):
         table.add_column(col, justify="right" if "err" in col else "left")
+
+    def result_text(ok, note):
+        return (Text("ok", style="green") if ok
+                else Text("kink", style="yellow") if note
+                else Text("FAIL", style="bold red"))
+
     for r in rows:
         name = r.names[0] if order == 1 else f"{r.names[0]}, {r.names[1]}"
-        result = (Text("ok", style="green") if r.ok and not r.note
-                  else Text("kink", style="yellow") if r.note
-                  else Text("FAIL", style="bold red"))
-        table.add_row(Text(name, style="bold"), fmt_shape_short(r.analytic.shape),
+        compared = (f"all {r.size:,}" if r.compared == r.size
+                    else f"{r.compared:,} of {r.size:,}")
+        table.add_row(Text(name, style="bold"), fmt_shape_short(r.shape), compared,
                       fmt_number(r.max_abs_err), fmt_number(r.max_rel_err),
-                      "[" + ", ".join(map(str, r.worst_index)) + "]", result)
+                      "[" + ", ".join(map(str, r.worst_index)) + "]",
+                      result_text(r.elements_ok, r.note))
+        dr = r.directions
+        if dr is not None:
+            where = f"direction {dr.worst}"
+            if dr.worst_index:
+                where += " at [" + ", ".join(map(str, dr.worst_index)) + "]"
+            table.add_row("", "", f"{dr.count} direction{'s' if dr.count != 1 else ''}",
+                          fmt_number(dr.max_abs_err), fmt_number(dr.max_rel_err), where,
+                          result_text(dr.ok, r.note))
     console.print(table)
     for r in rows:
         if r.note:
             console.print(Text(f"{', '.join(r.names)}: {r.note}", style="yellow"))
+    console.print(Text(_mode_note(result)))
+    console.print(Text(selection_text(result.selection, "checked with respect to")))
     bad = [r for r in rows if not r.ok]
     if bad:
         console.print(Text(f"{len(bad)} of {len(rows)} out of tolerance", style="bold red"))
@@ -304,31 +394,59 @@ def render_check(model, file_label, target, rows, order, rtol, atol, console):
         console.print(Text(f"all {len(rows)} within tolerance", style="bold green"))
 
 
-def blocks_dict(model, file_label, target, field, blocks) -> dict:
-    """hessian: {a: {b: block}}; jacobian: {a: block}."""
+def blocks_dict(model, file_label, target, field, blocks, selection) -> dict:
+    """hessian: {a: {b: block}}; jacobian: {a: block}; then `wrt` (the
+    leaves) and `left_out` (the other params and inputs)."""
     def convert(v):
         return {k: convert(x) for k, x in v.items()} if isinstance(v, dict) else json_array(v)
 
-    return {**head_dict(model, file_label, target), field: convert(blocks)}
+    return {**head_dict(model, file_label, target), field: convert(blocks),
+            "wrt": list(selection.names),
+            "left_out": [name for name, _ in selection.left_out]}
 
 
-def render_blocks(model, file_label, target, field, blocks, console):
+SUMMARY_SHOWN = 36    # numbers a summary shows at most: eval's for a matrix (6 x 6)
+
+
+def fmt_block(a, split) -> str:
+    """A derivative block for the table, of shape ``out.shape + in.shape``
+    with ``split = len(out.shape)``: as `fmt_array` (eval's summary) when
+    that shows at most SUMMARY_SHOWN numbers; otherwise summarised as the
+    ``(out elements) x (in elements)`` matrix it is.  numpy summarises only
+    axes longer than six, so a (4, 6, 4, 6) block would show all 576."""
+    a = np.asarray(a)
+    if a.size <= TABLE_THRESHOLD or math.prod(min(d, 6) for d in a.shape) <= SUMMARY_SHOWN:
+        return fmt_array(a)
+    rows, cols = math.prod(a.shape[:split]), math.prod(a.shape[split:])
+    if rows == 1 or cols == 1:
+        return "flattened:\n" + fmt_array(a.reshape(-1))
+    return f"as a {rows} × {cols} matrix:\n" + fmt_array(a.reshape(rows, cols))
+
+
+def render_blocks(model, file_label, target, field, blocks, selection, console):
     from rich.table import Table
     from rich.text import Text
 
+    def ndim(name):
+        return len(model.shapes[model.by_name[name].node])
+
     if field == "hessian":
         title = f"∂²{target}/∂a∂b, by reverse over reverse"
-        rows = [(f"∂²{target}/∂{a}∂{b}", block) for a, inner in blocks.items()
+        rows = [(f"∂²{target}/∂{a}∂{b}", block, ndim(a)) for a, inner in blocks.items()
                 for b, block in inner.items()]
     else:
         title = f"∂{target}/∂·, one reverse sweep per element of {target}"
-        rows = [(f"∂{target}/∂{a}", block) for a, block in blocks.items()]
+        rows = [(f"∂{target}/∂{a}", block, ndim(target)) for a, block in blocks.items()]
     console.print(_title(file_label, title))
     table = Table(header_style="bold")
     table.add_column("block")
     table.add_column("shape")
     table.add_column("value", justify="right")
-    for name, block in rows:
+    for name, block, split in rows:
         table.add_row(Text(name, style="bold"), fmt_shape_short(block.shape),
-                      Text(fmt_array(block), style="green"))
+                      Text(fmt_block(block, split), style="green"))
     console.print(table)
+    console.print(Text(selection_text(selection, "with respect to")))
+    if any(np.size(block) > TABLE_THRESHOLD for _, block, _ in rows):
+        console.print(Text(f"blocks of more than {TABLE_THRESHOLD} elements are summarised; "
+                           "--format json has them whole"))
