@@ -431,7 +431,7 @@ def check_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False
                                samples=samples, seed=seed, max_elements=max_elements,
                                progress=bar)
         doc = check_dict(model, path, result) if format == "json" else None
-        _emit(path, jsonl, doc, lambda console: render_check(model, path, result, rtol, atol,
+        _emit(path, jsonl, doc, lambda console: render_check(model, _shown(path), result, rtol, atol,
                                                              console))
         return result.ok
 
@@ -522,7 +522,7 @@ def _blocks_command(files, field, compute, *, of=None, wrt=(), sets=(), set_json
                 target, blocks = compute(model, of, selection.names, max_elements)
         doc = (blocks_dict(model, path, target.name, field, blocks, selection)
                if format == "json" else None)
-        _emit(path, jsonl, doc, lambda console: render_blocks(model, path, target.name, field,
+        _emit(path, jsonl, doc, lambda console: render_blocks(model, _shown(path), target.name, field,
                                                              blocks, selection, console))
 
     return _each_file(files, one, given)
