@@ -336,6 +336,58 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
     return grads
 
 
+def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) -> list:
+    """Where the reverse sweep's gradients turn non-finite: the sweep of
+    `backward` again over `values` (plain arrays, every one kept), looking at
+    every gradient.  Returns, in the sweep's order, ``(node, gradient, how)``:
+    `how` is 'vjp' for an op whose VJPs, given a finite gradient and finite
+    values to read (`Op.saves`), gave a non-finite gradient for an argument
+    (the first such, once per op), and 'sum' for a node whose gradient is
+    not finite although every contribution to it was (they overflowed when
+    added up).  A gradient made from a non-finite one, or from a non-finite
+    value, is not listed.  `finite(array)` says whether an array is finite;
+    `value_ok[i]`, whether node i's value is."""
+    from .ops import add
+
+    grads = [None] * len(graph.ops)
+    grads[target] = seed
+    tainted = bytearray(len(graph.ops))   # a non-finite contribution reached the node
+    found = []
+    ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
+    for i in range(target, -1, -1):
+        g = grads[i]
+        if g is None:
+            continue
+        g_ok = finite(g)
+        if not g_ok and not tainted[i]:
+            found.append((i, g, "sum"))
+        op = ops[i]
+        if not op.vjps:
+            continue
+        node_args = args[i]
+        saves = op.saves
+        if saves is None:
+            clean = value_ok[i] and all([value_ok[a] for a in node_args])
+        else:
+            clean = ((not saves[1] or value_ok[i])
+                     and all([value_ok[node_args[k]] for k in saves[0]]))
+        clean = clean and g_ok
+        argvals = [values[a] for a in node_args]
+        listed = False
+        for k, a in enumerate(node_args):
+            if not requires[a]:
+                continue
+            c = op.vjps[k](g, values[i], *argvals, **attrs[i])
+            if not finite(c):
+                tainted[a] = 1
+                if clean and not listed:
+                    found.append((i, c, "vjp"))
+                    listed = True
+            prev = grads[a]
+            grads[a] = c if prev is None else add(prev, c)
+    return found
+
+
 def _np_scalar(v):
     return np.float64(v) if type(v) is float else v
 
