@@ -153,8 +153,8 @@ def releases(graph: Graph, keep) -> list:
     operations does not hold every intermediate array (as PyTorch keeps only
     what its backward formulas save).  A value is needed when it is kept
     (`keep`, a bytearray as in `backward`), a constant, read by its own VJP
-    (``ans``) or by a consumer's (`Op.saves`); the others become shells of
-    their shape and dtype after their last consumer has run."""
+    (``ans``) or by a consumer's (`Op.saves`); the others become `Released`
+    stand-ins of their shape and dtype after their last consumer has run."""
     ops, args, values = graph.ops, graph.args, graph.values
     needed = bytearray(keep)
     last = [-1] * len(ops)
