@@ -15,6 +15,8 @@ a `Graph`; the recorded backward pass can then be differentiated by the same
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -151,8 +153,8 @@ def releases(graph: Graph, keep) -> list:
     operations does not hold every intermediate array (as PyTorch keeps only
     what its backward formulas save).  A value is needed when it is kept
     (`keep`, a bytearray as in `backward`), a constant, read by its own VJP
-    (``ans``) or by a consumer's (`Op.saves`); the others become shells of
-    their shape and dtype after their last consumer has run."""
+    (``ans``) or by a consumer's (`Op.saves`); the others become `Released`
+    stand-ins of their shape and dtype after their last consumer has run."""
     ops, args, values = graph.ops, graph.args, graph.values
     needed = bytearray(keep)
     last = [-1] * len(ops)
@@ -173,7 +175,59 @@ def releases(graph: Graph, keep) -> list:
     return out
 
 
-_SHELLS = {}   # (dtype, shape) -> a read-only zero-stride array: shared, never written
+class ReleasedValueError(RuntimeError):
+    """A vector-Jacobian product read the numbers of a value `evaluate` had
+    let go: the op's `saves` leaves out something its VJPs read (a bug)."""
+
+
+def _refuse(self, *args, **kwargs):
+    raise ReleasedValueError(
+        f"the numbers of a released value (shape {self.shape}, {self.dtype}) were read")
+
+
+class Released:
+    """What stands in for an intermediate array once `evaluate` has let it
+    go: its shape and dtype, which a VJP may read of any argument, and
+    nothing else.  Reading its numbers in any way (numpy, arithmetic,
+    indexing, conversion) raises `ReleasedValueError`, so a `saves` that
+    leaves out a value a VJP reads fails loudly instead of computing with
+    made-up numbers."""
+
+    __slots__ = ("shape", "dtype", "ndim", "size")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+        self.ndim = len(shape)
+        self.size = math.prod(shape)
+
+    def __getattr__(self, name):   # only for names other than the slots
+        if name.startswith("__"):   # Python's and numpy's probes for a protocol
+            raise AttributeError(name)
+        _refuse(self)
+
+    def __repr__(self):
+        return f"Released(shape={self.shape}, dtype={self.dtype})"
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func is np.shape:       # its shape is known; only its numbers are gone
+            return self.shape
+        if func is np.ndim:
+            return self.ndim
+        _refuse(self)
+
+    __array__ = __array_ufunc__ = _refuse
+    __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = _refuse
+    __float__ = __int__ = __index__ = __complex__ = _refuse
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = None
+    for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
+        locals()[f"__{_name}__"] = locals()[f"__r{_name}__"] = _refuse
+    __neg__ = __pos__ = __abs__ = _refuse
+    del _name
+
+
+_SHELLS = {}   # (dtype, shape) -> a `Released`: shared, never changed
 
 
 def _release(values, nodes):
@@ -183,10 +237,17 @@ def _release(values, nodes):
             key = (v.dtype, v.shape)
             shell = _SHELLS.get(key)
             if shell is None:
-                shell = np.broadcast_to(np.zeros((), v.dtype), v.shape)   # no memory
+                shell = Released(v.shape, v.dtype)
                 if len(_SHELLS) < 1024:
                     _SHELLS[key] = shell
             values[j] = shell
+
+
+def _read_released(graph, i):
+    """The error for a VJP of node `i` that read a released value."""
+    return ReleasedValueError(
+        f"a vector-Jacobian product of '{graph.ops[i].name}' read the numbers of a value "
+        f"released after the forward pass: the op's `saves` leaves out what it reads")
 
 
 def evaluate(graph: Graph, overrides=None, release=None) -> list:
@@ -238,38 +299,93 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
     grads = [None] * len(graph.ops)
     grads[target] = seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
+    try:   # costs nothing until something raises
+        for i in range(target, -1, -1):
+            g = grads[i]
+            if g is None:
+                continue
+            vjps = ops[i].vjps
+            drop = keep is not None and not keep[i]
+            if drop:
+                grads[i] = None
+            if not vjps:
+                continue
+            node_args = args[i]
+            argvals = [values[a] for a in node_args]
+            ans = values[i]
+            kw = attrs[i]
+            k = -1
+            for a in node_args:
+                k += 1
+                if not requires[a]:
+                    continue
+                if kw:
+                    contribution = vjps[k](g, ans, *argvals, **kw)
+                elif len(argvals) == 2:
+                    contribution = vjps[k](g, ans, argvals[0], argvals[1])
+                else:
+                    contribution = vjps[k](g, ans, *argvals)
+                if hook is not None:
+                    hook(i, a, contribution)
+                prev = grads[a]
+                grads[a] = contribution if prev is None else add(prev, contribution)
+            if drop:  # every consumer of node i came before it in this sweep
+                values[i] = None
+    except ReleasedValueError as e:
+        raise _read_released(graph, i) from e
+    return grads
+
+
+def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) -> list:
+    """Where the reverse sweep's gradients turn non-finite: the sweep of
+    `backward` again over `values` (plain arrays, every one kept), looking at
+    every gradient.  Returns, in the sweep's order, ``(node, gradient, how)``:
+    `how` is 'vjp' for an op whose VJPs, given a finite gradient and finite
+    values to read (`Op.saves`), gave a non-finite gradient for an argument
+    (the first such, once per op), and 'sum' for a node whose gradient is
+    not finite although every contribution to it was (they overflowed when
+    added up).  A gradient made from a non-finite one, or from a non-finite
+    value, is not listed.  `finite(array)` says whether an array is finite;
+    `value_ok[i]`, whether node i's value is."""
+    from .ops import add
+
+    grads = [None] * len(graph.ops)
+    grads[target] = seed
+    tainted = bytearray(len(graph.ops))   # a non-finite contribution reached the node
+    found = []
+    ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     for i in range(target, -1, -1):
         g = grads[i]
         if g is None:
             continue
-        vjps = ops[i].vjps
-        drop = keep is not None and not keep[i]
-        if drop:
-            grads[i] = None
-        if not vjps:
+        g_ok = finite(g)
+        if not g_ok and not tainted[i]:
+            found.append((i, g, "sum"))
+        op = ops[i]
+        if not op.vjps:
             continue
         node_args = args[i]
+        saves = op.saves
+        if saves is None:
+            clean = value_ok[i] and all([value_ok[a] for a in node_args])
+        else:
+            clean = ((not saves[1] or value_ok[i])
+                     and all([value_ok[node_args[k]] for k in saves[0]]))
+        clean = clean and g_ok
         argvals = [values[a] for a in node_args]
-        ans = values[i]
-        kw = attrs[i]
-        k = -1
-        for a in node_args:
-            k += 1
+        listed = False
+        for k, a in enumerate(node_args):
             if not requires[a]:
                 continue
-            if kw:
-                contribution = vjps[k](g, ans, *argvals, **kw)
-            elif len(argvals) == 2:
-                contribution = vjps[k](g, ans, argvals[0], argvals[1])
-            else:
-                contribution = vjps[k](g, ans, *argvals)
-            if hook is not None:
-                hook(i, a, contribution)
+            c = op.vjps[k](g, values[i], *argvals, **attrs[i])
+            if not finite(c):
+                tainted[a] = 1
+                if clean and not listed:
+                    found.append((i, c, "vjp"))
+                    listed = True
             prev = grads[a]
-            grads[a] = contribution if prev is None else add(prev, contribution)
-        if drop:  # every consumer of node i came before it in this sweep
-            values[i] = None
-    return grads
+            grads[a] = c if prev is None else add(prev, c)
+    return found
 
 
 def _np_scalar(v):
@@ -328,61 +444,64 @@ def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
     grads = [None] * len(graph.ops)
     grads[target] = float(seed) if type(values[target]) is float else seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
-    for i in range(target, -1, -1):
-        g = grads[i]
-        if g is None:
-            continue
-        drop = keep is not None and not keep[i]
-        if drop:
-            grads[i] = None
-        op = ops[i]
-        if not op.vjps:
+    try:   # costs nothing until something raises
+        for i in range(target, -1, -1):
+            g = grads[i]
+            if g is None:
+                continue
+            drop = keep is not None and not keep[i]
             if drop:
-                values[i] = None
-            continue
-        a = args[i]
-        ans = values[i]
-        kernel = op.scalar
-        if kernel is not None and type(ans) is float and not attrs[i]:  # floats ran it
-            vjp = kernel[1]
-            if len(a) == 1:
-                j = a[0]
-                if requires[j]:
-                    c = vjp(g, ans, values[j])
-                    prev = grads[j]
-                    grads[j] = c if prev is None else prev + c
-            elif len(a) == 2:
-                j, k = a
-                cj, ck = vjp(g, ans, values[j], values[k])
-                if requires[j]:
-                    prev = grads[j]
-                    grads[j] = cj if prev is None else prev + cj
-                if requires[k]:
-                    prev = grads[k]
-                    grads[k] = ck if prev is None else prev + ck
-            else:
-                for j, c in zip(a, vjp(g, ans, *[values[j] for j in a])):
+                grads[i] = None
+            op = ops[i]
+            if not op.vjps:
+                if drop:
+                    values[i] = None
+                continue
+            a = args[i]
+            ans = values[i]
+            kernel = op.scalar
+            if kernel is not None and type(ans) is float and not attrs[i]:  # floats ran it
+                vjp = kernel[1]
+                if len(a) == 1:
+                    j = a[0]
                     if requires[j]:
+                        c = vjp(g, ans, values[j])
                         prev = grads[j]
                         grads[j] = c if prev is None else prev + c
-        else:                              # numpy ran it
-            vjps = op.vjps
-            g = _np_scalar(g)
-            argvals = [_np_scalar(values[j]) for j in a]
-            ans = _np_scalar(ans)
-            kw = attrs[i]
-            for k, j in enumerate(a):
-                if not requires[j]:
-                    continue
-                c = vjps[k](g, ans, *argvals, **kw)
-                prev = grads[j]
-                if type(values[j]) is float:
-                    c = float(c)
-                    grads[j] = c if prev is None else prev + c
+                elif len(a) == 2:
+                    j, k = a
+                    cj, ck = vjp(g, ans, values[j], values[k])
+                    if requires[j]:
+                        prev = grads[j]
+                        grads[j] = cj if prev is None else prev + cj
+                    if requires[k]:
+                        prev = grads[k]
+                        grads[k] = ck if prev is None else prev + ck
                 else:
-                    grads[j] = c if prev is None else add(prev, c)
-        if drop:
-            values[i] = None
+                    for j, c in zip(a, vjp(g, ans, *[values[j] for j in a])):
+                        if requires[j]:
+                            prev = grads[j]
+                            grads[j] = c if prev is None else prev + c
+            else:                              # numpy ran it
+                vjps = op.vjps
+                g = _np_scalar(g)
+                argvals = [_np_scalar(values[j]) for j in a]
+                ans = _np_scalar(ans)
+                kw = attrs[i]
+                for k, j in enumerate(a):
+                    if not requires[j]:
+                        continue
+                    c = vjps[k](g, ans, *argvals, **kw)
+                    prev = grads[j]
+                    if type(values[j]) is float:
+                        c = float(c)
+                        grads[j] = c if prev is None else prev + c
+                    else:
+                        grads[j] = c if prev is None else add(prev, c)
+            if drop:
+                values[i] = None
+    except ReleasedValueError as e:
+        raise _read_released(graph, i) from e
     return grads
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import ops as _ops
 from .engine import (CONST, LEAF, Graph, backward, backward_floats, evaluate,
-                     evaluate_floats, releases)
+                     evaluate_floats, gradient_sources, releases)
 from .errors import ExprError, ShapeError, Source, Span, Spans, shorten
 from .functions import FUNCTIONS, REQUIRED
 from .ops import OPS, fmt_shape
@@ -106,12 +106,14 @@ class Model:
 
 
 class RunWarning:
-    __slots__ = ("message", "node", "span")
+    __slots__ = ("message", "node", "span", "index")
 
-    def __init__(self, message: str, node: str | None = None, span: Span | None = None):
+    def __init__(self, message: str, node: str | None = None, span: Span | None = None,
+                 index: tuple | None = None):
         self.message = shorten(message)   # warnings quote the input too
         self.node = node
         self.span = span
+        self.index = index          # the first bad element's, () for a scalar; or None
 
     def __repr__(self):
         return f"RunWarning({self.message!r}, {self.node!r})"
@@ -119,7 +121,8 @@ class RunWarning:
     def __eq__(self, other):
         if not isinstance(other, RunWarning):
             return NotImplemented
-        return (self.message, self.node, self.span) == (other.message, other.node, other.span)
+        return ((self.message, self.node, self.span, self.index)
+                == (other.message, other.node, other.span, other.index))
 
     __hash__ = None
 
@@ -765,13 +768,6 @@ def _floats_finite(floats) -> bool:
     return math.isfinite(sum(floats)) or all(map(math.isfinite, floats))
 
 
-def _kind_of(v) -> str:
-    v = np.asarray(v)
-    if np.isnan(v).any():
-        return "nan"
-    return "inf" if (v == np.inf).any() else "-inf"
-
-
 def run(model: Model, target: str | None = None, timings=None, every_node=True) -> Report:
     """Evaluate the model, backpropagate from `target` (default: the last
     binding) and report every binding's value and gradient.  `timings`, if a
@@ -828,15 +824,10 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
         out_grads = dict(zip(names, [
             f64(g) if type(g) is float else (zeros_like(v) if g is None else g)  # None: 0
             for g, v in zip(binding_grads, binding_values)]))
-        if bad_values or bad_grads:   # located on numpy, every value kept: one pass for both
-            every = evaluate(model.graph)
-            if bad_values:
-                warnings.append(_forward_warning(model, every))
-            if bad_grads:
-                warnings.append(_backward_warning(model, every, tb.node, seed))
+        if bad_values or bad_grads:
+            warnings = _nonfinite_warnings(model, tb.node, seed)
         _lap(timings, "backward", start)
-    return Report(model, tb, out_values, out_grads,
-                  [w for w in warnings if w is not None], values, grads)
+    return Report(model, tb, out_values, out_grads, warnings, values, grads)
 
 
 def _sweep(model, tb, seed, keep, timings, evaluate, backward):
@@ -863,40 +854,113 @@ def _np_float(v):
     return np.float64(v) if type(v) is float else v
 
 
-def _forward_warning(model, values):
+# Sources of non-finite numbers listed per pass; the rest are counted, so
+# that a file with thousands of them stays readable.
+MAX_SOURCES = 10
+
+
+def _nonfinite_warnings(model, target, seed) -> list:
+    """A warning for each source of a nan or inf: an op (or a number, or a
+    given value) whose output is not finite though its inputs are, in the
+    forward pass; in the backward pass, an op whose VJP gives a non-finite
+    gradient from a finite incoming gradient and finite values (see
+    `engine.gradient_sources`).  Called only when the report's cheap check
+    found a non-finite value or gradient: the passes run again on numpy with
+    every value kept, which gives the same numbers as the float kernels."""
     graph = model.graph
+    every = evaluate(graph)
+    ok = bytearray([v is None or _finite(v) for v in every])
+    warnings = []
+    forward = _value_sources(model, every, ok)
+    for i in forward[:MAX_SOURCES]:
+        warnings.append(_value_warning(model, i, every[i]))
+    _count_the_rest(warnings, len(forward), "forward")
+    backward = gradient_sources(graph, every, target, seed, _finite, ok)
+    for i, g, how in backward[:MAX_SOURCES]:
+        warnings.append(_gradient_warning(model, i, g, how))
+    _count_the_rest(warnings, len(backward), "backward")
+    return warnings
+
+
+def _count_the_rest(warnings, found, stage):
+    more = found - MAX_SOURCES
+    if more > 0:
+        warnings.append(RunWarning(f"and {more} more source{'s' if more > 1 else ''} of nan or "
+                                   f"inf in the {stage} pass, not listed"))
+
+
+def _value_sources(model, values, ok) -> list:
+    """The nodes whose value is not finite though their arguments' are.  A
+    folded constant has no arguments left in the graph: its inputs were the
+    constants folded into it, which lie within its span and came just before
+    it, so it is a source only when no non-finite constant of its binding
+    does (a stack of the non-finite constants seen, innermost last)."""
+    graph, spans, owners = model.graph, model.spans, model.owners
+    args = graph.args
+    out = []
+    inner = []          # spans of the binding's non-finite constants not yet enclosed
+    owner = -1
     for i, v in enumerate(values):
-        if v is None or _finite(v):
+        if ok[i]:
             continue
-        if all(_finite(values[a]) for a in graph.args[i]):
-            b = model.bindings[model.owners[i]]
-            if model.labels[i] == "number":
-                message = (f"the number {model.spans[i].text} is {_kind_of(v)} in "
-                           f"{model.dtype} (in the value of '{b.name}')")
-            elif model.labels[i] == "given value":
-                # Shown at the binding in the file: the value's place in a JSON
-                # document is no part of the file's report.
-                in_dtype = "" if model.dtype == "float64" else f" in {model.dtype}"
-                return RunWarning(f"the value given for '{b.name}' has {_kind_of(v)}{in_dtype}",
-                                  b.name, b.statement.name_span)
-            else:
-                message = f"{model.labels[i]} gives {_kind_of(v)} in the value of '{b.name}'"
-            return RunWarning(message, b.name, model.spans[i])
-    return None
+        if graph.ops[i] is CONST:
+            if owners[i] != owner:
+                owner, inner = owners[i], []
+            span = spans[i]
+            enclosed = False
+            while inner and (inner[-1].source is span.source and span.start <= inner[-1].start
+                             and inner[-1].end <= span.end):
+                inner.pop()
+                enclosed = True
+            inner.append(span)
+            if not enclosed:
+                out.append(i)
+        elif all([ok[a] for a in args[i]]):
+            out.append(i)
+    return out
 
 
-def _backward_warning(model, values, target, seed):
-    found = []
+def _first_bad(v):
+    """What non-finite number the array `v` holds (nan before inf before
+    -inf) and the index of the first element that is one, () for a scalar."""
+    v = np.asarray(_ops.raw(v))
+    for kind, hit in (("nan", np.isnan), ("inf", np.isposinf), ("-inf", np.isneginf)):
+        where = hit(v)
+        if where.any():
+            if v.ndim == 0:
+                return kind, ()
+            return kind, tuple(int(k) for k in np.unravel_index(int(where.argmax()), v.shape))
+    return "nan", ()   # not reached: `v` is not finite
 
-    def hook(consumer, node, contribution):
-        if not found and not _finite(contribution):
-            found.append(consumer)
-            found.append(_kind_of(_ops.raw(contribution)))
 
-    backward(model.graph, values, target, seed, hook=hook)
-    if not found:
-        return None
-    i, kind = found
+def _at(index) -> str:
+    return f" at [{', '.join(map(str, index))}]" if index else ""
+
+
+def _value_warning(model, i, v):
     b = model.bindings[model.owners[i]]
-    return RunWarning(f"the gradient through {model.labels[i]} gives {kind} "
-                   f"(backward pass, in '{b.name}')", b.name, model.spans[i])
+    kind, index = _first_bad(v)
+    if model.labels[i] == "number":
+        message = (f"the number {model.spans[i].text} is {kind} in "
+                   f"{model.dtype} (in the value of '{b.name}')")
+    elif model.labels[i] == "given value":
+        # Shown at the binding in the file: the value's place in a JSON
+        # document is no part of the file's report.
+        in_dtype = "" if model.dtype == "float64" else f" in {model.dtype}"
+        return RunWarning(f"the value given for '{b.name}' has {kind}{_at(index)}{in_dtype}",
+                          b.name, b.statement.name_span, index)
+    else:
+        message = f"{model.labels[i]} gives {kind}{_at(index)} in the value of '{b.name}'"
+    return RunWarning(message, b.name, model.spans[i], index)
+
+
+def _gradient_warning(model, i, g, how):
+    b = model.bindings[model.owners[i]]
+    kind, index = _first_bad(g)
+    if how == "vjp":
+        return RunWarning(f"the gradient through {model.labels[i]} gives {kind}{_at(index)} "
+                          f"(backward pass, in '{b.name}')", b.name, model.spans[i], index)
+    # Gradients add up only where a node has more than one use, and only a
+    # binding's node has: every other node is one operand of one expression.
+    return RunWarning(f"the gradients from the uses of '{b.name}' add up to {kind}"
+                      f"{_at(index)} (backward pass)", b.name, b.statement.name_span, index)

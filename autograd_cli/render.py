@@ -67,6 +67,8 @@ def warning_dict(w) -> dict:
     if w.span is not None:
         d["line"] = w.span.line
         d["column"] = w.span.column
+    if w.index is not None:   # of the first bad element: [] for a scalar
+        d["index"] = list(w.index)
     return d
 
 

@@ -125,7 +125,8 @@ def test_json_with_non_finite_numbers_is_strict():
     assert doc["value"] == "nan"
     assert doc["nodes"]["x"]["grad"] == [1.0, "inf", -1.0]
     assert [w["node"] for w in doc["warnings"]] and all(
-        set(w) <= {"message", "node", "line", "column"} for w in doc["warnings"])
+        set(w) <= {"message", "node", "line", "column", "index"} for w in doc["warnings"])
+    assert [w["index"] for w in doc["warnings"]] == [[2], [1]]   # log(-1), then 1/0
     assert "warning" in result.stderr
 
 

@@ -421,3 +421,53 @@ def test_released_arrays_change_no_result():
                 assert np.array_equal(lean.values[name], full.values[name]), name
                 assert np.array_equal(lean.grads[name], full.grads[name]), name
         assert bytes(keep) in lean_model.plans
+
+
+def test_a_released_value_keeps_its_shape_and_refuses_its_numbers():
+    """What eval leaves where it let a value go answers for its shape and
+    dtype (all a VJP may read of a value its op does not save) and raises on
+    any read of its numbers."""
+    from autograd_cli.engine import Released, ReleasedValueError
+
+    r = Released((3, 4), np.dtype("float32"))
+    assert (r.shape, r.dtype, r.ndim, r.size) == ((3, 4), np.dtype("float32"), 2, 12)
+    assert np.shape(r) == (3, 4) and np.ndim(r) == 2
+    g = np.ones((3, 4), dtype=np.float32)
+    reads = [lambda: g * r, lambda: r * g, lambda: 2.0 - r, lambda: -r, lambda: g @ r,
+             lambda: np.asarray(r), lambda: np.exp(r), lambda: np.sum(r), lambda: r[0],
+             lambda: r.T, lambda: r.reshape(12), lambda: float(r), lambda: r > 0,
+             lambda: np.broadcast_to(r, (2, 3, 4)), lambda: g.dot(r), lambda: bool(r)]
+    for read in reads:
+        with pytest.raises(ReleasedValueError):
+            read()
+
+
+def test_a_wrong_saves_declaration_fails_loudly(monkeypatch):
+    """If an op's `saves` leaves out a value its VJPs read (mul declared to
+    read nothing), eval's lean run raises an internal error naming the op —
+    it once gave gradients of exactly zero, silently."""
+    from autograd_cli.engine import ReleasedValueError
+    from autograd_cli.ops import OPS
+
+    monkeypatch.setattr(OPS["mul"], "saves", ((), False))
+    model = model_of(RELEASING)
+    with pytest.raises(ReleasedValueError, match="'mul'"):
+        run(model, every_node=False)
+    full = run(model_of(RELEASING))        # nothing let go: the declaration is not used
+    assert np.abs(full.grads["W"]).max() > 0
+
+
+def test_a_wrong_saves_declaration_is_an_internal_error_on_the_command_line(tmp_path,
+                                                                           monkeypatch):
+    from typer.testing import CliRunner
+
+    from autograd_cli.cli import app
+    from autograd_cli.commands import EXIT_INTERNAL
+    from autograd_cli.ops import OPS
+
+    path = tmp_path / "r.expr"
+    path.write_text(RELEASING)
+    monkeypatch.setattr(OPS["mul"], "saves", ((), False))
+    result = CliRunner().invoke(app, ["eval", str(path), "-f", "json"], env={"NO_COLOR": "1"})
+    assert result.exit_code == EXIT_INTERNAL and result.stdout == ""
+    assert "internal error (ReleasedValueError" in result.stderr and "'mul'" in result.stderr
