@@ -312,6 +312,12 @@ def _each_file(files, one, given=None) -> int:
                 failed = True
     except _Stop as stop:
         return stop.code
+    except MemoryError as exc:
+        # Where the engine ran out, the error names the expression (see
+        # program.out_of_memory); elsewhere this is all that can be said.
+        sys.stderr.write(f"autograd-cli: error: ran out of memory ({exc}); --max-elements "
+                         "limits each array's size\n")
+        return EXIT_INPUT
     except Exception as exc:  # a bug: never a traceback for the user
         return internal_error(exc)
     return EXIT_INPUT if failed else EXIT_OK

@@ -243,6 +243,16 @@ def _release(values, nodes):
             values[j] = shell
 
 
+class OutOfMemory(Exception):
+    """Memory ran out computing node `node` in the `phase` pass."""
+
+    def __init__(self, node: int, phase: str, error: MemoryError):
+        super().__init__(str(error))
+        self.node = node
+        self.phase = phase
+        self.error = error
+
+
 def _read_released(graph, i):
     """The error for a VJP of node `i` that read a released value."""
     return ReleasedValueError(
@@ -260,27 +270,31 @@ def evaluate(graph: Graph, overrides=None, release=None) -> list:
     values = list(graph.values)
     args = graph.args
     attrs = graph.attrs
-    if overrides is None:  # plain arrays throughout: call numpy directly
+    i = 0
+    try:   # costs nothing until something raises
+        if overrides is None:  # plain arrays throughout: call numpy directly
+            for i, op in enumerate(graph.ops):
+                if release is not None and release[i] is not None:
+                    _release(values, release[i])
+                if values[i] is None:
+                    a = args[i]
+                    kw = attrs[i]
+                    if kw:
+                        values[i] = op.forward(*[values[j] for j in a], **kw)
+                    elif len(a) == 2:
+                        values[i] = op.forward(values[a[0]], values[a[1]])
+                    elif len(a) == 1:
+                        values[i] = op.forward(values[a[0]])
+                    else:
+                        values[i] = op.forward(*[values[j] for j in a])
+            return values
         for i, op in enumerate(graph.ops):
-            if release is not None and release[i] is not None:
-                _release(values, release[i])
-            if values[i] is None:
-                a = args[i]
-                kw = attrs[i]
-                if kw:
-                    values[i] = op.forward(*[values[j] for j in a], **kw)
-                elif len(a) == 2:
-                    values[i] = op.forward(values[a[0]], values[a[1]])
-                elif len(a) == 1:
-                    values[i] = op.forward(values[a[0]])
-                else:
-                    values[i] = op.forward(*[values[j] for j in a])
-        return values
-    for i, op in enumerate(graph.ops):
-        if i in overrides:
-            values[i] = overrides[i]
-        elif values[i] is None:
-            values[i] = call(op, [values[a] for a in args[i]], attrs[i])
+            if i in overrides:
+                values[i] = overrides[i]
+            elif values[i] is None:
+                values[i] = call(op, [values[a] for a in args[i]], attrs[i])
+    except MemoryError as e:
+        raise OutOfMemory(i, "forward", e) from None
     return values
 
 
@@ -333,6 +347,8 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
                 values[i] = None
     except ReleasedValueError as e:
         raise _read_released(graph, i) from e
+    except MemoryError as e:
+        raise OutOfMemory(i, "backward", e) from None
     return grads
 
 
@@ -405,34 +421,38 @@ def evaluate_floats(graph: Graph, release=None) -> list:
     """
     values = list(graph.values)
     ops, args, attrs = graph.ops, graph.args, graph.attrs
-    for i, op in enumerate(ops):
-        if release is not None and release[i] is not None:
-            _release(values, release[i])
-        v = values[i]
-        if v is not None:                 # a constant
-            if v.ndim == 0:
-                values[i] = float(v)
-            continue
-        a = args[i]
-        kernel = op.scalar
-        if kernel is not None and not attrs[i]:
-            if len(a) == 2:
-                x, y = values[a[0]], values[a[1]]
-                if type(x) is float and type(y) is float:
-                    values[i] = kernel[0](x, y)
-                    continue
-            elif len(a) == 1:
-                x = values[a[0]]
-                if type(x) is float:
-                    values[i] = kernel[0](x)
-                    continue
-            else:
-                xs = [values[j] for j in a]
-                if all([type(x) is float for x in xs]):
-                    values[i] = kernel[0](*xs)
-                    continue
-        v = op.forward(*[_np_scalar(values[j]) for j in a], **attrs[i])
-        values[i] = float(v) if v.ndim == 0 else v
+    i = 0
+    try:   # costs nothing until something raises
+        for i, op in enumerate(ops):
+            if release is not None and release[i] is not None:
+                _release(values, release[i])
+            v = values[i]
+            if v is not None:                 # a constant
+                if v.ndim == 0:
+                    values[i] = float(v)
+                continue
+            a = args[i]
+            kernel = op.scalar
+            if kernel is not None and not attrs[i]:
+                if len(a) == 2:
+                    x, y = values[a[0]], values[a[1]]
+                    if type(x) is float and type(y) is float:
+                        values[i] = kernel[0](x, y)
+                        continue
+                elif len(a) == 1:
+                    x = values[a[0]]
+                    if type(x) is float:
+                        values[i] = kernel[0](x)
+                        continue
+                else:
+                    xs = [values[j] for j in a]
+                    if all([type(x) is float for x in xs]):
+                        values[i] = kernel[0](*xs)
+                        continue
+            v = op.forward(*[_np_scalar(values[j]) for j in a], **attrs[i])
+            values[i] = float(v) if v.ndim == 0 else v
+    except MemoryError as e:
+        raise OutOfMemory(i, "forward", e) from None
     return values
 
 
@@ -502,6 +522,8 @@ def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
                 values[i] = None
     except ReleasedValueError as e:
         raise _read_released(graph, i) from e
+    except MemoryError as e:
+        raise OutOfMemory(i, "backward", e) from None
     return grads
 
 

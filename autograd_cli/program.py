@@ -18,7 +18,7 @@ from array import array
 import numpy as np
 
 from . import ops as _ops
-from .engine import (CONST, LEAF, Graph, backward, backward_floats, evaluate,
+from .engine import (CONST, LEAF, Graph, OutOfMemory, backward, backward_floats, evaluate,
                      evaluate_floats, gradient_sources, releases)
 from .errors import ExprError, ShapeError, Source, Span, Spans, shorten
 from .functions import FUNCTIONS, REQUIRED
@@ -390,7 +390,7 @@ class _Compiler:
                             f"(shape {fmt_shape(shape)}), more than memory can address", span)
 
     def const(self, value, span, label="number"):
-        value = np.array(value, dtype=self.dtype)
+        value = np.asarray(value, dtype=self.dtype)   # no copy of a fresh array
         if value.ndim == 0:
             value = value[()]  # a numpy scalar: scalar arithmetic, as in the results
         else:
@@ -427,9 +427,15 @@ class _Compiler:
                 raise ExprError(str(err), e.span) from None
             self._check_size(shape, e.span)
         if e.const:
-            with np.errstate(all="ignore"):
-                value = op.forward(*[self.graph.values[i] for i in ids], **attrs)
-            e.gid = self.const(value, e, label or opname)
+            try:
+                with np.errstate(all="ignore"):
+                    value = op.forward(*[self.graph.values[i] for i in ids], **attrs)
+                e.gid = self.const(value, e, label or opname)
+            except MemoryError:
+                nbytes = math.prod(shape) * self.dtype().itemsize
+                raise ExprError(f"ran out of memory making this constant array of shape "
+                                f"{fmt_shape(shape)} ({_bytes(nbytes)}); --max-elements "
+                                "limits each array's size", e.span) from None
         else:
             e.gid = self._node(op, ids, attrs, shape, e, label or opname)
 
@@ -776,7 +782,6 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
     and the others are freed as the sweep goes (less memory)."""
     bindings = model.bindings
     tb = model.binding(target, "--of") if target is not None else bindings[-1]
-    graph = model.graph
     size = math.prod(model.shapes[tb.node])
     if size != 1:
         shape = fmt_shape(model.shapes[tb.node])
@@ -785,10 +790,40 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
             f"use sum({tb.name}) or mean({tb.name}) as the target, pick a scalar with --of, "
             f"or see the gradient of every element with 'autograd-cli jacobian --of "
             f"{tb.name}'", tb.statement.name_span), model.reshaped, model.source)
+    try:
+        return _run(model, tb, timings, every_node)
+    except OutOfMemory as e:
+        raise out_of_memory(model, e.node, e.phase) from None
+
+
+def out_of_memory(model: Model, i: int, phase: str) -> ExprError:
+    """The error for running out of memory computing node `i`: where, and how
+    large the array that did not fit and the largest of the file are."""
+    b = model.bindings[model.owners[i]]
+    itemsize = DTYPES[model.dtype]().itemsize
+    need = math.prod(model.shapes[i]) * itemsize
+    largest = max(map(math.prod, model.shapes)) * itemsize
+    return ExprError(
+        f"ran out of memory in the {phase} pass, computing an array of shape "
+        f"{fmt_shape(model.shapes[i])} ({_bytes(need)}) for '{b.name}'; the file's largest "
+        f"array is {_bytes(largest)} (--max-elements limits each array's size)",
+        model.spans[i])
+
+
+def _bytes(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} TiB"
+
+
+def _run(model, tb, timings, every_node):
+    bindings = model.bindings
     warnings = []
     keep = None
     if not every_node:
-        keep = bytearray(len(graph))
+        keep = bytearray(len(model.graph))
         for b in bindings:
             keep[b.node] = 1
     with np.errstate(all="ignore"), gc_paused():

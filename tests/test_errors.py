@@ -902,3 +902,75 @@ def test_a_huge_name_is_not_echoed_whole():
     name = "a" * 1_000_000
     err = check(f"x = 1\ny = {name} + x", 2, 5, "undefined name", "characters cut")
     assert len(err.message) < 500
+
+
+# ------------------------------------------------------ running out of memory
+
+def _short_of_memory(monkeypatch, opname, after=0):
+    """Make op `opname` raise MemoryError, as numpy does when an array does
+    not fit, from its (after+1)-th call on."""
+    from autograd_cli.ops import OPS
+
+    op = OPS[opname]
+    forward, calls = op.forward, [0]
+
+    def failing(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] > after:
+            raise MemoryError("Unable to allocate 762. MiB for an array")
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(op, "forward", failing)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_out_of_memory_in_the_forward_pass_names_the_expression(monkeypatch, dtype):
+    model = load(Source("t.expr", "a = ones(4)\nb = a * 2\nL = sum(exp(b))"), dtype=dtype)
+    _short_of_memory(monkeypatch, "exp")
+    with pytest.raises(ExprError) as info:
+        run(model)
+    err = info.value
+    assert "ran out of memory in the forward pass" in err.message
+    assert "shape (4,)" in err.message and "'L'" in err.message
+    assert (err.span.line, err.span.column) == (3, 9)
+
+
+def test_out_of_memory_in_the_backward_pass_names_the_expression(monkeypatch):
+    from autograd_cli.ops import OPS
+
+    def vjp(*args):
+        raise MemoryError("Unable to allocate 762. MiB for an array")
+
+    model = load(Source("t.expr", "param w = ones(3)\nL = sum(w * w)"))
+    monkeypatch.setattr(OPS["mul"], "vjps", (vjp, vjp))
+    with pytest.raises(ExprError) as info:
+        run(model)
+    assert "ran out of memory in the backward pass" in info.value.message
+    assert info.value.span.line == 2
+
+
+def test_out_of_memory_making_a_constant_names_it(monkeypatch):
+    _short_of_memory(monkeypatch, "zeros")
+    err = check("x = 1\ny = zeros(1000, 1000)", 2, 5, "ran out of memory",
+                "shape (1000, 1000)", "7.6 MiB")
+    assert "--max-elements" in err.message
+
+
+def test_out_of_memory_in_a_real_process_is_exit_1_with_the_place(tmp_path):
+    """A real allocation failure, under an address-space limit."""
+    import subprocess
+    import sys
+
+    f = tmp_path / "big.expr"
+    f.write_text("a = zeros(10**8)\nb = a + 1\nc = b * 2\nL = sum(c * b)\n")
+    limit = 1_500_000   # KiB of address space: numpy and one 763 MiB array at most
+    done = subprocess.run(
+        ["sh", "-c", f'ulimit -v {limit} && exec "$0" -m autograd_cli eval "$1" -f json',
+         sys.executable, str(f)], capture_output=True, text=True, timeout=120)
+    if "ulimit" in done.stderr or "Cannot allocate" in done.stderr:
+        pytest.skip(f"this shell cannot limit memory: {done.stderr.strip()}")
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert re.search(r"big\.expr:[234]:5: error: ran out of memory in the (forward|backward) "
+                     r"pass, computing an array of shape \(100000000,\) \(762\.9 MiB\)",
+                     done.stderr), done.stderr
