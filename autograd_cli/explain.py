@@ -4,12 +4,17 @@
 name, or one element of it, the way the blog post this project grew from
 does by hand::
 
-    ∂L/∂w[0] = ∂L/∂c · ∂c/∂b1 · ∂b1/∂w[0] = (−1) · w[3] · a1 = (−1) · 7 · 4 = −28
+    ∂L/∂w[0] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[0]|local = (−1) · w[3] · a1 = ...
+
+``∂L/∂w[0]`` is the total derivative, eval's ``∂L/∂·``; a step's local
+derivative is marked ``|local``, as the two differ when a name reaches a
+binding by more than one path (y = u * v with v made from u: ∂y/∂u|local is
+v, ∂y/∂u is more).  The text says so in a legend on its first line.
 
 Paths run through the file's named bindings.  A path from the target down to
 the chosen element is the product of the local derivatives between
 consecutive names; the gradient is the sum over the paths.  For a tensor the
-path follows single elements (``∂z[3]/∂w[0] = X[3, 0]``): the steps are the
+path follows single elements (``∂z[3]/∂w[0]|local = X[3, 0]``): the steps are the
 entries of each binding's local Jacobian that depend on the chosen element.
 
 Each factor has two faces:
@@ -23,7 +28,7 @@ Each factor has two faces:
   arguments' text put in (``mul``: ``y``, ``tanh``: ``1 - tanh(x)²``), terms
   that do not involve the name are dropped and 1s are multiplied out.  Where
   that would be unreadable (an op whose local derivative is a whole Jacobian,
-  such as softmax, or a long result) the factor is written ``∂c/∂b1`` and
+  such as softmax, or a long result) the factor is written ``∂c/∂b1|local`` and
   only its number is given.
 
 When there are more than `MAX_PATHS` paths (a reused node doubles them) the
@@ -53,7 +58,7 @@ MAX_PATHS = 32          # more paths than this: show the reverse sweep
 MAX_ROWS = 5000         # local-Jacobian rows examined while looking for paths
 MAX_WORK = 2 * 10**7    # array elements those rows may sweep over, all told
 SYMBOL_BUDGET = 400     # (sub-expression, element) pairs per symbolic factor
-SYMBOL_WIDTH = 80       # a longer symbolic factor is written ∂c/∂b1
+SYMBOL_WIDTH = 80       # a longer symbolic factor is written ∂c/∂b1|local
 TEXT_LIMIT = 200        # longer sub-expression texts are not shown at all
 
 MINUS = "\u2212"
@@ -73,7 +78,10 @@ def explain(report, wrt: str) -> dict:
                                 "factors": [...], "value": ...}, ...],
                      "total": ...}}
 
-    with, when the target does not depend on `wrt`, no paths, a total of 0
+    where a path's "symbols" and "factors" are the local derivatives of its
+    steps, in symbols and in numbers, its "value" their product, and "total"
+    the sum over the paths, the gradient `eval` reports; with, when the
+    target does not depend on `wrt`, no paths, a total of 0
     and a "note"; and, when the paths are too many to print, no paths, a
     "sweep" (one entry per named node, target first) and a "note" saying why.
     Raises `ExprError` for an unknown name or a bad element.
@@ -85,29 +93,38 @@ def explain(report, wrt: str) -> dict:
 
 def render_explain(doc: dict, target_name: str) -> str:
     """The derivation as text: one blog-style line per path, then their sum;
-    or the reverse sweep, one line per named node."""
+    or the reverse sweep, one line per named node.
+
+    A legend comes first whenever a local derivative is written out: the
+    total ``∂L/∂x`` is what `eval` reports, a local one is marked
+    ``∂c/∂b1|local``.
+    """
     wrt = doc["wrt"]
     body = doc["explain"]
-    lhs = f"∂{target_name}/∂{wrt}"
+    lhs = _total(target_name, wrt)
     lines = []
+    locals_ = []    # the (a, b) of each local derivative written out
     if "sweep" in body:
         lines.append(body["note"])
-        lines += _render_sweep(body["sweep"])
+        lines += _render_sweep(body["sweep"], locals_)
         lines.append(f"{lhs} = {_bar(wrt)} = {_fmt(body['total'])}")
-        return "\n".join(lines)
-    paths = body["paths"]
-    if not paths:
-        return f"{lhs} = {_fmt(body['total'])}: {body['note']}"
-    if len(paths) == 1:
-        lines.append(f"{lhs} = " + _render_path(paths[0], with_chain=len(paths[0]["factors"]) > 1))
+    elif not body["paths"]:
+        lines.append(f"{lhs} = {_fmt(body['total'])}: {body['note']}")
     else:
-        for k, p in enumerate(paths, 1):
-            lines.append(f"path {k}: " + _render_path(p, with_chain=True))
-        names = " + ".join(f"path {k}" for k in range(1, len(paths) + 1))
-        lines.append(f"{lhs} = {names} = {_signed_sum([p['value'] for p in paths])} "
-                     f"= {_fmt(body['total'])}")
-    if "note" in body:
-        lines.append(body["note"])
+        paths = body["paths"]
+        if len(paths) == 1:
+            lines.append(f"{lhs} = " + _render_path(paths[0], len(paths[0]["factors"]) > 1,
+                                                    locals_))
+        else:
+            for k, p in enumerate(paths, 1):
+                lines.append(f"path {k}: " + _render_path(p, True, locals_))
+            names = " + ".join(f"path {k}" for k in range(1, len(paths) + 1))
+            lines.append(f"{lhs} = {names} = {_signed_sum([p['value'] for p in paths])} "
+                         f"= {_fmt(body['total'])}")
+        if "note" in body:
+            lines.append(body["note"])
+    if locals_:
+        lines.insert(0, _legend(target_name, lhs, *locals_[0]))
     return "\n".join(lines)
 
 
@@ -549,8 +566,9 @@ class _Explainer:
             entries.append({"node": label, "adjoint": json_array(adj), "terms": terms})
         note = (f"{why}; here instead is the reverse sweep that computes it: one line per "
                 f"named node v, its adjoint v̄ = ∂{tname}/∂v as the sum, over the bindings "
-                f"that use v, of their adjoint times their local derivative (the adjoint "
-                f"trace of reverse mode, Baydin et al., JMLR 2018, Table 3)")
+                f"u that use v, of their adjoint ū times their local derivative "
+                f"{_local('u', 'v')} (the adjoint trace of reverse mode, Baydin et al., "
+                f"JMLR 2018, Table 3)")
         return {"paths": [], "total": json_number(total), "sweep": entries,
                 "note": note}
 
@@ -580,7 +598,7 @@ class _Explainer:
             except _Opaque:
                 got = None
             if got is None or len(got) > SYMBOL_WIDTH or "…" in got:
-                got = f"∂{self.label(k, i)}/∂{self.label(n, j)}"
+                got = _local(self.label(k, i), self.label(n, j))
             self._symbols[key] = got
         return got
 
@@ -1104,18 +1122,41 @@ def _signed_sum(values) -> str:
     return out
 
 
-def _render_path(p, with_chain) -> str:
+def _total(t, x) -> str:
+    """The total derivative of t with respect to x, through every path: the
+    notation of eval's column header."""
+    return f"∂{t}/∂{x}"
+
+
+def _local(a, b) -> str:
+    """The local derivative of binding a with respect to b, one step of a
+    path: marked, as it differs from the total when b reaches a another way."""
+    return f"∂{a}/∂{b}|local"
+
+
+def _legend(target, lhs, a, b) -> str:
+    return (f"{lhs}: the total derivative, over every path (eval's ∂{target}/∂·). "
+            f"{_local(a, b)}: the right side of {a} differentiated by {b}, all else held fixed.")
+
+
+def _render_path(p, with_chain, locals_) -> str:
+    """One path as `chain = symbols = numbers = value`; the (a, b) of each
+    local derivative written in ∂ notation are added to `locals_`."""
     nodes = p["nodes"]
+    steps = list(zip(nodes, nodes[1:]))
+    opaque = [s == _local(a, b) for s, (a, b) in zip(p["symbols"], steps)]
     pieces = []
     if with_chain:
-        pieces.append(" · ".join(f"∂{a}/∂{b}" for a, b in zip(nodes, nodes[1:])))
+        pieces.append(" · ".join(_local(a, b) for a, b in steps))
+        locals_ += steps
     if len(p["factors"]) == 1:
-        if with_chain or p["symbols"][0] != f"∂{nodes[0]}/∂{nodes[1]}":
+        if with_chain or not opaque[0]:
             pieces.append(p["symbols"][0])
         pieces.append(_fmt(p["factors"][0]))
     elif p["factors"]:
         pieces.append(" · ".join(_symbol_text(s) for s in p["symbols"]))
         pieces.append(" · ".join(_factor_text(f) for f in p["factors"]))
+        locals_ += [step for step, o in zip(steps, opaque) if o]
     pieces.append(_fmt(p["value"]))
     out = []
     for piece in pieces:       # `1 = 1`: say it once
@@ -1130,7 +1171,7 @@ def _bar(label) -> str:
     return unicodedata.normalize("NFC", label[:1] + MACRON) + label[1:]
 
 
-def _render_sweep(entries) -> list:
+def _render_sweep(entries, locals_) -> list:
     adjoints = {}
     lines = []
     for entry in entries:
@@ -1140,7 +1181,8 @@ def _render_sweep(entries) -> list:
         if not terms:
             lines.append(f"{_bar(node)} = {_array_text(adj)}")
             continue
-        chain = " + ".join(f"{_bar(t['from'])} · ∂{t['from']}/∂{node}" for t in terms)
+        chain = " + ".join(f"{_bar(t['from'])} · {_local(t['from'], node)}" for t in terms)
+        locals_ += [(t["from"], node) for t in terms]
         numbers = None
         if all(t["local"] is not None and t["from"] in adjoints
                and np.ndim(adjoints[t["from"]]) == 0 for t in terms):

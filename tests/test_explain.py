@@ -36,6 +36,15 @@ def derive(text, wrt, of=None, **kw):
     return rep, doc, render_explain(doc, rep.target.name)
 
 
+def after_legend(text, total):
+    """The lines after the legend, which must come first and name `total`
+    (eval's notation) as the total and a `|local` derivative as local."""
+    legend, *rest = text.split("\n")
+    assert legend.startswith(f"{total}: the total derivative, over every path"), legend
+    assert "|local: the right side of " in legend and "all else held fixed" in legend
+    return rest
+
+
 def strict_json(doc):
     """The document survives strict JSON (no NaN literals) unchanged."""
     text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
@@ -94,9 +103,14 @@ def assert_explains(rep, wrt, doc, idx=()):
 # ------------------------------------------------------------ the seed line
 
 def test_seed_line_is_the_blogs():
+    """The blog's line, each local derivative marked as such, under a legend
+    that says which notation is which."""
     rep, doc, text = derive(SEED, "w[0]")
-    assert text == ("∂L/∂w[0] = ∂L/∂c · ∂c/∂b1 · ∂b1/∂w[0] = (−1) · w[3] · a1 "
-                    "= (−1) · 7 · 4 = −28")
+    assert text.split("\n") == [
+        "∂L/∂w[0]: the total derivative, over every path (eval's ∂L/∂·). "
+        "∂L/∂c|local: the right side of L differentiated by c, all else held fixed.",
+        "∂L/∂w[0] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[0]|local = (−1) · w[3] · a1 "
+        "= (−1) · 7 · 4 = −28"]
 
 
 def test_seed_document():
@@ -110,26 +124,94 @@ def test_seed_document():
 
 
 @pytest.mark.parametrize("wrt, line", [
-    ("w[1]", "∂L/∂w[1] = ∂L/∂c · ∂c/∂b1 · ∂b1/∂w[1] = (−1) · w[3] · a2 = (−1) · 7 · 3 = −21"),
-    ("w[2]", "∂L/∂w[2] = ∂L/∂c · ∂c/∂b2 · ∂b2/∂w[2] = (−1) · w[4] · a1 = (−1) · 3 · 4 = −12"),
-    ("w[3]", "∂L/∂w[3] = ∂L/∂c · ∂c/∂w[3] = (−1) · b1 = (−1) · 23 = −23"),
-    ("w[-1]", "∂L/∂w[4] = ∂L/∂c · ∂c/∂w[4] = (−1) · b2 = (−1) · 36 = −36"),
-    ("b1", "∂L/∂b1 = ∂L/∂c · ∂c/∂b1 = (−1) · w[3] = (−1) · 7 = −7"),
-    ("c", "∂L/∂c = −1"),
-    ("L", "∂L/∂L = 1"),
+    ("w[1]", "∂L/∂w[1] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[1]|local = (−1) · w[3] · a2 "
+             "= (−1) · 7 · 3 = −21"),
+    ("w[2]", "∂L/∂w[2] = ∂L/∂c|local · ∂c/∂b2|local · ∂b2/∂w[2]|local = (−1) · w[4] · a1 "
+             "= (−1) · 3 · 4 = −12"),
+    ("w[3]", "∂L/∂w[3] = ∂L/∂c|local · ∂c/∂w[3]|local = (−1) · b1 = (−1) · 23 = −23"),
+    ("w[-1]", "∂L/∂w[4] = ∂L/∂c|local · ∂c/∂w[4]|local = (−1) · b2 = (−1) · 36 = −36"),
+    ("b1", "∂L/∂b1 = ∂L/∂c|local · ∂c/∂b1|local = (−1) · w[3] = (−1) · 7 = −7"),
 ])
 def test_seed_other_lines(wrt, line):
+    rep, doc, text = derive(SEED, wrt)
+    assert after_legend(text, f"∂L/∂{doc['wrt']}") == [line]
+
+
+@pytest.mark.parametrize("wrt, line", [("c", "∂L/∂c = −1"), ("L", "∂L/∂L = 1")])
+def test_one_step_needs_no_legend(wrt, line):
+    """With one path of one step the local derivative is the total: no ∂
+    of it is written, and there is no legend to read."""
     assert derive(SEED, wrt)[2] == line
 
 
 def test_seed_input_used_twice_sums_two_paths():
     rep, doc, text = derive(SEED, "a1")
-    assert text.split("\n") == [
-        "path 1: ∂L/∂c · ∂c/∂b1 · ∂b1/∂a1 = (−1) · w[3] · w[0] = (−1) · 7 · 2 = −14",
-        "path 2: ∂L/∂c · ∂c/∂b2 · ∂b2/∂a1 = (−1) · w[4] · w[2] = (−1) · 3 · 9 = −27",
+    assert after_legend(text, "∂L/∂a1") == [
+        "path 1: ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂a1|local = (−1) · w[3] · w[0] "
+        "= (−1) · 7 · 2 = −14",
+        "path 2: ∂L/∂c|local · ∂c/∂b2|local · ∂b2/∂a1|local = (−1) · w[4] · w[2] "
+        "= (−1) · 3 · 9 = −27",
         "∂L/∂a1 = path 1 + path 2 = −14 − 27 = −41",
     ]
     assert doc["explain"]["total"] == -41.0
+
+
+# ---------------------------------------------------- local against total
+
+# u reaches y directly and through v: ∂y/∂u|local (v) is not ∂y/∂u (v + u·x)
+REUSED = "param x = 0.5\nu = sin(x)\nv = u * x\ny = u * v\n"
+
+
+def fmt(x):
+    return fmt_number(float(x)).replace("-", "−")
+
+
+def test_local_and_total_derivatives_are_written_apart():
+    rep, doc, text = derive(REUSED, "u")
+    lines = after_legend(text, "∂y/∂u")
+    local = fmt(rep.values["v"])                  # y = u * v: ∂y/∂u|local = v
+    total = fmt(rep.grads["u"])                   # what eval reports
+    assert local != total
+    assert lines[0] == f"path 1: ∂y/∂u|local = v = {local}"
+    assert lines[-1].startswith("∂y/∂u = path 1 + path 2 = ")
+    assert lines[-1].endswith(f" = {total}")
+    # ∂y/∂u without the mark is the total, and only the sum's left side is it
+    for line in lines[:-1]:
+        assert "∂y/∂u" not in line.replace("∂y/∂u|local", "")
+
+
+def test_every_step_is_marked_local_and_only_totals_are_not():
+    """In every derivation of the examples, each ∂a/∂b but the left side of
+    the total (and the sweep's v̄ = ∂L/∂v) is a step's local derivative."""
+    for path in EXAMPLES:
+        rep = run(load(Source(str(path), path.read_text())))
+        t = rep.target.name
+        for b in rep.model.bindings:
+            wrt = element_names(b.name, rep.values[b.name].shape)[0]
+            doc = explain(rep, wrt)
+            text = render_explain(doc, t)
+            total = f"∂{t}/∂{doc['wrt']}"
+            lines = text.split("\n")
+            if "|local" in text:
+                lines = after_legend(text, total)
+            for line in lines:
+                rest = line.replace("|local", "")
+                marked = line.count("|local")
+                bare = rest.count("∂") // 2 - marked   # a ∂a/∂b has two ∂s
+                expected = 1 if line.startswith(total + " = ") else 0
+                assert bare == expected, (path.name, wrt, line)
+            for p in doc["explain"]["paths"]:
+                for s, a, b in zip(p["symbols"], p["nodes"], p["nodes"][1:]):
+                    assert "∂" not in s or s == f"∂{a}/∂{b}|local", s
+
+
+def test_eval_reports_the_total_explain_ends_with():
+    """The command line: explain's ∂y/∂u is eval's, its local factor is not."""
+    shown = _cli(["explain", "-", "--wrt", "u"], input=REUSED).stdout.split("\n")
+    doc = json.loads(_cli(["eval", "-", "-f", "json"], input=REUSED).stdout)
+    assert shown[-2].startswith("∂y/∂u = path 1 + path 2 = ")
+    assert shown[-2].endswith(f" = {fmt(doc['nodes']['u']['grad'])}")
+    assert shown[1] == f"path 1: ∂y/∂u|local = v = {fmt(doc['nodes']['v']['value'])}"
 
 
 # ------------------------------------- every example, every element, = eval
@@ -193,8 +275,8 @@ def test_tensor_symbols_follow_the_element():
     first = doc["explain"]["paths"][0]
     assert first["nodes"] == ["loss", "z[0]", "w[0]"]
     assert first["symbols"] == ["(σ(z[0]) − y[0])/6", "X[0, 0]"]
-    assert out.split("\n")[0].startswith(
-        "path 1: ∂loss/∂z[0] · ∂z[0]/∂w[0] = (σ(z[0]) − y[0])/6 · X[0, 0] = ")
+    assert after_legend(out, "∂loss/∂w[0]")[0].startswith(
+        "path 1: ∂loss/∂z[0]|local · ∂z[0]/∂w[0]|local = (σ(z[0]) − y[0])/6 · X[0, 0] = ")
     assert len(doc["explain"]["paths"]) == 6
 
 
@@ -222,7 +304,7 @@ def test_unreadable_local_derivative_is_named():
     text = (ROOT / "examples" / "softmax.expr").read_text()
     _, doc, _ = derive(text, "W[2, 1]")
     p = doc["explain"]["paths"][0]
-    assert p["symbols"] == ["∂loss/∂scores[0, 1]", "logits[0, 2]/t"]
+    assert p["symbols"] == ["∂loss/∂scores[0, 1]|local", "logits[0, 2]/t"]
 
 
 def test_indexing_sums_occurrences():
@@ -243,9 +325,10 @@ def test_reused_node_gives_two_paths():
                    "factors": [1.0, 6.0], "value": 6.0},
                   {"nodes": ["L", "x"], "symbols": ["1"], "factors": [1.0], "value": 1.0}],
         "total": 7.0}
-    assert text.split("\n") == ["path 1: ∂L/∂y · ∂y/∂x = 1 · 2·x = 1 · 6 = 6",
-                                "path 2: ∂L/∂x = 1",
-                                "∂L/∂x = path 1 + path 2 = 6 + 1 = 7"]
+    assert after_legend(text, "∂L/∂x") == [
+        "path 1: ∂L/∂y|local · ∂y/∂x|local = 1 · 2·x = 1 · 6 = 6",
+        "path 2: ∂L/∂x|local = 1",
+        "∂L/∂x = path 1 + path 2 = 6 + 1 = 7"]
     assert float(rep.grads["x"]) == 7.0
 
 
@@ -293,23 +376,25 @@ def test_many_paths_switch_to_the_sweep():
         assert math.isclose(math.fsum(t["value"] for t in entry["terms"]), entry["adjoint"],
                             rel_tol=1e-12)
         assert math.isclose(entry["adjoint"], float(rep.grads[entry["node"]]), rel_tol=1e-12)
-    lines = text.split("\n")
+    lines = after_legend(text, "∂L/∂x")
     assert lines[0] == body["note"]
     bar = "\u0304"        # a combining macron; ā is precomposed (NFC)
     assert lines[1] == f"L{bar} = 1"
-    assert lines[-2].startswith(f"x{bar} = b{bar}1 · ∂b1/∂x + \u01011 · ∂a1/∂x = ")
+    assert lines[-2].startswith(f"x{bar} = b{bar}1 · ∂b1/∂x|local + \u01011 · ∂a1/∂x|local = ")
     assert lines[-1] == f"∂L/∂x = x{bar} = {lines[-2].split(' = ')[-1]}"
 
 
-def test_tensor_sweep_ends_at_the_element():
-    text = """X = randn(40, 3, seed=3)
+TENSOR_SWEEP = """X = randn(40, 3, seed=3)
 y = randn(40, 1, seed=4)
 param W1 = randn(3, 6, seed=1) * 0.5
 param W2 = randn(6, 1, seed=2) * 0.5
 h = tanh(X @ W1)
 loss = mean((h @ W2 - y) ** 2)
 """
-    rep, doc, out = derive(text, "W1[0, 1]")
+
+
+def test_tensor_sweep_ends_at_the_element():
+    rep, doc, out = derive(TENSOR_SWEEP, "W1[0, 1]")
     body = doc["explain"]
     assert "sweep" in body and "40 paths" in body["note"]
     assert body["sweep"][-1]["node"] == "W1[0, 1]"
@@ -385,7 +470,8 @@ def test_3000_statement_chain_has_no_recursion_limit():
     (path,) = doc["explain"]["paths"]
     assert len(path["factors"]) == 3000 and path["symbols"] == ["0.999"] * 3000
     assert_explains(rep, "x", doc)
-    assert text.startswith("∂y2999/∂x = ∂y2999/∂y2998 · ")
+    assert after_legend(text, "∂y2999/∂x")[0].startswith(
+        "∂y2999/∂x = ∂y2999/∂y2998|local · ")
 
 
 def test_deep_expression_has_no_recursion_limit():
@@ -393,7 +479,7 @@ def test_deep_expression_has_no_recursion_limit():
     text = "x = 0.1\nL = " + "sin(" * depth + "x" + ")" * depth
     rep, doc, out = derive(text, "x")
     (path,) = doc["explain"]["paths"]
-    assert path["symbols"] == ["∂L/∂x"]       # far too long to write out
+    assert path["symbols"] == ["∂L/∂x|local"]       # far too long to write out
     assert_explains(rep, "x", doc)
 
 
@@ -423,8 +509,23 @@ def _cli(args, input=None):
 def test_explain_command_prints_the_blog_line(at_root):
     result = _cli(["explain", "examples/seed.expr", "--wrt", "w[0]"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == ("∂L/∂w[0] = ∂L/∂c · ∂c/∂b1 · ∂b1/∂w[0] = (−1) · w[3] · a1 "
-                             "= (−1) · 7 · 4 = −28\n")
+    assert result.stdout == (
+        "∂L/∂w[0]: the total derivative, over every path (eval's ∂L/∂·). "
+        "∂L/∂c|local: the right side of L differentiated by c, all else held fixed.\n"
+        "∂L/∂w[0] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[0]|local = (−1) · w[3] · a1 "
+        "= (−1) · 7 · 4 = −28\n")
+
+
+@pytest.mark.parametrize("wrt, idx", [("W1[1, 2]", (1, 2)), ("W1[-1,0]", (2, 0)),
+                                      ("W2[ 4 , 0 ]", (4, 0)), ("b2", ())])
+def test_explain_command_takes_an_element(at_root, wrt, idx):
+    result = _cli(["explain", "examples/mlp.expr", "--wrt", wrt, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    grads = json.loads(_cli(["eval", "examples/mlp.expr", "-f", "json"]).stdout)["nodes"]
+    name = wrt.split("[")[0]
+    assert doc["wrt"] == (f"{name}[{', '.join(map(str, idx))}]" if idx else name)
+    assert doc["explain"]["total"] == np.asarray(grads[name]["grad"])[idx]
 
 
 def test_explain_command_json_has_the_common_head(at_root):
