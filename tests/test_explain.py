@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
 
 from autograd_cli.errors import ExprError, Source
-from autograd_cli.explain import MAX_PATHS, explain, render_explain
+from autograd_cli.explain import (INDENT, MAX_PATHS, MIN_WIDTH, _fold, explain,
+                                  render_explain, terminal_width)
 from autograd_cli.program import load, run
 from autograd_cli.render import fmt_number
 from common import ROOT, SEED
@@ -31,9 +35,10 @@ def report_of(text, of=None, **kw):
 
 
 def derive(text, wrt, of=None, **kw):
+    """The report, the document and the text, not folded (width 0)."""
     rep = report_of(text, of, **kw)
     doc = explain(rep, wrt)
-    return rep, doc, render_explain(doc, rep.target.name)
+    return rep, doc, render_explain(doc, rep.target.name, width=0)
 
 
 def after_legend(text, total):
@@ -189,7 +194,7 @@ def test_every_step_is_marked_local_and_only_totals_are_not():
         for b in rep.model.bindings:
             wrt = element_names(b.name, rep.values[b.name].shape)[0]
             doc = explain(rep, wrt)
-            text = render_explain(doc, t)
+            text = render_explain(doc, t, width=0)
             total = f"∂{t}/∂{doc['wrt']}"
             lines = text.split("\n")
             if "|local" in text:
@@ -205,8 +210,9 @@ def test_every_step_is_marked_local_and_only_totals_are_not():
                     assert "∂" not in s or s == f"∂{a}/∂{b}|local", s
 
 
-def test_eval_reports_the_total_explain_ends_with():
+def test_eval_reports_the_total_explain_ends_with(monkeypatch):
     """The command line: explain's ∂y/∂u is eval's, its local factor is not."""
+    monkeypatch.setenv("COLUMNS", "200")
     shown = _cli(["explain", "-", "--wrt", "u"], input=REUSED).stdout.split("\n")
     doc = json.loads(_cli(["eval", "-", "-f", "json"], input=REUSED).stdout)
     assert shown[-2].startswith("∂y/∂u = path 1 + path 2 = ")
@@ -246,7 +252,8 @@ def test_every_binding_of_every_example_adds_up_to_eval(path):
             idx = tuple(np.unravel_index(element_names(b.name, shape).index(wrt), shape)) \
                 if shape else ()
             assert_explains(rep, wrt, doc, idx)
-            render_explain(doc, rep.target.name)
+            text = render_explain(doc, rep.target.name, width=80)
+            assert max(map(len, text.split("\n"))) <= 80
 
 
 def test_float32_adds_up_to_eval():
@@ -489,6 +496,129 @@ def test_long_sum_has_no_recursion_limit():
     assert_explains(rep, "x", doc)
 
 
+# ------------------------------------------------------------------ folding
+
+def unfold(text):
+    """Folded text back to one line per line: each break replaced a space."""
+    return text.replace("\n" + INDENT, " ")
+
+
+def sin_chain(n):
+    return "x0 = 1.5\n" + "\n".join(f"x{k} = sin(x{k - 1})" for k in range(1, n + 1))
+
+
+def mul_chain(n):
+    return "param x = 1.1\ny1 = x * 1.01\n" + "\n".join(
+        f"y{k} = y{k - 1} * 1.01" for k in range(2, n + 1))
+
+
+LONG = "a_rather_long_name_for_a_weight_" * 2
+FOLD_CASES = {
+    "sin chain": (sin_chain(300), "x0"),
+    "mul chain": (mul_chain(300), "x"),
+    "32 paths": (diamonds(5), "x"),
+    "sweep": (diamonds(10), "x"),
+    "opaque": ((ROOT / "examples" / "softmax.expr").read_text(), "W[2, 1]"),
+    "tensor sweep": (TENSOR_SWEEP, "W1[0, 1]"),
+    "no dependence": ("x = 1\nparam w = x * 2\nL = w * 3", "x"),
+    "reused": ("x = 0.3\n" + "\n".join(f"y{k} = x * {k + 1}" for k in range(40))
+               + "\nL = " + " + ".join(f"y{k}" for k in range(40)), "x"),
+}
+
+
+@pytest.mark.parametrize("width", [40, 57, 80, 131])
+@pytest.mark.parametrize("case", list(FOLD_CASES))
+def test_folded_lines_fit_the_width_and_lose_nothing(case, width):
+    text, wrt = FOLD_CASES[case]
+    rep, doc, flat = derive(text, wrt)
+    folded = render_explain(doc, rep.target.name, width=width)
+    lines = folded.split("\n")
+    assert max(cell_len(line) for line in lines) <= width
+    if max(cell_len(line) for line in flat.split("\n")) <= width:
+        assert folded == flat               # what fits is left alone
+        return
+    if case == "tensor sweep":
+        # a tensor adjoint is laid out by rows to the width: the same text
+        # but for where its lines break
+        assert "".join(folded.split()) == "".join(flat.split())
+        assert len(re.findall(r"\n {7}\[", folded)) == 5   # 6 rows shown, the first after =
+        return
+    assert unfold(folded) == flat
+    # a continuation is indented, a line that starts anew is not
+    assert sum(not line.startswith(" ") for line in lines) == len(flat.split("\n"))
+
+
+@pytest.mark.parametrize("case", ["sin chain", "mul chain"])
+def test_a_long_chain_folds_before_its_operators_and_keeps_its_factors(case):
+    text, wrt = FOLD_CASES[case]
+    rep, doc, _ = derive(text, wrt)
+    (path,) = doc["explain"]["paths"]
+    assert len(path["factors"]) == 300
+    total = f"∂{rep.target.name}/∂{doc['wrt']}"
+    folded = render_explain(doc, rep.target.name, width=80)
+    lines = folded.split("\n")
+    start = next(k for k, line in enumerate(lines) if line.startswith(total + " = "))
+    lines = lines[start:]
+    assert len(lines) > 10 and all(cell_len(line) <= 80 for line in lines)
+    for line in lines[1:]:
+        assert line[:len(INDENT)] == INDENT and line[len(INDENT)] in "=·" \
+            and line[len(INDENT) + 1] == " ", line
+    assert after_legend(unfold(folded), total) == [unfold("\n".join(lines))]
+    pieces = unfold("\n".join(lines)).split(" = ")
+    assert pieces[-1] == fmt(path["value"])
+    assert pieces[-2].split(" · ") == [fmt(f) if f >= 0 else f"({fmt(f)})"
+                                       for f in path["factors"]]
+    assert pieces[1].split(" · ") == [f"∂{a}/∂{b}|local"
+                                      for a, b in zip(path["nodes"], path["nodes"][1:])]
+    assert math.isclose(math.prod(path["factors"]), float(rep.grads[wrt]), rel_tol=1e-12)
+
+
+def test_a_name_wider_than_the_line_is_cut_but_kept():
+    rep, doc, flat = derive(f"x = 2\n{LONG} = x * x\nL = {LONG} * 3", "x")
+    folded = render_explain(doc, "L", width=40)
+    assert max(cell_len(line) for line in folded.split("\n")) <= 40
+    assert "".join(folded.split()) == "".join(flat.split())
+
+
+def test_too_narrow_a_width_folds_at_the_least_width():
+    rep, doc, flat = derive(sin_chain(30), "x0")
+    folded = render_explain(doc, rep.target.name, width=5)
+    assert max(cell_len(line) for line in folded.split("\n")) <= MIN_WIDTH
+    assert "".join(folded.split()) == "".join(flat.split())
+
+
+_WORDS = st.one_of(st.text("ab09[]()_.,²σ∂/−-", min_size=1, max_size=12),
+                   st.sampled_from(["=", "·", "+", "−", "(", ")", "[x, y]", "中文", "v\u0304"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDS, min_size=1, max_size=60), st.integers(MIN_WIDTH, 100), st.booleans())
+def test_fold_fits_and_gives_the_line_back(words, width, prose):
+    line = " ".join(words)
+    out = _fold(line, width, prose)
+    assert all(cell_len(piece) <= width for piece in out)
+    assert all(piece.startswith(INDENT) for piece in out[1:])
+    assert not out[0].startswith(" ") or line.startswith(" ")
+    if max(cell_len(w) for w in words) <= width - len(INDENT):
+        assert unfold("\n".join(out)) == line      # no word had to be cut
+    else:
+        assert "".join("".join(out).split()) == "".join(line.split())
+
+
+def test_terminal_width_reads_columns_else_80(monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())    # not a terminal
+    monkeypatch.setenv("COLUMNS", "57")
+    assert terminal_width() == 57
+    for bad in ("0", "wide", ""):
+        monkeypatch.setenv("COLUMNS", bad)
+        assert terminal_width() == 80
+    monkeypatch.delenv("COLUMNS")
+    assert terminal_width() == 80
+
+
 # ----------------------------------------------------- through the command line
 
 @pytest.fixture(autouse=False)
@@ -506,14 +636,37 @@ def _cli(args, input=None):
     return CliRunner().invoke(app, [str(a) for a in args], input=input)
 
 
-def test_explain_command_prints_the_blog_line(at_root):
+def test_explain_command_prints_the_blog_line(at_root, monkeypatch):
+    """Not on a terminal and without COLUMNS, folded to 80 columns."""
+    monkeypatch.delenv("COLUMNS", raising=False)
     result = _cli(["explain", "examples/seed.expr", "--wrt", "w[0]"])
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "∂L/∂w[0]: the total derivative, over every path (eval's ∂L/∂·). "
-        "∂L/∂c|local: the right side of L differentiated by c, all else held fixed.\n"
-        "∂L/∂w[0] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[0]|local = (−1) · w[3] · a1 "
-        "= (−1) · 7 · 4 = −28\n")
+        "∂L/∂w[0]: the total derivative, over every path (eval's ∂L/∂·). ∂L/∂c|local: the\n"
+        "    right side of L differentiated by c, all else held fixed.\n"
+        "∂L/∂w[0] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[0]|local = (−1) · w[3] · a1\n"
+        "    = (−1) · 7 · 4 = −28\n")
+
+
+def test_explain_command_folds_to_columns(at_root, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = _cli(["explain", "-", "--wrt", "x0"], input=sin_chain(300)).stdout
+    monkeypatch.setenv("COLUMNS", "45")
+    narrow = _cli(["explain", "-", "--wrt", "x0"], input=sin_chain(300)).stdout
+    assert max(cell_len(line) for line in wide.split("\n")) <= 200
+    assert max(cell_len(line) for line in narrow.split("\n")) <= 45
+    assert unfold(narrow) == unfold(wide)
+
+
+def test_explain_command_json_is_not_folded(at_root, monkeypatch):
+    docs = []
+    for columns in ("30", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        out = _cli(["explain", "-", "--wrt", "x0", "-f", "json"], input=sin_chain(300)).stdout
+        assert any(len(line) > 10000 for line in out.split("\n"))   # the path's one line
+        docs.append(out)
+    assert docs[0] == docs[1]
+    assert len(json.loads(docs[0])["explain"]["paths"][0]["factors"]) == 300
 
 
 @pytest.mark.parametrize("wrt, idx", [("W1[1, 2]", (1, 2)), ("W1[-1,0]", (2, 0)),
