@@ -210,11 +210,13 @@ def test_every_step_is_marked_local_and_only_totals_are_not():
                     assert "∂" not in s or s == f"∂{a}/∂{b}|local", s
 
 
-def test_eval_reports_the_total_explain_ends_with(monkeypatch):
+def test_eval_reports_the_total_explain_ends_with(tmp_path, monkeypatch):
     """The command line: explain's ∂y/∂u is eval's, its local factor is not."""
     monkeypatch.setenv("COLUMNS", "200")
-    shown = _cli(["explain", "-", "--wrt", "u"], input=REUSED).stdout.split("\n")
-    doc = json.loads(_cli(["eval", "-", "-f", "json"], input=REUSED).stdout)
+    path = tmp_path / "reused.expr"
+    path.write_text(REUSED)
+    shown = _ok(_cli(["explain", path, "--wrt", "u"])).split("\n")
+    doc = json.loads(_ok(_cli(["eval", path, "-f", "json"])))
     assert shown[-2].startswith("∂y/∂u = path 1 + path 2 = ")
     assert shown[-2].endswith(f" = {fmt(doc['nodes']['u']['grad'])}")
     assert shown[1] == f"path 1: ∂y/∂u|local = v = {fmt(doc['nodes']['v']['value'])}"
@@ -636,6 +638,12 @@ def _cli(args, input=None):
     return CliRunner().invoke(app, [str(a) for a in args], input=input)
 
 
+def _ok(result):
+    """A command's standard output, once it has exited 0."""
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
 def test_explain_command_prints_the_blog_line(at_root, monkeypatch):
     """Not on a terminal and without COLUMNS, folded to 80 columns."""
     monkeypatch.delenv("COLUMNS", raising=False)
@@ -648,21 +656,26 @@ def test_explain_command_prints_the_blog_line(at_root, monkeypatch):
         "    = (−1) · 7 · 4 = −28\n")
 
 
-def test_explain_command_folds_to_columns(at_root, monkeypatch):
+def test_explain_command_folds_to_columns(tmp_path, monkeypatch):
+    path = tmp_path / "chain.expr"
+    path.write_text(sin_chain(300))
     monkeypatch.setenv("COLUMNS", "200")
-    wide = _cli(["explain", "-", "--wrt", "x0"], input=sin_chain(300)).stdout
+    wide = _ok(_cli(["explain", path, "--wrt", "x0"]))
     monkeypatch.setenv("COLUMNS", "45")
-    narrow = _cli(["explain", "-", "--wrt", "x0"], input=sin_chain(300)).stdout
+    narrow = _ok(_cli(["explain", path, "--wrt", "x0"]))
     assert max(cell_len(line) for line in wide.split("\n")) <= 200
     assert max(cell_len(line) for line in narrow.split("\n")) <= 45
+    assert len(narrow.split("\n")) > len(wide.split("\n")) > 10
     assert unfold(narrow) == unfold(wide)
 
 
-def test_explain_command_json_is_not_folded(at_root, monkeypatch):
+def test_explain_command_json_is_not_folded(tmp_path, monkeypatch):
+    path = tmp_path / "chain.expr"
+    path.write_text(sin_chain(300))
     docs = []
     for columns in ("30", "200"):
         monkeypatch.setenv("COLUMNS", columns)
-        out = _cli(["explain", "-", "--wrt", "x0", "-f", "json"], input=sin_chain(300)).stdout
+        out = _ok(_cli(["explain", path, "--wrt", "x0", "-f", "json"]))
         assert any(len(line) > 10000 for line in out.split("\n"))   # the path's one line
         docs.append(out)
     assert docs[0] == docs[1]
