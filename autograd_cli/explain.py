@@ -4,12 +4,17 @@
 name, or one element of it, the way the blog post this project grew from
 does by hand::
 
-    ∂L/∂w[0] = ∂L/∂c · ∂c/∂b1 · ∂b1/∂w[0] = (−1) · w[3] · a1 = (−1) · 7 · 4 = −28
+    ∂L/∂w[0] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[0]|local = (−1) · w[3] · a1 = ...
+
+``∂L/∂w[0]`` is the total derivative, eval's ``∂L/∂·``; a step's local
+derivative is marked ``|local``, as the two differ when a name reaches a
+binding by more than one path (y = u * v with v made from u: ∂y/∂u|local is
+v, ∂y/∂u is more).  The text says so in a legend on its first line.
 
 Paths run through the file's named bindings.  A path from the target down to
 the chosen element is the product of the local derivatives between
 consecutive names; the gradient is the sum over the paths.  For a tensor the
-path follows single elements (``∂z[3]/∂w[0] = X[3, 0]``): the steps are the
+path follows single elements (``∂z[3]/∂w[0]|local = X[3, 0]``): the steps are the
 entries of each binding's local Jacobian that depend on the chosen element.
 
 Each factor has two faces:
@@ -23,7 +28,7 @@ Each factor has two faces:
   arguments' text put in (``mul``: ``y``, ``tanh``: ``1 - tanh(x)²``), terms
   that do not involve the name are dropped and 1s are multiplied out.  Where
   that would be unreadable (an op whose local derivative is a whole Jacobian,
-  such as softmax, or a long result) the factor is written ``∂c/∂b1`` and
+  such as softmax, or a long result) the factor is written ``∂c/∂b1|local`` and
   only its number is given.
 
 When there are more than `MAX_PATHS` paths (a reused node doubles them) the
@@ -32,14 +37,22 @@ adjoint as the sum over the bindings that use it (the adjoint trace of
 Baydin et al., "Automatic differentiation in machine learning: a survey",
 JMLR 2018, Table 3).
 
+The text is folded to the terminal's width, a derivation before the
+operators between its factors, so that a long chain reads as lines of the
+screen's width rather than as one line thousands of characters long; the
+JSON is not folded.
+
 Nothing here recurses over the input: graphs, paths and expressions are
 walked with explicit stacks.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+import os
 import re
+import sys
 import unicodedata
 
 import numpy as np
@@ -47,14 +60,17 @@ import numpy as np
 from . import ops as _ops
 from .engine import CONST, LEAF, Graph, backward, evaluate
 from .errors import ExprError
-from .render import fmt_array, fmt_number, json_array, json_number
+from .render import TABLE_THRESHOLD, fmt_array, fmt_number, json_array, json_number
 
 MAX_PATHS = 32          # more paths than this: show the reverse sweep
 MAX_ROWS = 5000         # local-Jacobian rows examined while looking for paths
 MAX_WORK = 2 * 10**7    # array elements those rows may sweep over, all told
 SYMBOL_BUDGET = 400     # (sub-expression, element) pairs per symbolic factor
-SYMBOL_WIDTH = 80       # a longer symbolic factor is written ∂c/∂b1
+SYMBOL_WIDTH = 80       # a longer symbolic factor is written ∂c/∂b1|local
 TEXT_LIMIT = 200        # longer sub-expression texts are not shown at all
+INDENT = "    "         # before each continuation of a folded line
+MIN_WIDTH = 20          # lines are folded to no fewer columns than this
+PROSE, MATH, LAID_OUT = range(3)    # kinds of text line: how each is folded
 
 MINUS = "\u2212"
 MACRON = "\u0304"
@@ -73,7 +89,10 @@ def explain(report, wrt: str) -> dict:
                                 "factors": [...], "value": ...}, ...],
                      "total": ...}}
 
-    with, when the target does not depend on `wrt`, no paths, a total of 0
+    where a path's "symbols" and "factors" are the local derivatives of its
+    steps, in symbols and in numbers, its "value" their product, and "total"
+    the sum over the paths, the gradient `eval` reports; with, when the
+    target does not depend on `wrt`, no paths, a total of 0
     and a "note"; and, when the paths are too many to print, no paths, a
     "sweep" (one entry per named node, target first) and a "note" saying why.
     Raises `ExprError` for an unknown name or a bad element.
@@ -83,32 +102,66 @@ def explain(report, wrt: str) -> dict:
     return {"wrt": ex.label(wb, idx), "explain": ex.run(wb, idx)}
 
 
-def render_explain(doc: dict, target_name: str) -> str:
+def render_explain(doc: dict, target_name: str, width: int | None = None) -> str:
     """The derivation as text: one blog-style line per path, then their sum;
-    or the reverse sweep, one line per named node."""
+    or the reverse sweep, one line per named node.
+
+    A legend comes first whenever a local derivative is written out: the
+    total ``∂L/∂x`` is what `eval` reports, a local one is marked
+    ``∂c/∂b1|local``.  Each line is folded to `width` columns (None: the
+    terminal's width, see `terminal_width`; 0: not folded), a derivation
+    before the operators between its factors, prose between words, with
+    continuation lines indented by four spaces.
+    """
+    if width is None:
+        width = terminal_width()
+    if width:
+        width = max(width, MIN_WIDTH)
     wrt = doc["wrt"]
     body = doc["explain"]
-    lhs = f"∂{target_name}/∂{wrt}"
-    lines = []
+    lhs = _total(target_name, wrt)
+    lines = []      # (text, kind): PROSE or MATH to fold, LAID_OUT as it is
+    locals_ = []    # the (a, b) of each local derivative written out
     if "sweep" in body:
-        lines.append(body["note"])
-        lines += _render_sweep(body["sweep"])
-        lines.append(f"{lhs} = {_bar(wrt)} = {_fmt(body['total'])}")
-        return "\n".join(lines)
-    paths = body["paths"]
-    if not paths:
-        return f"{lhs} = {_fmt(body['total'])}: {body['note']}"
-    if len(paths) == 1:
-        lines.append(f"{lhs} = " + _render_path(paths[0], with_chain=len(paths[0]["factors"]) > 1))
+        lines.append((body["note"], PROSE))
+        lines += _render_sweep(body["sweep"], locals_, width)
+        lines.append((f"{lhs} = {_bar(wrt)} = {_fmt(body['total'])}", MATH))
+    elif not body["paths"]:
+        lines.append((f"{lhs} = {_fmt(body['total'])}: {body['note']}", PROSE))
     else:
-        for k, p in enumerate(paths, 1):
-            lines.append(f"path {k}: " + _render_path(p, with_chain=True))
-        names = " + ".join(f"path {k}" for k in range(1, len(paths) + 1))
-        lines.append(f"{lhs} = {names} = {_signed_sum([p['value'] for p in paths])} "
-                     f"= {_fmt(body['total'])}")
-    if "note" in body:
-        lines.append(body["note"])
-    return "\n".join(lines)
+        paths = body["paths"]
+        if len(paths) == 1:
+            lines.append((f"{lhs} = " + _render_path(
+                paths[0], len(paths[0]["factors"]) > 1, locals_), MATH))
+        else:
+            for k, p in enumerate(paths, 1):
+                lines.append((f"path {k}: " + _render_path(p, True, locals_), MATH))
+            names = " + ".join(f"path {k}" for k in range(1, len(paths) + 1))
+            lines.append((f"{lhs} = {names} = {_signed_sum([p['value'] for p in paths])} "
+                          f"= {_fmt(body['total'])}", MATH))
+        if "note" in body:
+            lines.append((body["note"], PROSE))
+    if locals_:
+        lines.insert(0, (_legend(target_name, lhs, *locals_[0]), PROSE))
+    if width:
+        lines = [(folded, kind) for text, kind in lines
+                 for folded in ([text] if kind == LAID_OUT else _fold(text, width, kind == PROSE))]
+    return "\n".join(text for text, _ in lines)
+
+
+def terminal_width() -> int:
+    """The width to fold text to: $COLUMNS when it is a positive number (as
+    Rich takes it), else the width of the terminal standard output goes to,
+    else 80."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if sys.stdout.isatty():
+            return os.get_terminal_size(sys.stdout.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        pass               # not a real file (a test's capture), or no terminal size
+    return 80
 
 
 # ======================================================== choosing the element
@@ -549,8 +602,9 @@ class _Explainer:
             entries.append({"node": label, "adjoint": json_array(adj), "terms": terms})
         note = (f"{why}; here instead is the reverse sweep that computes it: one line per "
                 f"named node v, its adjoint v̄ = ∂{tname}/∂v as the sum, over the bindings "
-                f"that use v, of their adjoint times their local derivative (the adjoint "
-                f"trace of reverse mode, Baydin et al., JMLR 2018, Table 3)")
+                f"u that use v, of their adjoint ū times their local derivative "
+                f"{_local('u', 'v')} (the adjoint trace of reverse mode, Baydin et al., "
+                f"JMLR 2018, Table 3)")
         return {"paths": [], "total": json_number(total), "sweep": entries,
                 "note": note}
 
@@ -580,7 +634,7 @@ class _Explainer:
             except _Opaque:
                 got = None
             if got is None or len(got) > SYMBOL_WIDTH or "…" in got:
-                got = f"∂{self.label(k, i)}/∂{self.label(n, j)}"
+                got = _local(self.label(k, i), self.label(n, j))
             self._symbols[key] = got
         return got
 
@@ -1104,18 +1158,41 @@ def _signed_sum(values) -> str:
     return out
 
 
-def _render_path(p, with_chain) -> str:
+def _total(t, x) -> str:
+    """The total derivative of t with respect to x, through every path: the
+    notation of eval's column header."""
+    return f"∂{t}/∂{x}"
+
+
+def _local(a, b) -> str:
+    """The local derivative of binding a with respect to b, one step of a
+    path: marked, as it differs from the total when b reaches a another way."""
+    return f"∂{a}/∂{b}|local"
+
+
+def _legend(target, lhs, a, b) -> str:
+    return (f"{lhs}: the total derivative, over every path (eval's ∂{target}/∂·). "
+            f"{_local(a, b)}: the right side of {a} differentiated by {b}, all else held fixed.")
+
+
+def _render_path(p, with_chain, locals_) -> str:
+    """One path as `chain = symbols = numbers = value`; the (a, b) of each
+    local derivative written in ∂ notation are added to `locals_`."""
     nodes = p["nodes"]
+    steps = list(zip(nodes, nodes[1:]))
+    opaque = [s == _local(a, b) for s, (a, b) in zip(p["symbols"], steps)]
     pieces = []
     if with_chain:
-        pieces.append(" · ".join(f"∂{a}/∂{b}" for a, b in zip(nodes, nodes[1:])))
+        pieces.append(" · ".join(_local(a, b) for a, b in steps))
+        locals_ += steps
     if len(p["factors"]) == 1:
-        if with_chain or p["symbols"][0] != f"∂{nodes[0]}/∂{nodes[1]}":
+        if with_chain or not opaque[0]:
             pieces.append(p["symbols"][0])
         pieces.append(_fmt(p["factors"][0]))
     elif p["factors"]:
         pieces.append(" · ".join(_symbol_text(s) for s in p["symbols"]))
         pieces.append(" · ".join(_factor_text(f) for f in p["factors"]))
+        locals_ += [step for step, o in zip(steps, opaque) if o]
     pieces.append(_fmt(p["value"]))
     out = []
     for piece in pieces:       # `1 = 1`: say it once
@@ -1130,7 +1207,8 @@ def _bar(label) -> str:
     return unicodedata.normalize("NFC", label[:1] + MACRON) + label[1:]
 
 
-def _render_sweep(entries) -> list:
+def _render_sweep(entries, locals_, width) -> list:
+    """The sweep's lines, (text, kind) as render_explain takes them."""
     adjoints = {}
     lines = []
     for entry in entries:
@@ -1138,21 +1216,116 @@ def _render_sweep(entries) -> list:
         adjoints[node] = adj
         terms = entry["terms"]
         if not terms:
-            lines.append(f"{_bar(node)} = {_array_text(adj)}")
+            lines += _equals_array(_bar(node), adj, width)
             continue
-        chain = " + ".join(f"{_bar(t['from'])} · ∂{t['from']}/∂{node}" for t in terms)
+        chain = " + ".join(f"{_bar(t['from'])} · {_local(t['from'], node)}" for t in terms)
+        locals_ += [(t["from"], node) for t in terms]
         numbers = None
         if all(t["local"] is not None and t["from"] in adjoints
                and np.ndim(adjoints[t["from"]]) == 0 for t in terms):
             numbers = " + ".join(f"{_factor_text(adjoints[t['from']])} · "
                                  f"{_factor_text(t['local'])}" for t in terms)
-        pieces = [chain] + ([numbers] if numbers else []) + [_array_text(adj)]
-        lines.append(f"{_bar(node)} = " + " = ".join(pieces))
+        lines += _equals_array(f"{_bar(node)} = " + " = ".join([chain] + ([numbers] if numbers
+                                                                          else [])),
+                               adj, width)
     return lines
 
 
-def _array_text(a) -> str:
+def _equals_array(head, a, width) -> list:
+    """`head = a` as (text, kind) lines: on one line where it fits (or is
+    not to be folded), else `a` laid out by rows below `head`, to the width."""
+    text = _array_text(a)
+    one = f"{head} = {text}"
+    if not width or np.ndim(a) == 0 or ("\n" not in text and sum(map(_cells, one)) <= width):
+        return [(one, MATH)]
+    prefix = INDENT + "= "
+    block = prefix + _array_text(a, width, prefix)
+    if max(sum(map(_cells, line)) for line in block.split("\n")) > width:
+        # a number wider than what is left of a row: fold the whole as a line
+        return [(f"{head} = {' '.join(text.split())}", MATH)]
+    return [(head, MATH), (block, LAID_OUT)]
+
+
+# ================================================================ folding
+
+_OPERATORS = "=·+−-*/@×"
+
+
+def _cells(ch) -> int:
+    """The columns a character takes on a terminal."""
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _fold(line, width, prose=False) -> list:
+    """`line` as lines of at most `width` columns, the later ones indented
+    by INDENT (`width` must exceed it).
+
+    A break replaces one space, so joining the lines with a space where
+    each continuation's INDENT was gives `line` back.  A derivation breaks
+    before an `=`, else before another operator between factors (outside
+    brackets), where that keeps the line at least half full; else before any
+    operator; else at any space.  Prose breaks between words, keeping
+    `v̄ = ∂L/∂v` together where it can.  A word wider than a whole line is cut where
+    the width runs out.
+    """
+    cum = [0]
+    for ch in line:
+        cum.append(cum[-1] + _cells(ch))
+    if cum[-1] <= width:
+        return [line]
+    equals, top, ops, words, spaces = [], [], [], [], []
+    depth = 0
+    last = len(line) - 1
+    for p, ch in enumerate(line):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == " " and 0 < p < last:
+            spaces.append(p)
+            if line[p - 1] not in _OPERATORS and line[p + 1] not in _OPERATORS:
+                words.append(p)
+            if not prose and line[p + 1] in _OPERATORS and (p + 2 > last or line[p + 2] == " "):
+                ops.append(p)
+                if depth == 0:
+                    top.append(p)
+                    if line[p + 1] == "=":
+                        equals.append(p)
+    tiers = [words, spaces] if prose else [equals, top, ops, spaces]
+    out, s, room = [], 0, width
+    while cum[-1] - cum[s] > room:
+        e = bisect.bisect_right(cum, cum[s] + room) - 1    # line[s:e] fits
+        cut = None
+        for t, candidates in enumerate(tiers):
+            k = bisect.bisect_right(candidates, e) - 1
+            if k >= 0 and candidates[k] > s and \
+                    (t == len(tiers) - 1 or 2 * (cum[candidates[k]] - cum[s]) >= room):
+                cut = candidates[k]
+                break
+        if cut is None:
+            e = max(e, s + 1)
+            while e > s + 1 and unicodedata.combining(line[e]):
+                e -= 1     # keep a mark with its letter
+            out.append(line[s:e])
+            s = e
+        else:
+            out.append(line[s:cut])
+            s = cut + 1
+        room = width - len(INDENT)
+    out.append(line[s:])
+    return out[:1] + [INDENT + piece for piece in out[1:]]
+
+
+def _array_text(a, width=None, prefix="") -> str:
+    """An array as `eval`'s table writes it; with a width, its lines fit in
+    it when they follow `prefix` and are indented to go under it."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 0:
         return _fmt(a[()])
-    return fmt_array(a).replace("-", MINUS)
+    if width is None:
+        return fmt_array(a).replace("-", MINUS)
+    return np.array2string(a, separator=", ", formatter={"float_kind": fmt_number},
+                           threshold=TABLE_THRESHOLD, edgeitems=3, max_line_width=width,
+                           prefix=prefix).replace("-", MINUS)
