@@ -340,9 +340,11 @@ def test_command(
                                       help="text for people, json for programs."),
     max_elements: int = MAX_ELEMENTS,
 ):
-    """Test every NAME.expr against NAME.golden.json beside it (an eval --format json
-    document, whole or in part); exit 0 when all pass, 1 otherwise.  A golden file
-    whose NAME.expr is gone fails too (--update leaves it).
+    """Test every NAME.expr against the NAME.golden.json beside it.
+
+    A golden file is an eval --format json document, whole or in part. Exit 0
+    when all pass, 1 otherwise. A golden file whose NAME.expr is gone fails too
+    (--update leaves it).
 
     Example: autograd-cli test examples --junit-xml report.xml
     """
