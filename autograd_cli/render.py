@@ -9,6 +9,7 @@ import numpy as np
 
 SCHEMA = 1
 TABLE_THRESHOLD = 24   # tensors with more elements are summarised in the table
+SUMMARY_SHOWN = 36    # numbers a summary shows at most: eval's for a matrix (6 x 6)
 
 
 # ---------------------------------------------------------------------- JSON
@@ -213,6 +214,18 @@ def fmt_array(a) -> str:
                            threshold=TABLE_THRESHOLD, edgeitems=3, max_line_width=72)
 
 
+def fmt_tensor(a) -> str:
+    """A value or gradient for eval's table: `fmt_array`'s summary, or the
+    elements in a row where numpy's (it cuts only axes longer than six)
+    would cut nothing or still show more than SUMMARY_SHOWN numbers, as for
+    a (3, 3, 3, 3)."""
+    a = np.asarray(a)
+    if a.size <= TABLE_THRESHOLD or (max(a.shape) > 6 and
+                                     math.prod(min(d, 6) for d in a.shape) <= SUMMARY_SHOWN):
+        return fmt_array(a)
+    return "flattened:\n" + fmt_array(a.reshape(-1))
+
+
 def fmt_shape_short(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
@@ -243,8 +256,8 @@ def render_table(report, file_label: str, wrt=None, console=None):
         value = report.values[b.name]
         table.add_row(Text(b.name, style="bold"), Text(b.kind, style=_KIND_STYLE[b.kind]),
                       Text(b.expr), fmt_shape_short(value.shape),
-                      Text(fmt_array(value)), Text(fmt_array(report.grads[b.name]),
-                                                   style="green"))
+                      Text(fmt_tensor(value)), Text(fmt_tensor(report.grads[b.name]),
+                                                    style="green"))
     console.print(table)
 
 
@@ -405,9 +418,6 @@ def blocks_dict(model, file_label, target, field, blocks, selection) -> dict:
     return {**head_dict(model, file_label, target), field: convert(blocks),
             "wrt": list(selection.names),
             "left_out": [name for name, _ in selection.left_out]}
-
-
-SUMMARY_SHOWN = 36    # numbers a summary shows at most: eval's for a matrix (6 x 6)
 
 
 def fmt_block(a, split) -> str:

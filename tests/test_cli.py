@@ -92,6 +92,17 @@ def test_table_summarises_large_tensors():
     assert max(len(line) for line in out.splitlines()) < 200
 
 
+@pytest.mark.parametrize("shape", ["3, 3, 3, 3", "2, 2, 2, 2, 2", "7, 7, 7", "25"])
+def test_table_summarises_every_tensor_over_24_elements(shape):
+    """numpy cuts only axes longer than six: a (3, 3, 3, 3) would show all
+    81 numbers.  The table shows a handful, whatever the shape."""
+    text = f"x = arange({shape.replace(', ', ' * ')}) * 1.5\ny = reshape(x, {shape})\nL = sum(y)\n"
+    out = ok(invoke(["eval", "-", "--wrt", "y"], input=text, COLUMNS="200")).stdout
+    numbers = re.findall(r"\d+\.\d+|\b\d+\b", out.split("┡", 1)[1])
+    assert "..." in out
+    assert len(numbers) <= 2 * 36 + 10, out
+
+
 # -------------------------------------------------------------------- JSON
 
 def test_json_is_exactly_the_spec_document_for_the_seed():
