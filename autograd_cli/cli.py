@@ -316,7 +316,9 @@ def test_command(
                                 help="Write missing golden files and rewrite failing ones "
                                      "(each atomically), keeping what they list."),
     junit_xml: Optional[str] = typer.Option(None, "--junit-xml", metavar="FILE",
-                                            help="Also write a JUnit XML report to FILE."),
+                                            help="Also write a JUnit XML report to FILE (a "
+                                                 "regular file, replaced atomically; or a "
+                                                 "FIFO, /dev/stdout, /dev/null)."),
     format: TestFormat = typer.Option(TestFormat.text, "--format", "-f",
                                       help="text for people, json for programs."),
     max_elements: int = MAX_ELEMENTS,
@@ -329,6 +331,10 @@ def test_command(
     """
     from .golden import run_tests
 
+    if junit_xml == "":
+        # An empty name would write nothing, and the CI job would find no report.
+        raise typer.BadParameter("expected the name of a file, got ''",
+                                 param_hint="--junit-xml")
     _exit(run_tests(paths or ["."], rtol=rtol, atol=atol, update=update,
                     junit_xml_path=junit_xml, format=format.value, max_elements=max_elements))
 
