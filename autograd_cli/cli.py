@@ -324,8 +324,10 @@ def test_command(
     max_elements: int = MAX_ELEMENTS,
 ):
     """Test every NAME.expr against NAME.golden.json beside it (an eval --format json
-    document, whole or in part); exit 0 when all pass, 1 otherwise.  A golden file
-    whose NAME.expr is gone fails too (--update leaves it).
+    document, whole or in part); exit 0 when all pass, 1 otherwise, 74 when an output
+    (stdout, the report, a golden file) could not be written.  A golden file whose
+    NAME.expr is gone fails too (--update leaves it).  Links are followed only to
+    files inside the tested tree.
 
     Example: autograd-cli test examples --junit-xml report.xml
     """
