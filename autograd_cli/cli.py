@@ -335,7 +335,9 @@ def test_command(
                                 help="Write missing golden files and rewrite failing ones "
                                      "(each atomically), keeping what they list."),
     junit_xml: Optional[str] = typer.Option(None, "--junit-xml", metavar="FILE",
-                                            help="Also write a JUnit XML report to FILE."),
+                                            help="Also write a JUnit XML report to FILE (a "
+                                                 "regular file, replaced atomically; or a "
+                                                 "FIFO, /dev/stdout, /dev/null)."),
     format: TestFormat = typer.Option(TestFormat.text, "--format", "-f",
                                       help="text for people, json for programs."),
     max_elements: int = MAX_ELEMENTS,
@@ -343,13 +345,19 @@ def test_command(
     """Test every NAME.expr against the NAME.golden.json beside it.
 
     A golden file is an eval --format json document, whole or in part. Exit 0
-    when all pass, 1 otherwise. A golden file whose NAME.expr is gone fails too
-    (--update leaves it).
+    when all pass, 1 otherwise, 74 when an output (stdout, the report, a golden
+    file) could not be written. A golden file whose NAME.expr is gone fails too
+    (--update leaves it). Links are followed only to files inside the tested
+    tree.
 
     Example: autograd-cli test examples --junit-xml report.xml
     """
     from .golden import run_tests
 
+    if junit_xml == "":
+        # An empty name would write nothing, and the CI job would find no report.
+        raise typer.BadParameter("expected the name of a file, got ''",
+                                 param_hint="--junit-xml")
     _exit(run_tests(paths or ["."], rtol=rtol, atol=atol, update=update,
                     junit_xml_path=junit_xml, format=format.value, max_elements=max_elements))
 

@@ -43,7 +43,7 @@ class _Stop(Exception):
 
 def read_source(path: str):
     """The text of `path` (``-`` for stdin) as a `Source`, or an `ExprError`."""
-    from .errors import ExprError, Source, Span, display_path
+    from .errors import ExprError, display_path
 
     label = "<stdin>" if path == "-" else display_path(path)
     try:
@@ -64,6 +64,14 @@ def read_source(path: str):
                 os.close(fd)
     except OSError as e:
         raise ExprError(f"cannot read the file: {e.strerror or e}") from None
+    return source_of(data, label)
+
+
+def source_of(data: bytes, label: str):
+    """`data`, UTF-8 with or without a BOM, as a `Source` shown as `label`;
+    an `ExprError` at the first byte that is not UTF-8."""
+    from .errors import ExprError, Source, Span
+
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

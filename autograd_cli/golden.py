@@ -8,13 +8,20 @@ compared within a tolerance (see `tolerance`), names, kinds and shapes
 exactly, warnings by node and message; `file`, `schema`, each node's `expr`
 and each warning's line and column are not compared.  A golden file whose
 .expr is gone fails too.
+
+The files are the checkout's, which CI may not trust: a link is followed
+only to a file inside the tested tree (`resolve`), only regular files are
+read (`read_found`), and a report is never written through a link planted
+where it goes (`write_report`).
 """
 
 from __future__ import annotations
 
 import copy
+import errno
 import math
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -23,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ExprError, Source, Span, format_diagnostic
+from .errors import ExprError, Source, Span, display_path, format_diagnostic
 
 GOLDEN_SUFFIX = ".golden.json"
 # (rtol, atol) by dtype, when --rtol/--atol are not given: the numbers of
@@ -105,10 +112,16 @@ class Outcome:
     note: str = ""
     rtol: float | None = None    # the tolerances used
     atol: float | None = None
+    unwritten: bool = False      # --update could not write the golden file
 
     @property
     def failed(self) -> bool:
         return self.status == "fail"
+
+    @property
+    def shown(self) -> str:
+        """The path as people see it (`display_path`)."""
+        return display_path(self.path)
 
     def detail_lines(self, colour=False) -> list:
         """The lines under the file's line: mismatches, or the located error."""
@@ -127,21 +140,37 @@ class Outcome:
 
 def find_expr_files(paths):
     """The .expr files under `paths`, sorted within each directory, each once,
-    with the golden files whose .expr is gone in their place among them; and
-    ``(path, message)`` for each path that is not usable.  Directories are
-    walked without recursion; hidden ones (``.git``, ``.venv``) are skipped,
-    unless named."""
-    found, problems, seen = [], [], set()
+    with the golden files whose .expr is gone in their place among them, as
+    ``(path, tree)`` pairs; and ``(path, message)`` for each path that is
+    not usable.
 
-    def add(p):
+    `tree` is the real path of the tested tree the file was found in: the
+    PATH directory, or the directory of a file named as PATH (see
+    `resolve`).  Directories are walked without recursion, and links to
+    directories are not followed (their files are found under their real
+    place, or not at all); hidden ones (``.git``, ``.venv``) are skipped,
+    unless named.  Every other entry named NAME.expr is listed, whatever it
+    is (a link, a FIFO): `check_file` says why it cannot be tested, rather
+    than leave it out without a word."""
+    found, problems, seen = [], [], set()
+    real_dirs = {}
+
+    def add(p, tree):
         p = os.path.normpath(p)
-        key = os.path.realpath(p)
+        # The same file named twice (`test . seed.expr`) is tested once; a
+        # link to a file found already is a file of its own, tested against
+        # its own golden file.
+        d = os.path.dirname(p) or "."
+        if d not in real_dirs:
+            real_dirs[d] = os.path.realpath(d)
+        key = (real_dirs[d], os.path.basename(p))
         if key not in seen:
             seen.add(key)
-            found.append(p)
+            found.append((p, tree))
 
     for path in paths:
         if os.path.isdir(path):
+            tree = os.path.realpath(path)
             stack = [path]
             while stack:
                 d = stack.pop()
@@ -155,28 +184,126 @@ def find_expr_files(paths):
                 for e in entries:
                     try:
                         is_dir = e.is_dir(follow_symlinks=False)
-                        is_file = e.is_file()
                     except OSError:
-                        continue
+                        is_dir = False
                     if is_dir:
                         if not e.name.startswith("."):
                             subdirs.append(os.path.join(d, e.name))
-                    elif is_file and e.name.endswith(".expr"):
-                        add(os.path.join(d, e.name))
-                    elif is_file and e.name.endswith(GOLDEN_SUFFIX):
+                    elif e.name.endswith(".expr"):
+                        add(os.path.join(d, e.name), tree)
+                    elif e.name.endswith(GOLDEN_SUFFIX):
                         gpath = os.path.join(d, e.name)
-                        if not os.path.isfile(expr_path(gpath)):
-                            add(gpath)
+                        if not _has_expr(gpath):
+                            add(gpath, tree)
                 stack.extend(reversed(subdirs))
-        elif path.endswith(".expr") and os.path.isfile(path):
-            add(path)
-        elif path.endswith(GOLDEN_SUFFIX) and os.path.isfile(path):
-            add(expr_path(path) if os.path.isfile(expr_path(path)) else path)
-        elif not os.path.exists(path):
+        elif path.endswith(".expr") and os.path.lexists(path):
+            add(path, _tree_of(path))
+        elif path.endswith(GOLDEN_SUFFIX) and os.path.lexists(path):
+            add(expr_path(path) if _has_expr(path) else path, _tree_of(path))
+        elif not os.path.lexists(path):
             problems.append((path, "no such file or directory"))
         else:
             problems.append((path, "not a .expr file or a directory"))
     return found, problems
+
+
+def _tree_of(path: str) -> str:
+    """The tested tree of a file named as a PATH: its directory."""
+    return os.path.realpath(os.path.dirname(path) or ".")
+
+
+def _has_expr(gpath: str) -> bool:
+    """Whether the golden file `gpath` has its NAME.expr beside it: anything
+    of that name but a directory (a link or a FIFO is tested, and fails)."""
+    e = expr_path(gpath)
+    try:
+        return not stat.S_ISDIR(os.lstat(e).st_mode)
+    except OSError:
+        return False
+
+
+def _inside(real: str, tree: str) -> bool:
+    return real == tree or real.startswith(tree.rstrip(os.sep) + os.sep)
+
+
+def resolve(path: str, tree: str) -> str:
+    """What to open for `path`, a file `test` found or paired in the tested
+    tree `tree` (a real path): `path` itself, or for a link the real path of
+    the file it leads to, when that is inside `tree`.  A link that leads out
+    of the tree (a checkout's ``x.expr -> /home/ci/.env``), nowhere, or
+    round in a loop is an `ExprError` naming it and where it points; what it
+    points to is never opened."""
+    if not os.path.islink(path):
+        return path
+    to = _link_text(path)
+    real = os.path.realpath(path)
+    if not _inside(real, tree):
+        raise ExprError(f"a link to {to}, outside the tested tree {display_path(tree)}: "
+                        "not followed (links are followed only within the tree)")
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            raise ExprError(f"a link to {to}, which does not exist") from None
+        if e.errno == errno.ELOOP:
+            raise ExprError(f"a link to {to}, which leads round in a loop of links") from None
+        raise ExprError(f"a link to {to}: {e.strerror or e}") from None
+    return real
+
+
+def _link_text(path: str) -> str:
+    """Where the link `path` points, as people see it."""
+    try:
+        return display_path(os.readlink(path))
+    except OSError as e:
+        return f"? ({e.strerror or e})"
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+_OPEN_FLAGS = (os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
+
+
+def read_found(path: str, real: str | None = None):
+    """The text of a file `test` found or paired (a .expr, a golden file) as
+    a `Source` shown under `path`, read from `real` (see `resolve`).
+
+    Regular files only, up to `commands.READ_LIMIT` bytes: a checkout may
+    hold a FIFO (which never ends, or never opens) or a link to /dev/zero
+    where a file is expected.  The file is checked before it is opened (a
+    device is never opened: opening some has effects) and again on the open
+    descriptor, opened without blocking so that a FIFO swapped in between
+    cannot hang the open."""
+    from .commands import _read_capped, source_of
+
+    real = path if real is None else real
+    try:
+        mode = os.stat(real).st_mode
+        if not stat.S_ISREG(mode):
+            raise ExprError(f"cannot read the file: it is {_kind(mode)}, not a regular file")
+        fd = os.open(real, _OPEN_FLAGS)
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise ExprError(f"cannot read the file: it is {_kind(mode)}, not a regular file")
+            data = _read_capped(fd, "the file")
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise ExprError(f"cannot read the file: {e.strerror or e}") from None
+    return source_of(data, display_path(path))
 
 
 def golden_path(path: str) -> str:
@@ -225,13 +352,12 @@ def _suggest(name, names) -> str:
     return suggest(name, names)
 
 
-def read_golden(path: str) -> Golden:
-    """Read and check a golden file; an `ExprError` located in it if it is
-    not one."""
+def read_golden(path: str, real: str | None = None) -> Golden:
+    """Read and check a golden file (from `real`, see `read_found`); an
+    `ExprError` located in it if it is not one."""
     from . import jsonin
-    from .commands import read_source
 
-    source = read_source(path)
+    source = read_found(path, real)
     doc = jsonin.parse(source)
 
     def fail(message, *keys, key_itself=False):
@@ -275,14 +401,45 @@ def read_golden(path: str) -> Golden:
         if "kind" in entry and entry["kind"] not in KINDS:
             fail(f"the kind of '{name}' is param, input or node, not "
                  f"{jsonin.describe(entry['kind'])}", "nodes", name, "kind")
-        shape = entry.get("shape")
-        if "shape" in entry and not (type(shape) is list and all(
-                type(d) is int and d >= 0 for d in shape)):
-            fail(f"the shape of '{name}' is a list of sizes, like [2, 3], not "
-                 f"{jsonin.describe(shape)}", "nodes", name, "shape")
-    if "warnings" in doc and type(doc["warnings"]) is not list:
-        fail(f"'warnings' is a list, not {jsonin.describe(doc['warnings'])}", "warnings")
+        if "shape" in entry:
+            shape = entry["shape"]
+            if type(shape) is not list:
+                fail(f"the shape of '{name}' is a list of sizes, like [2, 3], not "
+                     f"{jsonin.describe(shape)}", "nodes", name, "shape")
+            for k, d in enumerate(shape):
+                if type(d) is jsonin.HugeInteger:
+                    fail(f"the shape of '{name}': size {k} is an integer of {d.digits:,} "
+                         "digits, larger than any array", "nodes", name, "shape")
+                if type(d) is not int or d < 0:
+                    got = d if type(d) is int else jsonin.describe(d)
+                    fail(f"the shape of '{name}' is a list of sizes, like [2, 3]: size {k} "
+                         f"is {got}, not a whole number 0 or more", "nodes", name, "shape")
+    if "warnings" in doc:
+        if type(doc["warnings"]) is not list:
+            fail(f"'warnings' is a list, not {jsonin.describe(doc['warnings'])}", "warnings")
+        huge = _huge_integer(doc["warnings"])
+        if huge is not None:
+            fail(f"'warnings' holds an integer of {huge.digits:,} digits, larger than any "
+                 "line or column", "warnings")
     return Golden(source, doc, target, dtype, values)
+
+
+def _huge_integer(value):
+    """The first `jsonin.HugeInteger` in a JSON value, or None (walked
+    without recursion): it cannot be shown or compared as a number."""
+    from .jsonin import HugeInteger
+
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is HugeInteger:
+            return v
+        if t is list:
+            stack.extend(reversed(v))
+        elif t is dict:
+            stack.extend(reversed(list(v.values())))
+    return None
 
 
 def _expected(golden, keys, what):
@@ -580,14 +737,95 @@ def write_atomically(path: str, text: str):
         raise
 
 
+def _own_stream(info):
+    """1 or 2 when `info` (an `os.stat` result) is of what our stdout or
+    stderr writes to (a pipe, a terminal, a file); else None."""
+    for fd in (1, 2):
+        try:
+            mine = os.fstat(fd)
+        except OSError:
+            continue
+        if (mine.st_dev, mine.st_ino) == (info.st_dev, info.st_ino):
+            return fd
+    return None
+
+
+def _speakable_device(rdev: int) -> bool:
+    """Whether a report may go to the character device `rdev`: the null
+    device or the controlling terminal.  Any other device (a disk,
+    /dev/full, a watchdog that reboots the machine when closed) is refused
+    without being opened."""
+    for name in (os.devnull, "/dev/tty"):
+        try:
+            if os.stat(name).st_rdev == rdev:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def write_report(path: str, text: str):
+    """Write a report (the JUnit XML file) to `path`; an `OSError` saying why
+    it cannot be.
+
+    A regular file, or a new one, is written atomically (`write_atomically`).
+    A FIFO, the terminal, /dev/null, and our own stdout or stderr (named as
+    /dev/stdout, /dev/fd/1, or a link to them) are written in place, as
+    `> FILE` would write them: they cannot be replaced, and writing to them is
+    what was asked.  Anything else is refused: a device, a directory, a
+    socket, a link that leads nowhere, and a link to a regular file, which a
+    checkout may have put where the report goes to have it overwrite another
+    file (``report.xml -> ~/.bashrc``).  A link is never replaced."""
+    try:
+        own = os.lstat(path)
+    except FileNotFoundError:
+        own = None
+    if own is None or stat.S_ISREG(own.st_mode):
+        write_atomically(path, text)
+        return
+    link = stat.S_ISLNK(own.st_mode)
+    try:
+        info = os.stat(path) if link else own
+    except OSError as e:
+        raise OSError(e.errno, f"it is a link to {_link_text(path)}: "
+                               f"{e.strerror or e}") from None
+    mode = info.st_mode
+    data = text.encode("utf-8")
+    own_fd = _own_stream(info)
+    if own_fd is not None:
+        sys.stdout.flush()   # what `test` printed comes first
+        _write_all(own_fd, data)
+        return
+    if stat.S_ISREG(mode):
+        raise OSError(errno.EINVAL, f"it is a link to {_link_text(path)}, "
+                                    "and reports are not written through links to files "
+                                    "(name the file itself)")
+    if not (stat.S_ISFIFO(mode) or (stat.S_ISCHR(mode) and _speakable_device(info.st_rdev))):
+        raise OSError(errno.EINVAL, f"it is {_kind(mode)}: a report goes to a regular file, "
+                                    "a FIFO, the terminal or /dev/null")
+    # A FIFO's open waits for its reader, as `> FIFO` does.
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        now = os.fstat(fd)
+        if stat.S_IFMT(now.st_mode) != stat.S_IFMT(mode) or now.st_rdev != info.st_rdev:
+            raise OSError(errno.EINVAL, "it changed while it was being opened")
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 # ---------------------------------------------------------------- running
 
-def _run(path, golden, max_elements):
-    """Load and run `path` as `golden` says (defaults without one)."""
-    from .commands import read_source
+def _run(source, golden, max_elements):
+    """Load and run the .expr `source` as `golden` says (defaults without one)."""
     from .program import load, run
 
-    source = read_source(path)
     if golden is None:
         model = load(source, max_elements=max_elements, keep_exprs=False)
         return run(model, every_node=False)
@@ -606,63 +844,92 @@ def unused_golden(gpath) -> Outcome:
     reports an unused snapshot (a renamed .expr left its golden file
     behind, and whatever it pinned is no longer tested).  --update leaves
     it: deleting files is for their owner."""
-    return Outcome(gpath, gpath, "fail", "unused", error_fallback=gpath,
-                   note=f"no {expr_path(gpath)} for this golden file (delete it if that "
-                        f"file is gone for good)")
+    shown = display_path(gpath)
+    return Outcome(gpath, gpath, "fail", "unused", error_fallback=shown,
+                   note=f"no {display_path(expr_path(gpath))} for this golden file (delete it "
+                        f"if that file is gone for good)")
 
 
-def check_file(path, *, rtol=None, atol=None, update=False,
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _golden_text(doc) -> str:
+    """A golden file's text: a file name that is not UTF-8 (its bytes kept
+    as lone surrogates) is written with U+FFFD, as `eval` prints it."""
+    from .render import to_json
+
+    return _SURROGATE.sub("\ufffd", to_json(doc, compact=False)) + "\n"
+
+
+def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
                max_elements=None) -> Outcome:
     """Test one .expr file against its golden file (and rewrite it with
     `update` when it is missing or differs); a golden file named as `path`
-    has lost its .expr (`unused_golden`)."""
+    has lost its .expr (`unused_golden`).  `tree` is the tested tree (see
+    `resolve`; by default the file's directory)."""
     from .program import DEFAULT_MAX_ELEMENTS, gc_paused
-    from .render import report_dict, to_json
+    from .render import report_dict
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS
     if path.endswith(GOLDEN_SUFFIX):
         return unused_golden(path)
+    tree = _tree_of(path) if tree is None else tree
     gpath = golden_path(path)
-    outcome = Outcome(path, gpath, "pass", error_fallback=path)
+    shown, gshown = display_path(path), display_path(gpath)
+    outcome = Outcome(path, gpath, "pass", error_fallback=shown)
     import numpy.random  # noqa: F401  (rounding_noise: its first import is no file's time)
 
     start = time.perf_counter()
     try:
         with gc_paused():
-            if not os.path.exists(gpath):
-                report = _run(path, None, max_elements)   # a file in error says so first
+            source = read_found(path, resolve(path, tree))
+            outcome.error_fallback = gshown
+            greal = resolve(gpath, tree)
+            glink = greal != gpath and os.path.islink(gpath)
+            outcome.error_fallback = shown
+            if not os.path.lexists(gpath):
+                report = _run(source, None, max_elements)   # a file in error says so first
                 if not update:
                     outcome.status, outcome.reason = "fail", "missing"
-                    outcome.note = f"no golden file {gpath} (--update writes it)"
+                    outcome.note = f"no golden file {gshown} (--update writes it)"
                     return outcome
-                write_atomically(gpath, to_json(report_dict(report, path), compact=False) + "\n")
-                outcome.status, outcome.note = "created", f"wrote {gpath}"
+                outcome.error_fallback = gshown
+                write_atomically(gpath, _golden_text(report_dict(report, path)))
+                outcome.status, outcome.note = "created", f"wrote {gshown}"
                 return outcome
-            outcome.error_fallback = gpath
-            golden = read_golden(gpath)
-            outcome.error_fallback = path
-            report = _run(path, golden, max_elements)
+            outcome.error_fallback = gshown
+            golden = read_golden(gpath, greal)
+            outcome.error_fallback = shown
+            report = _run(source, golden, max_elements)
             default_rtol, default_atol = DEFAULT_TOLERANCES[report.model.dtype]
             outcome.rtol = default_rtol if rtol is None else rtol
             outcome.atol = default_atol if atol is None else atol
-            shown, count = compare(golden, report, outcome.rtol, outcome.atol)
-            outcome.mismatches, outcome.count = shown, count
+            shown_mismatches, count = compare(golden, report, outcome.rtol, outcome.atol)
+            outcome.mismatches, outcome.count = shown_mismatches, count
             if count:
-                if update:
+                outcome.status, outcome.reason = "fail", "mismatch"
+                if update and glink:
+                    # Writing through would change the file linked to (another
+                    # test's golden file, perhaps); replacing the link would
+                    # undo what its owner set up.
+                    outcome.note = (f"not rewritten: {gshown} is a link (to "
+                                    f"{_link_text(gpath)}), and --update writes only "
+                                    "regular files")
+                elif update:
                     new = project(report_dict(report, path), golden.doc)
-                    write_atomically(gpath, to_json(new, compact=False) + "\n")
-                    outcome.status = "updated"
-                    outcome.note = (f"rewrote {gpath} ({count} mismatch"
+                    outcome.error_fallback = gshown
+                    write_atomically(gpath, _golden_text(new))
+                    outcome.status, outcome.reason = "updated", None
+                    outcome.note = (f"rewrote {gshown} ({count} mismatch"
                                     f"{'es' * (count != 1)})")
-                else:
-                    outcome.status, outcome.reason = "fail", "mismatch"
     except ExprError as err:
         outcome.status, outcome.reason, outcome.error = "fail", "error", err
         outcome.mismatches, outcome.count = [], 0
-    except OSError as err:   # writing a golden file
-        outcome.status, outcome.reason = "fail", "error"
-        outcome.error = ExprError(f"cannot write {gpath}: {err.strerror or err}")
-        outcome.error_fallback = gpath
+    except OSError as err:   # writing a golden file; reading ones is an ExprError
+        outcome.status, outcome.reason, outcome.unwritten = "fail", "error", True
+        outcome.error = ExprError(f"cannot write the golden file: {err.strerror or err}")
+        outcome.error_fallback = gshown
+        outcome.mismatches, outcome.count, outcome.note = [], 0, ""
     finally:
         outcome.seconds = time.perf_counter() - start
     return outcome
@@ -678,7 +945,7 @@ def text_block(o: Outcome, colour=False, width=0) -> str:
     """The file's line (status, path, time, note), then its details."""
     label, tint = _LABELS[o.status]
     head = f"\x1b[1;{tint}m{label:<7}\x1b[0m" if colour else f"{label:<7}"
-    line = f"{head}  {o.path:<{width}}  {o.seconds * 1e3:6.1f} ms"
+    line = f"{head}  {o.shown:<{width}}  {o.seconds * 1e3:6.1f} ms"
     if o.note:
         line += f"  {o.note}"
     return "\n".join([line] + o.detail_lines(colour)) + "\n"
@@ -730,9 +997,9 @@ _XML_BAD = None
 
 
 def _xml_text(text: str) -> str:
-    """`text` without the characters XML 1.0 cannot hold."""
-    import re
-
+    """`text` without the characters XML 1.0 cannot hold (paths come here
+    through `display_path`, their control characters escaped; this is for
+    the rest)."""
     global _XML_BAD
     if _XML_BAD is None:
         _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -759,8 +1026,8 @@ def junit_xml(outcomes) -> str:
         "hostname": socket.gethostname()})
     for o in outcomes:
         case = ET.SubElement(suite, "testcase", {
-            "classname": "autograd-cli.golden", "name": _xml_text(o.path),
-            "file": _xml_text(o.path), "time": f"{o.seconds:.6f}"})
+            "classname": "autograd-cli.golden", "name": _xml_text(o.shown),
+            "file": _xml_text(o.shown), "time": f"{o.seconds:.6f}"})
         details = "\n".join(o.detail_lines())
         if o.failed:
             if o.reason == "error":
@@ -769,8 +1036,8 @@ def junit_xml(outcomes) -> str:
                 tag, message = "failure", o.note
             else:
                 tag = "failure"
-                message = (f"{o.count} mismatch{'es' * (o.count != 1)} with {o.golden}: "
-                           + o.mismatches[0].text())
+                message = (f"{o.count} mismatch{'es' * (o.count != 1)} with "
+                           f"{display_path(o.golden)}: " + o.mismatches[0].text())
             el = ET.SubElement(case, tag, {"type": o.reason, "message": _xml_text(message)})
             el.text = _xml_text(details or message)
         elif o.note:
@@ -781,42 +1048,48 @@ def junit_xml(outcomes) -> str:
 
 
 def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
-               format="text", max_elements=None) -> int:
-    """`autograd-cli test`: the exit code (0 when every file passes)."""
+              format="text", max_elements=None) -> int:
+    """`autograd-cli test`: the exit code: 0 when every file passes, 1 when
+    one fails, 74 (EX_IOERR) when an output could not be written (stdout,
+    the JUnit XML report, a golden file of --update), whatever the tests
+    gave: the run did not leave what it was asked to."""
     from .commands import EXIT_INPUT, EXIT_OK, _Stop, _write, internal_error
     from .errors import _want_colour
+    from .streams import EXIT_IO
 
     gone = []
 
-    def out(text):
-        """Write to stdout; once its reader has gone (`| head`), carry on
-        without it: every file is still tested, the JUnit report written and
-        a failure still in the exit code."""
+    def out(text, json=False):
+        """Write to stdout; once its reader has gone (`| head`) or a write
+        failed (a full disk: said on stderr), carry on without it: every
+        file is still tested, the JUnit report written and a failure still
+        in the exit code."""
         if not gone:
             try:
-                _write(text)
-            except _Stop:
-                gone.append(True)
+                _write(text, json=json)
+            except _Stop as stop:
+                gone.append(stop.code)
 
     try:
         files, problems = find_expr_files(paths or ["."])
         outcomes = []
         for path, message in problems:
             outcomes.append(Outcome(path, "", "fail", "error", error=ExprError(message),
-                                    error_fallback=path))
+                                    error_fallback=display_path(path)))
         colour = format == "text" and _want_colour(sys.stdout)
-        width = min(60, max([len(p) for p in files] + [len(o.path) for o in outcomes] + [0]))
+        width = min(60, max([len(display_path(p)) for p, _ in files]
+                            + [len(o.shown) for o in outcomes] + [0]))
         if format == "text":
             for o in outcomes:
                 out(text_block(o, colour, width))
-        for path in files:
-            o = check_file(path, rtol=rtol, atol=atol, update=update,
+        for path, tree in files:
+            o = check_file(path, tree=tree, rtol=rtol, atol=atol, update=update,
                            max_elements=max_elements)
             outcomes.append(o)
             if format == "text":
                 out(text_block(o, colour, width))
         if not outcomes:
-            where = ", ".join(paths or ["."])
+            where = ", ".join(display_path(p) for p in paths or ["."])
             sys.stderr.write(f"autograd-cli: error: no .expr files found in {where}\n")
             return EXIT_INPUT
         if format == "text":
@@ -824,15 +1097,18 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
         else:
             from .render import to_json
 
-            out(to_json(json_document(outcomes, update), compact=False) + "\n")
-        if junit_xml_path:
+            out(to_json(json_document(outcomes, update), compact=False) + "\n", json=True)
+        code = EXIT_INPUT if any(o.failed for o in outcomes) else EXIT_OK
+        if any(gone) or any(o.unwritten for o in outcomes):
+            code = EXIT_IO
+        if junit_xml_path is not None:
             try:
-                write_atomically(junit_xml_path, junit_xml(outcomes))
+                write_report(junit_xml_path, junit_xml(outcomes))
             except OSError as err:
-                sys.stderr.write(f"{junit_xml_path}: error: cannot write the JUnit XML report: "
-                                 f"{err.strerror or err}\n")
-                return EXIT_INPUT
-        return EXIT_INPUT if any(o.failed for o in outcomes) else EXIT_OK
+                sys.stderr.write(f"{display_path(junit_xml_path)}: error: cannot write the "
+                                 f"JUnit XML report: {err.strerror or err}\n")
+                code = EXIT_IO
+        return code
     except _Stop as stop:
         return stop.code
     except Exception as exc:  # a bug: never a traceback for the user

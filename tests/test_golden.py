@@ -884,8 +884,9 @@ def test_update_is_atomic(project, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
     result = run_test("--update")
-    assert result.exit_code == 1
-    assert "cannot write seed.golden.json: No space left on device" in result.stdout
+    assert result.exit_code == 74    # EX_IOERR: an output could not be written
+    assert "seed.golden.json: error: cannot write the golden file: No space left on device" \
+        in result.stdout.splitlines()
     assert (project / "seed.golden.json").read_bytes() == old
     assert sorted(p.name for p in project.iterdir()) == ["seed.expr", "seed.golden.json"]
 
@@ -955,7 +956,7 @@ def test_junit_xml_holds_any_text(tmp_path, monkeypatch):
 
 def test_junit_xml_unwritable(project):
     result = run_test("--junit-xml", str(project / "no" / "such" / "dir.xml"))
-    assert result.exit_code == 1 and "cannot write the JUnit XML report" in result.stderr
+    assert result.exit_code == 74 and "cannot write the JUnit XML report" in result.stderr
 
 
 # -------------------------------------------------------------- JSON output
