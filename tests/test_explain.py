@@ -24,7 +24,7 @@ from autograd_cli.explain import (INDENT, MAX_PATHS, MIN_WIDTH, _fold, explain,
 from autograd_cli.program import load, run
 from autograd_cli.render import fmt_number
 from common import ROOT, SEED
-from test_properties import smooth_programs
+from programs import smooth_programs
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
 MAX_ELEMENTS_PER_NAME = 50

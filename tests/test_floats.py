@@ -15,6 +15,7 @@ from autograd_cli.engine import backward, backward_floats, evaluate, evaluate_fl
 from autograd_cli.errors import Source
 from autograd_cli.ops import OPS
 from autograd_cli.program import load, run
+from programs import random_scalar_program
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 0.5, 3.0, 1e-310, 1e308, -1e308,
          math.inf, -math.inf, math.nan]
@@ -89,32 +90,6 @@ def test_kernel_gives_numpy_scalar_bits(name):
     assert checked > refused
 
 
-def random_scalar_program(rng: random.Random) -> str:
-    """Scalars mostly, with an array or two feeding them (sum, index)."""
-    lines = ["param p = 0.9", "param q = -0.35", "v = [0.5, -1.5, 2.0]", "x0 = 0.25"]
-    names = ["p", "q", "x0", "sum(v)", "v[1]", "2", "0.5"]
-    unary = ["tanh", "exp", "sin", "cos", "sigmoid", "relu", "abs", "softplus", "-"]
-    for i in range(1, 25):
-        a, b = rng.choice(names), rng.choice(names)
-        r = rng.random()
-        if r < 0.45:
-            e = f"{a} {rng.choice(['+', '-', '*', '/'])} {b}"
-        elif r < 0.6:
-            e = f"{rng.choice(unary)}({a})"
-        elif r < 0.7:
-            e = f"abs({a}) ** {rng.choice(['2', '0.5', '1.5', '-1', b])}"
-        elif r < 0.8:
-            e = f"{rng.choice(['maximum', 'minimum'])}({a}, {b})"
-        elif r < 0.85:
-            e = f"clip({a}, -1, {b})"
-        elif r < 0.9:
-            e = f"sqrt(abs({a}) + 1)"
-        else:
-            e = f"sum(v * {a})"
-        lines.append(f"x{i} = {e}")
-        names.append(f"x{i}")
-    lines.append("L = " + " + ".join(names[-4:]))
-    return "\n".join(lines) + "\n"
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from common import SEED
-from test_golden import CLEAN_ENV, eval_doc, file_line, run_test, summary, write_json
+from goldens import CLEAN_ENV, eval_doc, file_line, run_test, summary, write_json
 
 SECRET = "DB_PASSWORD=hunter2-do-not-print"
 HUGE = "9" * 5000   # past Python's 4,300-digit limit on int(str)

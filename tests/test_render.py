@@ -13,7 +13,7 @@ from autograd_cli.program import load, run
 from autograd_cli.render import report_dict, report_json, to_json
 
 from common import ROOT
-from test_floats import random_scalar_program
+from programs import random_scalar_program
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
 ODD = [
