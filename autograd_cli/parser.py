@@ -376,14 +376,12 @@ def _token_error(source: Source, kind: str, text: str, start: int, end: int,
                                             f"the '{opener}' opened here is still open")])
 
 
-_BRACKETS = re.compile(r"#[^\n]*|[()\[\]]")
-
-
 def _unclosed(text, end):
     """The last bracket left open at offset `end` of `text`, ignoring
     comments: (the bracket, its offset) or None."""
     stack = []
-    for m in _BRACKETS.finditer(text, 0, end):
+    brackets = re.compile(r"#[^\n]*|[()\[\]]")    # (re caches it; not made at start-up)
+    for m in brackets.finditer(text, 0, end):
         ch = m.group()
         if ch == "(" or ch == "[":
             stack.append((ch, m.start()))
