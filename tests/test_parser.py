@@ -274,7 +274,7 @@ def same_error_as_lark(text):
 ODD_TOKENS = TOKENS + ["$", "%", "\r", "\x0c", "?"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.sampled_from(ODD_TOKENS), max_size=30), st.integers(0, 2),
        st.sampled_from([0, 0, 0, 130, 300]))
 def test_syntax_errors_worded_as_lark_words_them(tokens, lines_before, long_terms):

