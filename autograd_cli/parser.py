@@ -5,9 +5,10 @@ how its callbacks pick each rule's children, are stored in parse_tables.py
 (`python -m autograd_cli.parser` regenerates it, from a fresh analysis with
 the states numbered canonically, so the same grammar always gives the same
 file; a module, so that Python caches it compiled), and `_FastParser` runs
-them with a lean loop, so Lark is imported only to describe a syntax error.
-Either way `Builder`'s methods run as rules reduce, each building an `Expr`
-at once: no parse tree is built or walked.  Every `Expr` keeps its source
+them with a lean loop, and words a syntax error from them as Lark's parser
+would, so Lark is not imported at run time (the tests hold the two to the
+same words).  Either way `Builder`'s methods run as rules reduce, each
+building an `Expr` at once: no parse tree is built or walked.  Every `Expr` keeps its source
 `Span`.  `Expr`s are created children-first, so the list of them a
 statement collects (`Statement.nodes`) is already in evaluation order.
 """
@@ -277,8 +278,8 @@ _parser = None
 
 
 def _lark():
-    """Lark's own parser for grammar.lark (imported only when needed: for
-    error messages; the fast parser's tables come from `_analysis`)."""
+    """Lark's own parser for grammar.lark: the reference the tests compare
+    the fast parser with (its tables come from `_analysis`)."""
     global _parser
     if _parser is None:
         from lark import Lark
@@ -419,9 +420,10 @@ def parse(source: Source, each=None) -> list:
 # same LALR tables, made by Lark from grammar.lark, with a lean loop: one
 # regular expression for the whole lexer, light tokens, and no callback for
 # the chain reductions of inlined ``?rule``s (expr -> sum -> product -> ...),
-# which pass their only child through.  It only ever accepts or rejects; on
-# rejection `parse` runs Lark's parser for the error message, so there is
-# one grammar and one way of reporting errors.
+# which pass their only child through.  On a rejection it keeps where it
+# stopped (the token and the state stack), and `_FastParser.error` words the
+# error from the tables as Lark's exception would be worded: one grammar and
+# one way of reporting errors.
 
 class _Rejected(Exception):
     """The text has a syntax error: at `token` (of terminal `kind`), with
