@@ -32,7 +32,10 @@ anonymous operation is the function or operator as written (``mul``, ``dot``,
 ``x[1:3, ::2]``); a constant is its value.  Values and gradients in DOT,
 Mermaid and the tree are rounded as in the table (6 significant digits,
 tensors over 24 elements summarised); the JSON has every digit.  A node the
-target does not depend on has gradient 0.
+target does not depend on has gradient 0.  In DOT, a node's tooltip is where
+it is written (``line:column``) and its source text, cut in the middle past
+`TOOLTIP_WIDTH` characters: so every label and tooltip has a bounded length
+and the output grows linearly with the file.
 
 Deep graphs.  Nothing here recurses over the graph: node selection, ids and
 edges are loops over the topological order, and the tree is built with an
@@ -240,6 +243,22 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\r", "").replace("\n", "\\n") + '"'
 
 
+TOOLTIP_WIDTH = 80    # characters of source text in a node's tooltip, at most
+
+
+def _excerpt(span, width: int = TOOLTIP_WIDTH) -> str:
+    """The source text of `span`, its middle cut to `width` characters: an
+    operator's span holds all of its operands, so in a long sum a tooltip
+    quoting each one whole would make the output quadratic in the file's
+    length (hence also no slice of the whole span is made)."""
+    text, start, end = span.source.text, span.start, span.end
+    if end - start <= width:
+        return text[start:end]
+    head = (width - 1) * 2 // 3
+    tail = width - 1 - head
+    return f"{text[start:start + head]}…{text[end - tail:end]}"
+
+
 def to_dot(report) -> str:
     """The graph in Graphviz DOT: ``autograd-cli graph f.expr | dot -Tsvg``."""
     v = _view(report)
@@ -281,7 +300,8 @@ def to_dot(report) -> str:
                 f'{_html(fmt_array(v.grad(i)))}</FONT></TD></TR>',
             ]
         span = spans[i]
-        tooltip = f"{span.line}:{span.column}: {span.text}" if span is not None else v.labels[i]
+        tooltip = (f"{span.line}:{span.column}: {_excerpt(span)}" if span is not None
+                   else v.labels[i])
         out.append(f"  {_quoted(v.ids[i])} [label=<{head}{''.join(rows)}</TABLE>>, "
                    f"tooltip={_quoted(tooltip)}];")
     ops, args = model.graph.ops, model.graph.args

@@ -5,9 +5,10 @@ how its callbacks pick each rule's children, are stored in parse_tables.py
 (`python -m autograd_cli.parser` regenerates it, from a fresh analysis with
 the states numbered canonically, so the same grammar always gives the same
 file; a module, so that Python caches it compiled), and `_FastParser` runs
-them with a lean loop, so Lark is imported only to describe a syntax error.
-Either way `Builder`'s methods run as rules reduce, each building an `Expr`
-at once: no parse tree is built or walked.  Every `Expr` keeps its source
+them with a lean loop, and words a syntax error from them as Lark's parser
+would, so Lark is not imported at run time (the tests hold the two to the
+same words).  Either way `Builder`'s methods run as rules reduce, each
+building an `Expr` at once: no parse tree is built or walked.  Every `Expr` keeps its source
 `Span`.  `Expr`s are created children-first, so the list of them a
 statement collects (`Statement.nodes`) is already in evaluation order.
 """
@@ -277,8 +278,8 @@ _parser = None
 
 
 def _lark():
-    """Lark's own parser for grammar.lark (imported only when needed: for
-    error messages; the fast parser's tables come from `_analysis`)."""
+    """Lark's own parser for grammar.lark: the reference the tests compare
+    the fast parser with (its tables come from `_analysis`)."""
     global _parser
     if _parser is None:
         from lark import Lark
@@ -322,36 +323,50 @@ def _describe_expected(expected) -> str:
     return words[0] if words else "something else"
 
 
-def _describe_token(tok) -> str:
-    if tok.type == "$END":
+def _describe_token(kind: str, text: str) -> str:
+    if kind == "$END":
         return "end of file"
-    if tok.type == "_NL":
+    if kind == "_NL":
         return "end of line"
-    if tok.type == "NAME":
-        return f"name '{tok}'"
-    if tok.type == "NUMBER":
-        return f"number {tok}"
-    return f"'{tok}'"
+    if kind == "NAME":
+        return f"name '{text}'"
+    if kind == "NUMBER":
+        return f"number {text}"
+    return f"'{text}'"
 
 
 def _syntax_error(e, source: Source) -> ExprError:
-    """Lark's exception `e` as an `ExprError` in words."""
+    """Lark's exception `e` as an `ExprError` in words: what the fast parser
+    says of the same text (`_rejection_error`); the tests hold it to this."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF
 
     if isinstance(e, UnexpectedCharacters):
-        ch = source.text[e.pos_in_stream] if e.pos_in_stream < len(source.text) else ""
-        shown = repr(ch) if not ch.isprintable() or ch in "'\"" else f"'{ch}'"
-        return ExprError(f"unexpected character {shown}", Span.at(source, e.pos_in_stream))
+        return _character_error(source, e.pos_in_stream)
     tok = e.token
+    expected = getattr(e, "accepts", None) or e.expected
     if tok.type == "$END" or isinstance(e, UnexpectedEOF):
+        return _token_error(source, "$END", "", 0, 0, expected)
+    return _token_error(source, tok.type, str(tok), tok.start_pos, tok.end_pos, expected)
+
+
+def _character_error(source: Source, pos: int) -> ExprError:
+    ch = source.text[pos] if pos < len(source.text) else ""
+    shown = repr(ch) if not ch.isprintable() or ch in "'\"" else f"'{ch}'"
+    return ExprError(f"unexpected character {shown}", Span.at(source, pos))
+
+
+def _token_error(source: Source, kind: str, text: str, start: int, end: int,
+                 expected) -> ExprError:
+    """The error for an unexpected token of terminal `kind` at `start:end`,
+    where the terminals `expected` would do."""
+    if kind == "$END":
         span = Span.at(source, len(source.text.rstrip()))
         what = "end of file"
     else:
-        span = Span.of_token(source, tok)
-        what = _describe_token(tok)
-    expected = getattr(e, "accepts", None) or e.expected
+        span = Span(source, start, end)
+        what = _describe_token(kind, text)
     message = f"unexpected {what}; expected {_describe_expected(expected)}"
-    unclosed = _unclosed(source.text[:span.start])
+    unclosed = _unclosed(source.text, span.start)
     if unclosed is None:
         return ExprError(message, span)
     opener, pos = unclosed
@@ -362,14 +377,16 @@ def _syntax_error(e, source: Source) -> ExprError:
                                             f"the '{opener}' opened here is still open")])
 
 
-def _unclosed(text):
-    """The last bracket left open at the end of `text`, ignoring comments."""
+def _unclosed(text, end):
+    """The last bracket left open at offset `end` of `text`, ignoring
+    comments: (the bracket, its offset) or None."""
     stack = []
-    text = re.sub(r"#[^\n]*", lambda m: " " * len(m.group()), text)
-    for i, ch in enumerate(text):
-        if ch in "([":
-            stack.append((ch, i))
-        elif ch in ")]" and stack:
+    brackets = re.compile(r"#[^\n]*|[()\[\]]")    # (re caches it; not made at start-up)
+    for m in brackets.finditer(text, 0, end):
+        ch = m.group()
+        if ch == "(" or ch == "[":
+            stack.append((ch, m.start()))
+        elif (ch == ")" or ch == "]") and stack:
             stack.pop()
     return stack[-1] if stack else None
 
@@ -388,19 +405,9 @@ def parse(source: Source, each=None) -> list:
     try:
         try:
             return _fast.parse(source)
-        except _Rejected:
-            pass
-        # The input has an error: let Lark's own parser find and describe it.
-        from lark.exceptions import UnexpectedInput
-
-        _builder.pending = []
-        _builder.statements = []
-        _builder.each = None
-        try:
-            _lark().parse(source.text)
-        except UnexpectedInput as e:
-            raise _syntax_error(e, source) from None
-        raise AssertionError("the fast parser rejected what Lark accepts")
+        except _Rejected as rejected:
+            error = _fast.error(rejected, source)
+        raise error
     finally:
         _builder.pending = []
         _builder.statements = []
@@ -413,12 +420,22 @@ def parse(source: Source, each=None) -> list:
 # same LALR tables, made by Lark from grammar.lark, with a lean loop: one
 # regular expression for the whole lexer, light tokens, and no callback for
 # the chain reductions of inlined ``?rule``s (expr -> sum -> product -> ...),
-# which pass their only child through.  It only ever accepts or rejects; on
-# rejection `parse` runs Lark's parser for the error message, so there is
-# one grammar and one way of reporting errors.
+# which pass their only child through.  On a rejection it keeps where it
+# stopped (the token and the state stack), and `_FastParser.error` words the
+# error from the tables as Lark's exception would be worded: one grammar and
+# one way of reporting errors.
 
 class _Rejected(Exception):
-    pass
+    """The text has a syntax error: at `token` (of terminal `kind`), with
+    the automaton's state stack `states` then; or, `token` None, at a
+    character no terminal matches, at offset `pos`."""
+
+    def __init__(self, token=None, kind=None, states=(), pos=0):
+        super().__init__(kind)
+        self.token = token
+        self.kind = kind
+        self.states = states
+        self.pos = pos
 
 
 class _Token(Span):
@@ -652,7 +669,8 @@ class _FastParser:
         The lexer is inlined: one match per token (blanks included), newlines
         inside brackets dropped as in Python.  Tokens are gathered up to each
         statement separator, and the chunk goes through the LALR automaton in
-        one go.  What the automaton does with a chunk depends only on the
+        one go (a line of more than `_LONG` tokens, in pieces of that many).
+        What the automaton does with a chunk depends only on the
         states on the stack and the kinds of the tokens, so it is recorded
         once and replayed for every chunk alike (a long file repeats a few
         shapes of line): a replay shifts and reduces the values without
@@ -673,7 +691,10 @@ class _FastParser:
             if pos < n:                                   # the next token
                 m = match(text, pos)
                 if m is None:
-                    raise _Rejected()
+                    # The tokens before it come first, as with Lark's lexer,
+                    # which hands the parser one token at a time.
+                    self._steps(states, values, chunk, kinds)
+                    raise _Rejected(states=states, pos=pos)
                 kind = m.lastgroup
                 stop = m.end()
                 if kind in skip or (kind == "_NL" and depth):
@@ -690,9 +711,12 @@ class _FastParser:
                 chunk.append(m)            # the token: Builder reads the match
                 kinds.append(kind)
                 pos = stop
-                if kind != "_NL" and kind != "SEMICOLON":
+                if kind != "_NL" and kind != "SEMICOLON" and len(kinds) < _LONG:
                     continue
-                if len(kinds) > 256:                      # a long line: no record
+                # A line, or _LONG tokens of a long one (a match holds ~450
+                # bytes: a long line's go as they come; its pieces repeat
+                # when it does).  Deep in brackets, the stack is no key.
+                if len(states) > _DEEP:
                     self._steps(states, values, chunk, kinds)
                     chunk, kinds = [], []
                     continue
@@ -710,12 +734,10 @@ class _FastParser:
                     replay[0](chunk, values)
                     states[:] = replay[2]
                 chunk, kinds = [], []
-            elif pos == n:
+            else:
                 chunk.append(_Token("$END", "", source, n, n))
                 kinds.append("$END")
                 return self._steps(states, values, chunk, kinds)
-            else:
-                raise _Rejected()
 
     def _steps(self, states, values, tokens, kinds, record=None):
         """Run the automaton over `tokens`; `record`, a list, gets its steps
@@ -730,7 +752,7 @@ class _FastParser:
                 state = states[-1]
                 act = actions[state].get(kind)
                 if act is None:
-                    raise _Rejected()
+                    raise _Rejected(token, kind, states)
                 if type(act) is int:                      # shift
                     states.append(act)
                     values.append(token)
@@ -759,6 +781,41 @@ class _FastParser:
                     return values[-1]
         return record, tuple(states)
 
+    def error(self, rejected: _Rejected, source: Source) -> ExprError:
+        """The `ExprError` for a rejection, in the words Lark's exception
+        would give (`_syntax_error`): what was expected is what Lark's
+        ``accepts`` finds, the terminals that would be shifted (or, for the
+        end of the file, reach the end state) after the reductions they call
+        for, else every terminal of the state."""
+        if rejected.token is None:
+            return _character_error(source, rejected.pos)
+        actions = self.actions
+        states = rejected.states
+        terminals = [t for t in actions[states[-1]] if t.isupper()]
+        accepts = set()
+        for t in terminals:
+            stack = list(states)
+            while True:
+                act = actions[stack[-1]].get(t)
+                if act is None:
+                    break
+                if type(act) is int:
+                    accepts.add(t)
+                    break
+                size, name = act[0], act[1]
+                if size:
+                    del stack[-size:]
+                stack.append(actions[stack[-1]][name])
+                if t == "$END" and stack[-1] == self.end_state:     # the end reached
+                    accepts.add(t)
+                    break
+        token = rejected.token
+        expected = accepts or terminals
+        if rejected.kind == "$END":
+            return _token_error(source, "$END", "", 0, 0, expected)
+        return _token_error(source, rejected.kind, _text(token), _start(token), _end(token),
+                            expected)
+
     def _chain(self, below, name, kind):
         """The state on top of `below` after a run of pass-through reductions
         (the first of rule `name`) with `kind` next: the values stay put."""
@@ -769,6 +826,10 @@ class _FastParser:
             if act is None or type(act) is int or act[2] is not None:
                 return top
             name = act[1]
+
+
+_LONG = 256    # tokens of a line run at once at most; a longer one goes in pieces
+_DEEP = 64     # states on the stack at most for a piece to be recorded
 
 
 def _replayer(steps, ntokens):

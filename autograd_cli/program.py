@@ -150,7 +150,13 @@ def _suggest(name, names) -> str:
     import difflib          # only for a message: not at every start
 
     best, best_score = None, 0.5
+    n = len(name)
     for candidate in names:
+        # The ratio is at most this bound (difflib's real_quick_ratio): most
+        # names of a long file are passed over without a matcher.
+        m = len(candidate)
+        if 2 * min(n, m) / (n + m or 1) < best_score:
+            continue
         score = difflib.SequenceMatcher(None, name, candidate).ratio()
         if score > best_score or (score == best_score and best is None):
             best, best_score = candidate, score
@@ -176,19 +182,12 @@ def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shap
     `keep_exprs` false, the expression trees (which `explain` reads) are let
     go once the graph is built: a statement keeps only its right side's span."""
     if not sets and not values and not keep_exprs:
-        try:
-            return _load_streaming(source, dtype, max_elements, timings)
-        except Exception:  # noqa: BLE001
-            # Reported by the whole-file path as always: syntax errors first
-            # (a later syntax error wins over, say, running out of memory on
-            # an earlier constant), and with every note.
-            pass
+        return _load_streaming(source, dtype, max_elements, timings)
     start = time.perf_counter()
     with gc_paused():
         statements = parse(source)
     if not statements:
-        raise ExprError("the file has no statements: nothing to evaluate",
-                        Span.at(source, 0))
+        raise ExprError(_NO_STATEMENTS, Span.at(source, 0))
     origins = {}
     statements, replaced = _apply_values(statements, values, source, any_shape, origins)
     statements, replaced = _apply_sets(statements, sets, source, replaced, origins)
@@ -202,27 +201,52 @@ def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shap
     return model
 
 
+_NO_STATEMENTS = "the file has no statements: nothing to evaluate"
+
+
 def _load_streaming(source, dtype, max_elements, timings) -> Model:
     """`load` compiling each statement as soon as it is parsed, its tree let
     go at once: a long file never holds all its trees (memory stays flat).
-    Any error is raised again by the whole-file path, which reports it."""
+
+    Errors are those of the whole-file path, which parses the whole file
+    before it compiles: once a statement fails to compile, the rest is only
+    parsed (a later syntax error wins over, say, running out of memory on an
+    earlier constant), and then that statement is compiled again knowing
+    the names bound from it on (for "used before it is bound")."""
     compiler = _Compiler(source, dtype, max_elements)
     compiler.bindings, compiler.by_name, compiler.later = [], {}, {}
     compiler.replaced, compiler.sets = {}, {}
     clock = time.perf_counter
     checking = [0.0]
+    failed = []         # the first statement that did not compile, and why
+    later = {}          # from it on: name -> the statement that first binds it
 
     def each(st):
+        if failed:
+            later.setdefault(st.name, st)
+            _strip(st)
+            return
         t = clock()
-        compiler.statement(st)
+        try:
+            compiler.statement(st)
+        except Exception as exc:  # noqa: BLE001  (raised again once the file is parsed)
+            failed.append((exc, st))
+            later[st.name] = st
+            return
         _strip(st)
         checking[0] += clock() - t
 
     start = clock()
     with np.errstate(all="ignore"), gc_paused():
         parse(source, each)
+        if failed:
+            exc, st = failed[0]
+            if isinstance(exc, ExprError):
+                compiler.later = later
+                compiler.statement(st)      # raises, with what is bound later
+            raise exc
         if not compiler.bindings:
-            raise ExprError("the file has no statements", Span.at(source, 0))
+            raise ExprError(_NO_STATEMENTS, Span.at(source, 0))
         model = compiler.model()
     if timings is not None:
         timings["parse"] = timings.get("parse", 0.0) + clock() - start - checking[0]

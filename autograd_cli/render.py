@@ -135,30 +135,23 @@ def to_json(doc: dict, compact: bool) -> str:
 def report_json(report, file_label: str, wrt=None, compact=False):
     """``to_json(report_dict(report, file_label, wrt), compact)``, in pieces
     and without building the document: a file of 10^5 bindings makes 10^5
-    lines, and a scalar's line is written straight from its two floats."""
+    lines, and a scalar's line is written straight from its two floats; an
+    array of more than `STREAM_ELEMENTS` elements is written a block of rows
+    at a time (`json_array_pieces`), so its text is never whole in memory."""
     doc = _report_frame(report, file_label, {})   # all but the nodes
     model = report.model
     values, grads = report.values, report.grads
     encode = _encoder(compact)
     if compact:
         entry = '{{"kind":"{}","expr":{},"shape":[],"value":{},"grad":{}}}'
+        opening = '{{"kind":"{}","expr":{},"shape":{},"value":'
+        middle = ',"grad":'
         sep, colon = ",", ":"
     else:
         entry = '{{"kind": "{}", "expr": {}, "shape": [], "value": {}, "grad": {}}}'
+        opening = '{{"kind": "{}", "expr": {}, "shape": {}, "value": '
+        middle = ', "grad": '
         sep, colon = ",\n    ", ": "
-
-    def entries():
-        for b in model.bindings:
-            name = b.name
-            if wrt is not None and name not in wrt:
-                continue
-            v, g = values[name], grads[name]
-            if type(v) is np.float64 and type(g) is np.float64:
-                text = entry.format(b.kind, encode(b.expr), _json_float(v), _json_float(g))
-            else:
-                text = encode({"kind": b.kind, "expr": b.expr, "shape": list(v.shape),
-                               "value": json_array(v), "grad": json_array(g)})
-            yield f"{encode(name)}{colon}{text}"
 
     if compact:
         text = to_json(doc, compact=True)
@@ -167,15 +160,125 @@ def report_json(report, file_label: str, wrt=None, compact=False):
         text = to_json(doc, compact=False)
         at = text.index('\n  "nodes": {}') + len('\n  "nodes": {')
     yield text[:at]
-    lines = entries()
+
+    # Entries are gathered into pieces of at most 4,096 entries, or about
+    # PIECE_CHARS characters once a large array has been written into one.
+    piece, size = [], 0
     first = True
-    while chunk := list(itertools.islice(lines, 4096)):   # a piece at a time
-        yield ("" if compact else "\n    ") if first else sep
-        yield sep.join(chunk)
-        first = False
+    for b in model.bindings:
+        name = b.name
+        if wrt is not None and name not in wrt:
+            continue
+        v, g = values[name], grads[name]
+        if first:
+            if not compact:
+                piece.append("\n    ")
+            first = False
+        else:
+            piece.append(sep)
+        if type(v) is np.float64 and type(g) is np.float64:
+            piece.append(f"{encode(name)}{colon}"
+                         f"{entry.format(b.kind, encode(b.expr), _json_float(v), _json_float(g))}")
+        elif _cells(v) <= STREAM_ELEMENTS and _cells(g) <= STREAM_ELEMENTS:
+            text_part = f"{encode(name)}{colon}" + encode(
+                {"kind": b.kind, "expr": b.expr, "shape": list(v.shape),
+                 "value": json_array(v), "grad": json_array(g)})
+            piece.append(text_part)
+            size += len(text_part)
+        else:
+            piece.append(f"{encode(name)}{colon}"
+                         f"{opening.format(b.kind, encode(b.expr), encode(list(v.shape)))}")
+            for second, array in enumerate((v, g)):
+                if second:
+                    piece.append(middle)
+                for text_part in json_array_pieces(array, compact, STREAM_ELEMENTS):
+                    piece.append(text_part)
+                    size += len(text_part)
+                    if size >= PIECE_CHARS:
+                        yield "".join(piece)
+                        piece, size = [], 0
+            piece.append("}")
+        if len(piece) >= 8192 or size >= PIECE_CHARS:   # 8,192: 4,096 entries and seps
+            yield "".join(piece)
+            piece, size = [], 0
+    if piece:
+        yield "".join(piece)
     if not first and not compact:
         yield "\n  "
     yield text[at:]
+
+
+STREAM_ELEMENTS = 1 << 14   # arrays larger than this are written in blocks of this size
+PIECE_CHARS = 1 << 18       # characters of JSON gathered before they are written
+
+
+def json_array_pieces(a, compact: bool, block: int):
+    """``encode(json_array(a))``, in pieces of at most `block` elements each
+    (as JSON: nested lists, the shortest repr of each number, "nan", "inf"
+    and "-inf" as strings, separators as the layout has them), without the
+    whole array as Python objects or as one string.
+
+    The array is cut along one axis `q` into slabs of whole sub-arrays
+    (``a[i0, ..., i(q-1), r0:r1]``) of at most `block` cells; each slab's
+    text is the JSON encoder's, and the brackets between slabs follow from
+    how the leading index ``(i0, ..., i(q-1))`` moves on.
+    The cells of an empty array are the ``[]`` at its first zero dimension.
+    """
+    a = np.asarray(a)
+    shape = a.shape
+    k = shape.index(0) if a.size == 0 else a.ndim   # the cells' axes: shape[:k]
+    outer = shape[:k]
+    encode = _encoder(compact)
+    if _product(outer) <= block:
+        yield encode(json_array(a))
+        return
+    sep = "," if compact else ", "
+    # j: the first axis from which a sub-array a[i0, ..., i(j-1)] has at
+    # most `block` cells (j >= 1: the whole has more); slabs are cut along
+    # the axis before it.
+    inner, j = 1, k
+    while inner * outer[j - 1] <= block:
+        j -= 1
+        inner *= outer[j]
+    q = j - 1
+    rows = max(1, block // inner)
+    leading = outer[:q]
+    yield "[" * (q + 1)
+    index = [0] * q
+    started = False
+    while True:
+        for r0 in range(0, outer[q], rows):
+            if started:
+                yield sep
+            started = True
+            slab = a[tuple(index) + (slice(r0, r0 + rows),)]
+            yield encode(json_array(slab))[1:-1]     # its items, without its brackets
+        # The next leading index, in C order: `closed` lists end here.
+        closed = 0
+        for axis in range(q - 1, -1, -1):
+            index[axis] += 1
+            if index[axis] < leading[axis]:
+                break
+            index[axis] = 0
+            closed += 1
+        else:
+            break
+        yield "]" * (closed + 1) + sep + "[" * (closed + 1)
+        started = False
+    yield "]" * (q + 1)
+
+
+def _cells(a) -> int:
+    """How many numbers, or ``[]`` of an empty array, `a`'s JSON holds."""
+    shape = np.shape(a)
+    return _product(shape[:shape.index(0)] if 0 in shape else shape)
+
+
+def _product(dims) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
 
 
 def _json_float(x) -> str:

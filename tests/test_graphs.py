@@ -344,6 +344,40 @@ def test_deep_chain_tree(deep_report):
     assert sum("(continued)" in line for line in lines) > 100
 
 
+# ------------------------------------------------------------- long sources
+
+def long_sum(n):
+    """One statement of `n` terms: every operator's span holds the ones before it."""
+    return "param x = 1.5\nL = " + " + ".join(["x"] * n) + "\n"
+
+
+TOOLTIP = re.compile(r'tooltip="(\d+):(\d+): ((?:[^"\\]|\\.)*)"')
+
+
+def test_dot_tooltips_quote_the_source_and_are_cut_in_the_middle():
+    report = report_of("param x = 1.5\ny = x * 2\nL = " + " + ".join(["y"] * 200) + "\n")
+    text = graphs.to_dot(report)
+    tips = TOOLTIP.findall(text)
+    assert tips
+    assert ("2", "5", "x * 2") in tips                         # short: quoted whole
+    long = [t for t in tips if t[0] == "3"]
+    assert long and all(len(t[2]) <= graphs.TOOLTIP_WIDTH for t in long)
+    whole = " + ".join(["y"] * 200)
+    last = long[-1][2]                                          # the last add: the whole sum
+    head, tail = last.split("…")
+    assert whole.startswith(head) and whole.endswith(tail) and len(last) == graphs.TOOLTIP_WIDTH
+
+
+@pytest.mark.parametrize("render", [graphs.to_dot, graphs.to_mermaid,
+                                    lambda r: json.dumps(graphs.graph_document(r))],
+                         ids=["dot", "mermaid", "json"])
+def test_output_grows_linearly_with_a_long_sum(render):
+    small, large = (len(render(report_of(long_sum(n)))) for n in (300, 3000))
+    # Ten times the terms: ten times the output (a hundred if each operator
+    # quoted its whole span).
+    assert 8 < large / small < 12, (small, large)
+
+
 # ----------------------------------------------------- through the command line
 
 def _cli(args):

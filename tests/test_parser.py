@@ -236,3 +236,76 @@ def test_lines_of_one_shape_replayed():
 def test_token_soup_repeated(tokens, sep):
     line = " ".join(tokens)
     same_as_lark(sep.join([line, line.replace("a", "b"), line.replace("1", "7")]))
+
+
+# Syntax errors are found and worded by the fast parser alone, from its
+# tables; Lark's own parser, with its exception put in words by
+# `_syntax_error`, is the reference for every word and position.
+
+def lark_error(text):
+    source = Source("t.expr", text)
+    try:
+        lark_parse(text)
+    except UnexpectedInput as e:
+        return parser._syntax_error(e, source)
+    except ExprError as e:          # from a callback (a keyword before a positional)
+        return e
+    return None
+
+
+def error_key(error):
+    if error is None:
+        return None
+    return (error.message, error.span.start, error.span.end,
+            [(span.start, span.end, note) for span, note in error.notes])
+
+
+def same_error_as_lark(text):
+    want = error_key(lark_error(text))
+    try:
+        parser.parse(Source("t.expr", text))
+        got = None
+    except ExprError as e:
+        got = error_key(e)
+    assert got == want, text
+    return want
+
+
+ODD_TOKENS = TOKENS + ["$", "%", "\r", "\x0c", "?"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(ODD_TOKENS), max_size=30), st.integers(0, 2),
+       st.sampled_from([0, 0, 0, 130, 300]))
+def test_syntax_errors_worded_as_lark_words_them(tokens, lines_before, long_terms):
+    # Lines before it (replayed shapes), and a long line before it (one
+    # that goes through the automaton in pieces).
+    prefix = "x = 1\n" * lines_before
+    if long_terms:
+        prefix += "y = " + " + ".join(["x"] * long_terms)
+    same_error_as_lark(prefix + " ".join(tokens))
+
+
+@pytest.mark.parametrize("text", [
+    "", "a", "a =", "a = (1 +", "a = [1, (2,\n 3]", "a = f(b=1, 2)", "a = 1 $ 2",
+    "a = (1 $", "param = 3", "a = 1 +\n", "a = )", "a = 1\n\n]", "# only a comment",
+    "a = [1, 2\n# (\nb = 3", "a = x[1:2:3:4]", "a = 1;;b = 2 3",
+    "y = " + "(" * 3000 + "x",                                 # deep and never closed
+    "y = " + " + ".join(["x"] * 3000) + " + * 2",              # far into a long line
+    "y = " + " + ".join(["x"] * 3000) + " $",
+    "y = " + "(" * 300 + " + ".join(["x"] * 700) + ")" * 299 + "\nz = 1",
+])
+def test_syntax_errors_worded_as_lark_words_them_by_hand(text):
+    want = same_error_as_lark(text)
+    assert (want is None) == (text in ("", "# only a comment"))
+
+
+def test_a_syntax_error_is_described_without_lark(monkeypatch):
+    def no_lark():
+        raise AssertionError("Lark's parser was asked")
+
+    monkeypatch.setattr(parser, "_lark", no_lark)
+    with pytest.raises(ExprError, match=r"unexpected '\*'; expected an expression"):
+        parser.parse(Source("t.expr", "x = 1\n" * 100 + "y = x + * 2\n"))
+    with pytest.raises(ExprError, match=r"'\(' is never closed"):
+        parser.parse(Source("t.expr", "y = " + "(" * 5000 + "x\n"))
