@@ -211,7 +211,7 @@ def _one_line(text: str) -> str:
 # --------------------------------------------------------------------- JSON
 
 def graph_document(report) -> dict:
-    """The graph as JSON-ready data (the ``"graph"`` field of the JSON output, README "JSON")."""
+    """The graph as JSON-ready data (the ``"graph"`` field of the JSON output, docs/json.md)."""
     v = _view(report)
     nodes = []
     for i in v.shown:

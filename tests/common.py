@@ -1,4 +1,4 @@
-"""Shared by the tests: the seed example and the JSON document README gives for it."""
+"""Shared by the tests: the seed example and the JSON document docs/json.md gives for it."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_PATH = "examples/seed.expr"
 SEED = (ROOT / SEED_PATH).read_text()
 
-# README "JSON (--format json)": the seed document, with its key order.
+# docs/json.md, "JSON out": the seed document, with its key order.
 SEED_DOC = {
     "schema": 1,
     "file": "examples/seed.expr",

@@ -1,4 +1,4 @@
-"""The command line (README, the commands and "JSON"): Typer's CliRunner for most of it, and a few
+"""The command line (docs/commands.md and docs/json.md): Typer's CliRunner for most of it, and a few
 real subprocesses of the installed console script and ``python -m``.
 
 The installed typer (0.29) vendors its own click; its CliRunner keeps

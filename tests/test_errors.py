@@ -1,6 +1,6 @@
 """Every user error: an ExprError with a clear message and the right location,
 and through the CLI the ``path:line:col: error: message`` diagnostic, the
-source line and a caret, exit 1, nothing on stdout (README, "Errors and exit codes").
+source line and a caret, exit 1, nothing on stdout (docs/errors.md).
 """
 
 import json

@@ -1,4 +1,4 @@
-"""explain: the chain-rule derivation of one gradient (README, the commands and "JSON").
+"""explain: the chain-rule derivation of one gradient (docs/commands.md and docs/json.md).
 
 The derivation must be the blog's for the seed example, and its total must
 be what `eval` reports for every example and every element; reused nodes

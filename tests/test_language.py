@@ -1,4 +1,4 @@
-"""The .expr language through the library (README, "The language").
+"""The .expr language through the library (docs/language.md).
 
 Every test builds a model with ``load(Source(...))``, evaluates it with
 ``run`` and compares values and gradients with numpy computed here.
@@ -372,7 +372,7 @@ def test_kinds_param_input_node():
 
 
 def test_param_computed_from_a_name_has_no_history():
-    # README: a param is a leaf; no gradient flows past it into what made it
+    # docs/language.md, Statements: a param is a leaf; no gradient flows past it into what made it
     r = ev("a = 2\nparam w = [a, 3]\nL = sum(w)")[1]
     assert_arr(r.grads["w"], [1, 1])
     assert float(r.grads["a"]) == 0.0
@@ -511,7 +511,7 @@ def test_random_constructors_are_deterministic_for_a_seed(fn):
 
 
 def test_random_constructors_use_numpy_default_rng():
-    # README: numpy's default_rng(seed) (PCG64)
+    # docs/language.md, Functions: numpy's default_rng(seed) (PCG64)
     vals = values("n = randn(2, 3, seed=3)\nu = rand(4, seed=3)\nL = sum(n) + sum(u)")
     np.testing.assert_array_equal(vals["n"], np.random.default_rng(3).standard_normal((2, 3)))
     np.testing.assert_array_equal(vals["u"], np.random.default_rng(3).random(4))
@@ -641,7 +641,7 @@ def test_running_twice_gives_identical_results():
 
 
 def test_long_programs_and_deep_nesting_do_not_recurse():
-    # README: nothing is recursive over the input
+    # docs/errors.md, Limits: nothing is recursive over the input
     terms = " + ".join(["x"] * 5000)
     assert float(values(f"x = 1\ny = {terms}")["y"]) == 5000.0
     deep = "(" * 1500 + "x" + ")" * 1500

@@ -13,8 +13,8 @@ independently of the engine: each number of each operand is nudged by
 +-eps in the program *text* and the program is run again.  Numbers are
 written with repr(), so the text holds exactly the float the test means.
 
-The second half pins PyTorch's conventions at kinks and ties (README, "The
-language", "Semantics") with exact expected values, checks float32, and (only when
+The second half pins PyTorch's conventions at kinks and ties (docs/language.md,
+"Semantics") with exact expected values, checks float32, and (only when
 torch is installed) compares a few ops against torch.
 """
 

@@ -1,4 +1,4 @@
-"""Property-based and scale tests for autograd-cli (README, "The language" and the commands).
+"""Property-based and scale tests for autograd-cli (docs/language.md and docs/commands.md).
 
 1. Random well-formed programs over smooth ops: the reported gradient of
    every param (and input) matches central finite differences.
