@@ -1,7 +1,6 @@
 """check on large inputs (directional mode), the leaves each command covers,
 and how hessian and jacobian show large blocks."""
 
-import json
 import os
 import re
 import select
@@ -10,12 +9,11 @@ import sys
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from autograd_cli import checking, commands
-from autograd_cli.cli import app
 from autograd_cli.ops import OPS
 from common import ROOT
+from clitools import invoke, strict_json, write
 
 LIMIT = commands.CHECK_FULL_LIMIT
 
@@ -28,21 +26,6 @@ h = tanh(W @ x + b)
 L = sum(h * h)
 """
 
-
-def invoke(args, input=None):
-    return CliRunner().invoke(app, [str(a) for a in args], input=input)
-
-
-def strict_json(text):
-    def no_constants(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=no_constants)
-
-
-def write(tmp_path, text, name="t.expr"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def check_json(*args):

@@ -1,32 +1,15 @@
 """check, hessian and jacobian: against finite differences and each other."""
 
-import json
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from autograd_cli.cli import app
 from autograd_cli.ops import OPS
 from common import ROOT
+from clitools import invoke, strict_json, write
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
 
-
-def invoke(args, input=None):
-    return CliRunner().invoke(app, [str(a) for a in args], input=input)
-
-
-def strict_json(text):
-    def no_constants(name):
-        raise ValueError(f"non-standard JSON constant {name}")
-    return json.loads(text, parse_constant=no_constants)
-
-
-def write(tmp_path, text, name="t.expr"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 # -------------------------------------------------------------------- check
