@@ -21,14 +21,12 @@ import operator
 
 import numpy as np
 
-from .engine import CONST, LEAF, Op, Tensor, raw
+from .engine import OPS, Op, Tensor, generic, generic2, raw
 from .errors import ShapeError
 
-OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
-
-
 def defop(name, forward, shape, *vjps, local=()):
-    OPS[name] = Op(name, forward, shape, vjps, local)
+    op = OPS[name] = Op(name, forward, shape, vjps, local)
+    op.apply = generic(op)
 
 
 def fmt_shape(shape) -> str:
@@ -487,7 +485,6 @@ def _fsign(x):
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x   # nan stays
 
 
-defscalar("leaf", float, None)
 defscalar("pos", lambda x: x, lambda g, ans, x: g)
 defscalar("neg", operator.neg, lambda g, ans, x: -g)
 defscalar("add", operator.add, lambda g, ans, x, y: (g, g))
@@ -521,40 +518,13 @@ defscalar("clip", lambda x, lo, hi: float(np.clip(x, lo, hi)),
 
 # ------------------------------------------- generic functions used by VJPs
 
-def _generic(op):
-    """`op` as a function: straight to numpy, or recorded when traced."""
-    forward = op.forward
+for _name in ("add", "sub", "mul", "div", "pow", "matmul"):
+    OPS[_name].apply = generic2(OPS[_name])
 
-    def f(*args, **attrs):
-        for a in args:
-            if type(a) is Tensor:
-                return a.tape.record(op, args, attrs)
-        return forward(*args, **attrs)
-
-    f.__name__ = op.name
-    return f
-
-
-def _generic2(op):
-    """The same for an op of two arguments and no attributes (the hot path
-    of every backward pass)."""
-    forward = op.forward
-
-    def f(x, y):
-        if type(x) is Tensor:
-            return x.tape.record(op, (x, y), {})
-        if type(y) is Tensor:
-            return y.tape.record(op, (x, y), {})
-        return forward(x, y)
-
-    f.__name__ = op.name
-    return f
-
-
-add, sub, mul, div, pow, matmul = (_generic2(OPS[n]) for n in
+add, sub, mul, div, pow, matmul = (OPS[n].apply for n in
                                    ("add", "sub", "mul", "div", "pow", "matmul"))
-neg, exp, log, sin, cos, sigmoid = (_generic(OPS[n]) for n in
+neg, exp, log, sin, cos, sigmoid = (OPS[n].apply for n in
                                     ("neg", "exp", "log", "sin", "cos", "sigmoid"))
-sum, transpose, reshape, broadcast_to = (_generic(OPS[n]) for n in
+sum, transpose, reshape, broadcast_to = (OPS[n].apply for n in
                                          ("sum", "transpose", "reshape", "broadcast_to"))
-index, unindex, where = (_generic(OPS[n]) for n in ("index", "unindex", "where"))
+index, unindex, where = (OPS[n].apply for n in ("index", "unindex", "where"))
