@@ -499,6 +499,9 @@ defop("exp", np.exp, same, lambda g, ans, x: mul(g, ans), local=("exp(x)",), sav
       scalar=(_ufunc(np.exp), lambda g, ans, x: g * ans))
 defop("log", np.log, same, lambda g, ans, x: div(g, x), local=("1/x",), saves=((0,), False),
       scalar=(_ufunc(np.log), lambda g, ans, x: g / x))
+defop("log1p", np.log1p, same, lambda g, ans, x: div(g, add(1.0, x)),
+      local=("1/(1 + x)",), saves=((0,), False),
+      scalar=(_ufunc(np.log1p), lambda g, ans, x: g / (1.0 + x)))
 defop("sqrt", np.sqrt, same, lambda g, ans, x: div(g, mul(2.0, ans)),
       local=("1/(2·sqrt(x))",), saves=ANS,
       scalar=(_ufunc(np.sqrt), lambda g, ans, x: g / (2.0 * ans)))
