@@ -209,27 +209,19 @@ def _gradient_at(graph, values, target, node, at):
     return backward(graph, moved, target, seed)
 
 
-# A kink: (op, test on its argument values) -> what to call it.
 def _kinks(model, values):
-    """Nodes at a kink, as {node: description}."""
+    """Nodes at a kink (the op table's `kinks`), as {node: description}."""
     graph = model.graph
     found = {}
     for i, op in enumerate(graph.ops):
-        name = op.name
+        kinks = op.kinks
+        if kinks is None:
+            continue
         args = [values[a] for a in graph.args[i]]
         hit = None
         with np.errstate(all="ignore"):
-            if name in ("relu", "abs") and np.any(args[0] == 0):
-                hit = f"{name} at 0"
-            elif name in ("maximum", "minimum") and np.any(args[0] == args[1]):
-                hit = f"a tie in {name}"
-            elif name == "clip" and np.any((args[0] == args[1]) | (args[0] == args[2])):
-                hit = "clip at a bound"
-            elif name in ("max", "min"):
-                axis = graph.attrs[i].get("axis")
-                ans = values[i] if axis is None else np.expand_dims(values[i], axis)
-                if np.any(np.sum(args[0] == ans, axis=axis) > 1):
-                    hit = f"a tie in {name}"
+            if kinks[1](values[i], *args, **graph.attrs[i]):
+                hit = kinks[0]
         if hit:
             found[i] = f"{hit} (line {model.spans[i].line})"
     return found

@@ -21,22 +21,31 @@ import numpy as np
 
 
 class Op:
-    """One entry of the op table.
+    """One entry of the op table (declared in ops.py with `defop`).
 
     forward(*args, **attrs) -> array; shape(*arg_shapes, **attrs) -> shape;
     vjps[k](g, ans, *args, **attrs) -> gradient for argument k;
-    local[k] -> the local derivative for argument k in symbols, where
-    ``x``/``y``/``z`` are the arguments and ``ans`` the output;
+    args -> the names of the array arguments, as `local` writes them;
+    local[k] -> the local derivative for argument k in symbols, written with
+    the names of `args` and ``ans`` for the output;
     scalar -> None, or the op on Python floats as a pair (forward, vjp) for
     `evaluate_floats`: forward(*xs) -> float and vjp(g, ans, *xs) -> the
     gradient of the one argument, or a tuple with one per argument (only
     for ops without attributes);
     saves -> None (the VJPs may read every value), or what they read: a
     pair (argument positions, whether ``ans``); of the others they read only
-    the shape and dtype (see `releases`).
+    the shape and dtype (see `releases`);
+    kinks -> None, or (what to call it, test(ans, *args, **attrs)): where
+    the op is not differentiable and the gradient is a convention;
+    jvp -> None (forward mode is not declared yet);
+    symmetric -> whether the order of the arguments does not matter;
+    constructor -> whether it builds a constant from static arguments only;
+    apply -> the op as a function: straight to `forward` on plain arrays,
+    recorded on the tape when an argument is traced (set by the op table).
     """
 
-    __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar", "saves")
+    __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar", "saves",
+                 "args", "kinks", "jvp", "symmetric", "constructor", "apply")
 
     def __init__(self, name, forward, shape=None, vjps=(), local=(), is_leaf=False):
         self.name = name
@@ -47,6 +56,12 @@ class Op:
         self.is_leaf = is_leaf
         self.scalar = None
         self.saves = None
+        self.args = ()
+        self.kinks = None
+        self.jvp = None
+        self.symmetric = False
+        self.constructor = False
+        self.apply = None
 
     def __repr__(self):
         return f"Op({self.name})"
@@ -58,6 +73,13 @@ CONST = Op("const", None)
 # A differentiable leaf (a `param` or an `input`): the value of its argument,
 # with no history behind it (like PyTorch's `detach().requires_grad_()`).
 LEAF = Op("leaf", lambda x: x, shape=lambda s: s, is_leaf=True)
+LEAF.args = ("x",)
+LEAF.scalar = (float, None)
+
+# Every op by name.  ops.py fills it in when imported; the engine reads the
+# ops it needs itself from here (``add`` to accumulate gradients, ``index``
+# for Hessians), so this module never imports the op table.
+OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
 
 
 _NO_ATTRS = {}  # shared by every node without attributes; never modified
@@ -145,6 +167,36 @@ def call(op: Op, args, attrs):
         if type(a) is Tensor:
             return a.tape.record(op, args, attrs)
     return op.forward(*args, **attrs)
+
+
+def generic(op: Op):
+    """`op` as a function, as `call` runs it (what `Op.apply` holds)."""
+    forward = op.forward
+
+    def f(*args, **attrs):
+        for a in args:
+            if type(a) is Tensor:
+                return a.tape.record(op, args, attrs)
+        return forward(*args, **attrs)
+
+    f.__name__ = op.name
+    return f
+
+
+def generic2(op: Op):
+    """The same for an op of two arguments and no attributes (the hot path
+    of every backward pass)."""
+    forward = op.forward
+
+    def f(x, y):
+        if type(x) is Tensor:
+            return x.tape.record(op, (x, y), {})
+        if type(y) is Tensor:
+            return y.tape.record(op, (x, y), {})
+        return forward(x, y)
+
+    f.__name__ = op.name
+    return f
 
 
 def releases(graph: Graph, keep) -> list:
@@ -308,8 +360,7 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
     gradients and the values (in `values`, which is changed) of the others
     are dropped as soon as the sweep has passed them, which keeps memory down.
     """
-    from .ops import add  # the op table imports this module
-
+    add = OPS["add"].apply
     grads = [None] * len(graph.ops)
     grads[target] = seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
@@ -363,8 +414,7 @@ def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) 
     added up).  A gradient made from a non-finite one, or from a non-finite
     value, is not listed.  `finite(array)` says whether an array is finite;
     `value_ok[i]`, whether node i's value is."""
-    from .ops import add
-
+    add = OPS["add"].apply
     grads = [None] * len(graph.ops)
     grads[target] = seed
     tainted = bytearray(len(graph.ops))   # a non-finite contribution reached the node
@@ -459,8 +509,7 @@ def evaluate_floats(graph: Graph, release=None) -> list:
 def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
     """`backward` over the values of `evaluate_floats`: the gradients of
     scalars are Python floats too.  `keep` as in `backward`."""
-    from .ops import add
-
+    add = OPS["add"].apply
     grads = [None] * len(graph.ops)
     grads[target] = float(seed) if type(values[target]) is float else seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
@@ -550,8 +599,7 @@ def hessian(graph: Graph, target: int, wrt):
     differentiated by a backward sweep over that tape.  Returns a dict
     ``{(i, j): block}`` with blocks of shape ``shape_i + shape_j``.
     """
-    from .ops import index
-
+    index = OPS["index"].apply
     base = evaluate(graph)
     tape = Tape()
     leaves = {i: tape.leaf(base[i]) for i in wrt}

@@ -976,8 +976,7 @@ class _Symbolic:
             d = ZERO
             if id(e) in self.inv:
                 terms = []
-                names = ("x", "lo", "hi") if op.name == "clip" else ("x", "y", "z")
-                env = {v: (p[0], p[1], p[3]) for v, p in zip(names, parts)}
+                env = {v: (p[0], p[1], p[3]) for v, p in zip(op.args, parts)}
                 for pos, p in enumerate(parts):
                     if p[2]:
                         terms.append(_s_mul(self.local(e, op, pos, env), p[2]))

@@ -38,7 +38,7 @@ def _reduction(op):
 
 
 FUNCTIONS = {
-    **{name: _unary(name) for name in ("exp", "log", "sqrt", "abs", "sin", "cos", "tan",
+    **{name: _unary(name) for name in ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan",
                                        "tanh", "sigmoid", "relu", "softplus")},
     "maximum": Fn("maximum", ("a", "b"), usage="maximum(a, b)"),
     "minimum": Fn("minimum", ("a", "b"), usage="minimum(a, b)"),

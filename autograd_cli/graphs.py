@@ -63,6 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import CONST
+from .ops import OPS
 from .render import fmt_array, fmt_shape_short, json_array
 
 MAX_TREE_DEPTH = 64      # the most levels of one tree section, whatever the width
@@ -78,7 +79,7 @@ _COLORS = {
 _RICH_STYLE = {"param": "bold magenta", "input": "bold cyan", "node": "bold",
                "op": "", "const": "dim"}
 # Ops whose argument order does not matter: their edges carry no position.
-_SYMMETRIC = {"add", "mul", "maximum", "minimum"}
+_SYMMETRIC = {op.name for op in OPS.values() if op.symmetric}
 
 
 # ----------------------------------------------------------------- the view

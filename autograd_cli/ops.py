@@ -1,13 +1,16 @@
-"""The op table: every operation's forward, shape rule and gradient.
+"""The op table: every operation's calculus, declared in one place.
 
-One `defop` per op.  A vector-Jacobian product (VJP) takes the output's
-gradient `g`, the forward output `ans` and the forward arguments, and
-returns the gradient for one argument.  VJPs are written with the generic
-functions defined at the bottom of this file (``add``, ``mul``, ...), which
-run straight on numpy arrays and record themselves when traced, so the
-backward pass can be differentiated again (see engine.py).  `local` states
-each argument's local derivative in symbols: ``x, y, z`` are the arguments,
-``ans`` the output, ``g`` the incoming gradient.
+One `defop` per op holds all of it: the forward, the shape rule, one
+vector-Jacobian product (VJP) per argument, the float kernel, what the VJPs
+read, the kinks, the local derivative in symbols and (not yet filled in)
+the forward-mode derivative; see `defop` for the slots.  A VJP takes the
+output's gradient `g`, the forward output `ans` and the forward arguments,
+and returns the gradient for one argument.  VJPs are written with the
+generic functions defined at the bottom of this file (``add``, ``mul``,
+...), which run straight on numpy arrays and record themselves when traced,
+so the backward pass can be differentiated again (see engine.py).  `local`
+states each argument's local derivative in symbols, written with the names
+of `args` (``x, y, z`` unless declared), ``ans`` the output.
 
 Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, ties in
 max/min reductions share the gradient evenly, maximum/minimum ties give each
@@ -21,15 +24,8 @@ import operator
 
 import numpy as np
 
-from .engine import CONST, LEAF, Op, Tensor, raw
+from .engine import OPS, Op, Tensor, generic, generic2, raw
 from .errors import ShapeError
-
-OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
-
-
-def defop(name, forward, shape, *vjps, local=()):
-    OPS[name] = Op(name, forward, shape, vjps, local)
-
 
 def fmt_shape(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
@@ -215,14 +211,51 @@ def _as(x, like):
     return np.asarray(x, dtype=like.dtype)
 
 
+def _power(x, y):
+    """x ** y, with numpy's rule for arrays everywhere: ** 0.5 is sqrt (so
+    (-inf) ** 0.5 is nan and (-0) ** 0.5 is -0, as PyTorch gives too)."""
+    if (type(y) is not np.ndarray or y.ndim == 0) and y == 0.5:
+        return np.sqrt(x)
+    return x ** y
+
+
+# ------------------------------------------------ float64 scalars as floats
+# The `scalar=` slot: the same ops on Python floats (see
+# engine.evaluate_floats): +, -, *, / and ** are Python's, which give what
+# numpy's float64 scalars give (IEEE double; ** is the C library's pow, as
+# numpy's scalar power); the functions call the numpy ufuncs that arrays use.
+# Each VJP computes in the order its numpy VJP does, so the two give the same
+# bits.  Python raises where numpy would give inf or nan (x / 0, an
+# overflowing **); a complex ** does too.
+
+def _ufunc(f):
+    return lambda x: float(f(x))
+
+
+def _fpow(x, y):
+    if y == 0.5:
+        return float(np.sqrt(x))           # as _power
+    ans = x ** y
+    if type(ans) is complex:      # a negative number to a fractional power
+        raise ValueError("complex power")
+    return ans
+
+
+def _fpow_vjp(g, ans, x, y):
+    dx = 0.0 if y == 0 else g * (y * _fpow(x, y - 1.0))
+    dy = 0.0 if x == 0 and y >= 0 else g * (ans * float(np.log(x)))
+    return dx, dy
+
+
+def _fsign(x):
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x   # nan stays
+
+
+# ------------------------------------------------------------ VJP formulas
+# The VJPs too long for a line of the table.
+
 def _pow_dx(g, ans, x, y):
-    if (type(x) is np.ndarray and type(g) is not Tensor and type(y) is not Tensor
-            and (type(y) is not np.ndarray or y.ndim == 0) and y != 0):
-        # A constant exponent (x ** 2): the mask below is all False, so these
-        # are its very operations, without the mask and its copy.
-        d = g * (y * _power(x, y - 1.0))
-        if type(d) is np.ndarray and d.dtype == x.dtype:
-            return unbroadcast(d, x.shape)
+    """g·y·x^(y-1), and 0 where y = 0 (so 0 ** 0 has no gradient for x)."""
     rx, ry = raw(x), raw(y)
     return unbroadcast(where(np.zeros((), rx.dtype), mul(g, mul(y, pow(x, sub(y, 1.0)))),
                              cond=np.broadcast_to(ry == 0, np.broadcast_shapes(rx.shape, ry.shape))),
@@ -273,62 +306,12 @@ class _StackVJPs:
         return True
 
 
-# ------------------------------------------------------------------ the table
-# name          forward                 shape      VJP for each argument
+# ------------------------------------------------------------- speed helpers
+# The `fast=` slot: a shortcut tried before the op's VJP formula.  It returns
+# None where it does not apply, and otherwise the very bits the formula in
+# the table gives: the same operations in the same order, only without the
+# formula's temporaries (tests/test_ops.py compares the two).
 
-defop("add", operator.add, broadcast,
-      lambda g, ans, x, y: unbroadcast(g, x.shape),
-      lambda g, ans, x, y: unbroadcast(g, y.shape), local=("1", "1"))
-defop("sub", operator.sub, broadcast,
-      lambda g, ans, x, y: unbroadcast(g, x.shape),
-      lambda g, ans, x, y: unbroadcast(neg(g), y.shape), local=("1", "-1"))
-defop("mul", operator.mul, broadcast,
-      lambda g, ans, x, y: unbroadcast(mul(g, y), x.shape),
-      lambda g, ans, x, y: unbroadcast(mul(g, x), y.shape), local=("y", "x"))
-defop("div", operator.truediv, broadcast,
-      lambda g, ans, x, y: unbroadcast(div(g, y), x.shape),
-      lambda g, ans, x, y: unbroadcast(neg(div(mul(g, ans), y)), y.shape),
-      local=("1/y", "-x/y²"))
-def _power(x, y):
-    """x ** y, with numpy's rule for arrays everywhere: ** 0.5 is sqrt (so
-    (-inf) ** 0.5 is nan and (-0) ** 0.5 is -0, as PyTorch gives too)."""
-    if (type(y) is not np.ndarray or y.ndim == 0) and y == 0.5:
-        return np.sqrt(x)
-    return x ** y
-
-
-defop("pow", _power, broadcast, _pow_dx, _pow_dy, local=("y·x^(y-1)", "log(x)·x^y"))
-defop("matmul", operator.matmul, matmul_shape, _matmul_da, _matmul_db, local=("(·) @ yᵀ", "xᵀ @ (·)"))
-defop("maximum", np.maximum, broadcast,
-      lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.greater)), x.shape),
-      lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.greater)), y.shape),
-      local=("[x > y] (½ on ties)", "[y > x] (½ on ties)"))
-defop("minimum", np.minimum, broadcast,
-      lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.less)), x.shape),
-      lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.less)), y.shape),
-      local=("[x < y] (½ on ties)", "[y < x] (½ on ties)"))
-defop("clip", np.clip, broadcast,
-      lambda g, ans, x, lo, hi: unbroadcast(
-          mul(g, mask((raw(x) >= raw(lo)) & (raw(x) <= raw(hi)), x)), x.shape),
-      lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) < raw(lo), x)), lo.shape),
-      lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) > raw(hi), x)), hi.shape),
-      local=("[lo ≤ x ≤ hi]", "[x < lo]", "[x > hi]"))
-# Internal: where(a, b, cond) takes a where the constant mask `cond` holds.
-defop("where", lambda a, b, cond: np.where(cond, a, b).astype(np.result_type(a, b)),
-      lambda a, b, cond: broadcast(a, b, np.shape(cond)),
-      lambda g, ans, a, b, cond: unbroadcast(where(g, np.zeros((), raw(g).dtype), cond=cond), a.shape),
-      lambda g, ans, a, b, cond: unbroadcast(where(np.zeros((), raw(g).dtype), g, cond=cond), b.shape),
-      local=("[cond]", "[not cond]"))
-
-defop("neg", operator.neg, same, lambda g, ans, x: neg(g), local=("-1",))
-defop("pos", lambda x: x, same, lambda g, ans, x: g, local=("1",))
-defop("exp", np.exp, same, lambda g, ans, x: mul(g, ans), local=("exp(x)",))
-defop("log", np.log, same, lambda g, ans, x: div(g, x), local=("1/x",))
-defop("sqrt", np.sqrt, same, lambda g, ans, x: div(g, mul(2.0, ans)), local=("1/(2·sqrt(x))",))
-defop("abs", np.abs, same, lambda g, ans, x: mul(g, mask(np.sign(raw(x)), x)), local=("sign(x)",))
-defop("sin", np.sin, same, lambda g, ans, x: mul(g, cos(x)), local=("cos(x)",))
-defop("cos", np.cos, same, lambda g, ans, x: neg(mul(g, sin(x))), local=("-sin(x)",))
-defop("tan", np.tan, same, lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))), local=("1 + tan(x)²",))
 def _plain(g, ans):
     """Are `g` and `ans` plain arrays of one shape, dtype and layout (not
     traced, not numpy scalars)?  Then a VJP may compute in one buffer of its
@@ -339,48 +322,224 @@ def _plain(g, ans):
             and g.dtype == ans.dtype and g.strides == ans.strides)
 
 
-def _tanh_vjp(g, ans, x):
-    if _plain(g, ans):   # g * (1 - ans*ans), the same operations in one buffer
+def _tanh_fast(g, ans, x):
+    """tanh's formula g * (1 - ans*ans), the same operations in one buffer."""
+    if _plain(g, ans):
         out = np.multiply(ans, ans)
         np.subtract(1.0, out, out=out)
         return np.multiply(g, out, out=out)
-    return mul(g, sub(1.0, mul(ans, ans)))
+    return None
 
 
-def _sigmoid_vjp(g, ans, x):
-    if _plain(g, ans):   # g * (ans * (1 - ans)), in one buffer
+def _sigmoid_fast(g, ans, x):
+    """sigmoid's formula g * (ans * (1 - ans)), in one buffer."""
+    if _plain(g, ans):
         out = np.subtract(1.0, ans)
         np.multiply(ans, out, out=out)
         return np.multiply(g, out, out=out)
-    return mul(g, mul(ans, sub(1.0, ans)))
+    return None
 
 
-defop("tanh", np.tanh, same, _tanh_vjp, local=("1 - tanh(x)²",))
-defop("sigmoid", _sigmoid, same, _sigmoid_vjp, local=("σ(x)·(1 - σ(x))",))
-defop("relu", lambda x: np.maximum(x, 0).astype(x.dtype), same,
-      lambda g, ans, x: mul(g, mask(raw(x) > 0, x)), local=("[x > 0]",))
-defop("softplus", lambda x: np.logaddexp(0, x).astype(x.dtype), same,
-      lambda g, ans, x: mul(g, sigmoid(x)), local=("σ(x)",))
+def _pow_dx_fast(g, ans, x, y):
+    """`_pow_dx` for a constant exponent (x ** 2): its mask is all False, so
+    these are its very operations, without the mask and its copy."""
+    if (type(x) is np.ndarray and type(g) is not Tensor and type(y) is not Tensor
+            and (type(y) is not np.ndarray or y.ndim == 0) and y != 0):
+        d = g * (y * _power(x, y - 1.0))
+        if type(d) is np.ndarray and d.dtype == x.dtype:
+            return unbroadcast(d, x.shape)
+    return None
 
-defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
-      reduced, lambda g, ans, x, axis=None, keepdims=False: expand(g, x.shape, axis, keepdims),
-      local=("1",))
-def _mean_vjp(g, ans, x, axis=None):
-    n = float(_count(x.shape, axis))
+
+def _mean_fast(g, ans, x, axis=None):
+    """mean's formula expand(g) / n for the mean of everything: g / n in
+    every element, computed once.  The formula divides a zero-stride view,
+    whose result numpy lays out in C order as this is (a gradient's layout
+    decides the order in which later reductions add it up, so it must not
+    change)."""
     if type(g) is not Tensor and type(x) is np.ndarray and x.ndim and g.size == 1:
-        # The mean of everything: g / n in every element, computed once.  The
-        # general path divides a zero-stride view, whose result numpy lays
-        # out in C order as this is (a gradient's layout decides the order in
-        # which later reductions add it up, so it must not change).
+        n = float(_count(x.shape, axis))
         d = np.empty(x.shape, dtype=np.result_type(g, n))
         d.fill((g / n).reshape(()))
         return d
-    return div(expand(g, x.shape, axis), n)
+    return None
 
 
-defop("mean", np.mean, nonempty_reduced, _mean_vjp, local=("1/n",))
-defop("max", np.max, nonempty_reduced, _extreme_vjp, local=("[x = max] / #ties",))
-defop("min", np.min, nonempty_reduced, _extreme_vjp, local=("[x = min] / #ties",))
+def _with_fast(fast, formula):
+    """`formula`, tried through the shortcut `fast` first."""
+    def vjp(g, ans, *args, **attrs):
+        d = fast(g, ans, *args, **attrs)
+        return formula(g, ans, *args, **attrs) if d is None else d
+
+    vjp.__name__ = formula.__name__
+    return vjp
+
+
+# --------------------------------------------------------------- kink tests
+# The `kinks=` slot: (what `check` calls it, test(ans, *args, **attrs)):
+# where an op is not differentiable its gradient is a convention, which
+# finite differences cannot confirm.
+
+def _at_zero(ans, x):
+    return np.any(x == 0)
+
+
+def _tie(ans, x, y):
+    return np.any(x == y)
+
+
+def _at_bound(ans, x, lo, hi):
+    return np.any((x == lo) | (x == hi))
+
+
+def _tie_in_reduction(ans, x, axis=None):
+    ans = ans if axis is None else np.expand_dims(ans, axis)
+    return np.any(np.sum(x == ans, axis=axis) > 1)
+
+
+# ------------------------------------------------------------------ the table
+
+def defop(name, forward, shape, *vjps, args=None, local=(), scalar=None, saves=None,
+          kinks=None, fast=None, jvp=None, symmetric=False):
+    """Declare op `name`, every slot of it here:
+
+    forward(*args, **attrs) -> array, and `shape`, its rule on shapes;
+    vjps -> one VJP per argument: vjp(g, ans, *args, **attrs) -> gradient;
+    args -> the names of the array arguments in `local` (default x, y, z);
+    local -> per argument, its local derivative in symbols (`explain`);
+    scalar -> (forward, vjp) on Python floats (see the section above);
+    saves -> (argument positions, whether ``ans``): the values the VJPs read
+    (see engine.releases); None: they may read every one;
+    kinks -> (name, test) where the gradient is a convention (`check`);
+    fast -> per argument, None or a speed helper for its VJP;
+    jvp -> the forward-mode derivative (none declared yet);
+    symmetric -> whether the order of the arguments does not matter.
+    """
+    if fast is not None:
+        vjps = tuple(v if f is None else _with_fast(f, v) for f, v in zip(fast, vjps))
+    op = OPS[name] = Op(name, forward, shape, vjps, local)
+    op.args = ("x", "y", "z")[:len(vjps)] if args is None else args
+    op.scalar = scalar
+    op.saves = saves
+    op.kinks = kinks
+    op.jvp = jvp
+    op.symmetric = symmetric
+    op.apply = generic(op)
+
+
+NOTHING = ((), False)   # saves: the VJPs read only shapes and dtypes
+ANS = ((), True)        # saves: the VJPs read only the output
+
+# Each op: forward, shape rule, one VJP per argument, then its other slots.
+
+defop("add", operator.add, broadcast,
+      lambda g, ans, x, y: unbroadcast(g, x.shape),
+      lambda g, ans, x, y: unbroadcast(g, y.shape),
+      local=("1", "1"), saves=NOTHING, symmetric=True,
+      scalar=(operator.add, lambda g, ans, x, y: (g, g)))
+defop("sub", operator.sub, broadcast,
+      lambda g, ans, x, y: unbroadcast(g, x.shape),
+      lambda g, ans, x, y: unbroadcast(neg(g), y.shape),
+      local=("1", "-1"), saves=NOTHING,
+      scalar=(operator.sub, lambda g, ans, x, y: (g, -g)))
+defop("mul", operator.mul, broadcast,
+      lambda g, ans, x, y: unbroadcast(mul(g, y), x.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, x), y.shape),
+      local=("y", "x"), saves=((0, 1), False), symmetric=True,
+      scalar=(operator.mul, lambda g, ans, x, y: (g * y, g * x)))
+defop("div", operator.truediv, broadcast,
+      lambda g, ans, x, y: unbroadcast(div(g, y), x.shape),
+      lambda g, ans, x, y: unbroadcast(neg(div(mul(g, ans), y)), y.shape),
+      local=("1/y", "-x/y²"), saves=((1,), True),    # g / y and -(g·ans) / y
+      scalar=(operator.truediv, lambda g, ans, x, y: (g / y, -(g * ans / y))))
+defop("pow", _power, broadcast, _pow_dx, _pow_dy, fast=(_pow_dx_fast, None),
+      local=("y·x^(y-1)", "log(x)·x^y"),
+      scalar=(_fpow, _fpow_vjp))
+defop("matmul", operator.matmul, matmul_shape, _matmul_da, _matmul_db,
+      local=("(·) @ yᵀ", "xᵀ @ (·)"), saves=((0, 1), False))
+defop("maximum", np.maximum, broadcast,
+      lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.greater)), x.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.greater)), y.shape),
+      local=("[x > y] (½ on ties)", "[y > x] (½ on ties)"), symmetric=True,
+      kinks=("a tie in maximum", _tie),
+      scalar=(lambda x, y: float(np.maximum(x, y)),
+              lambda g, ans, x, y: (g * ((x > y) + 0.5 * (x == y)),
+                                    g * ((y > x) + 0.5 * (y == x)))))
+defop("minimum", np.minimum, broadcast,
+      lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.less)), x.shape),
+      lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.less)), y.shape),
+      local=("[x < y] (½ on ties)", "[y < x] (½ on ties)"), symmetric=True,
+      kinks=("a tie in minimum", _tie),
+      scalar=(lambda x, y: float(np.minimum(x, y)),
+              lambda g, ans, x, y: (g * ((x < y) + 0.5 * (x == y)),
+                                    g * ((y < x) + 0.5 * (y == x)))))
+defop("clip", np.clip, broadcast,
+      lambda g, ans, x, lo, hi: unbroadcast(
+          mul(g, mask((raw(x) >= raw(lo)) & (raw(x) <= raw(hi)), x)), x.shape),
+      lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) < raw(lo), x)), lo.shape),
+      lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) > raw(hi), x)), hi.shape),
+      args=("x", "lo", "hi"), local=("[lo ≤ x ≤ hi]", "[x < lo]", "[x > hi]"),
+      kinks=("clip at a bound", _at_bound),
+      scalar=(lambda x, lo, hi: float(np.clip(x, lo, hi)),
+              lambda g, ans, x, lo, hi: (g * (1.0 if lo <= x <= hi else 0.0),
+                                         g * (1.0 if x < lo else 0.0),
+                                         g * (1.0 if x > hi else 0.0))))
+# Internal: where(a, b, cond) takes a where the constant mask `cond` holds.
+defop("where", lambda a, b, cond: np.where(cond, a, b).astype(np.result_type(a, b)),
+      lambda a, b, cond: broadcast(a, b, np.shape(cond)),
+      lambda g, ans, a, b, cond: unbroadcast(where(g, np.zeros((), raw(g).dtype), cond=cond), a.shape),
+      lambda g, ans, a, b, cond: unbroadcast(where(np.zeros((), raw(g).dtype), g, cond=cond), b.shape),
+      args=("a", "b"), local=("[cond]", "[not cond]"))
+
+defop("neg", operator.neg, same, lambda g, ans, x: neg(g), local=("-1",), saves=NOTHING,
+      scalar=(operator.neg, lambda g, ans, x: -g))
+defop("pos", lambda x: x, same, lambda g, ans, x: g, local=("1",), saves=NOTHING,
+      scalar=(lambda x: x, lambda g, ans, x: g))
+defop("exp", np.exp, same, lambda g, ans, x: mul(g, ans), local=("exp(x)",), saves=ANS,
+      scalar=(_ufunc(np.exp), lambda g, ans, x: g * ans))
+defop("log", np.log, same, lambda g, ans, x: div(g, x), local=("1/x",), saves=((0,), False),
+      scalar=(_ufunc(np.log), lambda g, ans, x: g / x))
+defop("log1p", np.log1p, same, lambda g, ans, x: div(g, add(1.0, x)),
+      local=("1/(1 + x)",), saves=((0,), False),
+      scalar=(_ufunc(np.log1p), lambda g, ans, x: g / (1.0 + x)))
+defop("sqrt", np.sqrt, same, lambda g, ans, x: div(g, mul(2.0, ans)),
+      local=("1/(2·sqrt(x))",), saves=ANS,
+      scalar=(_ufunc(np.sqrt), lambda g, ans, x: g / (2.0 * ans)))
+defop("abs", np.abs, same, lambda g, ans, x: mul(g, mask(np.sign(raw(x)), x)),
+      local=("sign(x)",), saves=((0,), False), kinks=("abs at 0", _at_zero),
+      scalar=(abs, lambda g, ans, x: g * _fsign(x)))
+defop("sin", np.sin, same, lambda g, ans, x: mul(g, cos(x)), local=("cos(x)",),
+      saves=((0,), False), scalar=(_ufunc(np.sin), lambda g, ans, x: g * float(np.cos(x))))
+defop("cos", np.cos, same, lambda g, ans, x: neg(mul(g, sin(x))), local=("-sin(x)",),
+      saves=((0,), False), scalar=(_ufunc(np.cos), lambda g, ans, x: -(g * float(np.sin(x)))))
+defop("tan", np.tan, same, lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))),
+      local=("1 + tan(x)²",), saves=ANS,
+      scalar=(_ufunc(np.tan), lambda g, ans, x: g * (1.0 + ans * ans)))
+defop("tanh", np.tanh, same, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))),
+      fast=(_tanh_fast,), local=("1 - tanh(x)²",), saves=ANS,
+      scalar=(_ufunc(np.tanh), lambda g, ans, x: g * (1.0 - ans * ans)))
+defop("sigmoid", _sigmoid, same, lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))),
+      fast=(_sigmoid_fast,), local=("σ(x)·(1 - σ(x))",), saves=ANS,
+      scalar=(_ufunc(_sigmoid), lambda g, ans, x: g * (ans * (1.0 - ans))))
+defop("relu", lambda x: np.maximum(x, 0).astype(x.dtype), same,
+      lambda g, ans, x: mul(g, mask(raw(x) > 0, x)),
+      local=("[x > 0]",), saves=((0,), False), kinks=("relu at 0", _at_zero),
+      scalar=(lambda x: x if x > 0 or x != x else 0.0,
+              lambda g, ans, x: g * (1.0 if x > 0 else 0.0)))
+defop("softplus", lambda x: np.logaddexp(0, x).astype(x.dtype), same,
+      lambda g, ans, x: mul(g, sigmoid(x)), local=("σ(x)",), saves=((0,), False),
+      scalar=(_ufunc(lambda x: np.logaddexp(0, x)), lambda g, ans, x: g * float(_sigmoid(x))))
+
+defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+      reduced, lambda g, ans, x, axis=None, keepdims=False: expand(g, x.shape, axis, keepdims),
+      local=("1",), saves=NOTHING)
+defop("mean", np.mean, nonempty_reduced,
+      lambda g, ans, x, axis=None: div(expand(g, x.shape, axis), float(_count(x.shape, axis))),
+      fast=(_mean_fast,), local=("1/n",), saves=NOTHING)
+defop("max", np.max, nonempty_reduced, _extreme_vjp, local=("[x = max] / #ties",),
+      kinks=("a tie in max", _tie_in_reduction))
+defop("min", np.min, nonempty_reduced, _extreme_vjp, local=("[x = min] / #ties",),
+      kinks=("a tie in min", _tie_in_reduction))
 defop("logsumexp", _logsumexp, reduced,
       lambda g, ans, x, axis=None: mul(expand(g, x.shape, axis),
                                        exp(sub(x, expand(ans, x.shape, axis)))),
@@ -396,32 +555,42 @@ defop("log_softmax", _log_softmax, along_axis,
 
 defop("transpose", lambda x: x.transpose() if type(x) is np.ndarray else np.transpose(x),
       lambda s: s[::-1],
-      lambda g, ans, x: transpose(g), local=("transpose",))
+      lambda g, ans, x: transpose(g), local=("transpose",), saves=NOTHING)
 defop("reshape", np.reshape, reshape_shape,
-      lambda g, ans, x, shape: reshape(g, shape=x.shape), local=("reshape",))
+      lambda g, ans, x, shape: reshape(g, shape=x.shape), local=("reshape",), saves=NOTHING)
 defop("broadcast_to", np.broadcast_to, lambda s, shape: broadcast(s, shape),
-      lambda g, ans, x, shape: unbroadcast(g, x.shape), local=("1",))
+      lambda g, ans, x, shape: unbroadcast(g, x.shape), local=("1",), saves=NOTHING)
 defop("index", lambda x, key: x[key], index_shape,
-      lambda g, ans, x, key: unindex(g, shape=x.shape, key=key), local=("1 at the index",))
+      lambda g, ans, x, key: unindex(g, shape=x.shape, key=key), local=("1 at the index",),
+      saves=NOTHING)
 defop("unindex", _unindex, lambda s, shape, key: shape,
-      lambda g, ans, x, shape, key: index(g, key=key), local=("1 at the index",))
-defop("stack", lambda *xs: np.stack(xs), stack_shape, local=("1",))
-OPS["stack"].vjps = _StackVJPs()
+      lambda g, ans, x, shape, key: index(g, key=key), local=("1 at the index",),
+      saves=NOTHING)
+defop("stack", lambda *xs: np.stack(xs), stack_shape, local=("1",), saves=NOTHING)
+OPS["stack"].vjps = _StackVJPs()      # any number of arguments
+
 
 # Constructors: no arguments, so no gradient; built once, then constant.
-defop("zeros", lambda shape, dtype: np.zeros(shape, dtype), lambda shape, dtype: shape)
-defop("ones", lambda shape, dtype: np.ones(shape, dtype), lambda shape, dtype: shape)
-defop("eye", lambda n, dtype: np.eye(n, dtype=dtype), lambda n, dtype: (n, n))
-defop("arange", lambda start, stop, step, dtype:
-      (start + step * np.arange(arange_size(start, stop, step))).astype(dtype),
-      lambda start, stop, step, dtype: (arange_size(start, stop, step),))
-defop("linspace", lambda start, stop, n, dtype: np.linspace(start, stop, n, dtype=dtype),
-      lambda start, stop, n, dtype: (n,))
-defop("randn", lambda shape, seed, dtype:
-      np.random.default_rng(seed).standard_normal(shape).astype(dtype),
-      lambda shape, seed, dtype: shape)
-defop("rand", lambda shape, seed, dtype: np.random.default_rng(seed).random(shape).astype(dtype),
-      lambda shape, seed, dtype: shape)
+def defconstructor(name, forward, shape):
+    """Declare a constructor: an op of static arguments only."""
+    defop(name, forward, shape)
+    OPS[name].constructor = True
+
+
+defconstructor("zeros", lambda shape, dtype: np.zeros(shape, dtype), lambda shape, dtype: shape)
+defconstructor("ones", lambda shape, dtype: np.ones(shape, dtype), lambda shape, dtype: shape)
+defconstructor("eye", lambda n, dtype: np.eye(n, dtype=dtype), lambda n, dtype: (n, n))
+defconstructor("arange", lambda start, stop, step, dtype:
+               (start + step * np.arange(arange_size(start, stop, step))).astype(dtype),
+               lambda start, stop, step, dtype: (arange_size(start, stop, step),))
+defconstructor("linspace", lambda start, stop, n, dtype: np.linspace(start, stop, n, dtype=dtype),
+               lambda start, stop, n, dtype: (n,))
+defconstructor("randn", lambda shape, seed, dtype:
+               np.random.default_rng(seed).standard_normal(shape).astype(dtype),
+               lambda shape, seed, dtype: shape)
+defconstructor("rand", lambda shape, seed, dtype:
+               np.random.default_rng(seed).random(shape).astype(dtype),
+               lambda shape, seed, dtype: shape)
 
 
 def arange_size(start, stop, step):
@@ -433,128 +602,15 @@ def arange_size(start, stop, step):
     return max(0, math.ceil(q))
 
 
-# ------------------------------------------------------ what the VJPs read
-# For each op whose VJPs read less than every value: the argument positions
-# whose values they read, and whether they read the output (`ans`); of the
-# rest they use only the shape and dtype.  engine.releases lets the other
-# values go during the forward pass.  An op not listed keeps everything.
-
-_SAVES = {
-    **{name: ((), False) for name in ("add", "sub", "neg", "pos", "sum", "mean", "transpose",
-                                      "reshape", "broadcast_to", "index", "unindex", "stack")},
-    **{name: ((0, 1), False) for name in ("mul", "matmul")},
-    "div": ((1,), True),                      # g / y and -(g·ans) / y
-    **{name: ((), True) for name in ("exp", "tanh", "sigmoid", "sqrt", "tan")},
-    **{name: ((0,), False) for name in ("log", "sin", "cos", "abs", "relu", "softplus")},
-}
-for _name, _saves in _SAVES.items():
-    OPS[_name].saves = _saves
-
-
-# ------------------------------------------------ float64 scalars as floats
-# The same ops on Python floats (see engine.evaluate_floats): +, -, *, / and
-# ** are Python's, which give what numpy's float64 scalars give (IEEE double;
-# ** is the C library's pow, as numpy's scalar power); the functions call the
-# numpy ufuncs that arrays use.  Each VJP computes in the order its numpy
-# VJP above does, so the two give the same bits.  Python raises where numpy
-# would give inf or nan (x / 0, an overflowing **); a complex ** does too.
-
-
-def defscalar(name, forward, vjp):
-    OPS[name].scalar = (forward, vjp)
-
-
-def _ufunc(f):
-    return lambda x: float(f(x))
-
-
-def _fpow(x, y):
-    if y == 0.5:
-        return float(np.sqrt(x))           # as _power
-    ans = x ** y
-    if type(ans) is complex:      # a negative number to a fractional power
-        raise ValueError("complex power")
-    return ans
-
-
-def _fpow_vjp(g, ans, x, y):
-    dx = 0.0 if y == 0 else g * (y * _fpow(x, y - 1.0))
-    dy = 0.0 if x == 0 and y >= 0 else g * (ans * float(np.log(x)))
-    return dx, dy
-
-
-def _fsign(x):
-    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x   # nan stays
-
-
-defscalar("leaf", float, None)
-defscalar("pos", lambda x: x, lambda g, ans, x: g)
-defscalar("neg", operator.neg, lambda g, ans, x: -g)
-defscalar("add", operator.add, lambda g, ans, x, y: (g, g))
-defscalar("sub", operator.sub, lambda g, ans, x, y: (g, -g))
-defscalar("mul", operator.mul, lambda g, ans, x, y: (g * y, g * x))
-defscalar("div", operator.truediv, lambda g, ans, x, y: (g / y, -(g * ans / y)))
-defscalar("pow", _fpow, _fpow_vjp)
-defscalar("exp", _ufunc(np.exp), lambda g, ans, x: g * ans)
-defscalar("log", _ufunc(np.log), lambda g, ans, x: g / x)
-defscalar("sqrt", _ufunc(np.sqrt), lambda g, ans, x: g / (2.0 * ans))
-defscalar("abs", abs, lambda g, ans, x: g * _fsign(x))
-defscalar("sin", _ufunc(np.sin), lambda g, ans, x: g * float(np.cos(x)))
-defscalar("cos", _ufunc(np.cos), lambda g, ans, x: -(g * float(np.sin(x))))
-defscalar("tan", _ufunc(np.tan), lambda g, ans, x: g * (1.0 + ans * ans))
-defscalar("tanh", _ufunc(np.tanh), lambda g, ans, x: g * (1.0 - ans * ans))
-defscalar("sigmoid", _ufunc(_sigmoid), lambda g, ans, x: g * (ans * (1.0 - ans)))
-defscalar("relu", lambda x: x if x > 0 or x != x else 0.0,
-          lambda g, ans, x: g * (1.0 if x > 0 else 0.0))
-defscalar("softplus", _ufunc(lambda x: np.logaddexp(0, x)),
-          lambda g, ans, x: g * float(_sigmoid(x)))
-defscalar("maximum", lambda x, y: float(np.maximum(x, y)),
-          lambda g, ans, x, y: (g * ((x > y) + 0.5 * (x == y)),
-                                g * ((y > x) + 0.5 * (y == x))))
-defscalar("minimum", lambda x, y: float(np.minimum(x, y)),
-          lambda g, ans, x, y: (g * ((x < y) + 0.5 * (x == y)),
-                                g * ((y < x) + 0.5 * (y == x))))
-defscalar("clip", lambda x, lo, hi: float(np.clip(x, lo, hi)),
-          lambda g, ans, x, lo, hi: (g * (1.0 if lo <= x <= hi else 0.0),
-                                     g * (1.0 if x < lo else 0.0),
-                                     g * (1.0 if x > hi else 0.0)))
-
 # ------------------------------------------- generic functions used by VJPs
 
-def _generic(op):
-    """`op` as a function: straight to numpy, or recorded when traced."""
-    forward = op.forward
+for _name in ("add", "sub", "mul", "div", "pow", "matmul"):
+    OPS[_name].apply = generic2(OPS[_name])
 
-    def f(*args, **attrs):
-        for a in args:
-            if type(a) is Tensor:
-                return a.tape.record(op, args, attrs)
-        return forward(*args, **attrs)
-
-    f.__name__ = op.name
-    return f
-
-
-def _generic2(op):
-    """The same for an op of two arguments and no attributes (the hot path
-    of every backward pass)."""
-    forward = op.forward
-
-    def f(x, y):
-        if type(x) is Tensor:
-            return x.tape.record(op, (x, y), {})
-        if type(y) is Tensor:
-            return y.tape.record(op, (x, y), {})
-        return forward(x, y)
-
-    f.__name__ = op.name
-    return f
-
-
-add, sub, mul, div, pow, matmul = (_generic2(OPS[n]) for n in
+add, sub, mul, div, pow, matmul = (OPS[n].apply for n in
                                    ("add", "sub", "mul", "div", "pow", "matmul"))
-neg, exp, log, sin, cos, sigmoid = (_generic(OPS[n]) for n in
+neg, exp, log, sin, cos, sigmoid = (OPS[n].apply for n in
                                     ("neg", "exp", "log", "sin", "cos", "sigmoid"))
-sum, transpose, reshape, broadcast_to = (_generic(OPS[n]) for n in
+sum, transpose, reshape, broadcast_to = (OPS[n].apply for n in
                                          ("sum", "transpose", "reshape", "broadcast_to"))
-index, unindex, where = (_generic(OPS[n]) for n in ("index", "unindex", "where"))
+index, unindex, where = (OPS[n].apply for n in ("index", "unindex", "where"))

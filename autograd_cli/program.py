@@ -580,7 +580,7 @@ class _Compiler:
                 raise ExprError(f"{fname}(): dimensions must not be negative, got "
                                 f"{fmt_shape(dims)}", e.span)
             attrs[fn.varargs] = dims
-        if fn.op in ("zeros", "ones", "eye", "arange", "linspace", "randn", "rand"):
+        if OPS[fn.op].constructor:
             self._constructor_attrs(e, fn, attrs)
         self.apply(e, fn.op, [bound[n] for n in fn.arrays], attrs, label=fname)
 

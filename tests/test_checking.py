@@ -205,6 +205,39 @@ def test_a_kink_is_noted_in_directional_mode(tmp_path):
     assert "relu at 0" in doc["check"]["x"]["note"]
 
 
+# A program at each declared kink (the op table's `kinks`), and one beside it.
+KINK_PROGRAMS = {
+    "relu": ("param x = [0, 1]\nL = sum(relu(x))\n", "param x = [0.5, 1]\nL = sum(relu(x))\n"),
+    "abs": ("param x = [0, 1]\nL = sum(abs(x))\n", "param x = [0.5, 1]\nL = sum(abs(x))\n"),
+    "maximum": ("param x = [2, 1]\nL = sum(maximum(x, 2))\n",
+                "param x = [3, 1]\nL = sum(maximum(x, 2))\n"),
+    "minimum": ("param x = [2, 1]\nL = sum(minimum(x, 2))\n",
+                "param x = [3, 1]\nL = sum(minimum(x, 2))\n"),
+    "clip": ("param x = [0.5, 1]\nL = sum(clip(x, 0, 1))\n",
+             "param x = [0.5, 0.75]\nL = sum(clip(x, 0, 1))\n"),
+    "max": ("param x = [[3, 1], [3, 2]]\nL = sum(max(x, axis=0))\n",
+            "param x = [[1, 3], [2, 2]]\nL = sum(max(x, axis=0))\n"),
+    "min": ("param x = [1, 1, 2]\nL = min(x)\n", "param x = [1, 3, 2]\nL = min(x)\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.kinks))
+def test_every_declared_kink_is_noted(tmp_path, name):
+    """check finds each op's declared kink where the values sit on it, and
+    not beside it."""
+    from autograd_cli.engine import evaluate
+    from autograd_cli.program import load
+    from autograd_cli.errors import Source
+
+    at, beside = KINK_PROGRAMS[name]
+    what = OPS[name].kinks[0]
+    found = []
+    for text in (at, beside):
+        model = load(Source("k.expr", text))
+        found.append(" ".join(checking._kinks(model, evaluate(model.graph)).values()))
+    assert what in found[0] and what not in found[1]
+
+
 def test_nan_fails_in_directional_mode(tmp_path):
     result = invoke(["check", write(tmp_path, "param x = linspace(-1, 1, 400)\n"
                                               "L = sum(log(x) * x)\n"), "-f", "json"])

@@ -176,6 +176,7 @@ UNARY = {
     # name: (expression template, generator, numpy reference)
     "exp": ("exp(a)", gen_any, np.exp),
     "log": ("log(a)", gen_pos, np.log),
+    "log1p": ("log1p(a)", gen_pos, np.log1p),
     "sqrt": ("sqrt(a)", gen_pos, np.sqrt),
     "abs": ("abs(a)", gen_nonzero, np.abs),
     "sin": ("sin(a)", gen_any, np.sin),
@@ -983,7 +984,7 @@ def _saves_cases(rng, dtype):
     for name in ("neg", "pos", "exp", "tanh", "sigmoid", "sin", "cos", "abs", "relu",
                  "softplus"):
         cases[name] = [((arr(s, 0.1, 2.0),), {}) for s in unary]
-    for name in ("log", "sqrt"):
+    for name in ("log", "log1p", "sqrt"):
         cases[name] = [((pos(s),), {}) for s in unary]
     cases["tan"] = [((arr(s, -1.0, 1.0),), {}) for s in unary]
     cases["sum"] = [((arr(s),), {"axis": axis}) for s, axis in
