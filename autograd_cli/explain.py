@@ -762,9 +762,10 @@ def _render_term(c, nums, dens):
         prec = MPROD
     if not dens:
         return body, prec
-    den = "·".join(_wrap(t, p, MPROD) for t, p in dens)
-    if len(dens) > 1 or dens[0][1] < POW:
-        den = f"({den})"
+    if len(dens) > 1:
+        den = "(" + "·".join(_wrap(t, p, MPROD) for t, p in dens) + ")"
+    else:   # one pair of brackets at most: 1/(1 + x), not 1/((1 + x))
+        den = _wrap(*dens[0], POW)
     return f"{body}/{den}", PROD
 
 

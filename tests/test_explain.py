@@ -710,3 +710,14 @@ def test_explain_command_needs_wrt_and_reports_bad_names(at_root):
     assert result.exit_code == 1
     assert result.stderr.startswith("examples/seed.expr: error: --wrt q:")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("text, want", [
+    ("param x = 0.5\ny = log(1 + x*2)\n", "∂y/∂x = 2/(1 + x * 2) = 1"),
+    ("param x = 0.5\ny = log1p(x)\n", "∂y/∂x = 1/(1 + x) = 0.666667"),
+])
+def test_a_sum_in_a_denominator_has_one_pair_of_brackets(text, want):
+    from autograd_cli.explain import render_explain
+
+    report = run(load(Source("t.expr", text)))
+    assert render_explain(explain(report, "x"), "y").strip() == want
