@@ -350,12 +350,11 @@ def evaluate(graph: Graph, overrides=None, release=None) -> list:
     return values
 
 
-def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> list:
+def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
     """Reverse-mode sweep: the gradient of node `target` for every node.
 
     `seed` is the gradient of the target itself (ones for a scalar).  Returns
     a fresh list with None where the target does not depend on a node.
-    `hook(consumer, node, contribution)`, if given, sees every contribution.
     `keep`, if given, flags the nodes to keep (a bytearray, 1 to keep): the
     gradients and the values (in `values`, which is changed) of the others
     are dropped as soon as the sweep has passed them, which keeps memory down.
@@ -390,8 +389,6 @@ def backward(graph: Graph, values, target: int, seed, hook=None, keep=None) -> l
                     contribution = vjps[k](g, ans, argvals[0], argvals[1])
                 else:
                     contribution = vjps[k](g, ans, *argvals)
-                if hook is not None:
-                    hook(i, a, contribution)
                 prev = grads[a]
                 grads[a] = contribution if prev is None else add(prev, contribution)
             if drop:  # every consumer of node i came before it in this sweep
