@@ -1,202 +1,26 @@
-"""The differentiation engine: a graph of ops, its forward and backward passes.
+"""The differentiation engine: the passes over a graph of ops.
 
-A `Graph` is a list of nodes in topological order (every node's arguments
-come before it), so both passes are plain loops: forward in order, backward
-in reverse.  Gradients come back in a fresh list; nothing accumulates on the
-graph, so evaluating twice gives the same numbers.
-
-Higher derivatives: every vector-Jacobian product in `ops.py` is written with
-the same ops it differentiates, called through `call`.  On plain numpy arrays
-`call` is a direct function call.  When an argument is a `Tensor` (a value
-being traced), `call` records the op on that tensor's `Tape`, which is itself
-a `Graph`; the recorded backward pass can then be differentiated by the same
-`backward` function (reverse over reverse, see `hessian`).
+The graph (`core.Graph`) lists its nodes in topological order, so both
+passes are plain loops: `evaluate` forward in order, `backward` in reverse.
+Gradients come back in a fresh list; nothing accumulates on the graph, so
+evaluating twice gives the same numbers.  `evaluate_floats` and
+`backward_floats` are the same loops over Python floats for float64
+scalars; `releases` plans which intermediate arrays the forward loops can
+let go.  `hessian` differentiates the backward pass again, traced on a
+`core.Tape` (reverse over reverse); `jacobian` runs one sweep per output
+element.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
-
-class Op:
-    """One entry of the op table (declared in ops.py with `defop`).
-
-    forward(*args, **attrs) -> array; shape(*arg_shapes, **attrs) -> shape;
-    vjps[k](g, ans, *args, **attrs) -> gradient for argument k;
-    args -> the names of the array arguments, as `local` writes them;
-    local[k] -> the local derivative for argument k in symbols, written with
-    the names of `args` and ``ans`` for the output;
-    scalar -> None, or the op on Python floats as a pair (forward, vjp) for
-    `evaluate_floats`: forward(*xs) -> float and vjp(g, ans, *xs) -> the
-    gradient of the one argument, or a tuple with one per argument (only
-    for ops without attributes);
-    saves -> None (the VJPs may read every value), or what they read: a
-    pair (argument positions, whether ``ans``); of the others they read only
-    the shape and dtype (see `releases`);
-    kinks -> None, or (what to call it, test(ans, *args, **attrs)): where
-    the op is not differentiable and the gradient is a convention;
-    jvp -> None (forward mode is not declared yet);
-    symmetric -> whether the order of the arguments does not matter;
-    constructor -> whether it builds a constant from static arguments only;
-    apply -> the op as a function: straight to `forward` on plain arrays,
-    recorded on the tape when an argument is traced (set by the op table).
-    """
-
-    __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar", "saves",
-                 "args", "kinks", "jvp", "symmetric", "constructor", "apply")
-
-    def __init__(self, name, forward, shape=None, vjps=(), local=(), is_leaf=False):
-        self.name = name
-        self.forward = forward
-        self.shape = shape
-        self.vjps = vjps
-        self.local = local
-        self.is_leaf = is_leaf
-        self.scalar = None
-        self.saves = None
-        self.args = ()
-        self.kinks = None
-        self.jvp = None
-        self.symmetric = False
-        self.constructor = False
-        self.apply = None
-
-    def __repr__(self):
-        return f"Op({self.name})"
-
-
-# A node whose value is fixed when the graph is built (literals, folded
-# constants); it has no arguments and no gradient.
-CONST = Op("const", None)
-# A differentiable leaf (a `param` or an `input`): the value of its argument,
-# with no history behind it (like PyTorch's `detach().requires_grad_()`).
-LEAF = Op("leaf", lambda x: x, shape=lambda s: s, is_leaf=True)
-LEAF.args = ("x",)
-LEAF.scalar = (float, None)
-
-# Every op by name.  ops.py fills it in when imported; the engine reads the
-# ops it needs itself from here (``add`` to accumulate gradients, ``index``
-# for Hessians), so this module never imports the op table.
-OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
-
-
-_NO_ATTRS = {}  # shared by every node without attributes; never modified
-
-
-class Graph:
-    """Nodes in topological order, as parallel lists indexed by node id."""
-
-    __slots__ = ("ops", "args", "attrs", "values", "requires")
-
-    def __init__(self):
-        self.ops = []
-        self.args = []
-        self.attrs = []
-        self.values = []     # set for CONST nodes (all nodes on a Tape)
-        self.requires = []   # does the node depend on a leaf?
-
-    def __len__(self):
-        return len(self.ops)
-
-    def add(self, op, args=(), attrs=None, value=None) -> int:
-        requires = self.requires
-        self.ops.append(op)
-        self.args.append(args)
-        self.attrs.append(attrs or _NO_ATTRS)
-        self.values.append(value)
-        needed = op.is_leaf
-        if not needed:
-            for a in args:
-                if requires[a]:
-                    needed = True
-                    break
-        requires.append(needed)
-        return len(self.ops) - 1
-
-
-class Tape(Graph):
-    """A Graph recorded while running ops on `Tensor`s."""
-
-    __slots__ = ()
-
-    def leaf(self, value) -> "Tensor":
-        return Tensor(self, self.add(LEAF, (), None, value), value)
-
-    def record(self, op, args, attrs) -> "Tensor":
-        ids = []
-        raw = []
-        for a in args:
-            if type(a) is Tensor:
-                ids.append(a.id)
-                raw.append(a.value)
-            else:
-                ids.append(self.add(CONST, (), None, a))
-                raw.append(a)
-        value = op.forward(*raw, **attrs)
-        return Tensor(self, self.add(op, tuple(ids), attrs, value), value)
-
-
-class Tensor:
-    """A value being traced onto a `Tape`."""
-
-    __slots__ = ("tape", "id", "value")
-
-    def __init__(self, tape, id, value):
-        self.tape = tape
-        self.id = id
-        self.value = value
-
-    shape = property(lambda self: self.value.shape)
-    ndim = property(lambda self: self.value.ndim)
-    dtype = property(lambda self: self.value.dtype)
-
-    def __repr__(self):
-        return f"Tensor(#{self.id}, {self.value!r})"
-
-
-def raw(x):
-    """The plain array behind `x`, traced or not."""
-    return x.value if type(x) is Tensor else x
-
-
-def call(op: Op, args, attrs):
-    """Run `op`: directly on plain arrays, recorded when any arg is traced."""
-    for a in args:
-        if type(a) is Tensor:
-            return a.tape.record(op, args, attrs)
-    return op.forward(*args, **attrs)
-
-
-def generic(op: Op):
-    """`op` as a function, as `call` runs it (what `Op.apply` holds)."""
-    forward = op.forward
-
-    def f(*args, **attrs):
-        for a in args:
-            if type(a) is Tensor:
-                return a.tape.record(op, args, attrs)
-        return forward(*args, **attrs)
-
-    f.__name__ = op.name
-    return f
-
-
-def generic2(op: Op):
-    """The same for an op of two arguments and no attributes (the hot path
-    of every backward pass)."""
-    forward = op.forward
-
-    def f(x, y):
-        if type(x) is Tensor:
-            return x.tape.record(op, (x, y), {})
-        if type(y) is Tensor:
-            return y.tape.record(op, (x, y), {})
-        return forward(x, y)
-
-    f.__name__ = op.name
-    return f
+from . import ops as op_table
+from .core import Graph, Tape, Tensor, call, raw
 
 
 def releases(graph: Graph, keep) -> list:
@@ -305,11 +129,19 @@ class OutOfMemory(Exception):
         self.error = error
 
 
-def _read_released(graph, i):
-    """The error for a VJP of node `i` that read a released value."""
-    return ReleasedValueError(
-        f"a vector-Jacobian product of '{graph.ops[i].name}' read the numbers of a value "
-        f"released after the forward pass: the op's `saves` leaves out what it reads")
+def _fail_at(graph: Graph, i: int, phase: str, error: Exception) -> NoReturn:
+    """Raise `error`, raised computing node `i` in the `phase` pass, as the
+    error that names the node: `OutOfMemory` for a MemoryError, and for a
+    `ReleasedValueError` (a VJP read a value `releases` let go) one naming
+    the op whose `saves` is wrong.  Every sweep's ``except`` calls this."""
+    if isinstance(error, MemoryError):
+        raise OutOfMemory(i, phase, error) from None
+    if isinstance(error, ReleasedValueError):
+        raise ReleasedValueError(
+            f"a vector-Jacobian product of '{graph.ops[i].name}' read the numbers of a value "
+            f"released after the forward pass: the op's `saves` leaves out what it reads"
+        ) from error
+    raise error
 
 
 def evaluate(graph: Graph, overrides=None, release=None) -> list:
@@ -346,7 +178,7 @@ def evaluate(graph: Graph, overrides=None, release=None) -> list:
             elif values[i] is None:
                 values[i] = call(op, [values[a] for a in args[i]], attrs[i])
     except MemoryError as e:
-        raise OutOfMemory(i, "forward", e) from None
+        _fail_at(graph, i, "forward", e)
     return values
 
 
@@ -359,7 +191,7 @@ def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
     gradients and the values (in `values`, which is changed) of the others
     are dropped as soon as the sweep has passed them, which keeps memory down.
     """
-    add = OPS["add"].apply
+    add = op_table.add
     grads = [None] * len(graph.ops)
     grads[target] = seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
@@ -393,10 +225,8 @@ def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
                 grads[a] = contribution if prev is None else add(prev, contribution)
             if drop:  # every consumer of node i came before it in this sweep
                 values[i] = None
-    except ReleasedValueError as e:
-        raise _read_released(graph, i) from e
-    except MemoryError as e:
-        raise OutOfMemory(i, "backward", e) from None
+    except (ReleasedValueError, MemoryError) as e:
+        _fail_at(graph, i, "backward", e)
     return grads
 
 
@@ -411,7 +241,7 @@ def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) 
     added up).  A gradient made from a non-finite one, or from a non-finite
     value, is not listed.  `finite(array)` says whether an array is finite;
     `value_ok[i]`, whether node i's value is."""
-    add = OPS["add"].apply
+    add = op_table.add
     grads = [None] * len(graph.ops)
     grads[target] = seed
     tainted = bytearray(len(graph.ops))   # a non-finite contribution reached the node
@@ -499,14 +329,14 @@ def evaluate_floats(graph: Graph, release=None) -> list:
             v = op.forward(*[_np_scalar(values[j]) for j in a], **attrs[i])
             values[i] = float(v) if v.ndim == 0 else v
     except MemoryError as e:
-        raise OutOfMemory(i, "forward", e) from None
+        _fail_at(graph, i, "forward", e)
     return values
 
 
 def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
     """`backward` over the values of `evaluate_floats`: the gradients of
     scalars are Python floats too.  `keep` as in `backward`."""
-    add = OPS["add"].apply
+    add = op_table.add
     grads = [None] * len(graph.ops)
     grads[target] = float(seed) if type(values[target]) is float else seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
@@ -566,10 +396,8 @@ def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
                         grads[j] = c if prev is None else add(prev, c)
             if drop:
                 values[i] = None
-    except ReleasedValueError as e:
-        raise _read_released(graph, i) from e
-    except MemoryError as e:
-        raise OutOfMemory(i, "backward", e) from None
+    except (ReleasedValueError, MemoryError) as e:
+        _fail_at(graph, i, "backward", e)
     return grads
 
 
@@ -596,7 +424,7 @@ def hessian(graph: Graph, target: int, wrt):
     differentiated by a backward sweep over that tape.  Returns a dict
     ``{(i, j): block}`` with blocks of shape ``shape_i + shape_j``.
     """
-    index = OPS["index"].apply
+    index = op_table.index
     base = evaluate(graph)
     tape = Tape()
     leaves = {i: tape.leaf(base[i]) for i in wrt}

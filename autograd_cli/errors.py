@@ -211,12 +211,18 @@ def _excerpt(span: Span) -> list[str]:
     ]
 
 
-def _want_colour(stream) -> bool:
+def want_colour(stream) -> bool:
+    """Whether diagnostics written to `stream` should be coloured: never
+    under NO_COLOR, always under FORCE_COLOR, else only on a terminal."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
     return hasattr(stream, "isatty") and stream.isatty()
+
+
+# The old private name, still imported by golden.py until it uses `want_colour`.
+_want_colour = want_colour
 
 
 def format_diagnostic(severity: str, message: str, span: Span | None,
@@ -247,4 +253,4 @@ def format_diagnostic(severity: str, message: str, span: Span | None,
 def print_diagnostic(severity, message, span, fallback_name="autograd-cli", notes=()):
     stream = sys.stderr
     stream.write(format_diagnostic(severity, message, span, fallback_name, notes,
-                                   colour=_want_colour(stream)) + "\n")
+                                   colour=want_colour(stream)) + "\n")

@@ -24,7 +24,7 @@ import operator
 
 import numpy as np
 
-from .engine import OPS, Op, Tensor, generic, generic2, raw
+from .core import OPS, Op, Tensor, generic, generic2, raw
 from .errors import ShapeError
 
 def fmt_shape(shape) -> str:

@@ -18,8 +18,9 @@ from array import array
 import numpy as np
 
 from . import ops as _ops
-from .engine import (CONST, LEAF, Graph, OutOfMemory, backward, backward_floats, evaluate,
-                     evaluate_floats, gradient_sources, releases)
+from .core import CONST, LEAF, Graph
+from .engine import (OutOfMemory, backward, backward_floats, evaluate, evaluate_floats,
+                     gradient_sources, releases)
 from .errors import ExprError, ShapeError, Source, Span, Spans, shorten
 from .functions import FUNCTIONS, REQUIRED
 from .ops import OPS, fmt_shape
