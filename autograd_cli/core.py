@@ -19,13 +19,20 @@ engine (engine.py) are built on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 Shape = tuple[int, ...]
 Attrs = dict[str, Any]
 # A vector-Jacobian product: vjp(g, ans, *args, **attrs) -> the gradient of
 # one argument.
 VJP = Callable[..., Any]
+
+
+class VJPs(Protocol):
+    """An op's VJPs: one per argument, by position (a tuple, or for an op
+    of any number of arguments an object that makes them)."""
+
+    def __getitem__(self, k: int, /) -> VJP: ...
 
 
 class Op:
@@ -49,7 +56,8 @@ class Op:
     symmetric -> whether the order of the arguments does not matter;
     constructor -> whether it builds a constant from static arguments only;
     apply -> the op as a function: straight to `forward` on plain arrays,
-    recorded on the tape when an argument is traced (set by the op table).
+    recorded on the tape when an argument is traced (`generic`; the op table
+    gives the binary arithmetic ops the faster `generic2`).
     """
 
     __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar", "saves",
@@ -58,20 +66,20 @@ class Op:
     name: str
     forward: Callable[..., Any]
     shape: Callable[..., Shape] | None
-    vjps: Sequence[VJP]
+    vjps: VJPs
     local: Sequence[str]
     is_leaf: bool
-    scalar: tuple[Callable[..., Any], VJP | None] | None
+    scalar: tuple[Callable[..., Any], VJP] | None
     saves: tuple[tuple[int, ...], bool] | None
     args: tuple[str, ...]
     kinks: tuple[str, Callable[..., Any]] | None
     jvp: Any
     symmetric: bool
     constructor: bool
-    apply: Callable[..., Any] | None
+    apply: Callable[..., Any]
 
     def __init__(self, name: str, forward: Callable[..., Any],
-                 shape: Callable[..., Shape] | None = None, vjps: Sequence[VJP] = (),
+                 shape: Callable[..., Shape] | None = None, vjps: VJPs = (),
                  local: Sequence[str] = (), is_leaf: bool = False):
         self.name = name
         self.forward = forward
@@ -86,29 +94,10 @@ class Op:
         self.jvp = None
         self.symmetric = False
         self.constructor = False
-        self.apply = None
+        self.apply = generic(self)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
-
-
-def _no_forward(*args: Any, **attrs: Any) -> Any:
-    """A constant's forward: never called, as its value is in `Graph.values`."""
-    raise TypeError("a constant node has no forward: its value is fixed in the graph")
-
-
-# A node whose value is fixed when the graph is built (literals, folded
-# constants); it has no arguments and no gradient.  Its forward is never
-# called: every loop reads a constant's value from `Graph.values`.
-CONST = Op("const", _no_forward)
-# A differentiable leaf (a `param` or an `input`): the value of its argument,
-# with no history behind it (like PyTorch's `detach().requires_grad_()`).
-LEAF = Op("leaf", lambda x: x, shape=lambda s: s, is_leaf=True)
-LEAF.args = ("x",)
-LEAF.scalar = (float, None)
-
-# Every op by name.  ops.py fills it in when imported.
-OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
 
 
 _NO_ATTRS: Attrs = {}  # shared by every node without attributes; never modified
@@ -230,3 +219,25 @@ def generic2(op: Op) -> Callable[[Any, Any], Any]:
 
     f.__name__ = op.name
     return f
+
+
+def _never_called(*args: Any, **attrs: Any) -> Any:
+    """What fills the slots no loop calls: a constant's forward (its value is
+    in `Graph.values`) and a leaf's float VJP (it has no argument to pass a
+    gradient on to)."""
+    raise TypeError("called a slot of the constant or the leaf op that nothing should call")
+
+
+# A node whose value is fixed when the graph is built (literals, folded
+# constants); it has no arguments and no gradient.  Its forward is never
+# called: every loop reads a constant's value from `Graph.values`.
+CONST = Op("const", _never_called)
+# A differentiable leaf (a `param` or an `input`): the value of its argument,
+# with no history behind it (like PyTorch's `detach().requires_grad_()`).
+LEAF = Op("leaf", lambda x: x, shape=lambda s: s, is_leaf=True)
+LEAF.args = ("x",)
+LEAF.scalar = (float, _never_called)
+
+# Every op by name.  ops.py fills it in when imported.
+OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
+

@@ -14,16 +14,20 @@ element.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
 
 from . import ops as op_table
-from .core import Graph, Tape, Tensor, call, raw
+from .core import Graph, Shape, Tape, Tensor, call, raw
+
+# A release plan (see `releases`): per node, None or the nodes to let go
+# before it is computed.
+Release = list[list[int] | None]
 
 
-def releases(graph: Graph, keep) -> list:
+def releases(graph: Graph, keep: bytes | bytearray) -> Release:
     """For the forward loops: per node, None or the nodes whose values can
     go before it is computed (their last consumer came before), so that a long chain of array
     operations does not hold every intermediate array (as PyTorch keeps only
@@ -42,12 +46,13 @@ def releases(graph: Graph, keep) -> list:
                 needed[j] = 1
         if saves is None or saves[1] or values[i] is not None:
             needed[i] = 1
-    out = [None] * len(ops)
+    out: Release = [None] * len(ops)
     for j, i in enumerate(last):
         if 0 <= i < len(ops) - 1 and not needed[j]:   # released before node i + 1
-            if out[i + 1] is None:
-                out[i + 1] = []
-            out[i + 1].append(j)
+            nodes = out[i + 1]
+            if nodes is None:
+                nodes = out[i + 1] = []
+            nodes.append(j)
     return out
 
 
@@ -56,7 +61,7 @@ class ReleasedValueError(RuntimeError):
     let go: the op's `saves` leaves out something its VJPs read (a bug)."""
 
 
-def _refuse(self, *args, **kwargs):
+def _refuse(self: Released, *args: Any, **kwargs: Any) -> NoReturn:
     raise ReleasedValueError(
         f"the numbers of a released value (shape {self.shape}, {self.dtype}) were read")
 
@@ -71,21 +76,21 @@ class Released:
 
     __slots__ = ("shape", "dtype", "ndim", "size")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape: Shape, dtype: np.dtype):
         self.shape = shape
         self.dtype = dtype
         self.ndim = len(shape)
         self.size = math.prod(shape)
 
-    def __getattr__(self, name):   # only for names other than the slots
+    def __getattr__(self, name: str) -> NoReturn:   # only for names other than the slots
         if name.startswith("__"):   # Python's and numpy's probes for a protocol
             raise AttributeError(name)
         _refuse(self)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Released(shape={self.shape}, dtype={self.dtype})"
 
-    def __array_function__(self, func, types, args, kwargs):
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func is np.shape:       # its shape is known; only its numbers are gone
             return self.shape
         if func is np.ndim:
@@ -96,17 +101,18 @@ class Released:
     __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = _refuse
     __float__ = __int__ = __index__ = __complex__ = _refuse
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
-    __hash__ = None
+    __hash__ = None   # type: ignore[assignment]  # unhashable, as numpy arrays are
     for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
         locals()[f"__{_name}__"] = locals()[f"__r{_name}__"] = _refuse
     __neg__ = __pos__ = __abs__ = _refuse
     del _name
 
 
-_SHELLS = {}   # (dtype, shape) -> a `Released`: shared, never changed
+# (dtype, shape) -> a `Released`: shared, never changed
+_SHELLS: dict[tuple[np.dtype, Shape], Released] = {}
 
 
-def _release(values, nodes):
+def _release(values: list[Any], nodes: list[int]) -> None:
     for j in nodes:
         v = values[j]
         if type(v) is np.ndarray and v.size > 1:
@@ -144,7 +150,8 @@ def _fail_at(graph: Graph, i: int, phase: str, error: Exception) -> NoReturn:
     raise error
 
 
-def evaluate(graph: Graph, overrides=None, release=None) -> list:
+def evaluate(graph: Graph, overrides: dict[int, Any] | None = None,
+             release: Release | None = None) -> list[Any]:
     """The value of every node, in a fresh list.
 
     `overrides` maps node ids to values used instead of computing them (used
@@ -158,8 +165,8 @@ def evaluate(graph: Graph, overrides=None, release=None) -> list:
     try:   # costs nothing until something raises
         if overrides is None:  # plain arrays throughout: call numpy directly
             for i, op in enumerate(graph.ops):
-                if release is not None and release[i] is not None:
-                    _release(values, release[i])
+                if release is not None and (gone := release[i]) is not None:
+                    _release(values, gone)
                 if values[i] is None:
                     a = args[i]
                     kw = attrs[i]
@@ -182,7 +189,8 @@ def evaluate(graph: Graph, overrides=None, release=None) -> list:
     return values
 
 
-def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
+def backward(graph: Graph, values: list[Any], target: int, seed: Any,
+             keep: bytes | bytearray | None = None) -> list[Any]:
     """Reverse-mode sweep: the gradient of node `target` for every node.
 
     `seed` is the gradient of the target itself (ones for a scalar).  Returns
@@ -192,7 +200,7 @@ def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
     are dropped as soon as the sweep has passed them, which keeps memory down.
     """
     add = op_table.add
-    grads = [None] * len(graph.ops)
+    grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     try:   # costs nothing until something raises
@@ -230,7 +238,9 @@ def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
     return grads
 
 
-def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) -> list:
+def gradient_sources(graph: Graph, values: list[Any], target: int, seed: Any,
+                     finite: Callable[[Any], bool],
+                     value_ok: Sequence[bool]) -> list[tuple[int, Any, str]]:
     """Where the reverse sweep's gradients turn non-finite: the sweep of
     `backward` again over `values` (plain arrays, every one kept), looking at
     every gradient.  Returns, in the sweep's order, ``(node, gradient, how)``:
@@ -242,10 +252,10 @@ def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) 
     value, is not listed.  `finite(array)` says whether an array is finite;
     `value_ok[i]`, whether node i's value is."""
     add = op_table.add
-    grads = [None] * len(graph.ops)
+    grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
     tainted = bytearray(len(graph.ops))   # a non-finite contribution reached the node
-    found = []
+    found: list[tuple[int, Any, str]] = []
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     for i in range(target, -1, -1):
         g = grads[i]
@@ -281,11 +291,11 @@ def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) 
     return found
 
 
-def _np_scalar(v):
+def _np_scalar(v: Any) -> Any:
     return np.float64(v) if type(v) is float else v
 
 
-def evaluate_floats(graph: Graph, release=None) -> list:
+def evaluate_floats(graph: Graph, release: Release | None = None) -> list[Any]:
     """`evaluate` for float64 graphs, with every scalar a Python float.
 
     An op with float kernels (`Op.scalar`) runs them when its arguments are
@@ -301,8 +311,8 @@ def evaluate_floats(graph: Graph, release=None) -> list:
     i = 0
     try:   # costs nothing until something raises
         for i, op in enumerate(ops):
-            if release is not None and release[i] is not None:
-                _release(values, release[i])
+            if release is not None and (gone := release[i]) is not None:
+                _release(values, gone)
             v = values[i]
             if v is not None:                 # a constant
                 if v.ndim == 0:
@@ -333,11 +343,12 @@ def evaluate_floats(graph: Graph, release=None) -> list:
     return values
 
 
-def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
+def backward_floats(graph: Graph, values: list[Any], target: int, seed: Any,
+                    keep: bytes | bytearray | None = None) -> list[Any]:
     """`backward` over the values of `evaluate_floats`: the gradients of
     scalars are Python floats too.  `keep` as in `backward`."""
     add = op_table.add
-    grads = [None] * len(graph.ops)
+    grads: list[Any] = [None] * len(graph.ops)
     grads[target] = float(seed) if type(values[target]) is float else seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     try:   # costs nothing until something raises
@@ -401,11 +412,12 @@ def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
     return grads
 
 
-def _ones_like(x):
+def _ones_like(x: Any) -> np.ndarray:
     return np.ones(np.shape(raw(x)), dtype=raw(x).dtype)
 
 
-def gradients(graph: Graph, target: int, wrt, values=None):
+def gradients(graph: Graph, target: int, wrt: Sequence[int],
+              values: list[Any] | None = None) -> list[Any]:
     """First derivatives of scalar node `target` for the nodes in `wrt`.
 
     Runs on plain arrays: nothing is traced.
@@ -416,7 +428,8 @@ def gradients(graph: Graph, target: int, wrt, values=None):
     return [grads[i] if grads[i] is not None else np.zeros_like(values[i]) for i in wrt]
 
 
-def hessian(graph: Graph, target: int, wrt):
+def hessian(graph: Graph, target: int,
+            wrt: Sequence[int]) -> dict[tuple[int, int], np.ndarray]:
     """Second derivatives of scalar node `target`: reverse over reverse.
 
     The forward and backward passes run on traced leaves, recording the
@@ -450,7 +463,8 @@ def hessian(graph: Graph, target: int, wrt):
     return blocks
 
 
-def jacobian(graph: Graph, target: int, wrt, values=None):
+def jacobian(graph: Graph, target: int, wrt: Sequence[int],
+             values: list[Any] | None = None) -> list[np.ndarray]:
     """First derivatives of every element of node `target` (any shape): one
     reverse sweep per output element.  Returns a list with one array per
     node of `wrt`, of shape ``target.shape + node.shape``."""
