@@ -787,6 +787,26 @@ def test_index_shape_is_numpy_s(shape, key):
     assert got == want
 
 
+@pytest.mark.parametrize("shape", [(2, 0, 3), (0, 4), (3, 4), (2, 3, 5), ()])
+def test_nonempty_reduced_refuses_exactly_the_empty_reductions(shape):
+    """mean, max and min refuse a reduction over no elements, by one axis,
+    several or all, and give numpy's shape otherwise (a tuple of axes once
+    raised a TypeError indexing the shape with it)."""
+    from autograd_cli.errors import ShapeError
+    from autograd_cli.ops import nonempty_reduced
+
+    axes = [None] + list(range(len(shape))) + [
+        c for n in (2, 3) for c in itertools.combinations(range(len(shape)), n)]
+    for axis in axes:
+        picked = range(len(shape)) if axis is None else np.atleast_1d(axis)
+        empty = any(shape[a] == 0 for a in picked)
+        if empty:
+            with pytest.raises(ShapeError, match="cannot reduce an empty array"):
+                nonempty_reduced(shape, axis)
+        else:
+            assert nonempty_reduced(shape, axis) == np.mean(np.ones(shape), axis=axis).shape
+
+
 # ------------------------------------------- VJPs computed in one buffer
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
