@@ -774,7 +774,7 @@ def test_against_torch():
 def test_index_shape_is_numpy_s(shape, key):
     """Shapes of indexing are worked out without numpy, errors by numpy."""
     from autograd_cli.errors import ShapeError
-    from autograd_cli.ops import index_shape
+    from autograd_cli.shapes import index_shape
 
     try:
         want = np.empty(shape)[key].shape
@@ -793,7 +793,7 @@ def test_nonempty_reduced_refuses_exactly_the_empty_reductions(shape):
     several or all, and give numpy's shape otherwise (a tuple of axes once
     raised a TypeError indexing the shape with it)."""
     from autograd_cli.errors import ShapeError
-    from autograd_cli.ops import nonempty_reduced
+    from autograd_cli.shapes import nonempty_reduced
 
     axes = [None] + list(range(len(shape))) + [
         c for n in (2, 3) for c in itertools.combinations(range(len(shape)), n)]
