@@ -16,7 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograd_cli import golden
+from autograd_cli.golden import compare as golden_compare
+from autograd_cli.golden.compare import SHOWN_MISMATCHES, rounding_noise
+from autograd_cli.golden.format import NODE_KEYS, TOP_KEYS
+from autograd_cli.golden.write import write_atomically
 from common import ROOT, SEED, SEED_DOC
 from goldens import CLEAN_ENV, eval_doc, file_line, run_test, summary, write_json
 
@@ -153,7 +156,7 @@ def test_mismatches_list_params_then_the_target_then_the_rest(tmp_path, monkeypa
     wheres = [m["where"] for m in f["mismatches"]]
     assert wheres[:3] == ["w.value", "w.grad", "L.value"]
     inputs = [f"{n}.{what}" for n in names for what in ("value", "grad")]
-    assert wheres[3:] == inputs[:golden.SHOWN_MISMATCHES - 3]
+    assert wheres[3:] == inputs[:SHOWN_MISMATCHES - 3]
     # w's value and gradient, L's value, the inputs' values and gradients, s's
     assert f["mismatch_count"] == 2 + 1 + len(inputs) + 2
     text = run_test().stdout
@@ -183,9 +186,9 @@ def test_mismatches_are_capped_with_a_count(tmp_path, monkeypatch):
     write_json(tmp_path / "a.golden.json", {"nodes": {"x": {"value": list(range(1, 51))}}})
     out = run_test().stdout
     shown = [line for line in out.splitlines() if line.startswith("  x.value[")]
-    assert len(shown) == golden.SHOWN_MISMATCHES
+    assert len(shown) == SHOWN_MISMATCHES
     assert shown[0].startswith("  x.value[0]: expected 1.0, got 0.0, difference -1 ")
-    assert f"and {50 - golden.SHOWN_MISMATCHES} more (50 mismatches in all)" in out
+    assert f"and {50 - SHOWN_MISMATCHES} more (50 mismatches in all)" in out
 
 
 def test_warnings_are_compared(tmp_path, monkeypatch):
@@ -491,7 +494,7 @@ def test_examples_pass_with_every_number_a_few_units_off_in_the_last_place(tmp_p
 
 
 def test_noise_is_estimated_for_cancellations_only():
-    """golden.rounding_noise: a value or gradient that is what is left of a
+    """golden.compare.rounding_noise: a value or gradient that is what is left of a
     cancellation gets its noise; any other field, a few 1e-14 of its size;
     params and inputs (data), none."""
     from autograd_cli.errors import Source
@@ -502,7 +505,7 @@ def test_noise_is_estimated_for_cancellations_only():
             "d = vx - vy\nR = 2 * vx * vy / g\n")
     report = run(load(Source("p.expr", text)), every_node=False)
     fields = [(b.name, what) for b in report.model.bindings for what in ("value", "grad")]
-    noise = golden.rounding_noise(report, fields)
+    noise = rounding_noise(report, fields)
     assert sorted(noise) == sorted(fields)
     ulp = np.spacing(40.8)
     assert report.values["d"] != 0 and abs(report.values["d"]) <= 2 * np.spacing(20 * 0.8)
@@ -517,7 +520,7 @@ def test_noise_is_estimated_for_cancellations_only():
         assert noise[name, what] <= 1e-12 * abs(field), (name, what)
     assert noise["R", "grad"] == 0.0                    # the seed: exactly 1
     # The same numbers every time (fixed seeds).
-    assert golden.rounding_noise(report, fields) == noise
+    assert rounding_noise(report, fields) == noise
 
 
 def test_noise_of_a_number_that_cancels_at_any_inputs():
@@ -530,7 +533,7 @@ def test_noise_of_a_number_that_cancels_at_any_inputs():
             "h = x * w + b\nhc = h - mean(h)\nL = sum(hc ** 2)\n")
     report = run(load(Source("c.expr", text)), every_node=False)
     assert 0 < abs(report.grads["b"]) < 1e-14
-    noise = golden.rounding_noise(report, [("b", "grad"), ("w", "grad")])
+    noise = rounding_noise(report, [("b", "grad"), ("w", "grad")])
     assert noise["b", "grad"] > 4 * abs(report.grads["b"])
     assert noise["w", "grad"] < 1e-12 * abs(report.grads["w"])
 
@@ -540,10 +543,10 @@ def test_no_nudged_run_without_a_computed_field(monkeypatch):
     from autograd_cli.program import load, run
 
     report = run(load(Source("s.expr", SEED)), every_node=False)
-    monkeypatch.setattr(golden, "_nudged", lambda *a: pytest.fail("a nudged run"))
-    assert golden.rounding_noise(report, [("w", "value"), ("a1", "value")]) == {
+    monkeypatch.setattr(golden_compare, "_nudged", lambda *a: pytest.fail("a nudged run"))
+    assert rounding_noise(report, [("w", "value"), ("a1", "value")]) == {
         ("w", "value"): 0.0, ("a1", "value"): 0.0}
-    assert golden.rounding_noise(report, []) == {}
+    assert rounding_noise(report, []) == {}
 
 
 def test_a_field_of_zeros_is_zero(project):
@@ -737,8 +740,8 @@ def test_deeply_nested_golden(project):
 @given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers()
                     | st.sampled_from(["nan", "inf", "-inf", "w", "L", "float32", "node"]),
                     lambda inner: st.lists(inner, max_size=5)
-                    | st.dictionaries(st.sampled_from(list(golden.TOP_KEYS) + list(
-                        golden.NODE_KEYS) + ["w", "a1", "L"]), inner, max_size=4),
+                    | st.dictionaries(st.sampled_from(list(TOP_KEYS) + list(
+                        NODE_KEYS) + ["w", "a1", "L"]), inner, max_size=4),
                     max_leaves=15))
 def test_any_golden_gives_pass_or_fail_never_a_crash(value):
     import tempfile
@@ -863,7 +866,7 @@ def test_update_is_atomic(project, monkeypatch):
 def test_write_atomically_new_file_mode(tmp_path):
     umask = os.umask(0o022)
     try:
-        golden.write_atomically(str(tmp_path / "g.json"), "{}\n")
+        write_atomically(str(tmp_path / "g.json"), "{}\n")
     finally:
         os.umask(umask)
     assert (tmp_path / "g.json").stat().st_mode & 0o777 == 0o644
