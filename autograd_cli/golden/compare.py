@@ -118,8 +118,8 @@ def tolerance(want, rtol, atol, noise=0.0, dtype="float64"):
     ``rtol * |want| + atol * field_scale(want) + noise + tiny``.
 
     The absolute part is in units of the field's largest magnitude, not a
-    fixed number, so a change is caught at any scale (a scalar 1e-12 that
-    doubles fails, as a 1e+30 does) while elements near zero beside large
+    fixed number, so a change is caught at any scale (a tiny scalar that
+    doubles fails, as a huge one does) while elements near zero beside large
     ones may carry the large ones' rounding.  `noise` is the field's
     rounding noise (`rounding_noise`); `tiny`, the dtype's smallest normal
     number, lets a number that underflows on one machine be 0 on another."""
@@ -153,20 +153,19 @@ def rounding_noise(report, fields) -> dict:
     """The rounding noise of some of a run's fields: ``{(name, "value" or
     "grad"): noise}`` for the `fields` given so.
 
-    A number left over from a cancellation is rounding noise: the
-    projectile's dR/dtheta is 40.77 - 40.77 = 7.1e-15 here, and may be 0 or
-    -7.1e-15 where `sin` and `cos` round otherwise.  Nothing in the golden
-    file tells it from a small number that means something; how much it
-    moves when the last bits move does.  The file is run again (twice)
-    with every param and input multiplied by 1 + NUDGE * eps * z, z
-    standard normal from a fixed seed, which stirs the last bits of every
-    intermediate as another machine's rounding would; a field's noise is
-    NOISE_FACTOR times the most it moved.  That is about 1e-14 of the
-    field's size for a number that is not noise (in float64), and the size
-    of the cancelled terms' last bits for one that is, whether it cancels
-    at these inputs only (the projectile at 45 degrees) or at any (a sum of
-    deviations from the mean).  The values of params and inputs are data,
-    not computed: no noise."""
+    A number left over from a cancellation is rounding noise: it may come
+    out 0, or of either sign, where another machine rounds otherwise.
+    Nothing in the golden file tells it from a small number that means
+    something; how much it moves when the last bits move does.  The file is
+    run again (once per NOISE_SEEDS) with every param and input multiplied
+    by 1 + NUDGE * eps * z, z standard normal from a fixed seed, which
+    stirs the last bits of every intermediate as another machine's rounding
+    would; a field's noise is NOISE_FACTOR times the most it moved.  That
+    is far below `rtol` for a number that is not noise, and the size of the
+    cancelled terms' last bits for one that is, whether it cancels at these
+    inputs only or at any (a sum of deviations from the mean).  The values
+    of params and inputs are data, not computed: no noise.  The figures,
+    for the projectile example, are in docs/golden-tests.md (Tolerances)."""
     by_name = report.model.by_name
     moved = dict.fromkeys(fields, 0.0)
     computed = [(name, what) for name, what in moved

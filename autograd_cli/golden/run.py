@@ -60,7 +60,9 @@ def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
     gpath = golden_path(path)
     shown, gshown = display_path(path), display_path(gpath)
     outcome = Outcome(path, gpath, "pass", error_fallback=shown)
-    import numpy.random  # noqa: F401  (rounding_noise: its first import is no file's time)
+    # Imported before the clock starts: `rounding_noise` needs it, and its first
+    # import would otherwise be counted in the first file's time.
+    import numpy.random  # noqa: F401
 
     start = time.perf_counter()
     try:
