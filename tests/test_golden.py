@@ -822,6 +822,76 @@ def test_update_drops_nodes_that_are_gone(project):
         "nodes": {"b1": {"value": 23.0}}}
 
 
+LOGS = "x = [1, 0, -1]\ny = sum(log(x))\nz = sum(sqrt(x))\n"
+
+
+def test_update_rewrites_warnings_whose_place_moved(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text(LOGS)
+    doc = eval_doc("n.expr")
+    assert [(w["node"], w["line"]) for w in doc["warnings"]] == [("y", 2), ("z", 3)]
+    write_json(tmp_path / "n.golden.json", doc)
+    # A line between y and z moves z's warning and no other.
+    (tmp_path / "n.expr").write_text(LOGS.replace("\nz", "\n# roots\nz"))
+    moved = eval_doc("n.expr")
+    assert [(w["node"], w["line"]) for w in moved["warnings"]] == [("y", 2), ("z", 4)]
+
+    # A plain run passes and writes nothing, as before.
+    before = snapshot(tmp_path)
+    result = run_test()
+    assert result.exit_code == 0 and summary(result) == (1, 0)
+    assert file_line(result, "n.expr")[1].split()[-1] == "ms"    # no note
+    assert snapshot(tmp_path) == before
+
+    # --update brings the place up to date, and says so.
+    result = run_test("--update")
+    assert result.exit_code == 0, result.stdout
+    assert summary(result, update=True) == (0, 0, 1)
+    status, line = file_line(result, "n.expr")
+    assert status == "UPDATED" and line.endswith("rewrote n.golden.json (1 warning moved)")
+    assert json.loads((tmp_path / "n.golden.json").read_text()) == moved
+
+    # Up to date, it passes and is left alone, with or without --update.
+    after = snapshot(tmp_path)
+    assert summary(run_test("--update"), update=True) == (1, 0, 0)
+    assert snapshot(tmp_path) == after
+
+
+def test_update_of_moved_warnings_keeps_a_partial_golden_partial(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text(LOGS)
+    doc = eval_doc("n.expr")
+    write_json(tmp_path / "n.golden.json", {"warnings": doc["warnings"]})
+    (tmp_path / "n.expr").write_text("# logs and roots\n" + LOGS)
+    result = run_test("--update", "-f", "json")
+    assert result.exit_code == 0, result.stdout
+    [entry] = json.loads(result.stdout)["files"]
+    assert entry["status"] == "updated" and "reason" not in entry
+    assert entry["note"] == "rewrote n.golden.json (2 warnings moved)"
+    assert json.loads((tmp_path / "n.golden.json").read_text()) == {
+        "warnings": eval_doc("n.expr")["warnings"]}
+
+
+def test_update_leaves_warnings_without_a_place_or_behind_a_link(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text(LOGS)
+    warnings = eval_doc("n.expr")["warnings"]
+    # Written by hand without line and column: nothing is stale.
+    write_json(tmp_path / "n.golden.json",
+               {"warnings": [{k: v for k, v in w.items() if k not in ("line", "column")}
+                             for w in warnings]})
+    # A golden file that is a link is never rewritten, even with places moved.
+    (tmp_path / "m.expr").write_text("# moved\n" + LOGS)
+    write_json(tmp_path / "real.json", {"warnings": warnings})
+    os.symlink("real.json", tmp_path / "m.golden.json")
+    before = snapshot(tmp_path)
+    result = run_test("--update")
+    assert result.exit_code == 0, result.stdout
+    assert summary(result, update=True) == (2, 0, 0)
+    assert snapshot(tmp_path) == before
+    assert os.readlink(tmp_path / "m.golden.json") == "real.json"
+
+
 def test_update_leaves_corrupt_goldens_and_broken_files_alone(project):
     (project / "seed.golden.json").write_text('{"value": ')
     (project / "bad.expr").write_text("y = (\n")

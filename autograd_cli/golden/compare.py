@@ -303,6 +303,25 @@ def compare(golden: Golden, report, rtol: float, atol: float):
     return shown, sum(g.count for g in groups)
 
 
+def moved_warnings(golden: Golden, report) -> int:
+    """How many of the golden file's warnings are the run's (the same node and
+    message, in the same order) but stored at a line or column where they no
+    longer are: 0 when the golden file does not list warnings, or when they
+    differ (a mismatch, which `compare` reports).  The place is not compared,
+    so such a file passes; `--update` rewrites it."""
+    from ..render import warning_dict
+
+    if "warnings" not in golden.doc:
+        return 0
+    want = golden.doc["warnings"]
+    got = [warning_dict(w) for w in report.warnings]
+    if [_warning_key(w) for w in want] != [_warning_key(w) for w in got]:
+        return 0
+    # Equal keys make every stored warning a dict, as the run's are.
+    return sum(any(k in w and w[k] != g.get(k) for k in ("line", "column"))
+               for w, g in zip(want, got))
+
+
 def _warning_key(w):
     """What of a warning is compared: all but its place, which moves when a
     line is added above it (it stays in the golden file, for people)."""

@@ -8,7 +8,7 @@ import sys
 import time
 
 from ..errors import ExprError, display_path
-from .compare import DEFAULT_TOLERANCES, compare
+from .compare import DEFAULT_TOLERANCES, compare, moved_warnings
 from .files import (GOLDEN_SUFFIX, expr_path, find_expr_files, golden_path, link_text,
                     read_found, resolve, tree_of)
 from .format import golden_text, locate, project, read_golden
@@ -47,7 +47,8 @@ def unused_golden(gpath) -> Outcome:
 def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
                max_elements=None) -> Outcome:
     """Test one .expr file against its golden file (and rewrite it with
-    `update` when it is missing or differs); a golden file named as `path`
+    `update` when it is missing or differs, or when only the places of its
+    warnings have moved: `moved_warnings`); a golden file named as `path`
     has lost its .expr (`unused_golden`).  `tree` is the tested tree (see
     `resolve`; by default the file's directory)."""
     from ..program import DEFAULT_MAX_ELEMENTS, gc_paused
@@ -107,6 +108,17 @@ def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
                     outcome.status, outcome.reason = "updated", None
                     outcome.note = (f"rewrote {gshown} ({count} mismatch"
                                     f"{'es' * (count != 1)})")
+            elif update and not glink:
+                # A warning's place is not compared, so a comment added above it
+                # does not fail the file; --update still brings the place up to date.
+                moved = moved_warnings(golden, report)
+                if moved:
+                    new = project(report_dict(report, path), golden.doc)
+                    outcome.error_fallback = gshown
+                    write_atomically(gpath, golden_text(new))
+                    outcome.status = "updated"
+                    outcome.note = (f"rewrote {gshown} ({moved} warning"
+                                    f"{'s' * (moved != 1)} moved)")
     except ExprError as err:
         outcome.status, outcome.reason, outcome.error = "fail", "error", err
         outcome.mismatches, outcome.count = [], 0
