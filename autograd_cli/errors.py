@@ -225,10 +225,6 @@ def want_colour(stream: Any) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-# The old private name, still imported by golden.py until it uses `want_colour`.
-_want_colour = want_colour
-
-
 def format_diagnostic(severity: str, message: str, span: Span | None,
                       fallback_name: str = "autograd-cli",
                       notes: Iterable[tuple[Span | None, str]] = (),
