@@ -30,7 +30,8 @@ from .commands import CHECK_DIRECTIONS as DIRECTIONS
 from .commands import CHECK_FULL_LIMIT as FULL_LIMIT
 from .commands import CHECK_SAMPLES as SAMPLES
 from .commands import CHECK_SEED as SEED
-from .engine import Tape, Tensor, backward, evaluate, hessian
+from .core import Tape, Tensor
+from .engine import backward, evaluate, hessian
 from .errors import ExprError
 
 

@@ -1,205 +1,33 @@
-"""The differentiation engine: a graph of ops, its forward and backward passes.
+"""The differentiation engine: the passes over a graph of ops.
 
-A `Graph` is a list of nodes in topological order (every node's arguments
-come before it), so both passes are plain loops: forward in order, backward
-in reverse.  Gradients come back in a fresh list; nothing accumulates on the
-graph, so evaluating twice gives the same numbers.
-
-Higher derivatives: every vector-Jacobian product in `ops.py` is written with
-the same ops it differentiates, called through `call`.  On plain numpy arrays
-`call` is a direct function call.  When an argument is a `Tensor` (a value
-being traced), `call` records the op on that tensor's `Tape`, which is itself
-a `Graph`; the recorded backward pass can then be differentiated by the same
-`backward` function (reverse over reverse, see `hessian`).
+The graph (`core.Graph`) lists its nodes in topological order, so both
+passes are plain loops: `evaluate` forward in order, `backward` in reverse.
+Gradients come back in a fresh list; nothing accumulates on the graph, so
+evaluating twice gives the same numbers.  `evaluate_floats` and
+`backward_floats` are the same loops over Python floats for float64
+scalars; `releases` plans which intermediate arrays the forward loops can
+let go.  `hessian` differentiates the backward pass again, traced on a
+`core.Tape` (reverse over reverse); `jacobian` runs one sweep per output
+element.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
+from . import ops as op_table
+from .core import Graph, Shape, Tape, Tensor, call, raw
 
-class Op:
-    """One entry of the op table (declared in ops.py with `defop`).
-
-    forward(*args, **attrs) -> array; shape(*arg_shapes, **attrs) -> shape;
-    vjps[k](g, ans, *args, **attrs) -> gradient for argument k;
-    args -> the names of the array arguments, as `local` writes them;
-    local[k] -> the local derivative for argument k in symbols, written with
-    the names of `args` and ``ans`` for the output;
-    scalar -> None, or the op on Python floats as a pair (forward, vjp) for
-    `evaluate_floats`: forward(*xs) -> float and vjp(g, ans, *xs) -> the
-    gradient of the one argument, or a tuple with one per argument (only
-    for ops without attributes);
-    saves -> None (the VJPs may read every value), or what they read: a
-    pair (argument positions, whether ``ans``); of the others they read only
-    the shape and dtype (see `releases`);
-    kinks -> None, or (what to call it, test(ans, *args, **attrs)): where
-    the op is not differentiable and the gradient is a convention;
-    jvp -> None (forward mode is not declared yet);
-    symmetric -> whether the order of the arguments does not matter;
-    constructor -> whether it builds a constant from static arguments only;
-    apply -> the op as a function: straight to `forward` on plain arrays,
-    recorded on the tape when an argument is traced (set by the op table).
-    """
-
-    __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar", "saves",
-                 "args", "kinks", "jvp", "symmetric", "constructor", "apply")
-
-    def __init__(self, name, forward, shape=None, vjps=(), local=(), is_leaf=False):
-        self.name = name
-        self.forward = forward
-        self.shape = shape
-        self.vjps = vjps
-        self.local = local
-        self.is_leaf = is_leaf
-        self.scalar = None
-        self.saves = None
-        self.args = ()
-        self.kinks = None
-        self.jvp = None
-        self.symmetric = False
-        self.constructor = False
-        self.apply = None
-
-    def __repr__(self):
-        return f"Op({self.name})"
+# A release plan (see `releases`): per node, None or the nodes to let go
+# before it is computed.
+Release = list[list[int] | None]
 
 
-# A node whose value is fixed when the graph is built (literals, folded
-# constants); it has no arguments and no gradient.
-CONST = Op("const", None)
-# A differentiable leaf (a `param` or an `input`): the value of its argument,
-# with no history behind it (like PyTorch's `detach().requires_grad_()`).
-LEAF = Op("leaf", lambda x: x, shape=lambda s: s, is_leaf=True)
-LEAF.args = ("x",)
-LEAF.scalar = (float, None)
-
-# Every op by name.  ops.py fills it in when imported; the engine reads the
-# ops it needs itself from here (``add`` to accumulate gradients, ``index``
-# for Hessians), so this module never imports the op table.
-OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
-
-
-_NO_ATTRS = {}  # shared by every node without attributes; never modified
-
-
-class Graph:
-    """Nodes in topological order, as parallel lists indexed by node id."""
-
-    __slots__ = ("ops", "args", "attrs", "values", "requires")
-
-    def __init__(self):
-        self.ops = []
-        self.args = []
-        self.attrs = []
-        self.values = []     # set for CONST nodes (all nodes on a Tape)
-        self.requires = []   # does the node depend on a leaf?
-
-    def __len__(self):
-        return len(self.ops)
-
-    def add(self, op, args=(), attrs=None, value=None) -> int:
-        requires = self.requires
-        self.ops.append(op)
-        self.args.append(args)
-        self.attrs.append(attrs or _NO_ATTRS)
-        self.values.append(value)
-        needed = op.is_leaf
-        if not needed:
-            for a in args:
-                if requires[a]:
-                    needed = True
-                    break
-        requires.append(needed)
-        return len(self.ops) - 1
-
-
-class Tape(Graph):
-    """A Graph recorded while running ops on `Tensor`s."""
-
-    __slots__ = ()
-
-    def leaf(self, value) -> "Tensor":
-        return Tensor(self, self.add(LEAF, (), None, value), value)
-
-    def record(self, op, args, attrs) -> "Tensor":
-        ids = []
-        raw = []
-        for a in args:
-            if type(a) is Tensor:
-                ids.append(a.id)
-                raw.append(a.value)
-            else:
-                ids.append(self.add(CONST, (), None, a))
-                raw.append(a)
-        value = op.forward(*raw, **attrs)
-        return Tensor(self, self.add(op, tuple(ids), attrs, value), value)
-
-
-class Tensor:
-    """A value being traced onto a `Tape`."""
-
-    __slots__ = ("tape", "id", "value")
-
-    def __init__(self, tape, id, value):
-        self.tape = tape
-        self.id = id
-        self.value = value
-
-    shape = property(lambda self: self.value.shape)
-    ndim = property(lambda self: self.value.ndim)
-    dtype = property(lambda self: self.value.dtype)
-
-    def __repr__(self):
-        return f"Tensor(#{self.id}, {self.value!r})"
-
-
-def raw(x):
-    """The plain array behind `x`, traced or not."""
-    return x.value if type(x) is Tensor else x
-
-
-def call(op: Op, args, attrs):
-    """Run `op`: directly on plain arrays, recorded when any arg is traced."""
-    for a in args:
-        if type(a) is Tensor:
-            return a.tape.record(op, args, attrs)
-    return op.forward(*args, **attrs)
-
-
-def generic(op: Op):
-    """`op` as a function, as `call` runs it (what `Op.apply` holds)."""
-    forward = op.forward
-
-    def f(*args, **attrs):
-        for a in args:
-            if type(a) is Tensor:
-                return a.tape.record(op, args, attrs)
-        return forward(*args, **attrs)
-
-    f.__name__ = op.name
-    return f
-
-
-def generic2(op: Op):
-    """The same for an op of two arguments and no attributes (the hot path
-    of every backward pass)."""
-    forward = op.forward
-
-    def f(x, y):
-        if type(x) is Tensor:
-            return x.tape.record(op, (x, y), {})
-        if type(y) is Tensor:
-            return y.tape.record(op, (x, y), {})
-        return forward(x, y)
-
-    f.__name__ = op.name
-    return f
-
-
-def releases(graph: Graph, keep) -> list:
+def releases(graph: Graph, keep: bytes | bytearray) -> Release:
     """For the forward loops: per node, None or the nodes whose values can
     go before it is computed (their last consumer came before), so that a long chain of array
     operations does not hold every intermediate array (as PyTorch keeps only
@@ -218,12 +46,13 @@ def releases(graph: Graph, keep) -> list:
                 needed[j] = 1
         if saves is None or saves[1] or values[i] is not None:
             needed[i] = 1
-    out = [None] * len(ops)
+    out: Release = [None] * len(ops)
     for j, i in enumerate(last):
         if 0 <= i < len(ops) - 1 and not needed[j]:   # released before node i + 1
-            if out[i + 1] is None:
-                out[i + 1] = []
-            out[i + 1].append(j)
+            nodes = out[i + 1]
+            if nodes is None:
+                nodes = out[i + 1] = []
+            nodes.append(j)
     return out
 
 
@@ -232,7 +61,7 @@ class ReleasedValueError(RuntimeError):
     let go: the op's `saves` leaves out something its VJPs read (a bug)."""
 
 
-def _refuse(self, *args, **kwargs):
+def _refuse(self: Released, *args: Any, **kwargs: Any) -> NoReturn:
     raise ReleasedValueError(
         f"the numbers of a released value (shape {self.shape}, {self.dtype}) were read")
 
@@ -247,21 +76,21 @@ class Released:
 
     __slots__ = ("shape", "dtype", "ndim", "size")
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape: Shape, dtype: np.dtype):
         self.shape = shape
         self.dtype = dtype
         self.ndim = len(shape)
         self.size = math.prod(shape)
 
-    def __getattr__(self, name):   # only for names other than the slots
+    def __getattr__(self, name: str) -> NoReturn:   # only for names other than the slots
         if name.startswith("__"):   # Python's and numpy's probes for a protocol
             raise AttributeError(name)
         _refuse(self)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Released(shape={self.shape}, dtype={self.dtype})"
 
-    def __array_function__(self, func, types, args, kwargs):
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func is np.shape:       # its shape is known; only its numbers are gone
             return self.shape
         if func is np.ndim:
@@ -272,17 +101,18 @@ class Released:
     __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = _refuse
     __float__ = __int__ = __index__ = __complex__ = _refuse
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
-    __hash__ = None
+    __hash__ = None   # type: ignore[assignment]  # unhashable, as numpy arrays are
     for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
         locals()[f"__{_name}__"] = locals()[f"__r{_name}__"] = _refuse
     __neg__ = __pos__ = __abs__ = _refuse
     del _name
 
 
-_SHELLS = {}   # (dtype, shape) -> a `Released`: shared, never changed
+# (dtype, shape) -> a `Released`: shared, never changed
+_SHELLS: dict[tuple[np.dtype, Shape], Released] = {}
 
 
-def _release(values, nodes):
+def _release(values: list[Any], nodes: list[int]) -> None:
     for j in nodes:
         v = values[j]
         if type(v) is np.ndarray and v.size > 1:
@@ -305,14 +135,23 @@ class OutOfMemory(Exception):
         self.error = error
 
 
-def _read_released(graph, i):
-    """The error for a VJP of node `i` that read a released value."""
-    return ReleasedValueError(
-        f"a vector-Jacobian product of '{graph.ops[i].name}' read the numbers of a value "
-        f"released after the forward pass: the op's `saves` leaves out what it reads")
+def _fail_at(graph: Graph, i: int, phase: str, error: Exception) -> NoReturn:
+    """Raise `error`, raised computing node `i` in the `phase` pass, as the
+    error that names the node: `OutOfMemory` for a MemoryError, and for a
+    `ReleasedValueError` (a VJP read a value `releases` let go) one naming
+    the op whose `saves` is wrong.  Every sweep's ``except`` calls this."""
+    if isinstance(error, MemoryError):
+        raise OutOfMemory(i, phase, error) from None
+    if isinstance(error, ReleasedValueError):
+        raise ReleasedValueError(
+            f"a vector-Jacobian product of '{graph.ops[i].name}' read the numbers of a value "
+            f"released after the forward pass: the op's `saves` leaves out what it reads"
+        ) from error
+    raise error
 
 
-def evaluate(graph: Graph, overrides=None, release=None) -> list:
+def evaluate(graph: Graph, overrides: dict[int, Any] | None = None,
+             release: Release | None = None) -> list[Any]:
     """The value of every node, in a fresh list.
 
     `overrides` maps node ids to values used instead of computing them (used
@@ -326,8 +165,8 @@ def evaluate(graph: Graph, overrides=None, release=None) -> list:
     try:   # costs nothing until something raises
         if overrides is None:  # plain arrays throughout: call numpy directly
             for i, op in enumerate(graph.ops):
-                if release is not None and release[i] is not None:
-                    _release(values, release[i])
+                if release is not None and (gone := release[i]) is not None:
+                    _release(values, gone)
                 if values[i] is None:
                     a = args[i]
                     kw = attrs[i]
@@ -346,11 +185,12 @@ def evaluate(graph: Graph, overrides=None, release=None) -> list:
             elif values[i] is None:
                 values[i] = call(op, [values[a] for a in args[i]], attrs[i])
     except MemoryError as e:
-        raise OutOfMemory(i, "forward", e) from None
+        _fail_at(graph, i, "forward", e)
     return values
 
 
-def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
+def backward(graph: Graph, values: list[Any], target: int, seed: Any,
+             keep: bytes | bytearray | None = None) -> list[Any]:
     """Reverse-mode sweep: the gradient of node `target` for every node.
 
     `seed` is the gradient of the target itself (ones for a scalar).  Returns
@@ -359,8 +199,8 @@ def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
     gradients and the values (in `values`, which is changed) of the others
     are dropped as soon as the sweep has passed them, which keeps memory down.
     """
-    add = OPS["add"].apply
-    grads = [None] * len(graph.ops)
+    add = op_table.add
+    grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     try:   # costs nothing until something raises
@@ -393,14 +233,14 @@ def backward(graph: Graph, values, target: int, seed, keep=None) -> list:
                 grads[a] = contribution if prev is None else add(prev, contribution)
             if drop:  # every consumer of node i came before it in this sweep
                 values[i] = None
-    except ReleasedValueError as e:
-        raise _read_released(graph, i) from e
-    except MemoryError as e:
-        raise OutOfMemory(i, "backward", e) from None
+    except (ReleasedValueError, MemoryError) as e:
+        _fail_at(graph, i, "backward", e)
     return grads
 
 
-def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) -> list:
+def gradient_sources(graph: Graph, values: list[Any], target: int, seed: Any,
+                     finite: Callable[[Any], bool],
+                     value_ok: Sequence[bool]) -> list[tuple[int, Any, str]]:
     """Where the reverse sweep's gradients turn non-finite: the sweep of
     `backward` again over `values` (plain arrays, every one kept), looking at
     every gradient.  Returns, in the sweep's order, ``(node, gradient, how)``:
@@ -411,11 +251,11 @@ def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) 
     added up).  A gradient made from a non-finite one, or from a non-finite
     value, is not listed.  `finite(array)` says whether an array is finite;
     `value_ok[i]`, whether node i's value is."""
-    add = OPS["add"].apply
-    grads = [None] * len(graph.ops)
+    add = op_table.add
+    grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
     tainted = bytearray(len(graph.ops))   # a non-finite contribution reached the node
-    found = []
+    found: list[tuple[int, Any, str]] = []
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     for i in range(target, -1, -1):
         g = grads[i]
@@ -451,11 +291,11 @@ def gradient_sources(graph: Graph, values, target: int, seed, finite, value_ok) 
     return found
 
 
-def _np_scalar(v):
+def _np_scalar(v: Any) -> Any:
     return np.float64(v) if type(v) is float else v
 
 
-def evaluate_floats(graph: Graph, release=None) -> list:
+def evaluate_floats(graph: Graph, release: Release | None = None) -> list[Any]:
     """`evaluate` for float64 graphs, with every scalar a Python float.
 
     An op with float kernels (`Op.scalar`) runs them when its arguments are
@@ -471,8 +311,8 @@ def evaluate_floats(graph: Graph, release=None) -> list:
     i = 0
     try:   # costs nothing until something raises
         for i, op in enumerate(ops):
-            if release is not None and release[i] is not None:
-                _release(values, release[i])
+            if release is not None and (gone := release[i]) is not None:
+                _release(values, gone)
             v = values[i]
             if v is not None:                 # a constant
                 if v.ndim == 0:
@@ -499,15 +339,16 @@ def evaluate_floats(graph: Graph, release=None) -> list:
             v = op.forward(*[_np_scalar(values[j]) for j in a], **attrs[i])
             values[i] = float(v) if v.ndim == 0 else v
     except MemoryError as e:
-        raise OutOfMemory(i, "forward", e) from None
+        _fail_at(graph, i, "forward", e)
     return values
 
 
-def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
+def backward_floats(graph: Graph, values: list[Any], target: int, seed: Any,
+                    keep: bytes | bytearray | None = None) -> list[Any]:
     """`backward` over the values of `evaluate_floats`: the gradients of
     scalars are Python floats too.  `keep` as in `backward`."""
-    add = OPS["add"].apply
-    grads = [None] * len(graph.ops)
+    add = op_table.add
+    grads: list[Any] = [None] * len(graph.ops)
     grads[target] = float(seed) if type(values[target]) is float else seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     try:   # costs nothing until something raises
@@ -566,18 +407,17 @@ def backward_floats(graph: Graph, values, target: int, seed, keep=None) -> list:
                         grads[j] = c if prev is None else add(prev, c)
             if drop:
                 values[i] = None
-    except ReleasedValueError as e:
-        raise _read_released(graph, i) from e
-    except MemoryError as e:
-        raise OutOfMemory(i, "backward", e) from None
+    except (ReleasedValueError, MemoryError) as e:
+        _fail_at(graph, i, "backward", e)
     return grads
 
 
-def _ones_like(x):
+def _ones_like(x: Any) -> np.ndarray:
     return np.ones(np.shape(raw(x)), dtype=raw(x).dtype)
 
 
-def gradients(graph: Graph, target: int, wrt, values=None):
+def gradients(graph: Graph, target: int, wrt: Sequence[int],
+              values: list[Any] | None = None) -> list[Any]:
     """First derivatives of scalar node `target` for the nodes in `wrt`.
 
     Runs on plain arrays: nothing is traced.
@@ -588,7 +428,8 @@ def gradients(graph: Graph, target: int, wrt, values=None):
     return [grads[i] if grads[i] is not None else np.zeros_like(values[i]) for i in wrt]
 
 
-def hessian(graph: Graph, target: int, wrt):
+def hessian(graph: Graph, target: int,
+            wrt: Sequence[int]) -> dict[tuple[int, int], np.ndarray]:
     """Second derivatives of scalar node `target`: reverse over reverse.
 
     The forward and backward passes run on traced leaves, recording the
@@ -596,7 +437,7 @@ def hessian(graph: Graph, target: int, wrt):
     differentiated by a backward sweep over that tape.  Returns a dict
     ``{(i, j): block}`` with blocks of shape ``shape_i + shape_j``.
     """
-    index = OPS["index"].apply
+    index = op_table.index
     base = evaluate(graph)
     tape = Tape()
     leaves = {i: tape.leaf(base[i]) for i in wrt}
@@ -622,7 +463,8 @@ def hessian(graph: Graph, target: int, wrt):
     return blocks
 
 
-def jacobian(graph: Graph, target: int, wrt, values=None):
+def jacobian(graph: Graph, target: int, wrt: Sequence[int],
+             values: list[Any] | None = None) -> list[np.ndarray]:
     """First derivatives of every element of node `target` (any shape): one
     reverse sweep per output element.  Returns a list with one array per
     node of `wrt`, of shape ``target.shape + node.shape``."""

@@ -11,6 +11,8 @@ import bisect
 import os
 import sys
 from array import array
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 
 class Source:
@@ -21,10 +23,11 @@ class Source:
     def __init__(self, name: str, text: str):
         self.name = name
         self.text = text
-        self._lines = None
-        self._starts = None
+        self._lines: list[str] | None = None
+        self._starts: list[int] | None = None
 
     def line(self, lineno: int) -> str:
+        """The text of line `lineno` (1-based), without its end; "" past the end."""
         if self._lines is None:
             # Only "\n" ends a line, as in the parser (not str.splitlines's
             # form feeds or U+2028).
@@ -33,7 +36,7 @@ class Source:
             return self._lines[lineno - 1]
         return ""
 
-    def position(self, offset: int):
+    def position(self, offset: int) -> tuple[int, int]:
         """The 1-based (line, column) of a character offset."""
         if self._starts is None:
             starts = [0]
@@ -74,22 +77,22 @@ class Span:
 
     __slots__ = ("source", "start", "end")
 
-    def __init__(self, source, start, end):
+    def __init__(self, source: Source, start: int, end: int):
         self.source = source
         self.start = start
         self.end = end
 
     @classmethod
-    def of_token(cls, source: Source, tok) -> "Span":
+    def of_token(cls, source: Source, tok: Any) -> Span:
         return cls(source, tok.start_pos, tok.end_pos)
 
     @classmethod
-    def at(cls, source: Source, pos: int) -> "Span":
+    def at(cls, source: Source, pos: int) -> Span:
         """A one-character span at an offset of the source text."""
         pos = max(0, min(pos, len(source.text)))
         return cls(source, pos, pos + 1)
 
-    def to(self, other: "Span") -> "Span":
+    def to(self, other: Span) -> Span:
         """The span from the start of this one to the end of `other`."""
         return Span(self.source, self.start, other.end)
 
@@ -125,15 +128,15 @@ class Spans:
         self.source = source
         self.starts = array("q")
         self.ends = array("q")
-        self.others = {}        # index -> a Span of another source
+        self.others: dict[int, Span] = {}   # index -> a Span of another source
 
-    def append(self, span: Span):
+    def append(self, span: Span) -> None:
         if span.source is not self.source:
             self.others[len(self.starts)] = span
         self.starts.append(span.start)
         self.ends.append(span.end)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.starts)
 
     def __getitem__(self, i: int) -> Span:
@@ -141,7 +144,7 @@ class Spans:
             return self.others[i]
         return Span(self.source, self.starts[i], self.ends[i])
 
-    def truncate(self, n: int):
+    def truncate(self, n: int) -> None:
         """Drop every span from index `n` on."""
         del self.starts[n:], self.ends[n:]
         self.others = {i: s for i, s in self.others.items() if i < n}
@@ -167,7 +170,8 @@ class ExprError(Exception):
     as where a name was first bound.  A long message is cut (`shorten`).
     """
 
-    def __init__(self, message: str, span: Span | None = None, notes=()):
+    def __init__(self, message: str, span: Span | None = None,
+                 notes: Iterable[tuple[Span | None, str]] = ()):
         message = shorten(message)
         super().__init__(message)
         self.message = message
@@ -211,7 +215,9 @@ def _excerpt(span: Span) -> list[str]:
     ]
 
 
-def _want_colour(stream) -> bool:
+def want_colour(stream: Any) -> bool:
+    """Whether diagnostics written to `stream` should be coloured: never
+    under NO_COLOR, always under FORCE_COLOR, else only on a terminal."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -220,14 +226,15 @@ def _want_colour(stream) -> bool:
 
 
 def format_diagnostic(severity: str, message: str, span: Span | None,
-                      fallback_name: str = "autograd-cli", notes=(),
+                      fallback_name: str = "autograd-cli",
+                      notes: Iterable[tuple[Span | None, str]] = (),
                       colour: bool = False) -> str:
     """Render a diagnostic as editors and CI read it:
 
     ``path:line:col: error: message``, the source line, and a caret under
     the offending span; then each note in the same form.
     """
-    def head(sev, msg, sp):
+    def head(sev: str, msg: str, sp: Span | None) -> str:
         where = f"{sp.source.name}:{sp.line}:{sp.column}" if sp else fallback_name
         if colour:
             tint = {"error": "1;31", "warning": "1;35", "note": "1;36"}[sev]
@@ -244,7 +251,10 @@ def format_diagnostic(severity: str, message: str, span: Span | None,
     return "\n".join(lines)
 
 
-def print_diagnostic(severity, message, span, fallback_name="autograd-cli", notes=()):
-    stream = sys.stderr
+def print_diagnostic(severity: str, message: str, span: Span | None,
+                     fallback_name: str = "autograd-cli",
+                     notes: Iterable[tuple[Span | None, str]] = ()) -> None:
+    """`format_diagnostic` written to stderr, coloured if it wants colour."""
+    stream: TextIO = sys.stderr
     stream.write(format_diagnostic(severity, message, span, fallback_name, notes,
-                                   colour=_want_colour(stream)) + "\n")
+                                   colour=want_colour(stream)) + "\n")

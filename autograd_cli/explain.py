@@ -58,7 +58,8 @@ import unicodedata
 import numpy as np
 
 from . import ops as _ops
-from .engine import CONST, LEAF, Graph, backward, evaluate
+from .core import CONST, LEAF, Graph
+from .engine import backward, evaluate
 from .errors import ExprError
 from .render import TABLE_THRESHOLD, fmt_array, fmt_number, json_array, json_number
 

@@ -8,6 +8,8 @@ then keyword.
 
 from __future__ import annotations
 
+from typing import Any
+
 REQUIRED = object()
 
 
@@ -16,8 +18,9 @@ class Fn:
     method at every start)."""
     __slots__ = ("op", "arrays", "static", "varargs", "floats", "usage")
 
-    def __init__(self, op: str, arrays: tuple = (), static: dict | None = None,
-                 varargs: str | None = None, floats: tuple = (), usage: str = ""):
+    def __init__(self, op: str, arrays: tuple[str, ...] = (),
+                 static: dict[str, Any] | None = None, varargs: str | None = None,
+                 floats: tuple[str, ...] = (), usage: str = ""):
         self.op = op
         self.arrays = arrays          # names of the array (differentiable) arguments
         self.static = {} if static is None else static  # name -> default (REQUIRED if none)
@@ -25,15 +28,15 @@ class Fn:
         self.floats = floats          # static arguments that are real numbers, not integers
         self.usage = usage
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Fn({self.op!r}, usage={self.usage!r})"
 
 
-def _unary(op):
+def _unary(op: str) -> Fn:
     return Fn(op, ("x",), usage=f"{op}(x)")
 
 
-def _reduction(op):
+def _reduction(op: str) -> Fn:
     return Fn(op, ("x",), {"axis": None}, usage=f"{op}(x, axis=None)")
 
 

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import CONST
+from .core import CONST
 from .ops import OPS
 from .render import fmt_array, fmt_shape_short, json_array
 

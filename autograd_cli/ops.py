@@ -1,6 +1,7 @@
 """The op table: every operation's calculus, declared in one place.
 
-One `defop` per op holds all of it: the forward, the shape rule, one
+One `defop` per op holds all of it: the forward, the shape rule (from
+shapes.py), one
 vector-Jacobian product (VJP) per argument, the float kernel, what the VJPs
 read, the kinks, the local derivative in symbols and (not yet filled in)
 the forward-mode derivative; see `defop` for the slots.  A VJP takes the
@@ -19,134 +20,38 @@ side half, clip passes the gradient at its bounds, norm'(0) = 0.
 
 from __future__ import annotations
 
-import math
 import operator
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .engine import OPS, Op, Tensor, generic, generic2, raw
-from .errors import ShapeError
+from .core import OPS, VJP, Op, Shape, Tensor, generic2, raw
+from .shapes import (
+    Axis,
+    Key,
+    along_axis,
+    arange_size,
+    broadcast,
+    index_shape,
+    matmul_shape,
+    nonempty_reduced,
+    reduced,
+    reduced_size,
+    reshape_shape,
+    same,
+    stack_shape,
+)
 
-def fmt_shape(shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+# explain.py still reads fmt_shape from here: re-exported until it imports shapes.py.
+from .shapes import fmt_shape as fmt_shape
 
-
-# ---------------------------------------------------------------- shape rules
-
-def same(s, **_):
-    return s
-
-
-def broadcast(*shapes, **_):
-    first = shapes[0]
-    if all([s == first for s in shapes]):
-        return first
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        raise ShapeError("shapes " + " and ".join(map(fmt_shape, shapes))
-                         + " do not broadcast together") from None
-
-
-def norm_axis(axis, ndim):
-    """Check `axis` (int, tuple or None) against `ndim`; return it normalised."""
-    if axis is None:
-        return None
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    out = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ShapeError(f"axis {a} is out of range for an array of "
-                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
-        out.append(a % ndim)
-    return tuple(out) if isinstance(axis, tuple) else out[0]
-
-
-def reduced(s, axis=None, keepdims=False):
-    axis = norm_axis(axis, len(s))
-    axes = range(len(s)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
-    if keepdims:
-        return tuple(1 if i in axes else d for i, d in enumerate(s))
-    return tuple(d for i, d in enumerate(s) if i not in axes)
-
-
-def nonempty_reduced(s, axis=None, keepdims=False):
-    out = reduced(s, axis, keepdims)
-    axis = norm_axis(axis, len(s))
-    if (math.prod(s) == 0) if axis is None else (s[axis] == 0):
-        raise ShapeError(f"cannot reduce an empty array of shape {fmt_shape(s)}")
-    return out
-
-
-def along_axis(s, axis=-1):
-    if not s:
-        raise ShapeError("needs an array with at least one dimension, not a scalar")
-    norm_axis(axis, len(s))
-    return s
-
-
-def matmul_shape(a, b):
-    if len(a) == 0 or len(b) == 0:
-        raise ShapeError("matrix product needs vectors or matrices, not scalars "
-                         f"(shapes {fmt_shape(a)} and {fmt_shape(b)}); use * to scale")
-    if len(a) > 2 or len(b) > 2:
-        raise ShapeError("matrix product takes vectors and matrices (at most 2 "
-                         f"dimensions); got shapes {fmt_shape(a)} and {fmt_shape(b)}")
-    if a[-1] != b[0]:
-        raise ShapeError(f"matrix product of shapes {fmt_shape(a)} and {fmt_shape(b)}: "
-                         f"inner dimensions {a[-1]} and {b[0]} differ")
-    return a[:-1] + b[1:]
-
-
-def index_shape(s, key):
-    """The shape of an array of shape `s` indexed by `key` (ints and slices,
-    as numpy's basic indexing); numpy words the errors."""
-    if len(key) <= len(s):
-        out = []
-        for k, d in zip(key, s):
-            if type(k) is int:
-                if not -d <= k < d:
-                    break
-            else:
-                out.append(len(range(*k.indices(d))))
-        else:
-            return tuple(out) + s[len(key):]
-    probe = np.broadcast_to(np.empty((), dtype=np.int8), s)
-    try:
-        return probe[key].shape
-    except IndexError as e:
-        raise ShapeError(str(e)) from None
-
-
-def reshape_shape(s, shape):
-    size = math.prod(s)
-    if shape.count(-1) > 1:
-        raise ShapeError("reshape takes at most one -1 dimension")
-    if any(d < -1 for d in shape):
-        raise ShapeError(f"reshape dimensions must be non-negative (or one -1), got {shape}")
-    if -1 in shape:
-        rest = math.prod(d for d in shape if d != -1)
-        if rest == 0 or size % rest:
-            raise ShapeError(f"cannot reshape an array of shape {fmt_shape(s)} "
-                             f"(size {size}) into {fmt_shape(shape)}")
-        shape = tuple(size // rest if d == -1 else d for d in shape)
-    if math.prod(shape) != size:
-        raise ShapeError(f"cannot reshape an array of shape {fmt_shape(s)} (size {size}) "
-                         f"into {fmt_shape(shape)} (size {math.prod(shape)})")
-    return tuple(shape)
-
-
-def stack_shape(*shapes):
-    for s in shapes[1:]:
-        if s != shapes[0]:
-            raise ShapeError(f"ragged list: elements have shapes {fmt_shape(shapes[0])} "
-                             f"and {fmt_shape(s)}")
-    return (len(shapes),) + (shapes[0] if shapes else ())
-
+if TYPE_CHECKING:   # for annotations only: numpy.typing is not loaded at run time
+    from numpy.typing import ArrayLike, DTypeLike
 
 # ------------------------------------------------------------- VJP helpers
 
-def unbroadcast(g, shape):
+def unbroadcast(g: Any, shape: Shape) -> Any:
     """Sum `g` back down to `shape`, undoing numpy broadcasting."""
     gshape = g.shape
     if gshape == shape:
@@ -159,32 +64,25 @@ def unbroadcast(g, shape):
     return reshape(sum(g, axis=axes), shape=shape)
 
 
-def expand(g, x_shape, axis, keepdims=False):
+def expand(g: Any, x_shape: Shape, axis: Axis, keepdims: bool = False) -> Any:
     """Broadcast the gradient of a reduction back to the reduced input's shape."""
     if not keepdims:
         g = reshape(g, shape=reduced(x_shape, axis, keepdims=True))
     return broadcast_to(g, shape=x_shape)
 
 
-def mask(cond, like):
+def mask(cond: Any, like: Any) -> np.ndarray:
     """A constant 0/1 array (no gradient) of `like`'s dtype."""
     return np.asarray(cond, dtype=raw(like).dtype)
 
 
-def _count(shape, axis):
-    if axis is None:
-        return math.prod(shape)
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return math.prod(shape[a] for a in axes)
-
-
 # ------------------------------------------------------------ numpy kernels
 
-def _sigmoid(x):
+def _sigmoid(x: Any) -> Any:
     return np.exp(-np.logaddexp(0, -x))
 
 
-def _logsumexp(x, axis=None, keepdims=False):
+def _logsumexp(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> Any:
     # initial=-inf: the logsumexp of nothing is -inf, as in PyTorch
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
@@ -192,26 +90,22 @@ def _logsumexp(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-def _softmax(x, axis=-1):
+def _softmax(x: np.ndarray, axis: int = -1) -> Any:
     e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def _log_softmax(x, axis=-1):
+def _log_softmax(x: np.ndarray, axis: int = -1) -> Any:
     return x - _logsumexp(x, axis=axis, keepdims=True)
 
 
-def _unindex(g, shape, key):
+def _unindex(g: np.ndarray, shape: Shape, key: Key) -> np.ndarray:
     out = np.zeros(shape, dtype=g.dtype)
     out[key] = g
     return out
 
 
-def _as(x, like):
-    return np.asarray(x, dtype=like.dtype)
-
-
-def _power(x, y):
+def _power(x: Any, y: Any) -> Any:
     """x ** y, with numpy's rule for arrays everywhere: ** 0.5 is sqrt (so
     (-inf) ** 0.5 is nan and (-0) ** 0.5 is -0, as PyTorch gives too)."""
     if (type(y) is not np.ndarray or y.ndim == 0) and y == 0.5:
@@ -228,41 +122,42 @@ def _power(x, y):
 # bits.  Python raises where numpy would give inf or nan (x / 0, an
 # overflowing **); a complex ** does too.
 
-def _ufunc(f):
+def _ufunc(f: Callable[[float], Any]) -> Callable[[float], float]:
     return lambda x: float(f(x))
 
 
-def _fpow(x, y):
+def _fpow(x: float, y: float) -> float:
     if y == 0.5:
         return float(np.sqrt(x))           # as _power
-    ans = x ** y
+    ans: float = x ** y      # or complex: Python's ** does not say which
     if type(ans) is complex:      # a negative number to a fractional power
         raise ValueError("complex power")
     return ans
 
 
-def _fpow_vjp(g, ans, x, y):
+def _fpow_vjp(g: float, ans: float, x: float, y: float) -> tuple[float, float]:
     dx = 0.0 if y == 0 else g * (y * _fpow(x, y - 1.0))
     dy = 0.0 if x == 0 and y >= 0 else g * (ans * float(np.log(x)))
     return dx, dy
 
 
-def _fsign(x):
+def _fsign(x: float) -> float:
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x   # nan stays
 
 
 # ------------------------------------------------------------ VJP formulas
 # The VJPs too long for a line of the table.
 
-def _pow_dx(g, ans, x, y):
+def _pow_dx(g: Any, ans: Any, x: Any, y: Any) -> Any:
     """g·y·x^(y-1), and 0 where y = 0 (so 0 ** 0 has no gradient for x)."""
     rx, ry = raw(x), raw(y)
+    cond = np.broadcast_to(ry == 0, np.broadcast_shapes(rx.shape, ry.shape))
     return unbroadcast(where(np.zeros((), rx.dtype), mul(g, mul(y, pow(x, sub(y, 1.0)))),
-                             cond=np.broadcast_to(ry == 0, np.broadcast_shapes(rx.shape, ry.shape))),
+                             cond=cond),
                        x.shape)
 
 
-def _pow_dy(g, ans, x, y):
+def _pow_dy(g: Any, ans: Any, x: Any, y: Any) -> Any:
     rx, ry = raw(x), raw(y)
     zero = (rx == 0) & (ry >= 0)
     return unbroadcast(where(np.zeros((), rx.dtype), mul(g, mul(ans, log(x))),
@@ -270,26 +165,30 @@ def _pow_dy(g, ans, x, y):
                        y.shape)
 
 
-def _matmul_da(g, ans, a, b):
+def _matmul_da(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if b.ndim == 1:
-        return mul(g, b) if a.ndim == 1 else mul(reshape(g, shape=(-1, 1)), reshape(b, shape=(1, -1)))
+        if a.ndim == 1:
+            return mul(g, b)
+        return mul(reshape(g, shape=(-1, 1)), reshape(b, shape=(1, -1)))
     return matmul(b, g) if a.ndim == 1 else matmul(g, transpose(b))
 
 
-def _matmul_db(g, ans, a, b):
+def _matmul_db(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if a.ndim == 1:
-        return mul(g, a) if b.ndim == 1 else mul(reshape(a, shape=(-1, 1)), reshape(g, shape=(1, -1)))
+        if b.ndim == 1:
+            return mul(g, a)
+        return mul(reshape(a, shape=(-1, 1)), reshape(g, shape=(1, -1)))
     return matmul(g, a) if b.ndim == 1 else matmul(transpose(a), g)
 
 
-def _share(x, y, wins):
+def _share(x: Any, y: Any, wins: Callable[[Any, Any], Any]) -> np.ndarray:
     """x's share of the gradient of maximum/minimum: 1 where `wins(x, y)`,
     1/2 on ties, 0 elsewhere (a constant)."""
     rx, ry = raw(x), raw(y)
     return mask(wins(rx, ry) + 0.5 * (rx == ry), x)
 
 
-def _extreme_vjp(g, ans, x, axis=None):
+def _extreme_vjp(g: Any, ans: Any, x: Any, axis: Axis = None) -> Any:
     rx = raw(x)
     hit = rx == np.expand_dims(raw(ans), axis) if axis is not None else rx == raw(ans)
     share = hit / np.sum(hit, axis=axis, keepdims=True)
@@ -299,10 +198,10 @@ def _extreme_vjp(g, ans, x, axis=None):
 class _StackVJPs:
     """stack's VJPs: argument k gets row k of the gradient."""
 
-    def __getitem__(self, k):
+    def __getitem__(self, k: int) -> VJP:
         return lambda g, ans, *xs: index(g, key=(k,))
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return True
 
 
@@ -312,7 +211,7 @@ class _StackVJPs:
 # the table gives: the same operations in the same order, only without the
 # formula's temporaries (tests/test_ops.py compares the two).
 
-def _plain(g, ans):
+def _plain(g: Any, ans: Any) -> bool:
     """Are `g` and `ans` plain arrays of one shape, dtype and layout (not
     traced, not numpy scalars)?  Then a VJP may compute in one buffer of its
     own: laid out as the op-by-op formula's result would be (numpy lays a
@@ -322,7 +221,7 @@ def _plain(g, ans):
             and g.dtype == ans.dtype and g.strides == ans.strides)
 
 
-def _tanh_fast(g, ans, x):
+def _tanh_fast(g: Any, ans: Any, x: Any) -> Any:
     """tanh's formula g * (1 - ans*ans), the same operations in one buffer."""
     if _plain(g, ans):
         out = np.multiply(ans, ans)
@@ -331,7 +230,7 @@ def _tanh_fast(g, ans, x):
     return None
 
 
-def _sigmoid_fast(g, ans, x):
+def _sigmoid_fast(g: Any, ans: Any, x: Any) -> Any:
     """sigmoid's formula g * (ans * (1 - ans)), in one buffer."""
     if _plain(g, ans):
         out = np.subtract(1.0, ans)
@@ -340,7 +239,7 @@ def _sigmoid_fast(g, ans, x):
     return None
 
 
-def _pow_dx_fast(g, ans, x, y):
+def _pow_dx_fast(g: Any, ans: Any, x: Any, y: Any) -> Any:
     """`_pow_dx` for a constant exponent (x ** 2): its mask is all False, so
     these are its very operations, without the mask and its copy."""
     if (type(x) is np.ndarray and type(g) is not Tensor and type(y) is not Tensor
@@ -351,23 +250,23 @@ def _pow_dx_fast(g, ans, x, y):
     return None
 
 
-def _mean_fast(g, ans, x, axis=None):
+def _mean_fast(g: Any, ans: Any, x: Any, axis: Axis = None) -> Any:
     """mean's formula expand(g) / n for the mean of everything: g / n in
     every element, computed once.  The formula divides a zero-stride view,
     whose result numpy lays out in C order as this is (a gradient's layout
     decides the order in which later reductions add it up, so it must not
     change)."""
     if type(g) is not Tensor and type(x) is np.ndarray and x.ndim and g.size == 1:
-        n = float(_count(x.shape, axis))
+        n = float(reduced_size(x.shape, axis))
         d = np.empty(x.shape, dtype=np.result_type(g, n))
         d.fill((g / n).reshape(()))
         return d
     return None
 
 
-def _with_fast(fast, formula):
+def _with_fast(fast: VJP, formula: VJP) -> VJP:
     """`formula`, tried through the shortcut `fast` first."""
-    def vjp(g, ans, *args, **attrs):
+    def vjp(g: Any, ans: Any, *args: Any, **attrs: Any) -> Any:
         d = fast(g, ans, *args, **attrs)
         return formula(g, ans, *args, **attrs) if d is None else d
 
@@ -380,27 +279,32 @@ def _with_fast(fast, formula):
 # where an op is not differentiable its gradient is a convention, which
 # finite differences cannot confirm.
 
-def _at_zero(ans, x):
+def _at_zero(ans: Any, x: Any) -> Any:
     return np.any(x == 0)
 
 
-def _tie(ans, x, y):
+def _tie(ans: Any, x: Any, y: Any) -> Any:
     return np.any(x == y)
 
 
-def _at_bound(ans, x, lo, hi):
+def _at_bound(ans: Any, x: Any, lo: Any, hi: Any) -> Any:
     return np.any((x == lo) | (x == hi))
 
 
-def _tie_in_reduction(ans, x, axis=None):
+def _tie_in_reduction(ans: Any, x: Any, axis: Axis = None) -> Any:
     ans = ans if axis is None else np.expand_dims(ans, axis)
     return np.any(np.sum(x == ans, axis=axis) > 1)
 
 
 # ------------------------------------------------------------------ the table
 
-def defop(name, forward, shape, *vjps, args=None, local=(), scalar=None, saves=None,
-          kinks=None, fast=None, jvp=None, symmetric=False):
+def defop(name: str, forward: Callable[..., Any], shape: Callable[..., Shape], *vjps: VJP,
+          args: tuple[str, ...] | None = None, local: Sequence[str] = (),
+          scalar: tuple[Callable[..., Any], VJP] | None = None,
+          saves: tuple[tuple[int, ...], bool] | None = None,
+          kinks: tuple[str, Callable[..., Any]] | None = None,
+          fast: Sequence[VJP | None] | None = None, jvp: Any = None,
+          symmetric: bool = False) -> None:
     """Declare op `name`, every slot of it here:
 
     forward(*args, **attrs) -> array, and `shape`, its rule on shapes;
@@ -424,7 +328,6 @@ def defop(name, forward, shape, *vjps, args=None, local=(), scalar=None, saves=N
     op.kinks = kinks
     op.jvp = jvp
     op.symmetric = symmetric
-    op.apply = generic(op)
 
 
 NOTHING = ((), False)   # saves: the VJPs read only shapes and dtypes
@@ -484,11 +387,17 @@ defop("clip", np.clip, broadcast,
               lambda g, ans, x, lo, hi: (g * (1.0 if lo <= x <= hi else 0.0),
                                          g * (1.0 if x < lo else 0.0),
                                          g * (1.0 if x > hi else 0.0))))
+def _where(a: ArrayLike, b: ArrayLike, cond: ArrayLike) -> np.ndarray:
+    return np.where(cond, a, b).astype(np.result_type(a, b))
+
+
 # Internal: where(a, b, cond) takes a where the constant mask `cond` holds.
-defop("where", lambda a, b, cond: np.where(cond, a, b).astype(np.result_type(a, b)),
+defop("where", _where,
       lambda a, b, cond: broadcast(a, b, np.shape(cond)),
-      lambda g, ans, a, b, cond: unbroadcast(where(g, np.zeros((), raw(g).dtype), cond=cond), a.shape),
-      lambda g, ans, a, b, cond: unbroadcast(where(np.zeros((), raw(g).dtype), g, cond=cond), b.shape),
+      lambda g, ans, a, b, cond:
+          unbroadcast(where(g, np.zeros((), raw(g).dtype), cond=cond), a.shape),
+      lambda g, ans, a, b, cond:
+          unbroadcast(where(np.zeros((), raw(g).dtype), g, cond=cond), b.shape),
       args=("a", "b"), local=("[cond]", "[not cond]"))
 
 defop("neg", operator.neg, same, lambda g, ans, x: neg(g), local=("-1",), saves=NOTHING,
@@ -534,7 +443,8 @@ defop("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=
       reduced, lambda g, ans, x, axis=None, keepdims=False: expand(g, x.shape, axis, keepdims),
       local=("1",), saves=NOTHING)
 defop("mean", np.mean, nonempty_reduced,
-      lambda g, ans, x, axis=None: div(expand(g, x.shape, axis), float(_count(x.shape, axis))),
+      lambda g, ans, x, axis=None:
+          div(expand(g, x.shape, axis), float(reduced_size(x.shape, axis))),
       fast=(_mean_fast,), local=("1/n",), saves=NOTHING)
 defop("max", np.max, nonempty_reduced, _extreme_vjp, local=("[x = max] / #ties",),
       kinks=("a tie in max", _tie_in_reduction))
@@ -571,7 +481,16 @@ OPS["stack"].vjps = _StackVJPs()      # any number of arguments
 
 
 # Constructors: no arguments, so no gradient; built once, then constant.
-def defconstructor(name, forward, shape):
+def _randn(shape: Shape, seed: int, dtype: DTypeLike) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _rand(shape: Shape, seed: int, dtype: DTypeLike) -> np.ndarray:
+    return np.random.default_rng(seed).random(shape).astype(dtype)
+
+
+def defconstructor(name: str, forward: Callable[..., Any],
+                   shape: Callable[..., Shape]) -> None:
     """Declare a constructor: an op of static arguments only."""
     defop(name, forward, shape)
     OPS[name].constructor = True
@@ -585,32 +504,34 @@ defconstructor("arange", lambda start, stop, step, dtype:
                lambda start, stop, step, dtype: (arange_size(start, stop, step),))
 defconstructor("linspace", lambda start, stop, n, dtype: np.linspace(start, stop, n, dtype=dtype),
                lambda start, stop, n, dtype: (n,))
-defconstructor("randn", lambda shape, seed, dtype:
-               np.random.default_rng(seed).standard_normal(shape).astype(dtype),
-               lambda shape, seed, dtype: shape)
-defconstructor("rand", lambda shape, seed, dtype:
-               np.random.default_rng(seed).random(shape).astype(dtype),
-               lambda shape, seed, dtype: shape)
-
-
-def arange_size(start, stop, step):
-    if step == 0:
-        raise ShapeError("arange: step must not be zero")
-    q = (stop - start) / step
-    if not math.isfinite(q):
-        raise ShapeError("arange: the number of elements is not finite")
-    return max(0, math.ceil(q))
+defconstructor("randn", _randn, lambda shape, seed, dtype: shape)
+defconstructor("rand", _rand, lambda shape, seed, dtype: shape)
 
 
 # ------------------------------------------- generic functions used by VJPs
 
 for _name in ("add", "sub", "mul", "div", "pow", "matmul"):
     OPS[_name].apply = generic2(OPS[_name])
+del _name
 
-add, sub, mul, div, pow, matmul = (OPS[n].apply for n in
-                                   ("add", "sub", "mul", "div", "pow", "matmul"))
-neg, exp, log, sin, cos, sigmoid = (OPS[n].apply for n in
-                                    ("neg", "exp", "log", "sin", "cos", "sigmoid"))
-sum, transpose, reshape, broadcast_to = (OPS[n].apply for n in
-                                         ("sum", "transpose", "reshape", "broadcast_to"))
-index, unindex, where = (OPS[n].apply for n in ("index", "unindex", "where"))
+# Named as the ops (so in this module `sum` and `pow` are the ops, not
+# Python's): annotated one by one, as the VJPs above use them before this.
+add: Callable[..., Any] = OPS["add"].apply
+sub: Callable[..., Any] = OPS["sub"].apply
+mul: Callable[..., Any] = OPS["mul"].apply
+div: Callable[..., Any] = OPS["div"].apply
+pow: Callable[..., Any] = OPS["pow"].apply
+matmul: Callable[..., Any] = OPS["matmul"].apply
+neg: Callable[..., Any] = OPS["neg"].apply
+exp: Callable[..., Any] = OPS["exp"].apply
+log: Callable[..., Any] = OPS["log"].apply
+sin: Callable[..., Any] = OPS["sin"].apply
+cos: Callable[..., Any] = OPS["cos"].apply
+sigmoid: Callable[..., Any] = OPS["sigmoid"].apply
+sum: Callable[..., Any] = OPS["sum"].apply
+transpose: Callable[..., Any] = OPS["transpose"].apply
+reshape: Callable[..., Any] = OPS["reshape"].apply
+broadcast_to: Callable[..., Any] = OPS["broadcast_to"].apply
+index: Callable[..., Any] = OPS["index"].apply
+unindex: Callable[..., Any] = OPS["unindex"].apply
+where: Callable[..., Any] = OPS["where"].apply

@@ -18,12 +18,14 @@ from array import array
 import numpy as np
 
 from . import ops as _ops
-from .engine import (CONST, LEAF, Graph, OutOfMemory, backward, backward_floats, evaluate,
-                     evaluate_floats, gradient_sources, releases)
+from .core import CONST, LEAF, Graph
+from .engine import (OutOfMemory, backward, backward_floats, evaluate, evaluate_floats,
+                     gradient_sources, releases)
 from .errors import ExprError, ShapeError, Source, Span, Spans, shorten
 from .functions import FUNCTIONS, REQUIRED
-from .ops import OPS, fmt_shape
+from .ops import OPS
 from .parser import Expr, Statement, parse
+from .shapes import fmt_shape
 
 DEFAULT_MAX_ELEMENTS = 10**8
 # eval lets go of intermediate arrays nobody needs any more (engine.releases)

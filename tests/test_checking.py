@@ -269,7 +269,7 @@ def test_order_2_on_a_large_input_uses_hessian_vector_products(tmp_path, count_e
 def test_order_2_catches_a_wrong_second_derivative(tmp_path, monkeypatch):
     """tanh's VJP with 1 - ans² taken as a constant: the gradient is right,
     the Hessian (which differentiates the VJP) is not."""
-    from autograd_cli.engine import raw
+    from autograd_cli.core import raw
     from autograd_cli.ops import mul
 
     monkeypatch.setattr(OPS["tanh"], "vjps", (lambda g, ans, x: mul(g, 1 - raw(ans) ** 2),))

@@ -471,3 +471,95 @@ def test_a_wrong_saves_declaration_is_an_internal_error_on_the_command_line(tmp_
     result = CliRunner().invoke(app, ["eval", str(path), "-f", "json"], env={"NO_COLOR": "1"})
     assert result.exit_code == EXIT_INTERNAL and result.stdout == ""
     assert "internal error (ReleasedValueError" in result.stderr and "'mul'" in result.stderr
+
+
+# ------------------------------------- errors each sweep pins on its node
+
+SWEEP_TEXT = "param w = 3\nx = w * 2\nL = exp(x) * w\n"
+
+
+def _failing_everywhere(monkeypatch, opname, error):
+    """Make every way the sweeps run op `opname` raise `error`: its numpy
+    forward and VJPs and its float kernel and float VJP."""
+    from autograd_cli.ops import OPS
+
+    def fail(*args, **kwargs):
+        raise error
+
+    op = OPS[opname]
+    monkeypatch.setattr(op, "forward", fail)
+    monkeypatch.setattr(op, "vjps", (fail,) * len(op.vjps))
+    monkeypatch.setattr(op, "scalar", (fail, fail))
+
+
+@pytest.mark.parametrize("floats", [False, True])
+def test_each_forward_sweep_names_the_node_that_ran_out_of_memory(monkeypatch, floats):
+    from autograd_cli.engine import OutOfMemory, evaluate_floats
+
+    model = model_of(SWEEP_TEXT)
+    _failing_everywhere(monkeypatch, "exp", MemoryError("no room"))
+    with pytest.raises(OutOfMemory) as info:
+        (evaluate_floats if floats else evaluate)(model.graph)
+    assert model.graph.ops[info.value.node].name == "exp"
+    assert info.value.phase == "forward" and str(info.value.error) == "no room"
+
+
+@pytest.mark.parametrize("floats", [False, True])
+def test_each_backward_sweep_names_the_node_that_ran_out_of_memory(monkeypatch, floats):
+    from autograd_cli.engine import OutOfMemory, backward_floats, evaluate_floats
+
+    model = model_of(SWEEP_TEXT)
+    g = model.graph
+    values = evaluate_floats(g) if floats else evaluate(g)
+    assert (type(values[node(model, "L")]) is float) == floats
+    _failing_everywhere(monkeypatch, "exp", MemoryError("no room"))
+    sweep = backward_floats if floats else backward
+    with pytest.raises(OutOfMemory) as info:
+        sweep(g, values, node(model, "L"), np.ones(()))
+    assert g.ops[info.value.node].name == "exp"
+    assert info.value.phase == "backward" and info.value.__cause__ is None
+
+
+@pytest.mark.parametrize("floats", [False, True])
+def test_each_backward_sweep_names_the_op_that_read_a_released_value(monkeypatch, floats):
+    from autograd_cli.engine import ReleasedValueError, backward_floats, evaluate_floats
+
+    model = model_of(SWEEP_TEXT)
+    g = model.graph
+    values = evaluate_floats(g) if floats else evaluate(g)
+    read = ReleasedValueError("the numbers of a released value were read")
+    _failing_everywhere(monkeypatch, "exp", read)
+    sweep = backward_floats if floats else backward
+    with pytest.raises(ReleasedValueError, match="of 'exp' read the numbers") as info:
+        sweep(g, values, node(model, "L"), np.ones(()))
+    assert info.value.__cause__ is read
+
+
+def test_the_core_types_and_the_op_table_sit_below_the_engine():
+    """Layers point one way: core.py imports nothing of the package, the
+    shape rules only core.py and errors.py, ops.py only those, and none of
+    them the engine (imports inside functions included)."""
+    import ast
+    from pathlib import Path
+
+    import autograd_cli
+
+    package = Path(autograd_cli.__file__).parent
+
+    def imported(module):
+        tree = ast.parse((package / f"{module}.py").read_text())
+        names = set()
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.level:
+                names |= {n.module} if n.module else {a.name for a in n.names}
+            elif isinstance(n, ast.ImportFrom) and (n.module or "").startswith("autograd_cli"):
+                names.add(n.module.partition(".")[2] or "?")
+            elif isinstance(n, ast.Import):
+                names |= {a.name.partition(".")[2] for a in n.names
+                          if a.name.startswith("autograd_cli")}
+        return names
+
+    assert imported("core") == set()
+    assert imported("shapes") == {"core", "errors"}
+    assert imported("ops") == {"core", "shapes"}
+    assert imported("errors") == imported("functions") == set()

@@ -774,7 +774,7 @@ def test_against_torch():
 def test_index_shape_is_numpy_s(shape, key):
     """Shapes of indexing are worked out without numpy, errors by numpy."""
     from autograd_cli.errors import ShapeError
-    from autograd_cli.ops import index_shape
+    from autograd_cli.shapes import index_shape
 
     try:
         want = np.empty(shape)[key].shape
@@ -787,6 +787,26 @@ def test_index_shape_is_numpy_s(shape, key):
     assert got == want
 
 
+@pytest.mark.parametrize("shape", [(2, 0, 3), (0, 4), (3, 4), (2, 3, 5), ()])
+def test_nonempty_reduced_refuses_exactly_the_empty_reductions(shape):
+    """mean, max and min refuse a reduction over no elements, by one axis,
+    several or all, and give numpy's shape otherwise (a tuple of axes once
+    raised a TypeError indexing the shape with it)."""
+    from autograd_cli.errors import ShapeError
+    from autograd_cli.shapes import nonempty_reduced
+
+    axes = [None] + list(range(len(shape))) + [
+        c for n in (2, 3) for c in itertools.combinations(range(len(shape)), n)]
+    for axis in axes:
+        picked = range(len(shape)) if axis is None else np.atleast_1d(axis)
+        empty = any(shape[a] == 0 for a in picked)
+        if empty:
+            with pytest.raises(ShapeError, match="cannot reduce an empty array"):
+                nonempty_reduced(shape, axis)
+        else:
+            assert nonempty_reduced(shape, axis) == np.mean(np.ones(shape), axis=axis).shape
+
+
 # ------------------------------------------- VJPs computed in one buffer
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -796,7 +816,7 @@ def test_one_buffer_vjps_give_the_bits_of_the_op_by_op_formula(name, dtype):
     buffer; the result must be the formula's, bit for bit (signed zeros,
     saturation, nan, inf included), and traced values still take the
     op-by-op path (so second derivatives see every step)."""
-    from autograd_cli import engine, ops
+    from autograd_cli import core, ops
 
     rng = np.random.default_rng(7)
     x = np.concatenate([rng.standard_normal(300) * 4, [0.0, -0.0, 20.0, -20.0, 1e-30,
@@ -830,13 +850,13 @@ def test_one_buffer_vjps_give_the_bits_of_the_op_by_op_formula(name, dtype):
             gs = rng.standard_normal((5, 3) if g_t else (3, 5)).astype(dtype)
             gs = gs.T if g_t else gs
             got = op.vjps[0](gs, a, xs)
-            tape = engine.Tape()
+            tape = core.Tape()
             want = op.vjps[0](tape.leaf(gs), tape.leaf(a), tape.leaf(xs)).value
             assert got.strides == want.strides, (x_t, g_t)
             assert got.tobytes(order="A") == want.tobytes(order="A"), (x_t, g_t)
-    tape = engine.Tape()
+    tape = core.Tape()
     traced = op.vjps[0](tape.leaf(g), tape.leaf(ans), tape.leaf(x))
-    assert type(traced) is engine.Tensor
+    assert type(traced) is core.Tensor
     assert traced.value.tobytes() == formula.tobytes()
 
 
@@ -859,11 +879,11 @@ def test_second_derivative_through_tanh_and_sigmoid():
 
 def _traced_value(vjp, *args, **attrs):
     """The VJP's result through the op-by-op path (every argument traced)."""
-    from autograd_cli import engine
+    from autograd_cli import core
 
-    tape = engine.Tape()
+    tape = core.Tape()
     out = vjp(*[tape.leaf(a) for a in args], **attrs)
-    assert type(out) is engine.Tensor
+    assert type(out) is core.Tensor
     return out.value
 
 
@@ -941,7 +961,7 @@ def test_mean_of_a_transposed_gradient_adds_up_in_the_same_order():
     """A program whose gradient reaches `mean` transposed and is then summed
     back over a broadcast: the gradient is the general path's, to the bit
     (a C-ordered copy once changed 1.3 to 1.2999999999999998 here)."""
-    from autograd_cli import engine
+    from autograd_cli import core, engine
 
     text = ("param a = 0\nx = a + [[[1, 2], [3, 4]]]\n"
             "L = sum(transpose(mean(x, axis=0)) * [[0.1, 0.2], [0.4, 0.6]])\n")
@@ -951,11 +971,11 @@ def test_mean_of_a_transposed_gradient_adds_up_in_the_same_order():
         # every VJP traced: the op-by-op formulas throughout
         g = model.graph
         values = engine.evaluate(g)
-        tape = engine.Tape()
+        tape = core.Tape()
         traced = engine.backward(g, [tape.leaf(v) if v is not None else v for v in values],
                                  model.by_name["L"].node, tape.leaf(np.ones((), dtype)))
         want = traced[model.by_name["a"].node]
-        want = want.value if type(want) is engine.Tensor else want
+        want = want.value if type(want) is core.Tensor else want
         assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), dtype
 
 

@@ -139,7 +139,7 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
     the JUnit XML report, a golden file of --update), whatever the tests
     gave: the run did not leave what it was asked to."""
     from ..commands import EXIT_INPUT, EXIT_OK, _Stop, _write, internal_error
-    from ..errors import _want_colour
+    from ..errors import want_colour
     from ..streams import EXIT_IO
 
     gone = []
@@ -161,7 +161,7 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
         for path, message in problems:
             outcomes.append(Outcome(path, "", "fail", "error", error=ExprError(message),
                                     error_fallback=display_path(path)))
-        colour = format == "text" and _want_colour(sys.stdout)
+        colour = format == "text" and want_colour(sys.stdout)
         width = min(60, max([len(display_path(p)) for p, _ in files]
                             + [len(o.shown) for o in outcomes] + [0]))
         if format == "text":

@@ -1,0 +1,164 @@
+"""The shape rules of the ops, and the errors they raise.
+
+Each op of the table (ops.py) declares a rule that gives the shape of its
+result from the shapes of its arguments (and its static attributes), or
+raises `ShapeError`; the compiler runs them before anything is allocated,
+and adds the location to the error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .core import Shape
+from .errors import ShapeError
+
+Axis = int | tuple[int, ...] | None   # an `axis=` argument
+Key = tuple[int | slice, ...]          # an index: ints and slices, as numpy's basic indexing
+
+
+def fmt_shape(shape: Sequence[int]) -> str:
+    """A shape as Python writes a tuple: (), (3,), (2, 3)."""
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+# ---------------------------------------------------------------- shape rules
+
+def same(s: Shape, **_: Any) -> Shape:
+    """The shape rule of an elementwise op: its argument's shape."""
+    return s
+
+
+def broadcast(*shapes: Shape, **_: Any) -> Shape:
+    """The shape rule of a broadcasting op: numpy's common shape."""
+    first = shapes[0]
+    if all([s == first for s in shapes]):
+        return first
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError("shapes " + " and ".join(map(fmt_shape, shapes))
+                         + " do not broadcast together") from None
+
+
+def norm_axis(axis: Axis, ndim: int) -> Axis:
+    """Check `axis` (int, tuple or None) against `ndim`; return it normalised."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"axis {a} is out of range for an array of "
+                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
+        out.append(a % ndim)
+    return tuple(out) if isinstance(axis, tuple) else out[0]
+
+
+def reduced(s: Shape, axis: Axis = None, keepdims: bool = False) -> Shape:
+    """The shape rule of a reduction over `axis` (None: every axis)."""
+    axis = norm_axis(axis, len(s))
+    axes = range(len(s)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(s))
+    return tuple(d for i, d in enumerate(s) if i not in axes)
+
+
+def nonempty_reduced(s: Shape, axis: Axis = None, keepdims: bool = False) -> Shape:
+    """`reduced`, refusing to reduce over no elements (mean, max, min)."""
+    out = reduced(s, axis, keepdims)
+    axis = norm_axis(axis, len(s))
+    if reduced_size(s, axis) == 0:
+        raise ShapeError(f"cannot reduce an empty array of shape {fmt_shape(s)}")
+    return out
+
+
+def along_axis(s: Shape, axis: int = -1) -> Shape:
+    """The shape rule of softmax and log_softmax: an array, kept as it is."""
+    if not s:
+        raise ShapeError("needs an array with at least one dimension, not a scalar")
+    norm_axis(axis, len(s))
+    return s
+
+
+def matmul_shape(a: Shape, b: Shape) -> Shape:
+    """The shape rule of ``@`` on vectors and matrices."""
+    if len(a) == 0 or len(b) == 0:
+        raise ShapeError("matrix product needs vectors or matrices, not scalars "
+                         f"(shapes {fmt_shape(a)} and {fmt_shape(b)}); use * to scale")
+    if len(a) > 2 or len(b) > 2:
+        raise ShapeError("matrix product takes vectors and matrices (at most 2 "
+                         f"dimensions); got shapes {fmt_shape(a)} and {fmt_shape(b)}")
+    if a[-1] != b[0]:
+        raise ShapeError(f"matrix product of shapes {fmt_shape(a)} and {fmt_shape(b)}: "
+                         f"inner dimensions {a[-1]} and {b[0]} differ")
+    return a[:-1] + b[1:]
+
+
+def index_shape(s: Shape, key: Key) -> Shape:
+    """The shape of an array of shape `s` indexed by `key` (ints and slices,
+    as numpy's basic indexing); numpy words the errors."""
+    if len(key) <= len(s):
+        out = []
+        for k, d in zip(key, s):
+            if type(k) is slice:
+                out.append(len(range(*k.indices(d))))
+            elif not -d <= k < d:
+                break
+        else:
+            return tuple(out) + s[len(key):]
+    probe = np.broadcast_to(np.empty((), dtype=np.int8), s)
+    try:
+        return probe[key].shape
+    except IndexError as e:
+        raise ShapeError(str(e)) from None
+
+
+def reshape_shape(s: Shape, shape: Shape) -> Shape:
+    """The shape rule of reshape: `shape`, with at most one -1 worked out."""
+    size = math.prod(s)
+    if shape.count(-1) > 1:
+        raise ShapeError("reshape takes at most one -1 dimension")
+    if any(d < -1 for d in shape):
+        raise ShapeError(f"reshape dimensions must be non-negative (or one -1), got {shape}")
+    if -1 in shape:
+        rest = math.prod(d for d in shape if d != -1)
+        if rest == 0 or size % rest:
+            raise ShapeError(f"cannot reshape an array of shape {fmt_shape(s)} "
+                             f"(size {size}) into {fmt_shape(shape)}")
+        shape = tuple(size // rest if d == -1 else d for d in shape)
+    if math.prod(shape) != size:
+        raise ShapeError(f"cannot reshape an array of shape {fmt_shape(s)} (size {size}) "
+                         f"into {fmt_shape(shape)} (size {math.prod(shape)})")
+    return tuple(shape)
+
+
+def stack_shape(*shapes: Shape) -> Shape:
+    """The shape rule of a list literal: its elements' common shape, one more axis."""
+    for s in shapes[1:]:
+        if s != shapes[0]:
+            raise ShapeError(f"ragged list: elements have shapes {fmt_shape(shapes[0])} "
+                             f"and {fmt_shape(s)}")
+    return (len(shapes),) + (shapes[0] if shapes else ())
+
+
+def reduced_size(shape: Shape, axis: Axis) -> int:
+    """How many elements a reduction over `axis` (None: all) adds up into each."""
+    if axis is None:
+        return math.prod(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return math.prod(shape[a] for a in axes)
+
+
+def arange_size(start: float, stop: float, step: float) -> int:
+    """How many elements arange(start, stop, step) has."""
+    if step == 0:
+        raise ShapeError("arange: step must not be zero")
+    q = (stop - start) / step
+    if not math.isfinite(q):
+        raise ShapeError("arange: the number of elements is not finite")
+    return max(0, math.ceil(q))
