@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from autograd_cli import parser, program
+from autograd_cli import lalr, parser, program
 from autograd_cli.errors import ExprError, Source
 from autograd_cli.program import load
 
@@ -82,20 +82,20 @@ def test_a_compile_error_early_in_a_long_file_is_compiled_once_more(monkeypatch)
 
 def test_a_long_line_is_parsed_a_few_tokens_at_a_time(monkeypatch):
     most = []
-    steps = parser._FastParser._steps
+    steps = lalr.Parser._steps
 
     def watched(self, states, values, tokens, kinds, record=None):
         most.append(len(tokens))
         return steps(self, states, values, tokens, kinds, record)
 
-    monkeypatch.setattr(parser._FastParser, "_steps", watched)
+    monkeypatch.setattr(lalr.Parser, "_steps", watched)
     parser._fast = None         # a parser of its own: nothing replayed from earlier tests
     try:
         model = load(Source("t.expr", long_line(5_000, "(x * 2)")), keep_exprs=False)
     finally:
         parser._fast = None
     assert len(model.graph.ops) > 10_000
-    assert most and max(most) <= parser._LONG
+    assert most and max(most) <= lalr.LONG
 
 
 GROWTH = """
