@@ -347,7 +347,7 @@ def _locate(source: Source, keys, key_itself=False) -> Span:
 
 
 def _suggest(name, names) -> str:
-    from .program import _suggest as suggest
+    from .model import suggest
 
     return suggest(name, names)
 
@@ -565,7 +565,8 @@ _NUDGE_CHUNK = 1 << 16   # elements: the random numbers are made a slice at a ti
 
 def _nudged(report, seed, delta):
     """The run of `report` again, every param and input times 1 + delta * z."""
-    from .program import DTYPES, run
+    from .model import DTYPES
+    from .running import run
 
     model = report.model
     graph = copy.copy(model.graph)
@@ -824,7 +825,8 @@ def _write_all(fd: int, data: bytes):
 
 def _run(source, golden, max_elements):
     """Load and run the .expr `source` as `golden` says (defaults without one)."""
-    from .program import load, run
+    from .compiling import load
+    from .running import run
 
     if golden is None:
         model = load(source, max_elements=max_elements, keep_exprs=False)
@@ -867,7 +869,7 @@ def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
     `update` when it is missing or differs); a golden file named as `path`
     has lost its .expr (`unused_golden`).  `tree` is the tested tree (see
     `resolve`; by default the file's directory)."""
-    from .program import DEFAULT_MAX_ELEMENTS, gc_paused
+    from .model import DEFAULT_MAX_ELEMENTS, gc_paused
     from .render import report_dict
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from autograd_cli import lalr, parser, program
+from autograd_cli import compiling, lalr, parser, running
 from autograd_cli.errors import ExprError, Source
-from autograd_cli.program import load
+from autograd_cli.compiling import load
 
 
 def long_line(n, term="x"):
@@ -50,13 +50,13 @@ def test_streaming_load_reports_what_the_whole_file_path_reports(text):
 
 def count_compiled(monkeypatch):
     calls = []
-    statement = program._Compiler.statement
+    statement = compiling.Compiler.statement
 
     def counted(self, s):
         calls.append(s.name)
         return statement(self, s)
 
-    monkeypatch.setattr(program._Compiler, "statement", counted)
+    monkeypatch.setattr(compiling.Compiler, "statement", counted)
     monkeypatch.setattr(parser, "_lark", lambda: pytest.fail("Lark's parser was asked"))
     return calls
 
@@ -135,6 +135,6 @@ def test_deep_nesting_and_a_long_sum_still_evaluate():
     n = 10_000
     text = "param x = 2\ny = " + "(" * n + "x" + " + 1)" * n + "\nL = y + " + \
         " + ".join(["x"] * n) + "\n"
-    report = program.run(load(Source("t.expr", text), keep_exprs=False), every_node=False)
+    report = running.run(load(Source("t.expr", text), keep_exprs=False), every_node=False)
     assert float(report.values["L"]) == 2 + n + 2 * n
     assert float(report.grads["x"]) == 1 + n

@@ -1,16 +1,14 @@
-"""From statements to a checked graph, and from the graph to a report.
+"""From statements to a checked graph (`load`).
 
 `load` parses and compiles a file: names are resolved, every node's shape is
 inferred and its size checked against the limit before anything is
-allocated, constant sub-expressions are folded, and each binding gets its
-kind (param, input, node).  `run` evaluates, backpropagates and collects
-warnings about non-finite numbers.
+allocated, constant sub-expressions are folded, values given by --set and
+--set-json take the place of their bindings' right sides, and each binding
+gets its kind (param, input, node).
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import time
 from array import array
@@ -18,159 +16,20 @@ from array import array
 import numpy as np
 
 from . import ops as _ops
-from .engine import (CONST, LEAF, Graph, OutOfMemory, backward, backward_floats, evaluate,
-                     evaluate_floats, gradient_sources, releases)
-from .errors import ExprError, ShapeError, Source, Span, Spans, shorten
+from .engine import CONST, LEAF, Graph
+from .errors import ExprError, ShapeError, Source, Span, Spans
 from .functions import FUNCTIONS, REQUIRED
+from .model import (DEFAULT_MAX_ELEMENTS, DTYPES, Binding, Model, blame_reshaped, format_bytes,
+                    gc_paused, lap, suggest)
 from .ops import OPS, fmt_shape
 from .parser import Expr, Statement, parse
 
-DEFAULT_MAX_ELEMENTS = 10**8
-# eval lets go of intermediate arrays nobody needs any more (engine.releases)
-# when the model has one of at least this many elements
-RELEASE_SIZE = 4096
 MAX_DIMS = 32
 _MAX_BYTES = 2**63 - 1   # numpy's limit on an array's size in bytes (its intp)
-DTYPES = {"float64": np.float64, "float32": np.float32}
 _NO_ATTRS = {}      # shared by every node without attributes; never modified
 _ELEMENTWISE = (_ops.broadcast, _ops.same)   # shape rules: the arguments' common shape
 # functions of arrays only, bound positionally in the usual case
 _PLAIN = {name for name, fn in FUNCTIONS.items() if not fn.static and not fn.varargs}
-
-
-# The records below are plain classes, not dataclasses: making a dataclass
-# runs `exec` for each generated method, ~0.5 ms a class at every start.
-
-class Binding:
-    __slots__ = ("name", "kind", "statement", "node")
-
-    def __init__(self, name: str, kind: str, statement: Statement, node: int):
-        self.name = name
-        self.kind = kind            # 'param', 'input' or 'node'
-        self.statement = statement
-        self.node = node            # graph node holding the binding's value
-
-    @property
-    def expr(self) -> str:
-        return self.statement.rhs_text
-
-    def __repr__(self):
-        return f"Binding({self.name!r}, {self.kind!r}, node={self.node})"
-
-
-class Model:
-    __slots__ = ("source", "dtype", "graph", "shapes", "spans", "labels", "owners",
-                 "bindings", "by_name", "sets", "floats", "finite_constants", "largest",
-                 "plans", "columns", "reshaped")
-
-    def __init__(self, source: Source, dtype: str, graph: Graph, shapes: list, spans: Spans,
-                 labels: list, owners: list, bindings: list, by_name: dict, sets=None):
-        self.source = source
-        self.dtype = dtype
-        self.graph = graph
-        self.shapes = shapes        # per node
-        self.spans = spans          # per node
-        self.labels = labels        # per node: what made it ('mul', 'number', 'leaf', ...)
-        self.owners = owners        # per node: index of the binding it belongs to
-        self.bindings = bindings
-        self.by_name = by_name
-        self.sets = {} if sets is None else sets  # name -> the value --set/--set-json gave
-        self.floats = True          # `run` computes float64 scalars as Python floats
-        self.finite_constants = {}  # see _finite_values
-        self.largest = None         # elements of the largest node
-        self.plans = {}             # bytes(keep) -> `releases`
-        self.reshaped = []          # (name, option, file's shape, new shape, span) per
-                                    # binding whose shape --set/--set-json changed
-        self.columns = None         # the bindings' names and nodes, two lists (see run)
-
-    def __repr__(self):
-        return (f"Model({self.source.name!r}, {self.dtype}, "
-                f"{len(self.bindings)} bindings, {len(self.shapes)} nodes)")
-
-    def binding(self, name: str, option: str) -> Binding:
-        """The binding called `name`, named by a command-line `option`."""
-        b = self.by_name.get(name)
-        if b is None:
-            whole, bracket, _ = name.partition("[")
-            if bracket and whole.strip() in self.by_name:
-                whole = whole.strip()
-                hint = (f"bind the element to a name in the file (t = {name}) and use "
-                        f"{option} t" if option == "--of" else
-                        f"use {option} {whole} (every element of it), or autograd-cli explain "
-                        f"--wrt \"{name}\" for the chain rule of one element")
-                raise ExprError(f"{option} {name}: {option} takes the name of a binding, and "
-                                f"'{name}' is part of '{whole}': {hint}")
-            raise ExprError(f"{option} {name}: there is no binding named '{name}' in "
-                            f"{self.source.name}{_suggest(name, self.by_name)}")
-        return b
-
-
-class RunWarning:
-    __slots__ = ("message", "node", "span", "index")
-
-    def __init__(self, message: str, node: str | None = None, span: Span | None = None,
-                 index: tuple | None = None):
-        self.message = shorten(message)   # warnings quote the input too
-        self.node = node
-        self.span = span
-        self.index = index          # the first bad element's, () for a scalar; or None
-
-    def __repr__(self):
-        return f"RunWarning({self.message!r}, {self.node!r})"
-
-    def __eq__(self, other):
-        if not isinstance(other, RunWarning):
-            return NotImplemented
-        return ((self.message, self.node, self.span, self.index)
-                == (other.message, other.node, other.span, other.index))
-
-    __hash__ = None
-
-
-class Report:
-    __slots__ = ("model", "target", "values", "grads", "warnings", "node_values",
-                 "node_grads")
-
-    def __init__(self, model: Model, target: Binding, values: dict, grads: dict,
-                 warnings=None, node_values=None, node_grads=None):
-        self.model = model
-        self.target = target
-        self.values = values        # name -> array
-        self.grads = grads          # name -> array
-        self.warnings = [] if warnings is None else warnings
-        self.node_values = [] if node_values is None else node_values  # per graph node
-        self.node_grads = [] if node_grads is None else node_grads     # per node; None: 0
-
-    def __repr__(self):
-        return f"Report(target={self.target.name!r}, {len(self.warnings)} warnings)"
-
-
-def _suggest(name, names) -> str:
-    """' (did you mean ...?)' with the closest of `names`; ties go to the first."""
-    import difflib          # only for a message: not at every start
-
-    best, best_score = None, 0.5
-    n = len(name)
-    for candidate in names:
-        # The ratio is at most this bound (difflib's real_quick_ratio): most
-        # names of a long file are passed over without a matcher.
-        m = len(candidate)
-        if 2 * min(n, m) / (n + m or 1) < best_score:
-            continue
-        score = difflib.SequenceMatcher(None, name, candidate).ratio()
-        if score > best_score or (score == best_score and best is None):
-            best, best_score = candidate, score
-    return f" (did you mean '{best}'?)" if best is not None else ""
-
-
-# ---------------------------------------------------------------- compiling
-
-def _lap(timings, phase, start):
-    """Add the time since `start` to `timings[phase]`; the time now."""
-    now = time.perf_counter()
-    if timings is not None:
-        timings[phase] = timings.get(phase, 0.0) + now - start
-    return now
 
 
 def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shape=False,
@@ -191,13 +50,13 @@ def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shap
     origins = {}
     statements, replaced = _apply_values(statements, values, source, any_shape, origins)
     statements, replaced = _apply_sets(statements, sets, source, replaced, origins)
-    start = _lap(timings, "parse", start)
+    start = lap(timings, "parse", start)
     with np.errstate(all="ignore"), gc_paused():  # non-finite constants: see `run`
-        model = _Compiler(source, dtype, max_elements).compile(statements, replaced, origins)
+        model = Compiler(source, dtype, max_elements).compile(statements, replaced, origins)
         if not keep_exprs:
             for b in model.bindings:
                 _strip(b.statement)
-    _lap(timings, "check", start)
+    lap(timings, "check", start)
     return model
 
 
@@ -213,7 +72,7 @@ def _load_streaming(source, dtype, max_elements, timings) -> Model:
     parsed (a later syntax error wins over, say, running out of memory on an
     earlier constant), and then that statement is compiled again knowing
     the names bound from it on (for "used before it is bound")."""
-    compiler = _Compiler(source, dtype, max_elements)
+    compiler = Compiler(source, dtype, max_elements)
     compiler.bindings, compiler.by_name, compiler.later = [], {}, {}
     compiler.replaced, compiler.sets = {}, {}
     clock = time.perf_counter
@@ -254,34 +113,8 @@ def _load_streaming(source, dtype, max_elements, timings) -> Model:
     return model
 
 
-@contextlib.contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector: building a graph allocates
-    millions of objects and no cycles, and the collector's passes over them
-    would take half the time."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _uses_names(stmt: Statement) -> bool:
     return any(e.kind == "name" and e.data != "pi" for e in stmt.nodes)
-
-
-class GivenValue:
-    """A value for a binding given as data (--set-json), not as text to parse."""
-    __slots__ = ("name", "value", "name_span", "span")
-
-    def __init__(self, name: str, value: np.ndarray, name_span: Span, span: Span):
-        self.name = name
-        self.value = value          # float64
-        self.name_span = name_span  # where the name is given (a JSON key)
-        self.span = span            # where the value is given
 
 
 def _settable(by_name, name, name_span, source, option):
@@ -289,7 +122,7 @@ def _settable(by_name, name, name_span, source, option):
     target = by_name.get(name)
     if target is None:
         raise ExprError(f"there is no binding named '{name}' in {source.name}"
-                        f"{_suggest(name, by_name)}", name_span)
+                        f"{suggest(name, by_name)}", name_span)
     if not target.is_param and _uses_names(target):
         raise ExprError(f"'{name}' is computed from other nodes (line "
                         f"{target.name_span.line}); only inputs and params can be set"
@@ -353,7 +186,10 @@ def _apply_sets(statements, sets, source, replaced, origins):
     return [new_statements.get(id(s), s) for s in statements], replaced
 
 
-class _Compiler:
+class Compiler:
+    """Statements to a graph, one at a time (`statement`), or a whole file's
+    (`compile`); `model()` is what has been compiled so far."""
+
     def __init__(self, source, dtype, max_elements):
         self.source = source
         self.dtype_name = dtype
@@ -458,7 +294,7 @@ class _Compiler:
             except MemoryError:
                 nbytes = math.prod(shape) * self.dtype().itemsize
                 raise ExprError(f"ran out of memory making this constant array of shape "
-                                f"{fmt_shape(shape)} ({_bytes(nbytes)}); --max-elements "
+                                f"{fmt_shape(shape)} ({format_bytes(nbytes)}); --max-elements "
                                 "limits each array's size", e.span) from None
         else:
             e.gid = self._node(op, ids, attrs, shape, e, label or opname)
@@ -497,7 +333,7 @@ class _Compiler:
             line = self.later[e.data].name_span.line
             raise ExprError(f"'{e.data}' is used before it is bound (on line {line})", e.span)
         else:
-            raise ExprError(f"undefined name '{e.data}'{_suggest(e.data, self.by_name)}",
+            raise ExprError(f"undefined name '{e.data}'{suggest(e.data, self.by_name)}",
                             e.span)
 
     def static(self, e, what, floats=False):
@@ -527,7 +363,7 @@ class _Compiler:
             self.apply(e, fn.op, e.args, label=fname)
             return
         if fn is None:
-            hint = _suggest(fname, FUNCTIONS)
+            hint = suggest(fname, FUNCTIONS)
             if fname in self.by_name or fname == "pi":
                 raise ExprError(f"'{fname}' is a value, not a function", e.span)
             raise ExprError(f"unknown function '{fname}'{hint}", e.span)
@@ -554,7 +390,7 @@ class _Compiler:
         for k, a in keyword.items():
             if k not in fn.arrays and k not in fn.static:
                 known = list(fn.arrays) + list(fn.static)
-                raise ExprError(f"{fname}() has no argument '{k}'{_suggest(k, known)}" + usage,
+                raise ExprError(f"{fname}() has no argument '{k}'{suggest(k, known)}" + usage,
                                 keyword_spans[k])
             if k in bound:
                 raise ExprError(f"{fname}() got the argument '{k}' twice", keyword_spans[k])
@@ -712,18 +548,6 @@ class _Compiler:
                      self.labels, self.owners, self.bindings, self.by_name, self.sets)
 
 
-def blame_reshaped(error: ExprError, reshaped, source) -> ExprError:
-    """`error`, naming the options that changed a binding's shape: an error
-    located in the file may come from a shape the command line gave."""
-    if not reshaped or error.span is None or error.span.source is not source:
-        return error
-    error.message += "".join(f" ({option} changed the shape of '{name}' from "
-                             f"{fmt_shape(was)} to {fmt_shape(now)})"
-                             for name, option, was, now, _ in reshaped)
-    error.notes += [(span, f"'{name}' is given shape {fmt_shape(now)} here, by {option}")
-                    for name, option, was, now, span in reshaped]
-    return error
-
 
 def _strip(st: Statement):
     """Let a compiled statement's expression tree go; keep its right side's
@@ -739,287 +563,3 @@ def _num(v: float) -> str:
     return str(int(v)) if math.isfinite(v) and v == int(v) else repr(v)
 
 
-# ------------------------------------------------------------------ running
-
-def _finite(v) -> bool:
-    if v.ndim == 0:
-        return math.isfinite(v)  # ~100x cheaper than numpy on a scalar
-    # A sum of squares is finite only if every element is (or it overflowed:
-    # look closer); unlike isfinite(v).all() it allocates nothing the size of
-    # v, and on contiguous memory BLAS's dot does it 2-3x faster than a sum.
-    if v.flags.c_contiguous:
-        flat = v.reshape(-1)
-        total = flat.dot(flat)
-    else:
-        total = np.add.reduce(v, axis=None)
-    return math.isfinite(total) or bool(np.isfinite(v).all())
-
-
-def _finite_values(model, nodes, values) -> bool:
-    """Are all the bindings' values (a list, in the order of `nodes`, the
-    bindings' nodes) finite?  A binding that is a constant of the model (a
-    literal, a folded constant, a leaf of one) has the same read-only array
-    in every run: its answer is kept on the model (node -> (array, answer);
-    held, so the identity test holds)."""
-    floats = [v for v in values if type(v) is float]
-    if not _floats_finite(floats):
-        return False
-    if len(floats) == len(values):
-        return True
-    graph, known = model.graph, model.finite_constants
-    for node, v in zip(nodes, values):
-        if type(v) is float:
-            continue                     # checked above
-        if type(v) is np.ndarray and not v.flags.writeable:
-            if graph.ops[node] is LEAF:
-                node = graph.args[node][0]
-            if graph.values[node] is v:
-                hit = known.get(node)
-                if hit is None or hit[0] is not v:
-                    hit = known[node] = (v, _finite(v))
-                if hit[1]:
-                    continue
-                return False
-        if not _finite(v):
-            return False
-    return True
-
-
-def _grads_finite(grads) -> bool:
-    """Are all of `grads` (arrays, numpy or Python scalars, None for 0) finite?"""
-    if not _floats_finite([g for g in grads if type(g) is float]):
-        return False
-    return all(_finite(g) for g in grads if type(g) is not float and g is not None)
-
-
-def _floats_finite(floats) -> bool:
-    """Are these Python floats all finite?  Their sum is finite only if
-    every one is (or it overflowed: then look at each)."""
-    return math.isfinite(sum(floats)) or all(map(math.isfinite, floats))
-
-
-def run(model: Model, target: str | None = None, timings=None, every_node=True) -> Report:
-    """Evaluate the model, backpropagate from `target` (default: the last
-    binding) and report every binding's value and gradient.  `timings`, if a
-    dict, gets the seconds spent in 'evaluate' and 'backward'.  With
-    `every_node` false, `Report.node_grads` has only the bindings' gradients,
-    and the others are freed as the sweep goes (less memory)."""
-    bindings = model.bindings
-    tb = model.binding(target, "--of") if target is not None else bindings[-1]
-    size = math.prod(model.shapes[tb.node])
-    if size != 1:
-        shape = fmt_shape(model.shapes[tb.node])
-        raise blame_reshaped(ExprError(
-            f"the target '{tb.name}' has shape {shape}, but a gradient needs a scalar target: "
-            f"use sum({tb.name}) or mean({tb.name}) as the target, pick a scalar with --of, "
-            f"or see the gradient of every element with 'autograd-cli jacobian --of "
-            f"{tb.name}'", tb.statement.name_span), model.reshaped, model.source)
-    try:
-        return _run(model, tb, timings, every_node)
-    except OutOfMemory as e:
-        raise out_of_memory(model, e.node, e.phase) from None
-
-
-def out_of_memory(model: Model, i: int, phase: str) -> ExprError:
-    """The error for running out of memory computing node `i`: where, and how
-    large the array that did not fit and the largest of the file are."""
-    b = model.bindings[model.owners[i]]
-    itemsize = DTYPES[model.dtype]().itemsize
-    need = math.prod(model.shapes[i]) * itemsize
-    largest = max(map(math.prod, model.shapes)) * itemsize
-    return ExprError(
-        f"ran out of memory in the {phase} pass, computing an array of shape "
-        f"{fmt_shape(model.shapes[i])} ({_bytes(need)}) for '{b.name}'; the file's largest "
-        f"array is {_bytes(largest)} (--max-elements limits each array's size)",
-        model.spans[i])
-
-
-def _bytes(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:,} bytes" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:,.1f} TiB"
-
-
-def _run(model, tb, timings, every_node):
-    bindings = model.bindings
-    warnings = []
-    keep = None
-    if not every_node:
-        keep = bytearray(len(model.graph))
-        for b in bindings:
-            keep[b.node] = 1
-    with np.errstate(all="ignore"), gc_paused():
-        seed = np.ones(model.shapes[tb.node], dtype=DTYPES[model.dtype])
-        swept = None
-        if model.floats and model.dtype == "float64":
-            try:
-                swept = _sweep(model, tb, seed, keep, timings, evaluate_floats,
-                               backward_floats)
-            except (ArithmeticError, ValueError):
-                pass  # Python refused (x / 0, an overflowing **) where numpy gives inf or nan
-        if swept is None:
-            swept = _sweep(model, tb, seed, keep, timings, evaluate,
-                           lambda graph, values, target, seed, keep:
-                           backward(graph, values, target, seed, keep=keep))
-        values, grads = swept
-        if every_node:  # numpy's types from here on, whichever ran
-            values = [_np_float(v) for v in values]
-            grads = [_np_float(g) for g in grads]
-        start = time.perf_counter()
-        # Columns, not a loop over the bindings: a report of 10^5 scalars
-        # is then a few passes at C speed (lists, a sum, a zip).
-        if model.columns is None:
-            model.columns = ([b.name for b in bindings], [b.node for b in bindings])
-        names, nodes = model.columns
-        binding_values = [values[i] for i in nodes]
-        binding_grads = [grads[i] for i in nodes]
-        bad_values = not _finite_values(model, nodes, binding_values)
-        bad_grads = not _grads_finite(binding_grads)
-        f64, zeros_like = np.float64, np.zeros_like
-        binding_values = [f64(v) if type(v) is float else v for v in binding_values]
-        out_values = dict(zip(names, binding_values))
-        out_grads = dict(zip(names, [
-            f64(g) if type(g) is float else (zeros_like(v) if g is None else g)  # None: 0
-            for g, v in zip(binding_grads, binding_values)]))
-        if bad_values or bad_grads:
-            warnings = _nonfinite_warnings(model, tb.node, seed)
-        _lap(timings, "backward", start)
-    return Report(model, tb, out_values, out_grads, warnings, values, grads)
-
-
-def _sweep(model, tb, seed, keep, timings, evaluate, backward):
-    start = time.perf_counter()
-    release = None
-    if keep is not None:
-        # What to release and when depends on the graph and `keep` only: worked
-        # out once per model (and the largest size with it).
-        if model.largest is None:
-            model.largest = max(map(math.prod, model.shapes))
-        if model.largest >= RELEASE_SIZE:
-            key = bytes(keep)
-            release = model.plans.get(key)
-            if release is None:
-                release = model.plans[key] = releases(model.graph, keep)
-    values = evaluate(model.graph, release=release)
-    start = _lap(timings, "evaluate", start)
-    grads = backward(model.graph, values, tb.node, seed, keep)  # may drop values
-    _lap(timings, "backward", start)
-    return values, grads
-
-
-def _np_float(v):
-    return np.float64(v) if type(v) is float else v
-
-
-# Sources of non-finite numbers listed per pass; the rest are counted, so
-# that a file with thousands of them stays readable.
-MAX_SOURCES = 10
-
-
-def _nonfinite_warnings(model, target, seed) -> list:
-    """A warning for each source of a nan or inf: an op (or a number, or a
-    given value) whose output is not finite though its inputs are, in the
-    forward pass; in the backward pass, an op whose VJP gives a non-finite
-    gradient from a finite incoming gradient and finite values (see
-    `engine.gradient_sources`).  Called only when the report's cheap check
-    found a non-finite value or gradient: the passes run again on numpy with
-    every value kept, which gives the same numbers as the float kernels."""
-    graph = model.graph
-    every = evaluate(graph)
-    ok = bytearray([v is None or _finite(v) for v in every])
-    warnings = []
-    forward = _value_sources(model, every, ok)
-    for i in forward[:MAX_SOURCES]:
-        warnings.append(_value_warning(model, i, every[i]))
-    _count_the_rest(warnings, len(forward), "forward")
-    backward = gradient_sources(graph, every, target, seed, _finite, ok)
-    for i, g, how in backward[:MAX_SOURCES]:
-        warnings.append(_gradient_warning(model, i, g, how))
-    _count_the_rest(warnings, len(backward), "backward")
-    return warnings
-
-
-def _count_the_rest(warnings, found, stage):
-    more = found - MAX_SOURCES
-    if more > 0:
-        warnings.append(RunWarning(f"and {more} more source{'s' if more > 1 else ''} of nan or "
-                                   f"inf in the {stage} pass, not listed"))
-
-
-def _value_sources(model, values, ok) -> list:
-    """The nodes whose value is not finite though their arguments' are.  A
-    folded constant has no arguments left in the graph: its inputs were the
-    constants folded into it, which lie within its span and came just before
-    it, so it is a source only when no non-finite constant of its binding
-    does (a stack of the non-finite constants seen, innermost last)."""
-    graph, spans, owners = model.graph, model.spans, model.owners
-    args = graph.args
-    out = []
-    inner = []          # spans of the binding's non-finite constants not yet enclosed
-    owner = -1
-    for i, v in enumerate(values):
-        if ok[i]:
-            continue
-        if graph.ops[i] is CONST:
-            if owners[i] != owner:
-                owner, inner = owners[i], []
-            span = spans[i]
-            enclosed = False
-            while inner and (inner[-1].source is span.source and span.start <= inner[-1].start
-                             and inner[-1].end <= span.end):
-                inner.pop()
-                enclosed = True
-            inner.append(span)
-            if not enclosed:
-                out.append(i)
-        elif all([ok[a] for a in args[i]]):
-            out.append(i)
-    return out
-
-
-def _first_bad(v):
-    """What non-finite number the array `v` holds (nan before inf before
-    -inf) and the index of the first element that is one, () for a scalar."""
-    v = np.asarray(_ops.raw(v))
-    for kind, hit in (("nan", np.isnan), ("inf", np.isposinf), ("-inf", np.isneginf)):
-        where = hit(v)
-        if where.any():
-            if v.ndim == 0:
-                return kind, ()
-            return kind, tuple(int(k) for k in np.unravel_index(int(where.argmax()), v.shape))
-    return "nan", ()   # not reached: `v` is not finite
-
-
-def _at(index) -> str:
-    return f" at [{', '.join(map(str, index))}]" if index else ""
-
-
-def _value_warning(model, i, v):
-    b = model.bindings[model.owners[i]]
-    kind, index = _first_bad(v)
-    if model.labels[i] == "number":
-        message = (f"the number {model.spans[i].text} is {kind} in "
-                   f"{model.dtype} (in the value of '{b.name}')")
-    elif model.labels[i] == "given value":
-        # Shown at the binding in the file: the value's place in a JSON
-        # document is no part of the file's report.
-        in_dtype = "" if model.dtype == "float64" else f" in {model.dtype}"
-        return RunWarning(f"the value given for '{b.name}' has {kind}{_at(index)}{in_dtype}",
-                          b.name, b.statement.name_span, index)
-    else:
-        message = f"{model.labels[i]} gives {kind}{_at(index)} in the value of '{b.name}'"
-    return RunWarning(message, b.name, model.spans[i], index)
-
-
-def _gradient_warning(model, i, g, how):
-    b = model.bindings[model.owners[i]]
-    kind, index = _first_bad(g)
-    if how == "vjp":
-        return RunWarning(f"the gradient through {model.labels[i]} gives {kind}{_at(index)} "
-                          f"(backward pass, in '{b.name}')", b.name, model.spans[i], index)
-    # Gradients add up only where a node has more than one use, and only a
-    # binding's node has: every other node is one operand of one expression.
-    return RunWarning(f"the gradients from the uses of '{b.name}' add up to {kind}"
-                      f"{_at(index)} (backward pass)", b.name, b.statement.name_span, index)
