@@ -68,10 +68,13 @@ def _load_streaming(source, dtype, max_elements, timings) -> Model:
     go at once: a long file never holds all its trees (memory stays flat).
 
     Errors are those of the whole-file path, which parses the whole file
-    before it compiles: once a statement fails to compile, the rest is only
-    parsed (a later syntax error wins over, say, running out of memory on an
-    earlier constant), and then that statement is compiled again knowing
-    the names bound from it on (for "used before it is bound")."""
+    before it compiles: once a statement fails to compile with an
+    `ExprError` or a `MemoryError` (what the whole-file path would meet
+    only after the parse), the rest is only parsed (a later syntax error
+    wins over, say, running out of memory on an earlier constant), and then
+    that statement is compiled again knowing the names bound from it on (for
+    "used before it is bound"), or the `MemoryError` raised again.  Any
+    other exception is a defect and goes up at once."""
     compiler = Compiler(source, dtype, max_elements)
     compiler.bindings, compiler.by_name, compiler.later = [], {}, {}
     compiler.replaced, compiler.sets = {}, {}
@@ -88,7 +91,7 @@ def _load_streaming(source, dtype, max_elements, timings) -> Model:
         t = clock()
         try:
             compiler.statement(st)
-        except Exception as exc:  # noqa: BLE001  (raised again once the file is parsed)
+        except (ExprError, MemoryError) as exc:   # raised again once the file is parsed
             failed.append((exc, st))
             later[st.name] = st
             return

@@ -214,3 +214,17 @@ def test_a_later_syntax_error_wins_over_a_failure_while_streaming(monkeypatch):
     monkeypatch.setattr(compiling.Compiler, "statement", out_of_memory)
     with pytest.raises(ExprError, match="never closed"):
         load(Source("t.expr", "a = ones(3)\nb = (\n"), keep_exprs=False)
+
+
+def test_a_defect_while_streaming_is_not_held_back(monkeypatch):
+    """Only what the whole-file path would meet after the parse (an
+    ExprError, running out of memory) waits for the rest of the file: any
+    other exception is a defect, raised where it happens."""
+    from autograd_cli import compiling
+
+    def broken(self, statement):
+        raise ZeroDivisionError("a defect")
+
+    monkeypatch.setattr(compiling.Compiler, "statement", broken)
+    with pytest.raises(ZeroDivisionError, match="a defect"):
+        load(Source("t.expr", "a = ones(3)\nb = (\n"), keep_exprs=False)
