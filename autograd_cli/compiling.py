@@ -1,35 +1,23 @@
-"""From statements to a checked graph (`load`).
+"""A file to a checked graph (`load`): parsing and compiling together.
 
-`load` parses and compiles a file: names are resolved, every node's shape is
-inferred and its size checked against the limit before anything is
-allocated, constant sub-expressions are folded, values given by --set and
---set-json take the place of their bindings' right sides, and each binding
-gets its kind (param, input, node).
+`load` parses a file and compiles its statements with the `Compiler`
+(compiler.py), after putting the values given by --set and --set-json in
+the place of their bindings' right sides; `eval`, which needs no
+expression trees, compiles each expression as its rule reduces.
 """
 
 from __future__ import annotations
 
-import math
+import sys
 import time
-from array import array
 
 import numpy as np
 
-from . import ops as _ops
-from .engine import CONST, LEAF, Graph
-from .errors import ExprError, ShapeError, Source, Span, Spans
-from .functions import FUNCTIONS, REQUIRED
-from .model import (DEFAULT_MAX_ELEMENTS, DTYPES, Binding, Model, blame_reshaped, format_bytes,
-                    gc_paused, lap, suggest)
-from .ops import OPS, fmt_shape
-from .parser import Expr, Statement, parse
-
-MAX_DIMS = 32
-_MAX_BYTES = 2**63 - 1   # numpy's limit on an array's size in bytes (its intp)
-_NO_ATTRS = {}      # shared by every node without attributes; never modified
-_ELEMENTWISE = (_ops.broadcast, _ops.same)   # shape rules: the arguments' common shape
-# functions of arrays only, bound positionally in the usual case
-_PLAIN = {name for name, fn in FUNCTIONS.items() if not fn.static and not fn.varargs}
+from .compiler import Compiler
+from .errors import ExprError, Source, Span
+from .lalr import Match, end_of, start_of, text_of
+from .model import DEFAULT_MAX_ELEMENTS, Model, gc_paused, lap, suggest
+from .parser import Builder, Expr, Statement, parse
 
 
 def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shape=False,
@@ -64,56 +52,192 @@ _NO_STATEMENTS = "the file has no statements: nothing to evaluate"
 
 
 def _load_streaming(source, dtype, max_elements, timings) -> Model:
-    """`load` compiling each statement as soon as it is parsed, its tree let
-    go at once: a long file never holds all its trees (memory stays flat).
+    """`load` compiling as the file is parsed: each expression becomes graph
+    nodes as soon as its rule reduces (`_GraphBuilder`), so no statement's
+    tree is ever whole, and a long line takes memory for its graph only.
 
     Errors are those of the whole-file path, which parses the whole file
-    before it compiles: once a statement fails to compile with an
-    `ExprError` or a `MemoryError` (what the whole-file path would meet
-    only after the parse), the rest is only parsed (a later syntax error
-    wins over, say, running out of memory on an earlier constant), and then
-    that statement is compiled again knowing the names bound from it on (for
-    "used before it is bound"), or the `MemoryError` raised again.  Any
-    other exception is a defect and goes up at once."""
+    before it compiles: once compiling fails with an `ExprError` or a
+    `MemoryError` (what the whole-file path would meet only after the
+    parse), the rest is only parsed (a later syntax error wins over, say,
+    running out of memory on an earlier constant), and then the error is
+    raised, an undefined name's worded knowing the names bound from its
+    statement on (for "used before it is bound").  Any other exception is a
+    defect and goes up at once."""
     compiler = Compiler(source, dtype, max_elements)
     compiler.bindings, compiler.by_name, compiler.later = [], {}, {}
     compiler.replaced, compiler.sets = {}, {}
+    compiler.owner = 0
+    builder = _builder
+    builder.begin(compiler, timings is not None)
     clock = time.perf_counter
-    checking = [0.0]
-    failed = []         # the first statement that did not compile, and why
-    later = {}          # from it on: name -> the statement that first binds it
-
-    def each(st):
-        if failed:
-            later.setdefault(st.name, st)
-            _strip(st)
-            return
-        t = clock()
-        try:
-            compiler.statement(st)
-        except (ExprError, MemoryError) as exc:   # raised again once the file is parsed
-            failed.append((exc, st))
-            later[st.name] = st
-            return
-        _strip(st)
-        checking[0] += clock() - t
-
     start = clock()
-    with np.errstate(all="ignore"), gc_paused():
-        parse(source, each)
-        if failed:
-            exc, st = failed[0]
-            if isinstance(exc, ExprError):
-                compiler.later = later
-                compiler.statement(st)      # raises, with what is bound later
-            raise exc
-        if not compiler.bindings:
-            raise ExprError(_NO_STATEMENTS, Span.at(source, 0))
-        model = compiler.model()
+    try:
+        with np.errstate(all="ignore"), gc_paused():
+            parse(source, builder)
+            if builder.failure is not None:
+                exc, e, _ = builder.failure
+                if isinstance(exc, ExprError) and e is not None and e.kind == "name":
+                    compiler.later = builder.later
+                    compiler.name(e)        # raises, with what is bound later
+                raise exc
+            if not compiler.bindings:
+                raise ExprError(_NO_STATEMENTS, Span.at(source, 0))
+            model = compiler.model()
+    finally:
+        checking = builder.checking
+        builder.begin(None, False)
     if timings is not None:
-        timings["parse"] = timings.get("parse", 0.0) + clock() - start - checking[0]
-        timings["check"] = timings.get("check", 0.0) + checking[0]
+        timings["parse"] = timings.get("parse", 0.0) + clock() - start - checking
+        timings["check"] = timings.get("check", 0.0) + checking
     return model
+
+
+class _GraphBuilder(Builder):
+    """A `Builder` that compiles as the rules reduce: each `Expr` is made
+    into graph nodes by the `Compiler` as soon as it is built, and then lets
+    its children go, so the values the parser holds are the few on its
+    stack.  After a failure it only parses (see `_load_streaming`)."""
+
+    def __init__(self):
+        super().__init__(None)
+        self.begin(None, False)
+
+    def begin(self, compiler, timed):
+        """Compile into `compiler` from now on (None: let it go); with
+        `timed`, `checking` adds up the seconds spent compiling."""
+        self.compiler = compiler
+        self.timed = timed
+        self.checking = 0.0
+        # The first failure: [exception, the Expr being compiled (None for a
+        # statement's own error), the Statement (None until it is reduced)].
+        self.failure = None
+        self.later = {}     # from the failure on: name -> the statement first binding it
+        # Compiling with nothing else to do (no failure, no clock): the
+        # common rules then call the compiler themselves.
+        self.direct = compiler is not None and not timed
+
+    def _compile(self, e, args=None):
+        """Compile `e` (an op's, on `args`, if given) unless compiling has
+        failed; its children are let go."""
+        if self.failure is None:
+            start = time.perf_counter() if self.timed else 0.0
+            try:
+                if args is None:
+                    self.compiler.expr(e)
+                else:
+                    self.compiler.apply(e, e.data, args)
+            except (ExprError, MemoryError) as exc:
+                self.failure = [exc, e, None]
+                self.direct = False
+                return e
+            e.args = ()     # in the graph now: the children are not needed
+            if e.kind == "index":
+                e.data = None
+            if self.timed:
+                self.checking += time.perf_counter() - start
+        return e
+
+    def _new(self, kind, data, args, start, end, keywords=()):
+        return self._compile(Expr(kind, data, args, self.source, start, end, keywords))
+
+    def number(self, children):
+        tok = children[0]
+        if type(tok) is Match:
+            text = tok[tok.lastgroup]
+            end = tok.end()
+            e = Expr("number", float(text), (), self.source, end - len(text), end)
+        else:
+            e = Expr("number", float(tok.value), (), self.source, start_of(tok), end_of(tok))
+        if self.direct:     # `_compile`, inlined: a number cannot fail
+            self.compiler.number(e)
+            return e
+        return self._compile(e)
+
+    def name(self, children):
+        tok = children[0]
+        if type(tok) is Match:
+            text = tok[tok.lastgroup]
+            end = tok.end()
+            e = Expr("name", sys.intern(text), (), self.source, end - len(text), end)
+        else:
+            e = Expr("name", sys.intern(tok.value), (), self.source, start_of(tok), end_of(tok))
+        return self._compile(e)
+
+    def _binary(name):
+        def build(self, children):
+            x, y = children
+            e = Expr("op", name, (), self.source, x.start, y.end)
+            if self.direct:     # `_compile`, inlined
+                try:
+                    self.compiler.apply(e, name, children)
+                except (ExprError, MemoryError) as exc:
+                    self.failure = [exc, e, None]
+                    self.direct = False
+                return e
+            return self._compile(e, children)
+        return build
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+    matmul = _binary("matmul")
+    pow = _binary("pow")
+    del _binary
+
+    def paren(self, children):
+        """The brackets widen the span of what they hold: of its node (the
+        whole-file path compiles after they are read), or of the error its
+        compiling raised."""
+        lpar, inner, rpar = children
+        start, end = start_of(lpar), end_of(rpar)
+        failure = self.failure
+        if failure is None:
+            if inner.kind != "name" or inner.data == "pi":    # a node of its own
+                spans = self.compiler.spans
+                spans.starts[inner.gid] = start
+                spans.ends[inner.gid] = end
+        elif failure[1] is inner:
+            span = getattr(failure[0], "span", None)
+            if span is not None and span.start == inner.start and span.end == inner.end:
+                span.start, span.end = start, end
+        inner.start, inner.end = start, end
+        return inner
+
+    def _statement(self, name_tok, root, is_param, first_tok):
+        # Bindings keep the right side's span (and an alias's name), not its tree.
+        st = Statement(sys.intern(text_of(name_tok)), self._span(name_tok), is_param,
+                       Expr(root.kind, root.data if root.kind == "name" else None, (),
+                            self.source, root.start, root.end), (), None)
+        failure = self.failure
+        if failure is None:
+            start = time.perf_counter() if self.timed else 0.0
+            try:
+                self.compiler.check_name(st)
+                self.compiler.bind(st, root)
+            except (ExprError, MemoryError) as exc:
+                self.failure = [exc, None, st]
+                self.direct = False
+                self.later[st.name] = st
+            if self.timed:
+                self.checking += time.perf_counter() - start
+        elif failure[2] is None:        # the failure was in this statement's right side
+            failure[2] = st
+            try:
+                self.compiler.check_name(st)    # which the whole-file path checks first
+            except ExprError as exc:
+                failure[0], failure[1] = exc, None
+            self.later[st.name] = st
+        else:
+            self.later.setdefault(st.name, st)
+        return st
+
+    def start(self, children):
+        return None     # the statements are the compiler's bindings
+
+
+_builder = _GraphBuilder()
 
 
 def _uses_names(stmt: Statement) -> bool:
@@ -189,369 +313,6 @@ def _apply_sets(statements, sets, source, replaced, origins):
     return [new_statements.get(id(s), s) for s in statements], replaced
 
 
-class Compiler:
-    """Statements to a graph, one at a time (`statement`), or a whole file's
-    (`compile`); `model()` is what has been compiled so far."""
-
-    def __init__(self, source, dtype, max_elements):
-        self.source = source
-        self.dtype_name = dtype
-        self.dtype = DTYPES[dtype]
-        self.max_elements = max_elements
-        self.graph = Graph()
-        self.shapes, self.spans, self.labels = [], Spans(source), []
-        self.owners = array("q")   # per node: its binding (an index)
-        self.owner = -1
-
-    # nodes
-
-    def _node(self, op, args, attrs, shape, span, label, value=None):
-        """A new graph node; `span` is a `Span` or the `Expr` written there."""
-        graph = self.graph            # Graph.add, inlined: a node per operator
-        requires = graph.requires
-        needed = op.is_leaf
-        if not needed:
-            for a in args:
-                if requires[a]:
-                    needed = True
-                    break
-        g = len(requires)
-        graph.ops.append(op)
-        graph.args.append(args)
-        graph.attrs.append(attrs or _NO_ATTRS)
-        graph.values.append(value)
-        requires.append(needed)
-        self.shapes.append(shape)
-        spans = self.spans
-        if span.source is spans.source:   # Spans.append, inlined: a node per operator
-            spans.starts.append(span.start)
-            spans.ends.append(span.end)
-        else:
-            spans.append(span.span if type(span) is Expr else span)
-        self.labels.append(label)
-        self.owners.append(self.owner)
-        return g
-
-    def _check_size(self, shape, span):
-        if len(shape) > MAX_DIMS:
-            raise ExprError(f"this array would have {len(shape)} dimensions; "
-                            f"at most {MAX_DIMS} are supported", span)
-        size = math.prod(shape)
-        if size > self.max_elements:
-            raise ExprError(f"this array would have {size:,} elements (shape "
-                            f"{fmt_shape(shape)}), over the limit of {self.max_elements:,} "
-                            f"(--max-elements)", span)
-        # numpy refuses an empty array whose other dimensions multiply past
-        # what an address can hold, and any array of more bytes than that.
-        extent = math.prod([d for d in shape if d]) if not size else size
-        if extent > self.max_elements:
-            raise ExprError(f"this empty array's dimensions (shape {fmt_shape(shape)}) multiply "
-                            f"to {extent:,} without its zeros, over the limit of "
-                            f"{self.max_elements:,} (--max-elements)", span)
-        if extent * self.dtype().itemsize > _MAX_BYTES:
-            raise ExprError(f"this array would need {extent * self.dtype().itemsize:,} bytes "
-                            f"(shape {fmt_shape(shape)}), more than memory can address", span)
-
-    def const(self, value, span, label="number"):
-        value = np.asarray(value, dtype=self.dtype)   # no copy of a fresh array
-        if value.ndim == 0:
-            value = value[()]  # a numpy scalar: scalar arithmetic, as in the results
-        else:
-            value.flags.writeable = False  # shared by every run of the model
-        return self._node(CONST, (), None, value.shape, span, label, value)
-
-    def apply(self, e, opname, args, attrs=None, label=None):
-        """Add op `opname` on arg Exprs `args`; fold it if they are constant."""
-        op = OPS[opname]
-        attrs = attrs or _NO_ATTRS
-        shapes = self.shapes
-        if len(args) == 2:            # the common cases first
-            x, y = args
-            ids = (x.gid, y.gid)
-            shape = shapes[ids[0]]
-            same = shape == shapes[ids[1]]
-            e.const = x.const and y.const
-        elif len(args) == 1:
-            x = args[0]
-            ids = (x.gid,)
-            shape = shapes[ids[0]]
-            same = True
-            e.const = x.const
-        else:
-            ids = tuple([a.gid for a in args])
-            shape = shapes[ids[0]] if ids else None
-            same = bool(ids) and all([shapes[i] == shape for i in ids[1:]])
-            e.const = all([a.const for a in args])
-        if not (same and op.shape in _ELEMENTWISE):
-            # else: an elementwise op on arguments of one shape, checked already
-            try:
-                shape = tuple(op.shape(*[shapes[i] for i in ids], **attrs))
-            except ShapeError as err:
-                raise ExprError(str(err), e.span) from None
-            self._check_size(shape, e.span)
-        if e.const:
-            try:
-                with np.errstate(all="ignore"):
-                    value = op.forward(*[self.graph.values[i] for i in ids], **attrs)
-                e.gid = self.const(value, e, label or opname)
-            except MemoryError:
-                nbytes = math.prod(shape) * self.dtype().itemsize
-                raise ExprError(f"ran out of memory making this constant array of shape "
-                                f"{fmt_shape(shape)} ({format_bytes(nbytes)}); --max-elements "
-                                "limits each array's size", e.span) from None
-        else:
-            e.gid = self._node(op, ids, attrs, shape, e, label or opname)
-
-    # expressions
-
-    def expr(self, e):
-        kind = e.kind
-        if kind == "number":   # `const`, for a float: a numpy scalar of the dtype
-            e.const = True
-            e.gid = self._node(CONST, (), None, (), e, "number", self.dtype(e.data))
-        elif kind == "name":
-            self.name(e)
-        elif kind == "op":
-            self.apply(e, e.data, e.args)
-        elif kind == "call":
-            self.call(e)
-        elif kind == "index":
-            self.index(e)
-        elif kind == "value":   # given as data (--set-json)
-            self._check_size(e.data.shape, e.span)
-            e.const = True
-            e.gid = self.const(e.data, e.span, "given value")
-        else:
-            self.list(e)
-
-    def name(self, e):
-        b = self.by_name.get(e.data)
-        if b is not None:
-            e.const = False
-            e.gid = b.node
-        elif e.data == "pi":
-            e.const = True
-            e.gid = self.const(math.pi, e.span, "pi")
-        elif e.data in self.later:
-            line = self.later[e.data].name_span.line
-            raise ExprError(f"'{e.data}' is used before it is bound (on line {line})", e.span)
-        else:
-            raise ExprError(f"undefined name '{e.data}'{suggest(e.data, self.by_name)}",
-                            e.span)
-
-    def static(self, e, what, floats=False):
-        """The constant number an argument must be (a shape, an axis, a count)."""
-        if not e.const:
-            raise ExprError(f"{what} must be a constant number, not computed from other names",
-                            e.span)
-        value = self.graph.values[e.gid]
-        if value.shape != ():
-            raise ExprError(f"{what} must be a single number, got an array of shape "
-                            f"{fmt_shape(value.shape)}", e.span)
-        v = float(value)
-        if floats:
-            if not math.isfinite(v):
-                raise ExprError(f"{what} must be finite, got {v}", e.span)
-            return v
-        if not math.isfinite(v) or v != int(v):
-            raise ExprError(f"{what} must be an integer, got {_num(v)}", e.span)
-        if abs(v) >= 2**63:
-            raise ExprError(f"{what} is too large: {v:g}", e.span)
-        return int(v)
-
-    def call(self, e):
-        fname = e.data
-        fn = FUNCTIONS.get(fname)
-        if fname in _PLAIN and not e.keywords and len(e.args) == len(fn.arrays):
-            self.apply(e, fn.op, e.args, label=fname)
-            return
-        if fn is None:
-            hint = suggest(fname, FUNCTIONS)
-            if fname in self.by_name or fname == "pi":
-                raise ExprError(f"'{fname}' is a value, not a function", e.span)
-            raise ExprError(f"unknown function '{fname}'{hint}", e.span)
-        npos = len(e.args) - len(e.keywords)
-        positional = e.args[:npos]
-        keyword, keyword_spans = {}, {}
-        for (k, span), a in zip(e.keywords, e.args[npos:]):
-            if k in keyword:
-                raise ExprError(f"{fname}() got the argument '{k}' twice", span)
-            keyword[k], keyword_spans[k] = a, span
-        usage = f"; usage: {fn.usage}"
-        bound = {}
-        names = list(fn.arrays) + ([] if fn.varargs else list(fn.static))
-        extra = []
-        for i, a in enumerate(positional):
-            if i < len(fn.arrays) or not fn.varargs:
-                if i >= len(names):
-                    raise ExprError(f"{fname}() takes at most {len(names)} argument"
-                                    f"{'s' if len(names) != 1 else ''}, got {len(positional)}"
-                                    + usage, a.span)
-                bound[names[i]] = a
-            else:
-                extra.append(a)
-        for k, a in keyword.items():
-            if k not in fn.arrays and k not in fn.static:
-                known = list(fn.arrays) + list(fn.static)
-                raise ExprError(f"{fname}() has no argument '{k}'{suggest(k, known)}" + usage,
-                                keyword_spans[k])
-            if k in bound:
-                raise ExprError(f"{fname}() got the argument '{k}' twice", keyword_spans[k])
-            bound[k] = a
-        missing = [n for n in fn.arrays if n not in bound]
-        missing += [n for n, d in fn.static.items() if d is REQUIRED and n not in bound]
-        if missing:
-            raise ExprError(f"{fname}() is missing the argument '{missing[0]}'" + usage, e.span)
-        attrs = {}
-        for n, default in fn.static.items():
-            if n in bound:
-                attrs[n] = self.static(bound[n], f"{fname}(): {n}", floats=n in fn.floats)
-            elif default is not None:
-                attrs[n] = default
-            else:
-                attrs[n] = None
-        if fn.varargs:
-            dims = tuple(self.static(a, f"{fname}(): a dimension") for a in extra)
-            if fn.op == "reshape":
-                if not dims:
-                    raise ExprError("reshape() needs the new dimensions" + usage, e.span)
-            elif any(d < 0 for d in dims):
-                raise ExprError(f"{fname}(): dimensions must not be negative, got "
-                                f"{fmt_shape(dims)}", e.span)
-            attrs[fn.varargs] = dims
-        if OPS[fn.op].constructor:
-            self._constructor_attrs(e, fn, attrs)
-        self.apply(e, fn.op, [bound[n] for n in fn.arrays], attrs, label=fname)
-
-    def _constructor_attrs(self, e, fn, attrs):
-        attrs["dtype"] = self.dtype
-        if fn.op == "arange" and attrs["stop"] is None:
-            attrs["start"], attrs["stop"] = 0.0, attrs["start"]
-        for n in ("n",):
-            if n in attrs and attrs[n] < 0:
-                raise ExprError(f"{e.data}(): {n} must not be negative, got {attrs[n]}", e.span)
-        if "seed" in attrs and attrs["seed"] < 0:
-            raise ExprError(f"{e.data}(): seed must not be negative", e.span)
-
-    def index(self, e):
-        key = []
-        for s in e.data:
-            if isinstance(s, tuple):
-                parts = [None if p is None else self.static(p, "a slice bound") for p in s[1:]]
-                if parts[2] == 0:
-                    raise ExprError("slice step cannot be zero", e.span)
-                key.append(slice(*parts))
-            else:
-                key.append(self.static(s, "an index"))
-        self.apply(e, "index", e.args, {"key": tuple(key)})
-
-    def list(self, e):
-        if not e.args:
-            e.const = True
-            e.gid = self.const(np.zeros((0,)), e.span, "list")
-            return
-        first = self.shapes[e.args[0].gid]
-        for k, a in enumerate(e.args[1:], 2):
-            if self.shapes[a.gid] != first:
-                raise ExprError(f"ragged list: element {k} has shape "
-                                f"{fmt_shape(self.shapes[a.gid])}, but element 1 has shape "
-                                f"{fmt_shape(first)}", a.span)
-        self.apply(e, "stack", e.args, label="list")
-
-    # statements
-
-    def _shape_of(self, statement):
-        """The shape `statement`'s right side has, without keeping its nodes."""
-        mark = len(self.graph)
-        for e in statement.nodes:
-            self.expr(e)
-        shape = self.shapes[statement.root.gid]
-        g = self.graph
-        for column in (g.ops, g.args, g.attrs, g.values, g.requires, self.shapes,
-                       self.labels, self.owners):
-            del column[mark:]
-        self.spans.truncate(mark)
-        return shape
-
-    def _check_given_shape(self, s, original):
-        want = self._shape_of(original)
-        got = self.shapes[s.root.gid]
-        if got != want:
-            raise ExprError(f"'{s.name}' has shape {fmt_shape(want)} (line "
-                            f"{original.name_span.line} of {self.source.name}), but the value "
-                            f"given for it has shape {fmt_shape(got)} (--any-shape lets a "
-                            "value change the shape)", s.root.span)
-
-    def compile(self, statements, replaced=None, origins=None) -> Model:
-        """The model of a whole file's statements.  `replaced` maps id() of a
-        statement that --set/--set-json gave to the file's own statement
-        (None: any shape goes); `origins` maps it to the file's statement and
-        the option that gave it, to name the option in errors."""
-        self.bindings, self.by_name, self.later = [], {}, {}
-        self.replaced, self.sets = replaced or {}, {}
-        for s in statements:
-            self.later.setdefault(s.name, s)
-        self.reshaped = []
-        for s in statements:
-            try:
-                self.statement(s)
-            except ExprError as e:
-                raise blame_reshaped(e, self.reshaped, self.source) from None
-            if origins and id(s) in origins:
-                self._note_reshaped(s, *origins[id(s)])
-        model = self.model()
-        model.reshaped = self.reshaped
-        return model
-
-    def _note_reshaped(self, s, original, option):
-        """Remember that `option` gave `s` a shape other than the file's."""
-        try:
-            was = self._shape_of(original)
-        except ExprError:
-            return
-        now = self.shapes[self.by_name[s.name].node]
-        if now != was:
-            self.reshaped.append((s.name, option, was, now, s.root.span))
-
-    def statement(self, s):
-        """Compile one statement.  `self.later` names the statements still to
-        come (for 'used before it is bound'); it may be empty."""
-        if s.name == "pi":
-            raise ExprError("'pi' is a builtin constant and cannot be bound", s.name_span)
-        if s.name in self.by_name:
-            first = self.by_name[s.name].statement
-            raise ExprError(f"'{s.name}' is already bound", s.name_span,
-                            notes=[(first.name_span, f"'{s.name}' is first bound here")])
-        del_later = self.later.get(s.name) is s
-        self.owner = len(self.bindings)
-        for e in s.nodes:
-            self.expr(e)
-        root = s.root
-        if id(s) in self.replaced:
-            self.sets[s.name] = self.graph.values[root.gid]
-            if self.replaced[id(s)] is not None:
-                self._check_given_shape(s, self.replaced[id(s)])
-        kind = "param" if s.is_param else ("input" if root.const else "node")
-        if kind == "node":
-            node = root.gid
-            if root.kind == "name":   # an alias gets a node of its own
-                node = self._node(OPS["pos"], (root.gid,), None, self.shapes[root.gid],
-                                  root.span, "pos")
-        else:
-            node = self._node(LEAF, (root.gid,), None, self.shapes[root.gid], root.span,
-                              "leaf")
-        b = Binding(s.name, kind, s, node)
-        self.bindings.append(b)
-        self.by_name[s.name] = b
-        if del_later:
-            del self.later[s.name]
-
-    def model(self) -> Model:
-        return Model(self.source, self.dtype_name, self.graph, self.shapes, self.spans,
-                     self.labels, self.owners, self.bindings, self.by_name, self.sets)
-
-
-
 def _strip(st: Statement):
     """Let a compiled statement's expression tree go; keep its right side's
     span (and an alias's name)."""
@@ -560,9 +321,3 @@ def _strip(st: Statement):
                    root.source, root.start, root.end)
     st.nodes = ()
     st.span = None    # the whole statement's span serves --set, before compiling
-
-
-def _num(v: float) -> str:
-    return str(int(v)) if math.isfinite(v) and v == int(v) else repr(v)
-
-

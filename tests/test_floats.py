@@ -205,13 +205,13 @@ def test_a_later_syntax_error_wins_over_a_failure_while_streaming(monkeypatch):
     """eval compiles each statement as it is parsed; anything going wrong
     there (here: memory) is reported by the whole-file path, which meets
     the file's syntax error first."""
-    from autograd_cli import compiling
+    from autograd_cli import compiler
     from autograd_cli.errors import ExprError
 
-    def out_of_memory(self, statement):
+    def out_of_memory(self, e):
         raise MemoryError()
 
-    monkeypatch.setattr(compiling.Compiler, "statement", out_of_memory)
+    monkeypatch.setattr(compiler.Compiler, "expr", out_of_memory)
     with pytest.raises(ExprError, match="never closed"):
         load(Source("t.expr", "a = ones(3)\nb = (\n"), keep_exprs=False)
 
@@ -220,11 +220,11 @@ def test_a_defect_while_streaming_is_not_held_back(monkeypatch):
     """Only what the whole-file path would meet after the parse (an
     ExprError, running out of memory) waits for the rest of the file: any
     other exception is a defect, raised where it happens."""
-    from autograd_cli import compiling
+    from autograd_cli import compiler
 
-    def broken(self, statement):
+    def broken(self, e):
         raise ZeroDivisionError("a defect")
 
-    monkeypatch.setattr(compiling.Compiler, "statement", broken)
+    monkeypatch.setattr(compiler.Compiler, "expr", broken)
     with pytest.raises(ZeroDivisionError, match="a defect"):
         load(Source("t.expr", "a = ones(3)\nb = (\n"), keep_exprs=False)
