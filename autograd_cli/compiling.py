@@ -162,6 +162,12 @@ class _GraphBuilder(Builder):
             e = Expr("name", sys.intern(text), (), self.source, end - len(text), end)
         else:
             e = Expr("name", sys.intern(tok.value), (), self.source, start_of(tok), end_of(tok))
+        if self.direct:     # `Compiler.name`, inlined for a name bound already
+            b = self.compiler.by_name.get(e.data)
+            if b is not None:
+                e.const = False
+                e.gid = b.node
+                return e
         return self._compile(e)
 
     def _binary(name):
