@@ -139,7 +139,19 @@ class _GraphBuilder(Builder):
         return e
 
     def _new(self, kind, data, args, start, end, keywords=()):
-        return self._compile(Expr(kind, data, args, self.source, start, end, keywords))
+        e = Expr(kind, data, args, self.source, start, end, keywords)
+        if self.direct:     # `_compile`, inlined
+            try:
+                self.compiler.expr(e)
+            except (ExprError, MemoryError) as exc:
+                self.failure = [exc, e, None]
+                self.direct = False
+                return e
+            e.args = ()
+            if kind == "index":
+                e.data = None
+            return e
+        return self._compile(e)
 
     def number(self, children):
         tok = children[0]
