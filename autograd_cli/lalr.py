@@ -264,7 +264,8 @@ class Parser:
         self.keywords = tables["keywords"]
         self.skip = frozenset(tables["ignore"])
         self.chains = {}   # (state below, state, terminal) -> `_chain`
-        # (states, kinds of a chunk's tokens) -> [replay code or None, steps, states after]
+        # (states, kinds of a chunk's tokens) -> (replay code, states after), or
+        # None for a shape seen once
         self.replays = {}
 
     def parse(self, source):
@@ -276,10 +277,13 @@ class Parser:
         one go (a line of more than `LONG` tokens, in pieces of that many).
         What the automaton does with a chunk depends only on the
         states on the stack and the kinds of the tokens, so it is recorded
-        once and replayed for every chunk alike (a long file repeats a few
+        and replayed for every chunk alike (a long file repeats a few
         shapes of line): a replay shifts and reduces the values without
         looking anything up, by code made for the shape when it comes a
-        second time (making it costs more than a line once).
+        second time (making it costs more than a line once).  A shape seen
+        once is remembered by its key only: a long line of varied terms
+        cuts into pieces that never come again, and the steps of each would
+        take far more memory than its text.
         """
         text = source.text
         match = self.regex.match
@@ -325,18 +329,17 @@ class Parser:
                     chunk, kinds = [], []
                     continue
                 key = (tuple(states), tuple(kinds))
-                replay = replays.get(key)
-                if replay is None:
+                replay = replays.get(key, False)
+                if replay:
+                    replay[0](chunk, values)
+                    states[:] = replay[1]
+                elif replay is None:    # a shape seen again: worth its code from now on
                     steps, final = self._steps(states, values, chunk, kinds, record=[])
+                    replays[key] = (replayer(steps, len(chunk)), final)
+                else:
+                    self._steps(states, values, chunk, kinds)
                     if len(replays) < 10000:
-                        replays[key] = [None, steps, final]
-                elif replay[0] is not None:
-                    replay[0](chunk, values)
-                    states[:] = replay[2]
-                else:           # a shape seen again: worth its code from now on
-                    replay[0] = replayer(replay[1], len(chunk))
-                    replay[0](chunk, values)
-                    states[:] = replay[2]
+                        replays[key] = None
                 chunk, kinds = [], []
             else:
                 chunk.append(Token("$END", "", source, n, n))
