@@ -405,6 +405,7 @@ class Compiler:
         self.owner = len(self.bindings)
 
     def model(self) -> Model:
+        """The `Model` of what has been compiled."""
         return Model(self.source, self.dtype_name, self.graph, self.shapes, self.spans,
                      self.labels, self.owners, self.bindings, self.by_name, self.sets)
 
