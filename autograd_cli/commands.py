@@ -298,7 +298,7 @@ def _each_file(files, one, given=None) -> int:
     raising `_Failed` (after reporting) or by returning False.  `given`'s JSON
     files are read first; an error there stops before any file."""
     from .errors import ExprError
-    from .program import gc_paused
+    from .model import gc_paused
 
     try:
         if given is not None:
@@ -322,7 +322,7 @@ def _each_file(files, one, given=None) -> int:
         return stop.code
     except MemoryError as exc:
         # Where the engine ran out, the error names the expression (see
-        # program.out_of_memory); elsewhere this is all that can be said.
+        # running.out_of_memory); elsewhere this is all that can be said.
         sys.stderr.write(f"autograd-cli: error: ran out of memory ({exc}); --max-elements "
                          "limits each array's size\n")
         return EXIT_INPUT
@@ -332,7 +332,7 @@ def _each_file(files, one, given=None) -> int:
 
 
 def _load(source, *, dtype, given, max_elements, timings=None, keep_exprs=True):
-    from .program import load
+    from .compiling import load
 
     return load(source, dtype=dtype, sets=given.sets, values=given.values,
                 any_shape=given.any_shape, max_elements=max_elements, timings=timings,
@@ -341,7 +341,7 @@ def _load(source, *, dtype, given, max_elements, timings=None, keep_exprs=True):
 
 def _run_file(path, *, of, dtype, given, max_elements):
     """Read, load and run a file, keeping every node's gradient."""
-    from .program import run
+    from .running import run
 
     model = _load(read_source(path), dtype=dtype, given=given, max_elements=max_elements)
     return run(model, of)
@@ -371,7 +371,7 @@ def eval_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False,
     given = Given(sets, set_json, any_shape)
     state = {}
     if timings:
-        from . import program, render  # noqa: F401  (imports count as start-up)
+        from . import compiling, render, running  # noqa: F401  (imports count as start-up)
         state["startup"] = startup_seconds()
 
     def one(path, jsonl):
@@ -388,7 +388,7 @@ def eval_files(files, *, of=None, wrt=(), sets=(), set_json=(), any_shape=False,
 
 def _eval_one(path, *, of, wrt, given, format, dtype, strict, max_elements, jsonl, timings):
     from .errors import ExprError
-    from .program import run
+    from .running import run
     from .render import render_table, report_json
 
     with _reported(path):

@@ -26,6 +26,17 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _scanstring = json.decoder.scanstring
 
 
+class GivenValue:
+    """A value for a binding given as data (--set-json), not as text to parse."""
+    __slots__ = ("name", "value", "name_span", "span")
+
+    def __init__(self, name: str, value: np.ndarray, name_span: Span, span: Span):
+        self.name = name
+        self.value = value          # float64
+        self.name_span = name_span  # where the name is given (a JSON key)
+        self.span = span            # where the value is given
+
+
 class HugeInteger:
     """A JSON integer of more digits than Python converts (its limit guards
     against conversions of quadratic cost): no float could hold it anyway."""
@@ -189,7 +200,5 @@ def given_values(source: Source, option: str = "--set-json"):
 
 def values_of(items):
     """`GivenValue`s for ``members(...)`` of an object of names and values."""
-    from .program import GivenValue
-
     return [GivenValue(key, to_array(value, span, f"the value of '{key}'"), key_span, span)
             for key, key_span, value, span in items]

@@ -92,7 +92,7 @@ def run(argv) -> int:
         if plain is not None:
             files, kw = plain
             with commands.collector_off():
-                from . import program, render  # noqa: F401  (numpy with them)
+                from . import compiling, render, running  # noqa: F401  (numpy with them)
             return commands.eval_files(files, **kw)
     with commands.collector_off():
         from .cli import app

@@ -24,7 +24,8 @@ import peers
 
 def chain_autograd_cli(n: int):
     from autograd_cli.errors import Source
-    from autograd_cli.program import load, run
+    from autograd_cli.compiling import load
+    from autograd_cli.running import run
 
     model = load(Source(f"chain{n}.expr", inputs.chain_expr(n)))   # not timed
     report = run(model, every_node=False)  # as `autograd-cli eval` runs it
@@ -56,7 +57,8 @@ def chain_peer(n: int, peer: str):
 
 def parse_autograd_cli(n: int):
     from autograd_cli.errors import Source
-    from autograd_cli.program import load, run
+    from autograd_cli.compiling import load
+    from autograd_cli.running import run
 
     name, text = f"mixed{n}.expr", inputs.mixed_expr(n)
     model = load(Source(name, text), keep_exprs=False)   # as `autograd-cli eval` loads
@@ -86,7 +88,8 @@ def _mlp_reference(dtype: str):
     """autograd-cli's perceptron: its inputs and parameters (writable
     copies) and the gradient of every name."""
     from autograd_cli.errors import Source
-    from autograd_cli.program import load, run
+    from autograd_cli.compiling import load
+    from autograd_cli.running import run
 
     report = run(load(Source("mlp.expr", inputs.MLP_EXPR), dtype=dtype))
     arrays = {k: np.array(report.values[k]) for k in inputs.MLP_NAMES[:8]}
@@ -107,7 +110,8 @@ def _check_grads(what: str, got: dict, want: dict, tol: float) -> float:
 
 def mlp_autograd_cli(dtype: str):
     from autograd_cli.errors import Source
-    from autograd_cli.program import load, run
+    from autograd_cli.compiling import load
+    from autograd_cli.running import run
 
     # The same start as the peers' processes (they compute the reference
     # first), so that every side's C library has the same history of
@@ -147,7 +151,8 @@ def mlp_one_process(dtype: str, tol: float):
     both then run on the same history of allocations (see the tensor
     workload's notes)."""
     from autograd_cli.errors import Source
-    from autograd_cli.program import load, run
+    from autograd_cli.compiling import load
+    from autograd_cli.running import run
 
     arrays, want = _mlp_reference(dtype)
     error = _check_grads(f"numpy by hand ({dtype})", peers.numpy_mlp(arrays), want, tol)

@@ -226,7 +226,7 @@ def test_every_declared_kink_is_noted(tmp_path, name):
     """check finds each op's declared kink where the values sit on it, and
     not beside it."""
     from autograd_cli.engine import evaluate
-    from autograd_cli.program import load
+    from autograd_cli.compiling import load
     from autograd_cli.errors import Source
 
     at, beside = KINK_PROGRAMS[name]

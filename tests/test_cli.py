@@ -422,7 +422,7 @@ def _boom(*args, **kwargs):
 
 
 def test_internal_error_is_one_line_and_exit_70(monkeypatch):
-    monkeypatch.setattr("autograd_cli.program.run", _boom)
+    monkeypatch.setattr("autograd_cli.running.run", _boom)
     result = invoke(["eval", SEED_PATH])
     assert result.exit_code == 70
     assert result.stdout == ""
@@ -433,7 +433,7 @@ def test_internal_error_is_one_line_and_exit_70(monkeypatch):
 
 
 @pytest.mark.parametrize("target, args", [
-    ("autograd_cli.program.load", ["eval", SEED_PATH]),
+    ("autograd_cli.compiling.load", ["eval", SEED_PATH]),
     ("autograd_cli.render.report_json", ["eval", SEED_PATH, "-f", "json"]),
     ("autograd_cli.render.render_table", ["eval", SEED_PATH]),
 ])
@@ -445,7 +445,7 @@ def test_internal_error_anywhere_is_exit_70(monkeypatch, target, args):
 
 
 def test_internal_error_traceback_only_with_debug(monkeypatch):
-    monkeypatch.setattr("autograd_cli.program.run", _boom)
+    monkeypatch.setattr("autograd_cli.running.run", _boom)
     result = invoke(["eval", SEED_PATH], AUTOGRAD_CLI_DEBUG="1")
     assert result.exit_code == 70
     assert "Traceback" in result.stderr

@@ -148,7 +148,7 @@ def test_hessian_needs_a_scalar_target():
 def test_jacobian_matches_finite_differences():
     from autograd_cli.engine import evaluate
     from autograd_cli.errors import Source
-    from autograd_cli.program import load
+    from autograd_cli.compiling import load
 
     path = ROOT / "examples/logistic.expr"
     doc = strict_json(invoke(["jacobian", path, "--of", "p", "--wrt", "w", "-f", "json"]).stdout)

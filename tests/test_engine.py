@@ -13,7 +13,8 @@ import pytest
 
 from autograd_cli.engine import backward, evaluate, gradients, hessian
 from autograd_cli.errors import Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 
 from common import SEED
 

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from autograd_cli.cli import app
 from autograd_cli.errors import ExprError, Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 
 from common import SEED
 
@@ -519,7 +520,7 @@ def test_finiteness_check_of_arrays(dtype):
     (the sum of squares is inf: the check looks closer and says finite)."""
     import numpy as np
 
-    from autograd_cli.program import _finite
+    from autograd_cli.running import _finite
 
     big = np.finfo(dtype).max
     with np.errstate(all="ignore"):    # as `run` calls it
@@ -550,7 +551,7 @@ def test_finiteness_check_of_python_floats():
     """Scalars computed as Python floats are checked by their sum: any nan
     or inf anywhere makes it non-finite, and finite values whose sum
     overflows are looked at one by one (and found finite)."""
-    from autograd_cli.program import _floats_finite, _grads_finite
+    from autograd_cli.running import _floats_finite, _grads_finite
 
     big = 1.7976931348623157e308
     assert _floats_finite([]) and _floats_finite([1.0, -2.5, 0.0, -0.0])

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from autograd_cli.cli import app
 from autograd_cli.errors import Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 from common import SEED_DOC
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,8 @@ from rich.cells import cell_len
 from autograd_cli.errors import ExprError, Source
 from autograd_cli.explain import (INDENT, MAX_PATHS, MIN_WIDTH, _fold, explain,
                                   render_explain, terminal_width)
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 from autograd_cli.render import fmt_number
 from common import ROOT, SEED
 from programs import smooth_programs

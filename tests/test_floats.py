@@ -14,7 +14,8 @@ import pytest
 from autograd_cli.engine import backward, backward_floats, evaluate, evaluate_floats
 from autograd_cli.errors import Source
 from autograd_cli.ops import OPS
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 from programs import random_scalar_program
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 0.5, 3.0, 1e-310, 1e308, -1e308,
@@ -204,12 +205,26 @@ def test_a_later_syntax_error_wins_over_a_failure_while_streaming(monkeypatch):
     """eval compiles each statement as it is parsed; anything going wrong
     there (here: memory) is reported by the whole-file path, which meets
     the file's syntax error first."""
-    from autograd_cli import program
+    from autograd_cli import compiler
     from autograd_cli.errors import ExprError
 
-    def out_of_memory(self, statement):
+    def out_of_memory(self, e):
         raise MemoryError()
 
-    monkeypatch.setattr(program._Compiler, "statement", out_of_memory)
+    monkeypatch.setattr(compiler.Compiler, "expr", out_of_memory)
     with pytest.raises(ExprError, match="never closed"):
+        load(Source("t.expr", "a = ones(3)\nb = (\n"), keep_exprs=False)
+
+
+def test_a_defect_while_streaming_is_not_held_back(monkeypatch):
+    """Only what the whole-file path would meet after the parse (an
+    ExprError, running out of memory) waits for the rest of the file: any
+    other exception is a defect, raised where it happens."""
+    from autograd_cli import compiler
+
+    def broken(self, e):
+        raise ZeroDivisionError("a defect")
+
+    monkeypatch.setattr(compiler.Compiler, "expr", broken)
+    with pytest.raises(ZeroDivisionError, match="a defect"):
         load(Source("t.expr", "a = ones(3)\nb = (\n"), keep_exprs=False)

@@ -498,7 +498,8 @@ def test_noise_is_estimated_for_cancellations_only():
     cancellation gets its noise; any other field, a few 1e-14 of its size;
     params and inputs (data), none."""
     from autograd_cli.errors import Source
-    from autograd_cli.program import load, run
+    from autograd_cli.compiling import load
+    from autograd_cli.running import run
 
     # R = 2 vx vy / g: dR/dt = 2 (vx' vy + vx vy') / g cancels at 45 degrees.
     text = ("param t = pi / 4\ng = 9.81\nvx = 20 * cos(t)\nvy = 20 * sin(t)\n"
@@ -527,7 +528,8 @@ def test_noise_of_a_number_that_cancels_at_any_inputs():
     """A bias before centering has a gradient of 0 at any inputs: what is
     computed is rounding alone, which the nudged runs round otherwise."""
     from autograd_cli.errors import Source
-    from autograd_cli.program import load, run
+    from autograd_cli.compiling import load
+    from autograd_cli.running import run
 
     text = ("x = [0.3, 1.7, -2.2, 5.1, 0.9]\nparam w = 1.3\nparam b = 0.7\n"
             "h = x * w + b\nhc = h - mean(h)\nL = sum(hc ** 2)\n")
@@ -540,7 +542,8 @@ def test_noise_of_a_number_that_cancels_at_any_inputs():
 
 def test_no_nudged_run_without_a_computed_field(monkeypatch):
     from autograd_cli.errors import Source
-    from autograd_cli.program import load, run
+    from autograd_cli.compiling import load
+    from autograd_cli.running import run
 
     report = run(load(Source("s.expr", SEED)), every_node=False)
     monkeypatch.setattr(golden_compare, "_nudged", lambda *a: pytest.fail("a nudged run"))

@@ -16,7 +16,8 @@ from rich.console import Console
 
 from autograd_cli import graphs
 from autograd_cli.errors import Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))

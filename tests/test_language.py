@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from autograd_cli.errors import ExprError, Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 
 from common import SEED
 

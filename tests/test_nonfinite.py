@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from autograd_cli.cli import app
 from autograd_cli.errors import Source
-from autograd_cli.program import MAX_SOURCES, load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import MAX_SOURCES, run
 
 
 def warnings_of(text, dtype="float64", floats=True, every_node=True):

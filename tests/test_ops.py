@@ -30,7 +30,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_cli.errors import Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 
 SHAPES = [(), (4,), (3, 4), (1, 4)]
 EPS = 1e-6

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from autograd_cli.cli import app
 from autograd_cli.errors import ExprError, Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 from programs import Prog, draw_number, smooth_programs
 
 runner = CliRunner()

@@ -13,7 +13,8 @@ import pytest
 
 from autograd_cli import render
 from autograd_cli.errors import Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 from autograd_cli.render import json_array, json_array_pieces, report_dict, report_json, to_json
 
 from common import ROOT
@@ -123,7 +124,8 @@ def test_large_arrays_through_report_json(monkeypatch):
 GROWTH = """
 import resource, sys
 from autograd_cli.errors import Source
-from autograd_cli.program import load, run
+from autograd_cli.compiling import load
+from autograd_cli.running import run
 from autograd_cli.render import report_json
 report = run(load(Source("big.expr", "x = zeros(250000)\\nL = sum(x)\\n")), every_node=False)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

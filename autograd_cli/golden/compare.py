@@ -198,7 +198,8 @@ _NUDGE_CHUNK = 1 << 16   # elements: the random numbers are made a slice at a ti
 
 def _nudged(report, seed, delta):
     """The run of `report` again, every param and input times 1 + delta * z."""
-    from ..program import DTYPES, run
+    from ..model import DTYPES
+    from ..running import run
 
     model = report.model
     graph = copy.copy(model.graph)
@@ -235,7 +236,7 @@ def compare(golden: Golden, report, rtol: float, atol: float):
     the target, then the other bindings, then the warnings.  The
     golden `value` and the target's own value are one number: compared
     once."""
-    from ..program import _suggest
+    from ..model import suggest as _suggest
     from ..render import warning_dict
 
     head, params, target, rest, tail = (_Collector() for _ in range(5))

@@ -55,7 +55,7 @@ def read_golden(path: str, real: str | None = None) -> Golden:
     """Read and check a golden file (from `real`, see `read_found`); an
     `ExprError` located in it if it is not one."""
     from .. import jsonin
-    from ..program import _suggest
+    from ..model import suggest as _suggest
 
     source = read_found(path, real)
     doc = jsonin.parse(source)

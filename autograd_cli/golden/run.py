@@ -18,7 +18,9 @@ from .write import write_atomically, write_report
 
 def _run(source, golden, max_elements):
     """Load and run the .expr `source` as `golden` says (defaults without one)."""
-    from ..program import _suggest, load, run
+    from ..compiling import load
+    from ..model import suggest as _suggest
+    from ..running import run
 
     if golden is None:
         model = load(source, max_elements=max_elements, keep_exprs=False)
@@ -51,7 +53,7 @@ def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
     warnings have moved: `moved_warnings`); a golden file named as `path`
     has lost its .expr (`unused_golden`).  `tree` is the tested tree (see
     `resolve`; by default the file's directory)."""
-    from ..program import DEFAULT_MAX_ELEMENTS, gc_paused
+    from ..model import DEFAULT_MAX_ELEMENTS, gc_paused
     from ..render import report_dict
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS
