@@ -286,7 +286,7 @@ def read_found(path: str, real: str | None = None):
     device is never opened: opening some has effects) and again on the open
     descriptor, opened without blocking so that a FIFO swapped in between
     cannot hang the open."""
-    from .commands import _read_capped, source_of
+    from .sources import read_capped as _read_capped, source_of
 
     real = path if real is None else real
     try:
@@ -1053,7 +1053,7 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
     one fails, 74 (EX_IOERR) when an output could not be written (stdout,
     the JUnit XML report, a golden file of --update), whatever the tests
     gave: the run did not leave what it was asked to."""
-    from .commands import EXIT_INPUT, EXIT_OK, _Stop, _write, internal_error
+    from .streams import EXIT_INPUT, EXIT_OK, Stop as _Stop, internal_error, write_output as _write
     from .errors import _want_colour
     from .streams import EXIT_IO
 

@@ -420,7 +420,7 @@ def _plural(n, word):
 
 def _mode_note(result) -> str:
     """Which mode `check` used, and why, in a sentence."""
-    from .checking import FULL_LIMIT
+    from .options import CHECK_FULL_LIMIT as FULL_LIMIT
 
     total = _plural(result.total, "element")
     if result.mode == "full":
