@@ -1,7 +1,9 @@
 """The plumbing every command shares: its options declared once
 (`cli.file_command`), one path from files to exit code (`commands.run`) for
-a command that is only its computation and its renderer
-(docs/how-it-works.md)."""
+a command that is only its computation and its renderer, and the readable
+JSON layout derived from the document (docs/how-it-works.md)."""
+
+import json
 
 import pytest
 import typer
@@ -9,6 +11,7 @@ from typer.testing import CliRunner
 
 from autograd_cli import cli, commands
 from autograd_cli.options import DEFAULT_MAX_ELEMENTS, Options
+from autograd_cli.render import to_json
 from clitools import strict_json, write
 
 
@@ -118,3 +121,16 @@ def test_a_new_command_gets_set_values_and_a_bug_is_one_line(tmp_path, capsys):
     assert out == "" and len(err.splitlines()) == 1
     assert "internal error (RuntimeError: no such thing)" in err
 
+
+def test_readable_json_puts_entries_of_objects_on_lines_of_their_own():
+    doc = {"schema": 1, "novel": {"a": 1, "b": [1, 2]}, "rows": [{"x": 1}, {"y": 2}],
+           "value": [[1, 2], [3, 4]], "names": ["a", "b"], "empty": {}, "none": []}
+    text = to_json(doc, compact=False)
+    assert json.loads(text) == doc
+    lines = text.splitlines()
+    assert '    "a": 1,' in lines and '    "b": [1, 2]' in lines
+    assert '    {"x": 1},' in lines and '    {"y": 2}' in lines
+    for key in ("schema", "value", "names", "empty", "none"):
+        [line] = [line for line in lines if line.startswith(f'  "{key}": ')]
+        assert json.loads("{" + line.rstrip(",") + "}") == {key: doc[key]}
+    assert to_json(doc, compact=True) == json.dumps(doc, separators=(",", ":"))
