@@ -134,3 +134,24 @@ def test_readable_json_puts_entries_of_objects_on_lines_of_their_own():
         [line] = [line for line in lines if line.startswith(f'  "{key}": ')]
         assert json.loads("{" + line.rstrip(",") + "}") == {key: doc[key]}
     assert to_json(doc, compact=True) == json.dumps(doc, separators=(",", ":"))
+
+
+def test_the_fast_path_knows_every_option_eval_declares():
+    """launch.py parses a plain eval without Typer; an option it did not
+    know would only send the run to Typer, so this says when it falls
+    behind."""
+    from autograd_cli import launch
+
+    command = typer.main.get_command(cli.app).commands["eval"]
+    valued, flags, repeated = {}, {}, set()
+    for param in command.params:
+        if param.param_type_name != "option" or param.name in ("help",):
+            continue
+        field = cli._FIELDS.get(param.name, param.name)
+        for opt in param.opts:
+            (flags if param.is_flag else valued)[opt] = field
+        if param.multiple:
+            repeated.add(field)
+    assert valued == launch._VALUED
+    assert flags == launch._FLAGS
+    assert repeated == launch._REPEATED
