@@ -6,7 +6,6 @@ argument parsers (the Typer app and launch.py's plain `eval`) make.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 FORMATS = ("table", "json")
 DTYPES = ("float64", "float32")
@@ -20,23 +19,40 @@ CHECK_SAMPLES = 16
 CHECK_SEED = 0
 
 
-@dataclass
 class Options:
     """What the command line says about the FILEs, whatever the command:
-    a command that has no such option leaves its default."""
+    a command that has no such option leaves its default.  (A plain class,
+    not a dataclass: importing dataclasses would slow a plain eval's
+    start.)"""
 
-    files: list = field(default_factory=list)
-    of: str | None = None
-    # Names (eval, check, hessian, jacobian) or the one gradient (explain).
-    wrt: list | str = field(default_factory=list)
-    sets: list = field(default_factory=list)
-    set_json: list = field(default_factory=list)
-    any_shape: bool = False
-    format: str = "table"
-    dtype: str = "float64"
-    max_elements: int = DEFAULT_MAX_ELEMENTS
-    strict: bool = False
-    timings: bool = False
+    __slots__ = ("files", "of", "wrt", "sets", "set_json", "any_shape", "format", "dtype",
+                 "max_elements", "strict", "timings")
+
+    def __init__(self, files=(), *, of: str | None = None, wrt=(), sets=(), set_json=(),
+                 any_shape=False, format="table", dtype="float64",
+                 max_elements=DEFAULT_MAX_ELEMENTS, strict=False, timings=False):
+        self.files = list(files)
+        self.of = of
+        # Names (eval, check, hessian, jacobian), or the one gradient (explain).
+        self.wrt = wrt if isinstance(wrt, str) else list(wrt)
+        self.sets = list(sets)
+        self.set_json = list(set_json)
+        self.any_shape = any_shape
+        self.format = format
+        self.dtype = dtype
+        self.max_elements = max_elements
+        self.strict = strict
+        self.timings = timings
+
+    def _fields(self):
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other):
+        return type(other) is Options and self._fields() == other._fields()
+
+    def __repr__(self):
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Options({fields})"
 
 
 def bad_set(item: str) -> bool:
