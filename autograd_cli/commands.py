@@ -64,12 +64,12 @@ class FileRun:
     show it (`label`), and its reading, loading and running, timed when
     `timings` is a dict (--timings)."""
 
-    def __init__(self, path, options: Options, given: Given, timings=None):
+    def __init__(self, path, options: Options, given: Given):
         self.path = path
         self.label = _shown(path)
         self.options = options
         self.given = given
-        self.timings = timings
+        self.timings = {} if options.timings else None
         self.reports = []       # what `run` gave: their warnings are shown
 
     def source(self):
@@ -157,35 +157,66 @@ class Command:
 
 
 def run(options: Options, command: Command) -> int:
-    """Run `command` on each of `options.files`: read the --set-json files,
-    then each file; compute, show the warnings, render.  The exit code: 0,
-    1 when a file failed, 74 when the output could not be written, 70 for a
-    bug."""
+    """Run `command` on each of `options.files`: read the --set-json files
+    (an error there stops before any file), then each file: compute, show
+    the warnings, render.  The exit code: 0; 1 when a file failed (its
+    error reported, or `passed` false); 74 when the output could not be
+    written; 70 for a bug."""
+    from .program import gc_paused
+
     given = Given(options.sets, options.set_json, options.any_shape)
     startup = []
     if options.timings:
         from . import program, render  # noqa: F401  (imports count as start-up)
         startup.append(startup_seconds())
     jsonl = len(options.files) > 1
-
-    def one(path):
-        file = FileRun(path, options, given, {} if options.timings else None)
+    try:
+        conflict = stdin_conflict(options.files, given.set_json)
+        if conflict:
+            _report_error(ExprError(conflict), "autograd-cli")
+            return EXIT_INPUT
         try:
-            with _reported(path):
-                result = command.compute(file)
-            for report in file.reports:
-                _warn(report)
-            start = time.perf_counter()
-            command.render(result, Output(path, file.label, options.format, jsonl))
-            if file.timings is not None:
-                file.timings["render"] = time.perf_counter() - start
-            keep(result)
-            return command.passed(result)
-        finally:
-            if file.timings is not None:
-                _print_timings(file.label, file.timings, startup.pop() if startup else None)
+            given.read()
+        except _Failed:
+            return EXIT_INPUT
+        failed = False
+        for path in options.files:
+            try:
+                with gc_paused():  # see gc_paused: millions of objects, no cycles
+                    if not _one_file(command, FileRun(path, options, given), jsonl, startup):
+                        failed = True
+            except _Failed:
+                failed = True
+    except Stop as stop:
+        return stop.code
+    except MemoryError as exc:
+        # Where the engine ran out, the error names the expression (see
+        # program.out_of_memory); elsewhere this is all that can be said.
+        sys.stderr.write(f"autograd-cli: error: ran out of memory ({exc}); --max-elements "
+                         "limits each array's size\n")
+        return EXIT_INPUT
+    except Exception as exc:  # a bug: never a traceback for the user
+        return internal_error(exc)
+    return EXIT_INPUT if failed else EXIT_OK
 
-    return _each_file(options.files, one, given)
+
+def _one_file(command, file, jsonl, startup) -> bool:
+    """Run `command` on one file; whether it passed.  An input error is
+    reported and raises `_Failed`."""
+    try:
+        with _reported(file.path):
+            result = command.compute(file)
+        for report in file.reports:
+            _warn(report)
+        start = time.perf_counter()
+        command.render(result, Output(file.path, file.label, file.options.format, jsonl))
+        if file.timings is not None:
+            file.timings["render"] = time.perf_counter() - start
+        keep(result)
+        return command.passed(result)
+    finally:
+        if file.timings is not None:
+            _print_timings(file.label, file.timings, startup.pop() if startup else None)
 
 
 def eval_files(files, **options) -> int:
@@ -412,42 +443,6 @@ def _reported(path):
     except ExprError as err:
         _report_error(err, _shown(path))
         raise _Failed() from None
-
-
-def _each_file(files, one, given) -> int:
-    """Run `one(path)` for every file; the exit code.  A file fails by
-    raising `_Failed` (after reporting) or by returning False.  `given`'s JSON
-    files are read first; an error there stops before any file."""
-    from .program import gc_paused
-
-    try:
-        conflict = stdin_conflict(files, given.set_json)
-        if conflict:
-            _report_error(ExprError(conflict), "autograd-cli")
-            return EXIT_INPUT
-        try:
-            given.read()
-        except _Failed:
-            return EXIT_INPUT
-        failed = False
-        for path in files:
-            try:
-                with gc_paused():  # see gc_paused: millions of objects, no cycles
-                    if one(path) is False:
-                        failed = True
-            except _Failed:
-                failed = True
-    except Stop as stop:
-        return stop.code
-    except MemoryError as exc:
-        # Where the engine ran out, the error names the expression (see
-        # program.out_of_memory); elsewhere this is all that can be said.
-        sys.stderr.write(f"autograd-cli: error: ran out of memory ({exc}); --max-elements "
-                         "limits each array's size\n")
-        return EXIT_INPUT
-    except Exception as exc:  # a bug: never a traceback for the user
-        return internal_error(exc)
-    return EXIT_INPUT if failed else EXIT_OK
 
 
 def _console():
