@@ -16,7 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograd_cli import golden
+from autograd_cli.golden import compare as golden_compare
+from autograd_cli.golden.compare import SHOWN_MISMATCHES, rounding_noise
+from autograd_cli.golden.format import NODE_KEYS, TOP_KEYS
+from autograd_cli.golden.write import write_atomically
 from common import ROOT, SEED, SEED_DOC
 from goldens import CLEAN_ENV, eval_doc, file_line, run_test, summary, write_json
 
@@ -153,7 +156,7 @@ def test_mismatches_list_params_then_the_target_then_the_rest(tmp_path, monkeypa
     wheres = [m["where"] for m in f["mismatches"]]
     assert wheres[:3] == ["w.value", "w.grad", "L.value"]
     inputs = [f"{n}.{what}" for n in names for what in ("value", "grad")]
-    assert wheres[3:] == inputs[:golden.SHOWN_MISMATCHES - 3]
+    assert wheres[3:] == inputs[:SHOWN_MISMATCHES - 3]
     # w's value and gradient, L's value, the inputs' values and gradients, s's
     assert f["mismatch_count"] == 2 + 1 + len(inputs) + 2
     text = run_test().stdout
@@ -183,9 +186,9 @@ def test_mismatches_are_capped_with_a_count(tmp_path, monkeypatch):
     write_json(tmp_path / "a.golden.json", {"nodes": {"x": {"value": list(range(1, 51))}}})
     out = run_test().stdout
     shown = [line for line in out.splitlines() if line.startswith("  x.value[")]
-    assert len(shown) == golden.SHOWN_MISMATCHES
+    assert len(shown) == SHOWN_MISMATCHES
     assert shown[0].startswith("  x.value[0]: expected 1.0, got 0.0, difference -1 ")
-    assert f"and {50 - golden.SHOWN_MISMATCHES} more (50 mismatches in all)" in out
+    assert f"and {50 - SHOWN_MISMATCHES} more (50 mismatches in all)" in out
 
 
 def test_warnings_are_compared(tmp_path, monkeypatch):
@@ -491,7 +494,7 @@ def test_examples_pass_with_every_number_a_few_units_off_in_the_last_place(tmp_p
 
 
 def test_noise_is_estimated_for_cancellations_only():
-    """golden.rounding_noise: a value or gradient that is what is left of a
+    """golden.compare.rounding_noise: a value or gradient that is what is left of a
     cancellation gets its noise; any other field, a few 1e-14 of its size;
     params and inputs (data), none."""
     from autograd_cli.errors import Source
@@ -502,7 +505,7 @@ def test_noise_is_estimated_for_cancellations_only():
             "d = vx - vy\nR = 2 * vx * vy / g\n")
     report = run(load(Source("p.expr", text)), every_node=False)
     fields = [(b.name, what) for b in report.model.bindings for what in ("value", "grad")]
-    noise = golden.rounding_noise(report, fields)
+    noise = rounding_noise(report, fields)
     assert sorted(noise) == sorted(fields)
     ulp = np.spacing(40.8)
     assert report.values["d"] != 0 and abs(report.values["d"]) <= 2 * np.spacing(20 * 0.8)
@@ -517,7 +520,7 @@ def test_noise_is_estimated_for_cancellations_only():
         assert noise[name, what] <= 1e-12 * abs(field), (name, what)
     assert noise["R", "grad"] == 0.0                    # the seed: exactly 1
     # The same numbers every time (fixed seeds).
-    assert golden.rounding_noise(report, fields) == noise
+    assert rounding_noise(report, fields) == noise
 
 
 def test_noise_of_a_number_that_cancels_at_any_inputs():
@@ -530,7 +533,7 @@ def test_noise_of_a_number_that_cancels_at_any_inputs():
             "h = x * w + b\nhc = h - mean(h)\nL = sum(hc ** 2)\n")
     report = run(load(Source("c.expr", text)), every_node=False)
     assert 0 < abs(report.grads["b"]) < 1e-14
-    noise = golden.rounding_noise(report, [("b", "grad"), ("w", "grad")])
+    noise = rounding_noise(report, [("b", "grad"), ("w", "grad")])
     assert noise["b", "grad"] > 4 * abs(report.grads["b"])
     assert noise["w", "grad"] < 1e-12 * abs(report.grads["w"])
 
@@ -540,10 +543,10 @@ def test_no_nudged_run_without_a_computed_field(monkeypatch):
     from autograd_cli.program import load, run
 
     report = run(load(Source("s.expr", SEED)), every_node=False)
-    monkeypatch.setattr(golden, "_nudged", lambda *a: pytest.fail("a nudged run"))
-    assert golden.rounding_noise(report, [("w", "value"), ("a1", "value")]) == {
+    monkeypatch.setattr(golden_compare, "_nudged", lambda *a: pytest.fail("a nudged run"))
+    assert rounding_noise(report, [("w", "value"), ("a1", "value")]) == {
         ("w", "value"): 0.0, ("a1", "value"): 0.0}
-    assert golden.rounding_noise(report, []) == {}
+    assert rounding_noise(report, []) == {}
 
 
 def test_a_field_of_zeros_is_zero(project):
@@ -737,8 +740,8 @@ def test_deeply_nested_golden(project):
 @given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers()
                     | st.sampled_from(["nan", "inf", "-inf", "w", "L", "float32", "node"]),
                     lambda inner: st.lists(inner, max_size=5)
-                    | st.dictionaries(st.sampled_from(list(golden.TOP_KEYS) + list(
-                        golden.NODE_KEYS) + ["w", "a1", "L"]), inner, max_size=4),
+                    | st.dictionaries(st.sampled_from(list(TOP_KEYS) + list(
+                        NODE_KEYS) + ["w", "a1", "L"]), inner, max_size=4),
                     max_leaves=15))
 def test_any_golden_gives_pass_or_fail_never_a_crash(value):
     import tempfile
@@ -819,6 +822,76 @@ def test_update_drops_nodes_that_are_gone(project):
         "nodes": {"b1": {"value": 23.0}}}
 
 
+LOGS = "x = [1, 0, -1]\ny = sum(log(x))\nz = sum(sqrt(x))\n"
+
+
+def test_update_rewrites_warnings_whose_place_moved(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text(LOGS)
+    doc = eval_doc("n.expr")
+    assert [(w["node"], w["line"]) for w in doc["warnings"]] == [("y", 2), ("z", 3)]
+    write_json(tmp_path / "n.golden.json", doc)
+    # A line between y and z moves z's warning and no other.
+    (tmp_path / "n.expr").write_text(LOGS.replace("\nz", "\n# roots\nz"))
+    moved = eval_doc("n.expr")
+    assert [(w["node"], w["line"]) for w in moved["warnings"]] == [("y", 2), ("z", 4)]
+
+    # A plain run passes and writes nothing, as before.
+    before = snapshot(tmp_path)
+    result = run_test()
+    assert result.exit_code == 0 and summary(result) == (1, 0)
+    assert file_line(result, "n.expr")[1].split()[-1] == "ms"    # no note
+    assert snapshot(tmp_path) == before
+
+    # --update brings the place up to date, and says so.
+    result = run_test("--update")
+    assert result.exit_code == 0, result.stdout
+    assert summary(result, update=True) == (0, 0, 1)
+    status, line = file_line(result, "n.expr")
+    assert status == "UPDATED" and line.endswith("rewrote n.golden.json (1 warning moved)")
+    assert json.loads((tmp_path / "n.golden.json").read_text()) == moved
+
+    # Up to date, it passes and is left alone, with or without --update.
+    after = snapshot(tmp_path)
+    assert summary(run_test("--update"), update=True) == (1, 0, 0)
+    assert snapshot(tmp_path) == after
+
+
+def test_update_of_moved_warnings_keeps_a_partial_golden_partial(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text(LOGS)
+    doc = eval_doc("n.expr")
+    write_json(tmp_path / "n.golden.json", {"warnings": doc["warnings"]})
+    (tmp_path / "n.expr").write_text("# logs and roots\n" + LOGS)
+    result = run_test("--update", "-f", "json")
+    assert result.exit_code == 0, result.stdout
+    [entry] = json.loads(result.stdout)["files"]
+    assert entry["status"] == "updated" and "reason" not in entry
+    assert entry["note"] == "rewrote n.golden.json (2 warnings moved)"
+    assert json.loads((tmp_path / "n.golden.json").read_text()) == {
+        "warnings": eval_doc("n.expr")["warnings"]}
+
+
+def test_update_leaves_warnings_without_a_place_or_behind_a_link(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.expr").write_text(LOGS)
+    warnings = eval_doc("n.expr")["warnings"]
+    # Written by hand without line and column: nothing is stale.
+    write_json(tmp_path / "n.golden.json",
+               {"warnings": [{k: v for k, v in w.items() if k not in ("line", "column")}
+                             for w in warnings]})
+    # A golden file that is a link is never rewritten, even with places moved.
+    (tmp_path / "m.expr").write_text("# moved\n" + LOGS)
+    write_json(tmp_path / "real.json", {"warnings": warnings})
+    os.symlink("real.json", tmp_path / "m.golden.json")
+    before = snapshot(tmp_path)
+    result = run_test("--update")
+    assert result.exit_code == 0, result.stdout
+    assert summary(result, update=True) == (2, 0, 0)
+    assert snapshot(tmp_path) == before
+    assert os.readlink(tmp_path / "m.golden.json") == "real.json"
+
+
 def test_update_leaves_corrupt_goldens_and_broken_files_alone(project):
     (project / "seed.golden.json").write_text('{"value": ')
     (project / "bad.expr").write_text("y = (\n")
@@ -863,7 +936,7 @@ def test_update_is_atomic(project, monkeypatch):
 def test_write_atomically_new_file_mode(tmp_path):
     umask = os.umask(0o022)
     try:
-        golden.write_atomically(str(tmp_path / "g.json"), "{}\n")
+        write_atomically(str(tmp_path / "g.json"), "{}\n")
     finally:
         os.umask(umask)
     assert (tmp_path / "g.json").stat().st_mode & 0o777 == 0o644
