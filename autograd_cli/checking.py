@@ -26,13 +26,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .commands import CHECK_DIRECTIONS as DIRECTIONS
-from .commands import CHECK_FULL_LIMIT as FULL_LIMIT
-from .commands import CHECK_SAMPLES as SAMPLES
-from .commands import CHECK_SEED as SEED
 from .core import Tape, Tensor
 from .engine import backward, evaluate, hessian
 from .errors import ExprError
+from .ops import mul, sum as ops_sum
+from .options import CHECK_DIRECTIONS as DIRECTIONS
+from .options import CHECK_FULL_LIMIT as FULL_LIMIT
+from .options import CHECK_SAMPLES as SAMPLES
+from .options import CHECK_SEED as SEED
 
 
 @dataclass
@@ -125,7 +126,9 @@ def select_leaves(model, wrt=()) -> Selection:
     return Selection(names, how, left_out)
 
 
-def _target(model, target):
+def scalar_target(model, target):
+    """The binding `target` names (default: the last), which must have one
+    element to be differentiated."""
     b = model.binding(target, "--of") if target is not None else model.bindings[-1]
     if int(np.prod(model.shapes[b.node])) != 1:
         raise ExprError(f"the target '{b.name}' has shape {model.shapes[b.node]}: derivatives "
@@ -285,7 +288,7 @@ def check(model64, model, *, target=None, wrt=(), eps=1e-6, rtol=1e-5, atol=1e-8
     if directions < 0 or samples < 0:
         raise ExprError("--directions and --samples cannot be negative")
     progress = progress or _NoProgress()
-    tb = _target(model, target)
+    tb = scalar_target(model, target)
     selection = select_leaves(model, wrt)
     names = selection.names
     sizes = {n: math.prod(model.shapes[model.by_name[n].node]) for n in names}
@@ -532,13 +535,11 @@ class _HessianVector:
 
     def __call__(self, b, v):
         """{leaf node: (H·v) for that leaf}, v a direction over leaf node `b`."""
-        from .ops import mul, sum as total
-
         out = {i: np.zeros(np.shape(self.base[i])) for i in self.nodes}
         g = self.grads[b]
         if type(g) is not Tensor:      # the gradient does not depend on any leaf
             return out
-        s = total(mul(g, np.asarray(v, dtype=g.dtype)))
+        s = ops_sum(mul(g, np.asarray(v, dtype=g.dtype)))
         second = backward(self.tape, self.tape.values, s.id, np.ones((), dtype=s.dtype))
         for i in self.nodes:
             d = second[self.leaves[i].id]

@@ -6,6 +6,9 @@ Click's (exit 2).
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
 from enum import Enum
 from typing import List, Optional
 
@@ -13,6 +16,8 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__, commands
+from .options import (CHECK_DIRECTIONS, CHECK_FULL_LIMIT, CHECK_SAMPLES, CHECK_SEED,
+                      DEFAULT_MAX_ELEMENTS, Options, bad_set, stdin_conflict, value_after_flag)
 
 class _Argument(TyperArgument):
     """An argument shown as `FILE...` / `[PATH]...` in usage and help, as
@@ -47,7 +52,7 @@ class Command(TyperCommand):
     def parse_args(self, ctx, args):
         flags = {opt for param in self.get_params(ctx) if getattr(param, "is_flag", False)
                  for opt in param.opts}
-        problem = commands.value_after_flag(args, flags)
+        problem = value_after_flag(args, flags)
         if problem:
             ctx.fail(problem)
         return super().parse_args(ctx, args)
@@ -96,80 +101,120 @@ def _root(
     """A command-line gradient calculator."""
 
 
-# Options shared by the commands (sqlite-utils style: declared once).
-FILES = typer.Argument(..., metavar="FILE", help="Files of bindings; - reads stdin.")
-OF = typer.Option(None, "--of", metavar="NAME",
-                  help="The target to differentiate (default: the last binding).")
-SET = typer.Option([], "--set", metavar="NAME=VALUE",
-                   help="Replace the value of an input or param, written in the language: "
-                        "--set 'w=[1, 2, 3]' (repeatable).")
-SET_JSON = typer.Option([], "--set-json", metavar="FILE",
-                        help='Replace inputs and params with the values in a JSON object, '
-                             '{"w": [1, 2, 3], "a1": 0.5} ("nan", "inf", "-inf" as in the '
-                             'output); - reads stdin. Each value keeps its binding\'s shape '
-                             'unless --any-shape. --set wins over it (repeatable; later files '
-                             'win).')
-ANY_SHAPE = typer.Option(False, "--any-shape",
-                         help="Let --set-json values change a binding's shape (the file is "
-                              "checked again with it, as with --set).")
-FORMAT = typer.Option(Format.table, "--format", "-f", help="table for people, json for programs.")
-DTYPE = typer.Option(DType.float64, "--dtype", help="Floating-point type.")
-MAX_ELEMENTS = typer.Option(commands.DEFAULT_MAX_ELEMENTS, "--max-elements", min=1, metavar="N",
-                            help="Refuse any array with more elements than this.")
-WRT_LEAVES = typer.Option([], "--wrt", metavar="NAME",
-                          help="Differentiate with respect to these params or inputs "
-                               "(repeatable; default: every param, else every input).")
+# The options of the commands that read FILEs, declared once (as sqlite-utils
+# shares its output options): by parameter name, its type and its Typer
+# declaration.  `file_command` lays them out.
+SHARED = {
+    "files": (List[str], typer.Argument(..., metavar="FILE",
+                                        help="Files of bindings; - reads stdin.")),
+    "of": (Optional[str], typer.Option(None, "--of", metavar="NAME",
+                                       help="The target to differentiate (default: the last "
+                                            "binding).")),
+    "wrt": (List[str], typer.Option([], "--wrt", metavar="NAME",
+                                    help="Differentiate with respect to these params or inputs "
+                                         "(repeatable; default: every param, else every "
+                                         "input).")),
+    "set_": (List[str], typer.Option([], "--set", metavar="NAME=VALUE",
+                                     help="Replace the value of an input or param, written in "
+                                          "the language: --set 'w=[1, 2, 3]' (repeatable).")),
+    "set_json": (List[str], typer.Option([], "--set-json", metavar="FILE",
+                                         help='Replace inputs and params with the values in a '
+                                              'JSON object, {"w": [1, 2, 3], "a1": 0.5} '
+                                              '("nan", "inf", "-inf" as in the output); - reads '
+                                              'stdin. Each value keeps its binding\'s shape '
+                                              'unless --any-shape. --set wins over it '
+                                              '(repeatable; later files win).')),
+    "any_shape": (bool, typer.Option(False, "--any-shape",
+                                     help="Let --set-json values change a binding's shape (the "
+                                          "file is checked again with it, as with --set).")),
+    "format": (Format, typer.Option(Format.table, "--format", "-f",
+                                    help="table for people, json for programs.")),
+    "dtype": (DType, typer.Option(DType.float64, "--dtype", help="Floating-point type.")),
+    "strict": (bool, typer.Option(False, "--strict",
+                                  help="Treat a non-finite value or gradient as an error.")),
+    "max_elements": (int, typer.Option(DEFAULT_MAX_ELEMENTS, "--max-elements", min=1,
+                                       metavar="N",
+                                       help="Refuse any array with more elements than this.")),
+    "timings": (bool, typer.Option(False, "--timings",
+                                   help="Print the time of each phase on stderr.")),
+}
+MAX_ELEMENTS = SHARED["max_elements"][1]
+_FIELDS = {"set_": "sets"}   # a parameter's `Options` field, where the names differ
 
 
-def _check_sets(sets, files=(), set_json=()):
-    for item in sets:
-        if commands.bad_set(item):
+def file_command(name: str, layout: str, on: typer.Typer = app):
+    """Register the decorated function as the command `name` on FILEs (of
+    the app `on`).
+
+    `layout` names its parameters in order: shared options (`SHARED`), and
+    ``...`` where the function's own go.  A function's own parameter of a
+    shared name (eval's --wrt) replaces the shared declaration.  The
+    function gets the shared options as one `Options` and its own as
+    keywords, and returns the exit code."""
+    order = layout.split()
+    keyword = inspect.Parameter.KEYWORD_ONLY
+
+    def register(fn):
+        hints = typing.get_type_hints(fn)
+        own = {p.name: p.replace(annotation=hints[p.name], kind=keyword)
+               for p in list(inspect.signature(fn).parameters.values())[1:]}
+        shared = [n for n in order if n != "..."]
+        if "..." not in order and set(own) - set(shared):
+            raise TypeError(f"{fn.__name__}'s own options need a place ('...') in {layout!r}")
+        params = []
+        for item in order:
+            if item == "...":
+                params += [p for n, p in own.items() if n not in shared]
+            elif item in own:
+                params.append(own[item])
+            else:
+                annotation, default = SHARED[item]
+                params.append(inspect.Parameter(item, keyword, default=default,
+                                                annotation=annotation))
+
+        @functools.wraps(fn)
+        def command(**kwargs):
+            fields = {_FIELDS.get(n, n): kwargs.pop(n) for n in shared}
+            options = Options(**{k: v.value if isinstance(v, Enum) else v
+                                 for k, v in fields.items()})
+            _check_sets(options)
+            code = fn(options, **kwargs)
+            if code:
+                raise typer.Exit(code)
+
+        command.__signature__ = inspect.Signature(params)
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return on.command(name, cls=Command)(command)
+
+    return register
+
+
+def _check_sets(options):
+    for item in options.sets:
+        if bad_set(item):
             raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
-    conflict = commands.stdin_conflict(files, set_json)
+    conflict = stdin_conflict(options.files, options.set_json)
     if conflict:
         raise typer.BadParameter(conflict, param_hint="--set-json")
 
 
-def _exit(code):
-    if code:
-        raise typer.Exit(code)
-
-
-@app.command("eval", cls=Command)
+@file_command("eval", "files of wrt set_ set_json any_shape format dtype strict max_elements "
+                      "timings")
 def eval_command(
-    files: List[str] = FILES,
-    of: Optional[str] = OF,
+    options: Options,
     wrt: List[str] = typer.Option([], "--wrt", metavar="NAME",
                                   help="Report only these names (repeatable)."),
-    set_: List[str] = SET,
-    set_json: List[str] = SET_JSON,
-    any_shape: bool = ANY_SHAPE,
-    format: Format = FORMAT,
-    dtype: DType = DTYPE,
-    strict: bool = typer.Option(False, "--strict",
-                                help="Treat a non-finite value or gradient as an error."),
-    max_elements: int = MAX_ELEMENTS,
-    timings: bool = typer.Option(False, "--timings",
-                                 help="Print the time of each phase on stderr."),
 ):
     """Evaluate FILE, backpropagate from the target, report values and gradients.
 
     Example: autograd-cli eval examples/seed.expr --format json | jq .nodes.w.grad
     """
-    _check_sets(set_, files, set_json)
-    _exit(commands.eval_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
-                              any_shape=any_shape, format=format.value, dtype=dtype.value,
-                              strict=strict, max_elements=max_elements, timings=timings))
+    return commands.run(options, commands.Eval())
 
 
-@app.command("check", cls=Command)
+@file_command("check", "files of wrt set_ set_json any_shape ... format dtype max_elements")
 def check_command(
-    files: List[str] = FILES,
-    of: Optional[str] = OF,
-    wrt: List[str] = WRT_LEAVES,
-    set_: List[str] = SET,
-    set_json: List[str] = SET_JSON,
-    any_shape: bool = ANY_SHAPE,
+    options: Options,
     eps: float = typer.Option(1e-6, "--eps", help="The finite-difference step."),
     rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
     atol: float = typer.Option(1e-8, "--atol", min=0.0,
@@ -180,80 +225,47 @@ def check_command(
     full: bool = typer.Option(False, "--full",
                               help="Compare every element, however many (default: only "
                                    f"when the checked leaves have at most "
-                                   f"{commands.CHECK_FULL_LIMIT} elements in all; above "
+                                   f"{CHECK_FULL_LIMIT} elements in all; above "
                                    "that, random directions and elements)."),
-    directions: int = typer.Option(commands.CHECK_DIRECTIONS, "--directions", min=0,
-                                   metavar="N",
+    directions: int = typer.Option(CHECK_DIRECTIONS, "--directions", min=0, metavar="N",
                                    help="Random directions per leaf when not every element "
                                         "is compared."),
-    samples: int = typer.Option(commands.CHECK_SAMPLES, "--samples", min=0, metavar="N",
+    samples: int = typer.Option(CHECK_SAMPLES, "--samples", min=0, metavar="N",
                                 help="Random elements per leaf compared one by one when not "
                                      "every element is (leaves this small are compared "
                                      "whole)."),
-    seed: int = typer.Option(commands.CHECK_SEED, "--seed", min=0, metavar="N",
+    seed: int = typer.Option(CHECK_SEED, "--seed", min=0, metavar="N",
                              help="Seed of the random directions and elements."),
-    format: Format = FORMAT,
-    dtype: DType = DTYPE,
-    max_elements: int = MAX_ELEMENTS,
 ):
     """Check reverse-mode derivatives against central finite differences (in float64).
 
     Exit 0 when all are within tolerance, 1 otherwise.
     Example: autograd-cli check examples/mlp.expr
     """
-    _check_sets(set_, files, set_json)
     if directions == 0 and samples == 0:
         raise typer.BadParameter("--directions 0 and --samples 0 leave nothing to compare",
                                  param_hint="--directions")
-    _exit(commands.check_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
-                               any_shape=any_shape, format=format.value, dtype=dtype.value,
-                               eps=eps, rtol=rtol, atol=atol, order=order, full=full,
-                               directions=directions, samples=samples, seed=seed,
-                               max_elements=max_elements))
+    return commands.run(options, commands.Check(eps=eps, rtol=rtol, atol=atol, order=order,
+                                                full=full, directions=directions,
+                                                samples=samples, seed=seed))
 
 
-@app.command("hessian", cls=Command)
-def hessian_command(
-    files: List[str] = FILES,
-    of: Optional[str] = OF,
-    wrt: List[str] = WRT_LEAVES,
-    set_: List[str] = SET,
-    set_json: List[str] = SET_JSON,
-    any_shape: bool = ANY_SHAPE,
-    format: Format = FORMAT,
-    dtype: DType = DTYPE,
-    max_elements: int = MAX_ELEMENTS,
-):
+@file_command("hessian", "files of wrt set_ set_json any_shape format dtype max_elements")
+def hessian_command(options: Options):
     """Second derivatives of the scalar target, by differentiating the backward pass.
 
     Example: autograd-cli hessian examples/logistic.expr --wrt w
     """
-    _check_sets(set_, files, set_json)
-    _exit(commands.hessian_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
-                                 any_shape=any_shape, format=format.value, dtype=dtype.value,
-                                 max_elements=max_elements))
+    return commands.run(options, commands.Hessian())
 
 
-@app.command("jacobian", cls=Command)
-def jacobian_command(
-    files: List[str] = FILES,
-    of: Optional[str] = OF,
-    wrt: List[str] = WRT_LEAVES,
-    set_: List[str] = SET,
-    set_json: List[str] = SET_JSON,
-    any_shape: bool = ANY_SHAPE,
-    format: Format = FORMAT,
-    dtype: DType = DTYPE,
-    max_elements: int = MAX_ELEMENTS,
-):
+@file_command("jacobian", "files of wrt set_ set_json any_shape format dtype max_elements")
+def jacobian_command(options: Options):
     """Derivatives of every element of a target of any shape (shape y.shape + p.shape).
 
     Example: autograd-cli jacobian examples/logistic.expr --of p --wrt w
     """
-    _check_sets(set_, files, set_json)
-    _exit(commands.jacobian_files(files, of=of, wrt=wrt, sets=set_, set_json=set_json,
-                                  any_shape=any_shape, format=format.value, dtype=dtype.value,
-                                  max_elements=max_elements))
+    return commands.run(options, commands.Jacobian())
 
 
 class GraphFormat(str, Enum):
@@ -263,51 +275,32 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-@app.command("graph", cls=Command)
+@file_command("graph", "files of set_ set_json any_shape format dtype max_elements")
 def graph_command(
-    files: List[str] = FILES,
-    of: Optional[str] = OF,
-    set_: List[str] = SET,
-    set_json: List[str] = SET_JSON,
-    any_shape: bool = ANY_SHAPE,
+    options: Options,
     format: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f",
                                        help="dot (Graphviz), mermaid (Markdown), tree "
                                             "(the terminal) or json."),
-    dtype: DType = DTYPE,
-    max_elements: int = MAX_ELEMENTS,
 ):
     """The computational graph, every node with its value and gradient.
 
     Example: autograd-cli graph examples/seed.expr | dot -Tsvg > seed.svg
     """
-    _check_sets(set_, files, set_json)
-    _exit(commands.graph_files(files, of=of, sets=set_, set_json=set_json, any_shape=any_shape,
-                               format=format.value, dtype=dtype.value,
-                               max_elements=max_elements))
+    return commands.run(options, commands.Graph())
 
 
-@app.command("explain", cls=Command)
+@file_command("explain", "files wrt of set_ set_json any_shape format dtype max_elements")
 def explain_command(
-    files: List[str] = FILES,
+    options: Options,
     wrt: str = typer.Option(..., "--wrt", metavar="NAME",
                             help="The gradient to explain: a name, or one element of it "
                                  "(--wrt 'w[0]')."),
-    of: Optional[str] = OF,
-    set_: List[str] = SET,
-    set_json: List[str] = SET_JSON,
-    any_shape: bool = ANY_SHAPE,
-    format: Format = FORMAT,
-    dtype: DType = DTYPE,
-    max_elements: int = MAX_ELEMENTS,
 ):
     """The chain rule for one gradient, worked out in symbols and numbers.
 
     Example: autograd-cli explain examples/seed.expr --wrt 'w[0]'
     """
-    _check_sets(set_, files, set_json)
-    _exit(commands.explain_files(files, wrt=wrt, of=of, sets=set_, set_json=set_json,
-                                 any_shape=any_shape, format=format.value, dtype=dtype.value,
-                                 max_elements=max_elements))
+    return commands.run(options, commands.Explain())
 
 
 class TestFormat(str, Enum):
@@ -358,12 +351,7 @@ def test_command(
         # An empty name would write nothing, and the CI job would find no report.
         raise typer.BadParameter("expected the name of a file, got ''",
                                  param_hint="--junit-xml")
-    _exit(run_tests(paths or ["."], rtol=rtol, atol=atol, update=update,
-                    junit_xml_path=junit_xml, format=format.value, max_elements=max_elements))
-
-
-def main():
-    """The console script's entry point (see launch.py for the fast path)."""
-    from .launch import main as launch
-
-    launch()
+    code = run_tests(paths or ["."], rtol=rtol, atol=atol, update=update,
+                     junit_xml_path=junit_xml, format=format.value, max_elements=max_elements)
+    if code:
+        raise typer.Exit(code)

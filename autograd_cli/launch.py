@@ -1,25 +1,20 @@
 """The entry point of the `autograd-cli` command.
 
-Importing Typer (and what it brings) takes longer than evaluating a small
-file, so a plain `eval` invocation — files and the documented options,
-nothing else — runs without it.  Anything else (help, --version, a usage
-error, another command) goes to the Typer app in cli.py, which also defines
-what the options mean; test_launch.py checks that both paths agree.
+A plain `eval` invocation (files and the documented options, nothing else)
+runs without Typer, for the reason process.py gives.  Anything else (help,
+--version, a usage error, another command) goes to the Typer app in cli.py,
+which also defines what the options mean; test_launch.py checks that both
+paths agree.
 """
 
 from __future__ import annotations
 
-import time
+from . import process  # first: it notes when the process started
 
-# The process's CPU time so far (the interpreter's start, all of it CPU when
-# its files are in the page cache) and a clock to count on from: --timings'
-# start-up is the one plus what the other counts until the imports are done.
-STARTED = (time.process_time(), time.perf_counter())
-
-import os  # noqa: E402
 import sys  # noqa: E402
 
-from . import commands  # noqa: E402
+from . import commands, streams  # noqa: E402
+from .options import DTYPES, FORMATS, bad_set, stdin_conflict, value_after_flag  # noqa: E402
 
 # eval's options that take a value, and where each goes.
 _VALUED = {"--of": "of", "--wrt": "wrt", "--set": "sets", "--set-json": "set_json",
@@ -30,8 +25,8 @@ _FLAGS = {"--strict": "strict", "--timings": "timings", "--any-shape": "any_shap
 
 
 def parse_eval_args(args):
-    """eval's arguments as keyword arguments of `commands.eval_files`, or
-    None when they are anything but plain (then Typer handles them)."""
+    """eval's FILEs and the keyword arguments of their `Options`, or None
+    when they are anything but plain (then Typer handles them)."""
     kw = {"wrt": [], "sets": [], "set_json": []}
     files = []
     i, n = 0, len(args)
@@ -63,15 +58,15 @@ def parse_eval_args(args):
             kw[key].append(value)
         else:
             kw[key] = value
-    if not files or commands.value_after_flag(args, _FLAGS):
+    if not files or value_after_flag(args, _FLAGS):
         return None
-    if kw.get("format", "table") not in commands.FORMATS:
+    if kw.get("format", "table") not in FORMATS:
         return None
-    if kw.get("dtype", "float64") not in commands.DTYPES:
+    if kw.get("dtype", "float64") not in DTYPES:
         return None
-    if any(commands.bad_set(item) for item in kw["sets"]):
+    if any(bad_set(item) for item in kw["sets"]):
         return None
-    if commands.stdin_conflict(files, kw["set_json"]):
+    if stdin_conflict(files, kw["set_json"]):
         return None
     if "max_elements" in kw:
         try:
@@ -85,16 +80,14 @@ def parse_eval_args(args):
 
 def run(argv) -> int:
     """Run the command line `argv` (without the program name); the exit code."""
-    from .streams import output_failed
-
     if argv and argv[0] == "eval":
         plain = parse_eval_args(argv[1:])
         if plain is not None:
             files, kw = plain
-            with commands.collector_off():
+            with process.collector_off():
                 from . import compiling, render, running  # noqa: F401  (numpy with them)
             return commands.eval_files(files, **kw)
-    with commands.collector_off():
+    with process.collector_off():
         from .cli import app
 
     try:
@@ -104,13 +97,13 @@ def run(argv) -> int:
     except OSError as e:
         # The commands report their own failures; what escapes is Typer's
         # help or usage text failing to be written.
-        return output_failed(e)
+        return streams.output_failed(e)
     return 0
 
 
 def main():
-    from . import streams
-
+    """The console script: run the command line, then leave at once
+    (`process.leave`)."""
     streams.prepare()
     try:
         code = run(sys.argv[1:])
@@ -120,20 +113,4 @@ def main():
         except (OSError, ValueError):
             pass
         code = 130
-    # Leave without tearing the interpreter down: the objects of a long file
-    # (see commands.last_run) take a tenth of a second to free one by one,
-    # and the operating system takes the memory back at once.
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass
-    except OSError as e:
-        failed = streams.output_failed(e)
-        code = code or failed
-    except ValueError:
-        pass
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    os._exit(code)
+    process.leave(code)

@@ -17,15 +17,15 @@ import numpy as np
 
 from .core import Graph
 from .errors import ExprError, Source, Spans
-from .shapes import fmt_shape
+from .options import DEFAULT_MAX_ELEMENTS
 from .parser import Statement
+from .shapes import fmt_shape
 
-DEFAULT_MAX_ELEMENTS = 10**8
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
 # The records below are plain classes, not dataclasses: making a dataclass
-# runs `exec` for each generated method, ~0.5 ms a class at every start.
+# runs `exec` for each generated method at every start.
 
 class Binding:
     __slots__ = ("name", "kind", "statement", "node")

@@ -91,11 +91,6 @@ def _encoder(compact: bool):
     return _encoders[compact]
 
 
-# Top-level keys whose entries get a line each in the readable layout.
-_ONE_LINE_EACH = ("set", "nodes", "warnings", "check", "hessian", "jacobian", "graph", "explain",
-                  "files")
-
-
 def head_dict(model, file_label: str, target: str) -> dict:
     """The keys every command's JSON starts with; `set` (the values --set and
     --set-json gave, by name) only where there were some, so that the
@@ -104,6 +99,16 @@ def head_dict(model, file_label: str, target: str) -> dict:
     if model.sets:
         head["set"] = {name: json_array(v) for name, v in model.sets.items()}
     return head
+
+
+def _line_each(value) -> bool:
+    """Whether a top-level value gets a line for each of its entries in the
+    readable layout: an object (entries by name: nodes, blocks, ...) or a
+    list of objects (warnings, files), not empty; numbers, strings and
+    arrays stay on one line."""
+    if isinstance(value, dict):
+        return bool(value)
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
 
 
 def to_json(doc: dict, compact: bool) -> str:
@@ -116,7 +121,7 @@ def to_json(doc: dict, compact: bool) -> str:
     items = list(doc.items())
     for k, (key, value) in enumerate(items):
         comma = "," if k < len(items) - 1 else ""
-        if key in _ONE_LINE_EACH and value:
+        if _line_each(value):
             is_dict = isinstance(value, dict)
             inner = list(value.items()) if is_dict else list(enumerate(value))
             open_, close = ("{", "}") if is_dict else ("[", "]")
@@ -420,7 +425,7 @@ def _plural(n, word):
 
 def _mode_note(result) -> str:
     """Which mode `check` used, and why, in a sentence."""
-    from .checking import FULL_LIMIT
+    from .options import CHECK_FULL_LIMIT as FULL_LIMIT
 
     total = _plural(result.total, "element")
     if result.mode == "full":

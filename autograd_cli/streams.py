@@ -1,4 +1,5 @@
-"""The process's standard streams, made safe before anything is written.
+"""The process's standard streams, made safe before anything is written,
+and the exit codes a run ends with.
 
 A CI job may run the tool with a stream closed, on a console whose encoding
 cannot show `∂`, or with output going to a full disk.  None of that is a bug
@@ -15,7 +16,10 @@ import io
 import os
 import sys
 
-EXIT_IO = 74   # sysexits.h's EX_IOERR: an output could not be written
+EXIT_OK = 0
+EXIT_INPUT = 1       # an error in the input, reported as a diagnostic
+EXIT_INTERNAL = 70   # sysexits.h's EX_SOFTWARE: a bug of ours
+EXIT_IO = 74         # sysexits.h's EX_IOERR: an output could not be written
 
 # What people read when their console cannot show a character.
 _SPELLED = {
@@ -156,3 +160,43 @@ def output_failed(error: OSError) -> int:
     except (OSError, ValueError, AttributeError):
         pass
     return EXIT_IO
+
+
+class Stop(Exception):
+    """Stop at once with an exit code (the reader of stdout went away, or
+    writing it failed)."""
+
+    def __init__(self, code):
+        self.code = code
+
+
+def write_output(text: str, json: bool = False):
+    """Write to stdout (JSON escaped as the stream's encoding needs); a
+    reader that went away stops the command quietly, a failed write with
+    exit 74 (both by raising `Stop`)."""
+    try:
+        if json:
+            write_json(text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise Stop(EXIT_OK) from None
+    except OSError as e:
+        raise Stop(output_failed(e)) from None
+
+
+def internal_error(exc: BaseException) -> int:
+    """Report an unexpected exception, a bug, in one line (the traceback
+    only with AUTOGRAD_CLI_DEBUG=1); the exit code."""
+    if os.environ.get("AUTOGRAD_CLI_DEBUG") == "1":
+        import traceback
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    sys.stderr.write(
+        f"autograd-cli: internal error ({type(exc).__name__}: {exc}); this is a bug, "
+        "please report it with the input that caused it "
+        "(set AUTOGRAD_CLI_DEBUG=1 for the traceback)\n")
+    return EXIT_INTERNAL

@@ -10,12 +10,12 @@ import sys
 import numpy as np
 import pytest
 
-from autograd_cli import checking, commands
+from autograd_cli import checking, options
 from autograd_cli.ops import OPS
 from common import ROOT
 from clitools import invoke, strict_json, write
 
-LIMIT = commands.CHECK_FULL_LIMIT
+LIMIT = options.CHECK_FULL_LIMIT
 
 # A square matrix product, so that a transposed gradient has the right shape.
 BIG = """\
@@ -58,13 +58,13 @@ def test_a_large_input_is_checked_along_directions(tmp_path, count_evaluations):
     assert doc["ok"] is True
     assert doc["mode"] == "directional"
     assert (doc["directions"], doc["samples"], doc["seed"]) == (
-        commands.CHECK_DIRECTIONS, commands.CHECK_SAMPLES, commands.CHECK_SEED)
+        options.CHECK_DIRECTIONS, options.CHECK_SAMPLES, options.CHECK_SEED)
     for name, size in (("W", 14400), ("b", 120)):
         row = doc["check"][name]
-        assert row["size"] == size and row["compared"] == commands.CHECK_SAMPLES
-        assert row["directional"]["count"] == commands.CHECK_DIRECTIONS
+        assert row["size"] == size and row["compared"] == options.CHECK_SAMPLES
+        assert row["directional"]["count"] == options.CHECK_DIRECTIONS
         assert row["directional"]["ok"] is True
-    per_leaf = 2 * (commands.CHECK_SAMPLES + commands.CHECK_DIRECTIONS)
+    per_leaf = 2 * (options.CHECK_SAMPLES + options.CHECK_DIRECTIONS)
     assert len(count_evaluations) <= 2 * per_leaf + 2     # and two at the point
     assert "directional" in doc["note"] and "--full" in doc["note"]
 
@@ -77,7 +77,7 @@ def test_the_mode_switches_above_the_limit(tmp_path):
     above = check_json(write(tmp_path, f"param x = linspace(0.1, 2, {LIMIT + 1})\n"
                                        "L = sum(x * exp(-x))\n"))
     assert above["mode"] == "directional"
-    assert above["check"]["x"]["compared"] == commands.CHECK_SAMPLES
+    assert above["check"]["x"]["compared"] == options.CHECK_SAMPLES
 
 
 def test_full_compares_every_element(tmp_path):
@@ -258,8 +258,8 @@ def test_order_2_on_a_large_input_uses_hessian_vector_products(tmp_path, count_e
     assert doc["order"] == 2 and doc["mode"] == "directional" and doc["ok"] is True
     ww = doc["check"]["W"]["W"]
     assert ww["size"] == 14400 ** 2
-    assert ww["compared"] == 14400 * commands.CHECK_SAMPLES
-    assert ww["directional"]["count"] == commands.CHECK_DIRECTIONS
+    assert ww["compared"] == 14400 * options.CHECK_SAMPLES
+    assert ww["directional"]["count"] == options.CHECK_DIRECTIONS
     assert len(ww["directional"]["worst_index"]) == 2
     assert len(ww["worst_index"]) == 4
     # two gradients per column and per direction, per leaf; nothing per element

@@ -463,7 +463,7 @@ def test_a_wrong_saves_declaration_is_an_internal_error_on_the_command_line(tmp_
     from typer.testing import CliRunner
 
     from autograd_cli.cli import app
-    from autograd_cli.commands import EXIT_INTERNAL
+    from autograd_cli.streams import EXIT_INTERNAL
     from autograd_cli.ops import OPS
 
     path = tmp_path / "r.expr"

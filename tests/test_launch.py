@@ -95,17 +95,17 @@ def test_startup_counts_the_interpreter_then_the_clock(monkeypatch):
     """--timings' start-up: the CPU time before autograd-cli's first line
     plus the wall clock since; the kernel's coarser figure only when it says
     the process is older by more than its tick (a cold start from disk)."""
-    from autograd_cli import commands
+    from autograd_cli import process
 
     now = 1000.0
-    monkeypatch.setattr(commands.time, "perf_counter", lambda: now)
-    monkeypatch.setattr(launch, "STARTED", (0.040, now - 0.025))
-    monkeypatch.setattr(commands, "_kernel_age", lambda: 0.070)
-    assert commands.startup_seconds() == pytest.approx(0.065, abs=0.004)
-    monkeypatch.setattr(commands, "_kernel_age", lambda: 0.300)
-    assert commands.startup_seconds() == 0.300
-    monkeypatch.setattr(commands, "_kernel_age", lambda: None)
-    assert commands.startup_seconds() == pytest.approx(0.065, abs=0.004)
+    monkeypatch.setattr(process.time, "perf_counter", lambda: now)
+    monkeypatch.setattr(process, "STARTED", (0.040, now - 0.025))
+    monkeypatch.setattr(process, "_kernel_age", lambda: 0.070)
+    assert process.startup_seconds() == pytest.approx(0.065, abs=0.004)
+    monkeypatch.setattr(process, "_kernel_age", lambda: 0.300)
+    assert process.startup_seconds() == 0.300
+    monkeypatch.setattr(process, "_kernel_age", lambda: None)
+    assert process.startup_seconds() == pytest.approx(0.065, abs=0.004)
 
 
 def test_startup_of_a_real_process_is_within_its_life():

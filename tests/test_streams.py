@@ -205,17 +205,17 @@ def test_a_directory_is_refused(tmp_path):
 
 
 def test_input_past_the_read_limit_is_refused(monkeypatch, tmp_path):
-    from autograd_cli import commands
+    from autograd_cli import sources
     from autograd_cli.errors import ExprError
 
-    monkeypatch.setattr(commands, "READ_LIMIT", 1000)
+    monkeypatch.setattr(sources, "READ_LIMIT", 1000)
     big = tmp_path / "big.expr"
     big.write_text("x = 1\n" * 500)
     with pytest.raises(ExprError, match="over the 1,000 bytes"):
-        commands.read_source(str(big))
+        sources.read_source(str(big))
     read, write = os.pipe()
     os.write(write, b"x = 1\n" * 200)
     os.close(write)
     monkeypatch.setattr(sys, "stdin", os.fdopen(read, "r"))
     with pytest.raises(ExprError, match="goes on past the 1,000 bytes"):
-        commands.read_source("-")
+        sources.read_source("-")

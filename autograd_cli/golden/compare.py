@@ -236,7 +236,7 @@ def compare(golden: Golden, report, rtol: float, atol: float):
     the target, then the other bindings, then the warnings.  The
     golden `value` and the target's own value are one number: compared
     once."""
-    from ..model import suggest as _suggest
+    from ..model import suggest
     from ..render import warning_dict
 
     head, params, target, rest, tail = (_Collector() for _ in range(5))
@@ -275,7 +275,7 @@ def compare(golden: Golden, report, rtol: float, atol: float):
         if b is None:
             rest.add(Mismatch(name, message=f"in the golden file, but there is no binding "
                                             f"named '{name}' in {model.source.name}"
-                                            f"{_suggest(name, model.by_name)}"))
+                                            f"{suggest(name, model.by_name)}"))
             continue
         out = target if name == name_of_target else params if b.kind == "param" else rest
         if "kind" in entry and entry["kind"] != b.kind:

@@ -160,13 +160,13 @@ def read_found(path: str, real: str | None = None):
     """The text of a file `test` found or paired (a .expr, a golden file) as
     a `Source` shown under `path`, read from `real` (see `resolve`).
 
-    Regular files only, up to `commands.READ_LIMIT` bytes: a checkout may
+    Regular files only, up to `sources.READ_LIMIT` bytes: a checkout may
     hold a FIFO (which never ends, or never opens) or a link to /dev/zero
     where a file is expected.  The file is checked before it is opened (a
     device is never opened: opening some has effects) and again on the open
     descriptor, opened without blocking so that a FIFO swapped in between
     cannot hang the open."""
-    from ..commands import _read_capped, source_of
+    from ..sources import read_capped as _read_capped, source_of
 
     real = path if real is None else real
     try:

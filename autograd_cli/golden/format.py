@@ -55,7 +55,7 @@ def read_golden(path: str, real: str | None = None) -> Golden:
     """Read and check a golden file (from `real`, see `read_found`); an
     `ExprError` located in it if it is not one."""
     from .. import jsonin
-    from ..model import suggest as _suggest
+    from ..model import suggest
 
     source = read_found(path, real)
     doc = jsonin.parse(source)
@@ -68,7 +68,7 @@ def read_golden(path: str, real: str | None = None) -> Golden:
              f"prints); this is {jsonin.describe(doc)}")
     for key in doc:
         if key not in TOP_KEYS:
-            fail(f"unknown key '{key}' in a golden file{_suggest(key, TOP_KEYS)}; it may "
+            fail(f"unknown key '{key}' in a golden file{suggest(key, TOP_KEYS)}; it may "
                  f"have {', '.join(TOP_KEYS)}", key, key_itself=True)
     schema = doc.get("schema", SCHEMA)
     if type(schema) is not int or schema != SCHEMA:
@@ -96,7 +96,7 @@ def read_golden(path: str, real: str | None = None) -> Golden:
                  f"{jsonin.describe(entry)}", "nodes", name)
         for key in entry:
             if key not in NODE_KEYS:
-                fail(f"unknown key '{key}' in the entry of '{name}'{_suggest(key, NODE_KEYS)}; "
+                fail(f"unknown key '{key}' in the entry of '{name}'{suggest(key, NODE_KEYS)}; "
                      f"it may have {', '.join(NODE_KEYS)}", "nodes", name, key, key_itself=True)
         if "kind" in entry and entry["kind"] not in KINDS:
             fail(f"the kind of '{name}' is param, input or node, not "

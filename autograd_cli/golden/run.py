@@ -19,7 +19,7 @@ from .write import write_atomically, write_report
 def _run(source, golden, max_elements):
     """Load and run the .expr `source` as `golden` says (defaults without one)."""
     from ..compiling import load
-    from ..model import suggest as _suggest
+    from ..model import suggest
     from ..running import run
 
     if golden is None:
@@ -30,7 +30,7 @@ def _run(source, golden, max_elements):
     target = golden.target
     if target is not None and target not in model.by_name:
         raise ExprError(f"the target '{target}' is not bound in {source.name}"
-                        f"{_suggest(target, model.by_name)}",
+                        f"{suggest(target, model.by_name)}",
                         locate(golden.source, ["target"]))
     return run(model, target, every_node=False)
 
@@ -140,9 +140,9 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
     one fails, 74 (EX_IOERR) when an output could not be written (stdout,
     the JUnit XML report, a golden file of --update), whatever the tests
     gave: the run did not leave what it was asked to."""
-    from ..commands import EXIT_INPUT, EXIT_OK, _Stop, _write, internal_error
     from ..errors import want_colour
-    from ..streams import EXIT_IO
+    from ..streams import (EXIT_INPUT, EXIT_IO, EXIT_OK, Stop as _Stop, internal_error,
+                           write_output as _write)
 
     gone = []
 
