@@ -400,7 +400,7 @@ def _tie_in_reduction(ans, x, axis=None):
 # ------------------------------------------------------------------ the table
 
 def defop(name, forward, shape, *vjps, args=None, local=(), scalar=None, saves=None,
-          kinks=None, fast=None, jvp=None, symmetric=False):
+          kinks=None, fast=None, jvp=None, symmetric=False, syntax=None, notation=None):
     """Declare op `name`, every slot of it here:
 
     forward(*args, **attrs) -> array, and `shape`, its rule on shapes;
@@ -413,7 +413,10 @@ def defop(name, forward, shape, *vjps, args=None, local=(), scalar=None, saves=N
     kinks -> (name, test) where the gradient is a convention (`check`);
     fast -> per argument, None or a speed helper for its VJP;
     jvp -> the forward-mode derivative (none declared yet);
-    symmetric -> whether the order of the arguments does not matter.
+    symmetric -> whether the order of the arguments does not matter;
+    syntax -> (symbol, grammar level) if the language writes it as an
+    operator: ("+", "sum"); levels sum, product, unary, power (`explain`);
+    notation -> how `local` texts write its value, if not by its name.
     """
     if fast is not None:
         vjps = tuple(v if f is None else _with_fast(f, v) for f, v in zip(fast, vjps))
@@ -424,6 +427,8 @@ def defop(name, forward, shape, *vjps, args=None, local=(), scalar=None, saves=N
     op.kinks = kinks
     op.jvp = jvp
     op.symmetric = symmetric
+    op.syntax = syntax
+    op.notation = notation
     op.apply = generic(op)
 
 
@@ -435,28 +440,29 @@ ANS = ((), True)        # saves: the VJPs read only the output
 defop("add", operator.add, broadcast,
       lambda g, ans, x, y: unbroadcast(g, x.shape),
       lambda g, ans, x, y: unbroadcast(g, y.shape),
-      local=("1", "1"), saves=NOTHING, symmetric=True,
+      local=("1", "1"), saves=NOTHING, symmetric=True, syntax=("+", "sum"),
       scalar=(operator.add, lambda g, ans, x, y: (g, g)))
 defop("sub", operator.sub, broadcast,
       lambda g, ans, x, y: unbroadcast(g, x.shape),
       lambda g, ans, x, y: unbroadcast(neg(g), y.shape),
-      local=("1", "-1"), saves=NOTHING,
+      local=("1", "-1"), saves=NOTHING, syntax=("-", "sum"),
       scalar=(operator.sub, lambda g, ans, x, y: (g, -g)))
 defop("mul", operator.mul, broadcast,
       lambda g, ans, x, y: unbroadcast(mul(g, y), x.shape),
       lambda g, ans, x, y: unbroadcast(mul(g, x), y.shape),
-      local=("y", "x"), saves=((0, 1), False), symmetric=True,
+      local=("y", "x"), saves=((0, 1), False), symmetric=True, syntax=("*", "product"),
       scalar=(operator.mul, lambda g, ans, x, y: (g * y, g * x)))
 defop("div", operator.truediv, broadcast,
       lambda g, ans, x, y: unbroadcast(div(g, y), x.shape),
       lambda g, ans, x, y: unbroadcast(neg(div(mul(g, ans), y)), y.shape),
       local=("1/y", "-x/y²"), saves=((1,), True),    # g / y and -(g·ans) / y
+      syntax=("/", "product"),
       scalar=(operator.truediv, lambda g, ans, x, y: (g / y, -(g * ans / y))))
 defop("pow", _power, broadcast, _pow_dx, _pow_dy, fast=(_pow_dx_fast, None),
-      local=("y·x^(y-1)", "log(x)·x^y"),
+      local=("y·x^(y-1)", "log(x)·x^y"), syntax=("**", "power"),
       scalar=(_fpow, _fpow_vjp))
 defop("matmul", operator.matmul, matmul_shape, _matmul_da, _matmul_db,
-      local=("(·) @ yᵀ", "xᵀ @ (·)"), saves=((0, 1), False))
+      local=("(·) @ yᵀ", "xᵀ @ (·)"), saves=((0, 1), False), syntax=("@", "product"))
 defop("maximum", np.maximum, broadcast,
       lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.greater)), x.shape),
       lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.greater)), y.shape),
@@ -492,8 +498,10 @@ defop("where", lambda a, b, cond: np.where(cond, a, b).astype(np.result_type(a, 
       args=("a", "b"), local=("[cond]", "[not cond]"))
 
 defop("neg", operator.neg, same, lambda g, ans, x: neg(g), local=("-1",), saves=NOTHING,
+      syntax=("-", "unary"),
       scalar=(operator.neg, lambda g, ans, x: -g))
 defop("pos", lambda x: x, same, lambda g, ans, x: g, local=("1",), saves=NOTHING,
+      syntax=("+", "unary"),
       scalar=(lambda x: x, lambda g, ans, x: g))
 defop("exp", np.exp, same, lambda g, ans, x: mul(g, ans), local=("exp(x)",), saves=ANS,
       scalar=(_ufunc(np.exp), lambda g, ans, x: g * ans))
@@ -519,7 +527,7 @@ defop("tanh", np.tanh, same, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))),
       fast=(_tanh_fast,), local=("1 - tanh(x)²",), saves=ANS,
       scalar=(_ufunc(np.tanh), lambda g, ans, x: g * (1.0 - ans * ans)))
 defop("sigmoid", _sigmoid, same, lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))),
-      fast=(_sigmoid_fast,), local=("σ(x)·(1 - σ(x))",), saves=ANS,
+      fast=(_sigmoid_fast,), local=("σ(x)·(1 - σ(x))",), saves=ANS, notation="σ",
       scalar=(_ufunc(_sigmoid), lambda g, ans, x: g * (ans * (1.0 - ans))))
 defop("relu", lambda x: np.maximum(x, 0).astype(x.dtype), same,
       lambda g, ans, x: mul(g, mask(raw(x) > 0, x)),
