@@ -9,7 +9,7 @@ or operation, shape, value and gradient.
     graph_document(report) -> dict      the "graph" field of the JSON: {"nodes": [...], "edges": [...]}
     to_dot(report) -> str               Graphviz: ``... | dot -Tsvg > g.svg``
     to_mermaid(report) -> str           a ``flowchart LR`` for Markdown
-    render_tree(report, console)        a Rich tree in the terminal
+    render_tree(report, console)        a tree in the terminal, as Rich's Tree prints it
 
 Which nodes are shown.  Every graph node, except constants that no operation
 uses: the literal right side of an input or param (``w = [2, 5, 9, 7, 3]``:
@@ -38,10 +38,10 @@ it is written (``line:column``) and its source text, cut in the middle past
 and the output grows linearly with the file.
 
 Deep graphs.  Nothing here recurses over the graph: node selection, ids and
-edges are loops over the topological order, and the tree is built with an
-explicit stack.  Rich renders a Tree with its own stack too, but every level
-indents by 4 columns, so a chain 20,000 deep could not be printed legibly
-(and would be quadratic in size).  So the tree is cut into sections: a node
+edges are loops over the topological order, and the tree is walked with an
+explicit stack.  The tree's lines are those of a Rich Tree, written
+directly; every level indents by 4 columns, so a chain 20,000 deep could
+not be printed legibly (and would be quadratic in size).  So the tree is cut into sections: a node
 at depth `max_depth` whose arguments have arguments of their own is shown
 as ``↓ name (continued below)``, and is the root of a further section
 printed after this one.  `max_depth` is by default (width - 40) / 4 for the
@@ -85,7 +85,7 @@ _SYMMETRIC = {op.name for op in OPS.values() if op.symmetric}
 # ----------------------------------------------------------------- the view
 
 @dataclass
-class _View:
+class View:
     """What every format draws: the shown nodes, their ids, labels and edges."""
 
     report: object
@@ -96,17 +96,21 @@ class _View:
     edges: list     # (from graph id, to graph id, argument position)
 
     def value(self, i):
+        """Node i's value."""
         return self.report.node_values[i]
 
     def grad(self, i):
+        """Node i's gradient (zeros where the target does not depend on it)."""
         g = self.report.node_grads[i]
         return np.zeros_like(self.report.node_values[i]) if g is None else g
 
     def op(self, i):
+        """The name of node i's op."""
         return self.report.model.graph.ops[i].name
 
 
-def _view(report) -> _View:
+def view(report) -> View:
+    """What every format draws of the report's graph (see the module docstring)."""
     model = report.model
     graph = model.graph
     ops, args = graph.ops, graph.args
@@ -162,7 +166,7 @@ def _view(report) -> _View:
         for k, a in enumerate(args[i]):
             if is_shown[a]:
                 edges.append((a, i, k))
-    return _View(report, shown, ids, labels, kinds, edges)
+    return View(report, shown, ids, labels, kinds, edges)
 
 
 def _op_label(model, i, named) -> str:
@@ -213,7 +217,7 @@ def _one_line(text: str) -> str:
 
 def graph_document(report) -> dict:
     """The graph as JSON-ready data (the ``"graph"`` field of the JSON output, docs/json.md)."""
-    v = _view(report)
+    v = view(report)
     nodes = []
     for i in v.shown:
         value = v.value(i)
@@ -262,7 +266,7 @@ def _excerpt(span, width: int = TOOLTIP_WIDTH) -> str:
 
 def to_dot(report) -> str:
     """The graph in Graphviz DOT: ``autograd-cli graph f.expr | dot -Tsvg``."""
-    v = _view(report)
+    v = view(report)
     model = report.model
     target = report.target
     title = (f"{model.source.name}: target {target.name} = "
@@ -340,7 +344,7 @@ def _mermaid_id(node_id: str) -> str:
 
 def to_mermaid(report) -> str:
     """The graph as a Mermaid ``flowchart LR``, to paste into Markdown."""
-    v = _view(report)
+    v = view(report)
     out = ["flowchart LR"]
     for kind, (fill, line) in _COLORS.items():
         out.append(f"  classDef {kind} fill:{fill},stroke:{line},color:#000000")
@@ -366,35 +370,40 @@ def to_mermaid(report) -> str:
 
 
 # --------------------------------------------------------------------- tree
+#
+# The tree is written line by line, as Rich's Tree would print it (the same
+# guides, wrapping and styles), without building a Tree: Rich renders each
+# node's label through its whole layout machinery, a cost per node that
+# dwarfs the rest of the command on a large graph.
 
-def _tree_label(v: _View, i: int):
-    from rich.text import Text
+# A line's guide for one level: Rich's Tree.TREE_GUIDES[0] and ASCII_GUIDES.
+_SPACE, _CONTINUE, _FORK, _END = range(4)
+_GUIDES = ("    ", "│   ", "├── ", "└── ")
+_ASCII_GUIDES = ("    ", "|   ", "+-- ", "`-- ")
+_GUIDE_WIDTH = 4
+_FURTHER = "  (no gradient flows into its right side)"
 
+
+def _tree_label(v: View, i: int) -> list:
+    """A node's label as (text, style) pieces."""
     kind = v.kinds[i]
     value = v.value(i)
-    label = Text()
     if kind == "const":
-        label.append(_one_line(fmt_array(value)))
-        label.append("  const", style="dim")
-        return label
-    label.append(v.labels[i], style=_RICH_STYLE[kind])
+        return [(_one_line(fmt_array(value)), ""), ("  const", "dim")]
+    out = [(v.labels[i], _RICH_STYLE[kind])]
     if kind == "op":
-        label.append(f" ({v.ids[i]})", style="dim")
-    label.append(f"  {fmt_shape_short(np.shape(value))}", style="dim")
-    label.append("  value ", style="dim")
-    label.append(_one_line(fmt_array(value)))
-    label.append("  grad ", style="dim")
-    label.append(_one_line(fmt_array(v.grad(i))), style="green")
-    return label
+        out.append((f" ({v.ids[i]})", "dim"))
+    out += [(f"  {fmt_shape_short(np.shape(value))}", "dim"), ("  value ", "dim"),
+            (_one_line(fmt_array(value)), ""), ("  grad ", "dim"),
+            (_one_line(fmt_array(v.grad(i))), "green")]
+    return out
 
 
-def _ref_label(v: _View, i: int, arrow: str, note: str = ""):
-    from rich.text import Text
-
+def _ref_label(v: View, i: int, arrow: str, note: str = "") -> list:
     text = f"{arrow} {v.ids[i]}"
     if v.kinds[i] == "op":
         text += f" ({v.labels[i]})"
-    return Text(text + note, style="dim")
+    return [(text + note, "dim")]
 
 
 def tree_depth_for(width: int) -> int:
@@ -402,12 +411,12 @@ def tree_depth_for(width: int) -> int:
     return max(4, min(MAX_TREE_DEPTH, (width - 40) // 4))
 
 
-def build_trees(report, max_depth: int = MAX_TREE_DEPTH):
-    """The tree sections (Rich `Tree`s), in print order, and how many shown
-    nodes the target does not depend on.  See the module docstring."""
-    from rich.tree import Tree
-
-    v = _view(report)
+def tree_sections(report, max_depth: int = MAX_TREE_DEPTH):
+    """The tree's sections in print order, each a list of lines (guides, label),
+    guides a tuple of _SPACE, _CONTINUE, _FORK or _END, one per level below
+    the section's root, and the label (text, style) pieces; and how many
+    shown nodes the target does not depend on.  See the module docstring."""
+    v = view(report)
     graph = report.model.graph
     args = graph.args
     is_shown = {i: True for i in v.shown}
@@ -424,48 +433,124 @@ def build_trees(report, max_depth: int = MAX_TREE_DEPTH):
         head += 1
         label = _tree_label(v, root)
         if head > 1:
-            label.append("  (continued)", style="dim")
+            label.append(("  (continued)", "dim"))
         if root in value_only:
-            label.append("  (no gradient flows into its right side)", style="dim")
-        tree = Tree(label, guide_style="dim")
+            label.append((_FURTHER, "dim"))
+        lines = [((), label)]
         state[root] = SHOWN
-        # (node, parent tree, depth), children pushed in reverse: preorder.
-        stack = [(c, tree, 1) for c in reversed(children[root])]
+        # (node, guides above its own, last of its siblings?, depth), children
+        # pushed in reverse: preorder, the order the lines are printed in.
+        stack = _pushed([], children[root], (), 1)
         while stack:
-            i, parent, depth = stack.pop()
+            i, above, last, depth = stack.pop()
+            guides = above + ((_END if last else _FORK),)
             seen = state.get(i)
             if seen == SHOWN:
-                parent.add(_ref_label(v, i, "↑"))
+                lines.append((guides, _ref_label(v, i, "↑")))
             elif seen == DEFERRED:
-                parent.add(_ref_label(v, i, "↓", " (continued below)"))
+                lines.append((guides, _ref_label(v, i, "↓", " (continued below)")))
             elif depth >= max_depth and any(children[c] for c in children[i]):
                 # Going deeper than one more level of leaves: a new section.
                 state[i] = DEFERRED
                 roots.append(i)
-                parent.add(_ref_label(v, i, "↓", " (continued below)"))
+                lines.append((guides, _ref_label(v, i, "↓", " (continued below)")))
             else:
                 state[i] = SHOWN
-                node = parent.add(_tree_label(v, i))
+                label = _tree_label(v, i)
                 if i in value_only:
-                    node.label.append("  (no gradient flows into its right side)",
-                                      style="dim")
-                for c in reversed(children[i]):
-                    stack.append((c, node, depth + 1))
-        sections.append(tree)
+                    label.append((_FURTHER, "dim"))
+                lines.append((guides, label))
+                _pushed(stack, children[i], above + ((_SPACE if last else _CONTINUE),),
+                        depth + 1)
+        sections.append(lines)
     left_out = len(v.shown) - len(state)
     return sections, left_out
 
 
+def _pushed(stack, kids, above, depth):
+    """`stack` with `kids` pushed in reverse, so that they pop in order."""
+    for k in range(len(kids) - 1, -1, -1):
+        stack.append((kids[k], above, k == len(kids) - 1, depth))
+    return stack
+
+
+class _TreeSection:
+    """One tree section as a Rich renderable: the lines Rich's Tree gives
+    (guide_style dim), written directly.  A label wider than what its guides
+    leave of the line, or holding characters Rich would treat specially, is
+    laid out by Rich itself, as the Tree does it."""
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def __rich_console__(self, console, options):
+        from rich.cells import cell_len
+        from rich.segment import Segment
+        from rich.style import Style
+        from rich.styled import Styled
+        from rich.text import Text
+
+        guides = _ASCII_GUIDES if options.ascii_only else _GUIDES
+        plain = console.color_system is None
+        # What the Tree applies to its guides: its guide style, then no bold.
+        guide_style = console.get_style("dim") + Style(bold=False, underline2=False)
+        guide_segments = [Segment(g, guide_style) for g in guides]
+        styles = {"": None}
+        tree_style = console.get_style("tree")
+        newline = Segment.line()
+        prefixes = {}       # the guides' text, by levels
+        out = []
+        for levels, pieces in self.lines:
+            room = options.max_width - _GUIDE_WIDTH * len(levels)
+            text = "".join(t for t, _ in pieces)
+            if text.isprintable() and cell_len(text) <= room:
+                if plain:
+                    prefix = prefixes.get(levels)
+                    if prefix is None:
+                        prefix = prefixes[levels] = "".join(guides[g] for g in levels)
+                    out.append(Segment(prefix + text + "\n"))
+                    continue
+                label = []
+                for t, s in pieces:
+                    if s not in styles:
+                        styles[s] = console.get_style(s)
+                    if t:
+                        label.append(Segment(t, styles[s]))
+                rendered = [label]
+            else:
+                rich_label = Text()
+                for t, s in pieces:
+                    rich_label.append(t, style=s or None)
+                rendered = console.render_lines(
+                    Styled(rich_label, tree_style),
+                    options.update(width=room, highlight=False, height=None),
+                    pad=options.justify is not None)
+            for k, line in enumerate(rendered):
+                if k == 1 and levels:       # continuation lines: no fork of their own
+                    levels = levels[:-1] + ((_SPACE if levels[-1] == _END else _CONTINUE),)
+                if plain:
+                    out.append(Segment("".join(guides[g] for g in levels)
+                                       + "".join(s.text for s in line) + "\n"))
+                else:
+                    out.extend(guide_segments[g] for g in levels)
+                    out.extend(line)
+                    out.append(newline)
+        return out
+
+
 def render_tree(report, console, max_depth: int | None = None):
-    """Print the graph as a Rich tree rooted at the target, children being a
+    """Print the graph as a tree rooted at the target, children being a
     node's arguments (see the module docstring for shared and deep nodes)."""
     from rich.text import Text
 
     if max_depth is None:
         max_depth = tree_depth_for(console.width)
-    sections, left_out = build_trees(report, max_depth)
-    for tree in sections:
-        console.print(tree)
+    sections, left_out = tree_sections(report, max_depth)
+    # Every line fits the width unless the guides alone reach it: then
+    # the console crops, as it does for a Tree.
+    crop = _GUIDE_WIDTH * (max_depth + 1) >= console.width
+    for lines in sections:
+        console.print(_TreeSection(lines), crop=crop)
     if left_out:
         target = report.target.name
         console.print(Text(f"({left_out} node{'s' if left_out != 1 else ''} the target "
