@@ -556,9 +556,10 @@ def graph_files(files, *, of=None, sets=(), set_json=(), any_shape=False, format
         _warn(report)
         model = report.model
         if format == "json":
-            doc = {**head_dict(model, path, report.target.name),
-                   "graph": graphs.graph_document(report)}
-            _emit(path, jsonl, doc, None)
+            head = head_dict(model, path, report.target.name)
+            for piece in graphs.graph_json(report, head, compact=jsonl):
+                _write(piece, json=True)
+            _write("\n")
         elif format == "tree":
             _emit(path, jsonl, None, lambda console: graphs.render_tree(report, console))
         else:

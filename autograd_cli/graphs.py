@@ -233,6 +233,74 @@ def graph_document(report) -> dict:
     return {"nodes": nodes, "edges": edges}
 
 
+_PIECE_ENTRIES = 4096   # nodes or edges gathered before they are written
+
+
+def graph_json(report, head: dict, compact: bool):
+    """``to_json({**head, "graph": graph_document(report)}, compact)``, in
+    pieces and without building the document, as eval's JSON is written: a
+    few thousand nodes or edges at a time, and an array of more than
+    `STREAM_ELEMENTS` elements a block of rows at a time."""
+    from .render import PIECE_CHARS, STREAM_ELEMENTS, json_array_pieces, to_json
+
+    encode = _json_encoder(compact)
+    sep, colon = (",", ":") if compact else (", ", ": ")
+    frame = to_json({**head, "graph": {"nodes": [], "edges": []}}, compact)
+    # "graph" is the last key, so its two empty lists are the last of their kind.
+    nodes_at = frame.rindex(f'"nodes"{colon}[]') + len(f'"nodes"{colon}[')
+    edges_at = frame.rindex(f'"edges"{colon}[]') + len(f'"edges"{colon}[')
+    v = view(report)
+    yield frame[:nodes_at]
+    # Small nodes are encoded a batch at a time (a list's items, without its
+    # brackets, are the entries with the separators between them).
+    batch, first = [], True
+    for i in v.shown:
+        value, grad = v.value(i), v.grad(i)
+        entry = {"id": v.ids[i], "label": v.labels[i], "op": v.op(i),
+                 "shape": list(np.shape(value))}
+        if np.size(value) <= STREAM_ELEMENTS and np.size(grad) <= STREAM_ELEMENTS:
+            entry["value"], entry["grad"] = json_array(value), json_array(grad)
+            batch.append(entry)
+            if len(batch) >= _PIECE_ENTRIES:
+                yield ("" if first else sep) + encode(batch)[1:-1]
+                batch, first = [], False
+            continue
+        if batch:
+            yield ("" if first else sep) + encode(batch)[1:-1]
+            batch, first = [], False
+        opening = encode(entry)[:-1]         # without its closing brace
+        piece, size = [("" if first else sep) + opening + f'{sep}"value"{colon}'], 0
+        first = False
+        for second, array in enumerate((value, grad)):
+            if second:
+                piece.append(f'{sep}"grad"{colon}')
+            for text in json_array_pieces(array, compact, STREAM_ELEMENTS):
+                piece.append(text)
+                size += len(text)
+                if size >= PIECE_CHARS:
+                    yield "".join(piece)
+                    piece, size = [], 0
+        yield "".join(piece) + "}"
+    if batch:
+        yield ("" if first else sep) + encode(batch)[1:-1]
+    yield frame[nodes_at:edges_at]
+    ids = v.ids
+    edges = v.edges
+    for k in range(0, len(edges), _PIECE_ENTRIES):
+        yield ("" if k == 0 else sep) + encode(
+            [[ids[a], ids[i]] for a, i, _ in edges[k:k + _PIECE_ENTRIES]])[1:-1]
+    yield frame[edges_at:]
+
+
+def _json_encoder(compact: bool):
+    """The encoder of render.to_json's layout (a test holds the two to the
+    same bytes)."""
+    import json
+
+    return json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                            separators=(",", ":") if compact else (", ", ": ")).encode
+
+
 # ---------------------------------------------------------------------- DOT
 
 def _html(text: str) -> str:

@@ -18,7 +18,7 @@ from rich.console import Console
 from autograd_cli import graphs
 from autograd_cli.errors import Source
 from autograd_cli.program import load, run
-from autograd_cli.render import fmt_array, fmt_shape_short
+from autograd_cli.render import fmt_array, fmt_shape_short, head_dict, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
@@ -267,6 +267,25 @@ def test_mermaid_escapes_awkward_text():
     assert "  v_end[" in text and "  v_class[" in text and "  v_style[" in text
     assert "end[1#58;3]" in text and "[1:3]" not in text
     assert "\n  end" not in text and "\n  style v_" in text
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_json_written_in_pieces_is_the_document(compact):
+    """`graph -f json` writes its document in pieces: the same bytes as the
+    whole document through render.to_json, with arrays large enough to be
+    written in blocks, non-finite numbers, awkward names and a set value."""
+    big = ("param W = randn(140, 130, seed=3)\nx = [1, 2, 3]\n"
+           "L = sum(tanh(W) ** 2) + sum(log(x - 2))\n")
+    reports = [report_file(path) for path in EXAMPLES]
+    reports += [report_of(AWKWARD), report_of(big), report_of(chain(30))]
+    counts = []
+    for report in reports:
+        head = head_dict(report.model, "a \"file\".expr", report.target.name)
+        whole = to_json({**head, "graph": graphs.graph_document(report)}, compact)
+        pieces = list(graphs.graph_json(report, head, compact))
+        assert "".join(pieces) == whole
+        counts.append(len(pieces))
+    assert counts[-2] > 3       # the large arrays went a block at a time
 
 
 # ---------------------------------------------------------------------- tree
