@@ -561,7 +561,9 @@ def graph_files(files, *, of=None, sets=(), set_json=(), any_shape=False, format
                 _write(piece, json=True)
             _write("\n")
         elif format == "tree":
-            _emit(path, jsonl, None, lambda console: graphs.render_tree(report, console))
+            from .graph_tree import render_tree
+
+            _emit(path, jsonl, None, lambda console: render_tree(report, console))
         else:
             _write((graphs.to_dot(report) if format == "dot" else graphs.to_mermaid(report))
                    + "\n")

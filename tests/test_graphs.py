@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from autograd_cli import graphs
+from autograd_cli import graph_tree, graphs
 from autograd_cli.errors import Source
 from autograd_cli.program import load, run
 from autograd_cli.render import fmt_array, fmt_shape_short, head_dict, to_json
@@ -67,7 +67,7 @@ def chain(n):
 
 def tree_text(report, width=100, **kw):
     buf = io.StringIO()
-    graphs.render_tree(report, Console(file=buf, width=width, color_system=None), **kw)
+    graph_tree.render_tree(report, Console(file=buf, width=width, color_system=None), **kw)
     return buf.getvalue()
 
 
@@ -362,7 +362,7 @@ def rich_tree_text(report, console, max_depth=None):
         return Text(text + note, style="dim")
 
     if max_depth is None:
-        max_depth = graphs.tree_depth_for(console.width)
+        max_depth = graph_tree.tree_depth_for(console.width)
     graph = report.model.graph
     shown = set(v.shown)
     children = {i: [a for a in graph.args[i] if a in shown] for i in v.shown}
@@ -429,7 +429,7 @@ def test_tree_is_what_rich_prints(width, color, ascii_only):
     for report in reports:
         for kw in ({}, {"max_depth": 4}):
             expected = printed(rich_tree_text, report, **kw)
-            assert printed(graphs.render_tree, report, **kw) == expected
+            assert printed(graph_tree.render_tree, report, **kw) == expected
             if ascii_only:
                 assert "└" not in expected and "`-- " in expected
 
