@@ -368,10 +368,12 @@ class Graph(Command):
         from .render import head_dict
 
         if out.format == "json":
-            out.json({**head_dict(report.model, out.path, report.target.name),
-                      "graph": graphs.graph_document(report)})
+            head = head_dict(report.model, out.path, report.target.name)
+            out.json_pieces(graphs.graph_json(report, head, compact=out.jsonl))
         elif out.format == "tree":
-            out.table(lambda console: graphs.render_tree(report, console))
+            from .graph_tree import render_tree
+
+            out.table(lambda console: render_tree(report, console))
         else:
             out.text(graphs.to_dot(report) if out.format == "dot" else graphs.to_mermaid(report))
 

@@ -54,6 +54,11 @@ class Op:
     the op is not differentiable and the gradient is a convention;
     jvp -> None (forward mode is not declared yet);
     symmetric -> whether the order of the arguments does not matter;
+    syntax -> None, or (symbol, grammar level) for an op the language writes
+    as an operator: ``("+", "sum")``, the level one of sum, product, unary
+    and power (grammar.lark), a unary one written before its argument;
+    notation -> None, or how `local` texts write the op's value if not by
+    its name (``σ`` for sigmoid);
     constructor -> whether it builds a constant from static arguments only;
     apply -> the op as a function: straight to `forward` on plain arrays,
     recorded on the tape when an argument is traced (`generic`; the op table
@@ -61,7 +66,8 @@ class Op:
     """
 
     __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar", "saves",
-                 "args", "kinks", "jvp", "symmetric", "constructor", "apply")
+                 "args", "kinks", "jvp", "symmetric", "syntax", "notation", "constructor",
+                 "apply")
 
     name: str
     forward: Callable[..., Any]
@@ -75,6 +81,8 @@ class Op:
     kinks: tuple[str, Callable[..., Any]] | None
     jvp: Any
     symmetric: bool
+    syntax: tuple[str, str] | None
+    notation: str | None
     constructor: bool
     apply: Callable[..., Any]
 
@@ -93,6 +101,8 @@ class Op:
         self.kinks = None
         self.jvp = None
         self.symmetric = False
+        self.syntax = None
+        self.notation = None
         self.constructor = False
         self.apply = generic(self)
 

@@ -7,9 +7,12 @@ argument to the operation that uses it), every node labelled with its name
 or operation, shape, value and gradient.
 
     graph_document(report) -> dict      the "graph" field of the JSON: {"nodes": [...], "edges": [...]}
+    graph_json(report, head, compact)   the whole JSON output, in pieces
     to_dot(report) -> str               Graphviz: ``... | dot -Tsvg > g.svg``
     to_mermaid(report) -> str           a ``flowchart LR`` for Markdown
-    render_tree(report, console)        a Rich tree in the terminal
+
+and, in graph_tree.py, ``render_tree(report, console)``: a tree in the
+terminal, as Rich's Tree prints it.
 
 Which nodes are shown.  Every graph node, except constants that no operation
 uses: the literal right side of an input or param (``w = [2, 5, 9, 7, 3]``:
@@ -38,10 +41,10 @@ it is written (``line:column``) and its source text, cut in the middle past
 and the output grows linearly with the file.
 
 Deep graphs.  Nothing here recurses over the graph: node selection, ids and
-edges are loops over the topological order, and the tree is built with an
-explicit stack.  Rich renders a Tree with its own stack too, but every level
-indents by 4 columns, so a chain 20,000 deep could not be printed legibly
-(and would be quadratic in size).  So the tree is cut into sections: a node
+edges are loops over the topological order, and the tree is walked with an
+explicit stack.  The tree's lines are those of a Rich Tree, written
+directly; every level indents by 4 columns, so a chain 20,000 deep could
+not be printed legibly (and would be quadratic in size).  So the tree is cut into sections: a node
 at depth `max_depth` whose arguments have arguments of their own is shown
 as ``↓ name (continued below)``, and is the root of a further section
 printed after this one.  `max_depth` is by default (width - 40) / 4 for the
@@ -66,8 +69,6 @@ from .core import CONST
 from .ops import OPS
 from .render import fmt_array, fmt_shape_short, json_array
 
-MAX_TREE_DEPTH = 64      # the most levels of one tree section, whatever the width
-
 # Styles by kind of node: DOT (fill, border) and Mermaid classDefs share them.
 _COLORS = {
     "param": ("#f6e1fa", "#8e44ad"),
@@ -76,8 +77,6 @@ _COLORS = {
     "op": ("#f2f2f2", "#888888"),
     "const": ("#ffffff", "#aaaaaa"),
 }
-_RICH_STYLE = {"param": "bold magenta", "input": "bold cyan", "node": "bold",
-               "op": "", "const": "dim"}
 # Ops whose argument order does not matter: their edges carry no position.
 _SYMMETRIC = {op.name for op in OPS.values() if op.symmetric}
 
@@ -85,7 +84,7 @@ _SYMMETRIC = {op.name for op in OPS.values() if op.symmetric}
 # ----------------------------------------------------------------- the view
 
 @dataclass
-class _View:
+class View:
     """What every format draws: the shown nodes, their ids, labels and edges."""
 
     report: object
@@ -96,17 +95,21 @@ class _View:
     edges: list     # (from graph id, to graph id, argument position)
 
     def value(self, i):
+        """Node i's value."""
         return self.report.node_values[i]
 
     def grad(self, i):
+        """Node i's gradient (zeros where the target does not depend on it)."""
         g = self.report.node_grads[i]
         return np.zeros_like(self.report.node_values[i]) if g is None else g
 
     def op(self, i):
+        """The name of node i's op."""
         return self.report.model.graph.ops[i].name
 
 
-def _view(report) -> _View:
+def view(report) -> View:
+    """What every format draws of the report's graph (see the module docstring)."""
     model = report.model
     graph = model.graph
     ops, args = graph.ops, graph.args
@@ -145,7 +148,7 @@ def _view(report) -> _View:
         b = named.get(i)
         if ops[i] is CONST:
             kinds[i] = "const"
-            labels[i] = _one_line(fmt_array(values[i]))
+            labels[i] = one_line(fmt_array(values[i]))
         elif b is not None and b.kind != "node":
             kinds[i] = b.kind
             labels[i] = b.name
@@ -162,7 +165,7 @@ def _view(report) -> _View:
         for k, a in enumerate(args[i]):
             if is_shown[a]:
                 edges.append((a, i, k))
-    return _View(report, shown, ids, labels, kinds, edges)
+    return View(report, shown, ids, labels, kinds, edges)
 
 
 def _op_label(model, i, named) -> str:
@@ -204,7 +207,7 @@ def fmt_key(key) -> str:
 _SPACES = re.compile(r"\s*\n\s*")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """A multi-line array (a matrix) on one line."""
     return _SPACES.sub(" ", text.strip())
 
@@ -213,7 +216,7 @@ def _one_line(text: str) -> str:
 
 def graph_document(report) -> dict:
     """The graph as JSON-ready data (the ``"graph"`` field of the JSON output, docs/json.md)."""
-    v = _view(report)
+    v = view(report)
     nodes = []
     for i in v.shown:
         value = v.value(i)
@@ -227,6 +230,74 @@ def graph_document(report) -> dict:
         })
     edges = [[v.ids[a], v.ids[i]] for a, i, _ in v.edges]
     return {"nodes": nodes, "edges": edges}
+
+
+_PIECE_ENTRIES = 4096   # nodes or edges gathered before they are written
+
+
+def graph_json(report, head: dict, compact: bool):
+    """``to_json({**head, "graph": graph_document(report)}, compact)``, in
+    pieces and without building the document, as eval's JSON is written: a
+    few thousand nodes or edges at a time, and an array of more than
+    `STREAM_ELEMENTS` elements a block of rows at a time."""
+    from .render import PIECE_CHARS, STREAM_ELEMENTS, json_array_pieces, to_json
+
+    encode = _json_encoder(compact)
+    sep, colon = (",", ":") if compact else (", ", ": ")
+    frame = to_json({**head, "graph": {"nodes": [], "edges": []}}, compact)
+    # "graph" is the last key, so its two empty lists are the last of their kind.
+    nodes_at = frame.rindex(f'"nodes"{colon}[]') + len(f'"nodes"{colon}[')
+    edges_at = frame.rindex(f'"edges"{colon}[]') + len(f'"edges"{colon}[')
+    v = view(report)
+    yield frame[:nodes_at]
+    # Small nodes are encoded a batch at a time (a list's items, without its
+    # brackets, are the entries with the separators between them).
+    batch, first = [], True
+    for i in v.shown:
+        value, grad = v.value(i), v.grad(i)
+        entry = {"id": v.ids[i], "label": v.labels[i], "op": v.op(i),
+                 "shape": list(np.shape(value))}
+        if np.size(value) <= STREAM_ELEMENTS and np.size(grad) <= STREAM_ELEMENTS:
+            entry["value"], entry["grad"] = json_array(value), json_array(grad)
+            batch.append(entry)
+            if len(batch) >= _PIECE_ENTRIES:
+                yield ("" if first else sep) + encode(batch)[1:-1]
+                batch, first = [], False
+            continue
+        if batch:
+            yield ("" if first else sep) + encode(batch)[1:-1]
+            batch, first = [], False
+        opening = encode(entry)[:-1]         # without its closing brace
+        piece, size = [("" if first else sep) + opening + f'{sep}"value"{colon}'], 0
+        first = False
+        for second, array in enumerate((value, grad)):
+            if second:
+                piece.append(f'{sep}"grad"{colon}')
+            for text in json_array_pieces(array, compact, STREAM_ELEMENTS):
+                piece.append(text)
+                size += len(text)
+                if size >= PIECE_CHARS:
+                    yield "".join(piece)
+                    piece, size = [], 0
+        yield "".join(piece) + "}"
+    if batch:
+        yield ("" if first else sep) + encode(batch)[1:-1]
+    yield frame[nodes_at:edges_at]
+    ids = v.ids
+    edges = v.edges
+    for k in range(0, len(edges), _PIECE_ENTRIES):
+        yield ("" if k == 0 else sep) + encode(
+            [[ids[a], ids[i]] for a, i, _ in edges[k:k + _PIECE_ENTRIES]])[1:-1]
+    yield frame[edges_at:]
+
+
+def _json_encoder(compact: bool):
+    """The encoder of render.to_json's layout (a test holds the two to the
+    same bytes)."""
+    import json
+
+    return json.JSONEncoder(ensure_ascii=False, allow_nan=False,
+                            separators=(",", ":") if compact else (", ", ": ")).encode
 
 
 # ---------------------------------------------------------------------- DOT
@@ -262,11 +333,11 @@ def _excerpt(span, width: int = TOOLTIP_WIDTH) -> str:
 
 def to_dot(report) -> str:
     """The graph in Graphviz DOT: ``autograd-cli graph f.expr | dot -Tsvg``."""
-    v = _view(report)
+    v = view(report)
     model = report.model
     target = report.target
     title = (f"{model.source.name}: target {target.name} = "
-             f"{_one_line(fmt_array(report.values[target.name]))} ({model.dtype}); "
+             f"{one_line(fmt_array(report.values[target.name]))} ({model.dtype}); "
              f"grad = ∂{target.name}/∂node")
     out = [
         "digraph autograd {",
@@ -340,7 +411,7 @@ def _mermaid_id(node_id: str) -> str:
 
 def to_mermaid(report) -> str:
     """The graph as a Mermaid ``flowchart LR``, to paste into Markdown."""
-    v = _view(report)
+    v = view(report)
     out = ["flowchart LR"]
     for kind, (fill, line) in _COLORS.items():
         out.append(f"  classDef {kind} fill:{fill},stroke:{line},color:#000000")
@@ -363,111 +434,3 @@ def to_mermaid(report) -> str:
     if target_node in v.ids:
         out.append(f"  style {_mermaid_id(v.ids[target_node])} stroke-width:3px")
     return "\n".join(out) + "\n"
-
-
-# --------------------------------------------------------------------- tree
-
-def _tree_label(v: _View, i: int):
-    from rich.text import Text
-
-    kind = v.kinds[i]
-    value = v.value(i)
-    label = Text()
-    if kind == "const":
-        label.append(_one_line(fmt_array(value)))
-        label.append("  const", style="dim")
-        return label
-    label.append(v.labels[i], style=_RICH_STYLE[kind])
-    if kind == "op":
-        label.append(f" ({v.ids[i]})", style="dim")
-    label.append(f"  {fmt_shape_short(np.shape(value))}", style="dim")
-    label.append("  value ", style="dim")
-    label.append(_one_line(fmt_array(value)))
-    label.append("  grad ", style="dim")
-    label.append(_one_line(fmt_array(v.grad(i))), style="green")
-    return label
-
-
-def _ref_label(v: _View, i: int, arrow: str, note: str = ""):
-    from rich.text import Text
-
-    text = f"{arrow} {v.ids[i]}"
-    if v.kinds[i] == "op":
-        text += f" ({v.labels[i]})"
-    return Text(text + note, style="dim")
-
-
-def tree_depth_for(width: int) -> int:
-    """The default depth of one tree section on a console `width` columns wide."""
-    return max(4, min(MAX_TREE_DEPTH, (width - 40) // 4))
-
-
-def build_trees(report, max_depth: int = MAX_TREE_DEPTH):
-    """The tree sections (Rich `Tree`s), in print order, and how many shown
-    nodes the target does not depend on.  See the module docstring."""
-    from rich.tree import Tree
-
-    v = _view(report)
-    graph = report.model.graph
-    args = graph.args
-    is_shown = {i: True for i in v.shown}
-    children = {i: [a for a in args[i] if a in is_shown] for i in v.shown}
-    # A param computed from other names: its value flows in, no gradient out.
-    value_only = {i for i in v.shown if graph.ops[i].is_leaf and children[i]}
-    SHOWN, DEFERRED = 1, 2
-    state = {}
-    sections = []
-    roots = [report.target.node]
-    head = 0
-    while head < len(roots):
-        root = roots[head]
-        head += 1
-        label = _tree_label(v, root)
-        if head > 1:
-            label.append("  (continued)", style="dim")
-        if root in value_only:
-            label.append("  (no gradient flows into its right side)", style="dim")
-        tree = Tree(label, guide_style="dim")
-        state[root] = SHOWN
-        # (node, parent tree, depth), children pushed in reverse: preorder.
-        stack = [(c, tree, 1) for c in reversed(children[root])]
-        while stack:
-            i, parent, depth = stack.pop()
-            seen = state.get(i)
-            if seen == SHOWN:
-                parent.add(_ref_label(v, i, "↑"))
-            elif seen == DEFERRED:
-                parent.add(_ref_label(v, i, "↓", " (continued below)"))
-            elif depth >= max_depth and any(children[c] for c in children[i]):
-                # Going deeper than one more level of leaves: a new section.
-                state[i] = DEFERRED
-                roots.append(i)
-                parent.add(_ref_label(v, i, "↓", " (continued below)"))
-            else:
-                state[i] = SHOWN
-                node = parent.add(_tree_label(v, i))
-                if i in value_only:
-                    node.label.append("  (no gradient flows into its right side)",
-                                      style="dim")
-                for c in reversed(children[i]):
-                    stack.append((c, node, depth + 1))
-        sections.append(tree)
-    left_out = len(v.shown) - len(state)
-    return sections, left_out
-
-
-def render_tree(report, console, max_depth: int | None = None):
-    """Print the graph as a Rich tree rooted at the target, children being a
-    node's arguments (see the module docstring for shared and deep nodes)."""
-    from rich.text import Text
-
-    if max_depth is None:
-        max_depth = tree_depth_for(console.width)
-    sections, left_out = build_trees(report, max_depth)
-    for tree in sections:
-        console.print(tree)
-    if left_out:
-        target = report.target.name
-        console.print(Text(f"({left_out} node{'s' if left_out != 1 else ''} the target "
-                           f"{target} does not depend on {'are' if left_out != 1 else 'is'} "
-                           f"not shown)", style="dim"))

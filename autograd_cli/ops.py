@@ -43,8 +43,6 @@ from .shapes import (
     stack_shape,
 )
 
-# explain.py still reads fmt_shape from here: re-exported until it imports shapes.py.
-from .shapes import fmt_shape as fmt_shape
 
 if TYPE_CHECKING:   # for annotations only: numpy.typing is not loaded at run time
     from numpy.typing import ArrayLike, DTypeLike
@@ -304,7 +302,8 @@ def defop(name: str, forward: Callable[..., Any], shape: Callable[..., Shape], *
           saves: tuple[tuple[int, ...], bool] | None = None,
           kinks: tuple[str, Callable[..., Any]] | None = None,
           fast: Sequence[VJP | None] | None = None, jvp: Any = None,
-          symmetric: bool = False) -> None:
+          symmetric: bool = False, syntax: tuple[str, str] | None = None,
+          notation: str | None = None) -> None:
     """Declare op `name`, every slot of it here:
 
     forward(*args, **attrs) -> array, and `shape`, its rule on shapes;
@@ -317,7 +316,10 @@ def defop(name: str, forward: Callable[..., Any], shape: Callable[..., Shape], *
     kinks -> (name, test) where the gradient is a convention (`check`);
     fast -> per argument, None or a speed helper for its VJP;
     jvp -> the forward-mode derivative (none declared yet);
-    symmetric -> whether the order of the arguments does not matter.
+    symmetric -> whether the order of the arguments does not matter;
+    syntax -> (symbol, grammar level) if the language writes it as an
+    operator: ("+", "sum"); levels sum, product, unary, power (`explain`);
+    notation -> how `local` texts write its value, if not by its name.
     """
     if fast is not None:
         vjps = tuple(v if f is None else _with_fast(f, v) for f, v in zip(fast, vjps))
@@ -328,6 +330,8 @@ def defop(name: str, forward: Callable[..., Any], shape: Callable[..., Shape], *
     op.kinks = kinks
     op.jvp = jvp
     op.symmetric = symmetric
+    op.syntax = syntax
+    op.notation = notation
 
 
 NOTHING = ((), False)   # saves: the VJPs read only shapes and dtypes
@@ -338,28 +342,29 @@ ANS = ((), True)        # saves: the VJPs read only the output
 defop("add", operator.add, broadcast,
       lambda g, ans, x, y: unbroadcast(g, x.shape),
       lambda g, ans, x, y: unbroadcast(g, y.shape),
-      local=("1", "1"), saves=NOTHING, symmetric=True,
+      local=("1", "1"), saves=NOTHING, symmetric=True, syntax=("+", "sum"),
       scalar=(operator.add, lambda g, ans, x, y: (g, g)))
 defop("sub", operator.sub, broadcast,
       lambda g, ans, x, y: unbroadcast(g, x.shape),
       lambda g, ans, x, y: unbroadcast(neg(g), y.shape),
-      local=("1", "-1"), saves=NOTHING,
+      local=("1", "-1"), saves=NOTHING, syntax=("-", "sum"),
       scalar=(operator.sub, lambda g, ans, x, y: (g, -g)))
 defop("mul", operator.mul, broadcast,
       lambda g, ans, x, y: unbroadcast(mul(g, y), x.shape),
       lambda g, ans, x, y: unbroadcast(mul(g, x), y.shape),
-      local=("y", "x"), saves=((0, 1), False), symmetric=True,
+      local=("y", "x"), saves=((0, 1), False), symmetric=True, syntax=("*", "product"),
       scalar=(operator.mul, lambda g, ans, x, y: (g * y, g * x)))
 defop("div", operator.truediv, broadcast,
       lambda g, ans, x, y: unbroadcast(div(g, y), x.shape),
       lambda g, ans, x, y: unbroadcast(neg(div(mul(g, ans), y)), y.shape),
       local=("1/y", "-x/y²"), saves=((1,), True),    # g / y and -(g·ans) / y
+      syntax=("/", "product"),
       scalar=(operator.truediv, lambda g, ans, x, y: (g / y, -(g * ans / y))))
 defop("pow", _power, broadcast, _pow_dx, _pow_dy, fast=(_pow_dx_fast, None),
-      local=("y·x^(y-1)", "log(x)·x^y"),
+      local=("y·x^(y-1)", "log(x)·x^y"), syntax=("**", "power"),
       scalar=(_fpow, _fpow_vjp))
 defop("matmul", operator.matmul, matmul_shape, _matmul_da, _matmul_db,
-      local=("(·) @ yᵀ", "xᵀ @ (·)"), saves=((0, 1), False))
+      local=("(·) @ yᵀ", "xᵀ @ (·)"), saves=((0, 1), False), syntax=("@", "product"))
 defop("maximum", np.maximum, broadcast,
       lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.greater)), x.shape),
       lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.greater)), y.shape),
@@ -401,8 +406,10 @@ defop("where", _where,
       args=("a", "b"), local=("[cond]", "[not cond]"))
 
 defop("neg", operator.neg, same, lambda g, ans, x: neg(g), local=("-1",), saves=NOTHING,
+      syntax=("-", "unary"),
       scalar=(operator.neg, lambda g, ans, x: -g))
 defop("pos", lambda x: x, same, lambda g, ans, x: g, local=("1",), saves=NOTHING,
+      syntax=("+", "unary"),
       scalar=(lambda x: x, lambda g, ans, x: g))
 defop("exp", np.exp, same, lambda g, ans, x: mul(g, ans), local=("exp(x)",), saves=ANS,
       scalar=(_ufunc(np.exp), lambda g, ans, x: g * ans))
@@ -428,7 +435,7 @@ defop("tanh", np.tanh, same, lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))),
       fast=(_tanh_fast,), local=("1 - tanh(x)²",), saves=ANS,
       scalar=(_ufunc(np.tanh), lambda g, ans, x: g * (1.0 - ans * ans)))
 defop("sigmoid", _sigmoid, same, lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))),
-      fast=(_sigmoid_fast,), local=("σ(x)·(1 - σ(x))",), saves=ANS,
+      fast=(_sigmoid_fast,), local=("σ(x)·(1 - σ(x))",), saves=ANS, notation="σ",
       scalar=(_ufunc(_sigmoid), lambda g, ans, x: g * (ans * (1.0 - ans))))
 defop("relu", lambda x: np.maximum(x, 0).astype(x.dtype), same,
       lambda g, ans, x: mul(g, mask(raw(x) > 0, x)),

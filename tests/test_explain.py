@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from autograd_cli.errors import ExprError, Source
-from autograd_cli.explain import (INDENT, MAX_PATHS, MIN_WIDTH, _fold, explain,
-                                  render_explain, terminal_width)
 from autograd_cli.compiling import load
+from autograd_cli.explain import (INDENT, MAX_PATHS, MIN_WIDTH, explain, render_explain,
+                                  terminal_width)
+from autograd_cli.explain.folding import fold
 from autograd_cli.running import run
 from autograd_cli.render import fmt_number
 from common import ROOT, SEED
@@ -598,7 +599,7 @@ _WORDS = st.one_of(st.text("ab09[]()_.,²σ∂/−-", min_size=1, max_size=12),
 @given(st.lists(_WORDS, min_size=1, max_size=60), st.integers(MIN_WIDTH, 100), st.booleans())
 def test_fold_fits_and_gives_the_line_back(words, width, prose):
     line = " ".join(words)
-    out = _fold(line, width, prose)
+    out = fold(line, width, prose)
     assert all(cell_len(piece) <= width for piece in out)
     assert all(piece.startswith(INDENT) for piece in out[1:])
     assert not out[0].startswith(" ") or line.startswith(" ")
@@ -722,3 +723,61 @@ def test_a_sum_in_a_denominator_has_one_pair_of_brackets(text, want):
 
     report = run(load(Source("t.expr", text)))
     assert render_explain(explain(report, "x"), "y").strip() == want
+
+
+# ------------------------------------------------ what explain reads off the op table
+
+def grammar_operators():
+    """{(symbol, rule, op name)} of the grammar's operator productions, such
+    as ``sum "+" product -> add`` under ``?sum:``, terminals resolved."""
+    text = (ROOT / "autograd_cli/grammar.lark").read_text()
+    terminals = dict(re.findall(r'^([A-Z_]+):\s*"([^"]+)"\s*$', text, re.M))
+    found, rule = set(), None
+    for line in text.splitlines():
+        head = re.match(r"\??(\w+):", line)
+        if head:
+            rule = head.group(1)
+        m = re.search(r'(?:"([^"]+)"|\b([A-Z_]+)\b)\s+\w+\s+->\s*(\w+)', line)
+        if m and rule:
+            found.add((m.group(1) or terminals.get(m.group(2)), rule, m.group(3)))
+    return found
+
+
+def test_the_op_tables_operators_are_the_grammars():
+    """explain writes operators as the op table declares them (`syntax=`):
+    each declaration must be the grammar's own production, and every
+    operator of the grammar that makes an op must be declared."""
+    from autograd_cli.ops import OPS
+
+    grammar = {(sym, rule, name) for sym, rule, name in grammar_operators()
+               if rule in ("sum", "product", "unary", "power") and name in OPS}
+    declared = {(op.syntax[0], op.syntax[1], op.name) for op in OPS.values() if op.syntax}
+    assert {("+", "sum", "add"), ("-", "unary", "neg"), ("**", "power", "pow")} <= grammar
+    assert declared == grammar
+
+
+def symbol_value(symbol, rep):
+    """A symbolic factor evaluated at the file's values, as Python reads it."""
+    py = symbol.replace("·", "*").replace("−", "-").replace("^", "**").replace("²", "**2")
+    env = {name: np.asarray(v, dtype=float) for name, v in rep.values.items()}
+    env.update(log=np.log, exp=np.exp, tanh=np.tanh, σ=lambda x: 1 / (1 + np.exp(-x)))
+    return float(eval(py, {"__builtins__": {}}, env))
+
+
+@pytest.mark.parametrize("text, wrt", [
+    ("param x = 0.5\ny = x * 3 + 1\nL = y ** 2 - y / 4", "y"),
+    ("param x = 0.5\nL = -(x ** 3) * 2", "x"),
+    ("param x = 0.5\nL = -x * 2 ** x", "x"),
+    ("param x = 0.5\nh = sigmoid(x)\nL = h * 2", "x"),
+    ("param v = [1, 2, 3]\nL = mean(v * v)", "v[1]"),
+    ("param v = [1, 2, 3]\nL = sum(v @ v)", "v[1]"),
+])
+def test_symbols_read_off_the_op_table_are_the_factors(text, wrt):
+    """Operators (`syntax=`), sigmoid's σ (`notation=`) and the reductions
+    expanded come from the op table: each symbol, evaluated, is its factor."""
+    rep, doc, _ = derive(text, wrt)
+    assert_explains(rep, wrt, doc, (1,) if "[" in wrt else ())
+    (path,) = doc["explain"]["paths"]
+    for symbol, factor in zip(path["symbols"], path["factors"]):
+        assert "|local" not in symbol and "σ" not in symbol, symbol
+        assert math.isclose(symbol_value(symbol, rep), number(factor), rel_tol=1e-12), symbol

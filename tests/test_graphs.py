@@ -11,12 +11,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
-from autograd_cli import graphs
+from autograd_cli import graph_tree, graphs
 from autograd_cli.errors import Source
 from autograd_cli.compiling import load
+from autograd_cli.render import fmt_array, fmt_shape_short, head_dict, to_json
 from autograd_cli.running import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +68,7 @@ def chain(n):
 
 def tree_text(report, width=100, **kw):
     buf = io.StringIO()
-    graphs.render_tree(report, Console(file=buf, width=width, color_system=None), **kw)
+    graph_tree.render_tree(report, Console(file=buf, width=width, color_system=None), **kw)
     return buf.getvalue()
 
 
@@ -268,6 +270,25 @@ def test_mermaid_escapes_awkward_text():
     assert "\n  end" not in text and "\n  style v_" in text
 
 
+@pytest.mark.parametrize("compact", [False, True])
+def test_json_written_in_pieces_is_the_document(compact):
+    """`graph -f json` writes its document in pieces: the same bytes as the
+    whole document through render.to_json, with arrays large enough to be
+    written in blocks, non-finite numbers, awkward names and a set value."""
+    big = ("param W = randn(140, 130, seed=3)\nx = [1, 2, 3]\n"
+           "L = sum(tanh(W) ** 2) + sum(log(x - 2))\n")
+    reports = [report_file(path) for path in EXAMPLES]
+    reports += [report_of(AWKWARD), report_of(big), report_of(chain(30))]
+    counts = []
+    for report in reports:
+        head = head_dict(report.model, "a \"file\".expr", report.target.name)
+        whole = to_json({**head, "graph": graphs.graph_document(report)}, compact)
+        pieces = list(graphs.graph_json(report, head, compact))
+        assert "".join(pieces) == whole
+        counts.append(len(pieces))
+    assert counts[-2] > 3       # the large arrays went a block at a time
+
+
 # ---------------------------------------------------------------------- tree
 
 def test_tree_of_the_seed():
@@ -307,6 +328,126 @@ def test_tree_leaves_out_what_the_target_does_not_use():
 def test_tree_marks_a_param_computed_from_names():
     text = tree_text(report_of(AWKWARD), width=160)
     assert "p  ()  value 8  grad 4  (no gradient flows into its right side)" in text
+
+
+def rich_tree_text(report, console, max_depth=None):
+    """The tree printed through Rich's own Tree, one per section: the
+    reference the tree writer must match byte for byte (sections and
+    labels as graphs.py's module docstring describes them)."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    style = {"param": "bold magenta", "input": "bold cyan", "node": "bold", "op": "",
+             "const": "dim"}
+    v = graphs.view(report)
+
+    def label_of(i):
+        value, kind = v.value(i), v.kinds[i]
+        label = Text()
+        if kind == "const":
+            label.append(" ".join(fmt_array(value).split()))
+            label.append("  const", style="dim")
+            return label
+        label.append(v.labels[i], style=style[kind])
+        if kind == "op":
+            label.append(f" ({v.ids[i]})", style="dim")
+        label.append(f"  {fmt_shape_short(np.shape(value))}", style="dim")
+        label.append("  value ", style="dim")
+        label.append(" ".join(fmt_array(value).split()))
+        label.append("  grad ", style="dim")
+        label.append(" ".join(fmt_array(v.grad(i)).split()), style="green")
+        return label
+
+    def ref(i, arrow, note=""):
+        text = f"{arrow} {v.ids[i]}" + (f" ({v.labels[i]})" if v.kinds[i] == "op" else "")
+        return Text(text + note, style="dim")
+
+    if max_depth is None:
+        max_depth = graph_tree.tree_depth_for(console.width)
+    graph = report.model.graph
+    shown = set(v.shown)
+    children = {i: [a for a in graph.args[i] if a in shown] for i in v.shown}
+    value_only = {i for i in v.shown if graph.ops[i].is_leaf and children[i]}
+    further = "  (no gradient flows into its right side)"
+    state, roots = {}, [report.target.node]
+    for root in roots:          # grows as sections are cut off
+        label = label_of(root)
+        if root != roots[0]:
+            label.append("  (continued)", style="dim")
+        if root in value_only:
+            label.append(further, style="dim")
+        tree = Tree(label, guide_style="dim")
+        state[root] = "shown"
+        stack = [(c, tree, 1) for c in reversed(children[root])]
+        while stack:
+            i, parent, depth = stack.pop()
+            if state.get(i) == "shown":
+                parent.add(ref(i, "↑"))
+            elif state.get(i) == "deferred":
+                parent.add(ref(i, "↓", " (continued below)"))
+            elif depth >= max_depth and any(children[c] for c in children[i]):
+                state[i] = "deferred"
+                roots.append(i)
+                parent.add(ref(i, "↓", " (continued below)"))
+            else:
+                state[i] = "shown"
+                node = parent.add(label_of(i))
+                if i in value_only:
+                    node.label.append(further, style="dim")
+                stack.extend((c, node, depth + 1) for c in reversed(children[i]))
+        console.print(tree)
+    left_out = len(v.shown) - len(state)
+    if left_out:
+        console.print(Text(f"({left_out} node{'s' if left_out != 1 else ''} the target "
+                           f"{report.target.name} does not depend on "
+                           f"{'are' if left_out != 1 else 'is'} not shown)", style="dim"))
+
+
+# Labels longer than a line (so Rich wraps them), and deep enough to cut.
+LONG_NAMES = """\
+param averyveryveryverylongnameforaparameter = [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.7, 0.8, 0.9, 1.0, 1.1, 1.2]]
+anotherextremelylongbindingnamewhichoverflowsthelabels = tanh(averyveryveryverylongnameforaparameter @ transpose(averyveryveryverylongnameforaparameter)) * 3.14159265358979
+L = sum(anotherextremelylongbindingnamewhichoverflowsthelabels ** 2)
+"""
+
+
+@pytest.mark.parametrize("width", [30, 60, 100, 200])
+@pytest.mark.parametrize("color", [None, "standard", "truecolor"])
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_tree_is_what_rich_prints(width, color, ascii_only):
+    """Byte for byte what Rich's Tree gives, guides, wrapping and colours."""
+    reports = [report_file(path) for path in EXAMPLES]
+    reports += [report_of(AWKWARD), report_of(LONG_NAMES), report_of(chain(40))]
+
+    def printed(draw, report, **kw):
+        buf = io.StringIO()
+        console = Console(file=_AsciiFile(buf) if ascii_only else buf, width=width,
+                          color_system=color, force_terminal=bool(color), highlight=False,
+                          markup=False, emoji=False, legacy_windows=False)
+        draw(report, console, **kw)
+        return buf.getvalue()
+
+    for report in reports:
+        for kw in ({}, {"max_depth": 4}):
+            expected = printed(rich_tree_text, report, **kw)
+            assert printed(graph_tree.render_tree, report, **kw) == expected
+            if ascii_only:
+                assert "└" not in expected and "`-- " in expected
+
+
+class _AsciiFile:
+    """A stream that says its encoding is ASCII, so Rich draws ASCII guides."""
+
+    encoding = "ascii"
+
+    def __init__(self, buf):
+        self.buf = buf
+
+    def write(self, text):
+        return self.buf.write(text)
+
+    def flush(self):
+        pass
 
 
 # --------------------------------------------------------------- deep graphs
