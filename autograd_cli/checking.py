@@ -29,7 +29,8 @@ import numpy as np
 from .core import Tape, Tensor
 from .engine import backward, evaluate, hessian
 from .errors import ExprError
-from .ops import mul, sum as ops_sum
+from .ops import mul
+from .ops import sum as ops_sum
 from .options import CHECK_DIRECTIONS as DIRECTIONS
 from .options import CHECK_FULL_LIMIT as FULL_LIMIT
 from .options import CHECK_SAMPLES as SAMPLES
@@ -44,8 +45,8 @@ class Directions:
     ok: bool
     max_abs_err: float
     max_rel_err: float
-    worst: int              # the worst direction, counted from 1
-    worst_index: list       # order 2: where in the Hessian-vector product; else []
+    worst: int  # the worst direction, counted from 1
+    worst_index: list  # order 2: where in the Hessian-vector product; else []
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Row:
     shape: tuple
     compared: int
     directions: Directions | None = None
-    elements_ok: bool = True    # the elements compared one by one, kinks aside
+    elements_ok: bool = True  # the elements compared one by one, kinks aside
 
     @property
     def size(self) -> int:
@@ -76,12 +77,12 @@ class Row:
 class Result:
     """What `check` found, and how it looked."""
 
-    target: object          # the target's Binding
+    target: object  # the target's Binding
     rows: list
     order: int
-    mode: str               # "full" or "directional"
-    selection: "Selection"
-    total: int              # elements of the checked leaves, in all
+    mode: str  # "full" or "directional"
+    selection: Selection
+    total: int  # elements of the checked leaves, in all
     directions: int
     samples: int
     seed: int
@@ -96,8 +97,8 @@ class Selection:
     """The leaves differentiated with respect to, and the ones left out."""
 
     names: list
-    how: str                # "wrt" (named), "params" or "inputs" (the default)
-    left_out: list = field(default_factory=list)    # [(name, kind)], file order
+    how: str  # "wrt" (named), "params" or "inputs" (the default)
+    left_out: list = field(default_factory=list)  # [(name, kind)], file order
 
 
 def select_leaves(model, wrt=()) -> Selection:
@@ -108,9 +109,11 @@ def select_leaves(model, wrt=()) -> Selection:
         for name in wrt:
             b = model.binding(name, "--wrt")
             if b.kind == "node":
-                raise ExprError(f"--wrt {name}: '{name}' is computed from other nodes; "
-                                "derivatives are taken with respect to params and inputs",
-                                b.statement.name_span)
+                raise ExprError(
+                    f"--wrt {name}: '{name}' is computed from other nodes; "
+                    "derivatives are taken with respect to params and inputs",
+                    b.statement.name_span,
+                )
             if name not in names:
                 names.append(name)
         how = "wrt"
@@ -121,8 +124,9 @@ def select_leaves(model, wrt=()) -> Selection:
             names = [b.name for b in model.bindings if b.kind == "input"]
             how = "inputs"
     chosen = set(names)
-    left_out = [(b.name, b.kind) for b in model.bindings
-                if b.kind != "node" and b.name not in chosen]
+    left_out = [
+        (b.name, b.kind) for b in model.bindings if b.kind != "node" and b.name not in chosen
+    ]
     return Selection(names, how, left_out)
 
 
@@ -131,9 +135,11 @@ def scalar_target(model, target):
     element to be differentiated."""
     b = model.binding(target, "--of") if target is not None else model.bindings[-1]
     if int(np.prod(model.shapes[b.node])) != 1:
-        raise ExprError(f"the target '{b.name}' has shape {model.shapes[b.node]}: derivatives "
-                        f"need a scalar target; use sum({b.name}) or mean({b.name})",
-                        b.statement.name_span)
+        raise ExprError(
+            f"the target '{b.name}' has shape {model.shapes[b.node]}: derivatives "
+            f"need a scalar target; use sum({b.name}) or mean({b.name})",
+            b.statement.name_span,
+        )
     return b
 
 
@@ -272,9 +278,23 @@ class _Draws:
             yield v / np.linalg.norm(v)
 
 
-def check(model64, model, *, target=None, wrt=(), eps=1e-6, rtol=1e-5, atol=1e-8, order=1,
-          full=False, directions=DIRECTIONS, samples=SAMPLES, seed=SEED,
-          max_elements=None, progress=None) -> Result:
+def check(
+    model64,
+    model,
+    *,
+    target=None,
+    wrt=(),
+    eps=1e-6,
+    rtol=1e-5,
+    atol=1e-8,
+    order=1,
+    full=False,
+    directions=DIRECTIONS,
+    samples=SAMPLES,
+    seed=SEED,
+    max_elements=None,
+    progress=None,
+) -> Result:
     """Compare the derivatives of `model` (in its own dtype) with central
     differences of `model64` (the same file in float64).
 
@@ -305,18 +325,33 @@ def check(model64, model, *, target=None, wrt=(), eps=1e-6, rtol=1e-5, atol=1e-8
     mode = "full" if full or (total <= FULL_LIMIT and too_big is None) else "directional"
     if mode == "full" and too_big is not None:
         a, b = too_big
-        raise ExprError(f"the Hessian of '{tb.name}' with respect to '{a}' and '{b}' would have "
-                        f"{sizes[a] * sizes[b]:,} elements, over the limit of {max_elements:,} "
-                        "(--max-elements); without --full, check compares it along directions",
-                        tb.statement.name_span)
+        raise ExprError(
+            f"the Hessian of '{tb.name}' with respect to '{a}' and '{b}' would have "
+            f"{sizes[a] * sizes[b]:,} elements, over the limit of {max_elements:,} "
+            "(--max-elements); without --full, check compares it along directions",
+            tb.statement.name_span,
+        )
     if mode == "directional" and directions == 0 and samples == 0:
         raise ExprError("--directions 0 and --samples 0 leave nothing to compare")
     with np.errstate(all="ignore"):
         values64 = evaluate(model64.graph)
         kinks = _kinks(model64, values64)
         values = evaluate(model.graph)
-        work = _Work(model64, model, tb, values64, values, kinks, eps, rtol, atol,
-                     directions, samples, seed, progress)
+        work = _Work(
+            model64,
+            model,
+            tb,
+            values64,
+            values,
+            kinks,
+            eps,
+            rtol,
+            atol,
+            directions,
+            samples,
+            seed,
+            progress,
+        )
         if order == 1:
             rows = work.gradient(names, mode, sizes)
         else:
@@ -327,8 +362,22 @@ def check(model64, model, *, target=None, wrt=(), eps=1e-6, rtol=1e-5, atol=1e-8
 class _Work:
     """The comparisons of one check: the values at the point, and options."""
 
-    def __init__(self, model64, model, tb, values64, values, kinks, eps, rtol, atol,
-                 directions, samples, seed, progress):
+    def __init__(
+        self,
+        model64,
+        model,
+        tb,
+        values64,
+        values,
+        kinks,
+        eps,
+        rtol,
+        atol,
+        directions,
+        samples,
+        seed,
+        progress,
+    ):
         self.model64, self.model, self.tb = model64, model, tb
         self.graph64 = model64.graph
         self.t64 = model64.by_name[tb.name].node
@@ -342,8 +391,11 @@ class _Work:
 
     def _near(self, *nodes64):
         """The kinks upstream of any of these leaves."""
-        return [d for k, d in self.kinks.items()
-                if any(_depends_on(self.graph64, k, n) for n in nodes64)]
+        return [
+            d
+            for k, d in self.kinks.items()
+            if any(_depends_on(self.graph64, k, n) for n in nodes64)
+        ]
 
     # ------------------------------------------------------------ order 1
 
@@ -368,8 +420,14 @@ class _Work:
 
     def gradient(self, names, mode, sizes):
         model, model64, values = self.model, self.model64, self.values
-        plan = {n: (sizes[n] if self._whole(mode, sizes[n])
-                    else min(self.samples, sizes[n]) + self.directions) for n in names}
+        plan = {
+            n: (
+                sizes[n]
+                if self._whole(mode, sizes[n])
+                else min(self.samples, sizes[n]) + self.directions
+            )
+            for n in names
+        }
         self.progress.start(2 * sum(plan.values()))
         seed = np.ones(np.shape(values[self.tb.node]), dtype=values[self.tb.node].dtype)
         grads = backward(model.graph, values, self.tb.node, seed)
@@ -386,8 +444,13 @@ class _Work:
                 draws = _Draws(self.seed, name, shape, self.directions, self.samples)
                 flat = draws.flat
             tally = _Tally()
-            tally.isclose(g.reshape(-1)[flat], self._numeric_elements(node64, flat),
-                          self.rtol, self.atol, lambda k: _index(flat[k], shape))
+            tally.isclose(
+                g.reshape(-1)[flat],
+                self._numeric_elements(node64, flat),
+                self.rtol,
+                self.atol,
+                lambda k, flat=flat, shape=shape: _index(flat[k], shape),
+            )
             row = _row((name,), tally, shape, len(flat))
             if draws is not None and draws.count:
                 row.directions = self._gradient_directions(node64, g, draws)
@@ -411,8 +474,9 @@ class _Work:
             scale = float(np.sum(np.abs(g) * np.abs(v)))
             allowed = self.atol * float(np.sum(np.abs(v))) + self.rtol * scale
             # nan, which fails, if either side is
-            tally.add(np.array([abs(analytic - numeric)]), allowed, scale,
-                      lambda _, k=k: (k + 1, []))
+            tally.add(
+                np.array([abs(analytic - numeric)]), allowed, scale, lambda _, k=k: (k + 1, [])
+            )
         return _directions(tally, draws.count)
 
     # ------------------------------------------------------------ order 2
@@ -441,8 +505,11 @@ class _Work:
         shapes = {n: tuple(model.shapes[model.by_name[n].node]) for n in names}
         plan = 0
         for b in names:
-            plan += 2 * (sizes[b] if self._whole(mode, sizes[b])
-                         else min(self.samples, sizes[b]) + self.directions)
+            plan += 2 * (
+                sizes[b]
+                if self._whole(mode, sizes[b])
+                else min(self.samples, sizes[b]) + self.directions
+            )
         self.progress.start(plan)
         if mode == "full":
             blocks = hessian(model.graph, self.tb.node, nodes)
@@ -475,9 +542,13 @@ class _Work:
                     else:
                         block = np.reshape(blocks[(a_node, b_node)], shapes[a] + (-1,))
                         analytic = block[..., j]
-                    columns[a].isclose(analytic, col, self.rtol, self.atol,
-                                       lambda i, a=a, j=j: (_index(i, shapes[a])
-                                                            + _index(j, shapes[b])))
+                    columns[a].isclose(
+                        analytic,
+                        col,
+                        self.rtol,
+                        self.atol,
+                        lambda i, a=a, b=b, j=j: _index(i, shapes[a]) + _index(j, shapes[b]),
+                    )
             # Along directions: H_ab·v against differences of ∇_a f along v,
             # element by element of a, as numpy.isclose with atol scaled by
             # ‖v‖₁ (each element of H·v sums Hessian elements weighted by |vⱼ|).
@@ -489,8 +560,12 @@ class _Work:
                 for a, a_node, col in zip(names, nodes, cols):
                     with np.errstate(all="ignore"):
                         err = np.abs(np.asarray(hv[a_node], dtype=np.float64) - col)
-                    along[a].add(err, self.atol * l1 + self.rtol * np.abs(col), np.abs(col),
-                                 lambda i, a=a, k=k: (k + 1, _index(i, shapes[a])))
+                    along[a].add(
+                        err,
+                        self.atol * l1 + self.rtol * np.abs(col),
+                        np.abs(col),
+                        lambda i, a=a, k=k: (k + 1, _index(i, shapes[a])),
+                    )
             for a, a64 in zip(names, nodes64):
                 row = _row((a, b), columns[a], shapes[a] + shapes[b], sizes[a] * len(flat))
                 if draws is not None and draws.count:
@@ -506,9 +581,17 @@ def _index(flat, shape):
 
 
 def _row(names, tally, shape, compared):
-    return Row(tuple(names), tally.ok, tally.max_abs, tally.max_rel,
-               tally.worst if tally.worst is not None else [], "", shape, compared,
-               elements_ok=tally.ok)
+    return Row(
+        tuple(names),
+        tally.ok,
+        tally.max_abs,
+        tally.max_rel,
+        tally.worst if tally.worst is not None else [],
+        "",
+        shape,
+        compared,
+        elements_ok=tally.ok,
+    )
 
 
 def _directions(tally, count):
@@ -537,7 +620,7 @@ class _HessianVector:
         """{leaf node: (H·v) for that leaf}, v a direction over leaf node `b`."""
         out = {i: np.zeros(np.shape(self.base[i])) for i in self.nodes}
         g = self.grads[b]
-        if type(g) is not Tensor:      # the gradient does not depend on any leaf
+        if type(g) is not Tensor:  # the gradient does not depend on any leaf
             return out
         s = ops_sum(mul(g, np.asarray(v, dtype=g.dtype)))
         second = backward(self.tape, self.tape.values, s.id, np.ones((), dtype=s.dtype))

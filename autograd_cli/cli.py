@@ -10,14 +10,23 @@ import functools
 import inspect
 import typing
 from enum import Enum
-from typing import List, Optional
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__, commands
-from .options import (CHECK_DIRECTIONS, CHECK_FULL_LIMIT, CHECK_SAMPLES, CHECK_SEED,
-                      DEFAULT_MAX_ELEMENTS, Options, bad_set, stdin_conflict, value_after_flag)
+from .options import (
+    CHECK_DIRECTIONS,
+    CHECK_FULL_LIMIT,
+    CHECK_SAMPLES,
+    CHECK_SEED,
+    DEFAULT_MAX_ELEMENTS,
+    Options,
+    bad_set,
+    stdin_conflict,
+    value_after_flag,
+)
+
 
 class _Argument(TyperArgument):
     """An argument shown as `FILE...` / `[PATH]...` in usage and help, as
@@ -50,8 +59,12 @@ class Command(TyperCommand):
         return _as_flags_and_arguments(super().get_params(ctx))
 
     def parse_args(self, ctx, args):
-        flags = {opt for param in self.get_params(ctx) if getattr(param, "is_flag", False)
-                 for opt in param.opts}
+        flags = {
+            opt
+            for param in self.get_params(ctx)
+            if getattr(param, "is_flag", False)
+            for opt in param.opts
+        }
         problem = value_after_flag(args, flags)
         if problem:
             ctx.fail(problem)
@@ -69,7 +82,7 @@ app = typer.Typer(
     name="autograd-cli",
     cls=Group,
     help="A command-line gradient calculator: evaluate a file of bindings, "
-         "backpropagate through it, and report every node's value and gradient.",
+    "backpropagate through it, and report every node's value and gradient.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -95,8 +108,9 @@ def _version(value: bool):
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ):
     """A command-line gradient calculator."""
 
@@ -105,41 +119,89 @@ def _root(
 # shares its output options): by parameter name, its type and its Typer
 # declaration.  `file_command` lays them out.
 SHARED = {
-    "files": (List[str], typer.Argument(..., metavar="FILE",
-                                        help="Files of bindings; - reads stdin.")),
-    "of": (Optional[str], typer.Option(None, "--of", metavar="NAME",
-                                       help="The target to differentiate (default: the last "
-                                            "binding).")),
-    "wrt": (List[str], typer.Option([], "--wrt", metavar="NAME",
-                                    help="Differentiate with respect to these params or inputs "
-                                         "(repeatable; default: every param, else every "
-                                         "input).")),
-    "set_": (List[str], typer.Option([], "--set", metavar="NAME=VALUE",
-                                     help="Replace the value of an input or param, written in "
-                                          "the language: --set 'w=[1, 2, 3]' (repeatable).")),
-    "set_json": (List[str], typer.Option([], "--set-json", metavar="FILE",
-                                         help='Replace inputs and params with the values in a '
-                                              'JSON object, {"w": [1, 2, 3], "a1": 0.5} '
-                                              '("nan", "inf", "-inf" as in the output); - reads '
-                                              'stdin. Each value keeps its binding\'s shape '
-                                              'unless --any-shape. --set wins over it '
-                                              '(repeatable; later files win).')),
-    "any_shape": (bool, typer.Option(False, "--any-shape",
-                                     help="Let --set-json values change a binding's shape (the "
-                                          "file is checked again with it, as with --set).")),
-    "format": (Format, typer.Option(Format.table, "--format", "-f",
-                                    help="table for people, json for programs.")),
+    "files": (
+        list[str],
+        typer.Argument(..., metavar="FILE", help="Files of bindings; - reads stdin."),
+    ),
+    "of": (
+        str | None,
+        typer.Option(
+            None,
+            "--of",
+            metavar="NAME",
+            help="The target to differentiate (default: the last binding).",
+        ),
+    ),
+    "wrt": (
+        list[str],
+        typer.Option(
+            [],
+            "--wrt",
+            metavar="NAME",
+            help="Differentiate with respect to these params or inputs "
+            "(repeatable; default: every param, else every "
+            "input).",
+        ),
+    ),
+    "set_": (
+        list[str],
+        typer.Option(
+            [],
+            "--set",
+            metavar="NAME=VALUE",
+            help="Replace the value of an input or param, written in "
+            "the language: --set 'w=[1, 2, 3]' (repeatable).",
+        ),
+    ),
+    "set_json": (
+        list[str],
+        typer.Option(
+            [],
+            "--set-json",
+            metavar="FILE",
+            help="Replace inputs and params with the values in a "
+            'JSON object, {"w": [1, 2, 3], "a1": 0.5} '
+            '("nan", "inf", "-inf" as in the output); - reads '
+            "stdin. Each value keeps its binding's shape "
+            "unless --any-shape. --set wins over it "
+            "(repeatable; later files win).",
+        ),
+    ),
+    "any_shape": (
+        bool,
+        typer.Option(
+            False,
+            "--any-shape",
+            help="Let --set-json values change a binding's shape (the "
+            "file is checked again with it, as with --set).",
+        ),
+    ),
+    "format": (
+        Format,
+        typer.Option(Format.table, "--format", "-f", help="table for people, json for programs."),
+    ),
     "dtype": (DType, typer.Option(DType.float64, "--dtype", help="Floating-point type.")),
-    "strict": (bool, typer.Option(False, "--strict",
-                                  help="Treat a non-finite value or gradient as an error.")),
-    "max_elements": (int, typer.Option(DEFAULT_MAX_ELEMENTS, "--max-elements", min=1,
-                                       metavar="N",
-                                       help="Refuse any array with more elements than this.")),
-    "timings": (bool, typer.Option(False, "--timings",
-                                   help="Print the time of each phase on stderr.")),
+    "strict": (
+        bool,
+        typer.Option(False, "--strict", help="Treat a non-finite value or gradient as an error."),
+    ),
+    "max_elements": (
+        int,
+        typer.Option(
+            DEFAULT_MAX_ELEMENTS,
+            "--max-elements",
+            min=1,
+            metavar="N",
+            help="Refuse any array with more elements than this.",
+        ),
+    ),
+    "timings": (
+        bool,
+        typer.Option(False, "--timings", help="Print the time of each phase on stderr."),
+    ),
 }
 MAX_ELEMENTS = SHARED["max_elements"][1]
-_FIELDS = {"set_": "sets"}   # a parameter's `Options` field, where the names differ
+_FIELDS = {"set_": "sets"}  # a parameter's `Options` field, where the names differ
 
 
 def file_command(name: str, layout: str, on: typer.Typer = app):
@@ -156,8 +218,10 @@ def file_command(name: str, layout: str, on: typer.Typer = app):
 
     def register(fn):
         hints = typing.get_type_hints(fn)
-        own = {p.name: p.replace(annotation=hints[p.name], kind=keyword)
-               for p in list(inspect.signature(fn).parameters.values())[1:]}
+        own = {
+            p.name: p.replace(annotation=hints[p.name], kind=keyword)
+            for p in list(inspect.signature(fn).parameters.values())[1:]
+        }
         shared = [n for n in order if n != "..."]
         if "..." not in order and set(own) - set(shared):
             raise TypeError(f"{fn.__name__}'s own options need a place ('...') in {layout!r}")
@@ -169,14 +233,16 @@ def file_command(name: str, layout: str, on: typer.Typer = app):
                 params.append(own[item])
             else:
                 annotation, default = SHARED[item]
-                params.append(inspect.Parameter(item, keyword, default=default,
-                                                annotation=annotation))
+                params.append(
+                    inspect.Parameter(item, keyword, default=default, annotation=annotation)
+                )
 
         @functools.wraps(fn)
         def command(**kwargs):
             fields = {_FIELDS.get(n, n): kwargs.pop(n) for n in shared}
-            options = Options(**{k: v.value if isinstance(v, Enum) else v
-                                 for k, v in fields.items()})
+            options = Options(
+                **{k: v.value if isinstance(v, Enum) else v for k, v in fields.items()}
+            )
             _check_sets(options)
             code = fn(options, **kwargs)
             if code:
@@ -198,12 +264,14 @@ def _check_sets(options):
         raise typer.BadParameter(conflict, param_hint="--set-json")
 
 
-@file_command("eval", "files of wrt set_ set_json any_shape format dtype strict max_elements "
-                      "timings")
+@file_command(
+    "eval", "files of wrt set_ set_json any_shape format dtype strict max_elements timings"
+)
 def eval_command(
     options: Options,
-    wrt: List[str] = typer.Option([], "--wrt", metavar="NAME",
-                                  help="Report only these names (repeatable)."),
+    wrt: list[str] = typer.Option(
+        [], "--wrt", metavar="NAME", help="Report only these names (repeatable)."
+    ),
 ):
     """Evaluate FILE, backpropagate from the target, report values and gradients.
 
@@ -217,25 +285,43 @@ def check_command(
     options: Options,
     eps: float = typer.Option(1e-6, "--eps", help="The finite-difference step."),
     rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
-    atol: float = typer.Option(1e-8, "--atol", min=0.0,
-                               help="Absolute tolerance: pass when |reverse - numeric| <= "
-                                    "atol + rtol * |numeric|, as numpy.isclose."),
-    order: int = typer.Option(1, "--order", min=1, max=2,
-                              help="1 checks the gradient, 2 the Hessian."),
-    full: bool = typer.Option(False, "--full",
-                              help="Compare every element, however many (default: only "
-                                   f"when the checked leaves have at most "
-                                   f"{CHECK_FULL_LIMIT} elements in all; above "
-                                   "that, random directions and elements)."),
-    directions: int = typer.Option(CHECK_DIRECTIONS, "--directions", min=0, metavar="N",
-                                   help="Random directions per leaf when not every element "
-                                        "is compared."),
-    samples: int = typer.Option(CHECK_SAMPLES, "--samples", min=0, metavar="N",
-                                help="Random elements per leaf compared one by one when not "
-                                     "every element is (leaves this small are compared "
-                                     "whole)."),
-    seed: int = typer.Option(CHECK_SEED, "--seed", min=0, metavar="N",
-                             help="Seed of the random directions and elements."),
+    atol: float = typer.Option(
+        1e-8,
+        "--atol",
+        min=0.0,
+        help="Absolute tolerance: pass when |reverse - numeric| <= "
+        "atol + rtol * |numeric|, as numpy.isclose.",
+    ),
+    order: int = typer.Option(
+        1, "--order", min=1, max=2, help="1 checks the gradient, 2 the Hessian."
+    ),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Compare every element, however many (default: only "
+        f"when the checked leaves have at most "
+        f"{CHECK_FULL_LIMIT} elements in all; above "
+        "that, random directions and elements).",
+    ),
+    directions: int = typer.Option(
+        CHECK_DIRECTIONS,
+        "--directions",
+        min=0,
+        metavar="N",
+        help="Random directions per leaf when not every element is compared.",
+    ),
+    samples: int = typer.Option(
+        CHECK_SAMPLES,
+        "--samples",
+        min=0,
+        metavar="N",
+        help="Random elements per leaf compared one by one when not "
+        "every element is (leaves this small are compared "
+        "whole).",
+    ),
+    seed: int = typer.Option(
+        CHECK_SEED, "--seed", min=0, metavar="N", help="Seed of the random directions and elements."
+    ),
 ):
     """Check reverse-mode derivatives against central finite differences (in float64).
 
@@ -243,11 +329,22 @@ def check_command(
     Example: autograd-cli check examples/mlp.expr
     """
     if directions == 0 and samples == 0:
-        raise typer.BadParameter("--directions 0 and --samples 0 leave nothing to compare",
-                                 param_hint="--directions")
-    return commands.run(options, commands.Check(eps=eps, rtol=rtol, atol=atol, order=order,
-                                                full=full, directions=directions,
-                                                samples=samples, seed=seed))
+        raise typer.BadParameter(
+            "--directions 0 and --samples 0 leave nothing to compare", param_hint="--directions"
+        )
+    return commands.run(
+        options,
+        commands.Check(
+            eps=eps,
+            rtol=rtol,
+            atol=atol,
+            order=order,
+            full=full,
+            directions=directions,
+            samples=samples,
+            seed=seed,
+        ),
+    )
 
 
 @file_command("hessian", "files of wrt set_ set_json any_shape format dtype max_elements")
@@ -278,9 +375,12 @@ class GraphFormat(str, Enum):
 @file_command("graph", "files of set_ set_json any_shape format dtype max_elements")
 def graph_command(
     options: Options,
-    format: GraphFormat = typer.Option(GraphFormat.dot, "--format", "-f",
-                                       help="dot (Graphviz), mermaid (Markdown), tree "
-                                            "(the terminal) or json."),
+    format: GraphFormat = typer.Option(
+        GraphFormat.dot,
+        "--format",
+        "-f",
+        help="dot (Graphviz), mermaid (Markdown), tree (the terminal) or json.",
+    ),
 ):
     """The computational graph, every node with its value and gradient.
 
@@ -292,9 +392,12 @@ def graph_command(
 @file_command("explain", "files wrt of set_ set_json any_shape format dtype max_elements")
 def explain_command(
     options: Options,
-    wrt: str = typer.Option(..., "--wrt", metavar="NAME",
-                            help="The gradient to explain: a name, or one element of it "
-                                 "(--wrt 'w[0]')."),
+    wrt: str = typer.Option(
+        ...,
+        "--wrt",
+        metavar="NAME",
+        help="The gradient to explain: a name, or one element of it (--wrt 'w[0]').",
+    ),
 ):
     """The chain rule for one gradient, worked out in symbols and numbers.
 
@@ -310,29 +413,47 @@ class TestFormat(str, Enum):
 
 @app.command("test", cls=Command)
 def test_command(
-    paths: List[str] = typer.Argument(None, metavar="PATH",
-                                      help="Files and directories to test (directories "
-                                           "recursively; default: .)."),
-    rtol: Optional[float] = typer.Option(None, "--rtol", min=0.0,
-                                         help="Relative tolerance (default: 1e-7 for float64, "
-                                              "1.3e-6 for float32, as torch.testing)."),
-    atol: Optional[float] = typer.Option(None, "--atol", min=0.0,
-                                         help="Absolute tolerance, in units of the largest "
-                                              "magnitude in the field (one node's value or "
-                                              "gradient), so that a change is caught at any "
-                                              "scale (default: 1e-7 for float64, 1e-5 for "
-                                              "float32): a number passes when |got - want| <= "
-                                              "rtol * |want| + atol * max|field| + the field's "
-                                              "rounding noise; nan matches nan."),
-    update: bool = typer.Option(False, "--update",
-                                help="Write missing golden files and rewrite failing ones "
-                                     "(each atomically), keeping what they list."),
-    junit_xml: Optional[str] = typer.Option(None, "--junit-xml", metavar="FILE",
-                                            help="Also write a JUnit XML report to FILE (a "
-                                                 "regular file, replaced atomically; or a "
-                                                 "FIFO, /dev/stdout, /dev/null)."),
-    format: TestFormat = typer.Option(TestFormat.text, "--format", "-f",
-                                      help="text for people, json for programs."),
+    paths: list[str] = typer.Argument(
+        None,
+        metavar="PATH",
+        help="Files and directories to test (directories recursively; default: .).",
+    ),
+    rtol: float | None = typer.Option(
+        None,
+        "--rtol",
+        min=0.0,
+        help="Relative tolerance (default: 1e-7 for float64, "
+        "1.3e-6 for float32, as torch.testing).",
+    ),
+    atol: float | None = typer.Option(
+        None,
+        "--atol",
+        min=0.0,
+        help="Absolute tolerance, in units of the largest "
+        "magnitude in the field (one node's value or "
+        "gradient), so that a change is caught at any "
+        "scale (default: 1e-7 for float64, 1e-5 for "
+        "float32): a number passes when |got - want| <= "
+        "rtol * |want| + atol * max|field| + the field's "
+        "rounding noise; nan matches nan.",
+    ),
+    update: bool = typer.Option(
+        False,
+        "--update",
+        help="Write missing golden files and rewrite failing ones "
+        "(each atomically), keeping what they list.",
+    ),
+    junit_xml: str | None = typer.Option(
+        None,
+        "--junit-xml",
+        metavar="FILE",
+        help="Also write a JUnit XML report to FILE (a "
+        "regular file, replaced atomically; or a "
+        "FIFO, /dev/stdout, /dev/null).",
+    ),
+    format: TestFormat = typer.Option(
+        TestFormat.text, "--format", "-f", help="text for people, json for programs."
+    ),
     max_elements: int = MAX_ELEMENTS,
 ):
     """Test every NAME.expr against the NAME.golden.json beside it.
@@ -349,9 +470,15 @@ def test_command(
 
     if junit_xml == "":
         # An empty name would write nothing, and the CI job would find no report.
-        raise typer.BadParameter("expected the name of a file, got ''",
-                                 param_hint="--junit-xml")
-    code = run_tests(paths or ["."], rtol=rtol, atol=atol, update=update,
-                     junit_xml_path=junit_xml, format=format.value, max_elements=max_elements)
+        raise typer.BadParameter("expected the name of a file, got ''", param_hint="--junit-xml")
+    code = run_tests(
+        paths or ["."],
+        rtol=rtol,
+        atol=atol,
+        update=update,
+        junit_xml_path=junit_xml,
+        format=format.value,
+        max_elements=max_elements,
+    )
     if code:
         raise typer.Exit(code)

@@ -70,14 +70,14 @@ class FileRun:
         self.options = options
         self.given = given
         self.timings = {} if options.timings else None
-        self.reports = []       # what `run` gave: their warnings are shown
+        self.reports = []  # what `run` gave: their warnings are shown
 
     def source(self):
         """The file's text, as a `Source`."""
         start = time.perf_counter()
         source = read_source(self.path)
         if self.timings is not None:
-            self.timings["parse"] = time.perf_counter() - start    # reading counts as parsing
+            self.timings["parse"] = time.perf_counter() - start  # reading counts as parsing
         return source
 
     def load(self, source=None, *, dtype=None, keep_exprs=True):
@@ -88,10 +88,16 @@ class FileRun:
         if source is None:
             source = self.source()
         given = self.given
-        return load(source, dtype=dtype or self.options.dtype, sets=given.sets,
-                    values=given.values, any_shape=given.any_shape,
-                    max_elements=self.options.max_elements, timings=self.timings,
-                    keep_exprs=keep_exprs)
+        return load(
+            source,
+            dtype=dtype or self.options.dtype,
+            sets=given.sets,
+            values=given.values,
+            any_shape=given.any_shape,
+            max_elements=self.options.max_elements,
+            timings=self.timings,
+            keep_exprs=keep_exprs,
+        )
 
     def run(self, model, *, every_node=True):
         """Evaluate `model` and backpropagate from --of's target."""
@@ -107,8 +113,8 @@ class Output:
     when there are several) or for people (a table or text)."""
 
     def __init__(self, path, label, format, jsonl):
-        self.path = path        # as the JSON's "file" says it
-        self.label = label      # as people read it
+        self.path = path  # as the JSON's "file" says it
+        self.label = label  # as people read it
         self.format = format
         self.jsonl = jsonl
 
@@ -168,6 +174,7 @@ def run(options: Options, command: Command) -> int:
     startup = []
     if options.timings:
         from . import compiling, render, running  # noqa: F401  (imports count as start-up)
+
         startup.append(startup_seconds())
     jsonl = len(options.files) > 1
     try:
@@ -192,8 +199,10 @@ def run(options: Options, command: Command) -> int:
     except MemoryError as exc:
         # Where the engine ran out, the error names the expression (see
         # running.out_of_memory); elsewhere this is all that can be said.
-        sys.stderr.write(f"autograd-cli: error: ran out of memory ({exc}); --max-elements "
-                         "limits each array's size\n")
+        sys.stderr.write(
+            f"autograd-cli: error: ran out of memory ({exc}); --max-elements "
+            "limits each array's size\n"
+        )
         return EXIT_INPUT
     except Exception as exc:  # a bug: never a traceback for the user
         return internal_error(exc)
@@ -227,6 +236,7 @@ def eval_files(files, **options) -> int:
 
 # ------------------------------------------------------------- the commands
 
+
 class Eval(Command):
     """`autograd-cli eval`: every binding's value and gradient."""
 
@@ -258,8 +268,17 @@ class Check(Command):
     """`autograd-cli check`: derivatives against finite differences; a file
     fails when any is out of tolerance."""
 
-    def __init__(self, eps=1e-6, rtol=1e-5, atol=1e-8, order=1, full=False,
-                 directions=CHECK_DIRECTIONS, samples=CHECK_SAMPLES, seed=CHECK_SEED):
+    def __init__(
+        self,
+        eps=1e-6,
+        rtol=1e-5,
+        atol=1e-8,
+        order=1,
+        full=False,
+        directions=CHECK_DIRECTIONS,
+        samples=CHECK_SAMPLES,
+        seed=CHECK_SEED,
+    ):
         self.eps, self.rtol, self.atol, self.order = eps, rtol, atol, order
         self.full, self.directions, self.samples, self.seed = full, directions, samples, seed
 
@@ -272,10 +291,22 @@ class Check(Command):
         model64 = model if options.dtype == "float64" else file.load(source, dtype="float64")
         label = "<stdin>" if file.path == "-" else os.path.basename(file.path)
         with _progress_bar(f"checking {label}") as bar:
-            result = check(model64, model, target=options.of, wrt=options.wrt, eps=self.eps,
-                           rtol=self.rtol, atol=self.atol, order=self.order, full=self.full,
-                           directions=self.directions, samples=self.samples, seed=self.seed,
-                           max_elements=options.max_elements, progress=bar)
+            result = check(
+                model64,
+                model,
+                target=options.of,
+                wrt=options.wrt,
+                eps=self.eps,
+                rtol=self.rtol,
+                atol=self.atol,
+                order=self.order,
+                full=self.full,
+                directions=self.directions,
+                samples=self.samples,
+                seed=self.seed,
+                max_elements=options.max_elements,
+                progress=bar,
+            )
         return model, result
 
     def render(self, result, out):
@@ -285,8 +316,11 @@ class Check(Command):
         if out.format == "json":
             out.json(check_dict(model, out.path, checked))
         else:
-            out.table(lambda console: render_check(model, out.label, checked, self.rtol,
-                                                   self.atol, console))
+            out.table(
+                lambda console: render_check(
+                    model, out.label, checked, self.rtol, self.atol, console
+                )
+            )
 
     def passed(self, result):
         return result[1].ok
@@ -311,8 +345,9 @@ class _Blocks(Command):
         model = file.load()
         selection = select_leaves(model, options.wrt)
         with np.errstate(all="ignore"):
-            target, blocks = self.derivatives(model, options.of, selection.names,
-                                              options.max_elements)
+            target, blocks = self.derivatives(
+                model, options.of, selection.names, options.max_elements
+            )
         return model, target, blocks, selection
 
     def render(self, result, out):
@@ -322,8 +357,11 @@ class _Blocks(Command):
         if out.format == "json":
             out.json(blocks_dict(model, out.path, target.name, self.field, blocks, selection))
         else:
-            out.table(lambda console: render_blocks(model, out.label, target.name, self.field,
-                                                    blocks, selection, console))
+            out.table(
+                lambda console: render_blocks(
+                    model, out.label, target.name, self.field, blocks, selection, console
+                )
+            )
 
 
 class Hessian(_Blocks):
@@ -338,8 +376,10 @@ class Hessian(_Blocks):
         target = scalar_target(model, of)
         _check_hessian_size(model, target, names, max_elements)
         raw = hessian(model.graph, target.node, [model.by_name[n].node for n in names])
-        return target, {a: {b: raw[(model.by_name[a].node, model.by_name[b].node)]
-                            for b in names} for a in names}
+        return target, {
+            a: {b: raw[(model.by_name[a].node, model.by_name[b].node)] for b in names}
+            for a in names
+        }
 
 
 class Jacobian(_Blocks):
@@ -405,23 +445,31 @@ def _check_jacobian_size(model, target, names, max_elements):
     for n in names:
         size = out * math.prod(model.shapes[model.by_name[n].node])
         if size > max_elements:
-            raise ExprError(f"the Jacobian of '{target.name}' with respect to '{n}' would have "
-                            f"{size:,} elements, over the limit of {max_elements:,} "
-                            "(--max-elements)", target.statement.name_span)
+            raise ExprError(
+                f"the Jacobian of '{target.name}' with respect to '{n}' would have "
+                f"{size:,} elements, over the limit of {max_elements:,} "
+                "(--max-elements)",
+                target.statement.name_span,
+            )
 
 
 def _check_hessian_size(model, target, names, max_elements):
     for a in names:
         for b in names:
-            size = (math.prod(model.shapes[model.by_name[a].node])
-                    * math.prod(model.shapes[model.by_name[b].node]))
+            size = math.prod(model.shapes[model.by_name[a].node]) * math.prod(
+                model.shapes[model.by_name[b].node]
+            )
             if size > max_elements:
-                raise ExprError(f"the Hessian of '{target.name}' with respect to '{a}' and "
-                                f"'{b}' would have {size:,} elements, over the limit of "
-                                f"{max_elements:,} (--max-elements)", target.statement.name_span)
+                raise ExprError(
+                    f"the Hessian of '{target.name}' with respect to '{a}' and "
+                    f"'{b}' would have {size:,} elements, over the limit of "
+                    f"{max_elements:,} (--max-elements)",
+                    target.statement.name_span,
+                )
 
 
 # ------------------------------------------------------------ the plumbing
+
 
 def _report_error(err, fallback):
     print_diagnostic("error", err.message, err.span, fallback, err.notes)
@@ -449,8 +497,8 @@ def _reported(path):
 
 def _console():
     with collector_off():
-        from rich.console import Console
         import rich.table  # noqa: F401  (what the renderers use, loaded in the same go)
+        from rich.console import Console
 
     width = None
     if not sys.stdout.isatty() and not os.environ.get("COLUMNS"):
@@ -489,18 +537,34 @@ def _progress_bar(label):
         return
     with collector_off():
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
-    columns = (TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TextColumn("evaluations"), TimeElapsedColumn(),
-               TimeRemainingColumn())
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("evaluations"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=Console(file=sys.stderr), transient=True) as progress:
         yield _Bar(progress, label)
 
 
-_PHASES = [("start-up", "the interpreter and the imports"), ("parse", "reading, and text to statements"),
-           ("check", "names, shapes, sizes, constants"), ("evaluate", "the forward pass"),
-           ("backward", "the reverse sweep"), ("render", "the table or the JSON")]
+_PHASES = [
+    ("start-up", "the interpreter and the imports"),
+    ("parse", "reading, and text to statements"),
+    ("check", "names, shapes, sizes, constants"),
+    ("evaluate", "the forward pass"),
+    ("backward", "the reverse sweep"),
+    ("render", "the table or the JSON"),
+]
 
 
 def _print_timings(label, phases, startup):

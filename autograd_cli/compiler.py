@@ -14,20 +14,19 @@ from array import array
 
 import numpy as np
 
-from . import ops as _ops
+from . import ops as op_table
+from . import shapes
 from .core import CONST, LEAF, Graph
 from .errors import ExprError, ShapeError, Spans
 from .functions import FUNCTIONS, REQUIRED
 from .model import DTYPES, Binding, Model, blame_reshaped, format_bytes, suggest
-from .core import OPS
-from . import shapes
-from .shapes import fmt_shape
 from .parser import Expr
+from .shapes import fmt_shape
 
 MAX_DIMS = 32
-_MAX_BYTES = 2**63 - 1   # numpy's limit on an array's size in bytes (its intp)
-_NO_ATTRS = {}      # shared by every node without attributes; never modified
-_ELEMENTWISE = (shapes.broadcast, shapes.same)   # shape rules: the arguments' common shape
+_MAX_BYTES = 2**63 - 1  # numpy's limit on an array's size in bytes (its intp)
+_NO_ATTRS = {}  # shared by every node without attributes; never modified
+_ELEMENTWISE = (shapes.broadcast, shapes.same)  # shape rules: the arguments' common shape
 # functions of arrays only, bound positionally in the usual case
 _PLAIN = {name for name, fn in FUNCTIONS.items() if not fn.static and not fn.varargs}
 
@@ -43,14 +42,14 @@ class Compiler:
         self.max_elements = max_elements
         self.graph = Graph()
         self.shapes, self.spans, self.labels = [], Spans(source), []
-        self.owners = array("q")   # per node: its binding (an index)
+        self.owners = array("q")  # per node: its binding (an index)
         self.owner = -1
 
     # nodes
 
     def _node(self, op, args, attrs, shape, span, label, value=None):
         """A new graph node; `span` is a `Span` or the `Expr` written there."""
-        graph = self.graph            # Graph.add, inlined: a node per operator
+        graph = self.graph  # Graph.add, inlined: a node per operator
         requires = graph.requires
         needed = op.is_leaf
         if not needed:
@@ -66,7 +65,7 @@ class Compiler:
         requires.append(needed)
         self.shapes.append(shape)
         spans = self.spans
-        if span.source is spans.source:   # Spans.append, inlined: a node per operator
+        if span.source is spans.source:  # Spans.append, inlined: a node per operator
             spans.starts.append(span.start)
             spans.ends.append(span.end)
         else:
@@ -77,26 +76,37 @@ class Compiler:
 
     def _check_size(self, shape, span):
         if len(shape) > MAX_DIMS:
-            raise ExprError(f"this array would have {len(shape)} dimensions; "
-                            f"at most {MAX_DIMS} are supported", span)
+            raise ExprError(
+                f"this array would have {len(shape)} dimensions; at most {MAX_DIMS} are supported",
+                span,
+            )
         size = math.prod(shape)
         if size > self.max_elements:
-            raise ExprError(f"this array would have {size:,} elements (shape "
-                            f"{fmt_shape(shape)}), over the limit of {self.max_elements:,} "
-                            f"(--max-elements)", span)
+            raise ExprError(
+                f"this array would have {size:,} elements (shape "
+                f"{fmt_shape(shape)}), over the limit of {self.max_elements:,} "
+                f"(--max-elements)",
+                span,
+            )
         # numpy refuses an empty array whose other dimensions multiply past
         # what an address can hold, and any array of more bytes than that.
         extent = math.prod([d for d in shape if d]) if not size else size
         if extent > self.max_elements:
-            raise ExprError(f"this empty array's dimensions (shape {fmt_shape(shape)}) multiply "
-                            f"to {extent:,} without its zeros, over the limit of "
-                            f"{self.max_elements:,} (--max-elements)", span)
+            raise ExprError(
+                f"this empty array's dimensions (shape {fmt_shape(shape)}) multiply "
+                f"to {extent:,} without its zeros, over the limit of "
+                f"{self.max_elements:,} (--max-elements)",
+                span,
+            )
         if extent * self.dtype().itemsize > _MAX_BYTES:
-            raise ExprError(f"this array would need {extent * self.dtype().itemsize:,} bytes "
-                            f"(shape {fmt_shape(shape)}), more than memory can address", span)
+            raise ExprError(
+                f"this array would need {extent * self.dtype().itemsize:,} bytes "
+                f"(shape {fmt_shape(shape)}), more than memory can address",
+                span,
+            )
 
     def const(self, value, span, label="number"):
-        value = np.asarray(value, dtype=self.dtype)   # no copy of a fresh array
+        value = np.asarray(value, dtype=self.dtype)  # no copy of a fresh array
         if value.ndim == 0:
             value = value[()]  # a numpy scalar: scalar arithmetic, as in the results
         else:
@@ -105,10 +115,10 @@ class Compiler:
 
     def apply(self, e, opname, args, attrs=None, label=None):
         """Add op `opname` on arg Exprs `args`; fold it if they are constant."""
-        op = OPS[opname]
+        op = op_table.OPS[opname]
         attrs = attrs or _NO_ATTRS
         shapes = self.shapes
-        if len(args) == 2:            # the common cases first
+        if len(args) == 2:  # the common cases first
             x, y = args
             ids = (x.gid, y.gid)
             shape = shapes[ids[0]]
@@ -139,9 +149,12 @@ class Compiler:
                 e.gid = self.const(value, e, label or opname)
             except MemoryError:
                 nbytes = math.prod(shape) * self.dtype().itemsize
-                raise ExprError(f"ran out of memory making this constant array of shape "
-                                f"{fmt_shape(shape)} ({format_bytes(nbytes)}); --max-elements "
-                                "limits each array's size", e.span) from None
+                raise ExprError(
+                    f"ran out of memory making this constant array of shape "
+                    f"{fmt_shape(shape)} ({format_bytes(nbytes)}); --max-elements "
+                    "limits each array's size",
+                    e.span,
+                ) from None
         else:
             e.gid = self._node(op, ids, attrs, shape, e, label or opname)
 
@@ -155,7 +168,7 @@ class Compiler:
     def expr(self, e):
         """Compile `e`, whose arguments are compiled already."""
         kind = e.kind
-        if kind == "number":   # `number`, inlined
+        if kind == "number":  # `number`, inlined
             e.const = True
             e.gid = self._node(CONST, (), None, (), e, "number", self.dtype(e.data))
         elif kind == "name":
@@ -166,7 +179,7 @@ class Compiler:
             self.call(e)
         elif kind == "index":
             self.index(e)
-        elif kind == "value":   # given as data (--set-json)
+        elif kind == "value":  # given as data (--set-json)
             self._check_size(e.data.shape, e.span)
             e.const = True
             e.gid = self.const(e.data, e.span, "given value")
@@ -185,18 +198,20 @@ class Compiler:
             line = self.later[e.data].name_span.line
             raise ExprError(f"'{e.data}' is used before it is bound (on line {line})", e.span)
         else:
-            raise ExprError(f"undefined name '{e.data}'{suggest(e.data, self.by_name)}",
-                            e.span)
+            raise ExprError(f"undefined name '{e.data}'{suggest(e.data, self.by_name)}", e.span)
 
     def static(self, e, what, floats=False):
         """The constant number an argument must be (a shape, an axis, a count)."""
         if not e.const:
-            raise ExprError(f"{what} must be a constant number, not computed from other names",
-                            e.span)
+            raise ExprError(
+                f"{what} must be a constant number, not computed from other names", e.span
+            )
         value = self.graph.values[e.gid]
         if value.shape != ():
-            raise ExprError(f"{what} must be a single number, got an array of shape "
-                            f"{fmt_shape(value.shape)}", e.span)
+            raise ExprError(
+                f"{what} must be a single number, got an array of shape {fmt_shape(value.shape)}",
+                e.span,
+            )
         v = float(value)
         if floats:
             if not math.isfinite(v):
@@ -233,17 +248,20 @@ class Compiler:
         for i, a in enumerate(positional):
             if i < len(fn.arrays) or not fn.varargs:
                 if i >= len(names):
-                    raise ExprError(f"{fname}() takes at most {len(names)} argument"
-                                    f"{'s' if len(names) != 1 else ''}, got {len(positional)}"
-                                    + usage, a.span)
+                    raise ExprError(
+                        f"{fname}() takes at most {len(names)} argument"
+                        f"{'s' if len(names) != 1 else ''}, got {len(positional)}" + usage,
+                        a.span,
+                    )
                 bound[names[i]] = a
             else:
                 extra.append(a)
         for k, a in keyword.items():
             if k not in fn.arrays and k not in fn.static:
                 known = list(fn.arrays) + list(fn.static)
-                raise ExprError(f"{fname}() has no argument '{k}'{suggest(k, known)}" + usage,
-                                keyword_spans[k])
+                raise ExprError(
+                    f"{fname}() has no argument '{k}'{suggest(k, known)}" + usage, keyword_spans[k]
+                )
             if k in bound:
                 raise ExprError(f"{fname}() got the argument '{k}' twice", keyword_spans[k])
             bound[k] = a
@@ -265,10 +283,11 @@ class Compiler:
                 if not dims:
                     raise ExprError("reshape() needs the new dimensions" + usage, e.span)
             elif any(d < 0 for d in dims):
-                raise ExprError(f"{fname}(): dimensions must not be negative, got "
-                                f"{fmt_shape(dims)}", e.span)
+                raise ExprError(
+                    f"{fname}(): dimensions must not be negative, got {fmt_shape(dims)}", e.span
+                )
             attrs[fn.varargs] = dims
-        if OPS[fn.op].constructor:
+        if op_table.OPS[fn.op].constructor:
             self._constructor_attrs(e, fn, attrs)
         self.apply(e, fn.op, [bound[n] for n in fn.arrays], attrs, label=fname)
 
@@ -302,9 +321,12 @@ class Compiler:
         first = self.shapes[e.args[0].gid]
         for k, a in enumerate(e.args[1:], 2):
             if self.shapes[a.gid] != first:
-                raise ExprError(f"ragged list: element {k} has shape "
-                                f"{fmt_shape(self.shapes[a.gid])}, but element 1 has shape "
-                                f"{fmt_shape(first)}", a.span)
+                raise ExprError(
+                    f"ragged list: element {k} has shape "
+                    f"{fmt_shape(self.shapes[a.gid])}, but element 1 has shape "
+                    f"{fmt_shape(first)}",
+                    a.span,
+                )
         self.apply(e, "stack", e.args, label="list")
 
     # statements
@@ -316,8 +338,16 @@ class Compiler:
             self.expr(e)
         shape = self.shapes[statement.root.gid]
         g = self.graph
-        for column in (g.ops, g.args, g.attrs, g.values, g.requires, self.shapes,
-                       self.labels, self.owners):
+        for column in (
+            g.ops,
+            g.args,
+            g.attrs,
+            g.values,
+            g.requires,
+            self.shapes,
+            self.labels,
+            self.owners,
+        ):
             del column[mark:]
         self.spans.truncate(mark)
         return shape
@@ -326,10 +356,13 @@ class Compiler:
         want = self._shape_of(original)
         got = self.shapes[s.root.gid]
         if got != want:
-            raise ExprError(f"'{s.name}' has shape {fmt_shape(want)} (line "
-                            f"{original.name_span.line} of {self.source.name}), but the value "
-                            f"given for it has shape {fmt_shape(got)} (--any-shape lets a "
-                            "value change the shape)", s.root.span)
+            raise ExprError(
+                f"'{s.name}' has shape {fmt_shape(want)} (line "
+                f"{original.name_span.line} of {self.source.name}), but the value "
+                f"given for it has shape {fmt_shape(got)} (--any-shape lets a "
+                "value change the shape)",
+                s.root.span,
+            )
 
     def compile(self, statements, replaced=None, origins=None) -> Model:
         """The model of a whole file's statements.  `replaced` maps id() of a
@@ -386,8 +419,11 @@ class Compiler:
             raise ExprError("'pi' is a builtin constant and cannot be bound", s.name_span)
         if s.name in self.by_name:
             first = self.by_name[s.name].statement
-            raise ExprError(f"'{s.name}' is already bound", s.name_span,
-                            notes=[(first.name_span, f"'{s.name}' is first bound here")])
+            raise ExprError(
+                f"'{s.name}' is already bound",
+                s.name_span,
+                notes=[(first.name_span, f"'{s.name}' is first bound here")],
+            )
 
     def bind(self, s, root):
         """Bind `s`'s name to its right side `root`, compiled already; the
@@ -395,12 +431,12 @@ class Compiler:
         kind = "param" if s.is_param else ("input" if root.const else "node")
         if kind == "node":
             node = root.gid
-            if root.kind == "name":   # an alias gets a node of its own
-                node = self._node(OPS["pos"], (root.gid,), None, self.shapes[root.gid],
-                                  root.span, "pos")
+            if root.kind == "name":  # an alias gets a node of its own
+                node = self._node(
+                    op_table.OPS["pos"], (root.gid,), None, self.shapes[root.gid], root.span, "pos"
+                )
         else:
-            node = self._node(LEAF, (root.gid,), None, self.shapes[root.gid], root.span,
-                              "leaf")
+            node = self._node(LEAF, (root.gid,), None, self.shapes[root.gid], root.span, "leaf")
         b = Binding(s.name, kind, s, node)
         self.bindings.append(b)
         self.by_name[s.name] = b
@@ -408,8 +444,18 @@ class Compiler:
 
     def model(self) -> Model:
         """The `Model` of what has been compiled."""
-        return Model(self.source, self.dtype_name, self.graph, self.shapes, self.spans,
-                     self.labels, self.owners, self.bindings, self.by_name, self.sets)
+        return Model(
+            self.source,
+            self.dtype_name,
+            self.graph,
+            self.shapes,
+            self.spans,
+            self.labels,
+            self.owners,
+            self.bindings,
+            self.by_name,
+            self.sets,
+        )
 
 
 def _num(v: float) -> str:

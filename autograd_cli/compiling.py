@@ -16,12 +16,22 @@ import numpy as np
 from .compiler import Compiler
 from .errors import ExprError, Source, Span
 from .lalr import Match, end_of, start_of, text_of
-from .model import DEFAULT_MAX_ELEMENTS, Model, gc_paused, lap, suggest
+from .model import Model, gc_paused, lap, suggest
+from .options import DEFAULT_MAX_ELEMENTS
 from .parser import Builder, Expr, Statement, parse
 
 
-def load(source: Source, *, dtype: str = "float64", sets=(), values=(), any_shape=False,
-         max_elements: int = DEFAULT_MAX_ELEMENTS, timings=None, keep_exprs=True) -> Model:
+def load(
+    source: Source,
+    *,
+    dtype: str = "float64",
+    sets=(),
+    values=(),
+    any_shape=False,
+    max_elements: int = DEFAULT_MAX_ELEMENTS,
+    timings=None,
+    keep_exprs=True,
+) -> Model:
     """Parse and compile `source`.  `sets` are (name, Source) pairs from --set;
     `values` are `GivenValue`s (from --set-json), applied before `sets`, each
     of the shape of the binding it replaces unless `any_shape`;
@@ -79,7 +89,7 @@ def _load_streaming(source, dtype, max_elements, timings) -> Model:
                 exc, e, _ = builder.failure
                 if isinstance(exc, ExprError) and e is not None and e.kind == "name":
                     compiler.later = builder.later
-                    compiler.name(e)        # raises, with what is bound later
+                    compiler.name(e)  # raises, with what is bound later
                 raise exc
             if not compiler.bindings:
                 raise ExprError(_NO_STATEMENTS, Span.at(source, 0))
@@ -112,7 +122,7 @@ class _GraphBuilder(Builder):
         # The first failure: [exception, the Expr being compiled (None for a
         # statement's own error), the Statement (None until it is reduced)].
         self.failure = None
-        self.later = {}     # from the failure on: name -> the statement first binding it
+        self.later = {}  # from the failure on: name -> the statement first binding it
         # Compiling with nothing else to do (no failure, no clock): the
         # common rules then call the compiler themselves.
         self.direct = compiler is not None and not timed
@@ -131,7 +141,7 @@ class _GraphBuilder(Builder):
                 self.failure = [exc, e, None]
                 self.direct = False
                 return e
-            e.args = ()     # in the graph now: the children are not needed
+            e.args = ()  # in the graph now: the children are not needed
             if e.kind == "index":
                 e.data = None
             if self.timed:
@@ -140,7 +150,7 @@ class _GraphBuilder(Builder):
 
     def _new(self, kind, data, args, start, end, keywords=()):
         e = Expr(kind, data, args, self.source, start, end, keywords)
-        if self.direct:     # `_compile`, inlined
+        if self.direct:  # `_compile`, inlined
             try:
                 self.compiler.expr(e)
             except (ExprError, MemoryError) as exc:
@@ -161,7 +171,7 @@ class _GraphBuilder(Builder):
             e = Expr("number", float(text), (), self.source, end - len(text), end)
         else:
             e = Expr("number", float(tok.value), (), self.source, start_of(tok), end_of(tok))
-        if self.direct:     # `_compile`, inlined: a number cannot fail
+        if self.direct:  # `_compile`, inlined: a number cannot fail
             self.compiler.number(e)
             return e
         return self._compile(e)
@@ -174,7 +184,7 @@ class _GraphBuilder(Builder):
             e = Expr("name", sys.intern(text), (), self.source, end - len(text), end)
         else:
             e = Expr("name", sys.intern(tok.value), (), self.source, start_of(tok), end_of(tok))
-        if self.direct:     # `Compiler.name`, inlined for a name bound already
+        if self.direct:  # `Compiler.name`, inlined for a name bound already
             b = self.compiler.by_name.get(e.data)
             if b is not None:
                 e.const = False
@@ -186,7 +196,7 @@ class _GraphBuilder(Builder):
         def build(self, children):
             x, y = children
             e = Expr("op", name, (), self.source, x.start, y.end)
-            if self.direct:     # `_compile`, inlined
+            if self.direct:  # `_compile`, inlined
                 try:
                     self.compiler.apply(e, name, children)
                 except (ExprError, MemoryError) as exc:
@@ -194,6 +204,7 @@ class _GraphBuilder(Builder):
                     self.direct = False
                 return e
             return self._compile(e, children)
+
         return build
 
     add = _binary("add")
@@ -212,7 +223,7 @@ class _GraphBuilder(Builder):
         start, end = start_of(lpar), end_of(rpar)
         failure = self.failure
         if failure is None:
-            if inner.kind != "name" or inner.data == "pi":    # a node of its own
+            if inner.kind != "name" or inner.data == "pi":  # a node of its own
                 spans = self.compiler.spans
                 spans.starts[inner.gid] = start
                 spans.ends[inner.gid] = end
@@ -225,9 +236,21 @@ class _GraphBuilder(Builder):
 
     def _statement(self, name_tok, root, is_param, first_tok):
         # Bindings keep the right side's span (and an alias's name), not its tree.
-        st = Statement(sys.intern(text_of(name_tok)), self._span(name_tok), is_param,
-                       Expr(root.kind, root.data if root.kind == "name" else None, (),
-                            self.source, root.start, root.end), (), None)
+        st = Statement(
+            sys.intern(text_of(name_tok)),
+            self._span(name_tok),
+            is_param,
+            Expr(
+                root.kind,
+                root.data if root.kind == "name" else None,
+                (),
+                self.source,
+                root.start,
+                root.end,
+            ),
+            (),
+            None,
+        )
         failure = self.failure
         if failure is None:
             start = time.perf_counter() if self.timed else 0.0
@@ -240,10 +263,10 @@ class _GraphBuilder(Builder):
                 self.later[st.name] = st
             if self.timed:
                 self.checking += time.perf_counter() - start
-        elif failure[2] is None:        # the failure was in this statement's right side
+        elif failure[2] is None:  # the failure was in this statement's right side
             failure[2] = st
             try:
-                self.compiler.check_name(st)    # which the whole-file path checks first
+                self.compiler.check_name(st)  # which the whole-file path checks first
             except ExprError as exc:
                 failure[0], failure[1] = exc, None
             self.later[st.name] = st
@@ -252,7 +275,7 @@ class _GraphBuilder(Builder):
         return st
 
     def start(self, children):
-        return None     # the statements are the compiler's bindings
+        return None  # the statements are the compiler's bindings
 
 
 _builder = _GraphBuilder()
@@ -266,12 +289,17 @@ def _settable(by_name, name, name_span, source, option):
     """The statement `name` binds, if an option may replace its right side."""
     target = by_name.get(name)
     if target is None:
-        raise ExprError(f"there is no binding named '{name}' in {source.name}"
-                        f"{suggest(name, by_name)}", name_span)
+        raise ExprError(
+            f"there is no binding named '{name}' in {source.name}{suggest(name, by_name)}",
+            name_span,
+        )
     if not target.is_param and _uses_names(target):
-        raise ExprError(f"'{name}' is computed from other nodes (line "
-                        f"{target.name_span.line}); only inputs and params can be set"
-                        + (f" with {option}" if option != "--set" else ""), name_span)
+        raise ExprError(
+            f"'{name}' is computed from other nodes (line "
+            f"{target.name_span.line}); only inputs and params can be set"
+            + (f" with {option}" if option != "--set" else ""),
+            name_span,
+        )
     return target
 
 
@@ -294,8 +322,10 @@ def _apply_values(statements, values, source, any_shape, origins):
     for given in values:
         target = _settable(by_name, given.name, given.name_span, source, "--set-json")
         root = Expr.at("value", given.value, (), given.span)
-        new[id(target)] = (Statement(target.name, target.name_span, target.is_param, root,
-                                     [root], target.span), target)
+        new[id(target)] = (
+            Statement(target.name, target.name_span, target.is_param, root, [root], target.span),
+            target,
+        )
     out = [new[id(s)][0] if id(s) in new else s for s in statements]
     origins.update((id(stmt), (original, "--set-json")) for stmt, original in new.values())
     return out, {id(stmt): (None if any_shape else original) for stmt, original in new.values()}
@@ -306,27 +336,29 @@ def _apply_sets(statements, sets, source, replaced, origins):
     by_name = _first_bindings(statements)
     replaced = dict(replaced or {})
     new_statements = {}
-    for name, set_source in sets:
+    for _name, set_source in sets:
         parsed = parse(set_source)
         if len(parsed) != 1:
-            raise ExprError(f"--set takes one NAME=VALUE, got {len(parsed)} statements",
-                            Span.at(set_source, 0))
+            raise ExprError(
+                f"--set takes one NAME=VALUE, got {len(parsed)} statements", Span.at(set_source, 0)
+            )
         new = parsed[0]
         if new.is_param:
-            raise ExprError("--set takes NAME=VALUE; 'param' comes from the file",
-                            new.span)
+            raise ExprError("--set takes NAME=VALUE; 'param' comes from the file", new.span)
         target = _settable(by_name, new.name, new.name_span, source, "--set")
         if _uses_names(new):
-            raise ExprError("a --set value is a constant: it cannot use other names",
-                            next(e.span for e in new.nodes
-                                 if e.kind == "name" and e.data != "pi"))
-        stmt = Statement(target.name, target.name_span, target.is_param, new.root, new.nodes,
-                         target.span)
-        replaced.pop(id(target), None)   # --set wins over --set-json
+            raise ExprError(
+                "a --set value is a constant: it cannot use other names",
+                next(e.span for e in new.nodes if e.kind == "name" and e.data != "pi"),
+            )
+        stmt = Statement(
+            target.name, target.name_span, target.is_param, new.root, new.nodes, target.span
+        )
+        replaced.pop(id(target), None)  # --set wins over --set-json
         new_statements[id(target)] = stmt
         file_statement = origins.get(id(target), (target,))[0]
         origins[id(stmt)] = (file_statement, "--set")
-    for old_id, stmt in new_statements.items():
+    for stmt in new_statements.values():
         replaced[id(stmt)] = None
     return [new_statements.get(id(s), s) for s in statements], replaced
 
@@ -335,7 +367,8 @@ def _strip(st: Statement):
     """Let a compiled statement's expression tree go; keep its right side's
     span (and an alias's name)."""
     root = st.root
-    st.root = Expr(root.kind, root.data if root.kind == "name" else None, (),
-                   root.source, root.start, root.end)
+    st.root = Expr(
+        root.kind, root.data if root.kind == "name" else None, (), root.source, root.start, root.end
+    )
     st.nodes = ()
-    st.span = None    # the whole statement's span serves --set, before compiling
+    st.span = None  # the whole statement's span serves --set, before compiling

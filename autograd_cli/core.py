@@ -65,9 +65,24 @@ class Op:
     gives the binary arithmetic ops the faster `generic2`).
     """
 
-    __slots__ = ("name", "forward", "shape", "vjps", "local", "is_leaf", "scalar", "saves",
-                 "args", "kinks", "jvp", "symmetric", "syntax", "notation", "constructor",
-                 "apply")
+    __slots__ = (
+        "name",
+        "forward",
+        "shape",
+        "vjps",
+        "local",
+        "is_leaf",
+        "scalar",
+        "saves",
+        "args",
+        "kinks",
+        "jvp",
+        "symmetric",
+        "syntax",
+        "notation",
+        "constructor",
+        "apply",
+    )
 
     name: str
     forward: Callable[..., Any]
@@ -86,9 +101,15 @@ class Op:
     constructor: bool
     apply: Callable[..., Any]
 
-    def __init__(self, name: str, forward: Callable[..., Any],
-                 shape: Callable[..., Shape] | None = None, vjps: VJPs = (),
-                 local: Sequence[str] = (), is_leaf: bool = False):
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        shape: Callable[..., Shape] | None = None,
+        vjps: VJPs = (),
+        local: Sequence[str] = (),
+        is_leaf: bool = False,
+    ):
         self.name = name
         self.forward = forward
         self.shape = shape
@@ -122,14 +143,15 @@ class Graph:
         self.ops: list[Op] = []
         self.args: list[tuple[int, ...]] = []
         self.attrs: list[Attrs] = []
-        self.values: list[Any] = []     # set for CONST nodes (all nodes on a Tape)
+        self.values: list[Any] = []  # set for CONST nodes (all nodes on a Tape)
         self.requires: list[bool] = []  # does the node depend on a leaf?
 
     def __len__(self) -> int:
         return len(self.ops)
 
-    def add(self, op: Op, args: tuple[int, ...] = (), attrs: Attrs | None = None,
-            value: Any = None) -> int:
+    def add(
+        self, op: Op, args: tuple[int, ...] = (), attrs: Attrs | None = None, value: Any = None
+    ) -> int:
         """Append a node applying `op` to nodes `args`; returns its id."""
         requires = self.requires
         self.ops.append(op)
@@ -250,4 +272,3 @@ LEAF.scalar = (float, _never_called)
 
 # Every op by name.  ops.py fills it in when imported.
 OPS: dict[str, Op] = {"const": CONST, "leaf": LEAF}
-

@@ -48,7 +48,7 @@ def releases(graph: Graph, keep: bytes | bytearray) -> Release:
             needed[i] = 1
     out: Release = [None] * len(ops)
     for j, i in enumerate(last):
-        if 0 <= i < len(ops) - 1 and not needed[j]:   # released before node i + 1
+        if 0 <= i < len(ops) - 1 and not needed[j]:  # released before node i + 1
             nodes = out[i + 1]
             if nodes is None:
                 nodes = out[i + 1] = []
@@ -63,7 +63,8 @@ class ReleasedValueError(RuntimeError):
 
 def _refuse(self: Released, *args: Any, **kwargs: Any) -> NoReturn:
     raise ReleasedValueError(
-        f"the numbers of a released value (shape {self.shape}, {self.dtype}) were read")
+        f"the numbers of a released value (shape {self.shape}, {self.dtype}) were read"
+    )
 
 
 class Released:
@@ -82,8 +83,8 @@ class Released:
         self.ndim = len(shape)
         self.size = math.prod(shape)
 
-    def __getattr__(self, name: str) -> NoReturn:   # only for names other than the slots
-        if name.startswith("__"):   # Python's and numpy's probes for a protocol
+    def __getattr__(self, name: str) -> NoReturn:  # only for names other than the slots
+        if name.startswith("__"):  # Python's and numpy's probes for a protocol
             raise AttributeError(name)
         _refuse(self)
 
@@ -91,7 +92,7 @@ class Released:
         return f"Released(shape={self.shape}, dtype={self.dtype})"
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func is np.shape:       # its shape is known; only its numbers are gone
+        if func is np.shape:  # its shape is known; only its numbers are gone
             return self.shape
         if func is np.ndim:
             return self.ndim
@@ -101,7 +102,7 @@ class Released:
     __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = _refuse
     __float__ = __int__ = __index__ = __complex__ = _refuse
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
-    __hash__ = None   # type: ignore[assignment]  # unhashable, as numpy arrays are
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as numpy arrays are
     for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
         locals()[f"__{_name}__"] = locals()[f"__r{_name}__"] = _refuse
     __neg__ = __pos__ = __abs__ = _refuse
@@ -150,8 +151,9 @@ def _fail_at(graph: Graph, i: int, phase: str, error: Exception) -> NoReturn:
     raise error
 
 
-def evaluate(graph: Graph, overrides: dict[int, Any] | None = None,
-             release: Release | None = None) -> list[Any]:
+def evaluate(
+    graph: Graph, overrides: dict[int, Any] | None = None, release: Release | None = None
+) -> list[Any]:
     """The value of every node, in a fresh list.
 
     `overrides` maps node ids to values used instead of computing them (used
@@ -162,7 +164,7 @@ def evaluate(graph: Graph, overrides: dict[int, Any] | None = None,
     args = graph.args
     attrs = graph.attrs
     i = 0
-    try:   # costs nothing until something raises
+    try:  # costs nothing until something raises
         if overrides is None:  # plain arrays throughout: call numpy directly
             for i, op in enumerate(graph.ops):
                 if release is not None and (gone := release[i]) is not None:
@@ -189,8 +191,9 @@ def evaluate(graph: Graph, overrides: dict[int, Any] | None = None,
     return values
 
 
-def backward(graph: Graph, values: list[Any], target: int, seed: Any,
-             keep: bytes | bytearray | None = None) -> list[Any]:
+def backward(
+    graph: Graph, values: list[Any], target: int, seed: Any, keep: bytes | bytearray | None = None
+) -> list[Any]:
     """Reverse-mode sweep: the gradient of node `target` for every node.
 
     `seed` is the gradient of the target itself (ones for a scalar).  Returns
@@ -203,7 +206,7 @@ def backward(graph: Graph, values: list[Any], target: int, seed: Any,
     grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
-    try:   # costs nothing until something raises
+    try:  # costs nothing until something raises
         for i in range(target, -1, -1):
             g = grads[i]
             if g is None:
@@ -238,9 +241,14 @@ def backward(graph: Graph, values: list[Any], target: int, seed: Any,
     return grads
 
 
-def gradient_sources(graph: Graph, values: list[Any], target: int, seed: Any,
-                     finite: Callable[[Any], bool],
-                     value_ok: Sequence[bool]) -> list[tuple[int, Any, str]]:
+def gradient_sources(
+    graph: Graph,
+    values: list[Any],
+    target: int,
+    seed: Any,
+    finite: Callable[[Any], bool],
+    value_ok: Sequence[bool],
+) -> list[tuple[int, Any, str]]:
     """Where the reverse sweep's gradients turn non-finite: the sweep of
     `backward` again over `values` (plain arrays, every one kept), looking at
     every gradient.  Returns, in the sweep's order, ``(node, gradient, how)``:
@@ -254,7 +262,7 @@ def gradient_sources(graph: Graph, values: list[Any], target: int, seed: Any,
     add = op_table.add
     grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
-    tainted = bytearray(len(graph.ops))   # a non-finite contribution reached the node
+    tainted = bytearray(len(graph.ops))  # a non-finite contribution reached the node
     found: list[tuple[int, Any, str]] = []
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
     for i in range(target, -1, -1):
@@ -272,8 +280,9 @@ def gradient_sources(graph: Graph, values: list[Any], target: int, seed: Any,
         if saves is None:
             clean = value_ok[i] and all([value_ok[a] for a in node_args])
         else:
-            clean = ((not saves[1] or value_ok[i])
-                     and all([value_ok[node_args[k]] for k in saves[0]]))
+            clean = (not saves[1] or value_ok[i]) and all(
+                [value_ok[node_args[k]] for k in saves[0]]
+            )
         clean = clean and g_ok
         argvals = [values[a] for a in node_args]
         listed = False
@@ -309,12 +318,12 @@ def evaluate_floats(graph: Graph, release: Release | None = None) -> list[Any]:
     values = list(graph.values)
     ops, args, attrs = graph.ops, graph.args, graph.attrs
     i = 0
-    try:   # costs nothing until something raises
+    try:  # costs nothing until something raises
         for i, op in enumerate(ops):
             if release is not None and (gone := release[i]) is not None:
                 _release(values, gone)
             v = values[i]
-            if v is not None:                 # a constant
+            if v is not None:  # a constant
                 if v.ndim == 0:
                     values[i] = float(v)
                 continue
@@ -343,15 +352,16 @@ def evaluate_floats(graph: Graph, release: Release | None = None) -> list[Any]:
     return values
 
 
-def backward_floats(graph: Graph, values: list[Any], target: int, seed: Any,
-                    keep: bytes | bytearray | None = None) -> list[Any]:
+def backward_floats(
+    graph: Graph, values: list[Any], target: int, seed: Any, keep: bytes | bytearray | None = None
+) -> list[Any]:
     """`backward` over the values of `evaluate_floats`: the gradients of
     scalars are Python floats too.  `keep` as in `backward`."""
     add = op_table.add
     grads: list[Any] = [None] * len(graph.ops)
     grads[target] = float(seed) if type(values[target]) is float else seed
     ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
-    try:   # costs nothing until something raises
+    try:  # costs nothing until something raises
         for i in range(target, -1, -1):
             g = grads[i]
             if g is None:
@@ -389,7 +399,7 @@ def backward_floats(graph: Graph, values: list[Any], target: int, seed: Any,
                         if requires[j]:
                             prev = grads[j]
                             grads[j] = c if prev is None else prev + c
-            else:                              # numpy ran it
+            else:  # numpy ran it
                 vjps = op.vjps
                 g = _np_scalar(g)
                 argvals = [_np_scalar(values[j]) for j in a]
@@ -416,8 +426,9 @@ def _ones_like(x: Any) -> np.ndarray:
     return np.ones(np.shape(raw(x)), dtype=raw(x).dtype)
 
 
-def gradients(graph: Graph, target: int, wrt: Sequence[int],
-              values: list[Any] | None = None) -> list[Any]:
+def gradients(
+    graph: Graph, target: int, wrt: Sequence[int], values: list[Any] | None = None
+) -> list[Any]:
     """First derivatives of scalar node `target` for the nodes in `wrt`.
 
     Runs on plain arrays: nothing is traced.
@@ -428,8 +439,7 @@ def gradients(graph: Graph, target: int, wrt: Sequence[int],
     return [grads[i] if grads[i] is not None else np.zeros_like(values[i]) for i in wrt]
 
 
-def hessian(graph: Graph, target: int,
-            wrt: Sequence[int]) -> dict[tuple[int, int], np.ndarray]:
+def hessian(graph: Graph, target: int, wrt: Sequence[int]) -> dict[tuple[int, int], np.ndarray]:
     """Second derivatives of scalar node `target`: reverse over reverse.
 
     The forward and backward passes run on traced leaves, recording the
@@ -452,8 +462,7 @@ def hessian(graph: Graph, target: int,
             for flat in range(int(np.prod(shape_i, dtype=np.int64))):
                 pos = np.unravel_index(flat, shape_i) if shape_i else ()
                 elem = index(gi, key=tuple(int(p) for p in pos))
-                second = backward(tape, tape.values, elem.id,
-                                  np.ones((), dtype=elem.dtype))
+                second = backward(tape, tape.values, elem.id, np.ones((), dtype=elem.dtype))
                 for j in wrt:
                     s = second[leaves[j].id]
                     if s is not None:
@@ -463,8 +472,9 @@ def hessian(graph: Graph, target: int,
     return blocks
 
 
-def jacobian(graph: Graph, target: int, wrt: Sequence[int],
-             values: list[Any] | None = None) -> list[np.ndarray]:
+def jacobian(
+    graph: Graph, target: int, wrt: Sequence[int], values: list[Any] | None = None
+) -> list[np.ndarray]:
     """First derivatives of every element of node `target` (any shape): one
     reverse sweep per output element.  Returns a list with one array per
     node of `wrt`, of shape ``target.shape + node.shape``."""

@@ -114,7 +114,7 @@ class Span:
 
     @property
     def text(self) -> str:
-        return self.source.text[self.start:self.end]
+        return self.source.text[self.start : self.end]
 
 
 class Spans:
@@ -128,7 +128,7 @@ class Spans:
         self.source = source
         self.starts = array("q")
         self.ends = array("q")
-        self.others: dict[int, Span] = {}   # index -> a Span of another source
+        self.others: dict[int, Span] = {}  # index -> a Span of another source
 
     def append(self, span: Span) -> None:
         if span.source is not self.source:
@@ -150,7 +150,7 @@ class Spans:
         self.others = {i: s for i, s in self.others.items() if i < n}
 
 
-MESSAGE_WIDTH = 400   # characters of a message kept at most
+MESSAGE_WIDTH = 400  # characters of a message kept at most
 
 
 def shorten(message: str) -> str:
@@ -170,8 +170,9 @@ class ExprError(Exception):
     as where a name was first bound.  A long message is cut (`shorten`).
     """
 
-    def __init__(self, message: str, span: Span | None = None,
-                 notes: Iterable[tuple[Span | None, str]] = ()):
+    def __init__(
+        self, message: str, span: Span | None = None, notes: Iterable[tuple[Span | None, str]] = ()
+    ):
         message = shorten(message)
         super().__init__(message)
         self.message = message
@@ -183,7 +184,7 @@ class ShapeError(Exception):
     """Raised by an op's shape rule; the compiler adds the location."""
 
 
-EXCERPT_WIDTH = 120   # characters of a source line shown at most
+EXCERPT_WIDTH = 120  # characters of a source line shown at most
 
 
 def _excerpt(span: Span) -> list[str]:
@@ -191,8 +192,7 @@ def _excerpt(span: Span) -> list[str]:
     if not src_line and span.start >= len(span.source.text):
         return []
     # One printable character per source character, so the caret lines up.
-    shown = "".join(c if c.isprintable() else " " if c == "\t" else "\ufffd"
-                    for c in src_line)
+    shown = "".join(c if c.isprintable() else " " if c == "\t" else "\ufffd" for c in src_line)
     if span.end_line == span.line:
         width = max(1, span.end_column - span.column)
     else:
@@ -207,7 +207,7 @@ def _excerpt(span: Span) -> list[str]:
         head = "\u2026" if start > 0 else ""
         shown = head + shown[start:end] + ("\u2026" if end < len(shown) else "")
         column = column - start + len(head)
-        width = max(1, min(width, end - (span.column - 1)))   # a caret even at the end
+        width = max(1, min(width, end - (span.column - 1)))  # a caret even at the end
     gutter = " " * len(str(span.line))
     return [
         f"    {span.line} | {shown}",
@@ -225,15 +225,20 @@ def want_colour(stream: Any) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-def format_diagnostic(severity: str, message: str, span: Span | None,
-                      fallback_name: str = "autograd-cli",
-                      notes: Iterable[tuple[Span | None, str]] = (),
-                      colour: bool = False) -> str:
+def format_diagnostic(
+    severity: str,
+    message: str,
+    span: Span | None,
+    fallback_name: str = "autograd-cli",
+    notes: Iterable[tuple[Span | None, str]] = (),
+    colour: bool = False,
+) -> str:
     """Render a diagnostic as editors and CI read it:
 
     ``path:line:col: error: message``, the source line, and a caret under
     the offending span; then each note in the same form.
     """
+
     def head(sev: str, msg: str, sp: Span | None) -> str:
         where = f"{sp.source.name}:{sp.line}:{sp.column}" if sp else fallback_name
         if colour:
@@ -251,10 +256,16 @@ def format_diagnostic(severity: str, message: str, span: Span | None,
     return "\n".join(lines)
 
 
-def print_diagnostic(severity: str, message: str, span: Span | None,
-                     fallback_name: str = "autograd-cli",
-                     notes: Iterable[tuple[Span | None, str]] = ()) -> None:
+def print_diagnostic(
+    severity: str,
+    message: str,
+    span: Span | None,
+    fallback_name: str = "autograd-cli",
+    notes: Iterable[tuple[Span | None, str]] = (),
+) -> None:
     """`format_diagnostic` written to stderr, coloured if it wants colour."""
     stream: TextIO = sys.stderr
-    stream.write(format_diagnostic(severity, message, span, fallback_name, notes,
-                                   colour=want_colour(stream)) + "\n")
+    stream.write(
+        format_diagnostic(severity, message, span, fallback_name, notes, colour=want_colour(stream))
+        + "\n"
+    )

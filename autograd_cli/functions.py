@@ -16,16 +16,23 @@ REQUIRED = object()
 class Fn:
     """A function's signature (a plain class: a dataclass costs an `exec` per
     method at every start)."""
+
     __slots__ = ("op", "arrays", "static", "varargs", "floats", "usage")
 
-    def __init__(self, op: str, arrays: tuple[str, ...] = (),
-                 static: dict[str, Any] | None = None, varargs: str | None = None,
-                 floats: tuple[str, ...] = (), usage: str = ""):
+    def __init__(
+        self,
+        op: str,
+        arrays: tuple[str, ...] = (),
+        static: dict[str, Any] | None = None,
+        varargs: str | None = None,
+        floats: tuple[str, ...] = (),
+        usage: str = "",
+    ):
         self.op = op
-        self.arrays = arrays          # names of the array (differentiable) arguments
+        self.arrays = arrays  # names of the array (differentiable) arguments
         self.static = {} if static is None else static  # name -> default (REQUIRED if none)
-        self.varargs = varargs        # name of a trailing list of integers (a shape)
-        self.floats = floats          # static arguments that are real numbers, not integers
+        self.varargs = varargs  # name of a trailing list of integers (a shape)
+        self.floats = floats  # static arguments that are real numbers, not integers
         self.usage = usage
 
     def __repr__(self) -> str:
@@ -41,8 +48,23 @@ def _reduction(op: str) -> Fn:
 
 
 FUNCTIONS = {
-    **{name: _unary(name) for name in ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tan",
-                                       "tanh", "sigmoid", "relu", "softplus")},
+    **{
+        name: _unary(name)
+        for name in (
+            "exp",
+            "log",
+            "log1p",
+            "sqrt",
+            "abs",
+            "sin",
+            "cos",
+            "tan",
+            "tanh",
+            "sigmoid",
+            "relu",
+            "softplus",
+        )
+    },
     "maximum": Fn("maximum", ("a", "b"), usage="maximum(a, b)"),
     "minimum": Fn("minimum", ("a", "b"), usage="minimum(a, b)"),
     "clip": Fn("clip", ("x", "lo", "hi"), usage="clip(x, lo, hi)"),
@@ -56,11 +78,18 @@ FUNCTIONS = {
     "zeros": Fn("zeros", varargs="shape", usage="zeros(d0, d1, ...)"),
     "ones": Fn("ones", varargs="shape", usage="ones(d0, d1, ...)"),
     "eye": Fn("eye", static={"n": REQUIRED}, usage="eye(n)"),
-    "arange": Fn("arange", static={"start": REQUIRED, "stop": None, "step": 1.0},
-                 floats=("start", "stop", "step"),
-                 usage="arange(n) or arange(start, stop, step)"),
-    "linspace": Fn("linspace", static={"start": REQUIRED, "stop": REQUIRED, "n": REQUIRED},
-                   floats=("start", "stop"), usage="linspace(start, stop, n)"),
+    "arange": Fn(
+        "arange",
+        static={"start": REQUIRED, "stop": None, "step": 1.0},
+        floats=("start", "stop", "step"),
+        usage="arange(n) or arange(start, stop, step)",
+    ),
+    "linspace": Fn(
+        "linspace",
+        static={"start": REQUIRED, "stop": REQUIRED, "n": REQUIRED},
+        floats=("start", "stop"),
+        usage="linspace(start, stop, n)",
+    ),
     "randn": Fn("randn", static={"seed": 0}, varargs="shape", usage="randn(d0, d1, ..., seed=0)"),
     "rand": Fn("rand", static={"seed": 0}, varargs="shape", usage="rand(d0, d1, ..., seed=0)"),
 }

@@ -10,10 +10,15 @@ import numpy as np
 from .graphs import View, one_line, view
 from .render import fmt_array, fmt_shape_short
 
-MAX_TREE_DEPTH = 64      # the most levels of one tree section, whatever the width
+MAX_TREE_DEPTH = 64  # the most levels of one tree section, whatever the width
 
-_RICH_STYLE = {"param": "bold magenta", "input": "bold cyan", "node": "bold",
-               "op": "", "const": "dim"}
+_RICH_STYLE = {
+    "param": "bold magenta",
+    "input": "bold cyan",
+    "node": "bold",
+    "op": "",
+    "const": "dim",
+}
 
 # The tree is written line by line, as Rich's Tree would print it (the same
 # guides, wrapping and styles), without building a Tree: Rich renders each
@@ -37,9 +42,13 @@ def _tree_label(v: View, i: int) -> list:
     out = [(v.labels[i], _RICH_STYLE[kind])]
     if kind == "op":
         out.append((f" ({v.ids[i]})", "dim"))
-    out += [(f"  {fmt_shape_short(np.shape(value))}", "dim"), ("  value ", "dim"),
-            (one_line(fmt_array(value)), ""), ("  grad ", "dim"),
-            (one_line(fmt_array(v.grad(i))), "green")]
+    out += [
+        (f"  {fmt_shape_short(np.shape(value))}", "dim"),
+        ("  value ", "dim"),
+        (one_line(fmt_array(value)), ""),
+        ("  grad ", "dim"),
+        (one_line(fmt_array(v.grad(i))), "green"),
+    ]
     return out
 
 
@@ -104,8 +113,7 @@ def tree_sections(report, max_depth: int = MAX_TREE_DEPTH):
                 if i in value_only:
                     label.append((_FURTHER, "dim"))
                 lines.append((guides, label))
-                _pushed(stack, children[i], above + ((_SPACE if last else _CONTINUE),),
-                        depth + 1)
+                _pushed(stack, children[i], above + ((_SPACE if last else _CONTINUE),), depth + 1)
         sections.append(lines)
     left_out = len(v.shown) - len(state)
     return sections, left_out
@@ -142,7 +150,7 @@ class _TreeSection:
         styles = {"": None}
         tree_style = console.get_style("tree")
         newline = Segment.line()
-        prefixes = {}       # the guides' text, by levels
+        prefixes = {}  # the guides' text, by levels
         out = []
         for levels, pieces in self.lines:
             room = options.max_width - _GUIDE_WIDTH * len(levels)
@@ -168,13 +176,19 @@ class _TreeSection:
                 rendered = console.render_lines(
                     Styled(rich_label, tree_style),
                     options.update(width=room, highlight=False, height=None),
-                    pad=options.justify is not None)
+                    pad=options.justify is not None,
+                )
             for k, line in enumerate(rendered):
-                if k == 1 and levels:       # continuation lines: no fork of their own
+                if k == 1 and levels:  # continuation lines: no fork of their own
                     levels = levels[:-1] + ((_SPACE if levels[-1] == _END else _CONTINUE),)
                 if plain:
-                    out.append(Segment("".join(guides[g] for g in levels)
-                                       + "".join(s.text for s in line) + "\n"))
+                    out.append(
+                        Segment(
+                            "".join(guides[g] for g in levels)
+                            + "".join(s.text for s in line)
+                            + "\n"
+                        )
+                    )
                 else:
                     out.extend(guide_segments[g] for g in levels)
                     out.extend(line)
@@ -197,6 +211,11 @@ def render_tree(report, console, max_depth: int | None = None):
         console.print(_TreeSection(lines), crop=crop)
     if left_out:
         target = report.target.name
-        console.print(Text(f"({left_out} node{'s' if left_out != 1 else ''} the target "
-                           f"{target} does not depend on {'are' if left_out != 1 else 'is'} "
-                           f"not shown)", style="dim"))
+        console.print(
+            Text(
+                f"({left_out} node{'s' if left_out != 1 else ''} the target "
+                f"{target} does not depend on {'are' if left_out != 1 else 'is'} "
+                f"not shown)",
+                style="dim",
+            )
+        )

@@ -6,7 +6,8 @@ binding and per operation, edges in the direction data flows (from an
 argument to the operation that uses it), every node labelled with its name
 or operation, shape, value and gradient.
 
-    graph_document(report) -> dict      the "graph" field of the JSON: {"nodes": [...], "edges": [...]}
+    graph_document(report) -> dict      the "graph" field of the JSON:
+                                        {"nodes": [...], "edges": [...]}
     graph_json(report, head, compact)   the whole JSON output, in pieces
     to_dot(report) -> str               Graphviz: ``... | dot -Tsvg > g.svg``
     to_mermaid(report) -> str           a ``flowchart LR`` for Markdown
@@ -83,16 +84,17 @@ _SYMMETRIC = {op.name for op in OPS.values() if op.symmetric}
 
 # ----------------------------------------------------------------- the view
 
+
 @dataclass
 class View:
     """What every format draws: the shown nodes, their ids, labels and edges."""
 
     report: object
-    shown: list     # graph node ids, in topological order
-    ids: dict       # graph node id -> display id
-    labels: dict    # graph node id -> label (one line)
-    kinds: dict     # graph node id -> 'param', 'input', 'node', 'op' or 'const'
-    edges: list     # (from graph id, to graph id, argument position)
+    shown: list  # graph node ids, in topological order
+    ids: dict  # graph node id -> display id
+    labels: dict  # graph node id -> label (one line)
+    kinds: dict  # graph node id -> 'param', 'input', 'node', 'op' or 'const'
+    edges: list  # (from graph id, to graph id, argument position)
 
     def value(self, i):
         """Node i's value."""
@@ -154,7 +156,7 @@ def view(report) -> View:
             labels[i] = b.name
         else:
             if b is not None and ops[i].name == "pos" and b.statement.root.kind == "name":
-                what = b.statement.root.data       # an alias: y = x
+                what = b.statement.root.data  # an alias: y = x
             else:
                 what = _op_label(model, i, named)
             kinds[i] = "op" if b is None else "node"
@@ -190,8 +192,11 @@ def fmt_key(key) -> str:
     parts = []
     for k in key:
         if isinstance(k, slice):
-            text = ("" if k.start is None else str(k.start)) + ":" + \
-                   ("" if k.stop is None else str(k.stop))
+            text = (
+                ("" if k.start is None else str(k.start))
+                + ":"
+                + ("" if k.stop is None else str(k.stop))
+            )
             if k.step is not None:
                 text += ":" + str(k.step)
             parts.append(text)
@@ -214,25 +219,28 @@ def one_line(text: str) -> str:
 
 # --------------------------------------------------------------------- JSON
 
+
 def graph_document(report) -> dict:
     """The graph as JSON-ready data (the ``"graph"`` field of the JSON output, docs/json.md)."""
     v = view(report)
     nodes = []
     for i in v.shown:
         value = v.value(i)
-        nodes.append({
-            "id": v.ids[i],
-            "label": v.labels[i],
-            "op": v.op(i),
-            "shape": list(np.shape(value)),
-            "value": json_array(value),
-            "grad": json_array(v.grad(i)),
-        })
+        nodes.append(
+            {
+                "id": v.ids[i],
+                "label": v.labels[i],
+                "op": v.op(i),
+                "shape": list(np.shape(value)),
+                "value": json_array(value),
+                "grad": json_array(v.grad(i)),
+            }
+        )
     edges = [[v.ids[a], v.ids[i]] for a, i, _ in v.edges]
     return {"nodes": nodes, "edges": edges}
 
 
-_PIECE_ENTRIES = 4096   # nodes or edges gathered before they are written
+_PIECE_ENTRIES = 4096  # nodes or edges gathered before they are written
 
 
 def graph_json(report, head: dict, compact: bool):
@@ -255,8 +263,12 @@ def graph_json(report, head: dict, compact: bool):
     batch, first = [], True
     for i in v.shown:
         value, grad = v.value(i), v.grad(i)
-        entry = {"id": v.ids[i], "label": v.labels[i], "op": v.op(i),
-                 "shape": list(np.shape(value))}
+        entry = {
+            "id": v.ids[i],
+            "label": v.labels[i],
+            "op": v.op(i),
+            "shape": list(np.shape(value)),
+        }
         if np.size(value) <= STREAM_ELEMENTS and np.size(grad) <= STREAM_ELEMENTS:
             entry["value"], entry["grad"] = json_array(value), json_array(grad)
             batch.append(entry)
@@ -267,7 +279,7 @@ def graph_json(report, head: dict, compact: bool):
         if batch:
             yield ("" if first else sep) + encode(batch)[1:-1]
             batch, first = [], False
-        opening = encode(entry)[:-1]         # without its closing brace
+        opening = encode(entry)[:-1]  # without its closing brace
         piece, size = [("" if first else sep) + opening + f'{sep}"value"{colon}'], 0
         first = False
         for second, array in enumerate((value, grad)):
@@ -287,7 +299,8 @@ def graph_json(report, head: dict, compact: bool):
     edges = v.edges
     for k in range(0, len(edges), _PIECE_ENTRIES):
         yield ("" if k == 0 else sep) + encode(
-            [[ids[a], ids[i]] for a, i, _ in edges[k:k + _PIECE_ENTRIES]])[1:-1]
+            [[ids[a], ids[i]] for a, i, _ in edges[k : k + _PIECE_ENTRIES]]
+        )[1:-1]
     yield frame[edges_at:]
 
 
@@ -296,16 +309,19 @@ def _json_encoder(compact: bool):
     same bytes)."""
     import json
 
-    return json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                            separators=(",", ":") if compact else (", ", ": ")).encode
+    return json.JSONEncoder(
+        ensure_ascii=False, allow_nan=False, separators=(",", ":") if compact else (", ", ": ")
+    ).encode
 
 
 # ---------------------------------------------------------------------- DOT
 
+
 def _html(text: str) -> str:
     """Text for a Graphviz HTML-like label: entities escaped, lines broken."""
-    text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    text = (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
     return "<BR/>".join(text.split("\n"))
 
 
@@ -315,7 +331,7 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\r", "").replace("\n", "\\n") + '"'
 
 
-TOOLTIP_WIDTH = 80    # characters of source text in a node's tooltip, at most
+TOOLTIP_WIDTH = 80  # characters of source text in a node's tooltip, at most
 
 
 def _excerpt(span, width: int = TOOLTIP_WIDTH) -> str:
@@ -328,7 +344,7 @@ def _excerpt(span, width: int = TOOLTIP_WIDTH) -> str:
         return text[start:end]
     head = (width - 1) * 2 // 3
     tail = width - 1 - head
-    return f"{text[start:start + head]}…{text[end - tail:end]}"
+    return f"{text[start : start + head]}…{text[end - tail : end]}"
 
 
 def to_dot(report) -> str:
@@ -336,16 +352,18 @@ def to_dot(report) -> str:
     v = view(report)
     model = report.model
     target = report.target
-    title = (f"{model.source.name}: target {target.name} = "
-             f"{one_line(fmt_array(report.values[target.name]))} ({model.dtype}); "
-             f"grad = ∂{target.name}/∂node")
+    title = (
+        f"{model.source.name}: target {target.name} = "
+        f"{one_line(fmt_array(report.values[target.name]))} ({model.dtype}); "
+        f"grad = ∂{target.name}/∂node"
+    )
     out = [
         "digraph autograd {",
-        f"  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, "
+        f'  graph [rankdir=LR, fontname="Helvetica", fontsize=12, labelloc=t, '
         f"labeljust=l, label=<{_html(title)}>];",
-        "  node [shape=plain, fontname=\"Helvetica\", fontsize=11];",
-        "  edge [color=\"#666666\", arrowsize=0.7, fontname=\"Helvetica\", fontsize=9, "
-        "fontcolor=\"#666666\"];",
+        '  node [shape=plain, fontname="Helvetica", fontsize=11];',
+        '  edge [color="#666666", arrowsize=0.7, fontname="Helvetica", fontsize=9, '
+        'fontcolor="#666666"];',
     ]
     target_node = target.node
     spans = model.spans
@@ -356,11 +374,15 @@ def to_dot(report) -> str:
         shape = _html(fmt_shape_short(np.shape(value)))
         border = 3 if i == target_node else 1
         style = ' STYLE="ROUNDED"' if kind == "op" else ""
-        head = (f'<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
-                f'BGCOLOR="{fill}" COLOR="{line}"{style}>')
+        head = (
+            f'<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'BGCOLOR="{fill}" COLOR="{line}"{style}>'
+        )
         if kind == "const":
-            rows = [f'<TR><TD BALIGN="LEFT">{_html(fmt_array(value))}</TD>'
-                    f'<TD VALIGN="TOP"><FONT COLOR="#888888">{shape}</FONT></TD></TR>']
+            rows = [
+                f'<TR><TD BALIGN="LEFT">{_html(fmt_array(value))}</TD>'
+                f'<TD VALIGN="TOP"><FONT COLOR="#888888">{shape}</FONT></TD></TR>'
+            ]
         else:
             rows = [
                 f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>{_html(v.labels[i])}</B>  '
@@ -369,19 +391,23 @@ def to_dot(report) -> str:
                 f'<TD ALIGN="LEFT" BALIGN="LEFT">{_html(fmt_array(value))}</TD></TR>',
                 f'<TR><TD ALIGN="LEFT" VALIGN="TOP"><FONT COLOR="#888888">grad</FONT></TD>'
                 f'<TD ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="#1a7f37">'
-                f'{_html(fmt_array(v.grad(i)))}</FONT></TD></TR>',
+                f"{_html(fmt_array(v.grad(i)))}</FONT></TD></TR>",
             ]
         span = spans[i]
-        tooltip = (f"{span.line}:{span.column}: {_excerpt(span)}" if span is not None
-                   else v.labels[i])
-        out.append(f"  {_quoted(v.ids[i])} [label=<{head}{''.join(rows)}</TABLE>>, "
-                   f"tooltip={_quoted(tooltip)}];")
+        tooltip = (
+            f"{span.line}:{span.column}: {_excerpt(span)}" if span is not None else v.labels[i]
+        )
+        out.append(
+            f"  {_quoted(v.ids[i])} [label=<{head}{''.join(rows)}</TABLE>>, "
+            f"tooltip={_quoted(tooltip)}];"
+        )
     ops, args = model.graph.ops, model.graph.args
     for a, i, k in v.edges:
         attrs = []
         if ops[i].is_leaf:
-            attrs.append('style=dashed, tooltip="no gradient flows back into a param\'s '
-                         'right side"')
+            attrs.append(
+                'style=dashed, tooltip="no gradient flows back into a param\'s right side"'
+            )
         elif len(args[i]) > 1 and ops[i].name not in _SYMMETRIC:
             attrs.append(f'label="{k + 1}"')
         extra = f" [{', '.join(attrs)}]" if attrs else ""
@@ -395,8 +421,13 @@ def to_dot(report) -> str:
 # Characters Mermaid would read as syntax or HTML inside a quoted label; they
 # are written as its entity codes (#35; is '#', decoded as &#35;).
 _MERMAID_ESCAPES = {c: f"#{ord(c)};" for c in '"#&<>:;`'}
-_MERMAID_SHAPES = {"param": ('[["', '"]]'), "input": ('["', '"]'), "node": ('["', '"]'),
-                   "op": ('("', '")'), "const": ('(["', '"])')}
+_MERMAID_SHAPES = {
+    "param": ('[["', '"]]'),
+    "input": ('["', '"]'),
+    "node": ('["', '"]'),
+    "op": ('("', '")'),
+    "const": ('(["', '"])'),
+}
 
 
 def _mermaid_text(text: str) -> str:
@@ -423,10 +454,12 @@ def to_mermaid(report) -> str:
         if kind == "const":
             lines = [fmt_array(value) + "  " + shape]
         else:
-            lines = [f"{v.labels[i]}  {shape}", "value " + fmt_array(value),
-                     "grad " + fmt_array(v.grad(i))]
-        text = "<br>".join(_mermaid_text(part)
-                           for line in lines for part in line.split("\n"))
+            lines = [
+                f"{v.labels[i]}  {shape}",
+                "value " + fmt_array(value),
+                "grad " + fmt_array(v.grad(i)),
+            ]
+        text = "<br>".join(_mermaid_text(part) for line in lines for part in line.split("\n"))
         opening, closing = _MERMAID_SHAPES[kind]
         out.append(f"  {_mermaid_id(v.ids[i])}{opening}{text}{closing}:::{kind}")
     for a, i, _ in v.edges:

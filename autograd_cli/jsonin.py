@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import ExprError, Source, Span
 
-MAX_DIMS = 32          # as the language's arrays
+MAX_DIMS = 32  # as the language's arrays
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -28,13 +28,14 @@ _scanstring = json.decoder.scanstring
 
 class GivenValue:
     """A value for a binding given as data (--set-json), not as text to parse."""
+
     __slots__ = ("name", "value", "name_span", "span")
 
     def __init__(self, name: str, value: np.ndarray, name_span: Span, span: Span):
         self.name = name
-        self.value = value          # float64
+        self.value = value  # float64
         self.name_span = name_span  # where the name is given (a JSON key)
-        self.span = span            # where the value is given
+        self.span = span  # where the value is given
 
 
 class HugeInteger:
@@ -64,16 +65,18 @@ def parse(source: Source):
         raise ExprError(f"invalid JSON: {e.msg}", Span.at(source, e.pos)) from None
     except RecursionError:
         depth, pos = _deepest(source.text)
-        raise ExprError(f"the JSON nests {depth:,} levels deep here: too deep to read",
-                        Span.at(source, pos)) from None
+        raise ExprError(
+            f"the JSON nests {depth:,} levels deep here: too deep to read", Span.at(source, pos)
+        ) from None
 
 
 def _deepest(text):
     """The greatest depth of [ and { outside strings, and where it is reached."""
     masked = _STRING.sub(lambda m: " " * len(m.group()), text)
     codes = np.frombuffer(masked.encode("utf-32-le"), dtype=np.uint32)
-    step = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
-            - np.isin(codes, (ord("]"), ord("}"))))
+    step = np.isin(codes, (ord("["), ord("{"))).astype(np.int64) - np.isin(
+        codes, (ord("]"), ord("}"))
+    )
     depth = np.cumsum(step)
     pos = int(np.argmax(depth)) if len(depth) else 0
     return int(depth[pos]) if len(depth) else 0, pos
@@ -90,7 +93,7 @@ def members(source: Source, start: int):
     key given twice is an error at its second place."""
     text = source.text
     pos = _WS.match(text, start).end()
-    if text[pos:pos + 1] != "{":
+    if text[pos : pos + 1] != "{":
         raise ValueError("not the start of an object")
     pos = _WS.match(text, pos + 1).end()
     out, seen = [], set()
@@ -102,17 +105,18 @@ def members(source: Source, start: int):
         if key in seen:
             raise ExprError(f"'{key}' is given twice in this object", key_span)
         seen.add(key)
-        pos = _WS.match(text, _WS.match(text, end).end() + 1).end()   # past the ':'
+        pos = _WS.match(text, _WS.match(text, end).end() + 1).end()  # past the ':'
         try:
             value, end = _decode(text, pos)
-        except RecursionError:   # `parse` read it, from a shallower stack
-            raise ExprError("the JSON nests too deeply to read here",
-                            Span.at(source, pos)) from None
+        except RecursionError:  # `parse` read it, from a shallower stack
+            raise ExprError(
+                "the JSON nests too deeply to read here", Span.at(source, pos)
+            ) from None
         out.append((key, key_span, value, Span(source, pos, end)))
         pos = _WS.match(text, end).end()
         if text[pos] == "}":
             return out
-        pos = _WS.match(text, pos + 1).end()                          # past the ','
+        pos = _WS.match(text, pos + 1).end()  # past the ','
 
 
 def describe(value) -> str:
@@ -139,14 +143,23 @@ def to_array(value, span: Span, what: str) -> np.ndarray:
         for k, item in enumerate(level):
             if type(item) is not list or len(item) != n:
                 where = _index(k, shape)
-                got = (f"has {len(item)} element{'s' * (len(item) != 1)}" if type(item) is list
-                       else f"is {describe(item)}")
-                raise ExprError(f"{what}: ragged list: {where} {got}, but "
-                                f"{_index(0, shape)} has {n} element{'s' * (n != 1)}", span)
+                got = (
+                    f"has {len(item)} element{'s' * (len(item) != 1)}"
+                    if type(item) is list
+                    else f"is {describe(item)}"
+                )
+                raise ExprError(
+                    f"{what}: ragged list: {where} {got}, but "
+                    f"{_index(0, shape)} has {n} element{'s' * (n != 1)}",
+                    span,
+                )
         shape.append(n)
         if len(shape) > MAX_DIMS:
-            raise ExprError(f"{what}: more than {MAX_DIMS} levels of lists; at most "
-                            f"{MAX_DIMS} dimensions are supported", span)
+            raise ExprError(
+                f"{what}: more than {MAX_DIMS} levels of lists; at most "
+                f"{MAX_DIMS} dimensions are supported",
+                span,
+            )
         level = [x for item in level for x in item]
     if not level:
         return np.zeros(shape)
@@ -162,14 +175,21 @@ def to_array(value, span: Span, what: str) -> np.ndarray:
             if t is float or t is int or (t is str and x in NON_FINITE):
                 continue
             if t is list:
-                raise ExprError(f"{what}: ragged list: {_index(k, shape)} is a list, but "
-                                f"{_index(0, shape)} is a number", span)
+                raise ExprError(
+                    f"{what}: ragged list: {_index(k, shape)} is a list, but "
+                    f"{_index(0, shape)} is a number",
+                    span,
+                )
             subject = f"{what}: {_index(k, shape)}" if shape else what
             if t is HugeInteger:
-                raise ExprError(f"{subject} is an integer of {x.digits:,} digits, too large "
-                                "for a float", span)
-            raise ExprError(f'{subject} is {describe(x)}; expected a number (or "nan", '
-                            '"inf", "-inf")' + ("" if shape else ", or lists of them"), span)
+                raise ExprError(
+                    f"{subject} is an integer of {x.digits:,} digits, too large for a float", span
+                )
+            raise ExprError(
+                f'{subject} is {describe(x)}; expected a number (or "nan", '
+                '"inf", "-inf")' + ("" if shape else ", or lists of them"),
+                span,
+            )
         level = [NON_FINITE[x] if type(x) is str else x for x in level]
     try:
         array = np.array(level, dtype=np.float64)
@@ -192,13 +212,17 @@ def given_values(source: Source, option: str = "--set-json"):
     doc = parse(source)
     start = start_of_value(source)
     if type(doc) is not dict:
-        raise ExprError(f"{option} takes a JSON object of names and values, like "
-                        f'{{"w": [1, 2, 3], "a1": 0.5}}; this is {describe(doc)}',
-                        Span.at(source, start))
+        raise ExprError(
+            f"{option} takes a JSON object of names and values, like "
+            f'{{"w": [1, 2, 3], "a1": 0.5}}; this is {describe(doc)}',
+            Span.at(source, start),
+        )
     return values_of(members(source, start))
 
 
 def values_of(items):
     """`GivenValue`s for ``members(...)`` of an object of names and values."""
-    return [GivenValue(key, to_array(value, span, f"the value of '{key}'"), key_span, span)
-            for key, key_span, value, span in items]
+    return [
+        GivenValue(key, to_array(value, span, f"the value of '{key}'"), key_span, span)
+        for key, key_span, value, span in items
+    ]

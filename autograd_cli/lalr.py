@@ -56,6 +56,7 @@ def kind_of(x):
 # would have done from the tables as Lark's exception would: one grammar
 # and one way of reporting errors.
 
+
 class Rejected(Exception):
     """The text has a syntax error: at `token` (of terminal `kind`), with
     the automaton's state stack `states` then; or, `token` None, at a
@@ -102,7 +103,7 @@ def canonical(tables: dict) -> dict:
     actions = {int(state): row for state, row in tables["actions"].items()}
     number = {tables["start"]: 0}
     order = [tables["start"]]
-    for state in order:                  # `order` grows as states are found
+    for state in order:  # `order` grows as states are found
         row = actions[state]
         for kind in sorted(row):
             target = row[kind]
@@ -112,9 +113,13 @@ def canonical(tables: dict) -> dict:
     # Lark's LR(0) states are all made by following symbols from the start.
     assert len(order) == len(actions), "states unreachable from the start state"
     return {
-        "actions": {str(number[state]): {kind: (act if type(act) is not int else number[act])
-                                         for kind, act in sorted(actions[state].items())}
-                    for state in order},
+        "actions": {
+            str(number[state]): {
+                kind: (act if type(act) is not int else number[act])
+                for kind, act in sorted(actions[state].items())
+            }
+            for state in order
+        },
         "blanks": tables["blanks"],
         "end": number[tables["end"]],
         "ignore": sorted(tables["ignore"]),
@@ -131,6 +136,7 @@ def tables_of(lark, builder) -> dict:
     (states numbered by `canonical`), and for each rule how Lark's callbacks
     pick the children passed to the builder (JSON-ready)."""
     import functools
+
     from lark.lexer import PatternRE, PatternStr
     from lark.parsers.lalr_analysis import Shift
 
@@ -160,33 +166,43 @@ def tables_of(lark, builder) -> dict:
                 raise AssertionError(f"unexpected Lark callback for {rule}: {f!r}")
             rules.append([size, name, target, include, append_none])
         index[rule] = len(rules) - 1
-    actions = {str(state): {str(kind): (arg if action is Shift else [index[arg]])
-                            for kind, (action, arg) in row.items()}
-               for state, row in table.states.items()}
+    actions = {
+        str(state): {
+            str(kind): (arg if action is Shift else [index[arg]])
+            for kind, (action, arg) in row.items()
+        }
+        for state, row in table.states.items()
+    }
     # The lexer: Lark's terminals in Lark's order, keywords matched as names.
     terms = list(lark.lexer_conf.terminals)
     keywords = {}
     for t in terms:
         if isinstance(t.pattern, PatternStr):
             for r in terms:
-                if isinstance(r.pattern, PatternRE) and \
-                        re.fullmatch(r.pattern.to_regexp(), t.pattern.value):
+                if isinstance(r.pattern, PatternRE) and re.fullmatch(
+                    r.pattern.to_regexp(), t.pattern.value
+                ):
                     keywords[str(t.pattern.value)] = str(t.name)
-    terms = [t for t in terms if not (isinstance(t.pattern, PatternStr)
-                                      and t.pattern.value in keywords)]
+    terms = [
+        t for t in terms if not (isinstance(t.pattern, PatternStr) and t.pattern.value in keywords)
+    ]
     terms.sort(key=lambda x: (-x.priority, -x.pattern.max_width, -len(x.pattern.value), x.name))
-    return canonical({
-        "start": table.start_states["start"],
-        "end": table.end_states["start"],
-        "rules": rules,
-        "actions": actions,
-        "regex": "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms),
-        "blanks": "|".join(t.pattern.to_regexp() for t in terms
-                           if t.name in lark.lexer_conf.ignore and re.fullmatch(
-                               t.pattern.to_regexp(), " \t")),
-        "keywords": keywords,
-        "ignore": sorted(str(name) for name in lark.lexer_conf.ignore),
-    })
+    return canonical(
+        {
+            "start": table.start_states["start"],
+            "end": table.end_states["start"],
+            "rules": rules,
+            "actions": actions,
+            "regex": "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms),
+            "blanks": "|".join(
+                t.pattern.to_regexp()
+                for t in terms
+                if t.name in lark.lexer_conf.ignore and re.fullmatch(t.pattern.to_regexp(), " \t")
+            ),
+            "keywords": keywords,
+            "ignore": sorted(str(name) for name in lark.lexer_conf.ignore),
+        }
+    )
 
 
 def tables_module(docstring: str, grammar: str, tables: dict) -> str:
@@ -195,9 +211,11 @@ def tables_module(docstring: str, grammar: str, tables: dict) -> str:
     hash seed), under `docstring`."""
     import pprint
 
-    return (f'"""{docstring}\n"""\n\n'
-            f"GRAMMAR = {grammar!r}\n\n"
-            f"TABLES = {pprint.pformat(tables, width=99, sort_dicts=True)}\n")
+    return (
+        f'"""{docstring}\n"""\n\n'
+        f"GRAMMAR = {grammar!r}\n\n"
+        f"TABLES = {pprint.pformat(tables, width=99, sort_dicts=True)}\n"
+    )
 
 
 def picker(include, append_none, splice):
@@ -209,7 +227,7 @@ def picker(include, append_none, splice):
     if not append_none and not any(expand or nones for _, expand, nones in include):
         indices = [i for i, _, _ in include]
         if len(indices) >= 2 and not splice:
-            return operator.itemgetter(*indices)       # a tuple, unpacked by the Builder
+            return operator.itemgetter(*indices)  # a tuple, unpacked by the Builder
         return lambda children: [children[i] for i in indices]
 
     def pick(children):
@@ -248,22 +266,23 @@ class Parser:
                 target = SPLICE  # this very object: the loop tests identity
             elif target is not None:
                 target = getattr(builder, target)
-            pick = None if include is None else picker(include, append_none,
-                                                        target is SPLICE)
+            pick = None if include is None else picker(include, append_none, target is SPLICE)
             spec = None if include is None else ([tuple(t) for t in include], append_none)
             reductions.append((size, name, target, pick, spec))
         # actions[state][terminal]: the next state (an int) for a shift, or a
         # reduction.
         self.actions = {
-            int(state): {kind: (act if type(act) is int else reductions[act[0]])
-                         for kind, act in row.items()}
-            for state, row in tables["actions"].items()}
+            int(state): {
+                kind: (act if type(act) is int else reductions[act[0]]) for kind, act in row.items()
+            }
+            for state, row in tables["actions"].items()
+        }
         # One match a token, the blanks before it included (Lark's pattern
         # for blanks stays an alternative, for blanks at the end of the text).
         self.regex = re.compile(f"(?:{tables['blanks']})?(?:{tables['regex']})")
         self.keywords = tables["keywords"]
         self.skip = frozenset(tables["ignore"])
-        self.chains = {}   # (state below, state, terminal) -> `_chain`
+        self.chains = {}  # (state below, state, terminal) -> `_chain`
         # (states, kinds of a chunk's tokens) -> (replay code, states after), or
         # None for a shape seen once
         self.replays = {}
@@ -296,7 +315,7 @@ class Parser:
         depth = 0
         chunk, kinds = [], []
         while True:
-            if pos < n:                                   # the next token
+            if pos < n:  # the next token
                 m = match(text, pos)
                 if m is None:
                     # The tokens before it come first, as with Lark's lexer,
@@ -316,7 +335,7 @@ class Parser:
                     depth += 1
                 elif (kind == "RPAR" or kind == "RSQB") and depth:
                     depth -= 1
-                chunk.append(m)            # the token: Builder reads the match
+                chunk.append(m)  # the token: Builder reads the match
                 kinds.append(kind)
                 pos = stop
                 if kind != "_NL" and kind != "SEMICOLON" and len(kinds) < LONG:
@@ -333,7 +352,7 @@ class Parser:
                 if replay:
                     replay[0](chunk, values)
                     states[:] = replay[1]
-                elif replay is None:    # a shape seen again: worth its code from now on
+                elif replay is None:  # a shape seen again: worth its code from now on
                     steps, final = self._steps(states, values, chunk, kinds, record=[])
                     replays[key] = (replayer(steps, len(chunk)), final)
                 else:
@@ -360,13 +379,13 @@ class Parser:
                 act = actions[state].get(kind)
                 if act is None:
                     raise Rejected(token, kind, states)
-                if type(act) is int:                      # shift
+                if type(act) is int:  # shift
                     states.append(act)
                     values.append(token)
                     if record is not None:
                         record.append(None)
                     break
-                size, name, target, pick, spec = act      # reduce
+                size, name, target, pick, spec = act  # reduce
                 if target is None:  # rules passing their only child through
                     key = (states[-2], state, kind)
                     top = chains.get(key)
@@ -410,7 +429,7 @@ class Parser:
                 if size:
                     del stack[-size:]
                 stack.append(actions[stack[-1]][name])
-                if t == "$END" and stack[-1] == self.end_state:     # the end reached
+                if t == "$END" and stack[-1] == self.end_state:  # the end reached
                     accepts.add(t)
                     break
         return accepts or terminals
@@ -427,8 +446,8 @@ class Parser:
             name = act[1]
 
 
-LONG = 256    # tokens of a line run at once at most; a longer one goes in pieces
-DEEP = 64     # states on the stack at most for a piece to be recorded
+LONG = 256  # tokens of a line run at once at most; a longer one goes in pieces
+DEEP = 64  # states on the stack at most for a piece to be recorded
 
 
 def replayer(steps, ntokens):
@@ -441,20 +460,20 @@ def replayer(steps, ntokens):
     env = {}
     tokens = [f"t{k}" for k in range(ntokens)]
     lines = []
-    stack = []       # the expressions for the values the chunk has pushed
-    below = 0        # values taken from under them so far
+    stack = []  # the expressions for the values the chunk has pushed
+    below = 0  # values taken from under them so far
     shifted = 0
     for step in steps:
-        if step is None:                                   # shift
+        if step is None:  # shift
             stack.append(tokens[shifted])
             shifted += 1
             continue
-        size, target, pick, spec = step                    # reduce
+        size, target, pick, spec = step  # reduce
         own = min(size, len(stack))
         taken = [f"values[-{below + i}]" for i in range(size - own, 0, -1)]
         below += size - own
-        children = taken + (stack[len(stack) - own:] if own else [])
-        del stack[len(stack) - own:]
+        children = taken + (stack[len(stack) - own :] if own else [])
+        del stack[len(stack) - own :]
         n = len(lines)
         if spec is not None:
             children = _picked(children, *spec, target is SPLICE, f"k{n}", lines)
@@ -482,19 +501,17 @@ def _picked(children, include, append_none, splice, kept, lines):
     if not append_none and not any(expand or nones for _, expand, nones in include):
         picked = [children[i] for i, _, _ in include]
         if len(picked) >= 2 and not splice:
-            return "(" + ", ".join(picked) + ")"       # as itemgetter's tuple
+            return "(" + ", ".join(picked) + ")"  # as itemgetter's tuple
         return "[" + ", ".join(picked) + "]"
     lines.append(f"{kept} = []")
     for i, expand, nones in include:
         if nones:
             lines.append(f"{kept} += [None] * {nones}")
         if expand:
-            lines.append(f"if {kept}: {kept} += {children[i]}")    # reuse a first list
+            lines.append(f"if {kept}: {kept} += {children[i]}")  # reuse a first list
             lines.append(f"else: {kept} = {children[i]}")
         else:
             lines.append(f"{kept}.append({children[i]})")
     if append_none:
         lines.append(f"{kept} += [None] * {append_none}")
     return kept
-
-

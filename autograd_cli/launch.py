@@ -11,15 +11,23 @@ from __future__ import annotations
 
 from . import process  # first: it notes when the process started
 
-import sys  # noqa: E402
+# isort: split
+import sys
 
-from . import commands, streams  # noqa: E402
-from .options import DTYPES, FORMATS, bad_set, stdin_conflict, value_after_flag  # noqa: E402
+from . import commands, streams
+from .options import DTYPES, FORMATS, bad_set, stdin_conflict, value_after_flag
 
 # eval's options that take a value, and where each goes.
-_VALUED = {"--of": "of", "--wrt": "wrt", "--set": "sets", "--set-json": "set_json",
-           "--format": "format", "-f": "format", "--dtype": "dtype",
-           "--max-elements": "max_elements"}
+_VALUED = {
+    "--of": "of",
+    "--wrt": "wrt",
+    "--set": "sets",
+    "--set-json": "set_json",
+    "--format": "format",
+    "-f": "format",
+    "--dtype": "dtype",
+    "--max-elements": "max_elements",
+}
 _REPEATED = {"wrt", "sets", "set_json"}
 _FLAGS = {"--strict": "strict", "--timings": "timings", "--any-shape": "any_shape"}
 

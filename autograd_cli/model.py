@@ -17,7 +17,6 @@ import numpy as np
 
 from .core import Graph
 from .errors import ExprError, Source, Spans
-from .options import DEFAULT_MAX_ELEMENTS
 from .parser import Statement
 from .shapes import fmt_shape
 
@@ -27,14 +26,15 @@ DTYPES = {"float64": np.float64, "float32": np.float32}
 # The records below are plain classes, not dataclasses: making a dataclass
 # runs `exec` for each generated method at every start.
 
+
 class Binding:
     __slots__ = ("name", "kind", "statement", "node")
 
     def __init__(self, name: str, kind: str, statement: Statement, node: int):
         self.name = name
-        self.kind = kind            # 'param', 'input' or 'node'
+        self.kind = kind  # 'param', 'input' or 'node'
         self.statement = statement
-        self.node = node            # graph node holding the binding's value
+        self.node = node  # graph node holding the binding's value
 
     @property
     def expr(self) -> str:
@@ -45,33 +45,61 @@ class Binding:
 
 
 class Model:
-    __slots__ = ("source", "dtype", "graph", "shapes", "spans", "labels", "owners",
-                 "bindings", "by_name", "sets", "floats", "finite_constants", "largest",
-                 "plans", "columns", "reshaped")
+    __slots__ = (
+        "source",
+        "dtype",
+        "graph",
+        "shapes",
+        "spans",
+        "labels",
+        "owners",
+        "bindings",
+        "by_name",
+        "sets",
+        "floats",
+        "finite_constants",
+        "largest",
+        "plans",
+        "columns",
+        "reshaped",
+    )
 
-    def __init__(self, source: Source, dtype: str, graph: Graph, shapes: list, spans: Spans,
-                 labels: list, owners: list, bindings: list, by_name: dict, sets=None):
+    def __init__(
+        self,
+        source: Source,
+        dtype: str,
+        graph: Graph,
+        shapes: list,
+        spans: Spans,
+        labels: list,
+        owners: list,
+        bindings: list,
+        by_name: dict,
+        sets=None,
+    ):
         self.source = source
         self.dtype = dtype
         self.graph = graph
-        self.shapes = shapes        # per node
-        self.spans = spans          # per node
-        self.labels = labels        # per node: what made it ('mul', 'number', 'leaf', ...)
-        self.owners = owners        # per node: index of the binding it belongs to
+        self.shapes = shapes  # per node
+        self.spans = spans  # per node
+        self.labels = labels  # per node: what made it ('mul', 'number', 'leaf', ...)
+        self.owners = owners  # per node: index of the binding it belongs to
         self.bindings = bindings
         self.by_name = by_name
         self.sets = {} if sets is None else sets  # name -> the value --set/--set-json gave
-        self.floats = True          # `run` computes float64 scalars as Python floats
+        self.floats = True  # `run` computes float64 scalars as Python floats
         self.finite_constants = {}  # see _finite_values
-        self.largest = None         # elements of the largest node
-        self.plans = {}             # bytes(keep) -> `releases`
-        self.reshaped = []          # (name, option, file's shape, new shape, span) per
-                                    # binding whose shape --set/--set-json changed
-        self.columns = None         # the bindings' names and nodes, two lists (see run)
+        self.largest = None  # elements of the largest node
+        self.plans = {}  # bytes(keep) -> `releases`
+        self.reshaped = []  # (name, option, file's shape, new shape, span) per
+        # binding whose shape --set/--set-json changed
+        self.columns = None  # the bindings' names and nodes, two lists (see run)
 
     def __repr__(self):
-        return (f"Model({self.source.name!r}, {self.dtype}, "
-                f"{len(self.bindings)} bindings, {len(self.shapes)} nodes)")
+        return (
+            f"Model({self.source.name!r}, {self.dtype}, "
+            f"{len(self.bindings)} bindings, {len(self.shapes)} nodes)"
+        )
 
     def binding(self, name: str, option: str) -> Binding:
         """The binding called `name`, named by a command-line `option`."""
@@ -80,20 +108,26 @@ class Model:
             whole, bracket, _ = name.partition("[")
             if bracket and whole.strip() in self.by_name:
                 whole = whole.strip()
-                hint = (f"bind the element to a name in the file (t = {name}) and use "
-                        f"{option} t" if option == "--of" else
-                        f"use {option} {whole} (every element of it), or autograd-cli explain "
-                        f"--wrt \"{name}\" for the chain rule of one element")
-                raise ExprError(f"{option} {name}: {option} takes the name of a binding, and "
-                                f"'{name}' is part of '{whole}': {hint}")
-            raise ExprError(f"{option} {name}: there is no binding named '{name}' in "
-                            f"{self.source.name}{suggest(name, self.by_name)}")
+                hint = (
+                    f"bind the element to a name in the file (t = {name}) and use {option} t"
+                    if option == "--of"
+                    else f"use {option} {whole} (every element of it), or autograd-cli explain "
+                    f'--wrt "{name}" for the chain rule of one element'
+                )
+                raise ExprError(
+                    f"{option} {name}: {option} takes the name of a binding, and "
+                    f"'{name}' is part of '{whole}': {hint}"
+                )
+            raise ExprError(
+                f"{option} {name}: there is no binding named '{name}' in "
+                f"{self.source.name}{suggest(name, self.by_name)}"
+            )
         return b
 
 
 def suggest(name, names) -> str:
     """' (did you mean ...?)' with the closest of `names`; ties go to the first."""
-    import difflib          # only for a message: not at every start
+    import difflib  # only for a message: not at every start
 
     best, best_score = None, 0.5
     n = len(name)
@@ -137,11 +171,14 @@ def blame_reshaped(error: ExprError, reshaped, source) -> ExprError:
     located in the file may come from a shape the command line gave."""
     if not reshaped or error.span is None or error.span.source is not source:
         return error
-    error.message += "".join(f" ({option} changed the shape of '{name}' from "
-                             f"{fmt_shape(was)} to {fmt_shape(now)})"
-                             for name, option, was, now, _ in reshaped)
-    error.notes += [(span, f"'{name}' is given shape {fmt_shape(now)} here, by {option}")
-                    for name, option, was, now, span in reshaped]
+    error.message += "".join(
+        f" ({option} changed the shape of '{name}' from {fmt_shape(was)} to {fmt_shape(now)})"
+        for name, option, was, now, _ in reshaped
+    )
+    error.notes += [
+        (span, f"'{name}' is given shape {fmt_shape(now)} here, by {option}")
+        for name, option, was, now, span in reshaped
+    ]
     return error
 
 
@@ -152,4 +189,3 @@ def format_bytes(n: int) -> str:
             return f"{n:,} bytes" if unit == "bytes" else f"{n:,.1f} {unit}"
         n /= 1024
     return f"{n:,.1f} TiB"
-

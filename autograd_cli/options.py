@@ -25,12 +25,35 @@ class Options:
     not a dataclass: importing dataclasses would slow a plain eval's
     start.)"""
 
-    __slots__ = ("files", "of", "wrt", "sets", "set_json", "any_shape", "format", "dtype",
-                 "max_elements", "strict", "timings")
+    __slots__ = (
+        "files",
+        "of",
+        "wrt",
+        "sets",
+        "set_json",
+        "any_shape",
+        "format",
+        "dtype",
+        "max_elements",
+        "strict",
+        "timings",
+    )
 
-    def __init__(self, files=(), *, of: str | None = None, wrt=(), sets=(), set_json=(),
-                 any_shape=False, format="table", dtype="float64",
-                 max_elements=DEFAULT_MAX_ELEMENTS, strict=False, timings=False):
+    def __init__(
+        self,
+        files=(),
+        *,
+        of: str | None = None,
+        wrt=(),
+        sets=(),
+        set_json=(),
+        any_shape=False,
+        format="table",
+        dtype="float64",
+        max_elements=DEFAULT_MAX_ELEMENTS,
+        strict=False,
+        timings=False,
+    ):
         self.files = list(files)
         self.of = of
         # Names (eval, check, hessian, jacobian), or the one gradient (explain).
@@ -67,8 +90,10 @@ def stdin_conflict(files, set_json) -> str | None:
     if list(set_json).count("-") > 1:
         return "--set-json reads standard input (-) at most once"
     if "-" in set_json and "-" in files:
-        return ("standard input can be read only once: FILE and --set-json cannot both be -; "
-                "give one of them as a file")
+        return (
+            "standard input can be read only once: FILE and --set-json cannot both be -; "
+            "give one of them as a file"
+        )
     return None
 
 
@@ -84,6 +109,5 @@ def value_after_flag(args, flags) -> str | None:
         if before == "--":
             break
         if before in flags and arg.lower() in _BOOLEAN_WORDS and not os.path.exists(arg):
-            return (f"{before} is a flag and takes no value: write {before} alone "
-                    f"(without {arg!r})")
+            return f"{before} is a flag and takes no value: write {before} alone (without {arg!r})"
     return None

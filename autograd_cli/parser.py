@@ -21,8 +21,18 @@ import re
 import sys
 
 from .errors import ExprError, Source, Span
-from .lalr import (Match, Parser, Rejected, Token, end_of, kind_of, read, start_of, tables_of,
-                   text_of)
+from .lalr import (
+    Match,
+    Parser,
+    Rejected,
+    Token,
+    end_of,
+    kind_of,
+    read,
+    start_of,
+    tables_of,
+    text_of,
+)
 from .lalr import tables_module as tables_module_text
 
 
@@ -45,8 +55,8 @@ class Expr:
         self.source = source  # where it is written: offsets start:end of source.text
         self.start = start
         self.end = end
-        self.gid = None     # set by the compiler: the graph node it became
-        self.const = None   # set by the compiler: True if no name is involved
+        self.gid = None  # set by the compiler: the graph node it became
+        self.const = None  # set by the compiler: True if no name is involved
 
     @property
     def span(self) -> Span:
@@ -58,21 +68,22 @@ class Expr:
         self.source, self.start, self.end = span.source, span.start, span.end
 
     @classmethod
-    def at(cls, kind, data, args, span: Span) -> "Expr":
+    def at(cls, kind, data, args, span: Span) -> Expr:
         return cls(kind, data, args, span.source, span.start, span.end)
 
 
 class Statement:
     __slots__ = ("name", "name_span", "is_param", "root", "nodes", "span")
 
-    def __init__(self, name: str, name_span: Span, is_param: bool, root: Expr, nodes: list,
-                 span: Span):
+    def __init__(
+        self, name: str, name_span: Span, is_param: bool, root: Expr, nodes: list, span: Span
+    ):
         self.name = name
         self.name_span = name_span
         self.is_param = is_param
         self.root = root
-        self.nodes = nodes          # every Expr of the right side, children first
-        self.span = span            # the whole statement
+        self.nodes = nodes  # every Expr of the right side, children first
+        self.span = span  # the whole statement
 
     def __repr__(self):
         return f"Statement({self.name!r}, {self.root!r})"
@@ -112,11 +123,11 @@ class Builder:
         self.source = source
         self.pending = []
         self.statements = []
-        self.parser = None    # the `lalr.Parser` calling these methods, made when first needed
+        self.parser = None  # the `lalr.Parser` calling these methods, made when first needed
 
     def _span(self, tok) -> Span:
         kind = type(tok)
-        if kind is Match:           # the fast parser's tokens are its regex's matches
+        if kind is Match:  # the fast parser's tokens are its regex's matches
             return Span(self.source, tok.start(tok.lastgroup), tok.end())
         if kind is Token:
             return tok
@@ -130,7 +141,7 @@ class Builder:
     # atoms
     def number(self, children):
         tok = children[0]
-        if type(tok) is Match:   # the common case, `_new` inlined
+        if type(tok) is Match:  # the common case, `_new` inlined
             text = tok[tok.lastgroup]
             end = tok.end()
             e = Expr("number", float(text), (), self.source, end - len(text), end)
@@ -167,6 +178,7 @@ class Builder:
             e = Expr("op", name, (x, y), self.source, x.start, y.end)
             self.pending.append(e)
             return e
+
         return build
 
     add = _binary("add")
@@ -190,16 +202,18 @@ class Builder:
         name, lpar, arguments, rpar = children
         args, keywords = [], []
         for a in arguments or ():
-            if isinstance(a, tuple):        # a keyword argument
+            if isinstance(a, tuple):  # a keyword argument
                 keywords.append((a[0], a[2]))
                 args.append(a[1])
             else:
                 if keywords:
-                    raise ExprError("a positional argument cannot follow a keyword argument",
-                                    a.span)
+                    raise ExprError(
+                        "a positional argument cannot follow a keyword argument", a.span
+                    )
                 args.append(a)
-        return self._new("call", text_of(name), tuple(args), start_of(name), end_of(rpar),
-                         tuple(keywords))
+        return self._new(
+            "call", text_of(name), tuple(args), start_of(name), end_of(rpar), tuple(keywords)
+        )
 
     def arguments(self, children):
         return children
@@ -219,7 +233,7 @@ class Builder:
         parts = [None, None, None]
         k = 0
         for c in children:
-            if kind_of(c) == "COLON":       # a token, not an Expr
+            if kind_of(c) == "COLON":  # a token, not an Expr
                 k += 1
             elif c is not None:
                 parts[k] = c
@@ -228,8 +242,14 @@ class Builder:
     # statements
     def _statement(self, name_tok, root, is_param, first_tok):
         nodes, self.pending = self.pending, []
-        stmt = Statement(sys.intern(text_of(name_tok)), self._span(name_tok), is_param, root,
-                         nodes, Span(self.source, start_of(first_tok), root.end))
+        stmt = Statement(
+            sys.intern(text_of(name_tok)),
+            self._span(name_tok),
+            is_param,
+            root,
+            nodes,
+            Span(self.source, start_of(first_tok), root.end),
+        )
         self.statements.append(stmt)
         return stmt
 
@@ -256,23 +276,43 @@ def _lark():
     if _parser is None:
         from lark import Lark
 
-
         # cache=True keeps the analysed grammar in a temporary file keyed by
         # the grammar's hash, so later runs skip the LALR table construction
         # (its state numbers may differ from run to run: only messages use it).
-        _parser = Lark.open("grammar.lark", rel_to=__file__, parser="lalr",
-                            lexer="basic", postlex=_BracketNewlines(),
-                            maybe_placeholders=True, transformer=_builder, cache=True)
+        _parser = Lark.open(
+            "grammar.lark",
+            rel_to=__file__,
+            parser="lalr",
+            lexer="basic",
+            postlex=_BracketNewlines(),
+            maybe_placeholders=True,
+            transformer=_builder,
+            cache=True,
+        )
     return _parser
 
 
 # How terminals are named in messages.
 _WORDS = {
-    "NAME": "a name", "NUMBER": "a number", "PARAM": "'param'",
-    "MINUS": "'-'", "PLUS": "'+'", "STAR": "'*'", "SLASH": "'/'", "AT": "'@'",
-    "__ANON_0": "'**'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
-    "COLON": "':'", "COMMA": "','", "EQUAL": "'='", "SEMICOLON": "';'",
-    "_NL": "a new line", "$END": "the end of the file",
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "PARAM": "'param'",
+    "MINUS": "'-'",
+    "PLUS": "'+'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "AT": "'@'",
+    "__ANON_0": "'**'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COLON": "':'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "SEMICOLON": "';'",
+    "_NL": "a new line",
+    "$END": "the end of the file",
 }
 _EXPR_START = {"NAME", "NUMBER", "MINUS", "PLUS", "LPAR", "LSQB"}
 _BINARY = {"PLUS", "MINUS", "STAR", "SLASH", "AT"}
@@ -327,8 +367,7 @@ def _character_error(source: Source, pos: int) -> ExprError:
     return ExprError(f"unexpected character {shown}", Span.at(source, pos))
 
 
-def _token_error(source: Source, kind: str, text: str, start: int, end: int,
-                 expected) -> ExprError:
+def _token_error(source: Source, kind: str, text: str, start: int, end: int, expected) -> ExprError:
     """The error for an unexpected token of terminal `kind` at `start:end`,
     where the terminals `expected` would do."""
     if kind == "$END":
@@ -343,17 +382,19 @@ def _token_error(source: Source, kind: str, text: str, start: int, end: int,
         return ExprError(message, span)
     opener, pos = unclosed
     if what == "end of file":
-        return ExprError(f"unexpected end of file: '{opener}' is never closed",
-                         Span.at(source, pos))
-    return ExprError(message, span, notes=[(Span.at(source, pos),
-                                            f"the '{opener}' opened here is still open")])
+        return ExprError(
+            f"unexpected end of file: '{opener}' is never closed", Span.at(source, pos)
+        )
+    return ExprError(
+        message, span, notes=[(Span.at(source, pos), f"the '{opener}' opened here is still open")]
+    )
 
 
 def _unclosed(text, end):
     """The last bracket left open at offset `end` of `text`, ignoring
     comments: (the bracket, its offset) or None."""
     stack = []
-    brackets = re.compile(r"#[^\n]*|[()\[\]]")    # (re caches it; not made at start-up)
+    brackets = re.compile(r"#[^\n]*|[()\[\]]")  # (re caches it; not made at start-up)
     for m in brackets.finditer(text, 0, end):
         ch = m.group()
         if ch == "(" or ch == "[":
@@ -372,8 +413,9 @@ def _rejection_error(rejected: Rejected, parser: Parser, source: Source) -> Expr
     if rejected.kind == "$END":
         return _token_error(source, "$END", "", 0, 0, expected)
     token = rejected.token
-    return _token_error(source, rejected.kind, text_of(token), start_of(token), end_of(token),
-                        expected)
+    return _token_error(
+        source, rejected.kind, text_of(token), start_of(token), end_of(token), expected
+    )
 
 
 def parse(source: Source, builder: Builder | None = None) -> list:
@@ -409,8 +451,15 @@ def _analysis():
     made from the grammar itself, never from a stale or foreign file."""
     from lark import Lark
 
-    return Lark.open(GRAMMAR, parser="lalr", lexer="basic", postlex=_BracketNewlines(),
-                     maybe_placeholders=True, transformer=_builder, cache=False)
+    return Lark.open(
+        GRAMMAR,
+        parser="lalr",
+        lexer="basic",
+        postlex=_BracketNewlines(),
+        maybe_placeholders=True,
+        transformer=_builder,
+        cache=False,
+    )
 
 
 def make_tables() -> dict:
@@ -424,6 +473,7 @@ def _load_tables() -> dict:
     ones if grammar.lark has changed since."""
     try:
         from . import parse_tables
+
         if parse_tables.GRAMMAR == read(GRAMMAR):
             return parse_tables.TABLES
     except (ImportError, OSError, AttributeError, ValueError):
@@ -438,7 +488,9 @@ def tables_module() -> str:
     return tables_module_text(
         "The fast parser's tables for grammar.lark (see parser.py).\n\n"
         "Generated by `python -m autograd_cli.parser`; do not edit.",
-        read(GRAMMAR), make_tables())
+        read(GRAMMAR),
+        make_tables(),
+    )
 
 
 if __name__ == "__main__":

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 
 SCHEMA = 1
-TABLE_THRESHOLD = 24   # tensors with more elements are summarised in the table
-SUMMARY_SHOWN = 36    # numbers a summary shows at most: eval's for a matrix (6 x 6)
+TABLE_THRESHOLD = 24  # tensors with more elements are summarised in the table
+SUMMARY_SHOWN = 36  # numbers a summary shows at most: eval's for a matrix (6 x 6)
 
 
 # ---------------------------------------------------------------------- JSON
+
 
 def json_number(x):
     """A float for JSON: non-finite numbers become "nan", "inf", "-inf"."""
@@ -68,7 +68,7 @@ def warning_dict(w) -> dict:
     if w.span is not None:
         d["line"] = w.span.line
         d["column"] = w.span.column
-    if w.index is not None:   # of the first bad element: [] for a scalar
+    if w.index is not None:  # of the first bad element: [] for a scalar
         d["index"] = list(w.index)
     return d
 
@@ -84,10 +84,10 @@ def _encoder(compact: bool):
     if _encoders is None:
         import json
 
-        _encoders = (json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                                      separators=(", ", ": ")).encode,
-                     json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                                      separators=(",", ":")).encode)
+        _encoders = (
+            json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode,
+            json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode,
+        )
     return _encoders[compact]
 
 
@@ -143,7 +143,7 @@ def report_json(report, file_label: str, wrt=None, compact=False):
     lines, and a scalar's line is written straight from its two floats; an
     array of more than `STREAM_ELEMENTS` elements is written a block of rows
     at a time (`json_array_pieces`), so its text is never whole in memory."""
-    doc = _report_frame(report, file_label, {})   # all but the nodes
+    doc = _report_frame(report, file_label, {})  # all but the nodes
     model = report.model
     values, grads = report.values, report.grads
     encode = _encoder(compact)
@@ -182,17 +182,27 @@ def report_json(report, file_label: str, wrt=None, compact=False):
         else:
             piece.append(sep)
         if type(v) is np.float64 and type(g) is np.float64:
-            piece.append(f"{encode(name)}{colon}"
-                         f"{entry.format(b.kind, encode(b.expr), _json_float(v), _json_float(g))}")
+            piece.append(
+                f"{encode(name)}{colon}"
+                f"{entry.format(b.kind, encode(b.expr), _json_float(v), _json_float(g))}"
+            )
         elif _cells(v) <= STREAM_ELEMENTS and _cells(g) <= STREAM_ELEMENTS:
             text_part = f"{encode(name)}{colon}" + encode(
-                {"kind": b.kind, "expr": b.expr, "shape": list(v.shape),
-                 "value": json_array(v), "grad": json_array(g)})
+                {
+                    "kind": b.kind,
+                    "expr": b.expr,
+                    "shape": list(v.shape),
+                    "value": json_array(v),
+                    "grad": json_array(g),
+                }
+            )
             piece.append(text_part)
             size += len(text_part)
         else:
-            piece.append(f"{encode(name)}{colon}"
-                         f"{opening.format(b.kind, encode(b.expr), encode(list(v.shape)))}")
+            piece.append(
+                f"{encode(name)}{colon}"
+                f"{opening.format(b.kind, encode(b.expr), encode(list(v.shape)))}"
+            )
             for second, array in enumerate((v, g)):
                 if second:
                     piece.append(middle)
@@ -203,7 +213,7 @@ def report_json(report, file_label: str, wrt=None, compact=False):
                         yield "".join(piece)
                         piece, size = [], 0
             piece.append("}")
-        if len(piece) >= 8192 or size >= PIECE_CHARS:   # 8,192: 4,096 entries and seps
+        if len(piece) >= 8192 or size >= PIECE_CHARS:  # 8,192: 4,096 entries and seps
             yield "".join(piece)
             piece, size = [], 0
     if piece:
@@ -213,8 +223,8 @@ def report_json(report, file_label: str, wrt=None, compact=False):
     yield text[at:]
 
 
-STREAM_ELEMENTS = 1 << 14   # arrays larger than this are written in blocks of this size
-PIECE_CHARS = 1 << 18       # characters of JSON gathered before they are written
+STREAM_ELEMENTS = 1 << 14  # arrays larger than this are written in blocks of this size
+PIECE_CHARS = 1 << 18  # characters of JSON gathered before they are written
 
 
 def json_array_pieces(a, compact: bool, block: int):
@@ -231,7 +241,7 @@ def json_array_pieces(a, compact: bool, block: int):
     """
     a = np.asarray(a)
     shape = a.shape
-    k = shape.index(0) if a.size == 0 else a.ndim   # the cells' axes: shape[:k]
+    k = shape.index(0) if a.size == 0 else a.ndim  # the cells' axes: shape[:k]
     outer = shape[:k]
     encode = _encoder(compact)
     if _product(outer) <= block:
@@ -257,7 +267,7 @@ def json_array_pieces(a, compact: bool, block: int):
                 yield sep
             started = True
             slab = a[tuple(index) + (slice(r0, r0 + rows),)]
-            yield encode(json_array(slab))[1:-1]     # its items, without its brackets
+            yield encode(json_array(slab))[1:-1]  # its items, without its brackets
         # The next leading index, in C order: `closed` lists end here.
         closed = 0
         for axis in range(q - 1, -1, -1):
@@ -276,7 +286,7 @@ def json_array_pieces(a, compact: bool, block: int):
 def _cells(a) -> int:
     """How many numbers, or ``[]`` of an empty array, `a`'s JSON holds."""
     shape = np.shape(a)
-    return _product(shape[:shape.index(0)] if 0 in shape else shape)
+    return _product(shape[: shape.index(0)] if 0 in shape else shape)
 
 
 def _product(dims) -> int:
@@ -292,11 +302,9 @@ def _json_float(x) -> str:
     return '"nan"' if math.isnan(x) else ('"inf"' if x > 0 else '"-inf"')
 
 
-
-
 # --------------------------------------------------------------------- table
 
-TABLE_DIGITS = 6      # significant digits in the table; JSON has them all
+TABLE_DIGITS = 6  # significant digits in the table; JSON has them all
 
 
 def fmt_number(x) -> str:
@@ -309,8 +317,9 @@ def fmt_number(x) -> str:
     if ax == 0:
         return "0"  # and not "-0"
     if 1e-4 <= ax < 10**TABLE_DIGITS:
-        return np.format_float_positional(x, precision=TABLE_DIGITS, unique=True,
-                                          fractional=False, trim="-")
+        return np.format_float_positional(
+            x, precision=TABLE_DIGITS, unique=True, fractional=False, trim="-"
+        )
     return np.format_float_scientific(x, precision=TABLE_DIGITS - 1, unique=True, trim="-")
 
 
@@ -318,8 +327,14 @@ def fmt_array(a) -> str:
     a = np.asarray(a)
     if a.ndim == 0:
         return fmt_number(a[()])
-    return np.array2string(a, separator=", ", formatter={"float_kind": fmt_number},
-                           threshold=TABLE_THRESHOLD, edgeitems=3, max_line_width=72)
+    return np.array2string(
+        a,
+        separator=", ",
+        formatter={"float_kind": fmt_number},
+        threshold=TABLE_THRESHOLD,
+        edgeitems=3,
+        max_line_width=72,
+    )
 
 
 def fmt_tensor(a) -> str:
@@ -328,8 +343,9 @@ def fmt_tensor(a) -> str:
     would cut nothing or still show more than SUMMARY_SHOWN numbers, as for
     a (3, 3, 3, 3)."""
     a = np.asarray(a)
-    if a.size <= TABLE_THRESHOLD or (max(a.shape) > 6 and
-                                     math.prod(min(d, 6) for d in a.shape) <= SUMMARY_SHOWN):
+    if a.size <= TABLE_THRESHOLD or (
+        max(a.shape) > 6 and math.prod(min(d, 6) for d in a.shape) <= SUMMARY_SHOWN
+    ):
         return fmt_array(a)
     return "flattened:\n" + fmt_array(a.reshape(-1))
 
@@ -348,10 +364,16 @@ def render_table(report, file_label: str, wrt=None, console=None):
 
     model = report.model
     target = report.target.name
-    table = Table(title=Text.assemble((file_label, "bold"), f"  target {target} = ",
-                                      (fmt_array(report.values[target]), "bold"),
-                                      f"  ({model.dtype})"),
-                  title_justify="left", header_style="bold")
+    table = Table(
+        title=Text.assemble(
+            (file_label, "bold"),
+            f"  target {target} = ",
+            (fmt_array(report.values[target]), "bold"),
+            f"  ({model.dtype})",
+        ),
+        title_justify="left",
+        header_style="bold",
+    )
     table.add_column("name", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("expr", overflow="fold")
@@ -362,14 +384,19 @@ def render_table(report, file_label: str, wrt=None, console=None):
         if wrt is not None and b.name not in wrt:
             continue
         value = report.values[b.name]
-        table.add_row(Text(b.name, style="bold"), Text(b.kind, style=_KIND_STYLE[b.kind]),
-                      Text(b.expr), fmt_shape_short(value.shape),
-                      Text(fmt_tensor(value)), Text(fmt_tensor(report.grads[b.name]),
-                                                    style="green"))
+        table.add_row(
+            Text(b.name, style="bold"),
+            Text(b.kind, style=_KIND_STYLE[b.kind]),
+            Text(b.expr),
+            fmt_shape_short(value.shape),
+            Text(fmt_tensor(value)),
+            Text(fmt_tensor(report.grads[b.name]), style="green"),
+        )
     console.print(table)
 
 
 # ------------------------------------------------- check, hessian, jacobian
+
 
 def _title(file_label, what):
     from rich.text import Text
@@ -381,16 +408,25 @@ def check_dict(model, file_label, result) -> dict:
     """`check`'s JSON: `ok`, the rows, then how the check was made: `mode`
     (with `directions`, `samples` and `seed` when directional), `wrt` (the
     leaves checked), `left_out` (the other params and inputs) and `note`."""
+
     def entry(r):
-        d = {"ok": r.ok, "max_abs_err": json_number(r.max_abs_err),
-             "max_rel_err": json_number(r.max_rel_err), "worst_index": r.worst_index,
-             "compared": r.compared, "size": r.size}
+        d = {
+            "ok": r.ok,
+            "max_abs_err": json_number(r.max_abs_err),
+            "max_rel_err": json_number(r.max_rel_err),
+            "worst_index": r.worst_index,
+            "compared": r.compared,
+            "size": r.size,
+        }
         if r.directions is not None:
             dr = r.directions
-            d["directional"] = {"count": dr.count, "ok": dr.ok,
-                                "max_abs_err": json_number(dr.max_abs_err),
-                                "max_rel_err": json_number(dr.max_rel_err),
-                                "worst_direction": dr.worst}
+            d["directional"] = {
+                "count": dr.count,
+                "ok": dr.ok,
+                "max_abs_err": json_number(dr.max_abs_err),
+                "max_rel_err": json_number(dr.max_rel_err),
+                "worst_direction": dr.worst,
+            }
             if result.order != 1:
                 d["directional"]["worst_index"] = dr.worst_index
         if r.note:
@@ -430,18 +466,21 @@ def _mode_note(result) -> str:
     total = _plural(result.total, "element")
     if result.mode == "full":
         if result.order == 2:
-            return f"full: every element of the Hessian compared ({result.total ** 2:,})"
+            return f"full: every element of the Hessian compared ({result.total**2:,})"
         return f"full: every element compared ({total} checked)"
     parts = []
     if result.directions:
         parts.append(_plural(result.directions, "random direction"))
     if result.samples:
-        parts.append(_plural(result.samples,
-                             "random " + ("column" if result.order == 2 else "element")))
+        parts.append(
+            _plural(result.samples, "random " + ("column" if result.order == 2 else "element"))
+        )
     how = "Hessian-vector products along " if result.order == 2 else ""
-    return (f"directional: {total}, more than {FULL_LIMIT} — {how}{' and '.join(parts)} per "
-            f"leaf (leaves of at most {_plural(result.samples, 'element')} whole; seed "
-            f"{result.seed}); --full compares every element")
+    return (
+        f"directional: {total}, more than {FULL_LIMIT} — {how}{' and '.join(parts)} per "
+        f"leaf (leaves of at most {_plural(result.samples, 'element')} whole; seed "
+        f"{result.seed}); --full compares every element"
+    )
 
 
 def _names(names, limit=8) -> str:
@@ -475,35 +514,53 @@ def render_check(model, file_label, result, rtol, atol, console):
 
     order, rows = result.order, result.rows
     what = "gradient" if order == 1 else "Hessian"
-    console.print(_title(file_label, f"{what} of {result.target.name} against central "
-                                     f"differences (rtol {rtol:g}, atol {atol:g}, "
-                                     f"{model.dtype})"))
+    console.print(
+        _title(
+            file_label,
+            f"{what} of {result.target.name} against central "
+            f"differences (rtol {rtol:g}, atol {atol:g}, "
+            f"{model.dtype})",
+        )
+    )
     table = Table(header_style="bold")
-    for col in ("name", "shape", "compared", "max abs err", "max rel err", "worst at",
-                "result"):
+    for col in ("name", "shape", "compared", "max abs err", "max rel err", "worst at", "result"):
         table.add_column(col, justify="right" if "err" in col else "left")
 
     def result_text(ok, note):
-        return (Text("ok", style="green") if ok
-                else Text("kink", style="yellow") if note
-                else Text("FAIL", style="bold red"))
+        return (
+            Text("ok", style="green")
+            if ok
+            else Text("kink", style="yellow")
+            if note
+            else Text("FAIL", style="bold red")
+        )
 
     for r in rows:
         name = r.names[0] if order == 1 else f"{r.names[0]}, {r.names[1]}"
-        compared = (f"all {r.size:,}" if r.compared == r.size
-                    else f"{r.compared:,} of {r.size:,}")
-        table.add_row(Text(name, style="bold"), fmt_shape_short(r.shape), compared,
-                      fmt_number(r.max_abs_err), fmt_number(r.max_rel_err),
-                      "[" + ", ".join(map(str, r.worst_index)) + "]",
-                      result_text(r.elements_ok, r.note))
+        compared = f"all {r.size:,}" if r.compared == r.size else f"{r.compared:,} of {r.size:,}"
+        table.add_row(
+            Text(name, style="bold"),
+            fmt_shape_short(r.shape),
+            compared,
+            fmt_number(r.max_abs_err),
+            fmt_number(r.max_rel_err),
+            "[" + ", ".join(map(str, r.worst_index)) + "]",
+            result_text(r.elements_ok, r.note),
+        )
         dr = r.directions
         if dr is not None:
             where = f"direction {dr.worst}"
             if dr.worst_index:
                 where += " at [" + ", ".join(map(str, dr.worst_index)) + "]"
-            table.add_row("", "", f"{dr.count} direction{'s' if dr.count != 1 else ''}",
-                          fmt_number(dr.max_abs_err), fmt_number(dr.max_rel_err), where,
-                          result_text(dr.ok, r.note))
+            table.add_row(
+                "",
+                "",
+                f"{dr.count} direction{'s' if dr.count != 1 else ''}",
+                fmt_number(dr.max_abs_err),
+                fmt_number(dr.max_rel_err),
+                where,
+                result_text(dr.ok, r.note),
+            )
     console.print(table)
     for r in rows:
         if r.note:
@@ -520,12 +577,16 @@ def render_check(model, file_label, result, rtol, atol, console):
 def blocks_dict(model, file_label, target, field, blocks, selection) -> dict:
     """hessian: {a: {b: block}}; jacobian: {a: block}; then `wrt` (the
     leaves) and `left_out` (the other params and inputs)."""
+
     def convert(v):
         return {k: convert(x) for k, x in v.items()} if isinstance(v, dict) else json_array(v)
 
-    return {**head_dict(model, file_label, target), field: convert(blocks),
-            "wrt": list(selection.names),
-            "left_out": [name for name, _ in selection.left_out]}
+    return {
+        **head_dict(model, file_label, target),
+        field: convert(blocks),
+        "wrt": list(selection.names),
+        "left_out": [name for name, _ in selection.left_out],
+    }
 
 
 def fmt_block(a, split) -> str:
@@ -552,8 +613,11 @@ def render_blocks(model, file_label, target, field, blocks, selection, console):
 
     if field == "hessian":
         title = f"∂²{target}/∂a∂b, by reverse over reverse"
-        rows = [(f"∂²{target}/∂{a}∂{b}", block, ndim(a)) for a, inner in blocks.items()
-                for b, block in inner.items()]
+        rows = [
+            (f"∂²{target}/∂{a}∂{b}", block, ndim(a))
+            for a, inner in blocks.items()
+            for b, block in inner.items()
+        ]
     else:
         title = f"∂{target}/∂·, one reverse sweep per element of {target}"
         rows = [(f"∂{target}/∂{a}", block, ndim(target)) for a, block in blocks.items()]
@@ -563,10 +627,17 @@ def render_blocks(model, file_label, target, field, blocks, selection, console):
     table.add_column("shape")
     table.add_column("value", justify="right")
     for name, block, split in rows:
-        table.add_row(Text(name, style="bold"), fmt_shape_short(block.shape),
-                      Text(fmt_block(block, split), style="green"))
+        table.add_row(
+            Text(name, style="bold"),
+            fmt_shape_short(block.shape),
+            Text(fmt_block(block, split), style="green"),
+        )
     console.print(table)
     console.print(Text(selection_text(selection, "with respect to")))
     if any(np.size(block) > TABLE_THRESHOLD for _, block, _ in rows):
-        console.print(Text(f"blocks of more than {TABLE_THRESHOLD} elements are summarised; "
-                           "--format json has them whole"))
+        console.print(
+            Text(
+                f"blocks of more than {TABLE_THRESHOLD} elements are summarised; "
+                "--format json has them whole"
+            )
+        )

@@ -16,8 +16,15 @@ import numpy as np
 
 from . import ops as _ops
 from .core import CONST, LEAF
-from .engine import (OutOfMemory, backward, backward_floats, evaluate, evaluate_floats,
-                     gradient_sources, releases)
+from .engine import (
+    OutOfMemory,
+    backward,
+    backward_floats,
+    evaluate,
+    evaluate_floats,
+    gradient_sources,
+    releases,
+)
 from .errors import ExprError, Span, shorten
 from .model import DTYPES, Binding, Model, blame_reshaped, format_bytes, gc_paused, lap
 from .shapes import fmt_shape
@@ -30,12 +37,17 @@ RELEASE_SIZE = 4096
 class RunWarning:
     __slots__ = ("message", "node", "span", "index")
 
-    def __init__(self, message: str, node: str | None = None, span: Span | None = None,
-                 index: tuple | None = None):
-        self.message = shorten(message)   # warnings quote the input too
+    def __init__(
+        self,
+        message: str,
+        node: str | None = None,
+        span: Span | None = None,
+        index: tuple | None = None,
+    ):
+        self.message = shorten(message)  # warnings quote the input too
         self.node = node
         self.span = span
-        self.index = index          # the first bad element's, () for a scalar; or None
+        self.index = index  # the first bad element's, () for a scalar; or None
 
     def __repr__(self):
         return f"RunWarning({self.message!r}, {self.node!r})"
@@ -43,29 +55,39 @@ class RunWarning:
     def __eq__(self, other):
         if not isinstance(other, RunWarning):
             return NotImplemented
-        return ((self.message, self.node, self.span, self.index)
-                == (other.message, other.node, other.span, other.index))
+        return (self.message, self.node, self.span, self.index) == (
+            other.message,
+            other.node,
+            other.span,
+            other.index,
+        )
 
     __hash__ = None
 
 
 class Report:
-    __slots__ = ("model", "target", "values", "grads", "warnings", "node_values",
-                 "node_grads")
+    __slots__ = ("model", "target", "values", "grads", "warnings", "node_values", "node_grads")
 
-    def __init__(self, model: Model, target: Binding, values: dict, grads: dict,
-                 warnings=None, node_values=None, node_grads=None):
+    def __init__(
+        self,
+        model: Model,
+        target: Binding,
+        values: dict,
+        grads: dict,
+        warnings=None,
+        node_values=None,
+        node_grads=None,
+    ):
         self.model = model
         self.target = target
-        self.values = values        # name -> array
-        self.grads = grads          # name -> array
+        self.values = values  # name -> array
+        self.grads = grads  # name -> array
         self.warnings = [] if warnings is None else warnings
         self.node_values = [] if node_values is None else node_values  # per graph node
-        self.node_grads = [] if node_grads is None else node_grads     # per node; None: 0
+        self.node_grads = [] if node_grads is None else node_grads  # per node; None: 0
 
     def __repr__(self):
         return f"Report(target={self.target.name!r}, {len(self.warnings)} warnings)"
-
 
 
 def _finite(v) -> bool:
@@ -96,7 +118,7 @@ def _finite_values(model, nodes, values) -> bool:
     graph, known = model.graph, model.finite_constants
     for node, v in zip(nodes, values):
         if type(v) is float:
-            continue                     # checked above
+            continue  # checked above
         if type(v) is np.ndarray and not v.flags.writeable:
             if graph.ops[node] is LEAF:
                 node = graph.args[node][0]
@@ -136,11 +158,17 @@ def run(model: Model, target: str | None = None, timings=None, every_node=True) 
     size = math.prod(model.shapes[tb.node])
     if size != 1:
         shape = fmt_shape(model.shapes[tb.node])
-        raise blame_reshaped(ExprError(
-            f"the target '{tb.name}' has shape {shape}, but a gradient needs a scalar target: "
-            f"use sum({tb.name}) or mean({tb.name}) as the target, pick a scalar with --of, "
-            f"or see the gradient of every element with 'autograd-cli jacobian --of "
-            f"{tb.name}'", tb.statement.name_span), model.reshaped, model.source)
+        raise blame_reshaped(
+            ExprError(
+                f"the target '{tb.name}' has shape {shape}, but a gradient needs a scalar target: "
+                f"use sum({tb.name}) or mean({tb.name}) as the target, pick a scalar with --of, "
+                f"or see the gradient of every element with 'autograd-cli jacobian --of "
+                f"{tb.name}'",
+                tb.statement.name_span,
+            ),
+            model.reshaped,
+            model.source,
+        )
     try:
         return _run(model, tb, timings, every_node)
     except OutOfMemory as e:
@@ -158,7 +186,8 @@ def out_of_memory(model: Model, i: int, phase: str) -> ExprError:
         f"ran out of memory in the {phase} pass, computing an array of shape "
         f"{fmt_shape(model.shapes[i])} ({format_bytes(need)}) for '{b.name}'; the file's largest "
         f"array is {format_bytes(largest)} (--max-elements limits each array's size)",
-        model.spans[i])
+        model.spans[i],
+    )
 
 
 def _run(model, tb, timings, every_node):
@@ -174,14 +203,21 @@ def _run(model, tb, timings, every_node):
         swept = None
         if model.floats and model.dtype == "float64":
             try:
-                swept = _sweep(model, tb, seed, keep, timings, evaluate_floats,
-                               backward_floats)
+                swept = _sweep(model, tb, seed, keep, timings, evaluate_floats, backward_floats)
             except (ArithmeticError, ValueError):
                 pass  # Python refused (x / 0, an overflowing **) where numpy gives inf or nan
         if swept is None:
-            swept = _sweep(model, tb, seed, keep, timings, evaluate,
-                           lambda graph, values, target, seed, keep:
-                           backward(graph, values, target, seed, keep=keep))
+            swept = _sweep(
+                model,
+                tb,
+                seed,
+                keep,
+                timings,
+                evaluate,
+                lambda graph, values, target, seed, keep: backward(
+                    graph, values, target, seed, keep=keep
+                ),
+            )
         values, grads = swept
         if every_node:  # numpy's types from here on, whichever ran
             values = [_np_float(v) for v in values]
@@ -199,9 +235,15 @@ def _run(model, tb, timings, every_node):
         f64, zeros_like = np.float64, np.zeros_like
         binding_values = [f64(v) if type(v) is float else v for v in binding_values]
         out_values = dict(zip(names, binding_values))
-        out_grads = dict(zip(names, [
-            f64(g) if type(g) is float else (zeros_like(v) if g is None else g)  # None: 0
-            for g, v in zip(binding_grads, binding_values)]))
+        out_grads = dict(
+            zip(
+                names,
+                [
+                    f64(g) if type(g) is float else (zeros_like(v) if g is None else g)  # None: 0
+                    for g, v in zip(binding_grads, binding_values)
+                ],
+            )
+        )
         if bad_values or bad_grads:
             warnings = _nonfinite_warnings(model, tb.node, seed)
         lap(timings, "backward", start)
@@ -263,8 +305,12 @@ def _nonfinite_warnings(model, target, seed) -> list:
 def _count_the_rest(warnings, found, stage):
     more = found - MAX_SOURCES
     if more > 0:
-        warnings.append(RunWarning(f"and {more} more source{'s' if more > 1 else ''} of nan or "
-                                   f"inf in the {stage} pass, not listed"))
+        warnings.append(
+            RunWarning(
+                f"and {more} more source{'s' if more > 1 else ''} of nan or "
+                f"inf in the {stage} pass, not listed"
+            )
+        )
 
 
 def _value_sources(model, values, ok) -> list:
@@ -276,9 +322,9 @@ def _value_sources(model, values, ok) -> list:
     graph, spans, owners = model.graph, model.spans, model.owners
     args = graph.args
     out = []
-    inner = []          # spans of the binding's non-finite constants not yet enclosed
+    inner = []  # spans of the binding's non-finite constants not yet enclosed
     owner = -1
-    for i, v in enumerate(values):
+    for i in range(len(values)):
         if ok[i]:
             continue
         if graph.ops[i] is CONST:
@@ -286,8 +332,11 @@ def _value_sources(model, values, ok) -> list:
                 owner, inner = owners[i], []
             span = spans[i]
             enclosed = False
-            while inner and (inner[-1].source is span.source and span.start <= inner[-1].start
-                             and inner[-1].end <= span.end):
+            while inner and (
+                inner[-1].source is span.source
+                and span.start <= inner[-1].start
+                and inner[-1].end <= span.end
+            ):
                 inner.pop()
                 enclosed = True
             inner.append(span)
@@ -308,7 +357,7 @@ def _first_bad(v):
             if v.ndim == 0:
                 return kind, ()
             return kind, tuple(int(k) for k in np.unravel_index(int(where.argmax()), v.shape))
-    return "nan", ()   # not reached: `v` is not finite
+    return "nan", ()  # not reached: `v` is not finite
 
 
 def _at(index) -> str:
@@ -319,14 +368,20 @@ def _value_warning(model, i, v):
     b = model.bindings[model.owners[i]]
     kind, index = _first_bad(v)
     if model.labels[i] == "number":
-        message = (f"the number {model.spans[i].text} is {kind} in "
-                   f"{model.dtype} (in the value of '{b.name}')")
+        message = (
+            f"the number {model.spans[i].text} is {kind} in "
+            f"{model.dtype} (in the value of '{b.name}')"
+        )
     elif model.labels[i] == "given value":
         # Shown at the binding in the file: the value's place in a JSON
         # document is no part of the file's report.
         in_dtype = "" if model.dtype == "float64" else f" in {model.dtype}"
-        return RunWarning(f"the value given for '{b.name}' has {kind}{_at(index)}{in_dtype}",
-                          b.name, b.statement.name_span, index)
+        return RunWarning(
+            f"the value given for '{b.name}' has {kind}{_at(index)}{in_dtype}",
+            b.name,
+            b.statement.name_span,
+            index,
+        )
     else:
         message = f"{model.labels[i]} gives {kind}{_at(index)} in the value of '{b.name}'"
     return RunWarning(message, b.name, model.spans[i], index)
@@ -336,10 +391,18 @@ def _gradient_warning(model, i, g, how):
     b = model.bindings[model.owners[i]]
     kind, index = _first_bad(g)
     if how == "vjp":
-        return RunWarning(f"the gradient through {model.labels[i]} gives {kind}{_at(index)} "
-                          f"(backward pass, in '{b.name}')", b.name, model.spans[i], index)
+        return RunWarning(
+            f"the gradient through {model.labels[i]} gives {kind}{_at(index)} "
+            f"(backward pass, in '{b.name}')",
+            b.name,
+            model.spans[i],
+            index,
+        )
     # Gradients add up only where a node has more than one use, and only a
     # binding's node has: every other node is one operand of one expression.
-    return RunWarning(f"the gradients from the uses of '{b.name}' add up to {kind}"
-                      f"{_at(index)} (backward pass)", b.name, b.statement.name_span, index)
-
+    return RunWarning(
+        f"the gradients from the uses of '{b.name}' add up to {kind}{_at(index)} (backward pass)",
+        b.name,
+        b.statement.name_span,
+        index,
+    )

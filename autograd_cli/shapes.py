@@ -17,8 +17,8 @@ import numpy as np
 from .core import Shape
 from .errors import ShapeError
 
-Axis = int | tuple[int, ...] | None   # an `axis=` argument
-Key = tuple[int | slice, ...]          # an index: ints and slices, as numpy's basic indexing
+Axis = int | tuple[int, ...] | None  # an `axis=` argument
+Key = tuple[int | slice, ...]  # an index: ints and slices, as numpy's basic indexing
 
 
 def fmt_shape(shape: Sequence[int]) -> str:
@@ -27,6 +27,7 @@ def fmt_shape(shape: Sequence[int]) -> str:
 
 
 # ---------------------------------------------------------------- shape rules
+
 
 def same(s: Shape, **_: Any) -> Shape:
     """The shape rule of an elementwise op: its argument's shape."""
@@ -41,8 +42,9 @@ def broadcast(*shapes: Shape, **_: Any) -> Shape:
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
-        raise ShapeError("shapes " + " and ".join(map(fmt_shape, shapes))
-                         + " do not broadcast together") from None
+        raise ShapeError(
+            "shapes " + " and ".join(map(fmt_shape, shapes)) + " do not broadcast together"
+        ) from None
 
 
 def norm_axis(axis: Axis, ndim: int) -> Axis:
@@ -53,8 +55,10 @@ def norm_axis(axis: Axis, ndim: int) -> Axis:
     out = []
     for a in axes:
         if not -ndim <= a < ndim:
-            raise ShapeError(f"axis {a} is out of range for an array of "
-                             f"{ndim} dimension{'s' if ndim != 1 else ''}")
+            raise ShapeError(
+                f"axis {a} is out of range for an array of "
+                f"{ndim} dimension{'s' if ndim != 1 else ''}"
+            )
         out.append(a % ndim)
     return tuple(out) if isinstance(axis, tuple) else out[0]
 
@@ -88,14 +92,20 @@ def along_axis(s: Shape, axis: int = -1) -> Shape:
 def matmul_shape(a: Shape, b: Shape) -> Shape:
     """The shape rule of ``@`` on vectors and matrices."""
     if len(a) == 0 or len(b) == 0:
-        raise ShapeError("matrix product needs vectors or matrices, not scalars "
-                         f"(shapes {fmt_shape(a)} and {fmt_shape(b)}); use * to scale")
+        raise ShapeError(
+            "matrix product needs vectors or matrices, not scalars "
+            f"(shapes {fmt_shape(a)} and {fmt_shape(b)}); use * to scale"
+        )
     if len(a) > 2 or len(b) > 2:
-        raise ShapeError("matrix product takes vectors and matrices (at most 2 "
-                         f"dimensions); got shapes {fmt_shape(a)} and {fmt_shape(b)}")
+        raise ShapeError(
+            "matrix product takes vectors and matrices (at most 2 "
+            f"dimensions); got shapes {fmt_shape(a)} and {fmt_shape(b)}"
+        )
     if a[-1] != b[0]:
-        raise ShapeError(f"matrix product of shapes {fmt_shape(a)} and {fmt_shape(b)}: "
-                         f"inner dimensions {a[-1]} and {b[0]} differ")
+        raise ShapeError(
+            f"matrix product of shapes {fmt_shape(a)} and {fmt_shape(b)}: "
+            f"inner dimensions {a[-1]} and {b[0]} differ"
+        )
     return a[:-1] + b[1:]
 
 
@@ -110,7 +120,7 @@ def index_shape(s: Shape, key: Key) -> Shape:
             elif not -d <= k < d:
                 break
         else:
-            return tuple(out) + s[len(key):]
+            return tuple(out) + s[len(key) :]
     probe = np.broadcast_to(np.empty((), dtype=np.int8), s)
     try:
         return probe[key].shape
@@ -128,12 +138,16 @@ def reshape_shape(s: Shape, shape: Shape) -> Shape:
     if -1 in shape:
         rest = math.prod(d for d in shape if d != -1)
         if rest == 0 or size % rest:
-            raise ShapeError(f"cannot reshape an array of shape {fmt_shape(s)} "
-                             f"(size {size}) into {fmt_shape(shape)}")
+            raise ShapeError(
+                f"cannot reshape an array of shape {fmt_shape(s)} "
+                f"(size {size}) into {fmt_shape(shape)}"
+            )
         shape = tuple(size // rest if d == -1 else d for d in shape)
     if math.prod(shape) != size:
-        raise ShapeError(f"cannot reshape an array of shape {fmt_shape(s)} (size {size}) "
-                         f"into {fmt_shape(shape)} (size {math.prod(shape)})")
+        raise ShapeError(
+            f"cannot reshape an array of shape {fmt_shape(s)} (size {size}) "
+            f"into {fmt_shape(shape)} (size {math.prod(shape)})"
+        )
     return tuple(shape)
 
 
@@ -141,8 +155,9 @@ def stack_shape(*shapes: Shape) -> Shape:
     """The shape rule of a list literal: its elements' common shape, one more axis."""
     for s in shapes[1:]:
         if s != shapes[0]:
-            raise ShapeError(f"ragged list: elements have shapes {fmt_shape(shapes[0])} "
-                             f"and {fmt_shape(s)}")
+            raise ShapeError(
+                f"ragged list: elements have shapes {fmt_shape(shapes[0])} and {fmt_shape(s)}"
+            )
     return (len(shapes),) + (shapes[0] if shapes else ())
 
 

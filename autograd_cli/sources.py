@@ -12,7 +12,7 @@ import sys
 
 from .errors import ExprError, Source, Span, display_path
 
-READ_LIMIT = 1 << 30   # bytes of a formula or JSON file read at most
+READ_LIMIT = 1 << 30  # bytes of a formula or JSON file read at most
 
 
 def read_source(path: str) -> Source:
@@ -24,7 +24,7 @@ def read_source(path: str) -> Source:
                 raise ExprError("cannot read standard input: it is closed")
             try:
                 fd = sys.stdin.buffer.fileno()
-            except (OSError, ValueError):   # not a real stream (a test's, say)
+            except (OSError, ValueError):  # not a real stream (a test's, say)
                 data = sys.stdin.buffer.read()
             else:
                 data = read_capped(fd, "standard input")
@@ -46,10 +46,12 @@ def source_of(data: bytes, label: str) -> Source:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         text = data.decode("utf-8-sig", errors="replace")
-        prefix = data[:e.start].decode("utf-8-sig", errors="replace")
+        prefix = data[: e.start].decode("utf-8-sig", errors="replace")
         source = Source(label, text)
-        raise ExprError(f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x})",
-                        Span.at(source, len(prefix))) from None
+        raise ExprError(
+            f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x})",
+            Span.at(source, len(prefix)),
+        ) from None
     return Source(label, text)
 
 
@@ -75,8 +77,9 @@ def read_capped(fd: int, what: str) -> bytes:
     if stat.S_ISBLK(mode):
         raise ExprError(f"cannot read {what}: it is a device, not a file")
     if stat.S_ISREG(mode) and info.st_size > READ_LIMIT:
-        raise ExprError(f"{what} is {info.st_size:,} bytes, over the {READ_LIMIT:,} bytes "
-                        "autograd-cli reads")
+        raise ExprError(
+            f"{what} is {info.st_size:,} bytes, over the {READ_LIMIT:,} bytes autograd-cli reads"
+        )
     chunks, total = [], 0
     while True:
         chunk = os.read(fd, min(1 << 24, READ_LIMIT + 1 - total))

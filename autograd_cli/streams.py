@@ -17,27 +17,62 @@ import os
 import sys
 
 EXIT_OK = 0
-EXIT_INPUT = 1       # an error in the input, reported as a diagnostic
-EXIT_INTERNAL = 70   # sysexits.h's EX_SOFTWARE: a bug of ours
-EXIT_IO = 74         # sysexits.h's EX_IOERR: an output could not be written
+EXIT_INPUT = 1  # an error in the input, reported as a diagnostic
+EXIT_INTERNAL = 70  # sysexits.h's EX_SOFTWARE: a bug of ours
+EXIT_IO = 74  # sysexits.h's EX_IOERR: an output could not be written
 
 # What people read when their console cannot show a character.
 _SPELLED = {
-    "\u2202": "d", "\u2212": "-", "\u00b7": "*", "\u00d7": "x", "\u2026": "...",
-    "\u2192": "->", "\u2190": "<-", "\u2264": "<=", "\u2265": ">=", "\u2260": "!=",
-    "\u2248": "~", "\u2211": "sum", "\u221a": "sqrt", "\u00b2": "^2", "\u2070": "^0",
-    "\u00b9": "^1", "\u00b3": "^3", "\u2074": "^4", "\u2075": "^5", "\u2076": "^6",
-    "\u2077": "^7", "\u2078": "^8", "\u2079": "^9", "\u207b": "^-", "\u1d40": "^T",
-    "\u2500": "-", "\u2501": "-", "\u2502": "|", "\u2503": "|", "\u250c": "+",
-    "\u2510": "+", "\u2514": "`", "\u2518": "+", "\u251c": "|", "\u2524": "|",
-    "\u252c": "+", "\u2534": "+", "\u253c": "+", "\u2570": "`", "\u256d": "+",
-    "\u2022": "*", "\u2713": "ok", "\u2717": "x", "\ufffd": "?",
+    "\u2202": "d",
+    "\u2212": "-",
+    "\u00b7": "*",
+    "\u00d7": "x",
+    "\u2026": "...",
+    "\u2192": "->",
+    "\u2190": "<-",
+    "\u2264": "<=",
+    "\u2265": ">=",
+    "\u2260": "!=",
+    "\u2248": "~",
+    "\u2211": "sum",
+    "\u221a": "sqrt",
+    "\u00b2": "^2",
+    "\u2070": "^0",
+    "\u00b9": "^1",
+    "\u00b3": "^3",
+    "\u2074": "^4",
+    "\u2075": "^5",
+    "\u2076": "^6",
+    "\u2077": "^7",
+    "\u2078": "^8",
+    "\u2079": "^9",
+    "\u207b": "^-",
+    "\u1d40": "^T",
+    "\u2500": "-",
+    "\u2501": "-",
+    "\u2502": "|",
+    "\u2503": "|",
+    "\u250c": "+",
+    "\u2510": "+",
+    "\u2514": "`",
+    "\u2518": "+",
+    "\u251c": "|",
+    "\u2524": "|",
+    "\u252c": "+",
+    "\u2534": "+",
+    "\u253c": "+",
+    "\u2570": "`",
+    "\u256d": "+",
+    "\u2022": "*",
+    "\u2713": "ok",
+    "\u2717": "x",
+    "\ufffd": "?",
 }
 
 
 def _spell(err: UnicodeEncodeError):
     """Codec error handler for people's text: an ASCII spelling, else '?'."""
-    text = err.object[err.start:err.end]
+    text = err.object[err.start : err.end]
     return "".join(_SPELLED.get(c, "?") for c in text), err.end
 
 
@@ -46,7 +81,7 @@ def _escape(err: UnicodeEncodeError):
     can only stand inside strings: a \\u escape (U+FFFD for a lone surrogate,
     as a file name that is not UTF-8 gives)."""
     out = []
-    for c in err.object[err.start:err.end]:
+    for c in err.object[err.start : err.end]:
         code = ord(c)
         if 0xD800 <= code <= 0xDFFF:
             out.append("\\ufffd")
@@ -88,7 +123,7 @@ class _Closed(io.TextIOBase):
         pass
 
 
-MAX_COLUMNS = 1000   # wider than any screen; Rich lays text out in memory at this width
+MAX_COLUMNS = 1000  # wider than any screen; Rich lays text out in memory at this width
 
 
 def prepare():
@@ -110,7 +145,7 @@ def prepare():
             os.fstat(fd)
         except OSError:
             held = os.open(os.devnull, os.O_RDWR)
-            if held != fd:          # a lower descriptor was free: keep it all as it was
+            if held != fd:  # a lower descriptor was free: keep it all as it was
                 os.close(held)
                 continue
         if name == "stdout":
@@ -194,9 +229,11 @@ def internal_error(exc: BaseException) -> int:
     only with AUTOGRAD_CLI_DEBUG=1); the exit code."""
     if os.environ.get("AUTOGRAD_CLI_DEBUG") == "1":
         import traceback
+
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     sys.stderr.write(
         f"autograd-cli: internal error ({type(exc).__name__}: {exc}); this is a bug, "
         "please report it with the input that caused it "
-        "(set AUTOGRAD_CLI_DEBUG=1 for the traceback)\n")
+        "(set AUTOGRAD_CLI_DEBUG=1 for the traceback)\n"
+    )
     return EXIT_INTERNAL

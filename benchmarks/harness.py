@@ -29,8 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -45,8 +45,8 @@ class Run:
     """One timed run of a side."""
 
     seconds: float
-    peak_bytes: int | None = None     # whole processes: peak resident set size
-    page_faults: int | None = None    # in-process sides: minor page faults during the run
+    peak_bytes: int | None = None  # whole processes: peak resident set size
+    page_faults: int | None = None  # in-process sides: minor page faults during the run
 
 
 @dataclass
@@ -54,10 +54,10 @@ class Samples:
     """The measurements of one side of a comparison, one per round."""
 
     name: str
-    times: list = field(default_factory=list)   # seconds
-    peaks: list = field(default_factory=list)   # bytes, for whole-process sides
+    times: list = field(default_factory=list)  # seconds
+    peaks: list = field(default_factory=list)  # bytes, for whole-process sides
     faults: list = field(default_factory=list)  # minor page faults, for in-process sides
-    error: str | None = None                    # why there are no times
+    error: str | None = None  # why there are no times
 
     @property
     def median(self) -> float | None:
@@ -72,14 +72,20 @@ class Samples:
         return statistics.median(self.faults) if self.faults else None
 
     def to_json(self) -> dict:
-        return {"median_s": self.median, "times_s": self.times,
-                "peak_bytes": self.peak, "peaks_bytes": self.peaks,
-                "page_faults": self.page_faults, "page_faults_each": self.faults,
-                "error": self.error}
+        return {
+            "median_s": self.median,
+            "times_s": self.times,
+            "peak_bytes": self.peak,
+            "peaks_bytes": self.peaks,
+            "page_faults": self.page_faults,
+            "page_faults_each": self.faults,
+            "error": self.error,
+        }
 
 
-def alternate(sides: dict[str, Callable[[], Run]], rounds: int, *,
-              settle: float = 0.0) -> dict[str, Samples]:
+def alternate(
+    sides: dict[str, Callable[[], Run]], rounds: int, *, settle: float = 0.0
+) -> dict[str, Samples]:
     """Run every side once per round, in turn, for `rounds` rounds.
 
     A side is a function of no arguments that does one complete run and
@@ -129,11 +135,11 @@ def ratio(a: Samples | None, b: Samples | None) -> float | None:
 def unsteady(results: dict[str, Samples], limit: float = 2.0) -> list[str]:
     """The sides whose median time is over `limit` times their fastest run:
     something else took the machine during most of their rounds."""
-    return [name for name, s in results.items()
-            if s.times and s.median > limit * min(s.times)]
+    return [name for name, s in results.items() if s.times and s.median > limit * min(s.times)]
 
 
 # -------------------------------------------------------------- worker sides
+
 
 class Worker:
     """A side timed in a process of its own: see `worker.py` for the other end.
@@ -146,9 +152,13 @@ class Worker:
 
     def __init__(self, kind: str, env: dict | None = None, **args):
         self.kind, self.args = kind, args
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "worker.py")],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     env={**CHILD_ENV, **(env or {})})
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "worker.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**CHILD_ENV, **(env or {})},
+        )
 
     def _send(self, message: dict) -> None:
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -157,17 +167,17 @@ class Worker:
     def _receive(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"the worker for {self.kind} {self.args} died "
-                               f"(exit code {self.proc.wait()})")
+            raise RuntimeError(
+                f"the worker for {self.kind} {self.args} died (exit code {self.proc.wait()})"
+            )
         reply = json.loads(line)
         if "fatal" in reply:
-            raise RuntimeError(f"the worker for {self.kind} {self.args} failed:\n"
-                               + reply["fatal"])
+            raise RuntimeError(f"the worker for {self.kind} {self.args} failed:\n" + reply["fatal"])
         if "failed" in reply:
             raise SideFailed(reply["failed"])
         return reply
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         self._send({"setup": self.kind, "args": self.args})
         return self
 
@@ -223,6 +233,7 @@ def close_workers(workers: dict) -> None:
 
 # ------------------------------------------------------------ whole processes
 
+
 def _gnu_time() -> str | None:
     for candidate in filter(None, ("/usr/bin/time", shutil.which("time"))):
         try:
@@ -238,17 +249,19 @@ GNU_TIME = _gnu_time()
 
 # Without GNU time: a small Python wrapper runs the command and reads its
 # peak from getrusage(RUSAGE_CHILDREN).
-_WRAPPER = ("import resource, subprocess, sys\n"
-            "code = subprocess.call(sys.argv[2:])\n"
-            "with open(sys.argv[1], 'w') as f:\n"
-            "    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
-            "sys.exit(code)\n")
+_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "with open(sys.argv[1], 'w') as f:\n"
+    "    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
 
 
 def peak_method() -> str:
     if GNU_TIME:
         return f"{GNU_TIME} -f %M"
-    if importlib.util.find_spec("resource") is None:        # Windows
+    if importlib.util.find_spec("resource") is None:  # Windows
         return "none (no GNU time, no resource module)"
     return "getrusage(RUSAGE_CHILDREN) in a Python wrapper"
 
@@ -260,11 +273,10 @@ CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECOD
 # glibc's tunables for `run.py --malloc-keep`: no returning the top of the
 # heap to the system, no separate mappings for big blocks, so that memory
 # freed by one run is reused by the next instead of being faulted in again.
-MALLOC_KEEP = {"MALLOC_TRIM_THRESHOLD_": str(2 ** 30), "MALLOC_MMAP_THRESHOLD_": str(2 ** 25)}
+MALLOC_KEEP = {"MALLOC_TRIM_THRESHOLD_": str(2**30), "MALLOC_MMAP_THRESHOLD_": str(2**25)}
 
 
-def run_process(argv: list[str], *, cwd: str | None = None,
-                stdout_path: str | None = None) -> Run:
+def run_process(argv: list[str], *, cwd: str | None = None, stdout_path: str | None = None) -> Run:
     """Run `argv` to completion, its stdout to `stdout_path` (by default the
     null device).  Returns the wall-clock time and the peak resident set
     size (None if it cannot be had); a non-zero exit raises, with the
@@ -286,33 +298,38 @@ def run_process(argv: list[str], *, cwd: str | None = None,
     try:
         with open(stdout_path or os.devnull, "wb") as out:
             start = time.perf_counter()
-            proc = subprocess.run(wrapped, cwd=cwd, stdout=out, stderr=subprocess.PIPE,
-                                  env=CHILD_ENV)
+            proc = subprocess.run(
+                wrapped, cwd=cwd, stdout=out, stderr=subprocess.PIPE, env=CHILD_ENV
+            )
             seconds = time.perf_counter() - start
         if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}:\n"
-                               + proc.stderr.decode(errors="replace").strip())
+            raise RuntimeError(
+                f"{' '.join(argv)} exited with {proc.returncode}:\n"
+                + proc.stderr.decode(errors="replace").strip()
+            )
         with open(peak_file, encoding="utf-8") as f:
             last = (f.read().split() or [""])[-1]
     finally:
         os.unlink(peak_file)
     kib = int(last) if last.isdigit() else None
     if kib is not None and sys.platform == "darwin" and not GNU_TIME:
-        kib //= 1024          # macOS's ru_maxrss is in bytes
+        kib //= 1024  # macOS's ru_maxrss is in bytes
     return Run(seconds, peak_bytes=kib * 1024 if kib is not None else None)
 
 
 # ---------------------------------------------------------------- formatting
 
-def table(headers: list[str], rows: list[list[str]], *, left: int = 1,
-          indent: str = "  ") -> str:
+
+def table(headers: list[str], rows: list[list[str]], *, left: int = 1, indent: str = "  ") -> str:
     """A plain-text table: the first `left` columns left-aligned, the others
     (the figures) right-aligned."""
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
 
     def line(cells):
-        parts = [str(c).ljust(widths[i]) if i < left else str(c).rjust(widths[i])
-                 for i, c in enumerate(cells)]
+        parts = [
+            str(c).ljust(widths[i]) if i < left else str(c).rjust(widths[i])
+            for i, c in enumerate(cells)
+        ]
         return indent + "  ".join(parts).rstrip()
 
     rule = indent + "  ".join("-" * w for w in widths)

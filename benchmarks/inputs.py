@@ -18,17 +18,19 @@ CHAIN_P, CHAIN_Q, CHAIN_X0 = 0.9, 0.1, 0.5
 def chain_expr(n: int) -> str:
     """A deep scalar chain of `n` dependent statements.
 
-        param p = 0.9
-        param q = 0.1
-        x0 = 0.5
-        x1 = tanh(x0 * p + q)
-        ...
-        x{n} = tanh(x{n-1} * p + q)     # the target
+    param p = 0.9
+    param q = 0.1
+    x0 = 0.5
+    x1 = tanh(x0 * p + q)
+    ...
+    x{n} = tanh(x{n-1} * p + q)     # the target
     """
-    lines = [f"# a deep scalar chain of {n} statements (benchmarks/inputs.py)",
-             f"param p = {CHAIN_P}",
-             f"param q = {CHAIN_Q}",
-             f"x0 = {CHAIN_X0}"]
+    lines = [
+        f"# a deep scalar chain of {n} statements (benchmarks/inputs.py)",
+        f"param p = {CHAIN_P}",
+        f"param q = {CHAIN_Q}",
+        f"x0 = {CHAIN_X0}",
+    ]
     lines.extend(f"x{i + 1} = tanh(x{i} * p + q)" for i in range(n))
     return "\n".join(lines) + "\n"
 
@@ -71,7 +73,7 @@ def mixed_expr(n: int) -> str:
     if n < len(_MIX_HEADER) + 1:
         raise ValueError(f"a mixed program needs at least {len(_MIX_HEADER) + 1} statements")
     statements = list(_MIX_HEADER)
-    k = 0                       # the chain variable is x{k}
+    k = 0  # the chain variable is x{k}
     block = 0
     while len(statements) < n - 1:
         for template, advances in _MIX_BLOCK:

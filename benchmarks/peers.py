@@ -18,8 +18,7 @@ import numpy as np
 from inputs import CHAIN_P, CHAIN_Q, CHAIN_X0
 
 # import name -> distribution name (for the version shown in the header)
-OPTIONAL_PEERS = {"torch": "torch", "jax": "jax", "micrograd": "micrograd",
-                  "autograd": "autograd"}
+OPTIONAL_PEERS = {"torch": "torch", "jax": "jax", "micrograd": "micrograd", "autograd": "autograd"}
 
 
 def find_peers() -> dict:
@@ -51,6 +50,7 @@ def micrograd_has_tanh() -> bool:
 # Each function runs the whole chain x{i+1} = tanh(x{i} * p + q) for n
 # statements, forward then backward, and returns (dL/dp, dL/dq).
 
+
 def tape_chain(n: int) -> tuple[float, float]:
     """A minimal reverse-mode tape in pure Python: floats in lists.
 
@@ -60,17 +60,17 @@ def tape_chain(n: int) -> tuple[float, float]:
     """
     MUL, ADD, TANH = 0, 1, 2
     P, Q = 0, 1
-    values = [CHAIN_P, CHAIN_Q, CHAIN_X0]        # nodes 0, 1, 2: p, q, x0
-    tape = []                                    # (op, out, a, b) per op
+    values = [CHAIN_P, CHAIN_Q, CHAIN_X0]  # nodes 0, 1, 2: p, q, x0
+    tape = []  # (op, out, a, b) per op
     x = 2
     for _ in range(n):
-        m = len(values)                          # m = x * p
+        m = len(values)  # m = x * p
         values.append(values[x] * values[P])
         tape.append((MUL, m, x, P))
-        s = m + 1                                # s = m + q
+        s = m + 1  # s = m + q
         values.append(values[m] + values[Q])
         tape.append((ADD, s, m, Q))
-        x = m + 2                                # x = tanh(s)
+        x = m + 2  # x = tanh(s)
         values.append(math.tanh(values[s]))
         tape.append((TANH, x, s, -1))
     grads = [0.0] * len(values)
@@ -105,9 +105,11 @@ def micrograd_tanh():
         out = Value(math.tanh(v.data), (v,), "tanh")
 
         def _backward():
-            v.grad += (1.0 - out.data ** 2) * out.grad
+            v.grad += (1.0 - out.data**2) * out.grad
+
         out._backward = _backward
         return out
+
     return tanh
 
 
@@ -118,7 +120,7 @@ def micrograd_chain(n: int) -> tuple[float, float]:
     p, q, x = Value(CHAIN_P), Value(CHAIN_Q), Value(CHAIN_X0)
     for _ in range(n):
         x = tanh(x * p + q)
-    x.backward()          # recursive: raises RecursionError on deep graphs
+    x.backward()  # recursive: raises RecursionError on deep graphs
     return p.grad, q.grad
 
 
@@ -174,7 +176,7 @@ def jax_chain(n: int) -> tuple[float, float]:
     return float(dp), float(dq)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _jax_loop_grad(n: int):
     jax = _jax()
     import jax.numpy as jnp
@@ -202,6 +204,7 @@ def jax_loop_chain(n: int) -> tuple[float, float]:
 # the program -- inputs, parameters and intermediate nodes alike -- since
 # that is what autograd-cli computes and reports.
 
+
 def numpy_mlp(a: dict) -> dict:
     """Forward and backward written by hand in numpy (in the arrays' dtype)."""
     X, y, W1, b1, W2, b2, W3, b3 = (a[k] for k in ("X", "y", "W1", "b1", "W2", "b2", "W3", "b3"))
@@ -210,13 +213,13 @@ def numpy_mlp(a: dict) -> dict:
     h2 = np.tanh(h1 @ W2 + b2)
     out = h2 @ W3 + b3
     diff = out - y
-    loss = np.mean(diff ** 2)
+    loss = np.mean(diff**2)
     # backward: d loss / d out = 2 (out - y) / size
     g_out = diff * (2.0 / diff.size)
     g_W3 = h2.T @ g_out
     g_b3 = g_out.sum(axis=0)
     g_h2 = g_out @ W3.T
-    g_z2 = g_h2 * (1.0 - h2 * h2)            # through tanh
+    g_z2 = g_h2 * (1.0 - h2 * h2)  # through tanh
     g_W2 = h1.T @ g_z2
     g_b2 = g_z2.sum(axis=0)
     g_h1 = g_z2 @ W2.T
@@ -224,9 +227,20 @@ def numpy_mlp(a: dict) -> dict:
     g_W1 = X.T @ g_z1
     g_b1 = g_z1.sum(axis=0)
     g_X = g_z1 @ W1.T
-    return {"X": g_X, "y": -g_out, "W1": g_W1, "b1": g_b1, "W2": g_W2, "b2": g_b2,
-            "W3": g_W3, "b3": g_b3, "h1": g_h1, "h2": g_h2, "out": g_out,
-            "loss": np.ones_like(loss)}
+    return {
+        "X": g_X,
+        "y": -g_out,
+        "W1": g_W1,
+        "b1": g_b1,
+        "W2": g_W2,
+        "b2": g_b2,
+        "W3": g_W3,
+        "b3": g_b3,
+        "h1": g_h1,
+        "h2": g_h2,
+        "out": g_out,
+        "loss": np.ones_like(loss),
+    }
 
 
 def torch_mlp_leaves(a: dict) -> dict:
@@ -286,6 +300,9 @@ def jax_mlp_inputs(a: dict, dtype: str):
 
     arrays = {k: jnp.asarray(v, dtype=dtype) for k, v in a.items()}
     batch, width = a["X"].shape[0], a["W1"].shape[1]
-    zeros = {"h1": jnp.zeros((batch, width), dtype), "h2": jnp.zeros((batch, width), dtype),
-             "out": jnp.zeros((batch, 1), dtype)}
+    zeros = {
+        "h1": jnp.zeros((batch, width), dtype),
+        "h2": jnp.zeros((batch, width), dtype),
+        "out": jnp.zeros((batch, 1), dtype),
+    }
     return arrays, zeros

@@ -27,23 +27,33 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-WIDTH = 96     # notes are wrapped to this many columns
+WIDTH = 96  # notes are wrapped to this many columns
 
 import numpy as np  # noqa: E402  (for its version)
 
 import harness  # noqa: E402
 import peers  # noqa: E402
-from harness import table  # noqa: E402
 import workloads  # noqa: E402
+from harness import table  # noqa: E402
 from workloads import WORKLOADS, Config  # noqa: E402
 
 
 def _git_revision() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                              capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "autograd_cli"],
-                               cwd=REPO, capture_output=True, text=True, check=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "autograd_cli"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + (" (autograd_cli/ has uncommitted changes)" if dirty.strip() else "")
@@ -110,44 +120,74 @@ def print_section(section) -> None:
     print(section.table)
     for paragraph in section.notes:
         print()
-        print(textwrap.fill(paragraph, width=WIDTH, initial_indent="  ",
-                            subsequent_indent="  ", break_on_hyphens=False))
+        print(
+            textwrap.fill(
+                paragraph,
+                width=WIDTH,
+                initial_indent="  ",
+                subsequent_indent="  ",
+                break_on_hyphens=False,
+            )
+        )
     print(flush=True)
 
 
 def print_targets(targets) -> None:
     verdicts = {True: "ok", False: "MISS", None: "-"}
     print("Targets")
-    print(table(["", "measured", "target", ""],
-                [[t.what, t.measured, t.goal, verdicts[t.ok] + ("" if t.firm else "?")]
-                 for t in targets]))
+    print(
+        table(
+            ["", "measured", "target", ""],
+            [
+                [t.what, t.measured, t.goal, verdicts[t.ok] + ("" if t.firm else "?")]
+                for t in targets
+            ],
+        )
+    )
     if not all(t.firm for t in targets):
-        print("\n  ?: the machine was busy during those rounds (see the notes): not a firm "
-              "verdict.")
+        print(
+            "\n  ?: the machine was busy during those rounds (see the notes): not a firm verdict."
+        )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        description="Benchmarks of autograd-cli: medians and same-run ratios.")
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer rounds and smaller inputs: a smoke run of under a minute")
-    parser.add_argument("--only", choices=list(WORKLOADS), metavar="NAME",
-                        help=f"run one workload: {', '.join(WORKLOADS)}")
+        description="Benchmarks of autograd-cli: medians and same-run ratios."
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer rounds and smaller inputs: a smoke run of under a minute",
+    )
+    parser.add_argument(
+        "--only",
+        choices=list(WORKLOADS),
+        metavar="NAME",
+        help=f"run one workload: {', '.join(WORKLOADS)}",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the directory of generated inputs (its path is printed)")
-    parser.add_argument("--malloc-keep", action="store_true",
-                        help="tell the C library (glibc) of every process the suite starts to "
-                             "keep freed memory instead of giving it back between runs, to "
-                             "see a workload's figures without the page faults that follow")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the directory of generated inputs (its path is printed)",
+    )
+    parser.add_argument(
+        "--malloc-keep",
+        action="store_true",
+        help="tell the C library (glibc) of every process the suite starts to "
+        "keep freed memory instead of giving it back between runs, to "
+        "see a workload's figures without the page faults that follow",
+    )
     args = parser.parse_args(argv)
 
     if args.malloc_keep:
         harness.CHILD_ENV.update(harness.MALLOC_KEEP)
     env = environment(peers.find_peers())
-    env["malloc"] = ("keep freed memory: " + " ".join(f"{k}={v}" for k, v in
-                                                       harness.MALLOC_KEEP.items())
-                     if args.malloc_keep else "the C library's defaults")
+    env["malloc"] = (
+        "keep freed memory: " + " ".join(f"{k}={v}" for k, v in harness.MALLOC_KEEP.items())
+        if args.malloc_keep
+        else "the C library's defaults"
+    )
     print_environment(env)
     names = [args.only] if args.only else list(WORKLOADS)
     workdir = tempfile.mkdtemp(prefix="autograd-cli-bench-")
@@ -166,15 +206,21 @@ def main(argv=None) -> int:
     elapsed = time.perf_counter() - started
     targets = [t for s in sections for t in s.targets]
     print_targets(targets)
-    print(f"\n  {sum(t.ok is True for t in targets)} of {len(targets)} targets met; "
-          f"the suite took {elapsed:.0f} s{' (--quick)' if args.quick else ''}; "
-          f"load average now {_load_average()}.")
+    print(
+        f"\n  {sum(t.ok is True for t in targets)} of {len(targets)} targets met; "
+        f"the suite took {elapsed:.0f} s{' (--quick)' if args.quick else ''}; "
+        f"load average now {_load_average()}."
+    )
 
     if args.json:
-        document = {"environment": env, "quick": args.quick, "elapsed_s": elapsed,
-                    "load_average_after": _load_average(),
-                    "workloads": {s.name: s.data for s in sections},
-                    "targets": [vars(t) for t in targets]}
+        document = {
+            "environment": env,
+            "quick": args.quick,
+            "elapsed_s": elapsed,
+            "load_average_after": _load_average(),
+            "workloads": {s.name: s.data for s in sections},
+            "targets": [vars(t) for t in targets],
+        }
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(document, f, indent=2)
             f.write("\n")

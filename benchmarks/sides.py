@@ -23,14 +23,16 @@ import peers
 
 
 def chain_autograd_cli(n: int):
-    from autograd_cli.errors import Source
     from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
     from autograd_cli.running import run
 
-    model = load(Source(f"chain{n}.expr", inputs.chain_expr(n)))   # not timed
+    model = load(Source(f"chain{n}.expr", inputs.chain_expr(n)))  # not timed
     report = run(model, every_node=False)  # as `autograd-cli eval` runs it
-    return (lambda: run(model, every_node=False)), [float(report.grads["p"]),
-                                                    float(report.grads["q"])]
+    return (lambda: run(model, every_node=False)), [
+        float(report.grads["p"]),
+        float(report.grads["q"]),
+    ]
 
 
 CHAIN_PEERS = {
@@ -48,21 +50,22 @@ def chain_peer(n: int, peer: str):
     a compiling peer (JAX's jit) compiles."""
     chain = CHAIN_PEERS[peer]
     start = time.perf_counter()
-    dp, dq = chain(n)          # a RecursionError here fails the side
+    dp, dq = chain(n)  # a RecursionError here fails the side
     first = time.perf_counter() - start
     return (lambda: chain(n)), [float(dp), float(dq), first]
 
 
 # ----------------------------------------------------------------- parsing
 
+
 def parse_autograd_cli(n: int):
-    from autograd_cli.errors import Source
     from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
     from autograd_cli.running import run
 
     name, text = f"mixed{n}.expr", inputs.mixed_expr(n)
-    model = load(Source(name, text), keep_exprs=False)   # as `autograd-cli eval` loads
-    run(model)                 # the generated program evaluates, too
+    model = load(Source(name, text), keep_exprs=False)  # as `autograd-cli eval` loads
+    run(model)  # the generated program evaluates, too
     return (lambda: load(Source(name, text), keep_exprs=False)), len(model.bindings)
 
 
@@ -74,6 +77,7 @@ def parse_ast(n: int):
 
 
 # ----------------------------------------------------------------- tensors
+
 
 def rel_error(a, b) -> float:
     """max |a - b| / max |b|: a relative error that does not blow up where
@@ -87,8 +91,8 @@ def rel_error(a, b) -> float:
 def _mlp_reference(dtype: str):
     """autograd-cli's perceptron: its inputs and parameters (writable
     copies) and the gradient of every name."""
-    from autograd_cli.errors import Source
     from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
     from autograd_cli.running import run
 
     report = run(load(Source("mlp.expr", inputs.MLP_EXPR), dtype=dtype))
@@ -102,15 +106,17 @@ def _check_grads(what: str, got: dict, want: dict, tol: float) -> float:
     for name, expected in want.items():
         err = rel_error(got[name], expected)
         if not err <= tol:
-            raise AssertionError(f"{what}: the gradient of {name} differs from autograd-cli's "
-                                 f"by {err:.3g} (relative), over {tol:g}")
+            raise AssertionError(
+                f"{what}: the gradient of {name} differs from autograd-cli's "
+                f"by {err:.3g} (relative), over {tol:g}"
+            )
         worst = max(worst, err)
     return worst
 
 
 def mlp_autograd_cli(dtype: str):
-    from autograd_cli.errors import Source
     from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
     from autograd_cli.running import run
 
     # The same start as the peers' processes (they compute the reference
@@ -120,7 +126,7 @@ def mlp_autograd_cli(dtype: str):
     reference = _mlp_reference(dtype)
     del reference
     gc.collect()
-    model = load(Source("mlp.expr", inputs.MLP_EXPR), dtype=dtype)   # not timed
+    model = load(Source("mlp.expr", inputs.MLP_EXPR), dtype=dtype)  # not timed
     report = run(model, every_node=False)  # as `autograd-cli eval` runs it
     return (lambda: run(model, every_node=False)), {"loss": float(report.values["loss"])}
 
@@ -142,41 +148,47 @@ def mlp_torch(dtype: str, tol: float):
     error = _check_grads(f"PyTorch ({dtype})", got, want, tol)
     del want, got
     gc.collect()
-    return (lambda: peers.torch_mlp(leaves)), {"max_rel_error": error,
-                                              "threads": torch.get_num_threads()}
+    return (lambda: peers.torch_mlp(leaves)), {
+        "max_rel_error": error,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def mlp_one_process(dtype: str, tol: float):
     """autograd-cli and the hand-written numpy in one process, timed in turn:
     both then run on the same history of allocations (see the tensor
     workload's notes)."""
-    from autograd_cli.errors import Source
     from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
     from autograd_cli.running import run
 
     arrays, want = _mlp_reference(dtype)
     error = _check_grads(f"numpy by hand ({dtype})", peers.numpy_mlp(arrays), want, tol)
     del want
     gc.collect()
-    model = load(Source("mlp.expr", inputs.MLP_EXPR), dtype=dtype)   # not timed
+    model = load(Source("mlp.expr", inputs.MLP_EXPR), dtype=dtype)  # not timed
     run(model, every_node=False)
-    return ({"autograd-cli": lambda: run(model, every_node=False),
-             "numpy": lambda: peers.numpy_mlp(arrays)}, {"max_rel_error": error})
+    return (
+        {
+            "autograd-cli": lambda: run(model, every_node=False),
+            "numpy": lambda: peers.numpy_mlp(arrays),
+        },
+        {"max_rel_error": error},
+    )
 
 
 def mlp_jax(dtype: str, tol: float):
     arrays, want = _mlp_reference(dtype)
     device, zeros = peers.jax_mlp_inputs(arrays, dtype)
     run = peers.jax_mlp()
-    got = {k: np.asarray(v) for k, v in run(device, zeros).items()}   # compiles
+    got = {k: np.asarray(v) for k, v in run(device, zeros).items()}  # compiles
     got["loss"] = np.ones(())
     error = _check_grads(f"JAX ({dtype})", got, want, tol)
     del want, got
     gc.collect()
     import jax
 
-    return (lambda: run(device, zeros)), {"max_rel_error": error,
-                                          "device": str(jax.devices()[0])}
+    return (lambda: run(device, zeros)), {"max_rel_error": error, "device": str(jax.devices()[0])}
 
 
 SIDES = {

@@ -35,7 +35,8 @@ try:
 
     def page_faults() -> int | None:
         return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-except ImportError:            # Windows
+except ImportError:  # Windows
+
     def page_faults() -> int | None:
         return None
 
@@ -48,7 +49,7 @@ def timed(run) -> dict:
     seconds = time.perf_counter() - start
     if faults is not None:
         faults = page_faults() - faults
-    del result                 # freed outside the timer
+    del result  # freed outside the timer
     return {"seconds": seconds, "page_faults": faults}
 
 

@@ -15,6 +15,7 @@ def invoke(args, input=None):
 def strict_json(text):
     def no_constants(name):
         raise ValueError(f"non-standard JSON constant {name}")
+
     return json.loads(text, parse_constant=no_constants)
 
 

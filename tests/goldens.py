@@ -9,8 +9,13 @@ from typer.testing import CliRunner
 
 from autograd_cli.cli import app
 
-CLEAN_ENV = {"NO_COLOR": None, "FORCE_COLOR": None, "AUTOGRAD_CLI_DEBUG": None,
-             "COLUMNS": None, "TERM": None}
+CLEAN_ENV = {
+    "NO_COLOR": None,
+    "FORCE_COLOR": None,
+    "AUTOGRAD_CLI_DEBUG": None,
+    "COLUMNS": None,
+    "TERM": None,
+}
 SUMMARY = re.compile(r"(\d+) passed, (\d+) failed(?:, (\d+) updated)?")
 
 

@@ -35,7 +35,7 @@ class Prog:
     def __init__(self, leaves, body):
         # leaves: [(name, is_param, value)]; each value a float or nested list
         self.leaves = [(n, p, np.asarray(v, dtype=float)) for n, p, v in leaves]
-        self.body = body        # the other statements, as fixed text
+        self.body = body  # the other statements, as fixed text
 
     def text(self, override=None):
         lines = []
@@ -59,8 +59,11 @@ def _expr(draw, env, size, depth):
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
         # leaves
         if size == 0:
-            options = ["const"] + (["scalar"] * 3 if scalars else []) + (
-                ["elem", "red"] if vectors else [])
+            options = (
+                ["const"]
+                + (["scalar"] * 3 if scalars else [])
+                + (["elem", "red"] if vectors else [])
+            )
             kind = draw(st.sampled_from(options))
             if kind == "const":
                 return _fmt(draw_number(draw, -1.5, 1.5))
@@ -103,8 +106,9 @@ def _expr(draw, env, size, depth):
     if kind == "div":
         a = sub(size)
         b = sub(draw(st.sampled_from([0, size])))
-        den = draw(st.sampled_from([f"(2 + ({b})*({b}))", f"(1 + sigmoid({b}))",
-                                    f"(1.5 + cos({b}))"]))
+        den = draw(
+            st.sampled_from([f"(2 + ({b})*({b}))", f"(1 + sigmoid({b}))", f"(1.5 + cos({b}))"])
+        )
         return f"({a}) / {den}"
     if kind == "reduce":
         n = draw(st.integers(2, 3))
@@ -135,9 +139,11 @@ def smooth_programs(draw):
         vals = [draw_number(draw) for _ in range(size)] if size else draw_number(draw)
         leaves.append((f"p{i}", True, vals))
         env.append((f"p{i}", size))
-    if draw(st.booleans()):                # an input: its gradient is reported too
+    if draw(st.booleans()):  # an input: its gradient is reported too
         size = draw(st.sampled_from([0, 2]))
-        leaves.append(("c", False, [draw_number(draw) for _ in range(size)] if size else draw_number(draw)))
+        leaves.append(
+            ("c", False, [draw_number(draw) for _ in range(size)] if size else draw_number(draw))
+        )
         env.append(("c", size))
     body = []
     for j in range(draw(st.integers(1, 5))):
@@ -147,7 +153,7 @@ def smooth_programs(draw):
     # the scalar target: a sum over a few of the names
     picks = draw(st.lists(st.sampled_from(env), min_size=1, max_size=3, unique=True))
     terms = [f"sum({n})" if s else n for n, s in picks]
-    if draw(st.booleans()):                # always involve the last node
+    if draw(st.booleans()):  # always involve the last node
         n, s = env[-1]
         terms.append(f"mean({n})" if s else f"0.5 * {n}")
     body.append("L = " + " + ".join(terms))

@@ -12,8 +12,9 @@ import pytest
 
 from autograd_cli import checking, options
 from autograd_cli.ops import OPS
-from common import ROOT
+
 from clitools import invoke, strict_json, write
+from common import ROOT
 
 LIMIT = options.CHECK_FULL_LIMIT
 
@@ -25,7 +26,6 @@ x = randn(120, seed=2)
 h = tanh(W @ x + b)
 L = sum(h * h)
 """
-
 
 
 def check_json(*args):
@@ -52,45 +52,53 @@ def count_evaluations(monkeypatch):
 
 # ---------------------------------------------------------- which mode
 
+
 def test_a_large_input_is_checked_along_directions(tmp_path, count_evaluations):
     """14,520 elements: a handful of forward passes, not two per element."""
     doc = check_json(write(tmp_path, BIG))
     assert doc["ok"] is True
     assert doc["mode"] == "directional"
     assert (doc["directions"], doc["samples"], doc["seed"]) == (
-        options.CHECK_DIRECTIONS, options.CHECK_SAMPLES, options.CHECK_SEED)
+        options.CHECK_DIRECTIONS,
+        options.CHECK_SAMPLES,
+        options.CHECK_SEED,
+    )
     for name, size in (("W", 14400), ("b", 120)):
         row = doc["check"][name]
         assert row["size"] == size and row["compared"] == options.CHECK_SAMPLES
         assert row["directional"]["count"] == options.CHECK_DIRECTIONS
         assert row["directional"]["ok"] is True
     per_leaf = 2 * (options.CHECK_SAMPLES + options.CHECK_DIRECTIONS)
-    assert len(count_evaluations) <= 2 * per_leaf + 2     # and two at the point
+    assert len(count_evaluations) <= 2 * per_leaf + 2  # and two at the point
     assert "directional" in doc["note"] and "--full" in doc["note"]
 
 
 def test_the_mode_switches_above_the_limit(tmp_path):
-    at = check_json(write(tmp_path, f"param x = linspace(0.1, 2, {LIMIT})\n"
-                                    "L = sum(x * exp(-x))\n"))
+    at = check_json(write(tmp_path, f"param x = linspace(0.1, 2, {LIMIT})\nL = sum(x * exp(-x))\n"))
     assert at["mode"] == "full" and at["check"]["x"]["compared"] == LIMIT
     assert "directions" not in at and "directional" not in at["check"]["x"]
-    above = check_json(write(tmp_path, f"param x = linspace(0.1, 2, {LIMIT + 1})\n"
-                                       "L = sum(x * exp(-x))\n"))
+    above = check_json(
+        write(tmp_path, f"param x = linspace(0.1, 2, {LIMIT + 1})\nL = sum(x * exp(-x))\n")
+    )
     assert above["mode"] == "directional"
     assert above["check"]["x"]["compared"] == options.CHECK_SAMPLES
 
 
 def test_full_compares_every_element(tmp_path):
-    path = write(tmp_path, f"param x = linspace(0.1, 2, {LIMIT + 40})\n"
-                           "L = sum(x * exp(-x))\n")
+    path = write(tmp_path, f"param x = linspace(0.1, 2, {LIMIT + 40})\nL = sum(x * exp(-x))\n")
     doc = check_json(path, "--full")
     assert doc["mode"] == "full" and doc["ok"] is True
     assert doc["check"]["x"]["compared"] == doc["check"]["x"]["size"] == LIMIT + 40
 
 
 def test_small_leaves_are_compared_whole_in_directional_mode(tmp_path):
-    doc = check_json(write(tmp_path, "param W = randn(20, 20, seed=1)\nparam c = [0.5, 2]\n"
-                                     "L = sum(tanh(W) * c[0]) + sum(c * c)\n"))
+    doc = check_json(
+        write(
+            tmp_path,
+            "param W = randn(20, 20, seed=1)\nparam c = [0.5, 2]\n"
+            "L = sum(tanh(W) * c[0]) + sum(c * c)\n",
+        )
+    )
     assert doc["mode"] == "directional"
     assert doc["check"]["c"]["compared"] == 2 and "directional" not in doc["check"]["c"]
     assert "directional" in doc["check"]["W"]
@@ -100,7 +108,7 @@ def test_the_table_says_which_mode(tmp_path):
     result = invoke(["check", write(tmp_path, BIG)])
     assert result.exit_code == 0
     out = result.stdout
-    assert f"16 of 14,400" in out and "3 directions" in out
+    assert "16 of 14,400" in out and "3 directions" in out
     assert "directional: 14,520 elements, more than 256" in out
     small = invoke(["check", ROOT / "examples/mlp.expr"]).stdout
     assert "full: every element compared (26 elements checked)" in small
@@ -120,8 +128,7 @@ def test_draws_are_reproducible_and_the_seed_changes_them(tmp_path):
 
 
 def test_directions_and_samples_set_the_work(tmp_path, count_evaluations):
-    doc = check_json(write(tmp_path, BIG), "--wrt", "W", "--directions", "5",
-                     "--samples", "4")
+    doc = check_json(write(tmp_path, BIG), "--wrt", "W", "--directions", "5", "--samples", "4")
     row = doc["check"]["W"]
     assert row["compared"] == 4 and row["directional"]["count"] == 5
     assert len(count_evaluations) == 2 * (4 + 5) + 2
@@ -135,6 +142,7 @@ def test_nothing_to_compare_is_a_usage_error(tmp_path):
 
 # ----------------------------------------------- it still catches mistakes
 
+
 def _transposed(vjp):
     return lambda g, ans, a, b: np.ascontiguousarray(np.asarray(vjp(g, ans, a, b)).T)
 
@@ -143,8 +151,11 @@ def _scaled(vjp, factor):
     return lambda g, ans, a, b: vjp(g, ans, a, b) * factor
 
 
-@pytest.mark.parametrize("options", [[], ["--samples", "0"], ["--directions", "0"]],
-                         ids=["default", "directions only", "elements only"])
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--samples", "0"], ["--directions", "0"]],
+    ids=["default", "directions only", "elements only"],
+)
 @pytest.mark.parametrize("breakage", ["transposed", "doubled"])
 def test_a_wrong_vjp_fails_on_a_large_input(tmp_path, monkeypatch, options, breakage):
     """Break the matrix product's gradient for its left argument: W's row
@@ -172,14 +183,14 @@ def test_a_small_error_in_every_element_is_caught_by_the_elements(tmp_path, monk
     path = write(tmp_path, "param x = linspace(-1, 1, 2000)\nL = sum(exp(x))\n")
     exp_vjp = OPS["exp"].vjps[0]
     for factor, ok in ((1 + 0.9e-5, True), (1 + 3e-5, False)):
-        monkeypatch.setattr(OPS["exp"], "vjps",
-                            (lambda g, ans, x, f=factor: exp_vjp(g, ans, x) * f,))
+        monkeypatch.setattr(
+            OPS["exp"], "vjps", (lambda g, ans, x, f=factor: exp_vjp(g, ans, x) * f,)
+        )
         row = check_json(path)["check"]["x"]
         assert row["ok"] is ok, factor
         if ok:
             assert row["directional"]["ok"] is True
-    monkeypatch.setattr(OPS["exp"], "vjps", (lambda g, ans, x: exp_vjp(g, ans, x)
-                                             * (1 + 0.9e-5),))
+    monkeypatch.setattr(OPS["exp"], "vjps", (lambda g, ans, x: exp_vjp(g, ans, x) * (1 + 0.9e-5),))
     assert check_json(path, "--full")["ok"] is True
 
 
@@ -209,14 +220,22 @@ def test_a_kink_is_noted_in_directional_mode(tmp_path):
 KINK_PROGRAMS = {
     "relu": ("param x = [0, 1]\nL = sum(relu(x))\n", "param x = [0.5, 1]\nL = sum(relu(x))\n"),
     "abs": ("param x = [0, 1]\nL = sum(abs(x))\n", "param x = [0.5, 1]\nL = sum(abs(x))\n"),
-    "maximum": ("param x = [2, 1]\nL = sum(maximum(x, 2))\n",
-                "param x = [3, 1]\nL = sum(maximum(x, 2))\n"),
-    "minimum": ("param x = [2, 1]\nL = sum(minimum(x, 2))\n",
-                "param x = [3, 1]\nL = sum(minimum(x, 2))\n"),
-    "clip": ("param x = [0.5, 1]\nL = sum(clip(x, 0, 1))\n",
-             "param x = [0.5, 0.75]\nL = sum(clip(x, 0, 1))\n"),
-    "max": ("param x = [[3, 1], [3, 2]]\nL = sum(max(x, axis=0))\n",
-            "param x = [[1, 3], [2, 2]]\nL = sum(max(x, axis=0))\n"),
+    "maximum": (
+        "param x = [2, 1]\nL = sum(maximum(x, 2))\n",
+        "param x = [3, 1]\nL = sum(maximum(x, 2))\n",
+    ),
+    "minimum": (
+        "param x = [2, 1]\nL = sum(minimum(x, 2))\n",
+        "param x = [3, 1]\nL = sum(minimum(x, 2))\n",
+    ),
+    "clip": (
+        "param x = [0.5, 1]\nL = sum(clip(x, 0, 1))\n",
+        "param x = [0.5, 0.75]\nL = sum(clip(x, 0, 1))\n",
+    ),
+    "max": (
+        "param x = [[3, 1], [3, 2]]\nL = sum(max(x, axis=0))\n",
+        "param x = [[1, 3], [2, 2]]\nL = sum(max(x, axis=0))\n",
+    ),
     "min": ("param x = [1, 1, 2]\nL = min(x)\n", "param x = [1, 3, 2]\nL = min(x)\n"),
 }
 
@@ -225,8 +244,8 @@ KINK_PROGRAMS = {
 def test_every_declared_kink_is_noted(tmp_path, name):
     """check finds each op's declared kink where the values sit on it, and
     not beside it."""
-    from autograd_cli.engine import evaluate
     from autograd_cli.compiling import load
+    from autograd_cli.engine import evaluate
     from autograd_cli.errors import Source
 
     at, beside = KINK_PROGRAMS[name]
@@ -239,8 +258,14 @@ def test_every_declared_kink_is_noted(tmp_path, name):
 
 
 def test_nan_fails_in_directional_mode(tmp_path):
-    result = invoke(["check", write(tmp_path, "param x = linspace(-1, 1, 400)\n"
-                                              "L = sum(log(x) * x)\n"), "-f", "json"])
+    result = invoke(
+        [
+            "check",
+            write(tmp_path, "param x = linspace(-1, 1, 400)\nL = sum(log(x) * x)\n"),
+            "-f",
+            "json",
+        ]
+    )
     assert result.exit_code == 1
     row = strict_json(result.stdout)["check"]["x"]
     assert row["directional"]["ok"] is False and row["directional"]["max_abs_err"] == "nan"
@@ -253,11 +278,12 @@ def test_float32_in_directional_mode(tmp_path):
 
 # ---------------------------------------------------------------- order 2
 
+
 def test_order_2_on_a_large_input_uses_hessian_vector_products(tmp_path, count_evaluations):
     doc = check_json(write(tmp_path, BIG), "--order", "2")
     assert doc["order"] == 2 and doc["mode"] == "directional" and doc["ok"] is True
     ww = doc["check"]["W"]["W"]
-    assert ww["size"] == 14400 ** 2
+    assert ww["size"] == 14400**2
     assert ww["compared"] == 14400 * options.CHECK_SAMPLES
     assert ww["directional"]["count"] == options.CHECK_DIRECTIONS
     assert len(ww["directional"]["worst_index"]) == 2
@@ -284,8 +310,9 @@ def test_order_2_catches_a_wrong_second_derivative(tmp_path, monkeypatch):
 def test_order_2_full_agrees_on_the_sampled_columns(tmp_path):
     """Directional and full runs compare the same Hessian: both pass, and
     --full compares every element."""
-    path = write(tmp_path, "param w = linspace(0.1, 1, 300)\nL = mean(w * w * w) + "
-                           "mean(w) * mean(sin(w))\n")
+    path = write(
+        tmp_path, "param w = linspace(0.1, 1, 300)\nL = mean(w * w * w) + mean(w) * mean(sin(w))\n"
+    )
     directional = check_json(path, "--order", "2")
     full = check_json(path, "--order", "2", "--full")
     assert directional["mode"] == "directional" and full["mode"] == "full"
@@ -305,8 +332,10 @@ def test_order_2_full_over_max_elements_is_an_error(tmp_path):
 
 # ------------------------------------------------------------ the leaves
 
-@pytest.mark.parametrize("command", [["check"], ["check", "--order", "2"], ["hessian"],
-                                     ["jacobian"]])
+
+@pytest.mark.parametrize(
+    "command", [["check"], ["check", "--order", "2"], ["hessian"], ["jacobian"]]
+)
 def test_left_out_inputs_are_named(command):
     path = ROOT / "examples/mlp.expr"
     doc = strict_json(invoke([command[0], path, *command[1:], "-f", "json"]).stdout)
@@ -362,8 +391,12 @@ def test_a_large_block_is_summarised_and_json_is_whole(tmp_path, command, of):
     block = np.array(doc["hessian"]["W"]["W"] if command == "hessian" else doc["jacobian"]["W"])
     assert block.shape == (4, 6, 4, 6)
     w = np.random.default_rng(1).standard_normal((4, 6))
-    want = np.einsum("ij,ik,jl->ijkl", (6 if command == "hessian" else 3) * w
-                     ** (1 if command == "hessian" else 2), np.eye(4), np.eye(6))
+    want = np.einsum(
+        "ij,ik,jl->ijkl",
+        (6 if command == "hessian" else 3) * w ** (1 if command == "hessian" else 2),
+        np.eye(4),
+        np.eye(6),
+    )
     np.testing.assert_allclose(block, want, rtol=1e-12)
 
 
@@ -388,6 +421,7 @@ def test_hessian_over_max_elements_is_an_error(tmp_path):
 
 # ----------------------------------------------------------- progress bar
 
+
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
     result = invoke(["check", write(tmp_path, BIG), "--wrt", "b", "--full"])
     assert result.exit_code == 0
@@ -400,10 +434,24 @@ def test_a_progress_bar_on_a_terminal(tmp_path):
     master, slave = os.openpty()
     env = {**os.environ, "COLUMNS": "160", "TERM": "xterm"}
     env.pop("NO_COLOR", None)
-    proc = subprocess.Popen([sys.executable, "-m", "autograd_cli", "check", str(path),
-                             "--wrt", "b", "--full", "-f", "json"],
-                            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
-                            env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograd_cli",
+            "check",
+            str(path),
+            "--wrt",
+            "b",
+            "--full",
+            "-f",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
     os.close(slave)
     seen = b""
     while True:

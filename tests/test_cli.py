@@ -22,12 +22,18 @@ import autograd_cli
 from autograd_cli.cli import app
 
 from common import ROOT, SEED_DOC, SEED_PATH
+
 NODE_KEYS = ["kind", "expr", "shape", "value", "grad"]
 ANSI = re.compile(r"\x1b\[")
 
 # Environment variables that would change what the CLI prints.
-CLEAN_ENV = {"NO_COLOR": None, "FORCE_COLOR": None, "AUTOGRAD_CLI_DEBUG": None,
-             "COLUMNS": None, "TERM": None}
+CLEAN_ENV = {
+    "NO_COLOR": None,
+    "FORCE_COLOR": None,
+    "AUTOGRAD_CLI_DEBUG": None,
+    "COLUMNS": None,
+    "TERM": None,
+}
 
 
 def _reject(name):
@@ -56,6 +62,7 @@ def ok(result):
 
 
 # ------------------------------------------------------------------- table
+
 
 def test_table_for_the_seed_example():
     result = ok(invoke(["eval", SEED_PATH]))
@@ -105,6 +112,7 @@ def test_table_summarises_every_tensor_over_24_elements(shape):
 
 # -------------------------------------------------------------------- JSON
 
+
 def test_json_is_exactly_the_spec_document_for_the_seed():
     result = ok(invoke(["eval", SEED_PATH, "--format", "json"]))
     doc = strict_json(result.stdout)
@@ -136,8 +144,9 @@ def test_json_with_non_finite_numbers_is_strict():
     assert doc["value"] == "nan"
     assert doc["nodes"]["x"]["grad"] == [1.0, "inf", -1.0]
     assert [w["node"] for w in doc["warnings"]] and all(
-        set(w) <= {"message", "node", "line", "column", "index"} for w in doc["warnings"])
-    assert [w["index"] for w in doc["warnings"]] == [[2], [1]]   # log(-1), then 1/0
+        set(w) <= {"message", "node", "line", "column", "index"} for w in doc["warnings"]
+    )
+    assert [w["index"] for w in doc["warnings"]] == [[2], [1]]  # log(-1), then 1/0
     assert "warning" in result.stderr
 
 
@@ -165,8 +174,11 @@ def test_several_files_give_json_lines():
 def test_several_different_files_each_have_their_file(tmp_path):
     second = tmp_path / "two.expr"
     second.write_text("a = 2\nb = a * a\n")
-    result = ok(invoke(["eval", SEED_PATH, str(second), "-", "--format", "json"],
-                       input="z = 3\ny = z + 1\n"))
+    result = ok(
+        invoke(
+            ["eval", SEED_PATH, str(second), "-", "--format", "json"], input="z = 3\ny = z + 1\n"
+        )
+    )
     docs = [strict_json(line) for line in result.stdout.splitlines()]
     assert [d["file"] for d in docs] == [SEED_PATH, str(second), "-"]
     assert [d["target"] for d in docs] == ["L", "b", "y"]
@@ -201,6 +213,7 @@ def test_stdin_errors_are_located_in_stdin():
 
 # ------------------------------------------------------------------ options
 
+
 def test_of_selects_the_target():
     doc = strict_json(ok(invoke(["eval", SEED_PATH, "--of", "b1", "-f", "json"])).stdout)
     assert doc["target"] == "b1"
@@ -210,8 +223,9 @@ def test_of_selects_the_target():
 
 
 def test_wrt_limits_the_report_and_keeps_file_order():
-    doc = strict_json(ok(invoke(["eval", SEED_PATH, "--wrt", "w", "--wrt", "a1",
-                                 "-f", "json"])).stdout)
+    doc = strict_json(
+        ok(invoke(["eval", SEED_PATH, "--wrt", "w", "--wrt", "a1", "-f", "json"])).stdout
+    )
     assert list(doc["nodes"]) == ["a1", "w"]
     assert doc["nodes"]["w"] == SEED_DOC["nodes"]["w"]
     assert doc["nodes"]["a1"] == SEED_DOC["nodes"]["a1"]
@@ -226,8 +240,9 @@ def test_wrt_in_the_table():
 
 
 def test_set_replaces_a_param():
-    doc = strict_json(ok(invoke(["eval", SEED_PATH, "--set", "w=[1,2,3,4,5]",
-                                 "-f", "json"])).stdout)
+    doc = strict_json(
+        ok(invoke(["eval", SEED_PATH, "--set", "w=[1,2,3,4,5]", "-f", "json"])).stdout
+    )
     w = doc["nodes"]["w"]
     assert w["value"] == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert w["kind"] == "param"
@@ -238,8 +253,24 @@ def test_set_replaces_a_param():
 
 
 def test_set_is_repeatable_and_takes_expressions():
-    doc = strict_json(ok(invoke(["eval", SEED_PATH, "--set", "a1=0.5", "--set", "a2=2 * 3",
-                                 "--set", "w=[1, 1, 1, 1, 1]", "-f", "json"])).stdout)
+    doc = strict_json(
+        ok(
+            invoke(
+                [
+                    "eval",
+                    SEED_PATH,
+                    "--set",
+                    "a1=0.5",
+                    "--set",
+                    "a2=2 * 3",
+                    "--set",
+                    "w=[1, 1, 1, 1, 1]",
+                    "-f",
+                    "json",
+                ]
+            )
+        ).stdout
+    )
     assert doc["nodes"]["a1"]["value"] == 0.5
     assert doc["nodes"]["a2"]["value"] == 6.0
     # b1 = 0.5 + 6, b2 = 0.5, c = b1 + b2 = 7, L = 8
@@ -265,8 +296,11 @@ def test_dtype_float32():
 
 
 def test_dtype_float32_numbers_are_the_float32_values():
-    doc = strict_json(ok(invoke(["eval", "-", "--dtype", "float32", "-f", "json"],
-                                input="a = 0.1\nb = a * 1\n")).stdout)
+    doc = strict_json(
+        ok(
+            invoke(["eval", "-", "--dtype", "float32", "-f", "json"], input="a = 0.1\nb = a * 1\n")
+        ).stdout
+    )
     assert doc["nodes"]["a"]["value"] == float(np.float32(0.1))
 
 
@@ -317,8 +351,11 @@ def test_help_shows_flags_as_flags_and_arguments_by_name(args):
     text = ok(invoke(args, COLUMNS="200")).stdout
     for python_type in ["<bool>", "<list[", "<str>", "{FILE}"]:
         assert python_type not in text, (python_type, text)
-    flag_lines = [line for line in text.splitlines()
-                  if re.search(r"--(help|strict|update|any-shape|version|timings)\b", line)]
+    flag_lines = [
+        line
+        for line in text.splitlines()
+        if re.search(r"--(help|strict|update|any-shape|version|timings)\b", line)
+    ]
     assert flag_lines
     for line in flag_lines:
         assert "<" not in line.split("--", 1)[1].split("  ")[0], line
@@ -328,13 +365,16 @@ def test_help_shows_flags_as_flags_and_arguments_by_name(args):
         assert "[PATH]..." in text
 
 
-@pytest.mark.parametrize("args, flag", [
-    (["test", "examples", "--update", "true"], "--update"),
-    (["test", "--update", "false", "examples"], "--update"),
-    (["eval", SEED_PATH, "--strict", "true"], "--strict"),
-    (["eval", SEED_PATH, "--strict", "YES"], "--strict"),
-    (["check", SEED_PATH, "--any-shape", "1"], "--any-shape"),
-])
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["test", "examples", "--update", "true"], "--update"),
+        (["test", "--update", "false", "examples"], "--update"),
+        (["eval", SEED_PATH, "--strict", "true"], "--strict"),
+        (["eval", SEED_PATH, "--strict", "YES"], "--strict"),
+        (["check", SEED_PATH, "--any-shape", "1"], "--any-shape"),
+    ],
+)
 def test_a_value_after_a_flag_is_a_usage_error(args, flag):
     result = invoke(args)
     assert result.exit_code == 2, result.stderr
@@ -384,6 +424,7 @@ def test_eval_without_file_is_a_usage_error():
 
 # ------------------------------------------------------------------ colour
 
+
 def _colour_codes(text):
     """SGR parameters that set a colour (not bold or reset)."""
     found = []
@@ -417,6 +458,7 @@ def test_no_color_is_honoured_even_when_colour_is_forced():
 
 # ---------------------------------------------------------- internal errors
 
+
 def _boom(*args, **kwargs):
     raise RuntimeError("boom")
 
@@ -432,11 +474,14 @@ def test_internal_error_is_one_line_and_exit_70(monkeypatch):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("target, args", [
-    ("autograd_cli.compiling.load", ["eval", SEED_PATH]),
-    ("autograd_cli.render.report_json", ["eval", SEED_PATH, "-f", "json"]),
-    ("autograd_cli.render.render_table", ["eval", SEED_PATH]),
-])
+@pytest.mark.parametrize(
+    "target, args",
+    [
+        ("autograd_cli.compiling.load", ["eval", SEED_PATH]),
+        ("autograd_cli.render.report_json", ["eval", SEED_PATH, "-f", "json"]),
+        ("autograd_cli.render.render_table", ["eval", SEED_PATH]),
+    ],
+)
 def test_internal_error_anywhere_is_exit_70(monkeypatch, target, args):
     monkeypatch.setattr(target, _boom)
     result = invoke(args)
@@ -454,6 +499,7 @@ def test_internal_error_traceback_only_with_debug(monkeypatch):
 
 # ------------------------------------------------------- real subprocesses
 
+
 def _env():
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
     return env
@@ -467,8 +513,9 @@ def _console_script():
 
 
 def _run(cmd, cwd=ROOT, input=None):
-    return subprocess.run(cmd, cwd=cwd, input=input, capture_output=True, text=True,
-                          env=_env(), timeout=60)
+    return subprocess.run(
+        cmd, cwd=cwd, input=input, capture_output=True, text=True, env=_env(), timeout=60
+    )
 
 
 def test_console_script_json_and_exit_codes():
@@ -491,8 +538,9 @@ def test_console_script_json_and_exit_codes():
 
 def test_console_script_several_files_and_a_missing_one(tmp_path):
     script = _console_script()
-    proc = _run([script, "eval", SEED_PATH, str(tmp_path / "missing.expr"), SEED_PATH,
-                 "-f", "json"])
+    proc = _run(
+        [script, "eval", SEED_PATH, str(tmp_path / "missing.expr"), SEED_PATH, "-f", "json"]
+    )
     assert proc.returncode == 1
     docs = [strict_json(line) for line in proc.stdout.splitlines()]
     assert len(docs) == 2 and all(d == SEED_DOC for d in docs)
@@ -501,20 +549,26 @@ def test_console_script_several_files_and_a_missing_one(tmp_path):
 
 
 def test_python_dash_m_json_stdin_and_errors():
-    proc = _run([sys.executable, "-m", "autograd_cli", "eval", "-", "-f", "json"],
-                input="x = [1, 2, 3]\ny = sum(x * x)\n")
+    proc = _run(
+        [sys.executable, "-m", "autograd_cli", "eval", "-", "-f", "json"],
+        input="x = [1, 2, 3]\ny = sum(x * x)\n",
+    )
     assert proc.returncode == 0, proc.stderr
     doc = strict_json(proc.stdout)
     assert doc["file"] == "-" and doc["nodes"]["x"]["grad"] == [2.0, 4.0, 6.0]
 
-    nan = _run([sys.executable, "-m", "autograd_cli", "eval", "-", "-f", "json"],
-               input="a = -1\nb = log(a)\n")
+    nan = _run(
+        [sys.executable, "-m", "autograd_cli", "eval", "-", "-f", "json"],
+        input="a = -1\nb = log(a)\n",
+    )
     assert nan.returncode == 0
     assert strict_json(nan.stdout)["value"] == "nan"
     assert "warning" in nan.stderr and "'b'" in nan.stderr
 
-    strict = _run([sys.executable, "-m", "autograd_cli", "eval", "-", "--strict"],
-                  input="a = -1\nb = log(a)\n")
+    strict = _run(
+        [sys.executable, "-m", "autograd_cli", "eval", "-", "--strict"],
+        input="a = -1\nb = log(a)\n",
+    )
     assert strict.returncode == 1 and strict.stdout == ""
 
     version = _run([sys.executable, "-m", "autograd_cli", "--version"])
@@ -524,8 +578,10 @@ def test_python_dash_m_json_stdin_and_errors():
 
 
 def test_python_dash_m_big_array_and_bad_bytes(tmp_path):
-    big = _run([sys.executable, "-m", "autograd_cli", "eval", "-"],
-               input="x = zeros(100000, 100000)\nL = sum(x)\n")
+    big = _run(
+        [sys.executable, "-m", "autograd_cli", "eval", "-"],
+        input="x = zeros(100000, 100000)\nL = sum(x)\n",
+    )
     assert big.returncode == 1 and big.stdout == ""
     assert ":1:5: error: " in big.stderr
     bad = tmp_path / "bad.expr"
@@ -537,6 +593,7 @@ def test_python_dash_m_big_array_and_bad_bytes(tmp_path):
 
 # ------------------------------------------------------ the installed package
 
+
 def test_installed_console_script_finds_its_grammar_outside_the_source_tree(tmp_path):
     script = _console_script()
     (tmp_path / "m.expr").write_text("param w = [1, 2]\nL = sum(w * w)\n")
@@ -546,17 +603,27 @@ def test_installed_console_script_finds_its_grammar_outside_the_source_tree(tmp_
 
 
 def test_installed_package_ships_its_grammar(tmp_path):
-    code = ("import importlib.resources as r, autograd_cli, autograd_cli.parser as p\n"
-            "p._lark()\n"
-            "assert r.files('autograd_cli').joinpath('grammar.lark').is_file()\n"
-            "import autograd_cli.parse_tables as t\n"
-            "assert p._load_tables() is t.TABLES  # the shipped tables are current\n"
-            "print(autograd_cli.__file__)\n")
+    code = (
+        "import importlib.resources as r, autograd_cli, autograd_cli.parser as p\n"
+        "p._lark()\n"
+        "assert r.files('autograd_cli').joinpath('grammar.lark').is_file()\n"
+        "import autograd_cli.parse_tables as t\n"
+        "assert p._load_tables() is t.TABLES  # the shipped tables are current\n"
+        "print(autograd_cli.__file__)\n"
+    )
     env = {k: v for k, v in _env().items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     if "No module named 'autograd_cli'" in proc.stderr:
-        pytest.skip(f"autograd_cli is not installed in {sys.executable} "
-                    "(only importable from the source tree)")
+        pytest.skip(
+            f"autograd_cli is not installed in {sys.executable} "
+            "(only importable from the source tree)"
+        )
     assert proc.returncode == 0, proc.stderr
     assert Path(proc.stdout.strip()).name == "__init__.py"

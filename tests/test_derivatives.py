@@ -1,18 +1,18 @@
 """check, hessian and jacobian: against finite differences and each other."""
 
-
 import numpy as np
 import pytest
 
 from autograd_cli.ops import OPS
-from common import ROOT
+
 from clitools import invoke, strict_json, write
+from common import ROOT
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
 
 
-
 # -------------------------------------------------------------------- check
+
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_check_passes_on_every_example(path):
@@ -21,7 +21,7 @@ def test_check_passes_on_every_example(path):
     doc = strict_json(result.stdout)
     assert list(doc)[:6] == ["schema", "file", "target", "dtype", "ok", "check"]
     assert doc["ok"] is True
-    for name, row in doc["check"].items():
+    for row in doc["check"].values():
         assert row["ok"] is True
         assert row["max_abs_err"] < 1e-6
         assert list(row)[:4] == ["ok", "max_abs_err", "max_rel_err", "worst_index"]
@@ -44,7 +44,7 @@ def test_check_catches_a_wrong_gradient(monkeypatch):
     doc = strict_json(invoke(["check", ROOT / "examples/mlp.expr", "-f", "json"]).stdout)
     assert doc["ok"] is False
     assert doc["check"]["W1"]["ok"] is False
-    assert doc["check"]["b2"]["ok"] is True   # the output bias does not go through tanh
+    assert doc["check"]["b2"]["ok"] is True  # the output bias does not go through tanh
 
 
 def test_check_tolerances_decide(tmp_path):
@@ -55,13 +55,16 @@ def test_check_tolerances_decide(tmp_path):
     assert invoke(["check", path, "--eps", "0.1", "--rtol", "0.01"]).exit_code == 0
 
 
-@pytest.mark.parametrize("expr, noted", [
-    ("sum(relu(x))", True),          # reverse mode says 0, differences say 1/2
-    ("sum(clip(x, 0, 2))", True),    # reverse mode passes 1 at the bound
-    ("sum(abs(x))", False),          # both say 0
-    ("max(x)", False),               # a tie: both share the gradient
-    ("sum(maximum(x, 0))", False),   # both give each side half
-])
+@pytest.mark.parametrize(
+    "expr, noted",
+    [
+        ("sum(relu(x))", True),  # reverse mode says 0, differences say 1/2
+        ("sum(clip(x, 0, 2))", True),  # reverse mode passes 1 at the bound
+        ("sum(abs(x))", False),  # both say 0
+        ("max(x)", False),  # a tie: both share the gradient
+        ("sum(maximum(x, 0))", False),  # both give each side half
+    ],
+)
 def test_a_kink_is_noted_not_failed(tmp_path, expr, noted):
     path = write(tmp_path, f"param x = [0, 1, 1]\nL = {expr}\n")
     result = invoke(["check", path, "-f", "json"])
@@ -104,6 +107,7 @@ def test_check_reads_stdin_once_in_float32():
 
 # ------------------------------------------------------------------ hessian
 
+
 def test_hessian_of_a_cube(tmp_path):
     path = write(tmp_path, "param x = 2\nL = x ** 3\n")
     doc = strict_json(invoke(["hessian", path, "-f", "json"]).stdout)
@@ -117,16 +121,18 @@ def test_hessian_is_symmetric_and_matches_differences(path):
     blocks = strict_json(result.stdout)["hessian"]
     names = list(blocks)
     sizes = {a: int(round(np.sqrt(np.array(blocks[a][a]).size))) for a in names}
-    full = np.block([[np.array(blocks[a][b]).reshape(sizes[a], sizes[b]) for b in names]
-                     for a in names])
+    full = np.block(
+        [[np.array(blocks[a][b]).reshape(sizes[a], sizes[b]) for b in names] for a in names]
+    )
     np.testing.assert_allclose(full, full.T, rtol=1e-10, atol=1e-12)
     checked = strict_json(invoke(["check", path, "--order", "2", "-f", "json"]).stdout)
     assert checked["ok"] is True
 
 
 def test_hessian_wrt_selects_blocks():
-    doc = strict_json(invoke(["hessian", ROOT / "examples/logistic.expr", "--wrt", "b",
-                              "-f", "json"]).stdout)
+    doc = strict_json(
+        invoke(["hessian", ROOT / "examples/logistic.expr", "--wrt", "b", "-f", "json"]).stdout
+    )
     assert list(doc["hessian"]) == ["b"] and list(doc["hessian"]["b"]) == ["b"]
 
 
@@ -145,10 +151,11 @@ def test_hessian_needs_a_scalar_target():
 
 # ----------------------------------------------------------------- jacobian
 
+
 def test_jacobian_matches_finite_differences():
+    from autograd_cli.compiling import load
     from autograd_cli.engine import evaluate
     from autograd_cli.errors import Source
-    from autograd_cli.compiling import load
 
     path = ROOT / "examples/logistic.expr"
     doc = strict_json(invoke(["jacobian", path, "--of", "p", "--wrt", "w", "-f", "json"]).stdout)
@@ -162,7 +169,9 @@ def test_jacobian_matches_finite_differences():
         up, down = base.copy(), base.copy()
         up[j] += eps
         down[j] -= eps
-        fd = (evaluate(model.graph, {wn: up})[pn] - evaluate(model.graph, {wn: down})[pn]) / (2 * eps)
+        fd = (evaluate(model.graph, {wn: up})[pn] - evaluate(model.graph, {wn: down})[pn]) / (
+            2 * eps
+        )
         np.testing.assert_allclose(jac[:, j], fd, rtol=1e-6, atol=1e-9)
 
 
@@ -205,8 +214,10 @@ def test_errors_are_located_and_exit_1(tmp_path, command):
 
 @pytest.mark.parametrize("command", ["check", "hessian", "jacobian"])
 def test_tables_render(command):
-    result = invoke([command, ROOT / "examples/logistic.expr"] +
-                    (["--of", "p"] if command == "jacobian" else []))
+    result = invoke(
+        [command, ROOT / "examples/logistic.expr"]
+        + (["--of", "p"] if command == "jacobian" else [])
+    )
     assert result.exit_code == 0, result.output
     assert "examples/logistic.expr" in result.stdout
 
@@ -217,16 +228,27 @@ def test_jacobian_of_the_target_is_evals_gradient_on_every_example(path):
     nodes = strict_json(invoke(["eval", path, "-f", "json"]).stdout)["nodes"]
     assert jac, path
     for name, block in jac.items():
-        np.testing.assert_allclose(np.array(block), np.array(nodes[name]["grad"]),
-                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            np.array(block), np.array(nodes[name]["grad"]), rtol=1e-12, atol=1e-15
+        )
 
 
-@pytest.mark.parametrize("command", [["check"], ["check", "--order", "2"], ["hessian"],
-                                     ["jacobian"], ["graph"], ["explain", "--wrt", "w[0]"],
-                                     ["eval"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["check", "--order", "2"],
+        ["hessian"],
+        ["jacobian"],
+        ["graph"],
+        ["explain", "--wrt", "w[0]"],
+        ["eval"],
+    ],
+)
 def test_a_one_element_vector_target_works_everywhere(tmp_path, command):
     """A target of shape (1,) is a scalar for gradients (found by fuzzing check)."""
-    path = write(tmp_path, "param w = [0.5, -0.3]\nv = max([1, 2]) + [1, 2][1:]\n"
-                           "L = v * w[0] / 2.5\n")
+    path = write(
+        tmp_path, "param w = [0.5, -0.3]\nv = max([1, 2]) + [1, 2][1:]\nL = v * w[0] / 2.5\n"
+    )
     result = invoke([command[0], path, *command[1:]])
     assert result.exit_code == 0, result.output

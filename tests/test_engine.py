@@ -11,16 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograd_cli.compiling import load
 from autograd_cli.engine import backward, evaluate, gradients, hessian
 from autograd_cli.errors import Source
-from autograd_cli.compiling import load
 from autograd_cli.running import run
 
 from common import SEED
 
-
-
 # ------------------------------------------------------------------ helpers
+
 
 def lit(a) -> str:
     a = np.asarray(a, dtype=np.float64)
@@ -55,6 +54,7 @@ def fd_hessian(params: dict, body: str, wrt, eps: float = 1e-5):
     `params` maps names to arrays, written as `param` lines before `body`.
     Returns {(a, b): d(dL/da)/db} with blocks of shape shape_a + shape_b.
     """
+
     def text_for(ps):
         return "".join(f"param {n} = {lit(v)}\n" for n, v in ps.items()) + body
 
@@ -86,17 +86,20 @@ def check_hessian(params: dict, body: str, rtol=1e-6, atol=1e-7):
         for b in wrt:
             block = got[(a, b)]
             assert block.shape == np.shape(params[a]) + np.shape(params[b]), (a, b)
-            np.testing.assert_allclose(block, want[(a, b)], rtol=rtol, atol=atol,
-                                       err_msg=f"d2L / d{a} d{b}")
+            np.testing.assert_allclose(
+                block, want[(a, b)], rtol=rtol, atol=atol, err_msg=f"d2L / d{a} d{b}"
+            )
             # symmetry: H[a, b] is H[b, a] transposed
             na, nb = np.ndim(params[a]), np.ndim(params[b])
             swapped = np.transpose(got[(b, a)], tuple(range(nb, nb + na)) + tuple(range(nb)))
-            np.testing.assert_allclose(block, swapped, rtol=1e-12, atol=1e-12,
-                                       err_msg=f"H[{a},{b}] vs H[{b},{a}]ᵀ")
+            np.testing.assert_allclose(
+                block, swapped, rtol=1e-12, atol=1e-12, err_msg=f"H[{a},{b}] vs H[{b},{a}]ᵀ"
+            )
     return got
 
 
 # ------------------------------------------------------------------ hessian
+
 
 def test_second_derivative_of_cube():
     h = hessian_by_name("param x = 2\nL = x ** 3", ["x"])
@@ -117,8 +120,10 @@ def test_second_derivative_of_sin_times_exp():
     assert float(h[("x", "x")]) == pytest.approx(2 * np.exp(x) * np.cos(x), rel=1e-12)
 
 
-VECTOR_BODY = ("M = [[0.5, -1.2], [0.8, 0.3], [-0.4, 1.1]]\n"
-               "L = sum(exp(x) * sin(x)) + x[0] * x[1] ** 2 + sum(tanh(x @ M))\n")
+VECTOR_BODY = (
+    "M = [[0.5, -1.2], [0.8, 0.3], [-0.4, 1.1]]\n"
+    "L = sum(exp(x) * sin(x)) + x[0] * x[1] ** 2 + sum(tanh(x @ M))\n"
+)
 
 
 def test_hessian_of_vector_function_matches_finite_differences_and_is_symmetric():
@@ -133,14 +138,16 @@ def test_hessian_of_vector_function_matches_finite_differences_and_is_symmetric(
     want[0, 1] += 2 * x[1]
     want[1, 0] += 2 * x[1]
     want[1, 1] += 2 * x[0]
-    want += M @ np.diag(-2 * t * (1 - t ** 2)) @ M.T
+    want += M @ np.diag(-2 * t * (1 - t**2)) @ M.T
     np.testing.assert_allclose(h, want, rtol=1e-12, atol=1e-12)
 
 
 def test_hessian_cross_blocks_between_two_params():
     params = {"a": np.array([0.4, -0.9]), "b": np.array([1.2, 0.3, -0.5])}
-    body = ("B = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]\n"
-            "L = sum((a @ B) * b) + sum(sin(a)) * sum(b ** 2) + sum(exp(a[0] * b))\n")
+    body = (
+        "B = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]\n"
+        "L = sum((a @ B) * b) + sum(sin(a)) * sum(b ** 2) + sum(exp(a[0] * b))\n"
+    )
     h = check_hessian(params, body)
     assert h[("a", "b")].shape == (2, 3)
     assert h[("b", "a")].shape == (3, 2)
@@ -172,7 +179,7 @@ def test_hessian_wrt_param_the_target_does_not_depend_on_is_zero():
 HESSIAN_OPS = [
     "sum(x * y) ** 2",
     "sum(x / (y + 3))",
-    "sum(x ** y)",                       # base and exponent both params
+    "sum(x ** y)",  # base and exponent both params
     "sum(sqrt(x) * log(x + y * y))",
     "sum(sigmoid(x) * softplus(y))",
     "sum(tan(x * 0.5)) + sum(cos(y) * abs(x))",
@@ -217,6 +224,7 @@ def test_hessian_does_not_change_first_derivatives_or_graph():
 
 # ------------------------------------------------------------------ purity
 
+
 def test_run_twice_gives_identical_results():
     model = model_of("param x = [0.3, -0.7, 1.1]\n" + VECTOR_BODY)
     r1 = run(model)
@@ -254,6 +262,7 @@ def test_evaluate_does_not_store_computed_values_on_the_graph():
 
 # ------------------------------------------------------- accumulation, reuse
 
+
 def test_node_used_twice_in_one_op():
     # micrograd bug #2: b = a + a must give da = 2, not 1
     g = run_text("param a = 3\nb = a + a\nL = b").grads
@@ -265,24 +274,25 @@ def test_node_used_twice_in_one_op():
 def test_node_reused_many_times():
     # L = h*h + h + sum([h, h, 2h]) + h**3 with h = tanh(x)
     x = 0.4
-    text = (f"param x = {x!r}\nh = tanh(x)\n"
-            "L = h * h + h + sum([h, h, 2 * h]) + h ** 3 + h / (1 + h)")
+    text = (
+        f"param x = {x!r}\nh = tanh(x)\nL = h * h + h + sum([h, h, 2 * h]) + h ** 3 + h / (1 + h)"
+    )
     rep = run_text(text)
     h = np.tanh(x)
-    dh = 2 * h + 1 + 4 + 3 * h ** 2 + 1 / (1 + h) ** 2
+    dh = 2 * h + 1 + 4 + 3 * h**2 + 1 / (1 + h) ** 2
     assert float(rep.grads["h"]) == pytest.approx(dh, rel=1e-13)
-    assert float(rep.grads["x"]) == pytest.approx(dh * (1 - h ** 2), rel=1e-13)
+    assert float(rep.grads["x"]) == pytest.approx(dh * (1 - h**2), rel=1e-13)
 
 
 def test_diamond_graph_accumulates():
-    text = ("param x = 2\na = x * 3\nb = x ** 2\nc = a * b\nd = a + b\nL = c + d * x")
+    text = "param x = 2\na = x * 3\nb = x ** 2\nc = a * b\nd = a + b\nL = c + d * x"
     rep = run_text(text)
     x = 2.0
     # L = 3x*x^2 + (3x + x^2) x = 3x^3 + 3x^2 + x^3 = 4x^3 + 3x^2
-    assert float(rep.grads["x"]) == pytest.approx(12 * x ** 2 + 6 * x, rel=1e-14)
+    assert float(rep.grads["x"]) == pytest.approx(12 * x**2 + 6 * x, rel=1e-14)
     assert float(rep.grads["d"]) == x
     assert float(rep.grads["c"]) == 1.0
-    assert float(rep.grads["a"]) == pytest.approx(x ** 2 + x)     # dc/da + dd/da * x
+    assert float(rep.grads["a"]) == pytest.approx(x**2 + x)  # dc/da + dd/da * x
     assert float(rep.grads["b"]) == pytest.approx(3 * x + x)
 
 
@@ -296,6 +306,7 @@ def test_vector_node_reused_with_broadcasting():
 
 # ------------------------------------------- which nodes get which gradient
 
+
 def test_seed_example_gradients_of_every_node():
     rep = run_text(SEED)
     expect = {"a1": -41.0, "a2": -35.0, "b1": -7.0, "b2": -3.0, "c": -1.0, "L": 1.0}
@@ -307,8 +318,15 @@ def test_seed_example_gradients_of_every_node():
     for name, v in values.items():
         assert float(rep.values[name]) == v, name
     kinds = {b.name: b.kind for b in rep.model.bindings}
-    assert kinds == {"a1": "input", "a2": "input", "w": "param", "b1": "node",
-                     "b2": "node", "c": "node", "L": "node"}
+    assert kinds == {
+        "a1": "input",
+        "a2": "input",
+        "w": "param",
+        "b1": "node",
+        "b2": "node",
+        "c": "node",
+        "L": "node",
+    }
 
 
 def test_seed_example_with_another_target():
@@ -322,8 +340,7 @@ def test_seed_example_with_another_target():
 
 
 def test_unrelated_bindings_have_zero_gradient_of_their_shape():
-    text = ("param u = [5, 6, 7]\nparam x = 2\nz = u * 3\nm = [[1, 2], [3, 4]]\n"
-            "L = x * x")
+    text = "param u = [5, 6, 7]\nparam x = 2\nz = u * 3\nm = [[1, 2], [3, 4]]\nL = x * x"
     rep = run_text(text)
     assert float(rep.grads["x"]) == 4.0
     for name, shape in (("u", (3,)), ("z", (3,)), ("m", (2, 2))):
@@ -411,12 +428,20 @@ def test_released_arrays_change_no_result():
     for b in model.bindings:
         keep[b.node] = 1
     released = {j for nodes in releases(model.graph, keep) if nodes for j in nodes}
-    assert {model.graph.ops[j].name for j in released} >= {"add", "matmul", "mul", "abs", "log",
-                                                           "relu", "transpose", "index"}
+    assert {model.graph.ops[j].name for j in released} >= {
+        "add",
+        "matmul",
+        "mul",
+        "abs",
+        "log",
+        "relu",
+        "transpose",
+        "index",
+    }
     for dtype in ("float64", "float32"):
         lean_model = model_of(RELEASING, dtype)
         full = run(model_of(RELEASING, dtype))
-        for _ in range(3):     # the plan is made once per model, then reused
+        for _ in range(3):  # the plan is made once per model, then reused
             lean = run(lean_model, every_node=False)
             for name in full.values:
                 assert np.array_equal(lean.values[name], full.values[name]), name
@@ -434,10 +459,24 @@ def test_a_released_value_keeps_its_shape_and_refuses_its_numbers():
     assert (r.shape, r.dtype, r.ndim, r.size) == ((3, 4), np.dtype("float32"), 2, 12)
     assert np.shape(r) == (3, 4) and np.ndim(r) == 2
     g = np.ones((3, 4), dtype=np.float32)
-    reads = [lambda: g * r, lambda: r * g, lambda: 2.0 - r, lambda: -r, lambda: g @ r,
-             lambda: np.asarray(r), lambda: np.exp(r), lambda: np.sum(r), lambda: r[0],
-             lambda: r.T, lambda: r.reshape(12), lambda: float(r), lambda: r > 0,
-             lambda: np.broadcast_to(r, (2, 3, 4)), lambda: g.dot(r), lambda: bool(r)]
+    reads = [
+        lambda: g * r,
+        lambda: r * g,
+        lambda: 2.0 - r,
+        lambda: -r,
+        lambda: g @ r,
+        lambda: np.asarray(r),
+        lambda: np.exp(r),
+        lambda: np.sum(r),
+        lambda: r[0],
+        lambda: r.T,
+        lambda: r.reshape(12),
+        lambda: float(r),
+        lambda: r > 0,
+        lambda: np.broadcast_to(r, (2, 3, 4)),
+        lambda: g.dot(r),
+        lambda: bool(r),
+    ]
     for read in reads:
         with pytest.raises(ReleasedValueError):
             read()
@@ -454,17 +493,16 @@ def test_a_wrong_saves_declaration_fails_loudly(monkeypatch):
     model = model_of(RELEASING)
     with pytest.raises(ReleasedValueError, match="'mul'"):
         run(model, every_node=False)
-    full = run(model_of(RELEASING))        # nothing let go: the declaration is not used
+    full = run(model_of(RELEASING))  # nothing let go: the declaration is not used
     assert np.abs(full.grads["W"]).max() > 0
 
 
-def test_a_wrong_saves_declaration_is_an_internal_error_on_the_command_line(tmp_path,
-                                                                           monkeypatch):
+def test_a_wrong_saves_declaration_is_an_internal_error_on_the_command_line(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from autograd_cli.cli import app
-    from autograd_cli.streams import EXIT_INTERNAL
     from autograd_cli.ops import OPS
+    from autograd_cli.streams import EXIT_INTERNAL
 
     path = tmp_path / "r.expr"
     path.write_text(RELEASING)
@@ -556,8 +594,9 @@ def test_the_core_types_and_the_op_table_sit_below_the_engine():
             elif isinstance(n, ast.ImportFrom) and (n.module or "").startswith("autograd_cli"):
                 names.add(n.module.partition(".")[2] or "?")
             elif isinstance(n, ast.Import):
-                names |= {a.name.partition(".")[2] for a in n.names
-                          if a.name.startswith("autograd_cli")}
+                names |= {
+                    a.name.partition(".")[2] for a in n.names if a.name.startswith("autograd_cli")
+                }
         return names
 
     assert imported("core") == set()

@@ -4,10 +4,9 @@ source line and a caret, exit 1, nothing on stdout (docs/errors.md).
 """
 
 import json
+import math
 import re
 import time
-
-import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,18 +14,19 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from autograd_cli.cli import app
-from autograd_cli.errors import ExprError, Source
 from autograd_cli.compiling import load
+from autograd_cli.errors import ExprError, Source
 from autograd_cli.running import run
 
 from common import SEED
 
-
 # Lark's names for terminals and rules must never reach a user.
-LARK_NAMES = re.compile(r"\b(NAME|NUMBER|PARAM|MINUS|PLUS|STAR|SLASH|AT|LPAR|RPAR|LSQB|RSQB|"
-                        r"COLON|COMMA|EQUAL|SEMICOLON|COMMENT|DOUBLESTAR|_NL|__ANON\w*|"
-                        r"__IGNORE\w*|\$END|Token|UnexpectedToken|UnexpectedCharacters|"
-                        r"UnexpectedEOF)\b")
+LARK_NAMES = re.compile(
+    r"\b(NAME|NUMBER|PARAM|MINUS|PLUS|STAR|SLASH|AT|LPAR|RPAR|LSQB|RSQB|"
+    r"COLON|COMMA|EQUAL|SEMICOLON|COMMENT|DOUBLESTAR|_NL|__ANON\w*|"
+    r"__IGNORE\w*|\$END|Token|UnexpectedToken|UnexpectedCharacters|"
+    r"UnexpectedEOF)\b"
+)
 
 
 def error_of(text, target=None, **kw) -> ExprError:
@@ -38,8 +38,9 @@ def error_of(text, target=None, **kw) -> ExprError:
 def check(text, line, column, *fragments, **kw) -> ExprError:
     err = error_of(text, **kw)
     assert err.span is not None, err.message
-    assert (err.span.line, err.span.column) == (line, column), \
+    assert (err.span.line, err.span.column) == (line, column), (
         f"{err.message!r} at {err.span.line}:{err.span.column}, expected {line}:{column}"
+    )
     for fragment in fragments:
         assert fragment in err.message, f"{fragment!r} not in {err.message!r}"
     assert not LARK_NAMES.search(err.message), err.message
@@ -71,39 +72,74 @@ SYNTAX = [
 ]
 
 
-@pytest.mark.parametrize("text, line, column, fragments", SYNTAX,
-                         ids=[repr(c[0]) for c in SYNTAX])
+@pytest.mark.parametrize("text, line, column, fragments", SYNTAX, ids=[repr(c[0]) for c in SYNTAX])
 def test_syntax_errors_say_what_was_expected_in_words(text, line, column, fragments):
     check(text, line, column, *fragments)
 
 
-@pytest.mark.parametrize("text, line, column, opener", [
-    ("a = (1 + 2", 1, 5, "("),
-    ("a = [1, 2\n", 1, 5, "["),
-    ("a = [1, 2\n\n# comment (\n", 1, 5, "["),
-    ("a = 1\nb = (a +\n   2 *\n   3", 2, 5, "("),
-    ("a = sum([1, 2]", 1, 8, "("),
-    ("a = [[1, 2], [3, 4]", 1, 5, "["),
-])
+@pytest.mark.parametrize(
+    "text, line, column, opener",
+    [
+        ("a = (1 + 2", 1, 5, "("),
+        ("a = [1, 2\n", 1, 5, "["),
+        ("a = [1, 2\n\n# comment (\n", 1, 5, "["),
+        ("a = 1\nb = (a +\n   2 *\n   3", 2, 5, "("),
+        ("a = sum([1, 2]", 1, 8, "("),
+        ("a = [[1, 2], [3, 4]", 1, 5, "["),
+    ],
+)
 def test_unclosed_bracket_at_end_of_file_points_at_the_opener(text, line, column, opener):
     check(text, line, column, f"'{opener}'", "never closed")
 
 
-@pytest.mark.parametrize("text, line, column, shown", [
-    ("a = 1 $ 2", 1, 7, "'$'"),
-    ("a = 1\nb = \"x\"", 2, 5, '"'),
-    ("a = é", 1, 5, "é"),
-    ("a = 1\nb = 2 ! 3", 2, 7, "'!'"),
-    ("a =\t$", 1, 5, "'$'"),
-    ("a = 1\x00", 1, 6, "\\x00"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, shown",
+    [
+        ("a = 1 $ 2", 1, 7, "'$'"),
+        ('a = 1\nb = "x"', 2, 5, '"'),
+        ("a = é", 1, 5, "é"),
+        ("a = 1\nb = 2 ! 3", 2, 7, "'!'"),
+        ("a =\t$", 1, 5, "'$'"),
+        ("a = 1\x00", 1, 6, "\\x00"),
+    ],
+)
 def test_unexpected_character(text, line, column, shown):
     check(text, line, column, "unexpected character", shown)
 
 
-ALPHABET = ["a", "b1", "x", "1", "2.5", ".5", "1e3", "=", "+", "-", "*", "/", "@", "**",
-            "(", ")", "[", "]", ",", ":", ";", "\n", " ", "param", "pi", "# c\n",
-            "sum", "exp", "axis", "$", "\t"]
+ALPHABET = [
+    "a",
+    "b1",
+    "x",
+    "1",
+    "2.5",
+    ".5",
+    "1e3",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "@",
+    "**",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    ";",
+    "\n",
+    " ",
+    "param",
+    "pi",
+    "# c\n",
+    "sum",
+    "exp",
+    "axis",
+    "$",
+    "\t",
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -119,6 +155,7 @@ def test_any_text_gives_a_result_or_an_expr_error_in_words(tokens):
 
 
 # ------------------------------------------------------------------- names
+
 
 def test_undefined_name_with_did_you_mean():
     err = check("b1 = 1\nb2 = 2\nc = b3 + b2", 3, 5, "undefined name 'b3'", "did you mean 'b1'")
@@ -156,21 +193,28 @@ def test_rebinding_a_param_as_a_node():
     assert err.notes[0][0].line == 1
 
 
-@pytest.mark.parametrize("text, line, column", [
-    ("pi = 3", 1, 1),
-    ("a = 1\nparam pi = 2", 2, 7),
-])
+@pytest.mark.parametrize(
+    "text, line, column",
+    [
+        ("pi = 3", 1, 1),
+        ("a = 1\nparam pi = 2", 2, 7),
+    ],
+)
 def test_binding_pi_is_an_error(text, line, column):
     check(text, line, column, "'pi'", "builtin")
 
 
 # --------------------------------------------------------------- functions
 
-@pytest.mark.parametrize("text, column, suggestion", [
-    ("a = sum2([1, 2])", 5, "sum"),
-    ("a = expp(1)", 5, "exp"),
-    ("a = softmx([1, 2])", 5, "softmax"),
-])
+
+@pytest.mark.parametrize(
+    "text, column, suggestion",
+    [
+        ("a = sum2([1, 2])", 5, "sum"),
+        ("a = expp(1)", 5, "exp"),
+        ("a = softmx([1, 2])", 5, "softmax"),
+    ],
+)
 def test_unknown_function_with_suggestion(text, column, suggestion):
     check(text, 1, column, "unknown function", f"did you mean '{suggestion}'")
 
@@ -180,32 +224,41 @@ def test_unknown_function_without_suggestion():
     assert "did you mean" not in err.message
 
 
-@pytest.mark.parametrize("text, line, column, name", [
-    ("a = 1\nb = a(2)", 2, 5, "a"),
-    ("b = pi(2)", 1, 5, "pi"),
-])
+@pytest.mark.parametrize(
+    "text, line, column, name",
+    [
+        ("a = 1\nb = a(2)", 2, 5, "a"),
+        ("b = pi(2)", 1, 5, "pi"),
+    ],
+)
 def test_calling_a_value(text, line, column, name):
     check(text, line, column, f"'{name}'", "not a function")
 
 
-@pytest.mark.parametrize("text, column, fragments", [
-    ("a = exp(1, 2)", 12, ["exp()", "at most 1 argument", "got 2", "usage: exp(x)"]),
-    ("a = maximum(1, 2, 3)", 19, ["maximum()", "at most 2", "got 3"]),
-    ("a = clip(1)", 5, ["clip()", "missing", "'lo'", "usage: clip(x, lo, hi)"]),
-    ("a = maximum(1)", 5, ["maximum()", "missing", "'b'"]),
-    ("a = eye()", 5, ["eye()", "missing", "'n'"]),
-    ("a = sum()", 5, ["sum()", "missing", "'x'"]),
-    ("a = reshape([1, 2])", 5, ["reshape()", "dimensions"]),
-])
+@pytest.mark.parametrize(
+    "text, column, fragments",
+    [
+        ("a = exp(1, 2)", 12, ["exp()", "at most 1 argument", "got 2", "usage: exp(x)"]),
+        ("a = maximum(1, 2, 3)", 19, ["maximum()", "at most 2", "got 3"]),
+        ("a = clip(1)", 5, ["clip()", "missing", "'lo'", "usage: clip(x, lo, hi)"]),
+        ("a = maximum(1)", 5, ["maximum()", "missing", "'b'"]),
+        ("a = eye()", 5, ["eye()", "missing", "'n'"]),
+        ("a = sum()", 5, ["sum()", "missing", "'x'"]),
+        ("a = reshape([1, 2])", 5, ["reshape()", "dimensions"]),
+    ],
+)
 def test_wrong_number_of_arguments(text, column, fragments):
     check(text, 1, column, *fragments)
 
 
-@pytest.mark.parametrize("text, column, fragments", [
-    ("a = sum([1, 2], axs=0)", 17, ["sum()", "no argument 'axs'", "did you mean 'axis'"]),
-    ("a = exp(1, axis=0)", 12, ["exp()", "no argument 'axis'"]),
-    ("a = randn(2, sed=1)", 14, ["randn()", "no argument 'sed'", "did you mean 'seed'"]),
-])
+@pytest.mark.parametrize(
+    "text, column, fragments",
+    [
+        ("a = sum([1, 2], axs=0)", 17, ["sum()", "no argument 'axs'", "did you mean 'axis'"]),
+        ("a = exp(1, axis=0)", 12, ["exp()", "no argument 'axis'"]),
+        ("a = randn(2, sed=1)", 14, ["randn()", "no argument 'sed'", "did you mean 'seed'"]),
+    ],
+)
 def test_unknown_keyword_argument(text, column, fragments):
     """The caret is under the keyword, not its value."""
     check(text, 1, column, *fragments)
@@ -222,55 +275,68 @@ def test_same_argument_twice():
 
 # ------------------------------------------- static integers: shape, axis, index
 
-@pytest.mark.parametrize("text, line, column, fragments", [
-    ("a = zeros(2.5)", 1, 11, ["integer", "2.5"]),
-    ("a = ones(2, 0.5)", 1, 13, ["integer", "0.5"]),
-    ("a = 2\nb = zeros(a)", 2, 11, ["constant"]),
-    ("a = 2\nb = randn(3, seed=a)", 2, 19, ["seed", "constant"]),
-    ("a = sum([[1, 2]], axis=1.5)", 1, 24, ["axis", "integer", "1.5"]),
-    ("a = 1\nb = sum([a, a], axis=a)", 2, 22, ["axis", "constant"]),
-    ("a = sum([1, 2], axis=[0])", 1, 22, ["axis", "single number"]),
-    ("a = [1, 2, 3]\nb = a[1.5]", 2, 7, ["index", "integer", "1.5"]),
-    ("a = [1, 2, 3]\ni = 1\nb = a[i]", 3, 7, ["index", "constant"]),
-    ("a = [1, 2, 3]\ni = 1\nb = a[0:i]", 3, 9, ["slice", "constant"]),
-    ("a = [1, 2, 3]\nb = a[0.5:]", 2, 7, ["slice", "integer"]),
-    ("a = [1, 2, 3]\nb = a[[0]]", 2, 7, ["index", "single number"]),
-    ("a = eye(2.5)", 1, 9, ["integer"]),
-    ("a = linspace(0, 1, 2.5)", 1, 20, ["integer"]),
-    ("a = zeros(1e400)", 1, 11, ["integer"]),
-])
+
+@pytest.mark.parametrize(
+    "text, line, column, fragments",
+    [
+        ("a = zeros(2.5)", 1, 11, ["integer", "2.5"]),
+        ("a = ones(2, 0.5)", 1, 13, ["integer", "0.5"]),
+        ("a = 2\nb = zeros(a)", 2, 11, ["constant"]),
+        ("a = 2\nb = randn(3, seed=a)", 2, 19, ["seed", "constant"]),
+        ("a = sum([[1, 2]], axis=1.5)", 1, 24, ["axis", "integer", "1.5"]),
+        ("a = 1\nb = sum([a, a], axis=a)", 2, 22, ["axis", "constant"]),
+        ("a = sum([1, 2], axis=[0])", 1, 22, ["axis", "single number"]),
+        ("a = [1, 2, 3]\nb = a[1.5]", 2, 7, ["index", "integer", "1.5"]),
+        ("a = [1, 2, 3]\ni = 1\nb = a[i]", 3, 7, ["index", "constant"]),
+        ("a = [1, 2, 3]\ni = 1\nb = a[0:i]", 3, 9, ["slice", "constant"]),
+        ("a = [1, 2, 3]\nb = a[0.5:]", 2, 7, ["slice", "integer"]),
+        ("a = [1, 2, 3]\nb = a[[0]]", 2, 7, ["index", "single number"]),
+        ("a = eye(2.5)", 1, 9, ["integer"]),
+        ("a = linspace(0, 1, 2.5)", 1, 20, ["integer"]),
+        ("a = zeros(1e400)", 1, 11, ["integer"]),
+    ],
+)
 def test_non_integer_or_non_constant_static_arguments(text, line, column, fragments):
     check(text, line, column, *fragments)
 
 
-@pytest.mark.parametrize("text, fragments", [
-    ("a = zeros(2, -1)", ["negative"]),
-    ("a = eye(-1)", ["negative"]),
-    ("a = linspace(0, 1, -1)", ["negative"]),
-    ("a = randn(3, seed=-1)", ["seed", "negative"]),
-    ("a = arange(0, 1, 0)", ["step", "zero"]),
-])
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("a = zeros(2, -1)", ["negative"]),
+        ("a = eye(-1)", ["negative"]),
+        ("a = linspace(0, 1, -1)", ["negative"]),
+        ("a = randn(3, seed=-1)", ["seed", "negative"]),
+        ("a = arange(0, 1, 0)", ["step", "zero"]),
+    ],
+)
 def test_negative_sizes_and_zero_step(text, fragments):
     check(text, 1, 5, *fragments)
 
 
-@pytest.mark.parametrize("text, line, column, fragments", [
-    ("a = [1, 2, 3]\nb = a[3]", 2, 5, ["3", "out of"]),
-    ("a = [1, 2, 3]\nb = a[-4]", 2, 5, ["-4", "out of"]),
-    ("a = [[1, 2], [3, 4]]\nb = a[0, 2]", 2, 5, ["2", "out of"]),
-    ("a = [1, 2, 3]\nb = a[0, 0]", 2, 5, ["too many indices"]),
-    ("a = 1\nb = a[0]", 2, 5, ["too many indices"]),
-])
+@pytest.mark.parametrize(
+    "text, line, column, fragments",
+    [
+        ("a = [1, 2, 3]\nb = a[3]", 2, 5, ["3", "out of"]),
+        ("a = [1, 2, 3]\nb = a[-4]", 2, 5, ["-4", "out of"]),
+        ("a = [[1, 2], [3, 4]]\nb = a[0, 2]", 2, 5, ["2", "out of"]),
+        ("a = [1, 2, 3]\nb = a[0, 0]", 2, 5, ["too many indices"]),
+        ("a = 1\nb = a[0]", 2, 5, ["too many indices"]),
+    ],
+)
 def test_index_out_of_range(text, line, column, fragments):
     check(text, line, column, *fragments)
 
 
-@pytest.mark.parametrize("text, line, column, fragments", [
-    ("a = [1, 2, 3]\nb = sum(a, axis=1)", 2, 5, ["axis 1", "out of range", "1 dimension"]),
-    ("a = [[1, 2]]\nb = mean(a, axis=-3)", 2, 5, ["axis -3", "out of range"]),
-    ("a = [1, 2, 3]\nb = sum(softmax(a, axis=1))", 2, 9, ["axis 1", "out of range"]),
-    ("a = 2\nb = softmax(a)", 2, 5, ["scalar"]),
-])
+@pytest.mark.parametrize(
+    "text, line, column, fragments",
+    [
+        ("a = [1, 2, 3]\nb = sum(a, axis=1)", 2, 5, ["axis 1", "out of range", "1 dimension"]),
+        ("a = [[1, 2]]\nb = mean(a, axis=-3)", 2, 5, ["axis -3", "out of range"]),
+        ("a = [1, 2, 3]\nb = sum(softmax(a, axis=1))", 2, 9, ["axis 1", "out of range"]),
+        ("a = 2\nb = softmax(a)", 2, 5, ["scalar"]),
+    ],
+)
 def test_axis_out_of_range(text, line, column, fragments):
     check(text, line, column, *fragments)
 
@@ -280,6 +346,7 @@ def test_slice_step_zero():
 
 
 # ------------------------------------------------------------------ shapes
+
 
 def test_broadcast_mismatch_shows_both_shapes():
     err = check("x = [1, 2, 3]\ny = [1, 2]\nz = x * y", 3, 5, "(3,)", "(2,)", "broadcast")
@@ -302,11 +369,14 @@ def test_dot_mismatch():
     check("a = dot([1, 2], [1, 2, 3])", 1, 5, "(2,)", "(3,)")
 
 
-@pytest.mark.parametrize("text, line, column, fragments", [
-    ("a = [[1, 2], [3]]", 1, 14, ["ragged", "(1,)", "(2,)"]),
-    ("a = [1, [2, 3]]", 1, 9, ["ragged", "(2,)", "()"]),
-    ("x = [1, 2]\nm = [x, 3]", 2, 9, ["ragged"]),
-])
+@pytest.mark.parametrize(
+    "text, line, column, fragments",
+    [
+        ("a = [[1, 2], [3]]", 1, 14, ["ragged", "(1,)", "(2,)"]),
+        ("a = [1, [2, 3]]", 1, 9, ["ragged", "(2,)", "()"]),
+        ("x = [1, 2]\nm = [x, 3]", 2, 9, ["ragged"]),
+    ],
+)
 def test_ragged_list(text, line, column, fragments):
     check(text, line, column, *fragments)
 
@@ -317,12 +387,15 @@ def test_reshape_size_mismatch():
     check("a = reshape(arange(6), -1, -1)", 1, 5, "-1")
 
 
-@pytest.mark.parametrize("text, line, name, shape", [
-    ("a = [1, 2, 3]", 1, "a", "(3,)"),
-    ("x = 1\ny = [x, x]", 2, "y", "(2,)"),
-    ("m = ones(2, 2)\nz = m * 3", 2, "z", "(2, 2)"),
-    ("e = []", 1, "e", "(0,)"),
-])
+@pytest.mark.parametrize(
+    "text, line, name, shape",
+    [
+        ("a = [1, 2, 3]", 1, "a", "(3,)"),
+        ("x = 1\ny = [x, x]", 2, "y", "(2,)"),
+        ("m = ones(2, 2)\nz = m * 3", 2, "z", "(2, 2)"),
+        ("e = []", 1, "e", "(0,)"),
+    ],
+)
 def test_non_scalar_target_suggests_sum_or_mean(text, line, name, shape):
     err = check(text, line, 1, f"'{name}'", shape, f"sum({name})", f"mean({name})")
     assert "scalar" in err.message
@@ -344,22 +417,32 @@ def test_empty_file(text):
 
 # ------------------------------------------------------------- size limits
 
+
 def test_huge_array_is_refused_before_allocation_with_its_location():
     start = time.perf_counter()
-    err = check("a = 1\nb = zeros(100000, 100000)\nc = sum(b)", 2, 5, "elements",
-                "10,000,000,000", "--max-elements")
+    err = check(
+        "a = 1\nb = zeros(100000, 100000)\nc = sum(b)",
+        2,
+        5,
+        "elements",
+        "10,000,000,000",
+        "--max-elements",
+    )
     assert time.perf_counter() - start < 2.0
     assert err.span.end_column - err.span.column == len("zeros(100000, 100000)")
 
 
-@pytest.mark.parametrize("expr", [
-    "randn(100000, 100000)",
-    "rand(1e6, 1e6)",
-    "eye(100000)",
-    "arange(1e12)",
-    "linspace(0, 1, 1e12)",
-    "ones(100000, 1) * ones(1, 100000)",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "randn(100000, 100000)",
+        "rand(1e6, 1e6)",
+        "eye(100000)",
+        "arange(1e12)",
+        "linspace(0, 1, 1e12)",
+        "ones(100000, 1) * ones(1, 100000)",
+    ],
+)
 def test_every_constructor_and_broadcast_is_size_checked(expr):
     start = time.perf_counter()
     err = check(f"a = 1\nb = {expr}\nc = sum(b)", 2, 5, "elements")
@@ -373,10 +456,17 @@ def test_broadcast_result_over_the_limit_points_at_the_operation():
     check("x = 1\nm = reshape(zeros(10), 10, 1) @ ones(1, 20)", 2, 5, "200", max_elements=100)
 
 
-@pytest.mark.parametrize("expr", [
-    "zeros(0, 2**62, 2**62)", "ones(0, 2**62, 2**62)", "randn(0, 2**62, 2**62)",
-    "rand(0, 2**62, 2**62)", "reshape(zeros(0), 0, 2**62, 2**62)", "zeros(0, 2**40)[:, ::2]",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "zeros(0, 2**62, 2**62)",
+        "ones(0, 2**62, 2**62)",
+        "randn(0, 2**62, 2**62)",
+        "rand(0, 2**62, 2**62)",
+        "reshape(zeros(0), 0, 2**62, 2**62)",
+        "zeros(0, 2**40)[:, ::2]",
+    ],
+)
 def test_an_empty_array_with_huge_dimensions_is_refused(expr):
     """Zero elements pass the element count, but numpy refuses dimensions
     whose product (without the zeros) is past what an address holds."""
@@ -385,8 +475,9 @@ def test_an_empty_array_with_huge_dimensions_is_refused(expr):
 
 
 def test_an_array_of_more_bytes_than_memory_can_address_is_refused():
-    err = check("x = zeros(2**61, 8)", 1, 5, "bytes", "more than memory can address",
-                max_elements=10**30)
+    err = check(
+        "x = zeros(2**61, 8)", 1, 5, "bytes", "more than memory can address", max_elements=10**30
+    )
     assert "147,573,952,589,676,412,928" in err.message
 
 
@@ -403,6 +494,7 @@ def test_too_many_dimensions():
 
 # ---------------------------------------------------- --of, --set, --wrt (library)
 
+
 def test_of_unknown_name_with_suggestion():
     model = load(Source("t.expr", SEED))
     with pytest.raises(ExprError) as info:
@@ -415,15 +507,18 @@ def _set(name_value):
     return [(name, Source("--set", name_value))]
 
 
-@pytest.mark.parametrize("item, column, fragments", [
-    ("zz=1", 1, ["no binding named 'zz'"]),
-    ("b3=1", 1, ["no binding named 'b3'", "did you mean 'b1'"]),
-    ("c=1", 1, ["'c'", "computed", "inputs and params"]),
-    ("a1=(1", 4, ["'('", "never closed"]),
-    ("a1=1 +", 7, ["expected an expression"]),
-    ("a1=a2", 4, ["constant", "names"]),
-    ("a1=1; a2=3", 1, ["one NAME=VALUE"]),
-])
+@pytest.mark.parametrize(
+    "item, column, fragments",
+    [
+        ("zz=1", 1, ["no binding named 'zz'"]),
+        ("b3=1", 1, ["no binding named 'b3'", "did you mean 'b1'"]),
+        ("c=1", 1, ["'c'", "computed", "inputs and params"]),
+        ("a1=(1", 4, ["'('", "never closed"]),
+        ("a1=1 +", 7, ["expected an expression"]),
+        ("a1=a2", 4, ["constant", "names"]),
+        ("a1=1; a2=3", 1, ["one NAME=VALUE"]),
+    ],
+)
 def test_set_errors_are_located_in_the_set_text(item, column, fragments):
     with pytest.raises(ExprError) as info:
         load(Source("t.expr", SEED), sets=_set(item))
@@ -471,17 +566,21 @@ def test_set_that_keeps_the_shape_adds_nothing_to_an_error():
 
 # ------------------------------------------------ no internal errors, ever
 
-@pytest.mark.parametrize("text, outcome", [
-    ("x = softmax([])", "error: the target 'x' has shape (0,)"),
-    ("x = sum(softmax([]))", 0.0),
-    ("x = sum(log_softmax([]))", 0.0),
-    ("x = logsumexp([])", -math.inf),
-    ("a = 1\nx = sum(softmax([]) * a)", 0.0),
-    ("x = mean([])", "error: cannot reduce an empty array of shape (0,)"),
-    ("x = max(zeros(0))", "error: cannot reduce an empty array of shape (0,)"),
-    ("x = min(zeros(3, 0), axis=1)", "error: cannot reduce an empty array of shape (3, 0)"),
-    ("x = sum(zeros(0, 5))", 0.0),
-])
+
+@pytest.mark.parametrize(
+    "text, outcome",
+    [
+        ("x = softmax([])", "error: the target 'x' has shape (0,)"),
+        ("x = sum(softmax([]))", 0.0),
+        ("x = sum(log_softmax([]))", 0.0),
+        ("x = logsumexp([])", -math.inf),
+        ("a = 1\nx = sum(softmax([]) * a)", 0.0),
+        ("x = mean([])", "error: cannot reduce an empty array of shape (0,)"),
+        ("x = max(zeros(0))", "error: cannot reduce an empty array of shape (0,)"),
+        ("x = min(zeros(3, 0), axis=1)", "error: cannot reduce an empty array of shape (3, 0)"),
+        ("x = sum(zeros(0, 5))", 0.0),
+    ],
+)
 def test_empty_arrays_give_a_result_or_an_expr_error(text, outcome):
     """No input, of any kind, is an internal error: an empty array either gives
     the value PyTorch gives (an empty sum is 0, an empty logsumexp -inf) or a
@@ -497,6 +596,7 @@ def test_empty_arrays_give_a_result_or_an_expr_error(text, outcome):
 
 
 # ---------------------------------------------------------------- non-finite
+
 
 def test_non_finite_value_is_a_warning_naming_the_node_and_line():
     r = run(load(Source("t.expr", "a = 1\nb = log(-a)\nc = b + a")))
@@ -523,7 +623,7 @@ def test_finiteness_check_of_arrays(dtype):
     from autograd_cli.running import _finite
 
     big = np.finfo(dtype).max
-    with np.errstate(all="ignore"):    # as `run` calls it
+    with np.errstate(all="ignore"):  # as `run` calls it
         _finiteness_cases(_finite, dtype, big)
 
 
@@ -561,18 +661,22 @@ def test_finiteness_check_of_python_floats():
             xs = [1.0, big, -3.0, big, 2.0]
             xs[at] = bad
             assert not _floats_finite(xs), (bad, at)
-    assert not _floats_finite([float("inf"), float("-inf")])   # sums to nan
+    assert not _floats_finite([float("inf"), float("-inf")])  # sums to nan
     import numpy as np
+
     assert _grads_finite([1.0, None, np.ones(3), np.float64(2.0), big, big])
     assert not _grads_finite([1.0, None, np.array([1.0, np.nan])])
     assert not _grads_finite([None, float("-inf")])
 
 
-@pytest.mark.parametrize("text, name, stage", [
-    ("a = 1e308\nb = a * 10\nc = b - b\n", "b", "in the value of 'b'"),
-    ("x = 2\ny = [1, 2] * x\nz = log(x - 2)\nt = sum(y) + z\n", "z", "in the value of 'z'"),
-    ("x = 0\nparam p = 1\nt = sqrt(x) * p\n", "t", "backward pass"),
-])
+@pytest.mark.parametrize(
+    "text, name, stage",
+    [
+        ("a = 1e308\nb = a * 10\nc = b - b\n", "b", "in the value of 'b'"),
+        ("x = 2\ny = [1, 2] * x\nz = log(x - 2)\nt = sum(y) + z\n", "z", "in the value of 'z'"),
+        ("x = 0\nparam p = 1\nt = sqrt(x) * p\n", "t", "backward pass"),
+    ],
+)
 def test_non_finite_scalars_warn_from_the_float_path(text, name, stage):
     """A scalar program (run on Python floats) with one non-finite value or
     gradient among finite ones, scalars and arrays mixed, warns once and
@@ -614,6 +718,7 @@ def test_constant_bindings_warn_in_every_run():
 
 # ======================================================================= CLI
 
+
 def invoke(args, input=None, env=None):
     return CliRunner().invoke(app, args, input=input, env=env or {"NO_COLOR": "1"})
 
@@ -630,8 +735,8 @@ def diagnostic(result, path, line, column, *fragments, source_line=None, caret=N
     if source_line is not None:
         assert re.fullmatch(rf" +{line} \| " + re.escape(source_line), lines[1]), lines[1]
         bar = lines[1].index("|")
-        assert lines[2][:bar + 1].strip() == "|", lines[2]
-        caret_text = lines[2][bar + 2:]
+        assert lines[2][: bar + 1].strip() == "|", lines[2]
+        caret_text = lines[2][bar + 2 :]
         assert caret_text.startswith(" " * (column - 1) + "^"), lines[2]
         if caret is not None:
             assert caret_text.strip() == "^" * caret, lines[2]
@@ -653,27 +758,40 @@ def in_tmp(tmp_path, monkeypatch):
 
 def test_cli_undefined_name_diagnostic(in_tmp):
     path = in_tmp("model.expr", "b1 = 1\nb2 = 2\nc = 3 * b3 + b2\n")
-    diagnostic(invoke(["eval", path]), "model.expr", 3, 9, "undefined name 'b3'",
-               "did you mean 'b1'", source_line="c = 3 * b3 + b2", caret=2)
+    diagnostic(
+        invoke(["eval", path]),
+        "model.expr",
+        3,
+        9,
+        "undefined name 'b3'",
+        "did you mean 'b1'",
+        source_line="c = 3 * b3 + b2",
+        caret=2,
+    )
 
 
 def test_cli_syntax_error_diagnostic(in_tmp):
     path = in_tmp("s.expr", "a = 1\nb = a +* 2\n")
-    lines = diagnostic(invoke(["eval", path, "--format", "json"]), "s.expr", 2, 8,
-                       "unexpected '*'", source_line="b = a +* 2", caret=1)
+    lines = diagnostic(
+        invoke(["eval", path, "--format", "json"]),
+        "s.expr",
+        2,
+        8,
+        "unexpected '*'",
+        source_line="b = a +* 2",
+        caret=1,
+    )
     assert not LARK_NAMES.search("\n".join(lines))
 
 
 def test_cli_unclosed_bracket_diagnostic(in_tmp):
     path = in_tmp("u.expr", "a = 1\nb = sum([a,\n  2\n")
-    diagnostic(invoke(["eval", path]), "u.expr", 2, 9, "never closed",
-               source_line="b = sum([a,")
+    diagnostic(invoke(["eval", path]), "u.expr", 2, 9, "never closed", source_line="b = sum([a,")
 
 
 def test_cli_rebinding_has_a_note_at_the_first_binding(in_tmp):
     path = in_tmp("r.expr", "a = 1\nb = 2\na = 3\n")
-    lines = diagnostic(invoke(["eval", path]), "r.expr", 3, 1, "'a'", source_line="a = 3",
-                       caret=1)
+    lines = diagnostic(invoke(["eval", path]), "r.expr", 3, 1, "'a'", source_line="a = 3", caret=1)
     notes = [ln for ln in lines if ": note: " in ln]
     assert notes and notes[0].startswith("r.expr:1:1: note: ")
     after = lines[lines.index(notes[0]) + 1]
@@ -682,14 +800,23 @@ def test_cli_rebinding_has_a_note_at_the_first_binding(in_tmp):
 
 def test_cli_shape_mismatch_diagnostic(in_tmp):
     path = in_tmp("m.expr", "a = [[1, 2], [3, 4]]\nb = [1, 2, 3]\nc = sum(a @ b)\n")
-    diagnostic(invoke(["eval", path]), "m.expr", 3, 9, "(2, 2)", "(3,)",
-               source_line="c = sum(a @ b)", caret=5)
+    diagnostic(
+        invoke(["eval", path]),
+        "m.expr",
+        3,
+        9,
+        "(2, 2)",
+        "(3,)",
+        source_line="c = sum(a @ b)",
+        caret=5,
+    )
 
 
 def test_cli_non_scalar_target_diagnostic(in_tmp):
     path = in_tmp("ns.expr", "w = [1, 2, 3]\ny = w * 2\n")
-    diagnostic(invoke(["eval", path]), "ns.expr", 2, 1, "sum(y)", "mean(y)",
-               source_line="y = w * 2")
+    diagnostic(
+        invoke(["eval", path]), "ns.expr", 2, 1, "sum(y)", "mean(y)", source_line="y = w * 2"
+    )
 
 
 def test_cli_empty_file(in_tmp):
@@ -705,14 +832,29 @@ def test_cli_huge_array_refused_quickly(in_tmp):
     start = time.perf_counter()
     result = invoke(["eval", path])
     assert time.perf_counter() - start < 3.0
-    diagnostic(result, "big.expr", 1, 5, "elements", "--max-elements",
-               source_line="a = zeros(100000, 100000)", caret=len("zeros(100000, 100000)"))
+    diagnostic(
+        result,
+        "big.expr",
+        1,
+        5,
+        "elements",
+        "--max-elements",
+        source_line="a = zeros(100000, 100000)",
+        caret=len("zeros(100000, 100000)"),
+    )
 
 
 def test_cli_max_elements_option(in_tmp):
     path = in_tmp("z.expr", "a = zeros(11)\nb = sum(a)\n")
-    diagnostic(invoke(["eval", path, "--max-elements", "10"]), "z.expr", 1, 5, "11", "10",
-               source_line="a = zeros(11)")
+    diagnostic(
+        invoke(["eval", path, "--max-elements", "10"]),
+        "z.expr",
+        1,
+        5,
+        "11",
+        "10",
+        source_line="a = zeros(11)",
+    )
     ok = in_tmp("ok.expr", "a = zeros(10)\nb = sum(a)\n")
     assert invoke(["eval", ok, "--max-elements", "10"]).exit_code == 0
     assert invoke(["eval", path]).exit_code == 0
@@ -727,17 +869,21 @@ def test_cli_of_unknown_name(in_tmp):
     assert "--of" in first and "'b3'" in first and "did you mean 'b1'" in first
 
 
-@pytest.mark.parametrize("item, column, fragments", [
-    ("zz=1", 1, ["no binding named 'zz'"]),
-    ("c=1", 1, ["'c'", "computed"]),
-    ("a1=(1", 4, ["never closed"]),
-    ("a1=1 ] 2", 6, ["unexpected ']'"]),
-    ("a1=a2 * 2", 4, ["constant"]),
-])
+@pytest.mark.parametrize(
+    "item, column, fragments",
+    [
+        ("zz=1", 1, ["no binding named 'zz'"]),
+        ("c=1", 1, ["'c'", "computed"]),
+        ("a1=(1", 4, ["never closed"]),
+        ("a1=1 ] 2", 6, ["unexpected ']'"]),
+        ("a1=a2 * 2", 4, ["constant"]),
+    ],
+)
 def test_cli_set_errors(in_tmp, item, column, fragments):
     path = in_tmp("seed.expr", SEED)
-    lines = diagnostic(invoke(["eval", path, "--set", item]), "--set", 1, column, *fragments,
-                       source_line=item)
+    lines = diagnostic(
+        invoke(["eval", path, "--set", item]), "--set", 1, column, *fragments, source_line=item
+    )
     assert not LARK_NAMES.search(lines[0])
 
 
@@ -793,6 +939,7 @@ def test_cli_one_bad_file_among_several(in_tmp):
 
 
 # -------------------------------------------------------- non-finite via CLI
+
 
 def _reject(name):
     raise ValueError(f"non-standard JSON constant {name}")
@@ -850,8 +997,9 @@ def test_cli_empty_softmax_is_not_an_internal_error(in_tmp):
 
 def test_cli_caret_lines_up_after_a_tab(in_tmp):
     path = in_tmp("tab.expr", "a =\tq\n")
-    diagnostic(invoke(["eval", path]), "tab.expr", 1, 5, "undefined name 'q'",
-               source_line="a = q", caret=1)
+    diagnostic(
+        invoke(["eval", path]), "tab.expr", 1, 5, "undefined name 'q'", source_line="a = q", caret=1
+    )
 
 
 def test_an_unclosed_bracket_is_noted_where_it_opened():
@@ -874,6 +1022,7 @@ def test_control_characters_are_not_echoed_raw(tmp_path):
 
 
 # ------------------------------------------------ long lines, long messages
+
 
 def test_caret_under_an_error_at_the_end_of_a_long_line():
     from autograd_cli.errors import format_diagnostic
@@ -906,6 +1055,7 @@ def test_a_huge_name_is_not_echoed_whole():
 
 
 # ------------------------------------------------------ running out of memory
+
 
 def _short_of_memory(monkeypatch, opname, after=0):
     """Make op `opname` raise MemoryError, as numpy does when an array does
@@ -952,8 +1102,9 @@ def test_out_of_memory_in_the_backward_pass_names_the_expression(monkeypatch):
 
 def test_out_of_memory_making_a_constant_names_it(monkeypatch):
     _short_of_memory(monkeypatch, "zeros")
-    err = check("x = 1\ny = zeros(1000, 1000)", 2, 5, "ran out of memory",
-                "shape (1000, 1000)", "7.6 MiB")
+    err = check(
+        "x = 1\ny = zeros(1000, 1000)", 2, 5, "ran out of memory", "shape (1000, 1000)", "7.6 MiB"
+    )
     assert "--max-elements" in err.message
 
 
@@ -964,14 +1115,25 @@ def test_out_of_memory_in_a_real_process_is_exit_1_with_the_place(tmp_path):
 
     f = tmp_path / "big.expr"
     f.write_text("a = zeros(10**8)\nb = a + 1\nc = b * 2\nL = sum(c * b)\n")
-    limit = 1_500_000   # KiB of address space: numpy and one 763 MiB array at most
+    limit = 1_500_000  # KiB of address space: numpy and one 763 MiB array at most
     done = subprocess.run(
-        ["sh", "-c", f'ulimit -v {limit} && exec "$0" -m autograd_cli eval "$1" -f json',
-         sys.executable, str(f)], capture_output=True, text=True, timeout=120)
+        [
+            "sh",
+            "-c",
+            f'ulimit -v {limit} && exec "$0" -m autograd_cli eval "$1" -f json',
+            sys.executable,
+            str(f),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if "ulimit" in done.stderr or "Cannot allocate" in done.stderr:
         pytest.skip(f"this shell cannot limit memory: {done.stderr.strip()}")
     assert done.returncode == 1, done.stderr
     assert done.stdout == ""
-    assert re.search(r"big\.expr:[234]:5: error: ran out of memory in the (forward|backward) "
-                     r"pass, computing an array of shape \(100000000,\) \(762\.9 MiB\)",
-                     done.stderr), done.stderr
+    assert re.search(
+        r"big\.expr:[234]:5: error: ran out of memory in the (forward|backward) "
+        r"pass, computing an array of shape \(100000000,\) \(762\.9 MiB\)",
+        done.stderr,
+    ), done.stderr

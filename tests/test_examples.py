@@ -13,9 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from autograd_cli.cli import app
-from autograd_cli.errors import Source
 from autograd_cli.compiling import load
+from autograd_cli.errors import Source
 from autograd_cli.running import run
+
 from common import SEED_DOC
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,8 +92,9 @@ def test_example_gradients_match_finite_differences(path):
     leaves = [b.name for b in model.bindings if b.kind != "node"]
     for name in leaves:
         fd = _finite_difference(model, name)
-        np.testing.assert_allclose(report.grads[name], fd, rtol=1e-6, atol=1e-6,
-                                   err_msg=f"{path.stem}: {name}")
+        np.testing.assert_allclose(
+            report.grads[name], fd, rtol=1e-6, atol=1e-6, err_msg=f"{path.stem}: {name}"
+        )
 
 
 def test_bond_duration_matches_the_closed_form():

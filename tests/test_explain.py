@@ -18,13 +18,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from autograd_cli.errors import ExprError, Source
 from autograd_cli.compiling import load
-from autograd_cli.explain import (INDENT, MAX_PATHS, MIN_WIDTH, explain, render_explain,
-                                  terminal_width)
+from autograd_cli.errors import ExprError, Source
+from autograd_cli.explain import (
+    INDENT,
+    MAX_PATHS,
+    MIN_WIDTH,
+    explain,
+    render_explain,
+    terminal_width,
+)
 from autograd_cli.explain.folding import fold
-from autograd_cli.running import run
 from autograd_cli.render import fmt_number
+from autograd_cli.running import run
+
 from common import ROOT, SEED
 from programs import smooth_programs
 
@@ -109,6 +116,7 @@ def assert_explains(rep, wrt, doc, idx=()):
 
 # ------------------------------------------------------------ the seed line
 
+
 def test_seed_line_is_the_blogs():
     """The blog's line, each local derivative marked as such, under a legend
     that says which notation is which."""
@@ -117,28 +125,46 @@ def test_seed_line_is_the_blogs():
         "∂L/∂w[0]: the total derivative, over every path (eval's ∂L/∂·). "
         "∂L/∂c|local: the right side of L differentiated by c, all else held fixed.",
         "∂L/∂w[0] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[0]|local = (−1) · w[3] · a1 "
-        "= (−1) · 7 · 4 = −28"]
+        "= (−1) · 7 · 4 = −28",
+    ]
 
 
 def test_seed_document():
     rep, doc, _ = derive(SEED, "w[0]")
     assert strict_json(doc) == {
         "wrt": "w[0]",
-        "explain": {"paths": [{"nodes": ["L", "c", "b1", "w[0]"],
-                               "symbols": ["−1", "w[3]", "a1"],
-                               "factors": [-1.0, 7.0, 4.0], "value": -28.0}],
-                    "total": -28.0}}
+        "explain": {
+            "paths": [
+                {
+                    "nodes": ["L", "c", "b1", "w[0]"],
+                    "symbols": ["−1", "w[3]", "a1"],
+                    "factors": [-1.0, 7.0, 4.0],
+                    "value": -28.0,
+                }
+            ],
+            "total": -28.0,
+        },
+    }
 
 
-@pytest.mark.parametrize("wrt, line", [
-    ("w[1]", "∂L/∂w[1] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[1]|local = (−1) · w[3] · a2 "
-             "= (−1) · 7 · 3 = −21"),
-    ("w[2]", "∂L/∂w[2] = ∂L/∂c|local · ∂c/∂b2|local · ∂b2/∂w[2]|local = (−1) · w[4] · a1 "
-             "= (−1) · 3 · 4 = −12"),
-    ("w[3]", "∂L/∂w[3] = ∂L/∂c|local · ∂c/∂w[3]|local = (−1) · b1 = (−1) · 23 = −23"),
-    ("w[-1]", "∂L/∂w[4] = ∂L/∂c|local · ∂c/∂w[4]|local = (−1) · b2 = (−1) · 36 = −36"),
-    ("b1", "∂L/∂b1 = ∂L/∂c|local · ∂c/∂b1|local = (−1) · w[3] = (−1) · 7 = −7"),
-])
+@pytest.mark.parametrize(
+    "wrt, line",
+    [
+        (
+            "w[1]",
+            "∂L/∂w[1] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[1]|local = (−1) · w[3] · a2 "
+            "= (−1) · 7 · 3 = −21",
+        ),
+        (
+            "w[2]",
+            "∂L/∂w[2] = ∂L/∂c|local · ∂c/∂b2|local · ∂b2/∂w[2]|local = (−1) · w[4] · a1 "
+            "= (−1) · 3 · 4 = −12",
+        ),
+        ("w[3]", "∂L/∂w[3] = ∂L/∂c|local · ∂c/∂w[3]|local = (−1) · b1 = (−1) · 23 = −23"),
+        ("w[-1]", "∂L/∂w[4] = ∂L/∂c|local · ∂c/∂w[4]|local = (−1) · b2 = (−1) · 36 = −36"),
+        ("b1", "∂L/∂b1 = ∂L/∂c|local · ∂c/∂b1|local = (−1) · w[3] = (−1) · 7 = −7"),
+    ],
+)
 def test_seed_other_lines(wrt, line):
     rep, doc, text = derive(SEED, wrt)
     assert after_legend(text, f"∂L/∂{doc['wrt']}") == [line]
@@ -176,8 +202,8 @@ def fmt(x):
 def test_local_and_total_derivatives_are_written_apart():
     rep, doc, text = derive(REUSED, "u")
     lines = after_legend(text, "∂y/∂u")
-    local = fmt(rep.values["v"])                  # y = u * v: ∂y/∂u|local = v
-    total = fmt(rep.grads["u"])                   # what eval reports
+    local = fmt(rep.values["v"])  # y = u * v: ∂y/∂u|local = v
+    total = fmt(rep.grads["u"])  # what eval reports
     assert local != total
     assert lines[0] == f"path 1: ∂y/∂u|local = v = {local}"
     assert lines[-1].startswith("∂y/∂u = path 1 + path 2 = ")
@@ -204,7 +230,7 @@ def test_every_step_is_marked_local_and_only_totals_are_not():
             for line in lines:
                 rest = line.replace("|local", "")
                 marked = line.count("|local")
-                bare = rest.count("∂") // 2 - marked   # a ∂a/∂b has two ∂s
+                bare = rest.count("∂") // 2 - marked  # a ∂a/∂b has two ∂s
                 expected = 1 if line.startswith(total + " = ") else 0
                 assert bare == expected, (path.name, wrt, line)
             for p in doc["explain"]["paths"]:
@@ -226,6 +252,7 @@ def test_eval_reports_the_total_explain_ends_with(tmp_path, monkeypatch):
 
 # ------------------------------------- every example, every element, = eval
 
+
 def _example_cases():
     for path in EXAMPLES:
         rep = run(load(Source(str(path), path.read_text())))
@@ -239,9 +266,9 @@ def _example_cases():
 def test_every_param_element_of_every_example_adds_up_to_eval(path, wrt):
     rep = run(load(Source(str(path), path.read_text())))
     doc = explain(rep, wrt)
-    idx = tuple(int(i) for i in wrt[wrt.index("[") + 1:-1].split(",")) if "[" in wrt else ()
+    idx = tuple(int(i) for i in wrt[wrt.index("[") + 1 : -1].split(",")) if "[" in wrt else ()
     assert_explains(rep, wrt, doc, idx)
-    assert "sweep" not in doc["explain"]          # each of them has few paths
+    assert "sweep" not in doc["explain"]  # each of them has few paths
     assert doc["explain"]["paths"]
 
 
@@ -253,8 +280,11 @@ def test_every_binding_of_every_example_adds_up_to_eval(path):
         shape = rep.values[b.name].shape
         for wrt in element_names(b.name, shape)[:6]:
             doc = explain(rep, wrt)
-            idx = tuple(np.unravel_index(element_names(b.name, shape).index(wrt), shape)) \
-                if shape else ()
+            idx = (
+                tuple(np.unravel_index(element_names(b.name, shape).index(wrt), shape))
+                if shape
+                else ()
+            )
             assert_explains(rep, wrt, doc, idx)
             text = render_explain(doc, rep.target.name, width=80)
             assert max(map(len, text.split("\n"))) <= 80
@@ -280,6 +310,7 @@ def test_random_programs_add_up_to_eval(prog):
 
 # -------------------------------------------------------- symbols on tensors
 
+
 def test_tensor_symbols_follow_the_element():
     text = (ROOT / "examples" / "logistic.expr").read_text()
     rep, doc, out = derive(text, "w[0]")
@@ -287,7 +318,8 @@ def test_tensor_symbols_follow_the_element():
     assert first["nodes"] == ["loss", "z[0]", "w[0]"]
     assert first["symbols"] == ["(σ(z[0]) − y[0])/6", "X[0, 0]"]
     assert after_legend(out, "∂loss/∂w[0]")[0].startswith(
-        "path 1: ∂loss/∂z[0]|local · ∂z[0]/∂w[0]|local = (σ(z[0]) − y[0])/6 · X[0, 0] = ")
+        "path 1: ∂loss/∂z[0]|local · ∂z[0]/∂w[0]|local = (σ(z[0]) − y[0])/6 · X[0, 0] = "
+    )
     assert len(doc["explain"]["paths"]) == 6
 
 
@@ -303,12 +335,15 @@ def test_scalar_symbols():
     text = (ROOT / "examples" / "projectile.expr").read_text()
     rep, doc, out = derive(text, "theta")
     assert [p["symbols"] for p in doc["explain"]["paths"]] == [
-        ["flight", "−v·sin(theta)"], ["vx", "2/g", "v·cos(theta)"]]
+        ["flight", "−v·sin(theta)"],
+        ["vx", "2/g", "v·cos(theta)"],
+    ]
     # at 45 degrees the two paths cancel; the total is eval's own rounding of 0
     grad = float(rep.grads["theta"])
     assert doc["explain"]["total"] == grad and abs(grad) < 1e-13
-    assert out.split("\n")[-1] == ("∂R/∂theta = path 1 + path 2 = −40.7747 + 40.7747 = "
-                                    + fmt_number(grad).replace("-", "−"))
+    assert out.split("\n")[-1] == (
+        "∂R/∂theta = path 1 + path 2 = −40.7747 + 40.7747 = " + fmt_number(grad).replace("-", "−")
+    )
 
 
 def test_unreadable_local_derivative_is_named():
@@ -329,24 +364,35 @@ def test_indexing_sums_occurrences():
 
 # ------------------------------------------------------------- reused nodes
 
+
 def test_reused_node_gives_two_paths():
     rep, doc, text = derive("x = 3; y = x * x; L = y + x", "x")
     assert strict_json(doc)["explain"] == {
-        "paths": [{"nodes": ["L", "y", "x"], "symbols": ["1", "2·x"],
-                   "factors": [1.0, 6.0], "value": 6.0},
-                  {"nodes": ["L", "x"], "symbols": ["1"], "factors": [1.0], "value": 1.0}],
-        "total": 7.0}
+        "paths": [
+            {
+                "nodes": ["L", "y", "x"],
+                "symbols": ["1", "2·x"],
+                "factors": [1.0, 6.0],
+                "value": 6.0,
+            },
+            {"nodes": ["L", "x"], "symbols": ["1"], "factors": [1.0], "value": 1.0},
+        ],
+        "total": 7.0,
+    }
     assert after_legend(text, "∂L/∂x") == [
         "path 1: ∂L/∂y|local · ∂y/∂x|local = 1 · 2·x = 1 · 6 = 6",
         "path 2: ∂L/∂x|local = 1",
-        "∂L/∂x = path 1 + path 2 = 6 + 1 = 7"]
+        "∂L/∂x = path 1 + path 2 = 6 + 1 = 7",
+    ]
     assert float(rep.grads["x"]) == 7.0
 
 
 def test_a_name_used_twice_in_one_binding_is_one_step():
     """∂y1/∂x for y1 = x + x is 2, one factor (as a person writes it)."""
-    text = "x = 3\n" + "\n".join(f"y{k} = {'x' if k == 1 else f'y{k - 1}'} + "
-                                  f"{'x' if k == 1 else f'y{k - 1}'}" for k in range(1, 11))
+    text = "x = 3\n" + "\n".join(
+        f"y{k} = {'x' if k == 1 else f'y{k - 1}'} + {'x' if k == 1 else f'y{k - 1}'}"
+        for k in range(1, 11)
+    )
     rep, doc, out = derive(text, "x")
     (path,) = doc["explain"]["paths"]
     assert path["symbols"] == ["2"] * 10 and path["value"] == 1024.0
@@ -354,6 +400,7 @@ def test_a_name_used_twice_in_one_binding_is_one_step():
 
 
 # ------------------------------------------------------------ the sweep
+
 
 def diamonds(levels):
     """Each level uses the previous node twice, through two bindings: the
@@ -384,12 +431,13 @@ def test_many_paths_switch_to_the_sweep():
     assert_explains(rep, "x", doc)
     # every line is its adjoint: the sum over the bindings that use it
     for entry in body["sweep"][1:]:
-        assert math.isclose(math.fsum(t["value"] for t in entry["terms"]), entry["adjoint"],
-                            rel_tol=1e-12)
+        assert math.isclose(
+            math.fsum(t["value"] for t in entry["terms"]), entry["adjoint"], rel_tol=1e-12
+        )
         assert math.isclose(entry["adjoint"], float(rep.grads[entry["node"]]), rel_tol=1e-12)
     lines = after_legend(text, "∂L/∂x")
     assert lines[0] == body["note"]
-    bar = "\u0304"        # a combining macron; ā is precomposed (NFC)
+    bar = "\u0304"  # a combining macron; ā is precomposed (NFC)
     assert lines[1] == f"L{bar} = 1"
     assert lines[-2].startswith(f"x{bar} = b{bar}1 · ∂b1/∂x|local + \u01011 · ∂a1/∂x|local = ")
     assert lines[-1] == f"∂L/∂x = x{bar} = {lines[-2].split(' = ')[-1]}"
@@ -430,12 +478,16 @@ def test_a_zero_local_derivative_is_shown_when_paths_are_few():
 
 # ------------------------------------------------------------ no dependence
 
-@pytest.mark.parametrize("text, wrt, of, why", [
-    ("x = 1\nparam w = 2\nL = w * 3", "x", None, "no chain of bindings leads from L to x"),
-    ("x = 1\nparam w = x * 2\nL = w * 3", "x", None, "x is used only through param w"),
-    ("x = 1\nL = x * 3\nz = x * 2", "z", "L", "z is bound after L"),
-    ("x = [1, 2]\nL = x[0] * 3", "x[1]", None, "L does not depend on this element"),
-])
+
+@pytest.mark.parametrize(
+    "text, wrt, of, why",
+    [
+        ("x = 1\nparam w = 2\nL = w * 3", "x", None, "no chain of bindings leads from L to x"),
+        ("x = 1\nparam w = x * 2\nL = w * 3", "x", None, "x is used only through param w"),
+        ("x = 1\nL = x * 3\nz = x * 2", "z", "L", "z is bound after L"),
+        ("x = [1, 2]\nL = x[0] * 3", "x[1]", None, "L does not depend on this element"),
+    ],
+)
 def test_no_dependence_gives_zero_and_says_why(text, wrt, of, why):
     rep, doc, out = derive(text, wrt, of)
     body = strict_json(doc)["explain"]
@@ -446,20 +498,27 @@ def test_no_dependence_gives_zero_and_says_why(text, wrt, of, why):
 
 # ------------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("wrt, message", [
-    ("q", "there is no binding named 'q'"),
-    ("b3", "did you mean 'b1'?"),
-    ("w[5]", "index 5 is out of range for 'w' (size 5, shape (5,))"),
-    ("w[-6]", "index -6 is out of range"),
-    ("a1[0]", "'a1' is a scalar (shape ()); write --wrt a1, without an index"),
-    ("w", "'w' has 5 elements (shape (5,)); explain derives one gradient at a time: "
-          "pick an element, e.g. --wrt 'w[0]'"),
-    ("w[0, 1]", "so an element takes 1 index; got 2"),
-    ("w[a]", "integer indices"),
-    ("w[1.5]", "integer indices"),
-    ("w[", "expected a name"),
-    ("", "expected a name"),
-])
+
+@pytest.mark.parametrize(
+    "wrt, message",
+    [
+        ("q", "there is no binding named 'q'"),
+        ("b3", "did you mean 'b1'?"),
+        ("w[5]", "index 5 is out of range for 'w' (size 5, shape (5,))"),
+        ("w[-6]", "index -6 is out of range"),
+        ("a1[0]", "'a1' is a scalar (shape ()); write --wrt a1, without an index"),
+        (
+            "w",
+            "'w' has 5 elements (shape (5,)); explain derives one gradient at a time: "
+            "pick an element, e.g. --wrt 'w[0]'",
+        ),
+        ("w[0, 1]", "so an element takes 1 index; got 2"),
+        ("w[a]", "integer indices"),
+        ("w[1.5]", "integer indices"),
+        ("w[", "expected a name"),
+        ("", "expected a name"),
+    ],
+)
 def test_bad_wrt_is_an_input_error(wrt, message):
     rep = report_of(SEED)
     with pytest.raises(ExprError) as err:
@@ -474,15 +533,16 @@ def test_one_element_tensor_needs_no_index():
 
 # -------------------------------------------------------------------- scale
 
+
 def test_3000_statement_chain_has_no_recursion_limit():
-    lines = ["param x = 0.5"] + [f"y{k} = {'x' if k == 0 else f'y{k - 1}'} * 0.999 + 0.001"
-                                 for k in range(3000)]
+    lines = ["param x = 0.5"] + [
+        f"y{k} = {'x' if k == 0 else f'y{k - 1}'} * 0.999 + 0.001" for k in range(3000)
+    ]
     rep, doc, text = derive("\n".join(lines), "x")
     (path,) = doc["explain"]["paths"]
     assert len(path["factors"]) == 3000 and path["symbols"] == ["0.999"] * 3000
     assert_explains(rep, "x", doc)
-    assert after_legend(text, "∂y2999/∂x")[0].startswith(
-        "∂y2999/∂x = ∂y2999/∂y2998|local · ")
+    assert after_legend(text, "∂y2999/∂x")[0].startswith("∂y2999/∂x = ∂y2999/∂y2998|local · ")
 
 
 def test_deep_expression_has_no_recursion_limit():
@@ -490,7 +550,7 @@ def test_deep_expression_has_no_recursion_limit():
     text = "x = 0.1\nL = " + "sin(" * depth + "x" + ")" * depth
     rep, doc, out = derive(text, "x")
     (path,) = doc["explain"]["paths"]
-    assert path["symbols"] == ["∂L/∂x|local"]       # far too long to write out
+    assert path["symbols"] == ["∂L/∂x|local"]  # far too long to write out
     assert_explains(rep, "x", doc)
 
 
@@ -501,6 +561,7 @@ def test_long_sum_has_no_recursion_limit():
 
 
 # ------------------------------------------------------------------ folding
+
 
 def unfold(text):
     """Folded text back to one line per line: each break replaced a space."""
@@ -513,7 +574,8 @@ def sin_chain(n):
 
 def mul_chain(n):
     return "param x = 1.1\ny1 = x * 1.01\n" + "\n".join(
-        f"y{k} = y{k - 1} * 1.01" for k in range(2, n + 1))
+        f"y{k} = y{k - 1} * 1.01" for k in range(2, n + 1)
+    )
 
 
 LONG = "a_rather_long_name_for_a_weight_" * 2
@@ -525,8 +587,13 @@ FOLD_CASES = {
     "opaque": ((ROOT / "examples" / "softmax.expr").read_text(), "W[2, 1]"),
     "tensor sweep": (TENSOR_SWEEP, "W1[0, 1]"),
     "no dependence": ("x = 1\nparam w = x * 2\nL = w * 3", "x"),
-    "reused": ("x = 0.3\n" + "\n".join(f"y{k} = x * {k + 1}" for k in range(40))
-               + "\nL = " + " + ".join(f"y{k}" for k in range(40)), "x"),
+    "reused": (
+        "x = 0.3\n"
+        + "\n".join(f"y{k} = x * {k + 1}" for k in range(40))
+        + "\nL = "
+        + " + ".join(f"y{k}" for k in range(40)),
+        "x",
+    ),
 }
 
 
@@ -539,13 +606,13 @@ def test_folded_lines_fit_the_width_and_lose_nothing(case, width):
     lines = folded.split("\n")
     assert max(cell_len(line) for line in lines) <= width
     if max(cell_len(line) for line in flat.split("\n")) <= width:
-        assert folded == flat               # what fits is left alone
+        assert folded == flat  # what fits is left alone
         return
     if case == "tensor sweep":
         # a tensor adjoint is laid out by rows to the width: the same text
         # but for where its lines break
         assert "".join(folded.split()) == "".join(flat.split())
-        assert len(re.findall(r"\n {7}\[", folded)) == 5   # 6 rows shown, the first after =
+        assert len(re.findall(r"\n {7}\[", folded)) == 5  # 6 rows shown, the first after =
         return
     assert unfold(folded) == flat
     # a continuation is indented, a line that starts anew is not
@@ -565,15 +632,18 @@ def test_a_long_chain_folds_before_its_operators_and_keeps_its_factors(case):
     lines = lines[start:]
     assert len(lines) > 10 and all(cell_len(line) <= 80 for line in lines)
     for line in lines[1:]:
-        assert line[:len(INDENT)] == INDENT and line[len(INDENT)] in "=·" \
-            and line[len(INDENT) + 1] == " ", line
+        assert (
+            line[: len(INDENT)] == INDENT
+            and line[len(INDENT)] in "=·"
+            and line[len(INDENT) + 1] == " "
+        ), line
     assert after_legend(unfold(folded), total) == [unfold("\n".join(lines))]
     pieces = unfold("\n".join(lines)).split(" = ")
     assert pieces[-1] == fmt(path["value"])
-    assert pieces[-2].split(" · ") == [fmt(f) if f >= 0 else f"({fmt(f)})"
-                                       for f in path["factors"]]
-    assert pieces[1].split(" · ") == [f"∂{a}/∂{b}|local"
-                                      for a, b in zip(path["nodes"], path["nodes"][1:])]
+    assert pieces[-2].split(" · ") == [fmt(f) if f >= 0 else f"({fmt(f)})" for f in path["factors"]]
+    assert pieces[1].split(" · ") == [
+        f"∂{a}/∂{b}|local" for a, b in zip(path["nodes"], path["nodes"][1:])
+    ]
     assert math.isclose(math.prod(path["factors"]), float(rep.grads[wrt]), rel_tol=1e-12)
 
 
@@ -591,8 +661,10 @@ def test_too_narrow_a_width_folds_at_the_least_width():
     assert "".join(folded.split()) == "".join(flat.split())
 
 
-_WORDS = st.one_of(st.text("ab09[]()_.,²σ∂/−-", min_size=1, max_size=12),
-                   st.sampled_from(["=", "·", "+", "−", "(", ")", "[x, y]", "中文", "v\u0304"]))
+_WORDS = st.one_of(
+    st.text("ab09[]()_.,²σ∂/−-", min_size=1, max_size=12),
+    st.sampled_from(["=", "·", "+", "−", "(", ")", "[x, y]", "中文", "v\u0304"]),
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -604,7 +676,7 @@ def test_fold_fits_and_gives_the_line_back(words, width, prose):
     assert all(piece.startswith(INDENT) for piece in out[1:])
     assert not out[0].startswith(" ") or line.startswith(" ")
     if max(cell_len(w) for w in words) <= width - len(INDENT):
-        assert unfold("\n".join(out)) == line      # no word had to be cut
+        assert unfold("\n".join(out)) == line  # no word had to be cut
     else:
         assert "".join("".join(out).split()) == "".join(line.split())
 
@@ -613,7 +685,7 @@ def test_terminal_width_reads_columns_else_80(monkeypatch):
     import io
     import sys
 
-    monkeypatch.setattr(sys, "stdout", io.StringIO())    # not a terminal
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # not a terminal
     monkeypatch.setenv("COLUMNS", "57")
     assert terminal_width() == 57
     for bad in ("0", "wide", ""):
@@ -624,6 +696,7 @@ def test_terminal_width_reads_columns_else_80(monkeypatch):
 
 
 # ----------------------------------------------------- through the command line
+
 
 @pytest.fixture(autouse=False)
 def at_root(monkeypatch):
@@ -655,7 +728,8 @@ def test_explain_command_prints_the_blog_line(at_root, monkeypatch):
         "∂L/∂w[0]: the total derivative, over every path (eval's ∂L/∂·). ∂L/∂c|local: the\n"
         "    right side of L differentiated by c, all else held fixed.\n"
         "∂L/∂w[0] = ∂L/∂c|local · ∂c/∂b1|local · ∂b1/∂w[0]|local = (−1) · w[3] · a1\n"
-        "    = (−1) · 7 · 4 = −28\n")
+        "    = (−1) · 7 · 4 = −28\n"
+    )
 
 
 def test_explain_command_folds_to_columns(tmp_path, monkeypatch):
@@ -678,14 +752,15 @@ def test_explain_command_json_is_not_folded(tmp_path, monkeypatch):
     for columns in ("30", "200"):
         monkeypatch.setenv("COLUMNS", columns)
         out = _ok(_cli(["explain", path, "--wrt", "x0", "-f", "json"]))
-        assert any(len(line) > 10000 for line in out.split("\n"))   # the path's one line
+        assert any(len(line) > 10000 for line in out.split("\n"))  # the path's one line
         docs.append(out)
     assert docs[0] == docs[1]
     assert len(json.loads(docs[0])["explain"]["paths"][0]["factors"]) == 300
 
 
-@pytest.mark.parametrize("wrt, idx", [("W1[1, 2]", (1, 2)), ("W1[-1,0]", (2, 0)),
-                                      ("W2[ 4 , 0 ]", (4, 0)), ("b2", ())])
+@pytest.mark.parametrize(
+    "wrt, idx", [("W1[1, 2]", (1, 2)), ("W1[-1,0]", (2, 0)), ("W2[ 4 , 0 ]", (4, 0)), ("b2", ())]
+)
 def test_explain_command_takes_an_element(at_root, wrt, idx):
     result = _cli(["explain", "examples/mlp.expr", "--wrt", wrt, "-f", "json"])
     assert result.exit_code == 0, result.output
@@ -714,10 +789,13 @@ def test_explain_command_needs_wrt_and_reports_bad_names(at_root):
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("text, want", [
-    ("param x = 0.5\ny = log(1 + x*2)\n", "∂y/∂x = 2/(1 + x * 2) = 1"),
-    ("param x = 0.5\ny = log1p(x)\n", "∂y/∂x = 1/(1 + x) = 0.666667"),
-])
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("param x = 0.5\ny = log(1 + x*2)\n", "∂y/∂x = 2/(1 + x * 2) = 1"),
+        ("param x = 0.5\ny = log1p(x)\n", "∂y/∂x = 1/(1 + x) = 0.666667"),
+    ],
+)
 def test_a_sum_in_a_denominator_has_one_pair_of_brackets(text, want):
     from autograd_cli.explain import render_explain
 
@@ -726,6 +804,7 @@ def test_a_sum_in_a_denominator_has_one_pair_of_brackets(text, want):
 
 
 # ------------------------------------------------ what explain reads off the op table
+
 
 def grammar_operators():
     """{(symbol, rule, op name)} of the grammar's operator productions, such
@@ -749,8 +828,11 @@ def test_the_op_tables_operators_are_the_grammars():
     operator of the grammar that makes an op must be declared."""
     from autograd_cli.ops import OPS
 
-    grammar = {(sym, rule, name) for sym, rule, name in grammar_operators()
-               if rule in ("sum", "product", "unary", "power") and name in OPS}
+    grammar = {
+        (sym, rule, name)
+        for sym, rule, name in grammar_operators()
+        if rule in ("sum", "product", "unary", "power") and name in OPS
+    }
     declared = {(op.syntax[0], op.syntax[1], op.name) for op in OPS.values() if op.syntax}
     assert {("+", "sum", "add"), ("-", "unary", "neg"), ("**", "power", "pow")} <= grammar
     assert declared == grammar
@@ -764,14 +846,17 @@ def symbol_value(symbol, rep):
     return float(eval(py, {"__builtins__": {}}, env))
 
 
-@pytest.mark.parametrize("text, wrt", [
-    ("param x = 0.5\ny = x * 3 + 1\nL = y ** 2 - y / 4", "y"),
-    ("param x = 0.5\nL = -(x ** 3) * 2", "x"),
-    ("param x = 0.5\nL = -x * 2 ** x", "x"),
-    ("param x = 0.5\nh = sigmoid(x)\nL = h * 2", "x"),
-    ("param v = [1, 2, 3]\nL = mean(v * v)", "v[1]"),
-    ("param v = [1, 2, 3]\nL = sum(v @ v)", "v[1]"),
-])
+@pytest.mark.parametrize(
+    "text, wrt",
+    [
+        ("param x = 0.5\ny = x * 3 + 1\nL = y ** 2 - y / 4", "y"),
+        ("param x = 0.5\nL = -(x ** 3) * 2", "x"),
+        ("param x = 0.5\nL = -x * 2 ** x", "x"),
+        ("param x = 0.5\nh = sigmoid(x)\nL = h * 2", "x"),
+        ("param v = [1, 2, 3]\nL = mean(v * v)", "v[1]"),
+        ("param v = [1, 2, 3]\nL = sum(v @ v)", "v[1]"),
+    ],
+)
 def test_symbols_read_off_the_op_table_are_the_factors(text, wrt):
     """Operators (`syntax=`), sigmoid's σ (`notation=`) and the reductions
     expanded come from the op table: each symbol, evaluated, is its factor."""

@@ -11,15 +11,30 @@ import random
 import numpy as np
 import pytest
 
+from autograd_cli.compiling import load
 from autograd_cli.engine import backward, backward_floats, evaluate, evaluate_floats
 from autograd_cli.errors import Source
 from autograd_cli.ops import OPS
-from autograd_cli.compiling import load
 from autograd_cli.running import run
+
 from programs import random_scalar_program
 
-EDGES = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 0.5, 3.0, 1e-310, 1e308, -1e308,
-         math.inf, -math.inf, math.nan]
+EDGES = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    2.5,
+    -2.5,
+    0.5,
+    3.0,
+    1e-310,
+    1e308,
+    -1e308,
+    math.inf,
+    -math.inf,
+    math.nan,
+]
 KERNEL_OPS = sorted(name for name, op in OPS.items() if op.scalar is not None and name != "leaf")
 
 
@@ -40,7 +55,7 @@ def cases(arity):
     if arity == 2:
         pairs = list(zip(SPREAD, SPREAD[1:] + SPREAD[:1]))
         return list(itertools.product(EDGES, repeat=2)) + pairs + [(abs(x), y) for x, y in pairs]
-    if arity == 3:   # clip: a smaller grid
+    if arity == 3:  # clip: a smaller grid
         few = [0.0, -0.0, 1.0, -2.5, 3.0, math.inf, math.nan]
         return list(itertools.product(few, repeat=3))
     raise ValueError(arity)
@@ -51,9 +66,30 @@ def arity(name):
 
 
 def test_the_kernels_cover_the_elementwise_ops():
-    assert set(KERNEL_OPS) >= {"add", "sub", "mul", "div", "pow", "neg", "pos", "exp", "log", "log1p",
-                               "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
-                               "softplus", "maximum", "minimum", "clip"}
+    assert set(KERNEL_OPS) >= {
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "pow",
+        "neg",
+        "pos",
+        "exp",
+        "log",
+        "log1p",
+        "sqrt",
+        "abs",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "softplus",
+        "maximum",
+        "minimum",
+        "clip",
+    }
 
 
 @pytest.mark.parametrize("name", KERNEL_OPS)
@@ -89,8 +125,6 @@ def test_kernel_gives_numpy_scalar_bits(name):
                     assert same(gots[k], wants[k]), (name, xs, g, k, gots[k], wants[k])
                 checked += 1
     assert checked > refused
-
-
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -142,19 +176,22 @@ def test_most_random_programs_run_on_floats():
 
 def _numpy_run(text, **kw):
     model = load(Source("t.expr", text))
-    model.floats = False      # numpy throughout
+    model.floats = False  # numpy throughout
     return run(model, **kw)
 
 
-@pytest.mark.parametrize("text", [
-    "param x = 2\ny = x / 0\nL = y * 3",                   # x / 0 = inf
-    "param x = 0\nL = x / x",                              # nan
-    "param x = 0\nL = x ** -1",                            # 0 ** -1
-    "param x = -8\nL = x ** (1 / 3)",                      # complex in Python
-    "param x = 10\nL = x ** 400",                          # overflow in **
-    "param x = 0\nL = log(x) + sqrt(x)",                   # finite forward, 1/0 backward
-    "param x = 3\ny = 0 * x\nL = sqrt(y) * x",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "param x = 2\ny = x / 0\nL = y * 3",  # x / 0 = inf
+        "param x = 0\nL = x / x",  # nan
+        "param x = 0\nL = x ** -1",  # 0 ** -1
+        "param x = -8\nL = x ** (1 / 3)",  # complex in Python
+        "param x = 10\nL = x ** 400",  # overflow in **
+        "param x = 0\nL = log(x) + sqrt(x)",  # finite forward, 1/0 backward
+        "param x = 3\ny = 0 * x\nL = sqrt(y) * x",
+    ],
+)
 def test_where_python_refuses_numpy_runs(text):
     got = run(load(Source("t.expr", text)))
     want = _numpy_run(text)
@@ -168,7 +205,7 @@ def test_where_python_refuses_numpy_runs(text):
 def test_run_takes_the_float_path_and_reports_numpy_types():
     model = load(Source("t.expr", "param p = 0.5\nx = tanh(p * 3)\nv = [x, 2 * x]\nL = sum(v)\n"))
     lean = run(model, every_node=False)
-    assert type(lean.node_values[model.by_name["x"].node]) is float   # floats ran
+    assert type(lean.node_values[model.by_name["x"].node]) is float  # floats ran
     full = run(model)
     for name, b in model.by_name.items():
         assert isinstance(full.values[name], (np.ndarray, np.float64))
@@ -186,8 +223,9 @@ def test_float32_runs_on_numpy():
     assert report.grads["p"].dtype == np.float32
 
 
-@pytest.mark.parametrize("base, want", [("-inf", "nan"), ("-0.0", "-0.0"), ("4", "2.0"),
-                                        ("-4", "nan"), ("inf", "inf")])
+@pytest.mark.parametrize(
+    "base, want", [("-inf", "nan"), ("-0.0", "-0.0"), ("4", "2.0"), ("-4", "nan"), ("inf", "inf")]
+)
 def test_power_one_half_is_sqrt_everywhere(base, want):
     """x ** 0.5 is numpy's sqrt for arrays; scalars, on floats or on numpy,
     give the same (PyTorch does too)."""

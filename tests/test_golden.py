@@ -20,13 +20,18 @@ from autograd_cli.golden import compare as golden_compare
 from autograd_cli.golden.compare import SHOWN_MISMATCHES, rounding_noise
 from autograd_cli.golden.format import NODE_KEYS, TOP_KEYS
 from autograd_cli.golden.write import write_atomically
+
 from common import ROOT, SEED, SEED_DOC
 from goldens import CLEAN_ENV, eval_doc, file_line, run_test, summary, write_json
 
+
 def snapshot(root):
     """Every file under `root`: bytes and modification time."""
-    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(Path(root).rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(Path(root).rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -40,6 +45,7 @@ def project(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------ the examples
+
 
 def test_examples_pass():
     expr_files = sorted((ROOT / "examples").glob("*.expr"))
@@ -96,6 +102,7 @@ def test_a_path_that_is_not_there(project):
 
 # ------------------------------------------------------------------ failing
 
+
 def test_a_changed_number_fails_with_node_index_expected_got_difference(project):
     doc = json.loads((project / "seed.golden.json").read_text())
     want = doc["nodes"]["w"]["grad"][2] + 0.5
@@ -112,8 +119,10 @@ def test_a_changed_number_fails_with_node_index_expected_got_difference(project)
     # w.grad's rounding noise, which is some 1e-14 of that
     scale = max(abs(g) for g in doc["nodes"]["w"]["grad"])
     assert scale == 36
-    assert details == [f"w.grad[2]: expected {want!r}, got {got!r}, difference {got - want:g} "
-                       f"(allowed {1e-7 * abs(want) + 1e-7 * scale:.3g})"]
+    assert details == [
+        f"w.grad[2]: expected {want!r}, got {got!r}, difference {got - want:g} "
+        f"(allowed {1e-7 * abs(want) + 1e-7 * scale:.3g})"
+    ]
 
 
 def test_the_file_changing_fails_and_the_target_is_listed_once(project):
@@ -126,8 +135,10 @@ def test_the_file_changing_fails_and_the_target_is_listed_once(project):
     doc = json.loads(run_test("-f", "json").stdout)
     assert doc["files"][0]["mismatch_count"] == 1
     # Either alone is compared, and a golden whose two disagree gets both.
-    for partial, where in (({"value": -254}, "value"),
-                           ({"nodes": {"L": {"value": -254}}}, "L.value")):
+    for partial, where in (
+        ({"value": -254}, "value"),
+        ({"nodes": {"L": {"value": -254}}}, "L.value"),
+    ):
         write_json(project / "seed.golden.json", partial)
         assert f"  {where}: expected -254.0, got -253.0" in run_test().stdout
     write_json(project / "seed.golden.json", {"value": -253, "nodes": {"L": {"value": -254}}})
@@ -144,19 +155,21 @@ def test_mismatches_list_params_then_the_target_then_the_rest(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     names = [f"x{k:02}" for k in range(12)]
     body = "".join(f"{n} = {k}\n" for k, n in enumerate(names))
-    (tmp_path / "m.expr").write_text(body + "param w = 2\ns = " + " + ".join(names)
-                                     + "\nL = w * s\n")
+    (tmp_path / "m.expr").write_text(
+        body + "param w = 2\ns = " + " + ".join(names) + "\nL = w * s\n"
+    )
     doc = eval_doc("m.expr")
-    assert list(doc["nodes"])[:12] == names         # the golden lists the inputs first
+    assert list(doc["nodes"])[:12] == names  # the golden lists the inputs first
     write_json(tmp_path / "m.golden.json", doc)
-    (tmp_path / "m.expr").write_text(body.replace(" = ", " = 1 + ") + "param w = 3\ns = "
-                                     + " + ".join(names) + "\nL = w * s\n")
+    (tmp_path / "m.expr").write_text(
+        body.replace(" = ", " = 1 + ") + "param w = 3\ns = " + " + ".join(names) + "\nL = w * s\n"
+    )
     result = run_test("-f", "json")
     [f] = json.loads(result.stdout)["files"]
     wheres = [m["where"] for m in f["mismatches"]]
     assert wheres[:3] == ["w.value", "w.grad", "L.value"]
     inputs = [f"{n}.{what}" for n in names for what in ("value", "grad")]
-    assert wheres[3:] == inputs[:SHOWN_MISMATCHES - 3]
+    assert wheres[3:] == inputs[: SHOWN_MISMATCHES - 3]
     # w's value and gradient, L's value, the inputs' values and gradients, s's
     assert f["mismatch_count"] == 2 + 1 + len(inputs) + 2
     text = run_test().stdout
@@ -223,8 +236,11 @@ def test_warnings_are_compared_by_node_and_message_not_place(tmp_path, monkeypat
         write_json(tmp_path / "n.golden.json", changed)
         result = run_test()
         assert result.exit_code == 1, key
-        assert "warnings[0]: expected \"" in result.stdout and "(line 2, column 9), got " \
-            in result.stdout and "(line 3, column 10)" in result.stdout
+        assert (
+            'warnings[0]: expected "' in result.stdout
+            and "(line 2, column 9), got " in result.stdout
+            and "(line 3, column 10)" in result.stdout
+        )
     # The node renamed in the file: a change.
     write_json(tmp_path / "n.golden.json", doc)
     (tmp_path / "n.expr").write_text("x = [1, 0, -1]\nz = sum(log(x))\n")
@@ -233,26 +249,34 @@ def test_warnings_are_compared_by_node_and_message_not_place(tmp_path, monkeypat
 
 # ------------------------------------------------------------------ partial
 
-@pytest.mark.parametrize("partial", [
-    {"nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}},
-    {"value": -254},
-    {"nodes": {"b1": {"value": 23}}},
-    {"nodes": {"w": {"kind": "param", "shape": [5]}}},
-    {"target": "L", "nodes": {"a1": {"grad": -41}}, "warnings": []},
-])
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        {"nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}},
+        {"value": -254},
+        {"nodes": {"b1": {"value": 23}}},
+        {"nodes": {"w": {"kind": "param", "shape": [5]}}},
+        {"target": "L", "nodes": {"a1": {"grad": -41}}, "warnings": []},
+    ],
+)
 def test_partial_goldens_compare_what_they_list(project, partial):
     write_json(project / "seed.golden.json", partial)
     assert run_test().exit_code == 0
     # ... and they do compare it: the same golden fails when its numbers move.
-    (project / "seed.expr").write_text(SEED.replace("a1 = 4", "a1 = 5").replace(
-        "param w = [2, 5, 9, 7, 3]", "param w = [2, 5, 9, 7, 3] * 1.5"))
+    (project / "seed.expr").write_text(
+        SEED.replace("a1 = 4", "a1 = 5").replace(
+            "param w = [2, 5, 9, 7, 3]", "param w = [2, 5, 9, 7, 3] * 1.5"
+        )
+    )
     if "kind" not in json.dumps(partial):
         assert run_test().exit_code == 1
 
 
 def test_unlisted_nodes_are_not_compared(project):
-    write_json(project / "seed.golden.json",
-               {"nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}})
+    write_json(
+        project / "seed.golden.json", {"nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}}
+    )
     # A change that moves L's value but no gradient.
     (project / "seed.expr").write_text(SEED.replace("L  = 15 - c", "L  = 16 - c"))
     assert run_test().exit_code == 0
@@ -266,14 +290,17 @@ def test_a_golden_that_lists_nothing_fails(project):
 
 # --------------------------------------------------- options in the golden
 
+
 def test_target_dtype_and_set_reproduce_the_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # In float32, 2**24 + 1 is 2**24: y is 0 there and 1 in float64.
-    (tmp_path / "f.expr").write_text("x = 16777217\nparam s = 1\ny = (x - 16777216) * s\n"
-                                     "z = [1, 2]\nL = sum(z) * y\n")
+    (tmp_path / "f.expr").write_text(
+        "x = 16777217\nparam s = 1\ny = (x - 16777216) * s\nz = [1, 2]\nL = sum(z) * y\n"
+    )
     (tmp_path / "v.json").write_text('{"z": [3, 4, 5]}')
-    doc = eval_doc("f.expr", "--of", "y", "--dtype", "float32", "--set-json", "v.json",
-                   "--any-shape")
+    doc = eval_doc(
+        "f.expr", "--of", "y", "--dtype", "float32", "--set-json", "v.json", "--any-shape"
+    )
     assert doc["target"] == "y" and doc["dtype"] == "float32"
     assert doc["set"] == {"z": [3.0, 4.0, 5.0]} and doc["value"] == 0.0
     write_json(tmp_path / "f.golden.json", doc)
@@ -288,22 +315,28 @@ def test_target_dtype_and_set_reproduce_the_run(tmp_path, monkeypatch):
 
 
 def test_golden_set_errors_are_located_in_the_golden(project):
-    (project / "seed.golden.json").write_text('{\n  "set": {"w": [1, 2, 3, 4, 5],\n'
-                                              '          "a9": 1},\n  "value": 0}\n')
+    (project / "seed.golden.json").write_text(
+        '{\n  "set": {"w": [1, 2, 3, 4, 5],\n          "a9": 1},\n  "value": 0}\n'
+    )
     result = run_test()
     assert result.exit_code == 1
-    assert ("seed.golden.json:3:11: error: there is no binding named 'a9' in seed.expr "
-            "(did you mean 'a1'?)") in result.stdout
+    assert (
+        "seed.golden.json:3:11: error: there is no binding named 'a9' in seed.expr "
+        "(did you mean 'a1'?)"
+    ) in result.stdout
 
 
 def test_golden_target_that_is_not_bound(project):
     (project / "seed.golden.json").write_text('{"target": "Lx", "value": 1}')
     result = run_test()
-    assert "seed.golden.json:1:12: error: the target 'Lx' is not bound in seed.expr " \
-           "(did you mean 'L'?)" in result.stdout
+    assert (
+        "seed.golden.json:1:12: error: the target 'Lx' is not bound in seed.expr "
+        "(did you mean 'L'?)" in result.stdout
+    )
 
 
 # ------------------------------------------------------------- tolerances
+
 
 @pytest.fixture
 def one_number(tmp_path, monkeypatch):
@@ -320,12 +353,12 @@ def one_number(tmp_path, monkeypatch):
 
 
 def test_absolute_tolerance_edge(one_number):
-    assert one_number(1.0, 0.0, 0.25) == 0               # |1.25 - 1| == atol * |1|
+    assert one_number(1.0, 0.0, 0.25) == 0  # |1.25 - 1| == atol * |1|
     assert one_number(1.0, 0.0, np.nextafter(0.25, 0)) == 1
 
 
 def test_relative_tolerance_edge_is_relative_to_the_golden_value(one_number):
-    assert one_number(1.0, 0.25, 0.0) == 0               # 0.25 <= 0.25 * |1|
+    assert one_number(1.0, 0.25, 0.0) == 0  # 0.25 <= 0.25 * |1|
     assert one_number(1.0, np.nextafter(0.25, 0), 0.0) == 1
     # |want| = 1.25 here: 0.2 * 1.25 = 0.25 is enough (0.2 * |got| would not be).
     (Path.cwd() / "t.expr").write_text("y = 1.0\nL = y * 1\n")
@@ -334,7 +367,7 @@ def test_relative_tolerance_edge_is_relative_to_the_golden_value(one_number):
 
 
 def test_both_tolerances_add(one_number):
-    rtol = 2.0**-20                     # allowed: atol * 1 + rtol * 1 = 0.25 exactly
+    rtol = 2.0**-20  # allowed: atol * 1 + rtol * 1 = 0.25 exactly
     assert one_number(1.0, rtol, 0.25 - rtol) == 0
     assert one_number(1.0, rtol, np.nextafter(0.25 - rtol, 0)) == 1
     assert one_number(1.0, 0.125, 0.0625) == 1
@@ -345,14 +378,16 @@ def test_atol_is_in_units_of_the_fields_largest_magnitude(tmp_path, monkeypatch)
     the same element alone, at its own."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.expr").write_text("y = [1000, 1, 0]\nz = 1\nL = sum(y) * z\n")
-    write_json(tmp_path / "a.golden.json", {"nodes": {"y": {"value": [1000, 1.5, 0.25]},
-                                                      "z": {"value": 1.25}}})
+    write_json(
+        tmp_path / "a.golden.json",
+        {"nodes": {"y": {"value": [1000, 1.5, 0.25]}, "z": {"value": 1.25}}},
+    )
     # y: |1 - 1.5| and |0 - 0.25| <= 0.001 * 1000; z: 0.25 > 0.001 * 1.25.
     result = run_test("--rtol", "0", "--atol", "0.001", "-f", "json")
     [f] = json.loads(result.stdout)["files"]
     assert [(m["where"], m["allowed"]) for m in f["mismatches"]] == [("z.value", 0.00125)]
-    assert run_test("--rtol", "0", "--atol", "0.0004").exit_code == 1   # 0.4 < 0.5
-    assert run_test("--rtol", "0", "--atol", "0.2").exit_code == 0      # z: 0.25 <= 0.25
+    assert run_test("--rtol", "0", "--atol", "0.0004").exit_code == 1  # 0.4 < 0.5
+    assert run_test("--rtol", "0", "--atol", "0.2").exit_code == 0  # z: 0.25 <= 0.25
     # By default (1e-7 of 1000 = 1e-4) a change of 0.5 fails, as it must.
     assert "y.value[1]: expected 1.5, got 1.0" in run_test().stdout
 
@@ -365,14 +400,16 @@ def _first_differing(candidates, one, other):
     raise AssertionError("no candidate differs in the last bit")
 
 
-@pytest.mark.parametrize("scale", [1e-4, 1e-30, 1e+30])
+@pytest.mark.parametrize("scale", [1e-4, 1e-30, 1e30])
 def test_a_doubling_fails_at_any_magnitude_and_the_last_bit_passes(project, scale):
     """x ** 3 pinned, then 2 * x ** 3: a doubling at 1e-12 is under any fixed
     absolute tolerance (1e-7 here before), and must fail all the same;
     x * x * x, the last bit off, must pass."""
-    x = _first_differing([scale * (1 + k / 100) for k in range(1, 100)],
-                         lambda x: np.float64(x) ** 3,
-                         lambda x: np.float64(x) * np.float64(x) * np.float64(x))
+    x = _first_differing(
+        [scale * (1 + k / 100) for k in range(1, 100)],
+        lambda x: np.float64(x) ** 3,
+        lambda x: np.float64(x) * np.float64(x) * np.float64(x),
+    )
     (project / "c.expr").write_text(f"param x = {x!r}\nL = x ** 3\n")
     doc = eval_doc("c.expr")
     write_json(project / "c.golden.json", doc)
@@ -389,11 +426,11 @@ def test_a_doubling_fails_at_any_magnitude_and_the_last_bit_passes(project, scal
     assert [m["where"] for m in files["c.expr"]["mismatches"]] == ["x.grad", "L.value"]
     assert [m["where"] for m in files["g.expr"]["mismatches"]] == ["x.grad"]
     if scale == 1e-4:
-        assert abs(x**3) < 1e-7     # what the old absolute 1e-7 let through
+        assert abs(x**3) < 1e-7  # what the old absolute 1e-7 let through
 
     for name in ("c.expr", "g.expr"):
         (project / name).write_text(f"param x = {x!r}\nL = x * x * x\n")
-    assert eval_doc("c.expr")["value"] != doc["value"]    # the last bit differs
+    assert eval_doc("c.expr")["value"] != doc["value"]  # the last bit differs
     result = run_test("c.expr", "g.expr")
     assert result.exit_code == 0, result.stdout
 
@@ -409,16 +446,18 @@ def test_another_summation_order_passes(tmp_path, monkeypatch):
     rng = np.random.default_rng(5)
     X = rng.uniform(-1, 1, (4, 40)).round(6)
     w = rng.uniform(-1, 1, 40).round(6)
-    X[3] = X[0] - (X[0] @ w) / (w @ w) * w      # X[3] @ w is about 0
+    X[3] = X[0] - (X[0] @ w) / (w @ w) * w  # X[3] @ w is about 0
     rows = ",\n     ".join("[" + ", ".join(map(repr, r)) + "]" for r in X.tolist())
-    (tmp_path / "m.expr").write_text(f"X = [{rows}]\n"
-                                     f"param w = [{', '.join(map(repr, w.tolist()))}]\n"
-                                     "y = X @ w\nL = sum(y ** 2)\n")
+    (tmp_path / "m.expr").write_text(
+        f"X = [{rows}]\n"
+        f"param w = [{', '.join(map(repr, w.tolist()))}]\n"
+        "y = X @ w\nL = sum(y ** 2)\n"
+    )
     got = eval_doc("m.expr")["nodes"]["y"]["value"]
     other = [math.fsum(a * b for a, b in zip(r, w.tolist())) for r in X.tolist()]
-    assert other != got                                   # the order made a difference
+    assert other != got  # the order made a difference
     assert abs(other[3]) < 1e-6 * max(map(abs, other))
-    assert abs(other[3] - got[3]) > 1e-6 * abs(other[3])   # relative to itself: a change
+    assert abs(other[3] - got[3]) > 1e-6 * abs(other[3])  # relative to itself: a change
     write_json(tmp_path / "m.golden.json", {"nodes": {"y": {"value": other}}})
     result = run_test()
     assert result.exit_code == 0, result.stdout
@@ -453,9 +492,11 @@ def test_rounding_noise_of_a_cancellation_passes(tmp_path, monkeypatch, theta_gr
 
 
 def test_a_gradient_that_cancels_at_any_inputs_passes_as_noise(project):
-    (project / "c.expr").write_text("x = [0.3, 1.7, -2.2, 5.1, 0.9]\nparam w = 1.3\n"
-                                    "param b = 0.7\nh = x * w + b\nhc = h - mean(h)\n"
-                                    "L = sum(hc ** 2)\n")
+    (project / "c.expr").write_text(
+        "x = [0.3, 1.7, -2.2, 5.1, 0.9]\nparam w = 1.3\n"
+        "param b = 0.7\nh = x * w + b\nhc = h - mean(h)\n"
+        "L = sum(hc ** 2)\n"
+    )
     doc = eval_doc("c.expr")
     here = doc["nodes"]["b"]["grad"]
     assert 0 < abs(here) < 1e-14
@@ -497,13 +538,15 @@ def test_noise_is_estimated_for_cancellations_only():
     """golden.compare.rounding_noise: a value or gradient that is what is left of a
     cancellation gets its noise; any other field, a few 1e-14 of its size;
     params and inputs (data), none."""
-    from autograd_cli.errors import Source
     from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
     from autograd_cli.running import run
 
     # R = 2 vx vy / g: dR/dt = 2 (vx' vy + vx vy') / g cancels at 45 degrees.
-    text = ("param t = pi / 4\ng = 9.81\nvx = 20 * cos(t)\nvy = 20 * sin(t)\n"
-            "d = vx - vy\nR = 2 * vx * vy / g\n")
+    text = (
+        "param t = pi / 4\ng = 9.81\nvx = 20 * cos(t)\nvy = 20 * sin(t)\n"
+        "d = vx - vy\nR = 2 * vx * vy / g\n"
+    )
     report = run(load(Source("p.expr", text)), every_node=False)
     fields = [(b.name, what) for b in report.model.bindings for what in ("value", "grad")]
     noise = rounding_noise(report, fields)
@@ -515,11 +558,17 @@ def test_noise_is_estimated_for_cancellations_only():
     assert noise["t", "grad"] > 10 * ulp
     for name in ("t", "g"):
         assert noise[name, "value"] == 0.0
-    for name, what in (("g", "grad"), ("vx", "value"), ("vy", "value"), ("vx", "grad"),
-                       ("R", "value"), ("d", "grad")):
+    for name, what in (
+        ("g", "grad"),
+        ("vx", "value"),
+        ("vy", "value"),
+        ("vx", "grad"),
+        ("R", "value"),
+        ("d", "grad"),
+    ):
         field = (report.values if what == "value" else report.grads)[name]
         assert noise[name, what] <= 1e-12 * abs(field), (name, what)
-    assert noise["R", "grad"] == 0.0                    # the seed: exactly 1
+    assert noise["R", "grad"] == 0.0  # the seed: exactly 1
     # The same numbers every time (fixed seeds).
     assert rounding_noise(report, fields) == noise
 
@@ -527,12 +576,14 @@ def test_noise_is_estimated_for_cancellations_only():
 def test_noise_of_a_number_that_cancels_at_any_inputs():
     """A bias before centering has a gradient of 0 at any inputs: what is
     computed is rounding alone, which the nudged runs round otherwise."""
-    from autograd_cli.errors import Source
     from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
     from autograd_cli.running import run
 
-    text = ("x = [0.3, 1.7, -2.2, 5.1, 0.9]\nparam w = 1.3\nparam b = 0.7\n"
-            "h = x * w + b\nhc = h - mean(h)\nL = sum(hc ** 2)\n")
+    text = (
+        "x = [0.3, 1.7, -2.2, 5.1, 0.9]\nparam w = 1.3\nparam b = 0.7\n"
+        "h = x * w + b\nhc = h - mean(h)\nL = sum(hc ** 2)\n"
+    )
     report = run(load(Source("c.expr", text)), every_node=False)
     assert 0 < abs(report.grads["b"]) < 1e-14
     noise = rounding_noise(report, [("b", "grad"), ("w", "grad")])
@@ -541,14 +592,16 @@ def test_noise_of_a_number_that_cancels_at_any_inputs():
 
 
 def test_no_nudged_run_without_a_computed_field(monkeypatch):
-    from autograd_cli.errors import Source
     from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
     from autograd_cli.running import run
 
     report = run(load(Source("s.expr", SEED)), every_node=False)
     monkeypatch.setattr(golden_compare, "_nudged", lambda *a: pytest.fail("a nudged run"))
     assert rounding_noise(report, [("w", "value"), ("a1", "value")]) == {
-        ("w", "value"): 0.0, ("a1", "value"): 0.0}
+        ("w", "value"): 0.0,
+        ("a1", "value"): 0.0,
+    }
     assert rounding_noise(report, []) == {}
 
 
@@ -583,11 +636,13 @@ def test_default_tolerances(tmp_path, monkeypatch):
 def test_float32_goldens_get_float32_tolerances(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.expr").write_text("x = 1.25\ny = x * 1\n")
-    write_json(tmp_path / "t.golden.json",
-               {"dtype": "float32", "nodes": {"y": {"value": 1.25 + 1e-6}}})
+    write_json(
+        tmp_path / "t.golden.json", {"dtype": "float32", "nodes": {"y": {"value": 1.25 + 1e-6}}}
+    )
     assert run_test().exit_code == 0
-    write_json(tmp_path / "t.golden.json",
-               {"dtype": "float64", "nodes": {"y": {"value": 1.25 + 1e-6}}})
+    write_json(
+        tmp_path / "t.golden.json", {"dtype": "float64", "nodes": {"y": {"value": 1.25 + 1e-6}}}
+    )
     assert run_test().exit_code == 1
 
 
@@ -598,13 +653,18 @@ def test_nan_matches_nan_and_inf_matches_inf(tmp_path, monkeypatch):
     assert doc["value"] == "nan" and "inf" in doc["nodes"]["x"]["grad"]
     write_json(tmp_path / "n.golden.json", {"value": "nan", "nodes": {"x": doc["nodes"]["x"]}})
     assert run_test().exit_code == 0
-    for value, grad in ((1.0, doc["nodes"]["x"]["grad"]), ("nan", [1.0, "-inf", -1.0]),
-                        ("nan", [1.0, 1e308, -1.0]), ("inf", doc["nodes"]["x"]["grad"])):
+    for value, grad in (
+        (1.0, doc["nodes"]["x"]["grad"]),
+        ("nan", [1.0, "-inf", -1.0]),
+        ("nan", [1.0, 1e308, -1.0]),
+        ("inf", doc["nodes"]["x"]["grad"]),
+    ):
         write_json(tmp_path / "n.golden.json", {"value": value, "nodes": {"x": {"grad": grad}}})
         assert run_test().exit_code == 1, (value, grad)
 
 
 # ----------------------------------------------------------- missing golden
+
 
 def test_missing_golden_is_reported_and_nothing_is_written(project):
     (project / "new.expr").write_text("x = 2\ny = x * x\n")
@@ -635,8 +695,10 @@ def test_a_golden_file_without_its_expr_fails(project):
     doc = json.loads(run_test("-f", "json").stdout)
     assert (doc["passed"], doc["failed"]) == (1, 2)
     files = {f["file"]: f for f in doc["files"]}
-    assert (files["old.golden.json"]["status"], files["old.golden.json"]["reason"]) == \
-        ("fail", "unused")
+    assert (files["old.golden.json"]["status"], files["old.golden.json"]["reason"]) == (
+        "fail",
+        "unused",
+    )
     assert files["sub/gone.golden.json"]["golden"] == "sub/gone.golden.json"
 
     assert run_test("--junit-xml", "r.xml").exit_code == 1
@@ -666,6 +728,7 @@ def test_update_leaves_a_golden_file_without_its_expr(project):
 
 # ------------------------------------------------------------ broken files
 
+
 def test_a_file_that_does_not_parse_is_a_located_failure(project):
     (project / "bad.expr").write_text("x = 1\ny = x +\n")
     write_json(project / "bad.golden.json", {"value": 1})
@@ -685,13 +748,16 @@ def test_a_file_that_does_not_parse_and_has_no_golden(project):
     assert "bad.expr:1:" in result.stdout and ": error: " in result.stdout
 
 
-@pytest.mark.parametrize("text", [
-    '{"value": -254,\n "nodes": {"w": {"grad": [1, 2,, 3]}}}',
-    '{"value": -254',
-    "",
-    "\n\n  nope",
-    '{"value": -254} []',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"value": -254,\n "nodes": {"w": {"grad": [1, 2,, 3]}}}',
+        '{"value": -254',
+        "",
+        "\n\n  nope",
+        '{"value": -254} []',
+    ],
+)
 def test_corrupt_golden_shows_the_decoders_line_and_column(project, text):
     (project / "seed.golden.json").write_text(text)
     try:
@@ -703,25 +769,28 @@ def test_corrupt_golden_shows_the_decoders_line_and_column(project, text):
     assert f"seed.golden.json:{line}:{column}: error: invalid JSON: " in result.stdout
 
 
-@pytest.mark.parametrize("doc, position, fragment", [
-    ('{"nodes": {"w": {"grads": [1]}}}', "1:18", "unknown key 'grads'"),
-    ('{"valeu": 1}', "1:2", "did you mean 'value'"),
-    ('{"schema": 2, "value": 1}', "1:12", "schema 2"),
-    ('{"dtype": "float16", "value": 1}', "1:11", "dtype"),
-    ('{"dtype": [1], "value": 1}', "1:11", "dtype"),
-    ('{"nodes": [1]}', "1:11", "'nodes' is an object"),
-    ('{"nodes": {"w": 3}}', "1:17", "entry of 'w'"),
-    ('{"nodes": {"w": {"kind": "leaf"}}}', "1:26", "param, input or node"),
-    ('{"nodes": {"w": {"shape": [-1]}}}', "1:27", "shape of 'w'"),
-    ('{"nodes": {"w": {"shape": null}}}', "1:27", "shape of 'w'"),
-    ('{"nodes": {"w": {"grad": [1, true, 3, 4, 5]}}}', "1:26", "element [1] is true"),
-    ('{"value": [[1], [2, 3]]}', "1:11", "ragged"),
-    ('{"set": [1]}', "1:9", "'set' is an object"),
-    ('{"set": {"w": "x"}, "value": 1}', "1:15", "expected a number"),
-    ('{"target": 3, "value": 1}', "1:12", "'target'"),
-    ('{"warnings": {}, "value": 1}', "1:14", "'warnings' is a list"),
-    ('[1, 2]', "1:1", "JSON object"),
-])
+@pytest.mark.parametrize(
+    "doc, position, fragment",
+    [
+        ('{"nodes": {"w": {"grads": [1]}}}', "1:18", "unknown key 'grads'"),
+        ('{"valeu": 1}', "1:2", "did you mean 'value'"),
+        ('{"schema": 2, "value": 1}', "1:12", "schema 2"),
+        ('{"dtype": "float16", "value": 1}', "1:11", "dtype"),
+        ('{"dtype": [1], "value": 1}', "1:11", "dtype"),
+        ('{"nodes": [1]}', "1:11", "'nodes' is an object"),
+        ('{"nodes": {"w": 3}}', "1:17", "entry of 'w'"),
+        ('{"nodes": {"w": {"kind": "leaf"}}}', "1:26", "param, input or node"),
+        ('{"nodes": {"w": {"shape": [-1]}}}', "1:27", "shape of 'w'"),
+        ('{"nodes": {"w": {"shape": null}}}', "1:27", "shape of 'w'"),
+        ('{"nodes": {"w": {"grad": [1, true, 3, 4, 5]}}}', "1:26", "element [1] is true"),
+        ('{"value": [[1], [2, 3]]}', "1:11", "ragged"),
+        ('{"set": [1]}', "1:9", "'set' is an object"),
+        ('{"set": {"w": "x"}, "value": 1}', "1:15", "expected a number"),
+        ('{"target": 3, "value": 1}', "1:12", "'target'"),
+        ('{"warnings": {}, "value": 1}', "1:14", "'warnings' is a list"),
+        ("[1, 2]", "1:1", "JSON object"),
+    ],
+)
 def test_golden_format_errors_are_located(project, doc, position, fragment):
     (project / "seed.golden.json").write_text(doc)
     result = run_test()
@@ -740,12 +809,24 @@ def test_deeply_nested_golden(project):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers()
-                    | st.sampled_from(["nan", "inf", "-inf", "w", "L", "float32", "node"]),
-                    lambda inner: st.lists(inner, max_size=5)
-                    | st.dictionaries(st.sampled_from(list(TOP_KEYS) + list(
-                        NODE_KEYS) + ["w", "a1", "L"]), inner, max_size=4),
-                    max_leaves=15))
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.floats()
+        | st.integers()
+        | st.sampled_from(["nan", "inf", "-inf", "w", "L", "float32", "node"]),
+        lambda inner: (
+            st.lists(inner, max_size=5)
+            | st.dictionaries(
+                st.sampled_from(list(TOP_KEYS) + list(NODE_KEYS) + ["w", "a1", "L"]),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=15,
+    )
+)
 def test_any_golden_gives_pass_or_fail_never_a_crash(value):
     import tempfile
 
@@ -758,6 +839,7 @@ def test_any_golden_gives_pass_or_fail_never_a_crash(value):
 
 
 # ------------------------------------------------------------------ update
+
 
 def test_update_round_trip(project):
     (project / "new.expr").write_text("x = [1, 2, 3]\nL = sum(x ** 3)\n")
@@ -780,11 +862,19 @@ def test_update_round_trip(project):
     assert created == eval_doc("new.expr")
     assert created["nodes"]["x"]["grad"] == [3.0, 12.0, 27.0]
     assert json.loads((project / "part.golden.json").read_text()) == {
-        "nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}}
+        "nodes": {"w": {"grad": SEED_DOC["nodes"]["w"]["grad"]}}
+    }
     # No temporary files left; permissions kept.
     assert sorted(p.name for p in project.iterdir()) == sorted(
-        ["seed.expr", "seed.golden.json", "new.expr", "new.golden.json", "part.expr",
-         "part.golden.json"])
+        [
+            "seed.expr",
+            "seed.golden.json",
+            "new.expr",
+            "new.golden.json",
+            "part.expr",
+            "part.golden.json",
+        ]
+    )
     assert (project / "seed.golden.json").stat().st_mode & 0o777 == 0o640
 
     after_update = snapshot(project)
@@ -822,7 +912,8 @@ def test_update_drops_nodes_that_are_gone(project):
     write_json(project / "seed.golden.json", {"nodes": {"zz": {"value": 1}, "b1": {"value": 0}}})
     assert run_test("--update").exit_code == 0
     assert json.loads((project / "seed.golden.json").read_text()) == {
-        "nodes": {"b1": {"value": 23.0}}}
+        "nodes": {"b1": {"value": 23.0}}
+    }
 
 
 LOGS = "x = [1, 0, -1]\ny = sum(log(x))\nz = sum(sqrt(x))\n"
@@ -843,7 +934,7 @@ def test_update_rewrites_warnings_whose_place_moved(tmp_path, monkeypatch):
     before = snapshot(tmp_path)
     result = run_test()
     assert result.exit_code == 0 and summary(result) == (1, 0)
-    assert file_line(result, "n.expr")[1].split()[-1] == "ms"    # no note
+    assert file_line(result, "n.expr")[1].split()[-1] == "ms"  # no note
     assert snapshot(tmp_path) == before
 
     # --update brings the place up to date, and says so.
@@ -872,7 +963,8 @@ def test_update_of_moved_warnings_keeps_a_partial_golden_partial(tmp_path, monke
     assert entry["status"] == "updated" and "reason" not in entry
     assert entry["note"] == "rewrote n.golden.json (2 warnings moved)"
     assert json.loads((tmp_path / "n.golden.json").read_text()) == {
-        "warnings": eval_doc("n.expr")["warnings"]}
+        "warnings": eval_doc("n.expr")["warnings"]
+    }
 
 
 def test_update_leaves_warnings_without_a_place_or_behind_a_link(tmp_path, monkeypatch):
@@ -880,9 +972,14 @@ def test_update_leaves_warnings_without_a_place_or_behind_a_link(tmp_path, monke
     (tmp_path / "n.expr").write_text(LOGS)
     warnings = eval_doc("n.expr")["warnings"]
     # Written by hand without line and column: nothing is stale.
-    write_json(tmp_path / "n.golden.json",
-               {"warnings": [{k: v for k, v in w.items() if k not in ("line", "column")}
-                             for w in warnings]})
+    write_json(
+        tmp_path / "n.golden.json",
+        {
+            "warnings": [
+                {k: v for k, v in w.items() if k not in ("line", "column")} for w in warnings
+            ]
+        },
+    )
     # A golden file that is a link is never rewritten, even with places moved.
     (tmp_path / "m.expr").write_text("# moved\n" + LOGS)
     write_json(tmp_path / "real.json", {"warnings": warnings})
@@ -917,9 +1014,11 @@ def test_update_is_atomic(project, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
     result = run_test("--update")
-    assert result.exit_code == 74    # EX_IOERR: an output could not be written
-    assert "seed.golden.json: error: cannot write the golden file: No space left on device" \
+    assert result.exit_code == 74  # EX_IOERR: an output could not be written
+    assert (
+        "seed.golden.json: error: cannot write the golden file: No space left on device"
         in result.stdout.splitlines()
+    )
     assert (project / "seed.golden.json").read_bytes() == old
     assert sorted(p.name for p in project.iterdir()) == ["seed.expr", "seed.golden.json"]
 
@@ -927,12 +1026,11 @@ def test_update_is_atomic(project, monkeypatch):
     real_replace = os.replace
     monkeypatch.undo()
     monkeypatch.chdir(project)
-    monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append((a, b)),
-                                                      real_replace(a, b)))
+    monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append((a, b)), real_replace(a, b)))
     assert run_test("--update").exit_code == 0
     [(tmp, dst)] = replaced
     assert dst == "seed.golden.json"
-    assert os.path.dirname(os.path.abspath(tmp)) == str(project)   # the same directory
+    assert os.path.dirname(os.path.abspath(tmp)) == str(project)  # the same directory
     assert json.loads((project / "seed.golden.json").read_text())["value"] == -254.0
 
 
@@ -947,6 +1045,7 @@ def test_write_atomically_new_file_mode(tmp_path):
 
 
 # ------------------------------------------------------------------- JUnit
+
 
 def test_junit_xml(project):
     (project / "bad.expr").write_text("y = (\n")
@@ -975,7 +1074,8 @@ def test_junit_xml(project):
     assert "5 mismatches" in failure.get("message")
     assert "w.grad[0]: expected 0.0, got -28.0" in failure.text
     assert float(suite.get("time")) == pytest.approx(
-        sum(float(c.get("time")) for c in cases.values()), abs=1e-5)
+        sum(float(c.get("time")) for c in cases.values()), abs=1e-5
+    )
 
 
 def test_junit_xml_holds_any_text(tmp_path, monkeypatch):
@@ -993,6 +1093,7 @@ def test_junit_xml_unwritable(project):
 
 
 # -------------------------------------------------------------- JSON output
+
 
 def test_json_output(project):
     (project / "new.expr").write_text("x = 1\n")
@@ -1017,13 +1118,19 @@ def test_json_output_mismatch_and_error(project):
     # allowed: 1 * 12 (atol, in units of the field's largest magnitude) and
     # w.grad's rounding noise
     assert first.pop("allowed") == pytest.approx(12, rel=1e-9)
-    assert first == {"where": "w.grad", "index": [0], "expected": 0.0, "got": -28.0,
-                     "difference": -28.0}
+    assert first == {
+        "where": "w.grad",
+        "index": [0],
+        "expected": 0.0,
+        "got": -28.0,
+        "difference": -28.0,
+    }
     err = files["bad.expr"]["error"]
     assert (err["file"], err["line"]) == ("bad.expr", 1) and err["text"].startswith("bad.expr:1:")
 
 
 # ------------------------------------------------------- a real subprocess
+
 
 def test_console_script_in_a_shell(project):
     here = Path(sys.executable).parent / "autograd-cli"
@@ -1033,9 +1140,16 @@ def test_console_script_in_a_shell(project):
     (project / "new.expr").write_text("x = 3\ny = x * x\n")
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
     q = shlex.quote(script)
-    proc = subprocess.run(f"{q} test; echo exit=$?; {q} test --update > /dev/null; "
-                          f"{q} test --junit-xml r.xml; echo exit=$?", shell=True, cwd=project,
-                          capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        f"{q} test; echo exit=$?; {q} test --update > /dev/null; "
+        f"{q} test --junit-xml r.xml; echo exit=$?",
+        shell=True,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     lines = proc.stdout.splitlines()
     assert lines.count("exit=1") == 1 and lines[-1] == "exit=0", proc.stdout + proc.stderr
     assert lines[-2] == "2 passed, 0 failed"
@@ -1051,14 +1165,21 @@ def test_reader_gone_still_tests_every_file(project):
     script = str(here) if here.exists() else shutil.which("autograd-cli")
     if script is None:
         pytest.skip("the autograd-cli console script is not installed")
-    for k in range(40):   # enough lines to outlast the pipe's first read
+    for k in range(40):  # enough lines to outlast the pipe's first read
         (project / f"more{k:02}.expr").write_text(f"x = {k}\ny = x * x\n")
-    (project / "zz_new.expr").write_text("x = 3\n")          # no golden: a failure
+    (project / "zz_new.expr").write_text("x = 3\n")  # no golden: a failure
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
     q = shlex.quote(script)
-    proc = subprocess.run(f"{q} test --junit-xml r.xml | head -1; "
-                          "echo exit=${PIPESTATUS[0]}", shell=True, executable="/bin/bash",
-                          cwd=project, capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        f"{q} test --junit-xml r.xml | head -1; echo exit=${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.stdout.splitlines()[-1] == "exit=1", proc.stdout + proc.stderr
     root = ET.parse(project / "r.xml").getroot()
     assert int(root.get("tests")) >= 42 and int(root.get("failures")) >= 1

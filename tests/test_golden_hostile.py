@@ -22,7 +22,7 @@ from common import SEED
 from goldens import CLEAN_ENV, eval_doc, file_line, run_test, summary, write_json
 
 SECRET = "DB_PASSWORD=hunter2-do-not-print"
-HUGE = "9" * 5000   # past Python's 4,300-digit limit on int(str)
+HUGE = "9" * 5000  # past Python's 4,300-digit limit on int(str)
 
 
 @pytest.fixture
@@ -41,8 +41,14 @@ def cli(*args, cwd, stdout=subprocess.PIPE, timeout=120):
     """`autograd-cli ARGS` in a process of its own (what could hang, hangs
     there, not here)."""
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
-    return subprocess.run([sys.executable, "-m", "autograd_cli", *args], cwd=cwd,
-                          stdout=stdout, stderr=subprocess.PIPE, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "autograd_cli", *args],
+        cwd=cwd,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def mkfifo(path):
@@ -63,14 +69,17 @@ def mknod_like(path, device):
 
 
 def no_secret(result_or_texts):
-    texts = result_or_texts if isinstance(result_or_texts, list) else [
-        result_or_texts.stdout, result_or_texts.stderr]
+    texts = (
+        result_or_texts
+        if isinstance(result_or_texts, list)
+        else [result_or_texts.stdout, result_or_texts.stderr]
+    )
     for text in texts:
-        assert "hunter2" not in (text.decode(errors="replace") if isinstance(text, bytes)
-                                 else text)
+        assert "hunter2" not in (text.decode(errors="replace") if isinstance(text, bytes) else text)
 
 
 # ------------------------------------------------------------------ names
+
 
 def test_a_name_that_is_not_utf8_is_updated_and_shown_as_eval_shows_it(tree):
     try:
@@ -82,8 +91,7 @@ def test_a_name_that_is_not_utf8_is_updated_and_shown_as_eval_shows_it(tree):
     assert result.exit_code == 0, result.stdout + result.stderr
     assert summary(result, update=True) == (0, 0, 1)
     assert "CREATED  bad\ufffd.expr" in result.stdout
-    golden = json.loads(Path(b"bad\xff.golden.json".decode(errors="surrogateescape"))
-                        .read_text())
+    golden = json.loads(Path(b"bad\xff.golden.json".decode(errors="surrogateescape")).read_text())
     assert golden["file"] == "bad\ufffd.expr"
     assert golden["value"] == -254.0
     [case] = ET.parse("r.xml").getroot().iter("testcase")
@@ -94,16 +102,21 @@ def test_a_name_that_is_not_utf8_is_updated_and_shown_as_eval_shows_it(tree):
     assert (entry["file"], entry["status"]) == ("bad\ufffd.expr", "pass")
 
 
-@pytest.mark.parametrize("name, shown", [("esc\x1b[31mred", "esc\\x1b[31mred"),
-                                         ("nl\nPASS     fake", "nl\\nPASS     fake"),
-                                         ("bell\x07", "bell\\x07")])
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("esc\x1b[31mred", "esc\\x1b[31mred"),
+        ("nl\nPASS     fake", "nl\\nPASS     fake"),
+        ("bell\x07", "bell\\x07"),
+    ],
+)
 def test_control_characters_in_names_are_escaped(tree, name, shown):
     (tree / f"{name}.expr").write_text("x = 1\ny = x * 2\n")
     result = run_test("--junit-xml", "r.xml")
     assert result.exit_code == 1
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     lines = result.stdout.splitlines()
-    assert len(lines) == 3, result.stdout                 # two files and the summary
+    assert len(lines) == 3, result.stdout  # two files and the summary
     status, line = next((ln.split()[0], ln) for ln in lines if shown in ln)
     assert status == "FAIL" and f"no golden file {shown}.golden.json" in line
     # JUnit XML 1.0 cannot hold control characters: the escaped name
@@ -116,14 +129,17 @@ def test_control_characters_in_names_are_escaped(tree, name, shown):
 
 # ------------------------------------------------------- what is read
 
+
 def test_a_fifo_golden_file_fails_and_does_not_hang(tree):
     (tree / "f.expr").write_text(SEED)
     mkfifo(tree / "f.golden.json")
     proc = cli("test", cwd=tree, timeout=60)
     out = proc.stdout.decode()
     assert proc.returncode == 1
-    assert "f.golden.json: error: cannot read the file: it is a FIFO (named pipe), " \
-           "not a regular file" in out
+    assert (
+        "f.golden.json: error: cannot read the file: it is a FIFO (named pipe), "
+        "not a regular file" in out
+    )
     assert "1 passed, 1 failed" in out
 
 
@@ -142,8 +158,7 @@ def test_a_device_in_the_tree_is_refused_unread(tree, which):
     proc = cli("test", cwd=tree, timeout=60)
     out = proc.stdout.decode()
     assert proc.returncode == 1
-    assert f"{target.name}: error: cannot read the file: it is a device, not a regular " \
-           "file" in out
+    assert f"{target.name}: error: cannot read the file: it is a device, not a regular file" in out
     assert stat.S_ISCHR(os.lstat(target).st_mode)
 
 
@@ -152,11 +167,13 @@ def test_a_golden_linked_to_dev_zero_is_not_read(tree):
     os.symlink("/dev/zero", tree / "z.golden.json")
     proc = cli("test", cwd=tree, timeout=60)
     assert proc.returncode == 1
-    assert "z.golden.json: error: a link to /dev/zero, outside the tested tree" \
-        in proc.stdout.decode()
+    assert (
+        "z.golden.json: error: a link to /dev/zero, outside the tested tree" in proc.stdout.decode()
+    )
 
 
 # ------------------------------------------------------------------ links
+
 
 def test_a_link_out_of_the_tree_fails_without_reading_it(tree):
     secret = tree.parent / ".env"
@@ -168,8 +185,10 @@ def test_a_link_out_of_the_tree_fails_without_reading_it(tree):
     assert summary(result) == (1, 2)
     for name, to in (("leak.expr", "../.env"), ("abs.expr", str(secret))):
         assert file_line(result, name)[0] == "FAIL"
-        assert f"{name}: error: a link to {to}, outside the tested tree {tree}: not followed" \
+        assert (
+            f"{name}: error: a link to {to}, outside the tested tree {tree}: not followed"
             in result.stdout
+        )
     no_secret(result)
     no_secret([Path("r.xml").read_text(), run_test("-f", "json").stdout])
     # Named on the command line, a file's tree is its directory.
@@ -219,11 +238,11 @@ def test_links_to_directories_are_not_followed(tree):
     sub.mkdir()
     (sub / "x.expr").write_text(SEED)
     write_json(sub / "x.golden.json", {"value": -254.0})
-    os.symlink("sub", tree / "again")                 # inside: its files are found once
+    os.symlink("sub", tree / "again")  # inside: its files are found once
     outside = tree.parent / "elsewhere"
     outside.mkdir()
     (outside / "secret.expr").write_text(SECRET + "\n")
-    os.symlink(str(outside), tree / "out")            # outside: not entered
+    os.symlink(str(outside), tree / "out")  # outside: not entered
     result = run_test()
     assert result.exit_code == 0, result.stdout
     assert summary(result) == (2, 0)
@@ -260,8 +279,7 @@ def test_a_golden_linked_out_of_the_tree_or_nowhere_is_not_written(tree):
     os.symlink("../made.json", tree / "n.golden.json")
     result = run_test("--update")
     assert result.exit_code == 1
-    assert "n.golden.json: error: a link to ../made.json, outside the tested tree" \
-        in result.stdout
+    assert "n.golden.json: error: a link to ../made.json, outside the tested tree" in result.stdout
     os.unlink(tree / "n.golden.json")
     os.symlink("made.json", tree / "n.golden.json")
     result = run_test("--update")
@@ -273,17 +291,27 @@ def test_a_golden_linked_out_of_the_tree_or_nowhere_is_not_written(tree):
 
 # --------------------------------------------------------- huge integers
 
-@pytest.mark.parametrize("doc, position, fragment", [
-    ('{"value": %s}', "1:11", "the golden 'value' is an integer of 5,000 digits"),
-    ('{"set": {"a1": %s}, "value": 1}', "1:16", "the value of 'a1' is an integer of 5,000"),
-    ('{"nodes": {"w": {"shape": [%s]}}}', "1:27", "the shape of 'w': size 0 is an integer of "
-                                                  "5,000 digits"),
-    ('{"nodes": {"w": {"value": [1, %s, 3, 4, 5]}}}', "1:27", "element [1] is an integer"),
-    ('{"warnings": [{"message": "m", "line": %s}]}', "1:14", "'warnings' holds an integer of "
-                                                            "5,000 digits"),
-    ('{"warnings": [%s]}', "1:14", "'warnings' holds an integer"),
-    ('{"schema": %s}', "1:12", "schema a number"),
-])
+
+@pytest.mark.parametrize(
+    "doc, position, fragment",
+    [
+        ('{"value": %s}', "1:11", "the golden 'value' is an integer of 5,000 digits"),
+        ('{"set": {"a1": %s}, "value": 1}', "1:16", "the value of 'a1' is an integer of 5,000"),
+        (
+            '{"nodes": {"w": {"shape": [%s]}}}',
+            "1:27",
+            "the shape of 'w': size 0 is an integer of 5,000 digits",
+        ),
+        ('{"nodes": {"w": {"value": [1, %s, 3, 4, 5]}}}', "1:27", "element [1] is an integer"),
+        (
+            '{"warnings": [{"message": "m", "line": %s}]}',
+            "1:14",
+            "'warnings' holds an integer of 5,000 digits",
+        ),
+        ('{"warnings": [%s]}', "1:14", "'warnings' holds an integer"),
+        ('{"schema": %s}', "1:12", "schema a number"),
+    ],
+)
 def test_huge_integers_in_a_golden_are_located_errors(tree, doc, position, fragment):
     (tree / "seed.golden.json").write_text(doc % HUGE)
     result = run_test()
@@ -302,6 +330,7 @@ def test_a_shape_names_its_bad_size(tree):
 
 # ---------------------------------------------------------------- outputs
 
+
 def test_an_empty_junit_xml_name_is_a_usage_error(tree):
     result = run_test("--junit-xml", "")
     assert result.exit_code == 2
@@ -312,9 +341,11 @@ def test_junit_xml_to_a_directory_is_one_line_and_exit_74(tree):
     (tree / "out").mkdir()
     result = run_test("--junit-xml", "out")
     assert result.exit_code == 74
-    assert result.stderr == ("out: error: cannot write the JUnit XML report: it is a "
-                             "directory: a report goes to a regular file, a FIFO, the "
-                             "terminal or /dev/null\n")
+    assert result.stderr == (
+        "out: error: cannot write the JUnit XML report: it is a "
+        "directory: a report goes to a regular file, a FIFO, the "
+        "terminal or /dev/null\n"
+    )
     assert (tree / "out").is_dir() and not any((tree / "out").iterdir())
 
 
@@ -323,9 +354,11 @@ def test_junit_xml_to_a_device_is_refused_and_the_device_kept(tree):
     rdev = os.lstat(tree / "full").st_rdev
     proc = cli("test", "--junit-xml", "full", cwd=tree, timeout=60)
     assert proc.returncode == 74
-    assert proc.stderr.decode() == ("full: error: cannot write the JUnit XML report: it is a "
-                                    "device: a report goes to a regular file, a FIFO, the "
-                                    "terminal or /dev/null\n")
+    assert proc.stderr.decode() == (
+        "full: error: cannot write the JUnit XML report: it is a "
+        "device: a report goes to a regular file, a FIFO, the "
+        "terminal or /dev/null\n"
+    )
     info = os.lstat(tree / "full")
     assert stat.S_ISCHR(info.st_mode) and info.st_rdev == rdev
     assert sorted(os.listdir(tree)) == ["full", "seed.expr", "seed.golden.json"]
@@ -337,9 +370,11 @@ def test_junit_xml_through_a_link_to_a_file_is_refused(tree):
     os.symlink(str(victim), tree / "report.xml")
     result = run_test("--junit-xml", "report.xml")
     assert result.exit_code == 74
-    assert result.stderr.startswith("report.xml: error: cannot write the JUnit XML report: "
-                                    f"it is a link to {victim}, and reports are not written "
-                                    "through links to files")
+    assert result.stderr.startswith(
+        "report.xml: error: cannot write the JUnit XML report: "
+        f"it is a link to {victim}, and reports are not written "
+        "through links to files"
+    )
     assert result.stderr.count("\n") == 1
     assert victim.read_text() == "precious\n"
     assert os.readlink(tree / "report.xml") == str(victim)
@@ -363,8 +398,9 @@ def test_junit_xml_to_a_link_to_the_null_device_writes_through_it(tree):
 def test_junit_xml_to_a_fifo_is_written_in_place(tree):
     mkfifo(tree / "pipe.xml")
     got = []
-    reader = threading.Thread(target=lambda: got.append((tree / "pipe.xml").read_bytes()),
-                              daemon=True)
+    reader = threading.Thread(
+        target=lambda: got.append((tree / "pipe.xml").read_bytes()), daemon=True
+    )
     reader.start()
     proc = cli("test", "--junit-xml", "pipe.xml", cwd=tree, timeout=60)
     reader.join(60)
@@ -415,14 +451,17 @@ def test_update_into_a_directory_it_cannot_write(tree, monkeypatch):
     lines = result.stdout.splitlines()
     for name in ("new", "seed"):
         assert file_line(result, f"{name}.expr")[0] == "FAIL"
-        assert f"{name}.golden.json: error: cannot write the golden file: Permission denied" \
-            in lines
+        assert (
+            f"{name}.golden.json: error: cannot write the golden file: Permission denied" in lines
+        )
     assert (tree / "seed.golden.json").read_bytes() == before
     assert sorted(os.listdir(tree)) == ["new.expr", "seed.expr", "seed.golden.json"]
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
-                    reason="root writes into a read-only directory anyway")
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root writes into a read-only directory anyway",
+)
 def test_update_into_a_read_only_directory(tree):
     write_json(tree / "seed.golden.json", {"value": 1.0})
     tree.chmod(0o555)
@@ -431,8 +470,10 @@ def test_update_into_a_read_only_directory(tree):
     finally:
         tree.chmod(0o755)
     assert result.exit_code == 74
-    assert "seed.golden.json: error: cannot write the golden file: Permission denied" \
+    assert (
+        "seed.golden.json: error: cannot write the golden file: Permission denied"
         in result.stdout.splitlines()
+    )
     assert json.loads((tree / "seed.golden.json").read_text()) == {"value": 1.0}
 
 
@@ -440,21 +481,31 @@ def test_update_into_a_read_only_directory(tree):
 def test_stdout_on_a_full_disk_is_one_line_and_exit_74(tree, fmt):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
-    (tree / "new.expr").write_text("x = 1\n")            # a failure: 74 still wins
+    (tree / "new.expr").write_text("x = 1\n")  # a failure: 74 still wins
     with open("/dev/full", "wb") as full:
         proc = cli("test", "-f", fmt, "--junit-xml", "r.xml", cwd=tree, stdout=full)
     assert proc.returncode == 74
-    assert proc.stderr.decode() == \
-        "autograd-cli: error: cannot write the output: No space left on device\n"
+    assert (
+        proc.stderr.decode()
+        == "autograd-cli: error: cannot write the output: No space left on device\n"
+    )
     # Every file was still tested and the report written.
     assert ET.parse(tree / "r.xml").getroot().get("tests") == "2"
 
 
 def test_stdout_closed_is_one_line_and_exit_74(tree):
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
-    proc = subprocess.run([sys.executable, "-m", "autograd_cli", "test"], cwd=tree,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                          timeout=120, preexec_fn=lambda: os.close(1))
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograd_cli", "test"],
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
     assert proc.returncode == 74
-    assert proc.stderr.decode() == \
-        "autograd-cli: error: cannot write the output: standard output is closed\n"
+    assert (
+        proc.stderr.decode()
+        == "autograd-cli: error: cannot write the output: standard output is closed\n"
+    )

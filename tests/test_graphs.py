@@ -16,8 +16,8 @@ import pytest
 from rich.console import Console
 
 from autograd_cli import graph_tree, graphs
-from autograd_cli.errors import Source
 from autograd_cli.compiling import load
+from autograd_cli.errors import Source
 from autograd_cli.render import fmt_array, fmt_shape_short, head_dict, to_json
 from autograd_cli.running import run
 
@@ -102,6 +102,7 @@ def check_document(doc):
 
 # ------------------------------------------------------------------ document
 
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_document_of_every_example(path):
     report = report_file(path)
@@ -110,7 +111,7 @@ def test_document_of_every_example(path):
     assert (len(doc["nodes"]), len(doc["edges"])) == expected_counts(report)
     assert (len(doc["nodes"]), len(doc["edges"])) == COUNTS[path.stem]
     ids = {node["id"] for node in doc["nodes"]}
-    for b in report.model.bindings:         # every binding is a node, named after it
+    for b in report.model.bindings:  # every binding is a node, named after it
         assert b.name in ids
     # The target is the last node: nothing in these files comes after it.
     assert doc["nodes"][-1]["id"] == report.target.name
@@ -124,15 +125,29 @@ def test_seed_document():
     report = report_file(ROOT / "examples/seed.expr")
     doc = graphs.graph_document(report)
     nodes = {node["id"]: node for node in doc["nodes"]}
-    assert nodes["w"] == {"id": "w", "label": "w", "op": "leaf", "shape": [5],
-                          "value": [2.0, 5.0, 9.0, 7.0, 3.0],
-                          "grad": [-28.0, -21.0, -12.0, -23.0, -36.0]}
-    want = {"b1": ("b1 = add", 23.0, -7.0), "b2": ("b2 = mul", 36.0, -3.0),
-            "c": ("c = add", 269.0, -1.0), "L": ("L = sub", -254.0, 1.0),
-            "a1": ("a1", 4.0, -41.0), "a2": ("a2", 3.0, -35.0)}
+    assert nodes["w"] == {
+        "id": "w",
+        "label": "w",
+        "op": "leaf",
+        "shape": [5],
+        "value": [2.0, 5.0, 9.0, 7.0, 3.0],
+        "grad": [-28.0, -21.0, -12.0, -23.0, -36.0],
+    }
+    want = {
+        "b1": ("b1 = add", 23.0, -7.0),
+        "b2": ("b2 = mul", 36.0, -3.0),
+        "c": ("c = add", 269.0, -1.0),
+        "L": ("L = sub", -254.0, 1.0),
+        "a1": ("a1", 4.0, -41.0),
+        "a2": ("a2", 3.0, -35.0),
+    }
     for name, (label, value, grad) in want.items():
-        assert (nodes[name]["label"], nodes[name]["value"], nodes[name]["grad"],
-                nodes[name]["shape"]) == (label, value, grad, [])
+        assert (
+            nodes[name]["label"],
+            nodes[name]["value"],
+            nodes[name]["grad"],
+            nodes[name]["shape"],
+        ) == (label, value, grad, [])
     labels = [node["label"] for node in doc["nodes"]]
     # The indices show their subscripts; the literals of w are folded into it.
     assert [x for x in labels if x.startswith("w[")] == [f"w[{k}]" for k in range(5)]
@@ -158,7 +173,7 @@ def test_awkward_names_labels_and_ids():
     by_label = {node["label"]: node for node in doc["nodes"]}
     assert "end[1:3]" in by_label and "class = style[::2]" in by_label
     assert "style[-1]" in by_label and "n7[0]" in by_label
-    assert by_label["x = o1"]["op"] == "pos"                 # an alias keeps its form
+    assert by_label["x = o1"]["op"] == "pos"  # an alias keeps its form
     assert by_label["n7 = log"]["value"] == ["nan", "nan", "-inf", 0.0]
     # The param computed from o1 keeps its edge; nothing flows back through it.
     p_in = [a for a, b in doc["edges"] if b == "p"]
@@ -183,7 +198,7 @@ def test_target_in_the_middle_and_float32():
     doc = graphs.graph_document(report)
     nodes = {node["id"]: node for node in doc["nodes"]}
     assert nodes["x"]["grad"] == [2.0, 4.0]
-    assert nodes["z"]["grad"] == 0.0          # the target does not depend on z
+    assert nodes["z"]["grad"] == 0.0  # the target does not depend on z
     assert "z" not in tree_text(report)
 
 
@@ -198,12 +213,12 @@ def test_fmt_key():
 
 # ----------------------------------------------------------------------- DOT
 
+
 def run_dot(text):
-    done = subprocess.run([DOT, "-Tsvg"], input=text.encode(), capture_output=True,
-                          timeout=120)
+    done = subprocess.run([DOT, "-Tsvg"], input=text.encode(), capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()
     assert b"<svg" in done.stdout
-    assert not done.stderr.strip(), done.stderr.decode()   # no warnings either
+    assert not done.stderr.strip(), done.stderr.decode()  # no warnings either
     return done.stdout.decode()
 
 
@@ -217,7 +232,7 @@ def test_dot_shape_of_the_text():
     for node in doc["nodes"]:
         assert f'  "{node["id"]}" [label=<' in text
     assert "[-28, -21, -12, -23, -36]" in text
-    assert 'BORDER="3"' in text                # the target stands out
+    assert 'BORDER="3"' in text  # the target stands out
 
 
 @needs_dot
@@ -233,9 +248,9 @@ def test_dot_escapes_awkward_text():
     report = report_of(AWKWARD, name='we<ird"&\\name\n.expr')
     text = graphs.to_dot(report)
     svg = run_dot(text)
-    assert "we&lt;ird&quot;&amp;" in svg       # the file name, escaped through to SVG
+    assert "we&lt;ird&quot;&amp;" in svg  # the file name, escaped through to SVG
     assert "style = w" not in text and "end[1:3]" in text
-    assert "style=dashed" in text              # into the param: no gradient back
+    assert "style=dashed" in text  # into the param: no gradient back
 
 
 # ------------------------------------------------------------------- Mermaid
@@ -275,21 +290,24 @@ def test_json_written_in_pieces_is_the_document(compact):
     """`graph -f json` writes its document in pieces: the same bytes as the
     whole document through render.to_json, with arrays large enough to be
     written in blocks, non-finite numbers, awkward names and a set value."""
-    big = ("param W = randn(140, 130, seed=3)\nx = [1, 2, 3]\n"
-           "L = sum(tanh(W) ** 2) + sum(log(x - 2))\n")
+    big = (
+        "param W = randn(140, 130, seed=3)\nx = [1, 2, 3]\n"
+        "L = sum(tanh(W) ** 2) + sum(log(x - 2))\n"
+    )
     reports = [report_file(path) for path in EXAMPLES]
     reports += [report_of(AWKWARD), report_of(big), report_of(chain(30))]
     counts = []
     for report in reports:
-        head = head_dict(report.model, "a \"file\".expr", report.target.name)
+        head = head_dict(report.model, 'a "file".expr', report.target.name)
         whole = to_json({**head, "graph": graphs.graph_document(report)}, compact)
         pieces = list(graphs.graph_json(report, head, compact))
         assert "".join(pieces) == whole
         counts.append(len(pieces))
-    assert counts[-2] > 3       # the large arrays went a block at a time
+    assert counts[-2] > 3  # the large arrays went a block at a time
 
 
 # ---------------------------------------------------------------------- tree
+
 
 def test_tree_of_the_seed():
     report = report_file(ROOT / "examples/seed.expr")
@@ -298,11 +316,16 @@ def test_tree_of_the_seed():
     assert lines[0].startswith("L = sub  ()  value -254  grad 1")
     assert "c = add" in lines[2]
     # w is drawn once, then referred to; so is a1.
-    assert sum("w  (5,)  value [2, 5, 9, 7, 3]  grad [-28, -21, -12, -23, -36]" in line
-               for line in lines) == 1
+    assert (
+        sum(
+            "w  (5,)  value [2, 5, 9, 7, 3]  grad [-28, -21, -12, -23, -36]" in line
+            for line in lines
+        )
+        == 1
+    )
     assert sum(line.endswith("↑ w") for line in lines) == 4
     assert sum(line.endswith("↑ a1") for line in lines) == 1
-    assert len(lines) == 17 + 5            # every node once, plus 5 references
+    assert len(lines) == 17 + 5  # every node once, plus 5 references
     assert "(continued" not in text and "not shown" not in text
 
 
@@ -337,8 +360,13 @@ def rich_tree_text(report, console, max_depth=None):
     from rich.text import Text
     from rich.tree import Tree
 
-    style = {"param": "bold magenta", "input": "bold cyan", "node": "bold", "op": "",
-             "const": "dim"}
+    style = {
+        "param": "bold magenta",
+        "input": "bold cyan",
+        "node": "bold",
+        "op": "",
+        "const": "dim",
+    }
     v = graphs.view(report)
 
     def label_of(i):
@@ -370,7 +398,7 @@ def rich_tree_text(report, console, max_depth=None):
     value_only = {i for i in v.shown if graph.ops[i].is_leaf and children[i]}
     further = "  (no gradient flows into its right side)"
     state, roots = {}, [report.target.node]
-    for root in roots:          # grows as sections are cut off
+    for root in roots:  # grows as sections are cut off
         label = label_of(root)
         if root != roots[0]:
             label.append("  (continued)", style="dim")
@@ -398,9 +426,14 @@ def rich_tree_text(report, console, max_depth=None):
         console.print(tree)
     left_out = len(v.shown) - len(state)
     if left_out:
-        console.print(Text(f"({left_out} node{'s' if left_out != 1 else ''} the target "
-                           f"{report.target.name} does not depend on "
-                           f"{'are' if left_out != 1 else 'is'} not shown)", style="dim"))
+        console.print(
+            Text(
+                f"({left_out} node{'s' if left_out != 1 else ''} the target "
+                f"{report.target.name} does not depend on "
+                f"{'are' if left_out != 1 else 'is'} not shown)",
+                style="dim",
+            )
+        )
 
 
 # Labels longer than a line (so Rich wraps them), and deep enough to cut.
@@ -421,9 +454,16 @@ def test_tree_is_what_rich_prints(width, color, ascii_only):
 
     def printed(draw, report, **kw):
         buf = io.StringIO()
-        console = Console(file=_AsciiFile(buf) if ascii_only else buf, width=width,
-                          color_system=color, force_terminal=bool(color), highlight=False,
-                          markup=False, emoji=False, legacy_windows=False)
+        console = Console(
+            file=_AsciiFile(buf) if ascii_only else buf,
+            width=width,
+            color_system=color,
+            force_terminal=bool(color),
+            highlight=False,
+            markup=False,
+            emoji=False,
+            legacy_windows=False,
+        )
         draw(report, console, **kw)
         return buf.getvalue()
 
@@ -451,6 +491,7 @@ class _AsciiFile:
 
 
 # --------------------------------------------------------------- deep graphs
+
 
 @pytest.fixture(scope="module")
 def deep_report():
@@ -488,6 +529,7 @@ def test_deep_chain_tree(deep_report):
 
 # ------------------------------------------------------------- long sources
 
+
 def long_sum(n):
     """One statement of `n` terms: every operator's span holds the ones before it."""
     return "param x = 1.5\nL = " + " + ".join(["x"] * n) + "\n"
@@ -501,18 +543,20 @@ def test_dot_tooltips_quote_the_source_and_are_cut_in_the_middle():
     text = graphs.to_dot(report)
     tips = TOOLTIP.findall(text)
     assert tips
-    assert ("2", "5", "x * 2") in tips                         # short: quoted whole
+    assert ("2", "5", "x * 2") in tips  # short: quoted whole
     long = [t for t in tips if t[0] == "3"]
     assert long and all(len(t[2]) <= graphs.TOOLTIP_WIDTH for t in long)
     whole = " + ".join(["y"] * 200)
-    last = long[-1][2]                                          # the last add: the whole sum
+    last = long[-1][2]  # the last add: the whole sum
     head, tail = last.split("…")
     assert whole.startswith(head) and whole.endswith(tail) and len(last) == graphs.TOOLTIP_WIDTH
 
 
-@pytest.mark.parametrize("render", [graphs.to_dot, graphs.to_mermaid,
-                                    lambda r: json.dumps(graphs.graph_document(r))],
-                         ids=["dot", "mermaid", "json"])
+@pytest.mark.parametrize(
+    "render",
+    [graphs.to_dot, graphs.to_mermaid, lambda r: json.dumps(graphs.graph_document(r))],
+    ids=["dot", "mermaid", "json"],
+)
 def test_output_grows_linearly_with_a_long_sum(render):
     small, large = (len(render(report_of(long_sum(n)))) for n in (300, 3000))
     # Ten times the terms: ten times the output (a hundred if each operator
@@ -522,6 +566,7 @@ def test_output_grows_linearly_with_a_long_sum(render):
 
 # ----------------------------------------------------- through the command line
 
+
 def _cli(args):
     from typer.testing import CliRunner
 
@@ -530,8 +575,9 @@ def _cli(args):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
-@pytest.mark.parametrize("fmt, start", [("dot", "digraph"), ("mermaid", "flowchart LR"),
-                                        ("tree", "L = sub")])
+@pytest.mark.parametrize(
+    "fmt, start", [("dot", "digraph"), ("mermaid", "flowchart LR"), ("tree", "L = sub")]
+)
 def test_graph_command_formats(fmt, start):
     result = _cli(["graph", ROOT / "examples/seed.expr", "--format", fmt])
     assert result.exit_code == 0, result.output

@@ -19,8 +19,13 @@ NOT_YET_PUBLIC: set = set()
 
 # The bottom layer imports only from itself; only the top imports the
 # command line; only the top imports the commands.
-BOTTOM = {"autograd_cli.errors", "autograd_cli.streams", "autograd_cli.sources",
-          "autograd_cli.options", "autograd_cli.process"}
+BOTTOM = {
+    "autograd_cli.errors",
+    "autograd_cli.streams",
+    "autograd_cli.sources",
+    "autograd_cli.options",
+    "autograd_cli.process",
+}
 TOP = {"autograd_cli.cli", "autograd_cli.launch", "autograd_cli.__main__"}
 COMMANDS = {"autograd_cli.commands"}
 
@@ -52,7 +57,7 @@ def imports(name: str, path: Path, known) -> list:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = here.split(".")
-                base = base[:len(base) - (node.level - 1)]
+                base = base[: len(base) - (node.level - 1)]
                 base = ".".join(base + ([node.module] if node.module else []))
             else:
                 base = node.module or ""
@@ -77,11 +82,18 @@ def import_graph(root: Path) -> tuple:
         for target, taken, line in imports(name, path, known):
             if target != name:
                 edges.setdefault(target, line)
-            if (taken is not None and taken.startswith("_") and not taken.startswith("__")
-                    and target != name):
+            if (
+                taken is not None
+                and taken.startswith("_")
+                and not taken.startswith("__")
+                and target != name
+            ):
                 private.append((name, line, target, taken))
-            if taken is None and target.rpartition(".")[2].startswith("_") \
-                    and not target.endswith("__main__"):
+            if (
+                taken is None
+                and target.rpartition(".")[2].startswith("_")
+                and not target.endswith("__main__")
+            ):
                 private.append((name, line, target.rpartition(".")[0], target))
     return graph, private
 
@@ -139,38 +151,49 @@ def write_package(root: Path, files: dict):
 
 # ------------------------------------------------------- the checker itself
 
+
 def test_the_checker_finds_a_cycle_through_a_function_level_import(tmp_path):
-    write_package(tmp_path, {
-        "__init__.py": "",
-        "a.py": "from . import b\n",
-        "b.py": "def f():\n    from .sub.c import g\n",
-        "sub/__init__.py": "",
-        "sub/c.py": "def g():\n    import autograd_cli.a\n",
-        "d.py": "from .a import b\n",
-    })
+    write_package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "a.py": "from . import b\n",
+            "b.py": "def f():\n    from .sub.c import g\n",
+            "sub/__init__.py": "",
+            "sub/c.py": "def g():\n    import autograd_cli.a\n",
+            "d.py": "from .a import b\n",
+        },
+    )
     graph, _ = import_graph(tmp_path)
     assert cycles(graph) == [["autograd_cli.a", "autograd_cli.b", "autograd_cli.sub.c"]]
     assert graph["autograd_cli.d"] == {"autograd_cli.a": 1}
 
 
 def test_the_checker_finds_private_names_and_nothing_else(tmp_path):
-    write_package(tmp_path, {
-        "__init__.py": "__version__ = '1'\n",
-        "a.py": "_hidden = 1\nshown = 2\n",
-        "b.py": ("from . import __version__\nfrom .a import shown as _alias\n"
-                 "def f():\n    from .a import _hidden\n"),
-        "pkg/__init__.py": "",
-        "pkg/_inner.py": "",
-        "pkg/c.py": "from . import _inner\n",
-    })
+    write_package(
+        tmp_path,
+        {
+            "__init__.py": "__version__ = '1'\n",
+            "a.py": "_hidden = 1\nshown = 2\n",
+            "b.py": (
+                "from . import __version__\nfrom .a import shown as _alias\n"
+                "def f():\n    from .a import _hidden\n"
+            ),
+            "pkg/__init__.py": "",
+            "pkg/_inner.py": "",
+            "pkg/c.py": "from . import _inner\n",
+        },
+    )
     graph, private = import_graph(tmp_path)
     assert cycles(graph) == []
-    assert sorted(private) == [("autograd_cli.b", 4, "autograd_cli.a", "_hidden"),
-                               ("autograd_cli.pkg.c", 1, "autograd_cli.pkg",
-                                "autograd_cli.pkg._inner")]
+    assert sorted(private) == [
+        ("autograd_cli.b", 4, "autograd_cli.a", "_hidden"),
+        ("autograd_cli.pkg.c", 1, "autograd_cli.pkg", "autograd_cli.pkg._inner"),
+    ]
 
 
 # ------------------------------------------------------------ the package
+
 
 @pytest.fixture(scope="module")
 def package():
@@ -184,9 +207,11 @@ def test_no_import_cycles(package):
 
 def test_no_private_names_across_modules(package):
     _, private = package
-    left = [f"{importer}:{line} imports {name} from {module}"
-            for importer, line, module, name in private
-            if (module, name) not in NOT_YET_PUBLIC]
+    left = [
+        f"{importer}:{line} imports {name} from {module}"
+        for importer, line, module, name in private
+        if (module, name) not in NOT_YET_PUBLIC
+    ]
     assert left == []
 
 

@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from autograd_cli.errors import ExprError, Source
 from autograd_cli.compiling import load
+from autograd_cli.errors import ExprError, Source
 from autograd_cli.running import run
 
 from common import SEED
@@ -44,7 +44,6 @@ def assert_arr(got, want, rtol=1e-12, atol=1e-12):
 # ----------------------------------------------------------------- the seed
 
 
-
 def test_seed_example_values_gradients_and_kinds():
     model, r = ev(SEED)
     assert [b.name for b in model.bindings] == ["a1", "a2", "w", "b1", "b2", "c", "L"]
@@ -55,20 +54,29 @@ def test_seed_example_values_gradients_and_kinds():
     for name, g in want.items():
         assert float(r.grads[name]) == g, name
     kinds = {n: model.by_name[n].kind for n in want}
-    assert kinds == {"a1": "input", "a2": "input", "b1": "node", "b2": "node",
-                     "c": "node", "L": "node"}
+    assert kinds == {
+        "a1": "input",
+        "a2": "input",
+        "b1": "node",
+        "b2": "node",
+        "c": "node",
+        "L": "node",
+    }
     assert model.by_name["w"].kind == "param"
 
 
 # ---------------------------------------------------------------- lexical
 
+
 def test_comments_and_blank_lines_are_ignored():
-    text = ("\n\n# a leading comment\n   \n"
-            "a = 2   # trailing comment\n"
-            "\t\n"
-            "# b = 100 is commented out\n"
-            "b = a * 3 # another\n"
-            "\n# the end\n")
+    text = (
+        "\n\n# a leading comment\n   \n"
+        "a = 2   # trailing comment\n"
+        "\t\n"
+        "# b = 100 is commented out\n"
+        "b = a * 3 # another\n"
+        "\n# the end\n"
+    )
     model, r = ev(text)
     assert [b.name for b in model.bindings] == ["a", "b"]
     assert float(r.values["b"]) == 6.0
@@ -99,14 +107,16 @@ def test_newlines_inside_parentheses_continue_the_statement():
 
 
 def test_newlines_inside_brackets_and_calls_continue_the_statement():
-    text = ("x = [1,\n"
-            "     2,   # a comment on a continued line\n"
-            "\n"
-            "     3]\n"
-            "y = sum(\n"
-            "    x * x,\n"
-            "    axis=0\n"
-            ")\n")
+    text = (
+        "x = [1,\n"
+        "     2,   # a comment on a continued line\n"
+        "\n"
+        "     3]\n"
+        "y = sum(\n"
+        "    x * x,\n"
+        "    axis=0\n"
+        ")\n"
+    )
     model, r = ev(text)
     assert_arr(r.values["x"], [1, 2, 3])
     assert float(r.values["y"]) == 14.0
@@ -143,17 +153,20 @@ def test_dangling_operator_at_end_of_line_is_an_error_on_that_line():
     assert info.value.span.line == 1
 
 
-@pytest.mark.parametrize("literal, expected", [
-    ("4", 4.0),
-    ("4.", 4.0),
-    (".5", 0.5),
-    ("1e-3", 1e-3),
-    ("2.5E+4", 2.5e4),
-    ("1E3", 1000.0),
-    ("3.25e0", 3.25),
-    ("0.125", 0.125),
-    ("007", 7.0),
-])
+@pytest.mark.parametrize(
+    "literal, expected",
+    [
+        ("4", 4.0),
+        ("4.", 4.0),
+        (".5", 0.5),
+        ("1e-3", 1e-3),
+        ("2.5E+4", 2.5e4),
+        ("1E3", 1000.0),
+        ("3.25e0", 3.25),
+        ("0.125", 0.125),
+        ("007", 7.0),
+    ],
+)
 def test_number_forms(literal, expected):
     v = values(f"x = {literal}")["x"]
     assert v.shape == ()
@@ -161,12 +174,13 @@ def test_number_forms(literal, expected):
 
 
 def test_number_forms_in_one_list():
-    assert_arr(values("x = [4, 4., .5, 1e-3, 2.5E+4]\nL = sum(x)")["x"],
-               [4.0, 4.0, 0.5, 1e-3, 2.5e4])
+    assert_arr(
+        values("x = [4, 4., .5, 1e-3, 2.5E+4]\nL = sum(x)")["x"], [4.0, 4.0, 0.5, 1e-3, 2.5e4]
+    )
 
 
 def test_names_with_underscores_digits_and_keyword_prefixes():
-    text = "_a1 = 2\nparams = [1, 2]\nparameter_2 = 3\nparam pix = 4\nL = _a1 * sum(params) * parameter_2 * pix"
+    text = "_a1 = 2\nparams = [1, 2]\nparameter_2 = 3\nparam pix = 4\nL = _a1 * sum(params) * parameter_2 * pix"  # noqa: E501
     model, r = ev(text)
     assert float(r.values["L"]) == 72.0
     assert model.by_name["params"].kind == "input"
@@ -175,29 +189,33 @@ def test_names_with_underscores_digits_and_keyword_prefixes():
 
 # ------------------------------------------------------------- precedence
 
-@pytest.mark.parametrize("expr, expected", [
-    ("-x**2", -9.0),           # -(x**2)
-    ("(-x)**2", 9.0),
-    ("-2**2", -4.0),
-    ("2**-1", 0.5),
-    ("2 ** - 1", 0.5),
-    ("2**3**2", 512.0),        # right associative: 2**(3**2)
-    ("(2**3)**2", 64.0),
-    ("2 ** -1 ** 2", 0.5),     # 2 ** (-(1 ** 2))
-    ("10 - 3 - 2", 5.0),       # left associative
-    ("10 - (3 - 2)", 9.0),
-    ("12 / 3 * 2", 8.0),       # (12 / 3) * 2
-    ("12 / 3 / 2", 2.0),
-    ("1 + 2 * 3", 7.0),
-    ("(1 + 2) * 3", 9.0),
-    ("2 * 3 ** 2", 18.0),
-    ("+x", 3.0),
-    ("+-x", -3.0),
-    ("- -x", 3.0),
-    ("-+x", -3.0),
-    ("x - -x", 6.0),
-    ("-x * 2", -6.0),
-])
+
+@pytest.mark.parametrize(
+    "expr, expected",
+    [
+        ("-x**2", -9.0),  # -(x**2)
+        ("(-x)**2", 9.0),
+        ("-2**2", -4.0),
+        ("2**-1", 0.5),
+        ("2 ** - 1", 0.5),
+        ("2**3**2", 512.0),  # right associative: 2**(3**2)
+        ("(2**3)**2", 64.0),
+        ("2 ** -1 ** 2", 0.5),  # 2 ** (-(1 ** 2))
+        ("10 - 3 - 2", 5.0),  # left associative
+        ("10 - (3 - 2)", 9.0),
+        ("12 / 3 * 2", 8.0),  # (12 / 3) * 2
+        ("12 / 3 / 2", 2.0),
+        ("1 + 2 * 3", 7.0),
+        ("(1 + 2) * 3", 9.0),
+        ("2 * 3 ** 2", 18.0),
+        ("+x", 3.0),
+        ("+-x", -3.0),
+        ("- -x", 3.0),
+        ("-+x", -3.0),
+        ("x - -x", 6.0),
+        ("-x * 2", -6.0),
+    ],
+)
 def test_operator_precedence_and_associativity(expr, expected):
     v = values(f"x = 3\ny = {expr}")["y"]
     assert float(v) == pytest.approx(expected, rel=1e-15)
@@ -218,12 +236,14 @@ def test_matmul_is_at_the_level_of_times_left_associative():
     A = np.array([[1.0, 2.0], [3.0, 4.0]])
     v = np.array([1.0, 1.0])
     s = np.array([1.0, 10.0])
-    text = ("A = [[1, 2], [3, 4]]\nv = [1, 1]\ns = [1, 10]\n"
-            "p = A @ v * s\n"      # (A @ v) * s
-            "q = s * A @ v\n"      # (s * A) @ v
-            "r = A @ v + v\n"      # (A @ v) + v
-            "t = A @ v / 2\n"
-            "L = sum(p) + sum(q) + sum(r) + sum(t)")
+    text = (
+        "A = [[1, 2], [3, 4]]\nv = [1, 1]\ns = [1, 10]\n"
+        "p = A @ v * s\n"  # (A @ v) * s
+        "q = s * A @ v\n"  # (s * A) @ v
+        "r = A @ v + v\n"  # (A @ v) + v
+        "t = A @ v / 2\n"
+        "L = sum(p) + sum(q) + sum(r) + sum(t)"
+    )
     vals = values(text)
     assert_arr(vals["p"], (A @ v) * s)
     assert_arr(vals["q"], (s * A) @ v)
@@ -240,16 +260,19 @@ def test_unary_plus_passes_the_gradient():
 
 # ------------------------------------------------------------------ calls
 
+
 def test_call_with_keyword_arguments():
     m = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    text = ("m = [[1, 2, 3], [4, 5, 6]]\n"
-            "r0 = sum(m, axis=0)\n"
-            "r1 = sum(x=m, axis=1)\n"
-            "rn = mean(m, axis=-1)\n"
-            "s0 = softmax(m, axis=0)\n"
-            "c = clip(m, hi=5, lo=2)\n"
-            "t = sum(m,)\n"
-            "L = sum(r0) + sum(r1) + sum(rn) + sum(s0) + sum(c) + t")
+    text = (
+        "m = [[1, 2, 3], [4, 5, 6]]\n"
+        "r0 = sum(m, axis=0)\n"
+        "r1 = sum(x=m, axis=1)\n"
+        "rn = mean(m, axis=-1)\n"
+        "s0 = softmax(m, axis=0)\n"
+        "c = clip(m, hi=5, lo=2)\n"
+        "t = sum(m,)\n"
+        "L = sum(r0) + sum(r1) + sum(rn) + sum(s0) + sum(c) + t"
+    )
     vals = values(text)
     assert_arr(vals["r0"], m.sum(axis=0))
     assert_arr(vals["r1"], m.sum(axis=1))
@@ -278,25 +301,28 @@ X5 = np.array([10.0, 20.0, 30.0, 40.0, 50.0])
 M23 = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 
 
-@pytest.mark.parametrize("subscript, want", [
-    ("x[0]", X5[0]),
-    ("x[-1]", X5[-1]),
-    ("x[-2]", X5[-2]),
-    ("x[1:3]", X5[1:3]),
-    ("x[::2]", X5[::2]),
-    ("x[::-1]", X5[::-1]),
-    ("x[-2:]", X5[-2:]),
-    ("x[:2]", X5[:2]),
-    ("x[1:-1:2]", X5[1:-1:2]),
-    ("x[:]", X5[:]),
-    ("m[:, 0]", M23[:, 0]),
-    ("m[1]", M23[1]),
-    ("m[-1, -2]", M23[-1, -2]),
-    ("m[0, 1:]", M23[0, 1:]),
-    ("m[:, ::2]", M23[:, ::2]),
-    ("m[::-1, 0]", M23[::-1, 0]),
-    ("m[1][2]", M23[1][2]),
-])
+@pytest.mark.parametrize(
+    "subscript, want",
+    [
+        ("x[0]", X5[0]),
+        ("x[-1]", X5[-1]),
+        ("x[-2]", X5[-2]),
+        ("x[1:3]", X5[1:3]),
+        ("x[::2]", X5[::2]),
+        ("x[::-1]", X5[::-1]),
+        ("x[-2:]", X5[-2:]),
+        ("x[:2]", X5[:2]),
+        ("x[1:-1:2]", X5[1:-1:2]),
+        ("x[:]", X5[:]),
+        ("m[:, 0]", M23[:, 0]),
+        ("m[1]", M23[1]),
+        ("m[-1, -2]", M23[-1, -2]),
+        ("m[0, 1:]", M23[0, 1:]),
+        ("m[:, ::2]", M23[:, ::2]),
+        ("m[::-1, 0]", M23[::-1, 0]),
+        ("m[1][2]", M23[1][2]),
+    ],
+)
 def test_indexing_and_slicing_values_and_gradients(subscript, want):
     text = f"x = [10, 20, 30, 40, 50]\nm = [[1, 2, 3], [4, 5, 6]]\ny = {subscript}\nL = sum(y * 2)"
     model, r = ev(text)
@@ -304,7 +330,7 @@ def test_indexing_and_slicing_values_and_gradients(subscript, want):
     # the gradient goes back only into the selected elements
     base, key = subscript.split("[", 1)
     source = X5 if base == "x" else M23
-    probe = np.arange(source.size, dtype=float).reshape(source.shape)
+    probe = np.arange(source.size, dtype=float).reshape(source.shape)  # noqa: F841 (eval reads it)
     mask = np.zeros_like(source)
     picked = eval(f"probe[{key}")  # same numpy indexing as the language
     for v in np.atleast_1d(picked).ravel():
@@ -314,10 +340,11 @@ def test_indexing_and_slicing_values_and_gradients(subscript, want):
 
 # ---------------------------------------------------------- list literals
 
+
 def test_nested_lists_build_matrices_from_expressions():
     a = 1.5
     model, r = ev("a = 1.5\nm = [[a, 2 * a], [3, a ** 2]]\nL = sum(m)")
-    assert_arr(r.values["m"], [[a, 2 * a], [3, a ** 2]])
+    assert_arr(r.values["m"], [[a, 2 * a], [3, a**2]])
     assert model.by_name["m"].kind == "node"
     # the gradient flows into every element that uses `a`
     assert float(r.grads["a"]) == pytest.approx(1 + 2 + 2 * a)
@@ -325,7 +352,9 @@ def test_nested_lists_build_matrices_from_expressions():
 
 
 def test_list_of_vectors_is_a_differentiable_stack():
-    r = ev("u = [1, 2]\nv = [3, 4]\nm = [u, v * 2, u + v]\nL = sum(m * [[1, 1], [1, 1], [1, 10]])")[1]
+    r = ev("u = [1, 2]\nv = [3, 4]\nm = [u, v * 2, u + v]\nL = sum(m * [[1, 1], [1, 1], [1, 10]])")[
+        1
+    ]
     assert_arr(r.values["m"], [[1, 2], [6, 8], [4, 6]])
     assert_arr(r.grads["u"], [2, 11])
     assert_arr(r.grads["v"], [3, 12])
@@ -342,6 +371,7 @@ def test_nested_list_with_trailing_comma_and_parenthesised_elements():
 
 # --------------------------------------------------------------------- pi
 
+
 def test_pi_is_the_builtin_constant():
     model, r = ev("t = pi\nh = pi / 2\nL = sin(h) + t")
     assert float(r.values["t"]) == math.pi
@@ -353,23 +383,36 @@ def test_pi_is_the_builtin_constant():
 
 # ------------------------------------------------------------------ kinds
 
+
 def test_kinds_param_input_node():
-    text = ("a1 = 4\n"
-            "x = [1, 2, 3]\n"
-            "z = zeros(3)\n"
-            "t = 2 * pi\n"
-            "n = -3\n"
-            "e = eye(2) @ [1, 2]\n"
-            "param w = [0.5, 1, 2]\n"
-            "param s = 2\n"
-            "y = x\n"
-            "u = a1 * 2\n"
-            "L = sum(w * x + z) * s + u + t + n + sum(e) + sum(y)")
+    text = (
+        "a1 = 4\n"
+        "x = [1, 2, 3]\n"
+        "z = zeros(3)\n"
+        "t = 2 * pi\n"
+        "n = -3\n"
+        "e = eye(2) @ [1, 2]\n"
+        "param w = [0.5, 1, 2]\n"
+        "param s = 2\n"
+        "y = x\n"
+        "u = a1 * 2\n"
+        "L = sum(w * x + z) * s + u + t + n + sum(e) + sum(y)"
+    )
     model = model_of(text)
     kinds = {b.name: b.kind for b in model.bindings}
-    assert kinds == {"a1": "input", "x": "input", "z": "input", "t": "input", "n": "input",
-                     "e": "input", "w": "param", "s": "param", "y": "node", "u": "node",
-                     "L": "node"}
+    assert kinds == {
+        "a1": "input",
+        "x": "input",
+        "z": "input",
+        "t": "input",
+        "n": "input",
+        "e": "input",
+        "w": "param",
+        "s": "param",
+        "y": "node",
+        "u": "node",
+        "L": "node",
+    }
 
 
 def test_param_computed_from_a_name_has_no_history():
@@ -394,6 +437,7 @@ def test_bindings_the_target_does_not_use_get_zero_gradient_of_their_shape():
 
 
 # --------------------------------------------------------------- targets
+
 
 def test_default_target_is_the_last_binding():
     r = ev(SEED)[1]
@@ -432,6 +476,7 @@ def test_single_element_non_scalar_target_is_allowed():
 
 # ------------------------------------------------------------------ dtype
 
+
 def test_float64_is_the_default():
     model, r = ev("x = [1, 2]\nL = sum(x * pi)")
     assert model.dtype == "float64"
@@ -440,19 +485,21 @@ def test_float64_is_the_default():
 
 
 def test_float32_values_and_gradients_everywhere():
-    text = ("a = 0.1\n"
-            "x = [1, 2, 3]\n"
-            "z = zeros(3)\n"
-            "o = ones(3)\n"
-            "r = randn(3, seed=1)\n"
-            "q = rand(3, seed=1)\n"
-            "g = arange(3)\n"
-            "s = linspace(0, 1, 3)\n"
-            "e = eye(3)\n"
-            "t = pi\n"
-            "param w = [0.5, -1, 2]\n"
-            "h = tanh(w * x + a) + sigmoid(x) + z + o * r + q * g + s\n"
-            "L = mean(e @ h) + logsumexp(h) + norm(h) * t")
+    text = (
+        "a = 0.1\n"
+        "x = [1, 2, 3]\n"
+        "z = zeros(3)\n"
+        "o = ones(3)\n"
+        "r = randn(3, seed=1)\n"
+        "q = rand(3, seed=1)\n"
+        "g = arange(3)\n"
+        "s = linspace(0, 1, 3)\n"
+        "e = eye(3)\n"
+        "t = pi\n"
+        "param w = [0.5, -1, 2]\n"
+        "h = tanh(w * x + a) + sigmoid(x) + z + o * r + q * g + s\n"
+        "L = mean(e @ h) + logsumexp(h) + norm(h) * t"
+    )
     model, r32 = ev(text, dtype="float32")
     assert model.dtype == "float32"
     for name in r32.values:
@@ -469,24 +516,30 @@ def test_float32_values_and_gradients_everywhere():
 
 # ----------------------------------------------------------- constructors
 
+
 def test_zeros_ones_eye():
-    vals = values("z = zeros(2, 3)\no = ones(4)\ne = eye(3)\ns = zeros()\nL = sum(z) + sum(o) + sum(e) + s")
+    vals = values(
+        "z = zeros(2, 3)\no = ones(4)\ne = eye(3)\ns = zeros()\nL = sum(z) + sum(o) + sum(e) + s"
+    )
     assert_arr(vals["z"], np.zeros((2, 3)))
     assert_arr(vals["o"], np.ones(4))
     assert_arr(vals["e"], np.eye(3))
     assert vals["s"].shape == ()
 
 
-@pytest.mark.parametrize("call, want", [
-    ("arange(5)", np.arange(5.0)),
-    ("arange(2, 7, 1)", np.arange(2.0, 7.0, 1.0)),
-    ("arange(1, 2, 0.25)", np.arange(1.0, 2.0, 0.25)),
-    ("arange(5, 0, -2)", np.arange(5.0, 0.0, -2.0)),
-    ("arange(0)", np.arange(0.0)),
-    ("linspace(0, 1, 5)", np.linspace(0.0, 1.0, 5)),
-    ("linspace(-1, 1, 3)", np.linspace(-1.0, 1.0, 3)),
-    ("linspace(2, 3, 1)", np.linspace(2.0, 3.0, 1)),
-])
+@pytest.mark.parametrize(
+    "call, want",
+    [
+        ("arange(5)", np.arange(5.0)),
+        ("arange(2, 7, 1)", np.arange(2.0, 7.0, 1.0)),
+        ("arange(1, 2, 0.25)", np.arange(1.0, 2.0, 0.25)),
+        ("arange(5, 0, -2)", np.arange(5.0, 0.0, -2.0)),
+        ("arange(0)", np.arange(0.0)),
+        ("linspace(0, 1, 5)", np.linspace(0.0, 1.0, 5)),
+        ("linspace(-1, 1, 3)", np.linspace(-1.0, 1.0, 3)),
+        ("linspace(2, 3, 1)", np.linspace(2.0, 3.0, 1)),
+    ],
+)
 def test_arange_and_linspace(call, want):
     assert_arr(values(f"v = {call}\nL = sum(v)")["v"], want)
 
@@ -527,13 +580,16 @@ def test_constructors_are_inputs_with_gradients():
 
 # ----------------------------------------------------------- broadcasting
 
+
 def test_broadcasting_values_and_gradients_sum_back_to_each_shape():
     a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     b = np.array([10.0, 20.0, 30.0])
     c = np.array([[1.0], [2.0]])
     s = 0.5
-    text = ("a = [[1, 2, 3], [4, 5, 6]]\nb = [10, 20, 30]\nc = [[1], [2]]\ns = 0.5\n"
-            "d = a * b + c - s\nL = sum(d * d)")
+    text = (
+        "a = [[1, 2, 3], [4, 5, 6]]\nb = [10, 20, 30]\nc = [[1], [2]]\ns = 0.5\n"
+        "d = a * b + c - s\nL = sum(d * d)"
+    )
     r = ev(text)[1]
     d = a * b + c - s
     assert_arr(r.values["d"], d)
@@ -555,7 +611,9 @@ def test_broadcasting_column_times_row_makes_a_matrix():
 def test_matrix_products_and_their_gradients():
     A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     x = np.array([0.5, -1.0])
-    text = "A = [[1, 2], [3, 4], [5, 6]]\nx = [0.5, -1]\ny = A @ x\nL = sum(y * [1, 2, 3]) + dot(x, x)"
+    text = (
+        "A = [[1, 2], [3, 4], [5, 6]]\nx = [0.5, -1]\ny = A @ x\nL = sum(y * [1, 2, 3]) + dot(x, x)"
+    )
     r = ev(text)[1]
     w = np.array([1.0, 2.0, 3.0])
     assert_arr(r.values["y"], A @ x)
@@ -577,8 +635,7 @@ ELEMENTWISE = [
     ("cos(x)", np.cos, lambda x: -np.sin(x)),
     ("tan(x)", np.tan, lambda x: 1 / np.cos(x) ** 2),
     ("tanh(x)", np.tanh, lambda x: 1 - np.tanh(x) ** 2),
-    ("sigmoid(x)", lambda x: 1 / (1 + np.exp(-x)),
-     lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
+    ("sigmoid(x)", lambda x: 1 / (1 + np.exp(-x)), lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
     ("relu(x - 1)", lambda x: np.maximum(x - 1, 0), lambda x: (x > 1).astype(float)),
     ("softplus(x)", lambda x: np.log1p(np.exp(x)), lambda x: 1 / (1 + np.exp(-x))),
     ("maximum(x, 1)", lambda x: np.maximum(x, 1), lambda x: (x > 1).astype(float)),
@@ -586,9 +643,9 @@ ELEMENTWISE = [
     ("minimum(x, 1)", lambda x: np.minimum(x, 1), lambda x: (x < 1).astype(float)),
     ("minimum(1, x)", lambda x: np.minimum(1, x), lambda x: (x < 1).astype(float)),
     ("clip(x, 1, 2)", lambda x: np.clip(x, 1, 2), lambda x: ((x > 1) & (x < 2)).astype(float)),
-    ("x ** 3", lambda x: x ** 3, lambda x: 3 * x ** 2),
-    ("2 ** x", lambda x: 2 ** x, lambda x: np.log(2) * 2 ** x),
-    ("1 / x", lambda x: 1 / x, lambda x: -1 / x ** 2),
+    ("x ** 3", lambda x: x**3, lambda x: 3 * x**2),
+    ("2 ** x", lambda x: 2**x, lambda x: np.log(2) * 2**x),
+    ("1 / x", lambda x: 1 / x, lambda x: -1 / x**2),
 ]
 
 
@@ -604,15 +661,18 @@ REDUCTIONS = [
     ("mean(x)", np.mean, lambda x: np.full_like(x, 1 / x.size)),
     ("max(x)", np.max, lambda x: (x == x.max()).astype(float)),
     ("min(x)", np.min, lambda x: (x == x.min()).astype(float)),
-    ("logsumexp(x)", lambda x: np.log(np.sum(np.exp(x))),
-     lambda x: np.exp(x) / np.sum(np.exp(x))),
+    ("logsumexp(x)", lambda x: np.log(np.sum(np.exp(x))), lambda x: np.exp(x) / np.sum(np.exp(x))),
     ("norm(x)", np.linalg.norm, lambda x: x / np.linalg.norm(x)),
-    ("sum(softmax(x) * [1, 2, 3])",
-     lambda x: np.sum(np.exp(x) / np.exp(x).sum() * [1, 2, 3]),
-     lambda x: (lambda s: s * ([1, 2, 3] - np.dot(s, [1, 2, 3])))(np.exp(x) / np.exp(x).sum())),
-    ("sum(log_softmax(x) * [1, 0, 0])",
-     lambda x: x[0] - np.log(np.sum(np.exp(x))),
-     lambda x: np.array([1.0, 0, 0]) - np.exp(x) / np.exp(x).sum()),
+    (
+        "sum(softmax(x) * [1, 2, 3])",
+        lambda x: np.sum(np.exp(x) / np.exp(x).sum() * [1, 2, 3]),
+        lambda x: (lambda s: s * ([1, 2, 3] - np.dot(s, [1, 2, 3])))(np.exp(x) / np.exp(x).sum()),
+    ),
+    (
+        "sum(log_softmax(x) * [1, 0, 0])",
+        lambda x: x[0] - np.log(np.sum(np.exp(x))),
+        lambda x: np.array([1.0, 0, 0]) - np.exp(x) / np.exp(x).sum(),
+    ),
     ("sum(reshape(x, 3, 1) * [1, 2])", lambda x: 3 * x.sum(), lambda x: np.full_like(x, 3.0)),
     ("sum(transpose([x, x * 2]) * [[1, 0], [1, 0], [1, 0]])", np.sum, lambda x: np.ones_like(x)),
 ]
@@ -632,6 +692,7 @@ def test_reshape_with_minus_one_and_transpose_shapes():
 
 
 # ---------------------------------------------------------------- general
+
 
 def test_running_twice_gives_identical_results():
     model = model_of(SEED)

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from autograd_cli import launch
 from autograd_cli.cli import app
+
 from common import ROOT
 
 ARGVS = [
@@ -40,13 +41,23 @@ def test_fast_path_matches_typer(args, monkeypatch, capfd):
     assert fast.err == typer_result.stderr
 
 
-@pytest.mark.parametrize("args", [
-    [], ["--help"], ["-h", "examples/seed.expr"], ["examples/seed.expr", "--bogus"],
-    ["examples/seed.expr", "--format", "yaml"], ["examples/seed.expr", "--dtype", "int8"],
-    ["examples/seed.expr", "--set", "novalue"], ["examples/seed.expr", "--max-elements", "0"],
-    ["examples/seed.expr", "--max-elements", "lots"], ["examples/seed.expr", "--of"],
-    ["examples/seed.expr", "-fjson"], ["examples/seed.expr", "--strict", "true"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--help"],
+        ["-h", "examples/seed.expr"],
+        ["examples/seed.expr", "--bogus"],
+        ["examples/seed.expr", "--format", "yaml"],
+        ["examples/seed.expr", "--dtype", "int8"],
+        ["examples/seed.expr", "--set", "novalue"],
+        ["examples/seed.expr", "--max-elements", "0"],
+        ["examples/seed.expr", "--max-elements", "lots"],
+        ["examples/seed.expr", "--of"],
+        ["examples/seed.expr", "-fjson"],
+        ["examples/seed.expr", "--strict", "true"],
+    ],
+)
 def test_anything_unusual_goes_to_typer(args):
     assert launch.parse_eval_args(args) is None
 
@@ -60,12 +71,15 @@ def test_usage_errors_still_exit_2(monkeypatch, capfd):
 
 
 def test_plain_eval_imports_neither_typer_nor_rich_nor_lark():
-    code = ("import sys, autograd_cli.launch as l\n"
-            "c = l.run(['eval', 'examples/seed.expr', '-f', 'json'])\n"
-            "print(c, 'typer' in sys.modules, 'rich' in sys.modules, 'lark' in sys.modules,\n"
-            "      file=sys.stderr)\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    code = (
+        "import sys, autograd_cli.launch as l\n"
+        "c = l.run(['eval', 'examples/seed.expr', '-f', 'json'])\n"
+        "print(c, 'typer' in sys.modules, 'rich' in sys.modules, 'lark' in sys.modules,\n"
+        "      file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.stderr.split() == ["0", "False", "False", "False"], proc.stderr
 
 
@@ -112,9 +126,22 @@ def test_startup_of_a_real_process_is_within_its_life():
     """In a process of its own, start-up is positive and no longer than the
     run, and the run no longer than the process lived."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "autograd_cli", "eval", "examples/seed.expr",
-                           "-f", "json", "--timings"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograd_cli",
+            "eval",
+            "examples/seed.expr",
+            "-f",
+            "json",
+            "--timings",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lived = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stderr.splitlines() if x.strip().startswith("start-up"))

@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from autograd_cli.cli import app
-from autograd_cli.errors import Source
 from autograd_cli.compiling import load
+from autograd_cli.errors import Source
 from autograd_cli.running import MAX_SOURCES, run
 
 
@@ -43,26 +43,31 @@ def where(w):
 
 def described(warnings):
     """Warnings as plain tuples, to compare those of different runs."""
-    return [(w.message, w.node, w.span and (w.span.line, w.span.column), w.index)
-            for w in warnings]
+    return [(w.message, w.node, w.span and (w.span.line, w.span.column), w.index) for w in warnings]
 
 
 # ------------------------------------------------------------ the forward pass
 
+
 def test_every_independent_source_warns_with_its_first_bad_element():
     x = np.array([1.0, 0.0, -1.0, 4.0])
-    text = ("x = [1, 0, -1, 4]\n"
-            "y = log(x)\n"                 # nan at x < 0 (and -inf at 0)
-            "z = sqrt(x - 2)\n"            # nan where x < 2
-            "m = [[1, 2], [3, 1e308]] * 10\n"
-            "L = sum(y) + sum(z) + sum(m)\n")
+    text = (
+        "x = [1, 0, -1, 4]\n"
+        "y = log(x)\n"  # nan at x < 0 (and -inf at 0)
+        "z = sqrt(x - 2)\n"  # nan where x < 2
+        "m = [[1, 2], [3, 1e308]] * 10\n"
+        "L = sum(y) + sum(z) + sum(m)\n"
+    )
     with np.errstate(all="ignore"):
         y, z = np.log(x), np.sqrt(x - 2)
         m = np.array([[1, 2], [3, 1e308]]) * 10
     forward = [w for w in warnings_of(text) if "backward" not in w.message]
     assert [where(w) for w in forward] == [("y", 2, 5), ("z", 3, 5), ("m", 4, 5)]
-    assert [w.index for w in forward] == [first_of("nan", y), first_of("nan", z),
-                                         first_of("inf", m)]
+    assert [w.index for w in forward] == [
+        first_of("nan", y),
+        first_of("nan", z),
+        first_of("inf", m),
+    ]
     assert forward[0].message == f"log gives nan at [{first_of('nan', y)[0]}] in the value of 'y'"
     assert forward[1].message.startswith("sqrt gives nan at [0] ")
     i, j = first_of("inf", m)
@@ -70,11 +75,13 @@ def test_every_independent_source_warns_with_its_first_bad_element():
 
 
 def test_what_a_bad_value_makes_further_on_is_not_a_source():
-    text = ("a = 2\n"
-            "b = log(-a)\n"                # the source
-            "c = b * 2 + exp(b)\n"         # nan from nan
-            "d = [c, c] * 0\n"
-            "L = sum(d) + a\n")
+    text = (
+        "a = 2\n"
+        "b = log(-a)\n"  # the source
+        "c = b * 2 + exp(b)\n"  # nan from nan
+        "d = [c, c] * 0\n"
+        "L = sum(d) + a\n"
+    )
     warnings = warnings_of(text)
     assert [where(w) for w in warnings] == [("b", 2, 5)]
     assert warnings[0].index == () and " at " not in warnings[0].message
@@ -84,7 +91,7 @@ def test_a_scalar_source_names_no_element():
     warnings = warnings_of("z = 1e400\nq = sqrt(-1) + log(0)\nL = z + q\n")
     assert [w.message for w in warnings] == [
         "the number 1e400 is inf in float64 (in the value of 'z')",
-        "sqrt gives nan in the value of 'q'",       # folded constants: the inner ones
+        "sqrt gives nan in the value of 'q'",  # folded constants: the inner ones
         "log gives -inf in the value of 'q'",
     ]
     assert [w.index for w in warnings] == [(), (), ()]
@@ -101,7 +108,7 @@ def test_the_inputs_of_a_folded_constant_are_the_constants_within_it():
     warnings = warnings_of(text)
     assert [w.message for w in warnings] == [
         "log gives nan in the value of 'a'",
-        f"mul gives inf at [{inf_at}] in the value of 'a'",   # [1, 2] * 1e308, not its * 10
+        f"mul gives inf at [{inf_at}] in the value of 'a'",  # [1, 2] * 1e308, not its * 10
     ]
     assert [w.span.column for w in warnings] == [9, 24]
 
@@ -113,7 +120,9 @@ def test_only_a_gradient_bad_still_names_the_value_that_made_it():
     warnings = warnings_of(text)
     assert [(w.node, w.index) for w in warnings] == [("lm", (1,)), ("lm", (1,))]
     assert warnings[0].message == "log gives -inf at [1] in the value of 'lm'"
-    assert warnings[1].message == "the gradient through log gives nan at [1] (backward pass, in 'lm')"
+    assert (
+        warnings[1].message == "the gradient through log gives nan at [1] (backward pass, in 'lm')"
+    )
 
 
 def test_a_given_value_is_a_source_at_its_element(tmp_path):
@@ -130,6 +139,7 @@ def test_a_given_value_is_a_source_at_its_element(tmp_path):
 
 # ----------------------------------------------------------- the backward pass
 
+
 def test_a_vjp_reading_finite_values_is_a_source():
     """sqrt's gradient at 0 is inf from a finite answer: a source.  exp's
     gradient reads its answer, which overflowed: the forward warning covers
@@ -144,8 +154,10 @@ def test_a_vjp_reading_finite_values_is_a_source():
         ("exp", 24, first_of("inf", e)),
         ("the", 9, first_of("inf", dsqrt)),
     ]
-    assert warnings[1].message == (f"the gradient through sqrt gives inf at "
-                                   f"[{first_of('inf', dsqrt)[0]}] (backward pass, in 'L')")
+    assert warnings[1].message == (
+        f"the gradient through sqrt gives inf at "
+        f"[{first_of('inf', dsqrt)[0]}] (backward pass, in 'L')"
+    )
 
 
 def test_a_gradient_made_from_a_bad_gradient_is_not_a_source():
@@ -162,26 +174,33 @@ def test_finite_gradients_that_add_up_to_inf_are_named_at_the_name():
     text = "param x = 1\nL = x * 1e308 + x * 1e308\n"
     warnings = [w for w in warnings_of(text) if "backward" in w.message]
     assert [w.message for w in warnings] == [
-        "the gradients from the uses of 'x' add up to inf (backward pass)"]
+        "the gradients from the uses of 'x' add up to inf (backward pass)"
+    ]
     assert where(warnings[0]) == ("x", 1, 7)
 
 
 # -------------------------------------------------------------------- limits
 
+
 def test_at_most_ten_sources_a_pass_then_a_count():
     n = MAX_SOURCES + 15
-    lines = [f"x{k} = log(-{k + 1})" for k in range(n)]           # n forward sources
-    lines += ["z = 0"] + [f"s{k} = sqrt(z * {k + 1})" for k in range(n + 2)]   # backward
-    lines.append("L = " + " + ".join([f"x{k}" for k in range(n)]
-                                     + [f"s{k}" for k in range(n + 2)]))
+    lines = [f"x{k} = log(-{k + 1})" for k in range(n)]  # n forward sources
+    lines += ["z = 0"] + [f"s{k} = sqrt(z * {k + 1})" for k in range(n + 2)]  # backward
+    lines.append("L = " + " + ".join([f"x{k}" for k in range(n)] + [f"s{k}" for k in range(n + 2)]))
     warnings = warnings_of("\n".join(lines) + "\n")
-    forward, backward = warnings[:MAX_SOURCES + 1], warnings[MAX_SOURCES + 1:]
+    forward, backward = warnings[: MAX_SOURCES + 1], warnings[MAX_SOURCES + 1 :]
     assert [w.node for w in forward[:-1]] == [f"x{k}" for k in range(MAX_SOURCES)]
-    assert forward[-1].message == "and 15 more sources of nan or inf in the forward pass, not listed"
+    assert (
+        forward[-1].message == "and 15 more sources of nan or inf in the forward pass, not listed"
+    )
     assert forward[-1].node is None and forward[-1].span is None and forward[-1].index is None
     # the sweep goes backwards: the last sqrt first
-    assert [w.node for w in backward[:-1]] == [f"s{k}" for k in range(n + 1, n + 1 - MAX_SOURCES, -1)]
-    assert backward[-1].message == "and 17 more sources of nan or inf in the backward pass, not listed"
+    assert [w.node for w in backward[:-1]] == [
+        f"s{k}" for k in range(n + 1, n + 1 - MAX_SOURCES, -1)
+    ]
+    assert (
+        backward[-1].message == "and 17 more sources of nan or inf in the backward pass, not listed"
+    )
 
 
 def test_one_more_source_than_listed_is_counted_in_the_singular():
@@ -229,6 +248,7 @@ def test_float32_warns_where_float64_does_not():
 
 # ----------------------------------------------------------------------- CLI
 
+
 def test_json_lists_the_index_and_strict_fails_on_the_first(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "nan.expr").write_text("x = [1, 0, -1]\ny = sum(log(x))\nz = sqrt(-1)\nL = y + z\n")
@@ -237,12 +257,27 @@ def test_json_lists_the_index_and_strict_fails_on_the_first(tmp_path, monkeypatc
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["warnings"] == [
-        {"message": "log gives nan at [2] in the value of 'y'", "node": "y", "line": 2,
-         "column": 9, "index": [2]},
-        {"message": "sqrt gives nan in the value of 'z'", "node": "z", "line": 3,
-         "column": 5, "index": []},
-        {"message": "the gradient through log gives inf at [1] (backward pass, in 'y')",
-         "node": "y", "line": 2, "column": 9, "index": [1]},
+        {
+            "message": "log gives nan at [2] in the value of 'y'",
+            "node": "y",
+            "line": 2,
+            "column": 9,
+            "index": [2],
+        },
+        {
+            "message": "sqrt gives nan in the value of 'z'",
+            "node": "z",
+            "line": 3,
+            "column": 5,
+            "index": [],
+        },
+        {
+            "message": "the gradient through log gives inf at [1] (backward pass, in 'y')",
+            "node": "y",
+            "line": 2,
+            "column": 9,
+            "index": [1],
+        },
     ]
     lines = result.stderr.splitlines()
     assert lines[0] == "nan.expr:2:9: warning: log gives nan at [2] in the value of 'y'"
@@ -251,7 +286,8 @@ def test_json_lists_the_index_and_strict_fails_on_the_first(tmp_path, monkeypatc
     strict = runner.invoke(app, ["eval", "nan.expr", "--strict"], env={"NO_COLOR": "1"})
     assert strict.exit_code == 1 and strict.stdout == ""
     assert strict.stderr.splitlines()[0] == (
-        "nan.expr:2:9: error: log gives nan at [2] in the value of 'y' (--strict)")
+        "nan.expr:2:9: error: log gives nan at [2] in the value of 'y' (--strict)"
+    )
 
 
 def test_the_count_of_the_rest_is_a_warning_of_the_file(tmp_path, monkeypatch):
@@ -263,6 +299,8 @@ def test_the_count_of_the_rest_is_a_warning_of_the_file(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["eval", "many.expr", "-f", "json"], env={"NO_COLOR": "1"})
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[-1] == (
-        "many.expr: warning: and 3 more sources of nan or inf in the forward pass, not listed")
+        "many.expr: warning: and 3 more sources of nan or inf in the forward pass, not listed"
+    )
     assert json.loads(result.stdout)["warnings"][-1] == {
-        "message": "and 3 more sources of nan or inf in the forward pass, not listed"}
+        "message": "and 3 more sources of nan or inf in the forward pass, not listed"
+    }

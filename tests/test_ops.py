@@ -29,8 +29,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd_cli.errors import Source
 from autograd_cli.compiling import load
+from autograd_cli.errors import Source
 from autograd_cli.running import run
 
 SHAPES = [(), (4,), (3, 4), (1, 4)]
@@ -40,6 +40,7 @@ ATOL = 1e-8
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def lit(a) -> str:
     """An array as an exact .expr literal (nested lists of repr'd floats)."""
@@ -94,7 +95,7 @@ def finite_differences(operands: dict, expr: str, weights, eps: float = EPS) -> 
             hi, lo = value.copy(), value.copy()
             hi[idx] += eps
             lo[idx] -= eps
-            step = float(hi[idx] - lo[idx])      # the step actually taken
+            step = float(hi[idx] - lo[idx])  # the step actually taken
             f = []
             for v in (hi, lo):
                 nudged = dict(operands)
@@ -125,12 +126,14 @@ def check_op(operands: dict, expr: str, key: str, ref=None):
         got = rep.grads[name]
         assert got.shape == np.shape(value), name
         assert got.dtype == np.float64
-        np.testing.assert_allclose(got, fd[name], rtol=RTOL, atol=ATOL,
-                                   err_msg=f"d L / d {name} for r = {expr}")
+        np.testing.assert_allclose(
+            got, fd[name], rtol=RTOL, atol=ATOL, err_msg=f"d L / d {name} for r = {expr}"
+        )
     return rep
 
 
 # value generators: keep inputs away from kinks and domain edges
+
 
 def gen_any(rng, shape):
     return rng.uniform(-2.0, 2.0, size=shape)
@@ -190,10 +193,10 @@ UNARY = {
     "neg": ("-a", gen_any, np.negative),
     "pos": ("+a", gen_any, lambda x: x),
     "square": ("a ** 2", gen_any, np.square),
-    "cube": ("a ** 3", gen_any, lambda x: x ** 3),
-    "inv_sqrt": ("a ** -1.5", gen_pos, lambda x: x ** -1.5),
-    "exp2": ("2 ** a", gen_any, lambda x: 2.0 ** x),
-    "neg_square": ("-a ** 2", gen_any, lambda x: -(x ** 2)),
+    "cube": ("a ** 3", gen_any, lambda x: x**3),
+    "inv_sqrt": ("a ** -1.5", gen_pos, lambda x: x**-1.5),
+    "exp2": ("2 ** a", gen_any, lambda x: 2.0**x),
+    "neg_square": ("-a ** 2", gen_any, lambda x: -(x**2)),
     "reciprocal": ("1 / a", gen_nonzero, lambda x: 1 / x),
     "affine": ("3 * a - 1.5", gen_any, lambda x: 3 * x - 1.5),
     "self_mul": ("a * a", gen_any, np.square),
@@ -236,8 +239,9 @@ def _binary_operands(name, sa, sb, kind_b="param"):
     raise AssertionError("could not draw separated operands")
 
 
-@pytest.mark.parametrize("sa,sb", SHAPE_PAIRS,
-                         ids=[f"{shape_id(a)}-{shape_id(b)}" for a, b in SHAPE_PAIRS])
+@pytest.mark.parametrize(
+    "sa,sb", SHAPE_PAIRS, ids=[f"{shape_id(a)}-{shape_id(b)}" for a, b in SHAPE_PAIRS]
+)
 @pytest.mark.parametrize("name", list(BINARY))
 def test_binary_broadcast(name, sa, sb):
     """Both operands are params; every shape pair broadcasts (numpy rules) and
@@ -256,32 +260,40 @@ def test_binary_with_input_operand(name):
     assert rep.model.by_name["b"].kind == "input"
 
 
-@pytest.mark.parametrize("expr,ref", [
-    ("a + 2.5", lambda a: a + 2.5),
-    ("2.5 - a", lambda a: 2.5 - a),
-    ("a * [1.5, -2.0, 0.5, 3.0]", lambda a: a * np.array([1.5, -2.0, 0.5, 3.0])),
-    ("[1.5, -2.0, 0.5, 3.0] / a", lambda a: np.array([1.5, -2.0, 0.5, 3.0]) / a),
-    ("a ** [1.0, 2.0, 0.5, -1.0]", lambda a: a ** np.array([1.0, 2.0, 0.5, -1.0])),
-    ("[1.5, 2.0, 0.5, 3.0] ** a", lambda a: np.array([1.5, 2.0, 0.5, 3.0]) ** a),
-    ("maximum(a, 1.0)", lambda a: np.maximum(a, 1.0)),
-    ("minimum(a, 1.0)", lambda a: np.minimum(a, 1.0)),
-])
+@pytest.mark.parametrize(
+    "expr,ref",
+    [
+        ("a + 2.5", lambda a: a + 2.5),
+        ("2.5 - a", lambda a: 2.5 - a),
+        ("a * [1.5, -2.0, 0.5, 3.0]", lambda a: a * np.array([1.5, -2.0, 0.5, 3.0])),
+        ("[1.5, -2.0, 0.5, 3.0] / a", lambda a: np.array([1.5, -2.0, 0.5, 3.0]) / a),
+        ("a ** [1.0, 2.0, 0.5, -1.0]", lambda a: a ** np.array([1.0, 2.0, 0.5, -1.0])),
+        ("[1.5, 2.0, 0.5, 3.0] ** a", lambda a: np.array([1.5, 2.0, 0.5, 3.0]) ** a),
+        ("maximum(a, 1.0)", lambda a: np.maximum(a, 1.0)),
+        ("minimum(a, 1.0)", lambda a: np.minimum(a, 1.0)),
+    ],
+)
 def test_binary_with_constant_operand(expr, ref):
     a = np.array([[0.6, 1.7, 2.3, 0.8], [1.3, 0.55, 1.9, 2.6], [0.7, 2.1, 1.45, 0.9]])
     check_op({"a": ("param", a)}, expr, f"const {expr}", ref)
 
 
-@pytest.mark.parametrize("expr", [
-    "a ** b ** 2",                 # right associative: a ** (b ** 2)
-    "(a ** b) ** 2",
-    "a ** (b * a)",
-    "b ** a - a ** b",
-    "exp(b * log(a)) - a ** b",    # identically 0: its gradient is 0 too
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "a ** b ** 2",  # right associative: a ** (b ** 2)
+        "(a ** b) ** 2",
+        "a ** (b * a)",
+        "b ** a - a ** b",
+        "exp(b * log(a)) - a ** b",  # identically 0: its gradient is 0 too
+    ],
+)
 def test_pow_base_and_exponent_params(expr):
     rng = rng_for("pow " + expr)
-    operands = {"a": ("param", rng.uniform(0.6, 1.8, size=(3, 4))),
-                "b": ("param", rng.uniform(0.6, 1.5, size=(4,)))}
+    operands = {
+        "a": ("param", rng.uniform(0.6, 1.8, size=(3, 4))),
+        "b": ("param", rng.uniform(0.6, 1.5, size=(4,))),
+    }
     check_op(operands, expr, "pow " + expr)
 
 
@@ -300,8 +312,9 @@ CLIP_SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("sx,slo,shi", CLIP_SHAPES,
-                         ids=["-".join(map(shape_id, s)) for s in CLIP_SHAPES])
+@pytest.mark.parametrize(
+    "sx,slo,shi", CLIP_SHAPES, ids=["-".join(map(shape_id, s)) for s in CLIP_SHAPES]
+)
 def test_clip(sx, slo, shi):
     """x, lo and hi are all params; x is kept away from both bounds."""
     rng = rng_for(f"clip {sx} {slo} {shi}")
@@ -320,8 +333,7 @@ def test_clip(sx, slo, shi):
 def test_clip_gradients_reach_all_three_arguments():
     """Some elements below, inside and above: all three gradients non-zero."""
     x = np.array([-1.5, -0.3, 0.2, 1.4])
-    operands = {"x": ("param", x), "lo": ("param", np.array(-0.6)),
-                "hi": ("param", np.array(0.9))}
+    operands = {"x": ("param", x), "lo": ("param", np.array(-0.6)), "hi": ("param", np.array(0.9))}
     rep = check_op(operands, "clip(x, lo, hi)", "clip all")
     assert np.all(rep.grads["x"][[1, 2]] != 0) and np.all(rep.grads["x"][[0, 3]] == 0)
     assert rep.grads["lo"] != 0 and rep.grads["hi"] != 0
@@ -337,15 +349,19 @@ REDUCTIONS = {
     "logsumexp": (gen_any, lambda x, axis: np.log(np.sum(np.exp(x), axis=axis))),
 }
 
-REDUCTION_CASES = [(name, shape, axis)
-                   for name in REDUCTIONS
-                   for shape in SHAPES
-                   for axis in [None, *range(-len(shape), len(shape))]]
+REDUCTION_CASES = [
+    (name, shape, axis)
+    for name in REDUCTIONS
+    for shape in SHAPES
+    for axis in [None, *range(-len(shape), len(shape))]
+]
 
 
 @pytest.mark.parametrize(
-    "name,shape,axis", REDUCTION_CASES,
-    ids=[f"{n}-{shape_id(s)}-axis{a}" for n, s, a in REDUCTION_CASES])
+    "name,shape,axis",
+    REDUCTION_CASES,
+    ids=[f"{n}-{shape_id(s)}-axis{a}" for n, s, a in REDUCTION_CASES],
+)
 def test_reduction(name, shape, axis):
     gen, ref = REDUCTIONS[name]
     key = f"reduce {name} {shape} {axis}"
@@ -361,13 +377,16 @@ def test_norm(shape):
     check_op({"x": ("param", x)}, "norm(x)", key, lambda x: np.sqrt(np.sum(x * x)))
 
 
-@pytest.mark.parametrize("expr", [
-    "norm(x) * x",                  # a reduction broadcast back
-    "x - mean(x, axis=0)",
-    "x / sum(x * x, axis=-1)[0]",
-    "x - logsumexp(x, axis=1)[0]",
-    "max(x, axis=0) - min(x, axis=-2)",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "norm(x) * x",  # a reduction broadcast back
+        "x - mean(x, axis=0)",
+        "x / sum(x * x, axis=-1)[0]",
+        "x - logsumexp(x, axis=1)[0]",
+        "max(x, axis=0) - min(x, axis=-2)",
+    ],
+)
 def test_reduction_in_composite(expr):
     x = gen_distinct(rng_for(expr), (3, 4)) + 0.1
     check_op({"x": ("param", x)}, expr, "composite " + expr)
@@ -375,10 +394,13 @@ def test_reduction_in_composite(expr):
 
 # ---------------------------------------------------- softmax, log_softmax
 
-SOFTMAX_CASES = [(fn, shape, axis)
-                 for fn in ("softmax", "log_softmax")
-                 for shape in SHAPES if shape
-                 for axis in [None, *range(-len(shape), len(shape))]]
+SOFTMAX_CASES = [
+    (fn, shape, axis)
+    for fn in ("softmax", "log_softmax")
+    for shape in SHAPES
+    if shape
+    for axis in [None, *range(-len(shape), len(shape))]
+]
 
 
 def _np_softmax(x, axis):
@@ -387,8 +409,8 @@ def _np_softmax(x, axis):
 
 
 @pytest.mark.parametrize(
-    "fn,shape,axis", SOFTMAX_CASES,
-    ids=[f"{f}-{shape_id(s)}-axis{a}" for f, s, a in SOFTMAX_CASES])
+    "fn,shape,axis", SOFTMAX_CASES, ids=[f"{f}-{shape_id(s)}-axis{a}" for f, s, a in SOFTMAX_CASES]
+)
 def test_softmax(fn, shape, axis):
     key = f"{fn} {shape} {axis}"
     x = gen_any(rng_for(key), shape)
@@ -414,8 +436,9 @@ MATMUL_SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES,
-                         ids=[f"{shape_id(a)}@{shape_id(b)}" for a, b in MATMUL_SHAPES])
+@pytest.mark.parametrize(
+    "sa,sb", MATMUL_SHAPES, ids=[f"{shape_id(a)}@{shape_id(b)}" for a, b in MATMUL_SHAPES]
+)
 @pytest.mark.parametrize("form", ["a @ b", "dot(a, b)"])
 def test_matmul(form, sa, sb):
     key = f"matmul {form} {sa} {sb}"
@@ -424,18 +447,24 @@ def test_matmul(form, sa, sb):
     check_op(operands, form, key, np.matmul)
 
 
-@pytest.mark.parametrize("expr", [
-    "a @ transpose(a)",             # the same param on both sides
-    "transpose(a) @ a",
-    "a @ b @ c",
-    "(a @ b) * (a @ b)",
-    "dot(a @ b, c)",
-    "a @ (b * 2 + 1) @ c",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "a @ transpose(a)",  # the same param on both sides
+        "transpose(a) @ a",
+        "a @ b @ c",
+        "(a @ b) * (a @ b)",
+        "dot(a @ b, c)",
+        "a @ (b * 2 + 1) @ c",
+    ],
+)
 def test_matmul_chains(expr):
     rng = rng_for(expr)
-    operands = {"a": ("param", gen_any(rng, (3, 4))), "b": ("param", gen_any(rng, (4, 2))),
-                "c": ("param", gen_any(rng, (2,)))}
+    operands = {
+        "a": ("param", gen_any(rng, (3, 4))),
+        "b": ("param", gen_any(rng, (4, 2))),
+        "c": ("param", gen_any(rng, (2,))),
+    }
     used = {k: v for k, v in operands.items() if k in names_in(expr)}
     check_op(used, expr, "chain " + expr)
 
@@ -456,8 +485,11 @@ RESHAPES = [
     ((1, 4), "transpose(x)", np.transpose),
     ((4,), "transpose(x)", np.transpose),
     ((), "transpose(x)", np.transpose),
-    ((3, 4), "transpose(reshape(x, 6, 2)) * [[1.0], [2.0]]",
-     lambda x: x.reshape(6, 2).T * np.array([[1.0], [2.0]])),
+    (
+        (3, 4),
+        "transpose(reshape(x, 6, 2)) * [[1.0], [2.0]]",
+        lambda x: x.reshape(6, 2).T * np.array([[1.0], [2.0]]),
+    ),
     ((3, 4), "reshape(transpose(x), 12)", lambda x: x.T.reshape(12)),
 ]
 
@@ -518,7 +550,7 @@ STACKS = [
     "[x, y]",
     "[x, 2 * y, x * y]",
     "[[x, y], [y, x]]",
-    "[x, x]",                       # the same node twice: contributions add
+    "[x, x]",  # the same node twice: contributions add
     "[a, a, a * a]",
     "[sum(x), max(y), a] @ [x[0], y[1], b]",
     "[x, y] @ [a, b, 1.0, 2.0]",
@@ -528,9 +560,12 @@ STACKS = [
 @pytest.mark.parametrize("expr", STACKS)
 def test_list_literal_stacking(expr):
     rng = rng_for("stack " + expr)
-    everything = {"a": ("param", gen_any(rng, ())), "b": ("param", gen_any(rng, ())),
-                  "x": ("param", gen_distinct(rng, (4,))),
-                  "y": ("param", gen_distinct(rng, (4,)))}
+    everything = {
+        "a": ("param", gen_any(rng, ())),
+        "b": ("param", gen_any(rng, ())),
+        "x": ("param", gen_distinct(rng, (4,))),
+        "y": ("param", gen_distinct(rng, (4,))),
+    }
     used = {k: v for k, v in everything.items() if k in names_in(expr)}
     check_op(used, expr, "stack " + expr)
 
@@ -548,28 +583,47 @@ def test_list_literal_of_names_in_bindings():
 
 COMPOSITES = [
     # a small tanh MLP
-    ({"X": ("input", (4, 3)), "W1": ("param", (3, 5)), "b1": ("param", (5,)),
-      "W2": ("param", (5,))}, "tanh(X @ W1 + b1) @ W2"),
+    (
+        {
+            "X": ("input", (4, 3)),
+            "W1": ("param", (3, 5)),
+            "b1": ("param", (5,)),
+            "W2": ("param", (5,)),
+        },
+        "tanh(X @ W1 + b1) @ W2",
+    ),
     # logistic regression loss, stably
-    ({"X": ("input", (6, 2)), "w": ("param", (2,)), "b": ("param", ())},
-     "mean(softplus(X @ w + b) - [1, 0, 1, 1, 0, 1] * (X @ w + b))"),
+    (
+        {"X": ("input", (6, 2)), "w": ("param", (2,)), "b": ("param", ())},
+        "mean(softplus(X @ w + b) - [1, 0, 1, 1, 0, 1] * (X @ w + b))",
+    ),
     # cross-entropy through log_softmax
-    ({"X": ("input", (3, 4)), "W": ("param", (4, 4))},
-     "-sum(log_softmax(X @ W, axis=-1) * [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]])"),
+    (
+        {"X": ("input", (3, 4)), "W": ("param", (4, 4))},
+        "-sum(log_softmax(X @ W, axis=-1) * [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]])",
+    ),
     # attention-like
-    ({"Q": ("param", (3, 4)), "K": ("param", (3, 4)), "V": ("param", (3, 2))},
-     "softmax(Q @ transpose(K) / sqrt(4.0), axis=-1) @ V"),
+    (
+        {"Q": ("param", (3, 4)), "K": ("param", (3, 4)), "V": ("param", (3, 2))},
+        "softmax(Q @ transpose(K) / sqrt(4.0), axis=-1) @ V",
+    ),
     # layer norm
-    ({"x": ("param", (3, 4)), "g": ("param", (4,))},
-     "g * (x - reshape(mean(x, axis=1), 3, 1)) / "
-     "sqrt(reshape(mean((x - reshape(mean(x, axis=1), 3, 1)) ** 2, axis=1), 3, 1) + 0.01)"),
+    (
+        {"x": ("param", (3, 4)), "g": ("param", (4,))},
+        "g * (x - reshape(mean(x, axis=1), 3, 1)) / "
+        "sqrt(reshape(mean((x - reshape(mean(x, axis=1), 3, 1)) ** 2, axis=1), 3, 1) + 0.01)",
+    ),
     # everything elementwise at once
-    ({"x": ("param", (4,)), "y": ("param", (3, 4))},
-     "sigmoid(x) * tanh(y) + sin(x) * cos(y) - softplus(x - y) + exp(-y * y)"),
+    (
+        {"x": ("param", (4,)), "y": ("param", (3, 4))},
+        "sigmoid(x) * tanh(y) + sin(x) * cos(y) - softplus(x - y) + exp(-y * y)",
+    ),
 ]
 
 
-@pytest.mark.parametrize("spec,expr", COMPOSITES, ids=[f"composite{i}" for i in range(len(COMPOSITES))])
+@pytest.mark.parametrize(
+    "spec,expr", COMPOSITES, ids=[f"composite{i}" for i in range(len(COMPOSITES))]
+)
 def test_composite(spec, expr):
     rng = rng_for("composite " + expr)
     operands = {name: (kind, gen_any(rng, shape)) for name, (kind, shape) in spec.items()}
@@ -577,6 +631,7 @@ def test_composite(spec, expr):
 
 
 # ======================================= PyTorch conventions at kinks and ties
+
 
 def grads_of(text, dtype="float64"):
     rep = run_text(text, dtype)
@@ -613,15 +668,17 @@ def test_reduction_all_equal_share_gradient_evenly(fn):
 
 @pytest.mark.parametrize("axis", [1, -1])
 def test_max_reduction_ties_along_axis(axis):
-    g = grads_of(f"param x = [[1, 3, 3], [2, 2, 0], [5, 5, 5]]\n"
-                 f"L = sum(max(x, axis={axis}) * [1, 2, 3])")
+    g = grads_of(
+        f"param x = [[1, 3, 3], [2, 2, 0], [5, 5, 5]]\nL = sum(max(x, axis={axis}) * [1, 2, 3])"
+    )
     np.testing.assert_allclose(g["x"], [[0, 0.5, 0.5], [1, 1, 0], [1, 1, 1]], rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("axis", [0, -2])
 def test_min_reduction_ties_along_axis(axis):
-    g = grads_of(f"param x = [[1, 3, 0], [1, 2, 0], [4, 2, 0]]\n"
-                 f"L = sum(min(x, axis={axis}) * [2, 4, 3])")
+    g = grads_of(
+        f"param x = [[1, 3, 0], [1, 2, 0], [4, 2, 0]]\nL = sum(min(x, axis={axis}) * [2, 4, 3])"
+    )
     np.testing.assert_allclose(g["x"], [[1, 0, 1], [1, 2, 1], [0, 2, 1]], rtol=0, atol=1e-15)
 
 
@@ -667,8 +724,10 @@ def test_clip_passes_gradient_at_its_bounds():
 
 def test_clip_bounds_as_params_at_ties():
     """x == lo or x == hi: the gradient goes to x, not to the bound."""
-    g = grads_of("param x = [-1, 0, 0.5, 1, 2]\nparam lo = 0\nparam hi = 1\n"
-                 "L = sum(clip(x, lo, hi) * [1, 2, 3, 4, 5])")
+    g = grads_of(
+        "param x = [-1, 0, 0.5, 1, 2]\nparam lo = 0\nparam hi = 1\n"
+        "L = sum(clip(x, lo, hi) * [1, 2, 3, 4, 5])"
+    )
     np.testing.assert_array_equal(g["x"], [0.0, 2.0, 3.0, 4.0, 0.0])
     assert float(g["lo"]) == 1.0
     assert float(g["hi"]) == 5.0
@@ -690,15 +749,47 @@ def test_norm_at_zero_matrix_and_through_chain():
 # ================================================================== float32
 
 F32_CASES = [
-    ({"a": (3, 4)}, expr) for expr in
-    ["exp(a)", "log(a)", "sqrt(a)", "abs(a)", "sin(a)", "cos(a)", "tan(a)", "tanh(a)",
-     "sigmoid(a)", "relu(a)", "softplus(a)", "a ** 1.5", "2 ** a",
-     "sum(a, axis=0)", "mean(a, axis=-1)", "max(a, axis=1)", "min(a)", "logsumexp(a, axis=0)",
-     "norm(a)", "softmax(a)", "log_softmax(a, axis=0)", "transpose(a)", "reshape(a, 6, 2)",
-     "a[1, ::2]", "clip(a, 0.8, 1.6)", "[a, 2 * a]"]
+    ({"a": (3, 4)}, expr)
+    for expr in [
+        "exp(a)",
+        "log(a)",
+        "sqrt(a)",
+        "abs(a)",
+        "sin(a)",
+        "cos(a)",
+        "tan(a)",
+        "tanh(a)",
+        "sigmoid(a)",
+        "relu(a)",
+        "softplus(a)",
+        "a ** 1.5",
+        "2 ** a",
+        "sum(a, axis=0)",
+        "mean(a, axis=-1)",
+        "max(a, axis=1)",
+        "min(a)",
+        "logsumexp(a, axis=0)",
+        "norm(a)",
+        "softmax(a)",
+        "log_softmax(a, axis=0)",
+        "transpose(a)",
+        "reshape(a, 6, 2)",
+        "a[1, ::2]",
+        "clip(a, 0.8, 1.6)",
+        "[a, 2 * a]",
+    ]
 ] + [
-    ({"a": (3, 4), "b": (4,)}, expr) for expr in
-    ["a + b", "a - b", "a * b", "a / b", "a ** b", "maximum(a, b)", "minimum(a, b)", "a @ b"]
+    ({"a": (3, 4), "b": (4,)}, expr)
+    for expr in [
+        "a + b",
+        "a - b",
+        "a * b",
+        "a / b",
+        "a ** b",
+        "maximum(a, b)",
+        "minimum(a, b)",
+        "a @ b",
+    ]
 ]
 
 
@@ -723,9 +814,11 @@ def test_float32(spec, expr):
 
 
 def test_float32_constructors_and_constants():
-    text = ("z = zeros(2, 3)\no = ones(3)\ne = eye(3)\nt = arange(3)\nl = linspace(0, 1, 3)\n"
-            "n = randn(3, seed=1)\nu = rand(3, seed=2)\nparam p = pi\n"
-            "L = sum(z @ o) + sum(e @ (t + l + n + u)) * p")
+    text = (
+        "z = zeros(2, 3)\no = ones(3)\ne = eye(3)\nt = arange(3)\nl = linspace(0, 1, 3)\n"
+        "n = randn(3, seed=1)\nu = rand(3, seed=2)\nparam p = pi\n"
+        "L = sum(z @ o) + sum(e @ (t + l + n + u)) * p"
+    )
     rep = run_text(text, "float32")
     for name, v in rep.values.items():
         assert v.dtype == np.float32, name
@@ -733,6 +826,7 @@ def test_float32_constructors_and_constants():
 
 
 # ======================================================== optional: torch
+
 
 def test_against_torch():
     """An extra oracle when torch happens to be installed (finite differences
@@ -743,19 +837,26 @@ def test_against_torch():
     y = rng.uniform(0.5, 2.0, size=(4,))
     w = rng.uniform(-1, 1, size=(3, 4))
     cases = {
-        "exp(x) * log(x) + sqrt(x) ** y": lambda X, Y: torch.exp(X) * torch.log(X) + torch.sqrt(X) ** Y,
-        "softmax(x, axis=0) + log_softmax(x)":
-            lambda X, Y: torch.softmax(X, 0) + torch.log_softmax(X, -1),
-        "sigmoid(x) * softplus(y) - tanh(x - y)":
-            lambda X, Y: torch.sigmoid(X) * torch.nn.functional.softplus(Y) - torch.tanh(X - Y),
-        "maximum(x, y) + minimum(x, y) + clip(x, 0.7, 1.5)":
-            lambda X, Y: torch.maximum(X, Y) + torch.minimum(X, Y) + torch.clamp(X, 0.7, 1.5),
-        "x * logsumexp(x, axis=1)[0] + norm(x) * max(x) - min(y)":
-            lambda X, Y: X * torch.logsumexp(X, 1)[0] + torch.linalg.norm(X) * X.max() - Y.min(),
+        "exp(x) * log(x) + sqrt(x) ** y": lambda X, Y: (
+            torch.exp(X) * torch.log(X) + torch.sqrt(X) ** Y
+        ),
+        "softmax(x, axis=0) + log_softmax(x)": lambda X, Y: (
+            torch.softmax(X, 0) + torch.log_softmax(X, -1)
+        ),
+        "sigmoid(x) * softplus(y) - tanh(x - y)": lambda X, Y: (
+            torch.sigmoid(X) * torch.nn.functional.softplus(Y) - torch.tanh(X - Y)
+        ),
+        "maximum(x, y) + minimum(x, y) + clip(x, 0.7, 1.5)": lambda X, Y: (
+            torch.maximum(X, Y) + torch.minimum(X, Y) + torch.clamp(X, 0.7, 1.5)
+        ),
+        "x * logsumexp(x, axis=1)[0] + norm(x) * max(x) - min(y)": lambda X, Y: (
+            X * torch.logsumexp(X, 1)[0] + torch.linalg.norm(X) * X.max() - Y.min()
+        ),
     }
     for expr, tf in cases.items():
-        text = (f"param x = {lit(x)}\nparam y = {lit(y)}\nr = {expr}\n"
-                f"W_ = {lit(w)}\nL = sum(r * W_)\n")
+        text = (
+            f"param x = {lit(x)}\nparam y = {lit(y)}\nr = {expr}\nW_ = {lit(w)}\nL = sum(r * W_)\n"
+        )
         rep = run_text(text)
         X = torch.tensor(x, requires_grad=True)
         Y = torch.tensor(y, requires_grad=True)
@@ -766,12 +867,21 @@ def test_against_torch():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.integers(0, 4), max_size=3).map(tuple),
-       st.lists(st.one_of(st.integers(-6, 6),
-                          st.builds(slice, st.none() | st.integers(-6, 6),
-                                    st.none() | st.integers(-6, 6),
-                                    st.none() | st.integers(-3, 3).filter(bool))),
-                max_size=4).map(tuple))
+@given(
+    st.lists(st.integers(0, 4), max_size=3).map(tuple),
+    st.lists(
+        st.one_of(
+            st.integers(-6, 6),
+            st.builds(
+                slice,
+                st.none() | st.integers(-6, 6),
+                st.none() | st.integers(-6, 6),
+                st.none() | st.integers(-3, 3).filter(bool),
+            ),
+        ),
+        max_size=4,
+    ).map(tuple),
+)
 def test_index_shape_is_numpy_s(shape, key):
     """Shapes of indexing are worked out without numpy, errors by numpy."""
     from autograd_cli.errors import ShapeError
@@ -796,8 +906,11 @@ def test_nonempty_reduced_refuses_exactly_the_empty_reductions(shape):
     from autograd_cli.errors import ShapeError
     from autograd_cli.shapes import nonempty_reduced
 
-    axes = [None] + list(range(len(shape))) + [
-        c for n in (2, 3) for c in itertools.combinations(range(len(shape)), n)]
+    axes = (
+        [None]
+        + list(range(len(shape)))
+        + [c for n in (2, 3) for c in itertools.combinations(range(len(shape)), n)]
+    )
     for axis in axes:
         picked = range(len(shape)) if axis is None else np.atleast_1d(axis)
         empty = any(shape[a] == 0 for a in picked)
@@ -810,6 +923,7 @@ def test_nonempty_reduced_refuses_exactly_the_empty_reductions(shape):
 
 # ------------------------------------------- VJPs computed in one buffer
 
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", ["tanh", "sigmoid"])
 def test_one_buffer_vjps_give_the_bits_of_the_op_by_op_formula(name, dtype):
@@ -820,11 +934,12 @@ def test_one_buffer_vjps_give_the_bits_of_the_op_by_op_formula(name, dtype):
     from autograd_cli import core, ops
 
     rng = np.random.default_rng(7)
-    x = np.concatenate([rng.standard_normal(300) * 4, [0.0, -0.0, 20.0, -20.0, 1e-30,
-                                                       np.inf, -np.inf, np.nan]])
+    x = np.concatenate(
+        [rng.standard_normal(300) * 4, [0.0, -0.0, 20.0, -20.0, 1e-30, np.inf, -np.inf, np.nan]]
+    )
     x = x.astype(dtype)
     op = ops.OPS[name]
-    with np.errstate(all="ignore"):     # as `run` computes (inf in, nan out)
+    with np.errstate(all="ignore"):  # as `run` computes (inf in, nan out)
         ans = op.forward(x)
     g = rng.standard_normal(x.shape).astype(dtype)
     g[:3] = [np.nan, np.inf, -0.0]
@@ -835,12 +950,17 @@ def test_one_buffer_vjps_give_the_bits_of_the_op_by_op_formula(name, dtype):
     got = op.vjps[0](g, ans, x)
     assert got.dtype == formula.dtype == np.dtype(dtype)
     assert got.tobytes() == formula.tobytes()
-    for shape in [(3, 4), (1,)]:        # other shapes
+    for shape in [(3, 4), (1,)]:  # other shapes
         xs = rng.standard_normal(shape).astype(dtype)
         a, gs = op.forward(xs), rng.standard_normal(shape).astype(dtype)
-        assert op.vjps[0](gs, a, xs).tobytes() == (
-            ops.mul(gs, ops.sub(1.0, ops.mul(a, a))) if name == "tanh"
-            else ops.mul(gs, ops.mul(a, ops.sub(1.0, a)))).tobytes()
+        assert (
+            op.vjps[0](gs, a, xs).tobytes()
+            == (
+                ops.mul(gs, ops.sub(1.0, ops.mul(a, a)))
+                if name == "tanh"
+                else ops.mul(gs, ops.mul(a, ops.sub(1.0, a)))
+            ).tobytes()
+        )
     # layouts: a transposed x (so ans) and/or gradient give the layout of the
     # op-by-op result too (a gradient's layout orders later reductions' sums)
     for x_t in [False, True]:
@@ -866,8 +986,10 @@ def test_second_derivative_through_tanh_and_sigmoid():
     closed forms."""
     from autograd_cli import engine
 
-    for name, second in [("tanh", lambda t: -2 * t * (1 - t * t)),
-                         ("sigmoid", lambda s: s * (1 - s) * (1 - 2 * s))]:
+    for name, second in [
+        ("tanh", lambda t: -2 * t * (1 - t * t)),
+        ("sigmoid", lambda s: s * (1 - s) * (1 - 2 * s)),
+    ]:
         model = load(Source("t.expr", f"param x = [0.3, -1.2, 2.0]\ny = sum({name}(x))\n"))
         b = model.by_name["x"]
         blocks = engine.hessian(model.graph, model.by_name["y"].node, [b.node])
@@ -877,6 +999,7 @@ def test_second_derivative_through_tanh_and_sigmoid():
 
 
 # --------------------------------- VJPs with a fast path for plain arrays
+
 
 def _traced_value(vjp, *args, **attrs):
     """The VJP's result through the op-by-op path (every argument traced)."""
@@ -895,8 +1018,9 @@ def test_pow_vjp_with_a_constant_exponent_gives_the_general_bits(dtype):
     from autograd_cli import ops
 
     rng = np.random.default_rng(11)
-    x = np.concatenate([rng.standard_normal(200) * 3, [0.0, -0.0, 1.0, -1.0, 1e-30, 1e30,
-                                                       np.inf, -np.inf, np.nan]])
+    x = np.concatenate(
+        [rng.standard_normal(200) * 3, [0.0, -0.0, 1.0, -1.0, 1e-30, 1e30, np.inf, -np.inf, np.nan]]
+    )
     x = x.astype(dtype)
     vjp = ops.OPS["pow"].vjps[0]
     for c in [2.0, 3.0, 0.5, -1.0, -2.5, 1.0, 1e-3, np.inf, -np.inf, np.nan, 0.0]:
@@ -915,20 +1039,34 @@ def test_pow_vjp_with_a_constant_exponent_gives_the_general_bits(dtype):
     x2 = rng.standard_normal((4, 3)).astype(dtype)
     y2 = np.array(2.0, dtype=dtype)
     for xx in [x2, rng.standard_normal((3, 4)).astype(dtype).T]:
-        for g2 in [np.broadcast_to(np.array(0.25, dtype=dtype), (4, 3)),
-                   rng.standard_normal((3, 4)).astype(dtype).T,
-                   rng.standard_normal((4, 3)).astype(dtype)]:
-            got = vjp(g2, xx ** y2, xx, y2)
-            want = _traced_value(vjp, g2, xx ** y2, xx, y2)
+        for g2 in [
+            np.broadcast_to(np.array(0.25, dtype=dtype), (4, 3)),
+            rng.standard_normal((3, 4)).astype(dtype).T,
+            rng.standard_normal((4, 3)).astype(dtype),
+        ]:
+            got = vjp(g2, xx**y2, xx, y2)
+            want = _traced_value(vjp, g2, xx**y2, xx, y2)
             assert got.strides == want.strides
             assert got.tobytes(order="A") == want.tobytes(order="A")
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("shape, axis", [((7,), None), ((3, 4), None), ((3, 4), 0),
-                                         ((3, 4), -1), ((2, 3, 4), (0, 2)), ((2, 3, 4), 1),
-                                         ((2, 3, 4), 0), ((4, 1, 3), None), ((1, 5), 1),
-                                         ((2, 3, 4), (0, 1, 2)), ((), None)])
+@pytest.mark.parametrize(
+    "shape, axis",
+    [
+        ((7,), None),
+        ((3, 4), None),
+        ((3, 4), 0),
+        ((3, 4), -1),
+        ((2, 3, 4), (0, 2)),
+        ((2, 3, 4), 1),
+        ((2, 3, 4), 0),
+        ((4, 1, 3), None),
+        ((1, 5), 1),
+        ((2, 3, 4), (0, 1, 2)),
+        ((), None),
+    ],
+)
 def test_mean_vjp_gives_the_general_bits_and_layout(dtype, shape, axis):
     """mean's VJP on plain arrays: the same bits as spreading the gradient
     and dividing, and the same memory layout (strides) — later reductions
@@ -943,11 +1081,14 @@ def test_mean_vjp_gives_the_general_bits_and_layout(dtype, shape, axis):
     vjp = op.vjps[0]
     gshape = np.shape(ans)
     base = np.asarray(rng.standard_normal(gshape[::-1]) * 3).astype(dtype)
-    cases = [np.asarray(rng.standard_normal(gshape) * 3).astype(dtype),
-             np.full(gshape, np.nan, dtype), np.full(gshape, -0.0, dtype),
-             base.T]                                  # not C-contiguous when 2-d or more
+    cases = [
+        np.asarray(rng.standard_normal(gshape) * 3).astype(dtype),
+        np.full(gshape, np.nan, dtype),
+        np.full(gshape, -0.0, dtype),
+        base.T,
+    ]  # not C-contiguous when 2-d or more
     if len(gshape) == 0:
-        cases += [cases[0][()]]                       # a numpy scalar
+        cases += [cases[0][()]]  # a numpy scalar
     for gg in cases:
         got = vjp(gg, ans, x, axis=axis)
         want = _traced_value(vjp, gg, ans, x, axis=axis)
@@ -964,8 +1105,10 @@ def test_mean_of_a_transposed_gradient_adds_up_in_the_same_order():
     (a C-ordered copy once changed 1.3 to 1.2999999999999998 here)."""
     from autograd_cli import core, engine
 
-    text = ("param a = 0\nx = a + [[[1, 2], [3, 4]]]\n"
-            "L = sum(transpose(mean(x, axis=0)) * [[0.1, 0.2], [0.4, 0.6]])\n")
+    text = (
+        "param a = 0\nx = a + [[[1, 2], [3, 4]]]\n"
+        "L = sum(transpose(mean(x, axis=0)) * [[0.1, 0.2], [0.4, 0.6]])\n"
+    )
     for dtype in ["float64", "float32"]:
         model = load(Source("m.expr", text), dtype=dtype)
         got = run(model).grads["a"]
@@ -973,8 +1116,12 @@ def test_mean_of_a_transposed_gradient_adds_up_in_the_same_order():
         g = model.graph
         values = engine.evaluate(g)
         tape = core.Tape()
-        traced = engine.backward(g, [tape.leaf(v) if v is not None else v for v in values],
-                                 model.by_name["L"].node, tape.leaf(np.ones((), dtype)))
+        traced = engine.backward(
+            g,
+            [tape.leaf(v) if v is not None else v for v in values],
+            model.by_name["L"].node,
+            tape.leaf(np.ones((), dtype)),
+        )
         want = traced[model.by_name["a"].node]
         want = want.value if type(want) is core.Tensor else want
         assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), dtype
@@ -982,13 +1129,18 @@ def test_mean_of_a_transposed_gradient_adds_up_in_the_same_order():
 
 # ----------------------------------------- what each op's VJPs read (saves)
 
+
 def _saves_cases(rng, dtype):
     """For every op that declares `saves`: (arguments, attributes) over a few
     shapes, broadcasting included.  Scalars are numpy scalars, as the
     engine's are."""
+
     def arr(shape, lo=-2.0, hi=2.0):
-        a = (rng.uniform(lo, hi, size=shape) * rng.choice([-1.0, 1.0], size=shape)
-             if lo > 0 else rng.uniform(lo, hi, size=shape)).astype(dtype)
+        a = (
+            rng.uniform(lo, hi, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+            if lo > 0
+            else rng.uniform(lo, hi, size=shape)
+        ).astype(dtype)
         return a[()] if shape == () else a
 
     def pos(shape):
@@ -1000,26 +1152,35 @@ def _saves_cases(rng, dtype):
     for name in ("add", "sub", "mul"):
         cases[name] = [((arr(a), arr(b)), {}) for a, b in pairs]
     cases["div"] = [((arr(a), arr(b, 0.5, 2.0)), {}) for a, b in pairs]
-    cases["matmul"] = [((arr(a), arr(b)), {}) for a, b in
-                       [((3, 4), (4,)), ((4,), (4, 2)), ((3, 4), (4, 2)), ((4,), (4,))]]
-    for name in ("neg", "pos", "exp", "tanh", "sigmoid", "sin", "cos", "abs", "relu",
-                 "softplus"):
+    cases["matmul"] = [
+        ((arr(a), arr(b)), {})
+        for a, b in [((3, 4), (4,)), ((4,), (4, 2)), ((3, 4), (4, 2)), ((4,), (4,))]
+    ]
+    for name in ("neg", "pos", "exp", "tanh", "sigmoid", "sin", "cos", "abs", "relu", "softplus"):
         cases[name] = [((arr(s, 0.1, 2.0),), {}) for s in unary]
     for name in ("log", "log1p", "sqrt"):
         cases[name] = [((pos(s),), {}) for s in unary]
     cases["tan"] = [((arr(s, -1.0, 1.0),), {}) for s in unary]
-    cases["sum"] = [((arr(s),), {"axis": axis}) for s, axis in
-                    [((), None), ((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1)]]
+    cases["sum"] = [
+        ((arr(s),), {"axis": axis})
+        for s, axis in [((), None), ((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1)]
+    ]
     cases["sum"] += [((arr((3, 4)),), {"axis": 1, "keepdims": True})]
-    cases["mean"] = [((arr(s),), {"axis": axis}) for s, axis in
-                     [((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((), None)]]
+    cases["mean"] = [
+        ((arr(s),), {"axis": axis})
+        for s, axis in [((4,), None), ((3, 4), None), ((3, 4), 0), ((3, 4), 1), ((), None)]
+    ]
     cases["transpose"] = [((arr(s),), {}) for s in [(4,), (3, 4), (2, 3, 4)]]
     cases["reshape"] = [((arr((3, 4)),), {"shape": s}) for s in [(4, 3), (12,), (2, 2, 3)]]
     cases["broadcast_to"] = [((arr(s),), {"shape": (3, 4)}) for s in [(4,), (3, 1), ()]]
-    cases["index"] = [((arr((3, 4)),), {"key": k}) for k in
-                      [(1,), (slice(None), 0), (slice(0, 2), slice(1, None)), (-1, 2)]]
-    cases["unindex"] = [((arr((2, 4)),), {"shape": (3, 4), "key": (slice(0, 2),)}),
-                        ((arr(()),), {"shape": (3, 4), "key": (1, 2)})]
+    cases["index"] = [
+        ((arr((3, 4)),), {"key": k})
+        for k in [(1,), (slice(None), 0), (slice(0, 2), slice(1, None)), (-1, 2)]
+    ]
+    cases["unindex"] = [
+        ((arr((2, 4)),), {"shape": (3, 4), "key": (slice(0, 2),)}),
+        ((arr(()),), {"shape": (3, 4), "key": (1, 2)}),
+    ]
     cases["stack"] = [(tuple(arr(s) for _ in range(3)), {}) for s in [(), (4,), (2, 3)]]
     return cases
 
@@ -1081,7 +1242,7 @@ def test_the_saves_check_catches_a_vjp_that_reads_what_was_let_go():
     with pytest.raises(ReleasedValueError):
         _vjps_with_poison(OPS["mul"], ((), False), args, {}, rng)
     with pytest.raises(ReleasedValueError):
-        _vjps_with_poison(OPS["exp"], ((), False), (args[0],), {}, rng)   # exp reads ans
+        _vjps_with_poison(OPS["exp"], ((), False), (args[0],), {}, rng)  # exp reads ans
 
 
 def test_float_kernels_read_what_saves_declares():
@@ -1095,7 +1256,7 @@ def test_float_kernels_read_what_saves_declares():
     for name, op in OPS.items():
         if op.saves is None or op.scalar is None or op.scalar[1] is None:
             continue
-        n = op.scalar[1].__code__.co_argcount - 2      # vjp(g, ans, *xs)
+        n = op.scalar[1].__code__.co_argcount - 2  # vjp(g, ans, *xs)
         for _ in range(20):
             xs = [float(rng.uniform(0.3, 1.5)) for _ in range(n)]
             ans = op.scalar[0](*xs)

@@ -32,19 +32,29 @@ def dump(statements):
     for stmt in statements:
         where = {id(e): i for i, e in enumerate(stmt.nodes)}
 
-        def ref(e):
+        def ref(e, where=where):
             return None if e is None else where[id(e)]
 
         nodes = []
         for e in stmt.nodes:
             data = e.data
             if e.kind == "index":
-                data = tuple(("slice",) + tuple(ref(p) for p in s[1:]) if isinstance(s, tuple)
-                             else ref(s) for s in data)
+                data = tuple(
+                    ("slice",) + tuple(ref(p) for p in s[1:]) if isinstance(s, tuple) else ref(s)
+                    for s in data
+                )
             keywords = tuple((k, _span(sp)) for k, sp in e.keywords)
             nodes.append((e.kind, data, tuple(ref(a) for a in e.args), keywords, _span(e.span)))
-        out.append((stmt.name, stmt.is_param, _span(stmt.name_span), _span(stmt.span),
-                    ref(stmt.root), tuple(nodes)))
+        out.append(
+            (
+                stmt.name,
+                stmt.is_param,
+                _span(stmt.name_span),
+                _span(stmt.span),
+                ref(stmt.root),
+                tuple(nodes),
+            )
+        )
     return out
 
 
@@ -70,25 +80,69 @@ def same_as_lark(text):
     assert fast == reference, text
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.expr")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.expr")), ids=lambda p: p.stem)
 def test_examples(path):
     same_as_lark(path.read_text())
 
 
-@pytest.mark.parametrize("text", [
-    "a = 1", "a = 1\n", "\n\n; a = 1 ;; b = a\n\n", "param w = [1,\n 2,  # c\n 3]\n",
-    "y = -x**2 ** 3 + f(a, b=2)[1:3, ::2, -1]", "y = x[:, 0] @ w / 2 - +3",
-    "a = [[1, 2], [3, 4]][1, ::-1]", "a = sum(x, axis=-1,)", "a=1;b=2\r\nc=3",
-    "params = 1\nparam_ = params", "a = .5 + 4. + 1e-3 + 2.5E+4",
-    "a = (((((b)))))", "a = f()", "a = x[1:]", "a = x[:]", "a = x[::]", "a = x[1::2]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = 1",
+        "a = 1\n",
+        "\n\n; a = 1 ;; b = a\n\n",
+        "param w = [1,\n 2,  # c\n 3]\n",
+        "y = -x**2 ** 3 + f(a, b=2)[1:3, ::2, -1]",
+        "y = x[:, 0] @ w / 2 - +3",
+        "a = [[1, 2], [3, 4]][1, ::-1]",
+        "a = sum(x, axis=-1,)",
+        "a=1;b=2\r\nc=3",
+        "params = 1\nparam_ = params",
+        "a = .5 + 4. + 1e-3 + 2.5E+4",
+        "a = (((((b)))))",
+        "a = f()",
+        "a = x[1:]",
+        "a = x[:]",
+        "a = x[::]",
+        "a = x[1::2]",
+    ],
+)
 def test_handwritten(text):
     same_as_lark(text)
 
 
-TOKENS = ["a", "b", "w", "param", "=", "1", "2.5", ".5", "1e3", "+", "-", "*", "/", "@", "**",
-          "(", ")", "[", "]", ",", ":", ";", "\n", " ", "#c\n", "sum", "x", "axis", "=", "\t"]
+TOKENS = [
+    "a",
+    "b",
+    "w",
+    "param",
+    "=",
+    "1",
+    "2.5",
+    ".5",
+    "1e3",
+    "+",
+    "-",
+    "*",
+    "/",
+    "@",
+    "**",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    ";",
+    "\n",
+    " ",
+    "#c\n",
+    "sum",
+    "x",
+    "axis",
+    "=",
+    "\t",
+]
 
 
 @settings(max_examples=400, deadline=None)
@@ -142,9 +196,11 @@ def test_canonical_numbering_ignores_how_the_states_were_numbered(rng):
     rng.shuffle(new)
     shuffled = dict(tables)
     shuffled["actions"] = {
-        str(new[int(state)]): {kind: (new[act] if type(act) is int else act)
-                               for kind, act in row.items()}
-        for state, row in tables["actions"].items()}
+        str(new[int(state)]): {
+            kind: (new[act] if type(act) is int else act) for kind, act in row.items()
+        }
+        for state, row in tables["actions"].items()
+    }
     shuffled["start"], shuffled["end"] = new[tables["start"]], new[tables["end"]]
     assert lalr.canonical(shuffled) == tables
 
@@ -161,14 +217,24 @@ def test_tables_are_the_same_under_any_hash_seed_and_lark_cache(tmp_path):
         return {**os.environ, "PYTHONHASHSEED": str(seed), "TMPDIR": str(tmp)}
 
     warm = tmp_path / "warm"
-    subprocess.run([sys.executable, "-c", "from autograd_cli import parser; parser._lark()"],
-                   env=env(10, warm), cwd=ROOT, check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", "from autograd_cli import parser; parser._lark()"],
+        env=env(10, warm),
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
     assert any("lark" in p.name for p in warm.iterdir()), "Lark left no cache"
     runs = [(seed, tmp_path / f"empty{seed}") for seed in range(4)] + [(3, warm)]
-    procs = [subprocess.Popen([sys.executable, "-m", "autograd_cli.parser",
-                               str(tmp_path / f"out{k}.py")],
-                              env=env(seed, tmp), cwd=ROOT, stdout=subprocess.DEVNULL)
-             for k, (seed, tmp) in enumerate(runs)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "autograd_cli.parser", str(tmp_path / f"out{k}.py")],
+            env=env(seed, tmp),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        for k, (seed, tmp) in enumerate(runs)
+    ]
     assert [p.wait(timeout=120) for p in procs] == [0] * len(runs)
     made = [(tmp_path / f"out{k}.py").read_bytes() for k in range(len(runs))]
     assert all(m == made[0] for m in made), "the module depends on the hash seed or the cache"
@@ -195,7 +261,8 @@ def test_tables_made_afresh_when_the_grammar_changed(tmp_path, monkeypatch):
     # A new operator: the tables parse it.
     edited = parse_tables.GRAMMAR.replace(
         '| product "@" unary              -> matmul',
-        '| product "@" unary              -> matmul\n        | product "%" unary -> mul')
+        '| product "@" unary              -> matmul\n        | product "%" unary -> mul',
+    )
     assert edited != parse_tables.GRAMMAR
     grammar.write_text(edited, encoding="utf-8")
     tables = parser._load_tables()
@@ -203,7 +270,7 @@ def test_tables_made_afresh_when_the_grammar_changed(tmp_path, monkeypatch):
     (stmt,) = fast_parse(tables, "y = a % b\n")
     assert (stmt.root.kind, stmt.root.data) == ("op", "mul")
     assert [a.data for a in stmt.root.args] == ["a", "b"]
-    with pytest.raises(lalr.Rejected):     # the shipped tables do not know '%'
+    with pytest.raises(lalr.Rejected):  # the shipped tables do not know '%'
         fast_parse(parse_tables.TABLES, "y = a % b\n")
 
 
@@ -222,12 +289,13 @@ def fast_parse(tables, text):
 # another): lines alike but for names and numbers must still parse as Lark
 # parses them.
 
+
 def test_lines_of_one_shape_replayed():
     lines = [f"x{i} = tanh(x{i - 1} * p{i % 3} + {i}.5)" for i in range(1, 40)]
     same_as_lark("x0 = 1\n" + "\n".join(lines) + "\n")
     same_as_lark("x0 = 1;" + ";".join(lines))
     same_as_lark("param p = [1,\n 2]\n" + "\n\n".join(lines[:5]) + "  # end")
-    long = "y = " + " + ".join(f"x{i} * {i}" for i in range(100))    # not recorded
+    long = "y = " + " + ".join(f"x{i} * {i}" for i in range(100))  # not recorded
     same_as_lark("\n".join([long, lines[0], long.replace("y", "z"), lines[1]]))
 
 
@@ -242,13 +310,14 @@ def test_token_soup_repeated(tokens, sep):
 # tables; Lark's own parser, with its exception put in words by
 # `_syntax_error`, is the reference for every word and position.
 
+
 def lark_error(text):
     source = Source("t.expr", text)
     try:
         lark_parse(text)
     except UnexpectedInput as e:
         return parser._syntax_error(e, source)
-    except ExprError as e:          # from a callback (a keyword before a positional)
+    except ExprError as e:  # from a callback (a keyword before a positional)
         return e
     return None
 
@@ -256,8 +325,12 @@ def lark_error(text):
 def error_key(error):
     if error is None:
         return None
-    return (error.message, error.span.start, error.span.end,
-            [(span.start, span.end, note) for span, note in error.notes])
+    return (
+        error.message,
+        error.span.start,
+        error.span.end,
+        [(span.start, span.end, note) for span, note in error.notes],
+    )
 
 
 def same_error_as_lark(text):
@@ -275,8 +348,11 @@ ODD_TOKENS = TOKENS + ["$", "%", "\r", "\x0c", "?"]
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(ODD_TOKENS), max_size=30), st.integers(0, 2),
-       st.sampled_from([0, 0, 0, 130, 300]))
+@given(
+    st.lists(st.sampled_from(ODD_TOKENS), max_size=30),
+    st.integers(0, 2),
+    st.sampled_from([0, 0, 0, 130, 300]),
+)
 def test_syntax_errors_worded_as_lark_words_them(tokens, lines_before, long_terms):
     # Lines before it (replayed shapes), and a long line before it (one
     # that goes through the automaton in pieces).
@@ -286,15 +362,31 @@ def test_syntax_errors_worded_as_lark_words_them(tokens, lines_before, long_term
     same_error_as_lark(prefix + " ".join(tokens))
 
 
-@pytest.mark.parametrize("text", [
-    "", "a", "a =", "a = (1 +", "a = [1, (2,\n 3]", "a = f(b=1, 2)", "a = 1 $ 2",
-    "a = (1 $", "param = 3", "a = 1 +\n", "a = )", "a = 1\n\n]", "# only a comment",
-    "a = [1, 2\n# (\nb = 3", "a = x[1:2:3:4]", "a = 1;;b = 2 3",
-    "y = " + "(" * 3000 + "x",                                 # deep and never closed
-    "y = " + " + ".join(["x"] * 3000) + " + * 2",              # far into a long line
-    "y = " + " + ".join(["x"] * 3000) + " $",
-    "y = " + "(" * 300 + " + ".join(["x"] * 700) + ")" * 299 + "\nz = 1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "a",
+        "a =",
+        "a = (1 +",
+        "a = [1, (2,\n 3]",
+        "a = f(b=1, 2)",
+        "a = 1 $ 2",
+        "a = (1 $",
+        "param = 3",
+        "a = 1 +\n",
+        "a = )",
+        "a = 1\n\n]",
+        "# only a comment",
+        "a = [1, 2\n# (\nb = 3",
+        "a = x[1:2:3:4]",
+        "a = 1;;b = 2 3",
+        "y = " + "(" * 3000 + "x",  # deep and never closed
+        "y = " + " + ".join(["x"] * 3000) + " + * 2",  # far into a long line
+        "y = " + " + ".join(["x"] * 3000) + " $",
+        "y = " + "(" * 300 + " + ".join(["x"] * 700) + ")" * 299 + "\nz = 1",
+    ],
+)
 def test_syntax_errors_worded_as_lark_words_them_by_hand(text):
     want = same_error_as_lark(text)
     assert (want is None) == (text in ("", "# only a comment"))

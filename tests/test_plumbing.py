@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from autograd_cli import cli, commands
 from autograd_cli.options import DEFAULT_MAX_ELEMENTS, Options
 from autograd_cli.render import to_json
+
 from clitools import strict_json, write
 
 
@@ -25,8 +26,10 @@ def probe_app():
         """Probe."""
 
     @cli.file_command("probe", "files of ... format max_elements", on=app)
-    def probe(options: Options,
-              level: int = typer.Option(3, "--level", help="A level of the probe's own.")):
+    def probe(
+        options: Options,
+        level: int = typer.Option(3, "--level", help="A level of the probe's own."),
+    ):
         """Probe the options."""
         got.append((options, level))
         return level if level > 5 else 0
@@ -36,12 +39,25 @@ def probe_app():
 
 def test_shared_options_arrive_as_one_record_and_own_ones_as_keywords():
     app, got = probe_app()
-    result = CliRunner().invoke(app, ["probe", "a.expr", "b.expr", "--of", "L", "--level", "4",
-                                      "-f", "json", "--max-elements", "7"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "probe",
+            "a.expr",
+            "b.expr",
+            "--of",
+            "L",
+            "--level",
+            "4",
+            "-f",
+            "json",
+            "--max-elements",
+            "7",
+        ],
+    )
     assert result.exit_code == 0, result.output
     [(options, level)] = got
-    assert options == Options(files=["a.expr", "b.expr"], of="L", format="json",
-                              max_elements=7)
+    assert options == Options(files=["a.expr", "b.expr"], of="L", format="json", max_elements=7)
     assert type(options.format) is str and level == 4
     CliRunner().invoke(app, ["probe", "a.expr"])
     assert got[1] == (Options(files=["a.expr"], max_elements=DEFAULT_MAX_ELEMENTS), 3)
@@ -51,8 +67,9 @@ def test_the_layout_orders_the_help_and_leaves_out_what_it_does_not_name():
     app, _ = probe_app()
     result = CliRunner().invoke(app, ["probe", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    at = [result.stdout.index(option) for option in ("--of", "--level", "--format",
-                                                     "--max-elements")]
+    at = [
+        result.stdout.index(option) for option in ("--of", "--level", "--format", "--max-elements")
+    ]
     assert at == sorted(at)
     assert "--set" not in result.stdout and "--dtype" not in result.stdout
     assert CliRunner().invoke(app, ["probe", "a.expr", "--dtype", "float32"]).exit_code == 2
@@ -62,6 +79,7 @@ def test_the_exit_code_and_the_set_checks_are_the_commands():
     app, _ = probe_app()
     assert CliRunner().invoke(app, ["probe", "a.expr", "--level", "9"]).exit_code == 9
     with pytest.raises(TypeError, match="need a place"):
+
         @cli.file_command("bad", "files of", on=typer.Typer())
         def bad(options: Options, level: int = typer.Option(3, "--level")):
             """Never registered."""
@@ -97,7 +115,7 @@ def test_a_new_command_gets_files_errors_and_exit_codes(tmp_path, capsys):
     code = commands.run(Options([str(two), str(bad), str(one)], format="json"), Count())
     out, err = capsys.readouterr()
     assert code == 1
-    docs = [strict_json(line) for line in out.splitlines()]    # one line a file
+    docs = [strict_json(line) for line in out.splitlines()]  # one line a file
     assert docs == [{"file": str(two), "bindings": 2}, {"file": str(one), "bindings": 1}]
     assert err.startswith(f"{bad}:2:") and ": error: " in err.splitlines()[0]
 
@@ -123,8 +141,15 @@ def test_a_new_command_gets_set_values_and_a_bug_is_one_line(tmp_path, capsys):
 
 
 def test_readable_json_puts_entries_of_objects_on_lines_of_their_own():
-    doc = {"schema": 1, "novel": {"a": 1, "b": [1, 2]}, "rows": [{"x": 1}, {"y": 2}],
-           "value": [[1, 2], [3, 4]], "names": ["a", "b"], "empty": {}, "none": []}
+    doc = {
+        "schema": 1,
+        "novel": {"a": 1, "b": [1, 2]},
+        "rows": [{"x": 1}, {"y": 2}],
+        "value": [[1, 2], [3, 4]],
+        "names": ["a", "b"],
+        "empty": {},
+        "none": [],
+    }
     text = to_json(doc, compact=False)
     assert json.loads(text) == doc
     lines = text.splitlines()

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from autograd_cli.cli import app
-from autograd_cli.errors import ExprError, Source
 from autograd_cli.compiling import load
+from autograd_cli.errors import ExprError, Source
 from autograd_cli.running import run
+
 from programs import Prog, draw_number, smooth_programs
 
 runner = CliRunner()
@@ -35,6 +36,7 @@ FUZZ_LIMIT = ["--max-elements", "100000"]
 # helpers
 # =====================================================================
 
+
 def evaluate(text: str, **kw):
     return run(load(Source("t.expr", text), **kw))
 
@@ -42,6 +44,7 @@ def evaluate(text: str, **kw):
 def _strict_json(text: str):
     def bad(name):
         raise ValueError(f"non-RFC-8259 JSON constant {name}")
+
     return json.loads(text, parse_constant=bad)
 
 
@@ -52,16 +55,19 @@ def assert_cli_contract(res, label: str, fmt: str = "table"):
     # CliRunner turns an escaped exception into exit 1 + res.exception: that
     # is a crash, not an input error.
     assert res.exception is None or isinstance(res.exception, SystemExit), (
-        f"exception escaped the CLI: {res.exception!r}")
+        f"exception escaped the CLI: {res.exception!r}"
+    )
     assert "Traceback" not in out and "Traceback" not in err, err
     assert res.exit_code in (0, 1), (
-        f"exit {res.exit_code} (expected 0 or 1)\nstderr: {err}\nstdout: {out[:500]}")
+        f"exit {res.exit_code} (expected 0 or 1)\nstderr: {err}\nstdout: {out[:500]}"
+    )
     if res.exit_code == 1:
         assert out == "", f"stdout not empty on error: {out[:300]!r}"
         first = err.split("\n")[0]
         lab = re.escape(label)
         assert re.match(rf"^{lab}:\d+:\d+: error: |^{lab}: error: ", first), (
-            f"first stderr line is not a diagnostic for {label!r}: {first!r}")
+            f"first stderr line is not a diagnostic for {label!r}: {first!r}"
+        )
     else:
         assert out.strip(), "exit 0 but nothing on stdout"
         if fmt == "json":
@@ -83,8 +89,9 @@ def invoke_file(tmp_dir, text_or_bytes, fmt="json", extra=(), name="fuzz.expr"):
 
 
 def invoke_stdin(text_or_bytes, fmt="json", extra=()):
-    res = runner.invoke(app, ["eval", "-", "--format", fmt, *FUZZ_LIMIT, *extra],
-                        input=text_or_bytes)
+    res = runner.invoke(
+        app, ["eval", "-", "--format", fmt, *FUZZ_LIMIT, *extra], input=text_or_bytes
+    )
     return res, "<stdin>"
 
 
@@ -98,7 +105,6 @@ def fuzz_dir(tmp_path_factory):
 # =====================================================================
 
 
-
 FD_EPS = 1e-6
 
 
@@ -108,8 +114,7 @@ def _fd_check(prog: Prog) -> bool:
     rep = evaluate(prog.text())
     assert rep.target.name == "L"
     L = float(rep.values["L"])
-    scale = 1.0 + max(float(np.max(np.abs(v))) if np.size(v) else 0.0
-                      for v in rep.values.values())
+    scale = 1.0 + max(float(np.max(np.abs(v))) if np.size(v) else 0.0 for v in rep.values.values())
     if not (math.isfinite(L) and scale < 1e5):
         return False
     for name, _is_param, val in prog.leaves:
@@ -126,19 +131,26 @@ def _fd_check(prog: Prog) -> bool:
         tol = 1e-5 * np.abs(fd) + 1e-6 * scale
         assert np.all(np.abs(ad - fd) <= tol), (
             f"gradient of {name}: reverse mode\n{ad}\nvs finite differences\n{fd}\n"
-            f"in\n{prog.text()}")
+            f"in\n{prog.text()}"
+        )
     return True
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(smooth_programs())
 def test_gradients_match_finite_differences(prog):
     assume(_fd_check(prog))
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(smooth_programs())
 def test_float32_gradients_follow_float64(prog):
     """--dtype float32 computes the same gradients to float32 accuracy, in
@@ -151,14 +163,26 @@ def test_float32_gradients_follow_float64(prog):
         g32, g64 = r32.grads[name], r64.grads[name]
         assert g32.dtype == np.float32 and r32.values[name].dtype == np.float32
         assert np.all(np.abs(g32.astype(float) - g64) <= 1e-3 * (np.abs(g64) + scale)), (
-            name, g32, g64, prog.text())
+            name,
+            g32,
+            g64,
+            prog.text(),
+        )
 
 
 def test_fd_helper_sanity():
     """The generator's text and the FD helper agree with the seed example."""
-    prog = Prog([("w", True, [2.0, 5.0, 9.0, 7.0, 3.0])],
-                ["a1 = 4", "a2 = 3", "b1 = w[0] * a1 + w[1] * a2", "b2 = w[2] * a1",
-                 "c = w[3] * b1 + w[4] * b2", "L = 15 - c"])
+    prog = Prog(
+        [("w", True, [2.0, 5.0, 9.0, 7.0, 3.0])],
+        [
+            "a1 = 4",
+            "a2 = 3",
+            "b1 = w[0] * a1 + w[1] * a2",
+            "b2 = w[2] * a1",
+            "c = w[3] * b1 + w[4] * b2",
+            "L = 15 - c",
+        ],
+    )
     rep = evaluate(prog.text())
     np.testing.assert_array_equal(rep.grads["w"], [-28, -21, -12, -23, -36])
     assert _fd_check(prog)
@@ -175,20 +199,28 @@ def _mexpr(draw, shape, depth):
     if depth <= 0 or draw(st.integers(0, 4)) == 0:
         return draw(st.sampled_from(MAT_LEAVES[shape]))
     rules = [
-        lambda: f"{draw(st.sampled_from(['sin', 'cos', 'tanh', 'sigmoid', 'softplus']))}({g(shape)})",
+        lambda: (
+            f"{draw(st.sampled_from(['sin', 'cos', 'tanh', 'sigmoid', 'softplus']))}({g(shape)})"
+        ),
         lambda: f"({g(shape)}) {draw(st.sampled_from(['+', '-', '*']))} ({g(shape)})",
         lambda: f"({g(shape)}) / (2 + ({g(shape)}) ** 2)",
         lambda: f"exp(tanh({g(shape)}))",
     ]
-    if shape:   # broadcasting a scalar, or a row / column, against the shape
+    if shape:  # broadcasting a scalar, or a row / column, against the shape
         small = [S] + [shape[1:]] * (len(shape) == 2)
-        rules.append(lambda: f"({g(shape)}) {draw(st.sampled_from(['+', '*', '-']))} "
-                             f"({g(draw(st.sampled_from(small)))})")
+        rules.append(
+            lambda: (
+                f"({g(shape)}) {draw(st.sampled_from(['+', '*', '-']))} "
+                f"({g(draw(st.sampled_from(small)))})"
+            )
+        )
         rules.append(lambda: f"({g(draw(st.sampled_from(small)))}) / (1.5 + cos({g(shape)}))")
     if shape == S:
         rules += [
-            lambda: f"{draw(st.sampled_from(['sum', 'mean', 'logsumexp', 'norm']))}"
-                    f"({g(draw(st.sampled_from([U, V, A, B])))})",
+            lambda: (
+                f"{draw(st.sampled_from(['sum', 'mean', 'logsumexp', 'norm']))}"
+                f"({g(draw(st.sampled_from([U, V, A, B])))})"
+            ),
             lambda: f"({g(A)})[{draw(st.integers(-2, 1))}, {draw(st.integers(-3, 2))}]",
             lambda: f"dot({g(V)}, {g(V)})",
             lambda: f"({g(U)}) @ ({g(A)}) @ ({g(V)})",
@@ -218,8 +250,10 @@ def _mexpr(draw, shape, depth):
             lambda: f"transpose({g(B)})",
             lambda: f"reshape({g(B)}, 2, 3)",
             lambda: f"reshape({g(V)} * ({g(U)})[0] + 0 * sum({g(U)}), 1, 3) + ({g(A)})",
-            lambda: f"{draw(st.sampled_from(['softmax', 'log_softmax']))}"
-                    f"({g(A)}, axis={draw(st.sampled_from([0, 1, -1]))})",
+            lambda: (
+                f"{draw(st.sampled_from(['softmax', 'log_softmax']))}"
+                f"({g(A)}, axis={draw(st.sampled_from([0, 1, -1]))})"
+            ),
             lambda: f"[{g(V)}, {g(V)}]",
             lambda: f"({g(A)}) @ (({g(B)}) @ ({g(A)}))",
             lambda: f"({g(A)})[::-1, :]",
@@ -237,9 +271,12 @@ def _mexpr(draw, shape, depth):
 @st.composite
 def matrix_programs(draw):
     num = lambda: draw_number(draw, -1.5, 1.5)  # noqa: E731
-    leaves = [("s", True, num()), ("u", True, [num() for _ in range(2)]),
-              ("v", True, [num() for _ in range(3)]),
-              ("A", True, [[num() for _ in range(3)] for _ in range(2)])]
+    leaves = [
+        ("s", True, num()),
+        ("u", True, [num() for _ in range(2)]),
+        ("v", True, [num() for _ in range(3)]),
+        ("A", True, [[num() for _ in range(3)] for _ in range(2)]),
+    ]
     body, names = [], []
     for j in range(draw(st.integers(1, 3))):
         shape = draw(st.sampled_from([S, U, V, A, B]))
@@ -249,8 +286,11 @@ def matrix_programs(draw):
     return Prog(leaves, body)
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(matrix_programs())
 def test_matrix_gradients_match_finite_differences(prog):
     assume(_fd_check(prog))
@@ -261,23 +301,88 @@ def test_matrix_gradients_match_finite_differences(prog):
 # =====================================================================
 
 NAMES = ["a", "b", "c", "x", "w", "L", "pi", "param", "inf", "nan", "_", "x1"]
-FUNCS = ["exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
-         "softplus", "maximum", "minimum", "clip", "sum", "mean", "max", "min",
-         "logsumexp", "norm", "transpose", "reshape", "dot", "softmax", "log_softmax",
-         "zeros", "ones", "eye", "arange", "linspace", "randn", "rand", "nosuch"]
+FUNCS = [
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "softplus",
+    "maximum",
+    "minimum",
+    "clip",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "logsumexp",
+    "norm",
+    "transpose",
+    "reshape",
+    "dot",
+    "softmax",
+    "log_softmax",
+    "zeros",
+    "ones",
+    "eye",
+    "arange",
+    "linspace",
+    "randn",
+    "rand",
+    "nosuch",
+]
 CTORS = ["zeros", "ones", "eye", "arange", "linspace", "randn", "rand", "reshape"]
 KEYWORDS = ["axis", "seed", "x", "n", "start", "stop", "step", "shape", "bogus"]
 
 ints = st.one_of(
     st.integers(-3, 6),
-    st.sampled_from([0, 1, -1, 31, 32, 33, 99999, 100000, 100001, 2**31, 2**32, 2**63,
-                     2**64, 10**20, -10**20, 10**400]),
-    st.integers(-10**30, 10**30),
+    st.sampled_from(
+        [
+            0,
+            1,
+            -1,
+            31,
+            32,
+            33,
+            99999,
+            100000,
+            100001,
+            2**31,
+            2**32,
+            2**63,
+            2**64,
+            10**20,
+            -(10**20),
+            10**400,
+        ]
+    ),
+    st.integers(-(10**30), 10**30),
 )
 numbers = st.one_of(
     ints.map(str),
-    st.sampled_from(["4.", ".5", "1e-3", "2.5E+4", "1e308", "1e309", "1e400", "1e-400",
-                     "0.0", "00", "1e", "1.2.3", "5e-324", "1_000"]),
+    st.sampled_from(
+        [
+            "4.",
+            ".5",
+            "1e-3",
+            "2.5E+4",
+            "1e308",
+            "1e309",
+            "1e400",
+            "1e-400",
+            "0.0",
+            "00",
+            "1e",
+            "1.2.3",
+            "5e-324",
+            "1_000",
+        ]
+    ),
     st.floats(allow_nan=False, allow_infinity=False).map(lambda v: repr(abs(v))),
 )
 
@@ -306,16 +411,55 @@ def subscripts(draw):
 TOKENS = st.one_of(
     st.sampled_from(NAMES),
     numbers,
-    st.sampled_from(["+", "-", "*", "/", "@", "**", "(", ")", "[", "]", "=", ";", "\n",
-                     ",", ":", "::", "#", "# c\n", "\r\n", "\t", "\\", "$", "'", '"',
-                     "param", "=", "**-", "--", "[]", "()", "[[", "]]", "\x00", "é",
-                     "\ufeff", "\x0c", "\x0b", "\u2028"]),
+    st.sampled_from(
+        [
+            "+",
+            "-",
+            "*",
+            "/",
+            "@",
+            "**",
+            "(",
+            ")",
+            "[",
+            "]",
+            "=",
+            ";",
+            "\n",
+            ",",
+            ":",
+            "::",
+            "#",
+            "# c\n",
+            "\r\n",
+            "\t",
+            "\\",
+            "$",
+            "'",
+            '"',
+            "param",
+            "=",
+            "**-",
+            "--",
+            "[]",
+            "()",
+            "[[",
+            "]]",
+            "\x00",
+            "é",
+            "\ufeff",
+            "\x0c",
+            "\x0b",
+            "\u2028",
+        ]
+    ),
     calls(),
     subscripts(),
 )
 
 token_soup = st.lists(TOKENS, max_size=40).flatmap(
-    lambda toks: st.sampled_from([" ", "", "\n"]).map(lambda sep: sep.join(toks)))
+    lambda toks: st.sampled_from([" ", "", "\n"]).map(lambda sep: sep.join(toks))
+)
 
 
 @st.composite
@@ -351,14 +495,28 @@ def small_subscripts(draw):
         if draw(st.booleans()):
             items.append(str(draw(small_ints())))
         else:
-            parts = draw(st.lists(st.one_of(st.just(""), small_ints().map(str)),
-                                  min_size=2, max_size=3))
+            parts = draw(
+                st.lists(st.one_of(st.just(""), small_ints().map(str)), min_size=2, max_size=3)
+            )
             items.append(":".join(parts))
     return "[" + ", ".join(items) + "]"
 
 
-UNARY = ["exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
-         "softplus", "norm", "transpose"]
+UNARY = [
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "softplus",
+    "norm",
+    "transpose",
+]
 REDUCE = ["sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax"]
 
 
@@ -367,19 +525,24 @@ def _semantic_expr(names):
     refs = st.sampled_from(names) if names else st.sampled_from(["pi"])
     k = small_ints().map(str)
     ctor = st.one_of(
-        st.tuples(st.sampled_from(["zeros", "ones", "randn", "rand"]), small_dims,
-                  st.one_of(st.just(""), k.map(lambda v: f"seed={v}")))
-        .map(lambda t: f"{t[0]}({', '.join([str(d) for d in t[1]] + ([t[2]] if t[2] else []))})"),
+        st.tuples(
+            st.sampled_from(["zeros", "ones", "randn", "rand"]),
+            small_dims,
+            st.one_of(st.just(""), k.map(lambda v: f"seed={v}")),
+        ).map(lambda t: f"{t[0]}({', '.join([str(d) for d in t[1]] + ([t[2]] if t[2] else []))})"),
         k.map(lambda n: f"eye({n})"),
         st.lists(k, min_size=1, max_size=3).map(lambda a: f"arange({', '.join(a)})"),
         st.tuples(k, k, k).map(lambda t: f"linspace({t[0]}, {t[1]}, {t[2]})"),
     )
     atoms = st.one_of(
-        refs, refs, refs,
+        refs,
+        refs,
+        refs,
         st.sampled_from(["0", "1", "2", "0.5", "-1", "1e400", "pi"]),
         ctor,
         st.lists(st.sampled_from(["0", "1", "2.5"]) | refs, max_size=3).map(
-            lambda xs: "[" + ", ".join(xs) + "]"),
+            lambda xs: "[" + ", ".join(xs) + "]"
+        ),
     )
 
     def axis():
@@ -387,19 +550,23 @@ def _semantic_expr(names):
 
     def extend(c):
         return st.one_of(
-            st.tuples(c, st.sampled_from(["+", "-", "*", "/", "@", "**"]), c)
-            .map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(c, st.sampled_from(["+", "-", "*", "/", "@", "**"]), c).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
             st.tuples(st.sampled_from(["-", "+"]), c).map("".join),
             st.tuples(st.sampled_from(UNARY), c).map(lambda t: f"{t[0]}({t[1]})"),
             st.tuples(st.sampled_from(REDUCE), c, axis()).map(lambda t: f"{t[0]}({t[1]}{t[2]})"),
-            st.tuples(st.sampled_from(["maximum", "minimum", "dot"]), c, c)
-            .map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            st.tuples(st.sampled_from(["maximum", "minimum", "dot"]), c, c).map(
+                lambda t: f"{t[0]}({t[1]}, {t[2]})"
+            ),
             st.tuples(c, c, c).map(lambda t: f"clip({t[0]}, {t[1]}, {t[2]})"),
-            st.tuples(c, st.lists(small_ints().map(str), min_size=1, max_size=3))
-            .map(lambda t: f"reshape({t[0]}, {', '.join(t[1])})"),
+            st.tuples(c, st.lists(small_ints().map(str), min_size=1, max_size=3)).map(
+                lambda t: f"reshape({t[0]}, {', '.join(t[1])})"
+            ),
             st.tuples(c, small_subscripts()).map(lambda t: f"({t[0]}){t[1]}"),
             st.lists(c, min_size=1, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
         )
+
     return st.recursive(atoms, extend, max_leaves=8)
 
 
@@ -413,14 +580,16 @@ def wellformed_programs(draw):
     for i in range(draw(st.integers(1, 4))):
         rhs = draw(_semantic_expr(names))
         if names and draw(st.integers(0, 19)) == 0:
-            name = draw(st.sampled_from(names + ["pi", "undefined"]))   # rebinding
+            name = draw(st.sampled_from(names + ["pi", "undefined"]))  # rebinding
         else:
             name = f"v{i}"
         lines.append(("param " if draw(st.booleans()) else "") + f"{name} = {rhs}")
         names.append(name)
     if draw(st.integers(0, 3)):
-        lines.append(f"T = {draw(st.sampled_from(['sum', 'mean', 'max', 'norm', 'logsumexp']))}"
-                     f"({draw(st.sampled_from(names))})")
+        lines.append(
+            f"T = {draw(st.sampled_from(['sum', 'mean', 'max', 'norm', 'logsumexp']))}"
+            f"({draw(st.sampled_from(names))})"
+        )
     return "\n".join(lines)
 
 
@@ -462,7 +631,7 @@ def test_any_text_via_stdin(text, fmt, extra):
 def test_wellformed_programs_never_crash(fuzz_dir, text, fmt, extra):
     res, label = invoke_file(fuzz_dir, text, fmt, extra)
     assert_cli_contract(res, label, fmt)
-    if res.exit_code == 0:   # deterministic: the same input gives the same output
+    if res.exit_code == 0:  # deterministic: the same input gives the same output
         again, _ = invoke_file(fuzz_dir, text, fmt, extra)
         assert (again.exit_code, again.stdout) == (res.exit_code, res.stdout)
 
@@ -504,12 +673,15 @@ def test_fuzz_found_inputs_are_not_internal_errors(fuzz_dir, text):
     assert_cli_contract(res, label, "json")
 
 
-@pytest.mark.parametrize("text", [
-    "a = 1\n\x0c\nb = $\n",                  # a form-feed page break between statements
-    "a = 1  # note \u2028 more\nb = $\n",      # U+2028 inside a comment
-    "a = 1 \x0c\nb = $\n",
-    "a = 1  # \x85\nb = $\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = 1\n\x0c\nb = $\n",  # a form-feed page break between statements
+        "a = 1  # note \u2028 more\nb = $\n",  # U+2028 inside a comment
+        "a = 1 \x0c\nb = $\n",
+        "a = 1  # \x85\nb = $\n",
+    ],
+)
 def test_diagnostic_excerpt_shows_the_offending_line(fuzz_dir, text):
     """The excerpt under a diagnostic shows the line the error is on, even
     when the file holds characters that str.splitlines() treats as line
@@ -519,7 +691,7 @@ def test_diagnostic_excerpt_shows_the_offending_line(fuzz_dir, text):
     res, label = invoke_file(fuzz_dir, text, "json")
     assert_cli_contract(res, label)
     assert res.exit_code == 1
-    err = res.stderr.split("\n")        # not splitlines(): see the docstring
+    err = res.stderr.split("\n")  # not splitlines(): see the docstring
     lineno = text.count("\n", 0, text.index("$")) + 1
     m = re.match(rf"^{re.escape(label)}:(\d+):(\d+): error: ", err[0])
     assert m and int(m.group(1)) == lineno, err
@@ -543,7 +715,7 @@ def _chain_analytic(n=CHAIN_N, p=0.9, x0=0.3):
     xs = [x0]
     for _ in range(n):
         xs.append(math.tanh(xs[-1] * p + 0.1))
-    gx, gp = 1.0, 0.0            # d x_n / d x_i, accumulated d x_n / d p
+    gx, gp = 1.0, 0.0  # d x_n / d x_i, accumulated d x_n / d p
     for i in range(n, 0, -1):
         d = gx * (1.0 - xs[i] ** 2)
         gp += d * xs[i - 1]
@@ -581,8 +753,7 @@ def test_20000_statement_chain_matches_finite_differences():
 def test_20000_statement_chain_through_cli(tmp_path):
     path = tmp_path / "chain.expr"
     path.write_text(_chain_text())
-    res = runner.invoke(app, ["eval", str(path), "--format", "json", "--wrt", "p",
-                              "--wrt", "x0"])
+    res = runner.invoke(app, ["eval", str(path), "--format", "json", "--wrt", "p", "--wrt", "x0"])
     assert_cli_contract(res, str(path), "json")
     assert res.exit_code == 0
     doc = _strict_json(res.stdout)
@@ -616,7 +787,7 @@ def test_product_of_mixed_terms():
     """A long flat expression mixing + - * / (precedence and left
     associativity over thousands of operators)."""
     n = 5_000
-    rhs = " + ".join(["x * 2 - x / 4"] * n)   # each term: 1.75 x
+    rhs = " + ".join(["x * 2 - x / 4"] * n)  # each term: 1.75 x
     rep = evaluate(f"param x = 3\ny = {rhs}\n")
     assert float(rep.values["y"]) == pytest.approx(1.75 * 3 * n, rel=1e-12)
     assert float(rep.grads["x"]) == pytest.approx(1.75 * n, rel=1e-12)
@@ -646,7 +817,7 @@ def test_chained_unary_minus(count, sign):
 
 
 def test_chained_mixed_unary_signs():
-    rep = evaluate("param x = 2\ny = " + "+-" * 2_500 + "x * x\n")   # 2500 minus signs
+    rep = evaluate("param x = 2\ny = " + "+-" * 2_500 + "x * x\n")  # 2500 minus signs
     assert float(rep.values["y"]) == 4.0
     assert float(rep.grads["x"]) == 4.0
 
@@ -715,7 +886,7 @@ def test_deeply_nested_list_is_refused_through_cli(tmp_path):
     assert_cli_contract(res, str(path))
     assert res.exit_code == 1
     assert re.match(rf"^{re.escape(str(path))}:2:\d+: error: .*32", res.stderr)
-    assert res.stderr.count("\n") <= 10    # one diagnostic, not a dump
+    assert res.stderr.count("\n") <= 10  # one diagnostic, not a dump
 
 
 def test_deep_cases_through_cli_stdin():
@@ -737,4 +908,3 @@ def test_deep_syntax_error_is_located():
     res = runner.invoke(app, ["eval", "-"], input=text)
     assert_cli_contract(res, "<stdin>")
     assert res.exit_code == 1
-

@@ -12,19 +12,19 @@ import numpy as np
 import pytest
 
 from autograd_cli import render
-from autograd_cli.errors import Source
 from autograd_cli.compiling import load
-from autograd_cli.running import run
+from autograd_cli.errors import Source
 from autograd_cli.render import json_array, json_array_pieces, report_dict, report_json, to_json
+from autograd_cli.running import run
 
 from common import ROOT
 from programs import random_scalar_program
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.expr"))
 ODD = [
-    "param x = 2\ny = x / 0\nL = y * 0",                       # inf, nan, warnings
-    "param w = [1, -2]\nv = log(w)\nL = sum(v)",               # nan inside an array
-    'param x = 1\ny = x  # a comment\nz = (x +\n  y)\nL = z',    # multi-line expr
+    "param x = 2\ny = x / 0\nL = y * 0",  # inf, nan, warnings
+    "param w = [1, -2]\nv = log(w)\nL = sum(v)",  # nan inside an array
+    "param x = 1\ny = x  # a comment\nz = (x +\n  y)\nL = z",  # multi-line expr
     "param x = 3\nL = x",
 ]
 
@@ -70,8 +70,10 @@ def test_many_bindings_span_several_pieces():
 
 def test_set_values_named_like_keys():
     text = "param nodes = 1\nwarnings = 2\nL = nodes * warnings\n"
-    report = run(load(Source("t.expr", text), sets=[("nodes", Source("--set", "nodes = 3"))]),
-                 every_node=False)
+    report = run(
+        load(Source("t.expr", text), sets=[("nodes", Source("--set", "nodes = 3"))]),
+        every_node=False,
+    )
     for compact in (False, True):
         got = "".join(report_json(report, "t.expr", compact=compact))
         assert got == to_json(report_dict(report, "t.expr"), compact=compact)
@@ -80,8 +82,25 @@ def test_set_values_named_like_keys():
 
 # ------------------------------------------------------- large arrays, in blocks
 
-SHAPES = [(), (0,), (1,), (13,), (0, 3), (3, 0), (6, 0), (2, 0, 4), (5, 4, 0, 2), (3, 1, 0),
-          (7, 3), (2, 3, 4), (4, 1, 5), (1, 1, 1, 7), (3, 5, 2, 2), (2,) * 7, (1,) * 32]
+SHAPES = [
+    (),
+    (0,),
+    (1,),
+    (13,),
+    (0, 3),
+    (3, 0),
+    (6, 0),
+    (2, 0, 4),
+    (5, 4, 0, 2),
+    (3, 1, 0),
+    (7, 3),
+    (2, 3, 4),
+    (4, 1, 5),
+    (1, 1, 1, 7),
+    (3, 5, 2, 2),
+    (2,) * 7,
+    (1,) * 32,
+]
 
 
 def _arrays():
@@ -115,8 +134,10 @@ def test_array_in_blocks_is_the_encoders_text(compact):
 
 def test_large_arrays_through_report_json(monkeypatch):
     monkeypatch.setattr(render, "STREAM_ELEMENTS", 7)
-    text = ("param w = randn(4, 3, 5, seed=1)\nx = zeros(0, 40)\ny = zeros(30, 0)\n"
-            "v = log(w - 0.5)\nparam s = 2\nL = sum(exp(v) * s) + sum(x) + sum(y)\n")
+    text = (
+        "param w = randn(4, 3, 5, seed=1)\nx = zeros(0, 40)\ny = zeros(30, 0)\n"
+        "v = log(w - 0.5)\nparam s = 2\nL = sum(exp(v) * s) + sum(x) + sum(y)\n"
+    )
     _both(text)
     _both(text, wrt={"w", "y"})
 
@@ -137,8 +158,9 @@ print((after - before) * 1024, longest)
 
 def test_memory_of_a_large_array_is_a_few_blocks():
     # In a process of its own: the peak resident size cannot be reset.
-    done = subprocess.run([sys.executable, "-c", GROWTH], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", GROWTH], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     growth, longest = map(int, done.stdout.split())
     # The value and the gradient as lists of Python floats would take 8 MB

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from programs import random_scalar_program
 
 from autograd_cli import compiler, compiling, lalr, parser, running
-from autograd_cli.errors import ExprError, Source
 from autograd_cli.compiling import load
+from autograd_cli.errors import ExprError, Source
 
+from programs import random_scalar_program
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -32,41 +32,49 @@ def error_of(text, keep_exprs):
     try:
         load(Source("t.expr", text), keep_exprs=keep_exprs)
     except ExprError as e:
-        return (e.message, e.span.start, e.span.end,
-                [(span.start, span.end, note) for span, note in e.notes])
+        return (
+            e.message,
+            e.span.start,
+            e.span.end,
+            [(span.start, span.end, note) for span, note in e.notes],
+        )
     return None
 
 
-@pytest.mark.parametrize("text", [
-    "a = 1\nb = a + q\nq = 2\n",                 # used before it is bound
-    "a = 1\nb = a + q\nc = (\n",                 # ... but a syntax error comes first
-    "a = 1\nb = c2 + 1\nc1 = 2\n",               # undefined, with a suggestion
-    "a = 1\na = 2\n",                            # bound twice: a note at the first
-    "pi = 1\nb = (\n",
-    "a = ones(3)\nb = a @ ones(2)\nc = b +\n",
-    "a = ones(3)\nb = a @ ones(2)\n",
-    "a = 1\nb = a + q\nq = 2\nq = 3\n",
-    "x = zeros(10**9)\ny = x\n",                # over --max-elements
-    "", "# nothing\n",
-    # Compiled as the rules reduce, an error is found before the brackets
-    # around its expression are read: its span still takes them in.
-    "a = ones(3)\nb = (a @ ones(2))\n",
-    "a = ones(3)\nb = ((a @ ones(2))) * 2\n",
-    "x = (zeros(10**9))\n",
-    "a = sum(ones(3), axis=(1.5))\n",
-    "a = [1, (ones(2))]\n",
-    "b = (q)\nq = 1\n",
-    "b = ((b))\n",
-    "a = (ones(3) @ ones(2))\nz = +\n",
-    # The name is checked before the right side, as the whole-file path does.
-    "a = 1\na = q\n",
-    "pi = (q)\n",
-    "a = 1\na = (ones(3) @ ones(2))\nq = 1\n",
-    # A misplaced argument is a syntax error, found while parsing.
-    "a = 1\nb = q + f(a=1, 2)\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = 1\nb = a + q\nq = 2\n",  # used before it is bound
+        "a = 1\nb = a + q\nc = (\n",  # ... but a syntax error comes first
+        "a = 1\nb = c2 + 1\nc1 = 2\n",  # undefined, with a suggestion
+        "a = 1\na = 2\n",  # bound twice: a note at the first
+        "pi = 1\nb = (\n",
+        "a = ones(3)\nb = a @ ones(2)\nc = b +\n",
+        "a = ones(3)\nb = a @ ones(2)\n",
+        "a = 1\nb = a + q\nq = 2\nq = 3\n",
+        "x = zeros(10**9)\ny = x\n",  # over --max-elements
+        "",
+        "# nothing\n",
+        # Compiled as the rules reduce, an error is found before the brackets
+        # around its expression are read: its span still takes them in.
+        "a = ones(3)\nb = (a @ ones(2))\n",
+        "a = ones(3)\nb = ((a @ ones(2))) * 2\n",
+        "x = (zeros(10**9))\n",
+        "a = sum(ones(3), axis=(1.5))\n",
+        "a = [1, (ones(2))]\n",
+        "b = (q)\nq = 1\n",
+        "b = ((b))\n",
+        "a = (ones(3) @ ones(2))\nz = +\n",
+        # The name is checked before the right side, as the whole-file path does.
+        "a = 1\na = q\n",
+        "pi = (q)\n",
+        "a = 1\na = (ones(3) @ ones(2))\nq = 1\n",
+        # A misplaced argument is a syntax error, found while parsing.
+        "a = 1\nb = q + f(a=1, 2)\n",
+    ],
+)
 def test_streaming_load_reports_what_the_whole_file_path_reports(text):
-    streamed = error_of(text, keep_exprs=False)       # eval's path
+    streamed = error_of(text, keep_exprs=False)  # eval's path
     assert streamed is not None
     assert streamed == error_of(text, keep_exprs=True)
 
@@ -91,7 +99,7 @@ def test_a_syntax_error_at_the_end_of_a_long_file_takes_one_pass(monkeypatch):
     with pytest.raises(ExprError, match="expected an expression") as caught:
         load(Source("t.expr", text), keep_exprs=False)
     assert caught.value.span.line == 3001
-    assert len(calls) == 3000               # each statement compiled once
+    assert len(calls) == 3000  # each statement compiled once
 
 
 def test_a_compile_error_early_in_a_long_file_stops_compiling(monkeypatch):
@@ -113,7 +121,7 @@ def test_a_long_line_is_parsed_a_few_tokens_at_a_time(monkeypatch):
         return steps(self, states, values, tokens, kinds, record)
 
     monkeypatch.setattr(lalr.Parser, "_steps", watched)
-    compiling._builder.parser = None    # a parser of its own: nothing replayed from earlier
+    compiling._builder.parser = None  # a parser of its own: nothing replayed from earlier
     try:
         model = load(Source("t.expr", long_line(5_000, "(x * 2)")), keep_exprs=False)
     finally:
@@ -135,8 +143,9 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
 
 def test_a_long_line_takes_memory_for_its_tree_only():
     n = 100_000
-    done = subprocess.run([sys.executable, "-c", GROWTH, str(n)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", GROWTH, str(n)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     # Its expression tree takes ~400 bytes a term; holding every token's
     # regex match until the end of the line took ~1,300.
@@ -145,20 +154,27 @@ def test_a_long_line_takes_memory_for_its_tree_only():
 
 def test_a_long_line_loads_in_linear_time():
     def seconds(n):
-        text = long_line(n, "1")              # constants: folded as they come
+        text = long_line(n, "1")  # constants: folded as they come
         start = time.process_time()
         load(Source("t.expr", text), keep_exprs=False)
         return time.process_time() - start
 
-    seconds(1000)                             # warm: the parser's tables, numpy
+    seconds(1000)  # warm: the parser's tables, numpy
     small, large = seconds(3_000), seconds(30_000)
     assert large / small < 25, (small, large)
 
 
 def test_deep_nesting_and_a_long_sum_still_evaluate():
     n = 10_000
-    text = "param x = 2\ny = " + "(" * n + "x" + " + 1)" * n + "\nL = y + " + \
-        " + ".join(["x"] * n) + "\n"
+    text = (
+        "param x = 2\ny = "
+        + "(" * n
+        + "x"
+        + " + 1)" * n
+        + "\nL = y + "
+        + " + ".join(["x"] * n)
+        + "\n"
+    )
     report = running.run(load(Source("t.expr", text), keep_exprs=False), every_node=False)
     assert float(report.values["L"]) == 2 + n + 2 * n
     assert float(report.grads["x"]) == 1 + n
@@ -167,13 +183,29 @@ def test_deep_nesting_and_a_long_sum_still_evaluate():
 def graph_of(model):
     """Everything the commands read of a model's graph and bindings."""
     g = model.graph
-    return (g.ops, g.args, [sorted(a.items(), key=str) for a in g.attrs], g.requires,
-            [v if v is None else (np.asarray(v).dtype, np.asarray(v).tobytes())
-             for v in g.values],
-            model.shapes, model.labels, list(model.owners),
-            [(s.start, s.end) for s in (model.spans[i] for i in range(len(model.spans)))],
-            [(b.name, b.kind, b.node, b.expr, b.statement.name_span.start,
-              b.statement.root.start, b.statement.root.end) for b in model.bindings])
+    return (
+        g.ops,
+        g.args,
+        [sorted(a.items(), key=str) for a in g.attrs],
+        g.requires,
+        [v if v is None else (np.asarray(v).dtype, np.asarray(v).tobytes()) for v in g.values],
+        model.shapes,
+        model.labels,
+        list(model.owners),
+        [(s.start, s.end) for s in (model.spans[i] for i in range(len(model.spans)))],
+        [
+            (
+                b.name,
+                b.kind,
+                b.node,
+                b.expr,
+                b.statement.name_span.start,
+                b.statement.root.start,
+                b.statement.root.end,
+            )
+            for b in model.bindings
+        ],
+    )
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.expr")))
@@ -222,7 +254,8 @@ def test_a_long_line_of_varied_terms_takes_memory_for_its_graph_only():
     the pieces of a line it will not see again: what a long line takes is
     its graph's (~160 bytes a node).  Holding the statement's tree until
     its end, and every piece's record, took over 500 bytes a node more."""
-    done = subprocess.run([sys.executable, "-c", VARIED, "60000"], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", VARIED, "60000"], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) < 300

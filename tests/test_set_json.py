@@ -18,12 +18,18 @@ from typer.testing import CliRunner
 
 from autograd_cli import launch
 from autograd_cli.cli import app
+
 from common import ROOT, SEED, SEED_DOC, SEED_PATH
 
 SEED_NAMES = set(SEED_DOC["nodes"])
 
-CLEAN_ENV = {"NO_COLOR": None, "FORCE_COLOR": None, "AUTOGRAD_CLI_DEBUG": None,
-             "COLUMNS": None, "TERM": None}
+CLEAN_ENV = {
+    "NO_COLOR": None,
+    "FORCE_COLOR": None,
+    "AUTOGRAD_CLI_DEBUG": None,
+    "COLUMNS": None,
+    "TERM": None,
+}
 
 
 def invoke(args, input=None):
@@ -67,6 +73,7 @@ def error_lines(result, exit_code=1):
 
 # ------------------------------------------------------------------ values
 
+
 @pytest.mark.parametrize("via_stdin", [False, True])
 def test_values_from_a_file_or_stdin(tmp_path, via_stdin):
     w, a1 = [1.0, 2.0, 3.0, 4.0, 5.0], 0.5
@@ -83,7 +90,7 @@ def test_values_from_a_file_or_stdin(tmp_path, via_stdin):
     assert doc["nodes"]["w"]["value"] == w
     assert doc["nodes"]["w"]["grad"] == pytest.approx(grad_w)
     assert doc["nodes"]["a1"]["grad"] == pytest.approx(grad_a1)
-    assert doc["nodes"]["a2"]["value"] == 3.0          # not given: the file's
+    assert doc["nodes"]["a2"]["value"] == 3.0  # not given: the file's
     assert doc["nodes"]["w"]["kind"] == "param" and doc["nodes"]["a1"]["kind"] == "input"
     # The document says which values were given, in file order.
     assert doc["set"] == {"a1": a1, "w": w}
@@ -91,10 +98,13 @@ def test_values_from_a_file_or_stdin(tmp_path, via_stdin):
 
 
 def test_same_numbers_as_set():
-    via_json = invoke(["eval", SEED_PATH, "--set-json", "-", "-f", "json"],
-                      input='{"w": [1, 1, 2, 3, 5], "a2": -2}')
-    via_set = invoke(["eval", SEED_PATH, "--set", "w=[1, 1, 2, 3, 5]", "--set", "a2=-2",
-                      "-f", "json"])
+    via_json = invoke(
+        ["eval", SEED_PATH, "--set-json", "-", "-f", "json"],
+        input='{"w": [1, 1, 2, 3, 5], "a2": -2}',
+    )
+    via_set = invoke(
+        ["eval", SEED_PATH, "--set", "w=[1, 1, 2, 3, 5]", "--set", "a2=-2", "-f", "json"]
+    )
     a, b = strict_json(via_json.stdout), strict_json(via_set.stdout)
     for doc in (a, b):
         for node in doc["nodes"].values():
@@ -109,8 +119,9 @@ def test_without_set_json_there_is_no_set_key():
 
 def test_non_finite_strings_as_the_output_writes_them(tmp_path):
     path = write(tmp_path, "x.expr", "x = [1, 2, 3, 4]\nL = sum(x * 2)\n")
-    result = invoke(["eval", path, "--set-json", "-", "-f", "json"],
-                    input='{"x": [1.5, "inf", "-inf", "nan"]}')
+    result = invoke(
+        ["eval", path, "--set-json", "-", "-f", "json"], input='{"x": [1.5, "inf", "-inf", "nan"]}'
+    )
     assert result.exit_code == 0
     doc = strict_json(result.stdout)
     assert doc["nodes"]["x"]["value"] == [1.5, "inf", "-inf", "nan"]
@@ -123,12 +134,12 @@ def test_non_finite_strings_as_the_output_writes_them(tmp_path):
 
 def test_output_feeds_input_exactly(tmp_path):
     """Every digit survives: a value read back from eval's JSON is the same float."""
-    first = invoke(["eval", "-", "-f", "json"],
-                   input="param w = randn(4, seed=3)\nL = sum(sin(w))\n")
+    first = invoke(
+        ["eval", "-", "-f", "json"], input="param w = randn(4, seed=3)\nL = sum(sin(w))\n"
+    )
     w = strict_json(first.stdout)["nodes"]["w"]["value"]
     path = write(tmp_path, "b.expr", "param w = zeros(4)\nL = sum(w ** 2)\n")
-    second = invoke(["eval", path, "--set-json", "-", "-f", "json"],
-                    input=json.dumps({"w": w}))
+    second = invoke(["eval", path, "--set-json", "-", "-f", "json"], input=json.dumps({"w": w}))
     doc = strict_json(second.stdout)
     assert doc["nodes"]["w"]["value"] == w
     assert doc["nodes"]["w"]["grad"] == [2 * x for x in w]
@@ -136,16 +147,19 @@ def test_output_feeds_input_exactly(tmp_path):
 
 
 def test_float32_rounds_the_given_value():
-    result = invoke(["eval", SEED_PATH, "--dtype", "float32", "--set-json", "-", "-f", "json"],
-                    input='{"a1": 0.1}')
+    result = invoke(
+        ["eval", SEED_PATH, "--dtype", "float32", "--set-json", "-", "-f", "json"],
+        input='{"a1": 0.1}',
+    )
     doc = strict_json(result.stdout)
     assert doc["nodes"]["a1"]["value"] == float(np.float32(0.1)) != 0.1
 
 
 def test_matrices_and_empty_arrays(tmp_path):
     path = write(tmp_path, "m.expr", "m = [[1, 2], [3, 4]]\ne = zeros(0)\nL = sum(m * m)\n")
-    result = invoke(["eval", path, "--set-json", "-", "-f", "json"],
-                    input='{"m": [[0.5, -1], [2, 0]], "e": []}')
+    result = invoke(
+        ["eval", path, "--set-json", "-", "-f", "json"], input='{"m": [[0.5, -1], [2, 0]], "e": []}'
+    )
     assert result.exit_code == 0, result.stderr
     doc = strict_json(result.stdout)
     assert doc["nodes"]["m"]["grad"] == [[1.0, -2.0], [4.0, 0.0]]
@@ -155,8 +169,11 @@ def test_matrices_and_empty_arrays(tmp_path):
 def test_set_wins_over_set_json_and_later_files_win(tmp_path):
     one = write(tmp_path, "one.json", '{"a1": 1, "a2": 1}')
     two = write(tmp_path, "two.json", '{"a1": 2}')
-    doc = strict_json(invoke(["eval", SEED_PATH, "--set-json", one, "--set-json", two,
-                              "--set", "a2=7", "-f", "json"]).stdout)
+    doc = strict_json(
+        invoke(
+            ["eval", SEED_PATH, "--set-json", one, "--set-json", two, "--set", "a2=7", "-f", "json"]
+        ).stdout
+    )
     assert doc["nodes"]["a1"]["value"] == 2.0
     assert doc["nodes"]["a2"]["value"] == 7.0
     assert doc["nodes"]["a2"]["expr"] == "7"
@@ -164,8 +181,7 @@ def test_set_wins_over_set_json_and_later_files_win(tmp_path):
 
 def test_several_files_get_the_same_values(tmp_path):
     other = write(tmp_path, "other.expr", "a1 = 0\nL = a1 * 3\n")
-    result = invoke(["eval", SEED_PATH, other, "--set-json", "-", "-f", "json"],
-                    input='{"a1": 10}')
+    result = invoke(["eval", SEED_PATH, other, "--set-json", "-", "-f", "json"], input='{"a1": 10}')
     assert result.exit_code == 0
     docs = [strict_json(line) for line in result.stdout.splitlines()]
     assert [d["nodes"]["a1"]["value"] for d in docs] == [10.0, 10.0]
@@ -174,9 +190,9 @@ def test_several_files_get_the_same_values(tmp_path):
 
 # ---------------------------------------------------------------- shapes
 
+
 def test_shape_must_match_the_binding():
-    lines = error_lines(invoke(["eval", SEED_PATH, "--set-json", "-"],
-                               input='{"w": [1, 2, 3]}'))
+    lines = error_lines(invoke(["eval", SEED_PATH, "--set-json", "-"], input='{"w": [1, 2, 3]}'))
     assert lines[0].startswith("<stdin>:1:7: error: ")
     assert "'w' has shape (5,)" in lines[0] and "(3,)" in lines[0]
     assert "--any-shape" in lines[0]
@@ -191,27 +207,33 @@ def test_scalar_is_not_a_one_element_vector():
 
 def test_shape_of_a_constructor_binding_is_checked(tmp_path):
     path = write(tmp_path, "z.expr", "z = zeros(2, 3)\nL = sum(z)\n")
-    assert invoke(["eval", path, "--set-json", "-"],
-                  input='{"z": [[1, 2, 3], [4, 5, 6]]}').exit_code == 0
+    assert (
+        invoke(["eval", path, "--set-json", "-"], input='{"z": [[1, 2, 3], [4, 5, 6]]}').exit_code
+        == 0
+    )
     lines = error_lines(invoke(["eval", path, "--set-json", "-"], input='{"z": [1, 2, 3]}'))
     assert "(2, 3)" in lines[0] and "line 1" in lines[0]
 
 
 def test_any_shape_lets_the_shape_change_and_checks_the_file_again(tmp_path):
     path = write(tmp_path, "x.expr", "x = [1, 2, 3]\nL = sum(x * x)\n")
-    result = invoke(["eval", path, "--set-json", "-", "--any-shape", "-f", "json"],
-                    input='{"x": [[1, 2], [3, 4]]}')
+    result = invoke(
+        ["eval", path, "--set-json", "-", "--any-shape", "-f", "json"],
+        input='{"x": [[1, 2], [3, 4]]}',
+    )
     assert result.exit_code == 0, result.stderr
     doc = strict_json(result.stdout)
     assert doc["nodes"]["x"]["shape"] == [2, 2] and doc["value"] == 30.0
     # A shape the file cannot take is the file's error, as with --set.
     bad = write(tmp_path, "y.expr", "x = [1, 2, 3]\nL = sum(x * [1, 1, 1])\n")
-    lines = error_lines(invoke(["eval", bad, "--set-json", "-", "--any-shape"],
-                               input='{"x": [1, 2]}'))
+    lines = error_lines(
+        invoke(["eval", bad, "--set-json", "-", "--any-shape"], input='{"x": [1, 2]}')
+    )
     assert lines[0].startswith(f"{bad}:2:")
 
 
 # ---------------------------------------------------------------- errors
+
 
 def _decoder_position(text):
     try:
@@ -221,15 +243,18 @@ def _decoder_position(text):
     raise AssertionError("valid JSON")
 
 
-@pytest.mark.parametrize("text", [
-    '{"w": [1, 2, 3, 4, 5],\n "a1": 0.5,,\n}',
-    '{"a1": 0.5',
-    "{'a1': 0.5}",
-    '{"a1": 0.5} {"a2": 1}',
-    '\n\n   {"a1": .5}',
-    "",
-    '{"a1": 0.5, "w": [1, 2, 3, 4, 5}',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"w": [1, 2, 3, 4, 5],\n "a1": 0.5,,\n}',
+        '{"a1": 0.5',
+        "{'a1': 0.5}",
+        '{"a1": 0.5} {"a2": 1}',
+        '\n\n   {"a1": .5}',
+        "",
+        '{"a1": 0.5, "w": [1, 2, 3, 4, 5}',
+    ],
+)
 def test_bad_json_is_located_where_the_decoder_stopped(tmp_path, text):
     path = write(tmp_path, "bad.json", text)
     lines = error_lines(invoke(["eval", SEED_PATH, "--set-json", path]))
@@ -237,31 +262,38 @@ def test_bad_json_is_located_where_the_decoder_stopped(tmp_path, text):
     assert lines[0].startswith(f"{path}:{line}:{column}: error: invalid JSON: ")
 
 
-@pytest.mark.parametrize("text, fragment, column", [
-    ('{"w1": 3}', "no binding named 'w1'", 2),
-    ('{"a1": 1, "b3": 2}', "did you mean 'b1'", 11),
-    ('{"b1": 2}', "computed from other nodes", 2),
-    ('{"L": 2}', "only inputs and params", 2),
-    ('{"a1": true}', "is true; expected a number", 8),
-    ('{"a1": null}', "is null", 8),
-    ('{"a1": "4"}', '"4"', 8),
-    ('{"a1": "NaN"}', '"NaN"', 8),
-    ('{"a1": {"v": 1}}', "an object", 8),
-    ('{"w": [1, 2, "x", 4, 5]}', "element [2]", 7),
-    ('{"w": [1, [2], 3, 4, 5]}', "ragged", 7),
-    ('{"w": [[1, 2], [3]]}', "ragged list: element [1] has 1 element", 7),
-    ('{"a1": 1e999999999999999999999999999999999999999999999999999999999999999999999999999'
-     '99999999999999999999999999999999999999999999999999999999999999999999999999999999999'
-     '99999999999999999999999999999999999999999999999999999999999999999999999999999999999'
-     '999999999999999999999999999}', None, None),
-    ('{"a1": ' + "1" + "0" * 400 + "}", "too large", 8),
-    ('{"a1": 1, "a1": 2}', "given twice", 11),
-    ('[1, 2]', "takes a JSON object", 1),
-    ('"w"', "takes a JSON object", 1),
-])
+@pytest.mark.parametrize(
+    "text, fragment, column",
+    [
+        ('{"w1": 3}', "no binding named 'w1'", 2),
+        ('{"a1": 1, "b3": 2}', "did you mean 'b1'", 11),
+        ('{"b1": 2}', "computed from other nodes", 2),
+        ('{"L": 2}', "only inputs and params", 2),
+        ('{"a1": true}', "is true; expected a number", 8),
+        ('{"a1": null}', "is null", 8),
+        ('{"a1": "4"}', '"4"', 8),
+        ('{"a1": "NaN"}', '"NaN"', 8),
+        ('{"a1": {"v": 1}}', "an object", 8),
+        ('{"w": [1, 2, "x", 4, 5]}', "element [2]", 7),
+        ('{"w": [1, [2], 3, 4, 5]}', "ragged", 7),
+        ('{"w": [[1, 2], [3]]}', "ragged list: element [1] has 1 element", 7),
+        (
+            '{"a1": 1e999999999999999999999999999999999999999999999999999999999999999999999999999'
+            "99999999999999999999999999999999999999999999999999999999999999999999999999999999999"
+            "99999999999999999999999999999999999999999999999999999999999999999999999999999999999"
+            "999999999999999999999999999}",
+            None,
+            None,
+        ),
+        ('{"a1": ' + "1" + "0" * 400 + "}", "too large", 8),
+        ('{"a1": 1, "a1": 2}', "given twice", 11),
+        ("[1, 2]", "takes a JSON object", 1),
+        ('"w"', "takes a JSON object", 1),
+    ],
+)
 def test_value_errors_are_located_in_the_json(text, fragment, column):
     result = invoke(["eval", SEED_PATH, "--set-json", "-"], input=text)
-    if fragment is None:            # 1e999... is a float: inf, accepted with a warning
+    if fragment is None:  # 1e999... is a float: inf, accepted with a warning
         assert result.exit_code == 0 and "'a1' has inf" in result.stderr
         return
     lines = error_lines(result)
@@ -281,7 +313,7 @@ def test_nesting_too_deep_for_the_decoder(tmp_path):
     lines = error_lines(invoke(["eval", SEED_PATH, "--set-json", path]))
     assert lines[0].startswith(f"{path}:1:")
     assert "too deep" in lines[0]
-    assert max(len(line) for line in lines) < 200     # the excerpt is cut around the place
+    assert max(len(line) for line in lines) < 200  # the excerpt is cut around the place
 
 
 def test_long_one_line_json_error_is_shown_around_the_place():
@@ -290,7 +322,7 @@ def test_long_one_line_json_error_is_shown_around_the_place():
     assert "'a9'" in lines[0] and "did you mean 'a1'" in lines[0]
     assert '"a9"' in lines[1] and len(lines[1]) < 200
     caret = lines[2].index("^")
-    assert lines[1][caret:caret + 4] == '"a9"'
+    assert lines[1][caret : caret + 4] == '"a9"'
 
 
 def test_not_utf8_and_missing_file(tmp_path):
@@ -311,8 +343,9 @@ def test_stdin_cannot_be_read_twice(tmp_path):
     lines = error_lines(result, exit_code=2)
     assert "--set-json" in result.stderr and "once" in result.stderr
     path = write(tmp_path, "v.json", "{}")
-    error_lines(invoke(["eval", SEED_PATH, "--set-json", "-", "--set-json", "-"], input="{}"),
-                exit_code=2)
+    error_lines(
+        invoke(["eval", SEED_PATH, "--set-json", "-", "--set-json", "-"], input="{}"), exit_code=2
+    )
     # A file for one of them is fine.
     assert invoke(["eval", "-", "--set-json", path], input=SEED).exit_code == 0
     assert lines
@@ -326,19 +359,26 @@ def test_library_refuses_stdin_twice(capsys):
 
 
 def test_empty_object_changes_nothing():
-    a = strict_json(invoke(["eval", SEED_PATH, "--set-json", "-", "-f", "json"],
-                           input="{}").stdout)
+    a = strict_json(invoke(["eval", SEED_PATH, "--set-json", "-", "-f", "json"], input="{}").stdout)
     b = strict_json(invoke(["eval", SEED_PATH, "-f", "json"]).stdout)
     assert a == b
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers()
-                    | st.sampled_from(["nan", "inf", "-inf", "w", ""]),
-                    lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.sampled_from(["w", "a1", "a2", "b1", "zz"]), inner,
-                                      max_size=3),
-                    max_leaves=12))
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.floats(allow_nan=False)
+        | st.integers()
+        | st.sampled_from(["nan", "inf", "-inf", "w", ""]),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.sampled_from(["w", "a1", "a2", "b1", "zz"]), inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
+)
 def test_any_json_gives_a_result_or_a_located_error(value):
     text = json.dumps(value)
     result = invoke(["eval", SEED_PATH, "--set-json", "-", "-f", "json"], input=text)
@@ -347,14 +387,23 @@ def test_any_json_gives_a_result_or_a_located_error(value):
     if result.exit_code == 1:
         assert result.stdout == ""
         assert result.stderr.startswith("<stdin>:1:") or result.stderr.startswith(
-            "examples/seed.expr:"), result.stderr
+            "examples/seed.expr:"
+        ), result.stderr
 
 
 # ---------------------------------------------------------- other commands
 
-@pytest.mark.parametrize("command", [
-    ["check"], ["hessian"], ["jacobian"], ["graph", "-f", "json"], ["explain", "--wrt", "w[0]"],
-])
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["hessian"],
+        ["jacobian"],
+        ["graph", "-f", "json"],
+        ["explain", "--wrt", "w[0]"],
+    ],
+)
 def test_every_command_takes_set_json_as_set(command):
     args = [command[0], SEED_PATH, *command[1:]]
     fmt = [] if "-f" in command else ["-f", "json"]
@@ -367,8 +416,11 @@ def test_every_command_takes_set_json_as_set(command):
         # The list literal of --set is a node per element, the JSON value one
         # constant: compare the named nodes.
         for doc in (a, b):
-            doc["graph"] = {n["id"]: (n["op"], n["shape"], n["value"], n["grad"])
-                            for n in doc["graph"]["nodes"] if n["id"] in SEED_NAMES}
+            doc["graph"] = {
+                n["id"]: (n["op"], n["shape"], n["value"], n["grad"])
+                for n in doc["graph"]["nodes"]
+                if n["id"] in SEED_NAMES
+            }
         assert len(a["graph"]) == len(SEED_NAMES)
     assert a == b
 
@@ -398,8 +450,11 @@ FAST_ARGVS = [
 
 @pytest.mark.parametrize("args", FAST_ARGVS, ids=" ".join)
 def test_fast_path_matches_typer(args, tmp_path, monkeypatch, capfd):
-    files = {"VALUES": '{"w": [1, 2, 3, 4, 5], "a2": 0.25}', "SHORT": '{"w": [1, 2]}',
-             "BAD": '{"w": [1, 2, 3, 4, 5],}'}
+    files = {
+        "VALUES": '{"w": [1, 2, 3, 4, 5], "a2": 0.25}',
+        "SHORT": '{"w": [1, 2]}',
+        "BAD": '{"w": [1, 2, 3, 4, 5],}',
+    }
     args = [a for a in args]
     for k, text in files.items():
         path = write(tmp_path, k + ".json", text)
@@ -425,6 +480,7 @@ def test_stdin_twice_goes_to_typer():
 
 # ------------------------------------------------------ a real shell pipeline
 
+
 def console_script():
     """The console script of the interpreter running the tests (else PATH's)."""
     here = Path(sys.executable).parent / "autograd-cli"
@@ -436,13 +492,13 @@ def console_script():
 
 def _shell(command, cwd):
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
-    return subprocess.run(command, shell=True, cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=120)
+    return subprocess.run(
+        command, shell=True, cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def _pipeline_files(tmp_path):
-    (tmp_path / "a.expr").write_text("x = [1, 2, 3]\nparam w = [0.5, -1, 2]\n"
-                                     "L = sum(w * x) ** 2\n")
+    (tmp_path / "a.expr").write_text("x = [1, 2, 3]\nparam w = [0.5, -1, 2]\nL = sum(w * x) ** 2\n")
     (tmp_path / "b.expr").write_text("param w = zeros(3)\nL = sum(w * w)\n")
     # dL/dw of a.expr = 2 * (w . x) * x, with w . x = 4.5
     return [9.0, 18.0, 27.0]
@@ -452,10 +508,15 @@ def test_pipeline_of_two_runs_through_a_shell(tmp_path):
     grad = _pipeline_files(tmp_path)
     script = shlex.quote(console_script())
     python = shlex.quote(sys.executable)
-    filt = ("import json, sys; d = json.load(sys.stdin); "
-            "json.dump({'w': d['nodes']['w']['grad']}, sys.stdout)")
-    proc = _shell(f"{script} eval a.expr --format json | {python} -c {shlex.quote(filt)} "
-                  f"| {script} eval b.expr --set-json - --format json", tmp_path)
+    filt = (
+        "import json, sys; d = json.load(sys.stdin); "
+        "json.dump({'w': d['nodes']['w']['grad']}, sys.stdout)"
+    )
+    proc = _shell(
+        f"{script} eval a.expr --format json | {python} -c {shlex.quote(filt)} "
+        f"| {script} eval b.expr --set-json - --format json",
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     doc = strict_json(proc.stdout)
@@ -469,8 +530,11 @@ def test_pipeline_with_jq(tmp_path):
         pytest.skip("jq is not installed")
     grad = _pipeline_files(tmp_path)
     script = shlex.quote(console_script())
-    proc = _shell(f"{script} eval a.expr --format json | jq '{{w: .nodes.w.grad}}' "
-                  f"| {script} eval b.expr --set-json - --format json", tmp_path)
+    proc = _shell(
+        f"{script} eval a.expr --format json | jq '{{w: .nodes.w.grad}}' "
+        f"| {script} eval b.expr --set-json - --format json",
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert strict_json(proc.stdout)["nodes"]["w"]["value"] == grad
 
@@ -478,8 +542,11 @@ def test_pipeline_with_jq(tmp_path):
 def test_pipeline_failure_is_located_and_exits_1(tmp_path):
     _pipeline_files(tmp_path)
     script = shlex.quote(console_script())
-    proc = _shell(f"echo '{{\"v\": [1, 2, 3]}}' | {script} eval b.expr --set-json - "
-                  "--format json; echo exit=$?", tmp_path)
+    proc = _shell(
+        f"echo '{{\"v\": [1, 2, 3]}}' | {script} eval b.expr --set-json - "
+        "--format json; echo exit=$?",
+        tmp_path,
+    )
     assert proc.stdout.strip() == "exit=1"
     assert proc.stderr.startswith("<stdin>:1:2: error: there is no binding named 'v'")
     assert "Traceback" not in proc.stderr
@@ -504,11 +571,14 @@ def test_members_from_a_deeper_stack_than_parse_is_still_an_error():
     assert info.value.span.column == 7 and "too deep" in info.value.message
 
 
-@pytest.mark.parametrize("text, where", [
-    ('{"w": 1%s}', "the value of 'w' is an integer of 5,000 digits"),
-    ('{"w": [1%s, 2]}', "element [0] is an integer of 5,000 digits"),
-    ('{"w": -1%s}', "is an integer of 5,000 digits"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ('{"w": 1%s}', "the value of 'w' is an integer of 5,000 digits"),
+        ('{"w": [1%s, 2]}', "element [0] is an integer of 5,000 digits"),
+        ('{"w": -1%s}', "is an integer of 5,000 digits"),
+    ],
+)
 def test_an_integer_past_python_s_digit_limit_is_a_located_error(text, where):
     """Python refuses to convert integers of over 4,300 digits (ValueError);
     no float holds one anyway."""

@@ -24,13 +24,17 @@ EXIT_IO = 74
 def shell(command, env=None, cwd=None):
     """Run `command` with `$AG` standing for the tool; (exit code, stdout
     bytes, stderr text)."""
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "AUTOGRAD_CLI_DEBUG")}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "AUTOGRAD_CLI_DEBUG")
+    }
     environment["AG"] = f"{sys.executable} -m autograd_cli"
     environment["PYTHONPATH"] = str(ROOT)
     environment.update(env or {})
-    done = subprocess.run(["sh", "-c", command], capture_output=True, env=environment,
-                          cwd=cwd or ROOT, timeout=120)
+    done = subprocess.run(
+        ["sh", "-c", command], capture_output=True, env=environment, cwd=cwd or ROOT, timeout=120
+    )
     return done.returncode, done.stdout, done.stderr.decode("utf-8", "replace")
 
 
@@ -73,10 +77,19 @@ def test_closed_stderr_keeps_the_exit_code_of_a_bad_file(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("args", [
-    f'eval "{SEED}"', f'eval "{SEED}" -f json', f'check "{SEED}"', f'hessian "{LOGISTIC}"',
-    f'graph "{SEED}"', f'explain "{SEED}" --wrt "w[0]"', "--help", "eval --help",
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        f'eval "{SEED}"',
+        f'eval "{SEED}" -f json',
+        f'check "{SEED}"',
+        f'hessian "{LOGISTIC}"',
+        f'graph "{SEED}"',
+        f'explain "{SEED}" --wrt "w[0]"',
+        "--help",
+        "eval --help",
+    ],
+)
 def test_full_disk_is_a_failed_write(args):
     code, _, err = shell(f"$AG {args} > /dev/full")
     no_bug(err)
@@ -84,10 +97,20 @@ def test_full_disk_is_a_failed_write(args):
     assert "cannot write the output: No space left on device" in err
 
 
-ENCODINGS = [{"PYTHONIOENCODING": "ascii"}, {"PYTHONIOENCODING": "latin-1"},
-             {"PYTHONIOENCODING": "cp1252"}, {"PYTHONUTF8": "0", "LC_ALL": "C"}]
-COMMANDS = [f'eval "{SEED}"', f'graph "{SEED}" -f tree', f'explain "{SEED}" --wrt "w[0]"',
-            f'hessian "{LOGISTIC}"', f'check "{LOGISTIC}"', "eval --help"]
+ENCODINGS = [
+    {"PYTHONIOENCODING": "ascii"},
+    {"PYTHONIOENCODING": "latin-1"},
+    {"PYTHONIOENCODING": "cp1252"},
+    {"PYTHONUTF8": "0", "LC_ALL": "C"},
+]
+COMMANDS = [
+    f'eval "{SEED}"',
+    f'graph "{SEED}" -f tree',
+    f'explain "{SEED}" --wrt "w[0]"',
+    f'hessian "{LOGISTIC}"',
+    f'check "{LOGISTIC}"',
+    "eval --help",
+]
 
 
 @pytest.mark.parametrize("env", ENCODINGS, ids=lambda e: " ".join(f"{k}={v}" for k, v in e.items()))
@@ -97,9 +120,9 @@ def test_an_encoding_without_the_symbols_shows_what_it_can(env, args):
     no_bug(err)
     assert code == 0, err
     encoding = env.get("PYTHONIOENCODING", "ascii")
-    text = out.decode(encoding)           # what was written is in the stream's encoding
+    text = out.decode(encoding)  # what was written is in the stream's encoding
     assert text.strip()
-    if args.startswith("eval \""):
+    if args.startswith('eval "'):
         assert "dL/d" in text or "\u2202L/\u2202" in text
 
 
@@ -146,7 +169,7 @@ def test_file_names_that_are_not_utf8_give_valid_json(odd_names):
     code, out, err = shell("$AG eval bad*.expr -f json", cwd=folder)
     no_bug(err)
     assert code == 0
-    doc = json.loads(out.decode("utf-8"))        # strict UTF-8: a raw 0xff would fail here
+    doc = json.loads(out.decode("utf-8"))  # strict UTF-8: a raw 0xff would fail here
     assert doc["file"] == "bad\ufffd.expr"
 
 
@@ -169,6 +192,7 @@ def test_huge_columns_is_clamped():
 
 
 # ------------------------------------------------ files that are not files
+
 
 @pytest.fixture
 def zero_device(tmp_path):

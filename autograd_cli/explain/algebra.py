@@ -14,7 +14,7 @@ import math
 from ..render import fmt_number
 from .notation import MINUS
 
-SUM, NEG, PROD, MPROD, POW, ATOM = range(6)   # PROD: * / @ in the text; MPROD: ·
+SUM, NEG, PROD, MPROD, POW, ATOM = range(6)  # PROD: * / @ in the text; MPROD: ·
 
 ZERO = ()
 ONE = ((1.0, (), ()),)
@@ -52,8 +52,8 @@ def s_mul(a, b):
         a = s_text(s_render(a)[0], SUM)
     if len(b) > 1:
         b = s_text(s_render(b)[0], SUM)
-    (ca, na, da), = a
-    (cb, nb, db), = b
+    ((ca, na, da),) = a
+    ((cb, nb, db),) = b
     return ((ca * cb, na + nb, da + db),)
 
 
@@ -89,7 +89,7 @@ def _render_term(c, nums, dens):
         return body, prec
     if len(dens) > 1:
         den = "(" + "·".join(wrap(t, p, MPROD) for t, p in dens) + ")"
-    else:   # one pair of brackets at most: 1/(1 + x), not 1/((1 + x))
+    else:  # one pair of brackets at most: 1/(1 + x), not 1/((1 + x))
         den = wrap(*dens[0], POW)
     return f"{body}/{den}", PROD
 
@@ -144,7 +144,7 @@ def classify(text) -> int:
             if ch in "+-" + MINUS and 0 < k and text[k - 1] == " ":
                 found.add(SUM)
             elif ch == "*":
-                found.add(POW if text[k - 1:k + 1] == "**" or text[k:k + 2] == "**" else PROD)
+                found.add(POW if text[k - 1 : k + 1] == "**" or text[k : k + 2] == "**" else PROD)
             elif ch in "/@":
                 found.add(PROD)
             elif ch == "·":

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 import re
 
-from ..shapes import fmt_shape
 from ..errors import ExprError
+from ..shapes import fmt_shape
 
 _WRT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[(.*)\])?\s*\Z", re.S)
 _INT = re.compile(r"[+-]?\d+")
@@ -22,8 +22,9 @@ def parse_wrt(model, wrt: str):
     """(binding index, element index tuple) for a --wrt argument."""
     m = _WRT.match(wrt)
     if m is None:
-        raise ExprError(f"--wrt {wrt}: expected a name, or one element of it such as "
-                        f"w[0] or W[1, -1]")
+        raise ExprError(
+            f"--wrt {wrt}: expected a name, or one element of it such as w[0] or W[1, -1]"
+        )
     name, inside = m.groups()
     b = model.binding(name, "--wrt")
     k = model.bindings.index(b)
@@ -33,32 +34,43 @@ def parse_wrt(model, wrt: str):
         if size == 1:
             return k, (0,) * len(shape)
         if size == 0:
-            raise ExprError(f"--wrt {name}: '{name}' has no elements (shape "
-                            f"{_shape_text(shape)}): there is no gradient to explain")
+            raise ExprError(
+                f"--wrt {name}: '{name}' has no elements (shape "
+                f"{_shape_text(shape)}): there is no gradient to explain"
+            )
         first = ", ".join("0" for _ in shape)
-        raise ExprError(f"--wrt {name}: '{name}' has {size:,} elements (shape "
-                        f"{_shape_text(shape)}); explain derives one gradient at a time: "
-                        f"pick an element, e.g. --wrt '{name}[{first}]'")
+        raise ExprError(
+            f"--wrt {name}: '{name}' has {size:,} elements (shape "
+            f"{_shape_text(shape)}); explain derives one gradient at a time: "
+            f"pick an element, e.g. --wrt '{name}[{first}]'"
+        )
     parts = [p.strip() for p in inside.split(",")]
     if len(parts) > 1 and parts[-1] == "":
         parts.pop()  # a trailing comma, as Python allows
     if not all(_INT.fullmatch(p) for p in parts):
-        raise ExprError(f"--wrt {wrt}: an element is selected with integer indices, "
-                        f"as in {name}[0] or {name}[1, -1]")
+        raise ExprError(
+            f"--wrt {wrt}: an element is selected with integer indices, "
+            f"as in {name}[0] or {name}[1, -1]"
+        )
     if not shape:
-        raise ExprError(f"--wrt {wrt}: '{name}' is a scalar (shape ()); "
-                        f"write --wrt {name}, without an index")
+        raise ExprError(
+            f"--wrt {wrt}: '{name}' is a scalar (shape ()); write --wrt {name}, without an index"
+        )
     if len(parts) != len(shape):
         n = len(shape)
-        raise ExprError(f"--wrt {wrt}: '{name}' has shape {_shape_text(shape)}, so an "
-                        f"element takes {n} ind{'ex' if n == 1 else 'ices'}; got {len(parts)}")
+        raise ExprError(
+            f"--wrt {wrt}: '{name}' has shape {_shape_text(shape)}, so an "
+            f"element takes {n} ind{'ex' if n == 1 else 'ices'}; got {len(parts)}"
+        )
     idx = []
     for d, (p, n) in enumerate(zip(parts, shape)):
         i = int(p)
         if not -n <= i < n:
             where = f"'{name}'" if len(shape) == 1 else f"dimension {d} of '{name}'"
-            raise ExprError(f"--wrt {wrt}: index {i} is out of range for {where} "
-                            f"(size {n}, shape {_shape_text(shape)})")
+            raise ExprError(
+                f"--wrt {wrt}: index {i} is out of range for {where} "
+                f"(size {n}, shape {_shape_text(shape)})"
+            )
         idx.append(i % n)
     return k, tuple(idx)
 
@@ -105,4 +117,3 @@ def index_source(idx, key, in_shape) -> tuple:
             out.append(s % in_shape[d])
     out.extend(idx[k:])
     return tuple(out)
-

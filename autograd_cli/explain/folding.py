@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 import unicodedata
 
-INDENT = "    "         # before each continuation of a folded line
+INDENT = "    "  # before each continuation of a folded line
 
 _OPERATORS = "=·+−-*/@×"
 
@@ -58,18 +58,21 @@ def fold(line, width, prose=False) -> list:
     tiers = [words, spaces] if prose else [equals, top, ops, spaces]
     out, s, room = [], 0, width
     while cum[-1] - cum[s] > room:
-        e = bisect.bisect_right(cum, cum[s] + room) - 1    # line[s:e] fits
+        e = bisect.bisect_right(cum, cum[s] + room) - 1  # line[s:e] fits
         cut = None
         for t, candidates in enumerate(tiers):
             k = bisect.bisect_right(candidates, e) - 1
-            if k >= 0 and candidates[k] > s and \
-                    (t == len(tiers) - 1 or 2 * (cum[candidates[k]] - cum[s]) >= room):
+            if (
+                k >= 0
+                and candidates[k] > s
+                and (t == len(tiers) - 1 or 2 * (cum[candidates[k]] - cum[s]) >= room)
+            ):
                 cut = candidates[k]
                 break
         if cut is None:
             e = max(e, s + 1)
             while e > s + 1 and unicodedata.combining(line[e]):
-                e -= 1     # keep a mark with its letter
+                e -= 1  # keep a mark with its letter
             out.append(line[s:e])
             s = e
         else:
@@ -78,5 +81,3 @@ def fold(line, width, prose=False) -> list:
         room = width - len(INDENT)
     out.append(line[s:])
     return out[:1] + [INDENT + piece for piece in out[1:]]
-
-

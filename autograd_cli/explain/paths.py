@@ -30,10 +30,10 @@ from .elements import flat_index, index_text, parse_wrt, unflat_index
 from .notation import fmt, local_derivative
 from .symbols import local_symbol
 
-MAX_PATHS = 32          # more paths than this: show the reverse sweep
-MAX_ROWS = 5000         # local-Jacobian rows examined while looking for paths
-MAX_WORK = 2 * 10**7    # array elements those rows may sweep over, all told
-SYMBOL_WIDTH = 80       # a longer symbolic factor is written ∂c/∂b1|local
+MAX_PATHS = 32  # more paths than this: show the reverse sweep
+MAX_ROWS = 5000  # local-Jacobian rows examined while looking for paths
+MAX_WORK = 2 * 10**7  # array elements those rows may sweep over, all told
+SYMBOL_WIDTH = 80  # a longer symbolic factor is written ∂c/∂b1|local
 
 
 def explain(report, wrt: str) -> dict:
@@ -58,7 +58,6 @@ def explain(report, wrt: str) -> dict:
     ex = Explainer(report)
     wb, idx = parse_wrt(report.model, wrt)
     return {"wrt": ex.label(wb, idx), "explain": ex.run(wb, idx)}
-
 
 
 class _TooMany(Exception):
@@ -149,10 +148,12 @@ class Explainer:
             if op is CONST:
                 local[i] = sub.add(CONST, (), None, values[i])
             else:
-                local[i] = sub.add(op, tuple(local[a] for a in graph.args[i]),
-                                   graph.attrs[i], values[i])
-        cost = sum(math.prod(self.shapes[i]) for i in self.owned[k]) + \
-            sum(math.prod(self.shapes[self.bindings[n].node]) for n in leaves)
+                local[i] = sub.add(
+                    op, tuple(local[a] for a in graph.args[i]), graph.attrs[i], values[i]
+                )
+        cost = sum(math.prod(self.shapes[i]) for i in self.owned[k]) + sum(
+            math.prod(self.shapes[self.bindings[n].node]) for n in leaves
+        )
         got = self._subgraphs[k] = (sub, local[self.bindings[k].node], leaves, cost)
         return got
 
@@ -200,13 +201,14 @@ class Explainer:
         expected = 0.0 if grad is None else float(np.asarray(grad).reshape(-1)[j])
         tname, xname = self.bindings[T].name, self.label(wb, idx)
         if wb == T:
-            return {"paths": [{"nodes": [tname], "symbols": [], "factors": [],
-                               "value": 1.0}], "total": 1.0}
+            return {
+                "paths": [{"nodes": [tname], "symbols": [], "factors": [], "value": 1.0}],
+                "total": 1.0,
+            }
         self.wb, self.j = wb, j
         self.relevant = self._relevant(wb)
         if T not in self.relevant:
-            return {"paths": [], "total": json_number(expected),
-                    "note": self._no_dependence(wb)}
+            return {"paths": [], "total": json_number(expected), "note": self._no_dependence(wb)}
         self.reach = self._reach(wnode, j)
         try:
             counts = self._count("depends")
@@ -217,12 +219,16 @@ class Explainer:
                     dropped = counts[(T, 0)] - nonzero[(T, 0)]
                     counts, mode = nonzero, "nonzero"
         except _TooMany:
-            return self._sweep(f"the paths from {tname} to {xname} run through too many "
-                               f"tensor elements to list one by one")
+            return self._sweep(
+                f"the paths from {tname} to {xname} run through too many "
+                f"tensor elements to list one by one"
+            )
         n = counts[(T, 0)]
         if n > MAX_PATHS:
-            return self._sweep(f"{_count_text(n)} paths lead from {tname} to {xname}, more "
-                               f"than {MAX_PATHS}: too many to print")
+            return self._sweep(
+                f"{_count_text(n)} paths lead from {tname} to {xname}, more "
+                f"than {MAX_PATHS}: too many to print"
+            )
         paths = []
         for nodes in self._enumerate(counts, mode):
             factors, symbols = [], []
@@ -237,38 +243,53 @@ class Explainer:
         # the paths add up to it but for rounding (they multiply in another
         # order).  A real disagreement would be a bug: show the sweep instead.
         if not _agrees(total, expected, values, self.values[wnode].dtype):
-            why = (f"the sum over the paths, {fmt(total)}, differs from the gradient the "
-                   f"reverse sweep computes, {fmt(expected)}")
+            why = (
+                f"the sum over the paths, {fmt(total)}, differs from the gradient the "
+                f"reverse sweep computes, {fmt(expected)}"
+            )
             if not (math.isfinite(total) and math.isfinite(expected)):
                 why += " (with non-finite numbers, 0 · inf terms count in one and not the other)"
             return self._sweep(why)
-        out = {"paths": [{"nodes": [self.label(a, i) for a, i in nodes],
-                          "symbols": symbols,
-                          "factors": [json_number(f) for f in factors],
-                          "value": json_number(v)} for nodes, symbols, factors, v in paths],
-               "total": json_number(expected)}
+        out = {
+            "paths": [
+                {
+                    "nodes": [self.label(a, i) for a, i in nodes],
+                    "symbols": symbols,
+                    "factors": [json_number(f) for f in factors],
+                    "value": json_number(v),
+                }
+                for nodes, symbols, factors, v in paths
+            ],
+            "total": json_number(expected),
+        }
         if not paths and dropped:
-            out["note"] = (f"all {_count_text(dropped)} paths from {tname} to {xname} pass "
-                           f"through a local derivative that is 0 here")
+            out["note"] = (
+                f"all {_count_text(dropped)} paths from {tname} to {xname} pass "
+                f"through a local derivative that is 0 here"
+            )
         elif not paths:
-            out["note"] = (f"every chain of elements from {tname} stops short of {xname}: "
-                           f"{tname} does not depend on this element")
+            out["note"] = (
+                f"every chain of elements from {tname} stops short of {xname}: "
+                f"{tname} does not depend on this element"
+            )
         elif dropped:
-            out["note"] = (f"{_count_text(dropped)} more path{'s' if dropped != 1 else ''} "
-                           f"pass{'es' if dropped == 1 else ''} through a local derivative "
-                           f"that is 0 here and add{'s' if dropped == 1 else ''} nothing")
+            out["note"] = (
+                f"{_count_text(dropped)} more path{'s' if dropped != 1 else ''} "
+                f"pass{'es' if dropped == 1 else ''} through a local derivative "
+                f"that is 0 here and add{'s' if dropped == 1 else ''} nothing"
+            )
         return out
 
     def _relevant(self, wb) -> set:
         """Bindings on some name-level path from the target down to wb."""
         T = self.target
-        above = {wb}                     # bindings that depend on wb
+        above = {wb}  # bindings that depend on wb
         for k in range(wb + 1, T + 1):
             if any(u in above for u in self.uses(k)):
                 above.add(k)
         if T not in above:
             return set()
-        below, stack = {T}, [T]          # bindings the target depends on
+        below, stack = {T}, [T]  # bindings the target depends on
         while stack:
             for u in self.uses(stack.pop()):
                 if u in above and u not in below:
@@ -278,13 +299,19 @@ class Explainer:
 
     def _no_dependence(self, wb) -> str:
         t, x = self.bindings[self.target].name, self.bindings[wb].name
-        params = [b.name for k, b in enumerate(self.bindings) if b.kind == "param"
-                  and any(e.kind == "name" and e.data == x for e in b.statement.nodes)]
+        params = [
+            b.name
+            for k, b in enumerate(self.bindings)
+            if b.kind == "param"
+            and any(e.kind == "name" and e.data == x for e in b.statement.nodes)
+        ]
         if wb > self.target:
             why = f"{x} is bound after {t}"
         elif params:
-            why = (f"{x} is used only through param {params[0]}, whose right side is "
-                   f"evaluated once and passes no gradient")
+            why = (
+                f"{x} is used only through param {params[0]}, whose right side is "
+                f"evaluated once and passes no gradient"
+            )
         else:
             why = f"no chain of bindings leads from {t} to {x}"
         return f"{t} does not depend on {x}: {why}"
@@ -296,8 +323,10 @@ class Explainer:
         v.reshape(-1)[j] = np.nan
         with np.errstate(all="ignore"):
             values = evaluate(self.graph, {wnode: v})
-        return {k: np.isnan(np.asarray(values[self.bindings[k].node])).reshape(-1)
-                for k in self.relevant}
+        return {
+            k: np.isnan(np.asarray(values[self.bindings[k].node])).reshape(-1)
+            for k in self.relevant
+        }
 
     def children(self, node, mode) -> list:
         """The elements one step down from `node` on the way to the chosen one."""
@@ -361,7 +390,7 @@ class Explainer:
         order = sorted(self.relevant, reverse=True)
         grad = self.report.node_grads[self.bindings[wb].node]
         total = 0.0 if grad is None else float(np.asarray(grad).reshape(-1)[j])
-        contributions = {}                 # (consumer, used) -> array
+        contributions = {}  # (consumer, used) -> array
         for k in order:
             if k == wb:
                 continue
@@ -389,10 +418,14 @@ class Explainer:
                 else:
                     local, symbol = None, None
                 value = c.reshape(-1)[mi] if element else c
-                terms.append({"from": self.whole_label(k),
-                              "symbol": symbol,
-                              "local": None if local is None else json_number(local),
-                              "value": json_array(value)})
+                terms.append(
+                    {
+                        "from": self.whole_label(k),
+                        "symbol": symbol,
+                        "local": None if local is None else json_number(local),
+                        "value": json_array(value),
+                    }
+                )
             if m == T:
                 adj = np.ones(self.shapes[node])
             elif element:
@@ -401,13 +434,14 @@ class Explainer:
                 adj = self.report.grads[self.bindings[m].name]
             label = self.label(m, j) if element else self.whole_label(m)
             entries.append({"node": label, "adjoint": json_array(adj), "terms": terms})
-        note = (f"{why}; here instead is the reverse sweep that computes it: one line per "
-                f"named node v, its adjoint v̄ = ∂{tname}/∂v as the sum, over the bindings "
-                f"u that use v, of their adjoint ū times their local derivative "
-                f"{local_derivative('u', 'v')} (the adjoint trace of reverse mode, Baydin et al., "
-                f"JMLR 2018, Table 3)")
-        return {"paths": [], "total": json_number(total), "sweep": entries,
-                "note": note}
+        note = (
+            f"{why}; here instead is the reverse sweep that computes it: one line per "
+            f"named node v, its adjoint v̄ = ∂{tname}/∂v as the sum, over the bindings "
+            f"u that use v, of their adjoint ū times their local derivative "
+            f"{local_derivative('u', 'v')} (the adjoint trace of reverse mode, Baydin et al., "
+            f"JMLR 2018, Table 3)"
+        )
+        return {"paths": [], "total": json_number(total), "sweep": entries, "note": note}
 
     # ------------------------------------------------------------ symbols
 
@@ -419,8 +453,9 @@ class Explainer:
             name = self.bindings[n].name
             got = set()
             for e in self.bindings[k].statement.nodes:
-                if (e.kind == "name" and e.data == name and not e.const) or \
-                        any(id(a) in got for a in e.args):
+                if (e.kind == "name" and e.data == name and not e.const) or any(
+                    id(a) in got for a in e.args
+                ):
                     got.add(id(e))
             self._involves[key] = got
         return got
@@ -480,5 +515,3 @@ def _agrees(total, expected, values, dtype) -> bool:
     # relative to the terms, plus a floor for what cancels inside a factor
     # (softmax of equal inputs: exactly 0 one way, 1e-17 the other)
     return abs(total - expected) <= 1e4 * eps * scale + 1e3 * eps
-
-

@@ -17,16 +17,32 @@ import re
 
 import numpy as np
 
-from .. import shapes
 from .. import ops as op_table
+from .. import shapes
 from ..render import fmt_number
-from .algebra import (ATOM, NEG, ONE, POW, PROD, SUM, ZERO, balanced, classify, s_add, s_mul,
-                      s_neg, s_num, s_render, s_text, wrap)
+from .algebra import (
+    ATOM,
+    NEG,
+    ONE,
+    POW,
+    PROD,
+    SUM,
+    ZERO,
+    balanced,
+    classify,
+    s_add,
+    s_mul,
+    s_neg,
+    s_num,
+    s_render,
+    s_text,
+    wrap,
+)
 from .elements import broadcast_index, flat_index, index_source, index_text, unflat_index
 from .notation import MINUS
 
-SYMBOL_BUDGET = 400     # (sub-expression, element) pairs per symbolic factor
-TEXT_LIMIT = 200        # longer sub-expression texts are not shown at all
+SYMBOL_BUDGET = 400  # (sub-expression, element) pairs per symbolic factor
+TEXT_LIMIT = 200  # longer sub-expression texts are not shown at all
 
 _LITERAL = re.compile(r"-?\s*(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TIES = re.compile(r"\s*\([^()]*ties\)")
@@ -35,8 +51,9 @@ _TIES = re.compile(r"\s*\([^()]*ties\)")
 # each grammar level taken to explain's precedences.  A unary sign counts as
 # looser than a product, so that -a * b is written (-a) * b, as unambiguous.
 _LEVELS = {"sum": SUM, "unary": NEG, "product": PROD, "power": POW}
-_OPERATORS = {op.name: (op.syntax[0], _LEVELS[op.syntax[1]])
-              for op in op_table.OPS.values() if op.syntax}
+_OPERATORS = {
+    op.name: (op.syntax[0], _LEVELS[op.syntax[1]]) for op in op_table.OPS.values() if op.syntax
+}
 
 
 def _expands(op) -> bool:
@@ -129,8 +146,7 @@ class _Reader:
             if not involved and not shape:
                 return "source", []
             args = ex.array_args(e)
-            return "elementwise", [(a, broadcast_index(idx, shape, ex.shapes[a.gid]))
-                                   for a in args]
+            return "elementwise", [(a, broadcast_index(idx, shape, ex.shapes[a.gid])) for a in args]
         if name in _MAPS:
             if not involved and not shape:
                 return "source", []
@@ -140,8 +156,10 @@ class _Reader:
         args = ex.array_args(e)
         if name in _EXPANDED:
             x = args[0]
-            return "reduce", [(x, s) for s in self.reduced(idx, ex.shapes[x.gid],
-                                                             ex.graph.attrs[e.gid].get("axis"))]
+            return "reduce", [
+                (x, s)
+                for s in self.reduced(idx, ex.shapes[x.gid], ex.graph.attrs[e.gid].get("axis"))
+            ]
         if name == "matmul":
             a, b = args
             return "matmul", self.matmul_pairs(idx, a, b)
@@ -158,7 +176,7 @@ class _Reader:
             return x, index_source(idx, attrs["key"], in_shape)
         if name == "transpose":
             return x, tuple(reversed(idx))
-        return x, unflat_index(flat_index(idx, ex.shapes[e.gid]), in_shape)    # reshape
+        return x, unflat_index(flat_index(idx, ex.shapes[e.gid]), in_shape)  # reshape
 
     def reduced(self, idx, in_shape, axis):
         if len(in_shape) and math.prod(in_shape) > SYMBOL_BUDGET:
@@ -228,7 +246,7 @@ class _Reader:
 
     def local(self, e, op, pos, env):
         """The op table's local derivative of `e` for argument `pos`."""
-        if op.name == "pow" and pos == 0:   # y·x^(y-1) worked out for a literal y
+        if op.name == "pow" and pos == 0:  # y·x^(y-1) worked out for a literal y
             return _pow_base_local(env)
         tmpl = op.local[pos]
         fixed = {}
@@ -275,7 +293,7 @@ class _Reader:
         if prec == NEG:
             return _limit(symbol + wrap(parts[0][0], parts[0][1], NEG)), NEG
         (lt, lp), (rt, rp) = parts[0][:2], parts[1][:2]
-        if prec == POW:     # right-associative, and binds tighter than a unary minus
+        if prec == POW:  # right-associative, and binds tighter than a unary minus
             left, right = wrap(lt, lp, ATOM), wrap(rt, rp, NEG)
         else:
             left, right = wrap(lt, lp, prec), wrap(rt, rp, prec + 1)
@@ -343,8 +361,8 @@ def _substitute(tmpl, env, fixed=None):
 
         def put(m):
             text, prec = env[m.group(1)][:2]
-            before = tmpl[:m.start()].rstrip()[-1:]
-            after = tmpl[m.end():].lstrip()[:1]
+            before = tmpl[: m.start()].rstrip()[-1:]
+            after = tmpl[m.end() :].lstrip()[:1]
             # a function's argument or a side of a comparison: f(x), [x > 0]
             alone = before and before in "([,<>=≤≥" and after and after in ")],<>=≤≥"
             return text if prec == ATOM or alone else f"({text})"
@@ -353,5 +371,3 @@ def _substitute(tmpl, env, fixed=None):
     for mark, text in (fixed or {}).items():
         tmpl = tmpl.replace(mark, text)
     return tmpl
-
-

@@ -14,8 +14,8 @@ from .algebra import NEG, SUM, classify
 from .folding import INDENT, cells, fold
 from .notation import MINUS, adjoint, fmt, local_derivative, total_derivative
 
-MIN_WIDTH = 20          # lines are folded to no fewer columns than this
-PROSE, MATH, LAID_OUT = range(3)    # kinds of text line: how each is folded
+MIN_WIDTH = 20  # lines are folded to no fewer columns than this
+PROSE, MATH, LAID_OUT = range(3)  # kinds of text line: how each is folded
 
 
 def render_explain(doc: dict, target_name: str, width: int | None = None) -> str:
@@ -36,8 +36,8 @@ def render_explain(doc: dict, target_name: str, width: int | None = None) -> str
     wrt = doc["wrt"]
     body = doc["explain"]
     lhs = total_derivative(target_name, wrt)
-    lines = []      # (text, kind): PROSE or MATH to fold, LAID_OUT as it is
-    locals_ = []    # the (a, b) of each local derivative written out
+    lines = []  # (text, kind): PROSE or MATH to fold, LAID_OUT as it is
+    locals_ = []  # the (a, b) of each local derivative written out
     if "sweep" in body:
         lines.append((body["note"], PROSE))
         lines += _render_sweep(body["sweep"], locals_, width)
@@ -47,21 +47,30 @@ def render_explain(doc: dict, target_name: str, width: int | None = None) -> str
     else:
         paths = body["paths"]
         if len(paths) == 1:
-            lines.append((f"{lhs} = " + _render_path(
-                paths[0], len(paths[0]["factors"]) > 1, locals_), MATH))
+            lines.append(
+                (f"{lhs} = " + _render_path(paths[0], len(paths[0]["factors"]) > 1, locals_), MATH)
+            )
         else:
             for k, p in enumerate(paths, 1):
                 lines.append((f"path {k}: " + _render_path(p, True, locals_), MATH))
             names = " + ".join(f"path {k}" for k in range(1, len(paths) + 1))
-            lines.append((f"{lhs} = {names} = {_signed_sum([p['value'] for p in paths])} "
-                          f"= {fmt(body['total'])}", MATH))
+            lines.append(
+                (
+                    f"{lhs} = {names} = {_signed_sum([p['value'] for p in paths])} "
+                    f"= {fmt(body['total'])}",
+                    MATH,
+                )
+            )
         if "note" in body:
             lines.append((body["note"], PROSE))
     if locals_:
         lines.insert(0, (_legend(target_name, lhs, *locals_[0]), PROSE))
     if width:
-        lines = [(folded, kind) for text, kind in lines
-                 for folded in ([text] if kind == LAID_OUT else fold(text, width, kind == PROSE))]
+        lines = [
+            (folded, kind)
+            for text, kind in lines
+            for folded in ([text] if kind == LAID_OUT else fold(text, width, kind == PROSE))
+        ]
     return "\n".join(text for text, _ in lines)
 
 
@@ -76,7 +85,7 @@ def terminal_width() -> int:
         if sys.stdout.isatty():
             return os.get_terminal_size(sys.stdout.fileno()).columns or 80
     except (AttributeError, OSError, ValueError):
-        pass               # not a real file (a test's capture), or no terminal size
+        pass  # not a real file (a test's capture), or no terminal size
     return 80
 
 
@@ -103,9 +112,11 @@ def _signed_sum(values) -> str:
 
 
 def _legend(target, lhs, a, b) -> str:
-    return (f"{lhs}: the total derivative, over every path (eval's ∂{target}/∂·). "
-            f"{local_derivative(a, b)}: the right side of {a} differentiated by {b}, "
-            f"all else held fixed.")
+    return (
+        f"{lhs}: the total derivative, over every path (eval's ∂{target}/∂·). "
+        f"{local_derivative(a, b)}: the right side of {a} differentiated by {b}, "
+        f"all else held fixed."
+    )
 
 
 def _render_path(p, with_chain, locals_) -> str:
@@ -128,7 +139,7 @@ def _render_path(p, with_chain, locals_) -> str:
         locals_ += [step for step, o in zip(steps, opaque) if o]
     pieces.append(fmt(p["value"]))
     out = []
-    for piece in pieces:       # `1 = 1`: say it once
+    for piece in pieces:  # `1 = 1`: say it once
         if not out or out[-1] != piece:
             out.append(piece)
     return " = ".join(out)
@@ -145,16 +156,21 @@ def _render_sweep(entries, locals_, width) -> list:
         if not terms:
             lines += _equals_array(adjoint(node), adj, width)
             continue
-        chain = " + ".join(f"{adjoint(t['from'])} · {local_derivative(t['from'], node)}" for t in terms)
+        chain = " + ".join(
+            f"{adjoint(t['from'])} · {local_derivative(t['from'], node)}" for t in terms
+        )
         locals_ += [(t["from"], node) for t in terms]
         numbers = None
-        if all(t["local"] is not None and t["from"] in adjoints
-               and np.ndim(adjoints[t["from"]]) == 0 for t in terms):
-            numbers = " + ".join(f"{_factor_text(adjoints[t['from']])} · "
-                                 f"{_factor_text(t['local'])}" for t in terms)
-        lines += _equals_array(f"{adjoint(node)} = " + " = ".join([chain] + ([numbers] if numbers
-                                                                          else [])),
-                               adj, width)
+        if all(
+            t["local"] is not None and t["from"] in adjoints and np.ndim(adjoints[t["from"]]) == 0
+            for t in terms
+        ):
+            numbers = " + ".join(
+                f"{_factor_text(adjoints[t['from']])} · {_factor_text(t['local'])}" for t in terms
+            )
+        lines += _equals_array(
+            f"{adjoint(node)} = " + " = ".join([chain] + ([numbers] if numbers else [])), adj, width
+        )
     return lines
 
 
@@ -181,6 +197,12 @@ def _array_text(a, width=None, prefix="") -> str:
         return fmt(a[()])
     if width is None:
         return fmt_array(a).replace("-", MINUS)
-    return np.array2string(a, separator=", ", formatter={"float_kind": fmt_number},
-                           threshold=TABLE_THRESHOLD, edgeitems=3, max_line_width=width,
-                           prefix=prefix).replace("-", MINUS)
+    return np.array2string(
+        a,
+        separator=", ",
+        formatter={"float_kind": fmt_number},
+        threshold=TABLE_THRESHOLD,
+        edgeitems=3,
+        max_line_width=width,
+        prefix=prefix,
+    ).replace("-", MINUS)

@@ -36,6 +36,7 @@ class Mismatch:
     """One difference between a golden file and the run.  For numbers, the
     element `index` with `expected`, `got`, their difference and the
     tolerance allowed there; otherwise a `message`."""
+
     where: str
     index: tuple | None = None
     expected: float | None = None
@@ -55,8 +56,10 @@ class Mismatch:
         idx = "" if not self.index else "[" + ", ".join(map(str, self.index)) + "]"
         with np.errstate(all="ignore"):
             diff = self.difference
-        return (f"{self.where}{idx}: expected {_num(self.expected)}, got {_num(self.got)}, "
-                f"difference {diff:.6g} (allowed {self.allowed:.3g})")
+        return (
+            f"{self.where}{idx}: expected {_num(self.expected)}, got {_num(self.got)}, "
+            f"difference {diff:.6g} (allowed {self.allowed:.3g})"
+        )
 
     def as_dict(self) -> dict:
         """The mismatch as `--format json` gives it."""
@@ -68,9 +71,13 @@ class Mismatch:
             return d
         with np.errstate(all="ignore"):
             diff = self.difference
-        d.update(index=list(self.index or ()), expected=json_number(self.expected),
-                 got=json_number(self.got), difference=json_number(diff),
-                 allowed=json_number(self.allowed))
+        d.update(
+            index=list(self.index or ()),
+            expected=json_number(self.expected),
+            got=json_number(self.got),
+            difference=json_number(diff),
+            allowed=json_number(self.allowed),
+        )
         return d
 
 
@@ -131,21 +138,26 @@ def tolerance(want, rtol, atol, noise=0.0, dtype="float64"):
 def _compare_numbers(out, where, want, got, rtol, atol, noise, dtype):
     got = np.asarray(got, dtype=np.float64)
     if want.shape != got.shape:
-        out.add(Mismatch(where, message=f"expected shape {list(want.shape)}, "
-                                        f"got shape {list(got.shape)}"))
+        out.add(
+            Mismatch(
+                where, message=f"expected shape {list(want.shape)}, got shape {list(got.shape)}"
+            )
+        )
         return
     room = tolerance(want, rtol, atol, noise, dtype)
     with np.errstate(all="ignore"):
         finite = np.isfinite(want) & np.isfinite(got)
         # inf matches only an inf of its sign, nan only nan
-        ok = np.where(finite, np.abs(got - want) <= room,
-                      (got == want) | (np.isnan(got) & np.isnan(want)))
+        ok = np.where(
+            finite, np.abs(got - want) <= room, (got == want) | (np.isnan(got) & np.isnan(want))
+        )
     bad = np.flatnonzero(~ok)
     space = max(0, SHOWN_MISMATCHES - len(out.shown))
     for k in bad[:space]:
         index = tuple(int(i) for i in np.unravel_index(k, want.shape))
-        out.add(Mismatch(where, index, float(want.flat[k]), float(got.flat[k]),
-                         float(room.flat[k])))
+        out.add(
+            Mismatch(where, index, float(want.flat[k]), float(got.flat[k]), float(room.flat[k]))
+        )
     out.count += max(0, len(bad) - space)
 
 
@@ -168,8 +180,9 @@ def rounding_noise(report, fields) -> dict:
     for the projectile example, are in docs/golden-tests.md (Tolerances)."""
     by_name = report.model.by_name
     moved = dict.fromkeys(fields, 0.0)
-    computed = [(name, what) for name, what in moved
-                if what == "grad" or by_name[name].kind == "node"]
+    computed = [
+        (name, what) for name, what in moved if what == "grad" or by_name[name].kind == "node"
+    ]
     if not computed:
         return moved
     eps = float(np.finfo(report.model.dtype).eps)
@@ -179,21 +192,20 @@ def rounding_noise(report, fields) -> dict:
             base = (report.values if what == "value" else report.grads)[name]
             got = (run.values if what == "value" else run.grads)[name]
             with np.errstate(all="ignore"):
-                d = np.abs(np.asarray(got, dtype=np.float64)
-                           - np.asarray(base, dtype=np.float64))
+                d = np.abs(np.asarray(got, dtype=np.float64) - np.asarray(base, dtype=np.float64))
             if d.ndim == 0:
                 d = float(d)
-                if math.isfinite(d):    # a nan or inf moved tells nothing of rounding
+                if math.isfinite(d):  # a nan or inf moved tells nothing of rounding
                     moved[name, what] = max(moved[name, what], d)
                 continue
             d = d[np.isfinite(d)]
             if d.size:
                 moved[name, what] = max(moved[name, what], float(d.max()))
-        del run   # one nudged run held at a time
+        del run  # one nudged run held at a time
     return {field: NOISE_FACTOR * m for field, m in moved.items()}
 
 
-_NUDGE_CHUNK = 1 << 16   # elements: the random numbers are made a slice at a time
+_NUDGE_CHUNK = 1 << 16  # elements: the random numbers are made a slice at a time
 
 
 def _nudged(report, seed, delta):
@@ -214,14 +226,14 @@ def _nudged(report, seed, delta):
         src, out = v.reshape(-1), nudged.reshape(-1)
         with np.errstate(all="ignore"):
             for start in range(0, src.size, _NUDGE_CHUNK):
-                part = src[start:start + _NUDGE_CHUNK]
+                part = src[start : start + _NUDGE_CHUNK]
                 z = rng.standard_normal(part.size)
-                out[start:start + part.size] = part + part * (delta * z)
+                out[start : start + part.size] = part + part * (delta * z)
         # A leaf given a value is not computed, as a constant is not.
         graph.values[b.node] = nudged
     nudged_model = copy.copy(model)
     nudged_model.graph = graph
-    nudged_model.finite_constants = {}   # its cache is of the model's own constants
+    nudged_model.finite_constants = {}  # its cache is of the model's own constants
     return run(nudged_model, report.target.name, every_node=False)
 
 
@@ -246,26 +258,53 @@ def compare(golden: Golden, report, rtol: float, atol: float):
     dtype = model.dtype
     nodes = doc.get("nodes", {})
     fields = [(name_of_target, "value")] if "value" in doc else []
-    fields += [(name, what) for name, entry in nodes.items() if name in model.by_name
-               for what in ("value", "grad") if what in entry]
+    fields += [
+        (name, what)
+        for name, entry in nodes.items()
+        if name in model.by_name
+        for what in ("value", "grad")
+        if what in entry
+    ]
     noise = rounding_noise(report, fields)
     if "value" not in doc and not nodes and "warnings" not in doc:
-        head.add(Mismatch("golden file", message="it lists nothing to compare (no value, "
-                                                 "nodes or warnings); --update fills it in"))
+        head.add(
+            Mismatch(
+                "golden file",
+                message="it lists nothing to compare (no value, "
+                "nodes or warnings); --update fills it in",
+            )
+        )
     if "value" in doc:
         want = _expected(golden, ["value"], "the golden 'value'")
         entry = nodes.get(name_of_target)
-        twin = (type(entry) is dict and "value" in entry and _same(want, _expected(
-            golden, ["nodes", name_of_target, "value"],
-            f"the golden value of '{name_of_target}'")))
+        twin = (
+            type(entry) is dict
+            and "value" in entry
+            and _same(
+                want,
+                _expected(
+                    golden,
+                    ["nodes", name_of_target, "value"],
+                    f"the golden value of '{name_of_target}'",
+                ),
+            )
+        )
         if not twin:
-            _compare_numbers(target, "value", want, report.values[name_of_target], rtol,
-                             atol, noise[name_of_target, "value"], dtype)
+            _compare_numbers(
+                target,
+                "value",
+                want,
+                report.values[name_of_target],
+                rtol,
+                atol,
+                noise[name_of_target, "value"],
+                dtype,
+            )
     order = {b.name: k for k, b in enumerate(model.bindings)}
 
     def rank(name):
         b = model.by_name.get(name)
-        if b is None:   # after the bound ones, in the golden file's order
+        if b is None:  # after the bound ones, in the golden file's order
             return (2, len(order))
         return (1 if name == name_of_target else 0 if b.kind == "param" else 2, order[name])
 
@@ -273,9 +312,14 @@ def compare(golden: Golden, report, rtol: float, atol: float):
         entry = nodes[name]
         b = model.by_name.get(name)
         if b is None:
-            rest.add(Mismatch(name, message=f"in the golden file, but there is no binding "
-                                            f"named '{name}' in {model.source.name}"
-                                            f"{suggest(name, model.by_name)}"))
+            rest.add(
+                Mismatch(
+                    name,
+                    message=f"in the golden file, but there is no binding "
+                    f"named '{name}' in {model.source.name}"
+                    f"{suggest(name, model.by_name)}",
+                )
+            )
             continue
         out = target if name == name_of_target else params if b.kind == "param" else rest
         if "kind" in entry and entry["kind"] != b.kind:
@@ -287,18 +331,26 @@ def compare(golden: Golden, report, rtol: float, atol: float):
         for what, got in (("value", report.values), ("grad", report.grads)):
             if what in entry:
                 want = _expected(golden, ["nodes", name, what], f"the golden {what} of '{name}'")
-                _compare_numbers(out, f"{name}.{what}", want, got[name], rtol, atol,
-                                 noise[name, what], dtype)
+                _compare_numbers(
+                    out, f"{name}.{what}", want, got[name], rtol, atol, noise[name, what], dtype
+                )
     if "warnings" in doc:
         got = [warning_dict(w) for w in report.warnings]
         want = doc["warnings"]
         got_keys, want_keys = [_warning_key(w) for w in got], [_warning_key(w) for w in want]
         if got_keys != want_keys:
-            k = next((k for k, (a, b) in enumerate(zip(want_keys, got_keys)) if a != b),
-                     min(len(want), len(got)))
-            tail.add(Mismatch(f"warnings[{k}]", message=f"expected "
-                              f"{_warning_text(want[k]) if k < len(want) else 'no warning'}, "
-                              f"got {_warning_text(got[k]) if k < len(got) else 'no warning'}"))
+            k = next(
+                (k for k, (a, b) in enumerate(zip(want_keys, got_keys)) if a != b),
+                min(len(want), len(got)),
+            )
+            tail.add(
+                Mismatch(
+                    f"warnings[{k}]",
+                    message=f"expected "
+                    f"{_warning_text(want[k]) if k < len(want) else 'no warning'}, "
+                    f"got {_warning_text(got[k]) if k < len(got) else 'no warning'}",
+                )
+            )
     groups = (head, params, target, rest, tail)
     shown = [m for g in groups for m in g.shown][:SHOWN_MISMATCHES]
     return shown, sum(g.count for g in groups)
@@ -319,8 +371,9 @@ def moved_warnings(golden: Golden, report) -> int:
     if [_warning_key(w) for w in want] != [_warning_key(w) for w in got]:
         return 0
     # Equal keys make every stored warning a dict, as the run's are.
-    return sum(any(k in w and w[k] != g.get(k) for k in ("line", "column"))
-               for w, g in zip(want, got))
+    return sum(
+        any(k in w and w[k] != g.get(k) for k in ("line", "column")) for w, g in zip(want, got)
+    )
 
 
 def _warning_key(w):
@@ -342,4 +395,3 @@ def _warning_text(w) -> str:
             where += f", column {json.dumps(w['column'])})" if "column" in w else ")"
         return f"{json.dumps(w['message'], ensure_ascii=False)}{node}{where}"
     return json.dumps(w, ensure_ascii=False)
-

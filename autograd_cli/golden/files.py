@@ -118,8 +118,10 @@ def resolve(path: str, tree: str) -> str:
     to = link_text(path)
     real = os.path.realpath(path)
     if not _inside(real, tree):
-        raise ExprError(f"a link to {to}, outside the tested tree {display_path(tree)}: "
-                        "not followed (links are followed only within the tree)")
+        raise ExprError(
+            f"a link to {to}, outside the tested tree {display_path(tree)}: "
+            "not followed (links are followed only within the tree)"
+        )
     try:
         os.stat(path)
     except OSError as e:
@@ -152,8 +154,13 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-_OPEN_FLAGS = (os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
-               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | os.O_NONBLOCK
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+)
 
 
 def read_found(path: str, real: str | None = None):
@@ -166,7 +173,8 @@ def read_found(path: str, real: str | None = None):
     device is never opened: opening some has effects) and again on the open
     descriptor, opened without blocking so that a FIFO swapped in between
     cannot hang the open."""
-    from ..sources import read_capped as _read_capped, source_of
+    from ..sources import read_capped as _read_capped
+    from ..sources import source_of
 
     real = path if real is None else real
     try:
@@ -177,7 +185,9 @@ def read_found(path: str, real: str | None = None):
         try:
             mode = os.fstat(fd).st_mode
             if not stat.S_ISREG(mode):
-                raise ExprError(f"cannot read the file: it is {file_kind(mode)}, not a regular file")
+                raise ExprError(
+                    f"cannot read the file: it is {file_kind(mode)}, not a regular file"
+                )
             data = _read_capped(fd, "the file")
         finally:
             os.close(fd)
@@ -188,11 +198,10 @@ def read_found(path: str, real: str | None = None):
 
 def golden_path(path: str) -> str:
     """NAME.golden.json of NAME.expr."""
-    base = path[:-len(".expr")] if path.endswith(".expr") else path
+    base = path[: -len(".expr")] if path.endswith(".expr") else path
     return base + GOLDEN_SUFFIX
 
 
 def expr_path(golden: str) -> str:
     """NAME.expr of NAME.golden.json."""
-    return golden[:-len(GOLDEN_SUFFIX)] + ".expr"
-
+    return golden[: -len(GOLDEN_SUFFIX)] + ".expr"

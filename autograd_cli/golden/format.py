@@ -18,7 +18,7 @@ from .files import read_found
 TOP_KEYS = ("schema", "file", "target", "dtype", "set", "value", "nodes", "warnings")
 NODE_KEYS = ("kind", "expr", "shape", "value", "grad")
 KINDS = ("param", "input", "node")
-DTYPES = ("float64", "float32")   # what a golden file's `dtype` may be
+DTYPES = ("float64", "float32")  # what a golden file's `dtype` may be
 SCHEMA = 1
 
 
@@ -26,11 +26,12 @@ SCHEMA = 1
 class Golden:
     """A golden file read and checked: its text, its JSON document, and how
     to run its .expr again (the target, dtype and `set` values)."""
+
     source: Source
     doc: dict
     target: str | None
     dtype: str
-    values: list     # GivenValues from `set`
+    values: list  # GivenValues from `set`
 
 
 def locate(source: Source, keys, key_itself=False) -> Span:
@@ -41,7 +42,7 @@ def locate(source: Source, keys, key_itself=False) -> Span:
     start = jsonin.start_of_value(source)
     span = Span.at(source, start)
     for k, key in enumerate(keys):
-        if source.text[start:start + 1] != "{":
+        if source.text[start : start + 1] != "{":
             break
         match = next((m for m in jsonin.members(source, start) if m[0] == key), None)
         if match is None:
@@ -64,12 +65,18 @@ def read_golden(path: str, real: str | None = None) -> Golden:
         raise ExprError(message, locate(source, keys, key_itself))
 
     if type(doc) is not dict:
-        fail("a golden file holds a JSON object (what `autograd-cli eval --format json` "
-             f"prints); this is {jsonin.describe(doc)}")
+        fail(
+            "a golden file holds a JSON object (what `autograd-cli eval --format json` "
+            f"prints); this is {jsonin.describe(doc)}"
+        )
     for key in doc:
         if key not in TOP_KEYS:
-            fail(f"unknown key '{key}' in a golden file{suggest(key, TOP_KEYS)}; it may "
-                 f"have {', '.join(TOP_KEYS)}", key, key_itself=True)
+            fail(
+                f"unknown key '{key}' in a golden file{suggest(key, TOP_KEYS)}; it may "
+                f"have {', '.join(TOP_KEYS)}",
+                key,
+                key_itself=True,
+            )
     schema = doc.get("schema", SCHEMA)
     if type(schema) is not int or schema != SCHEMA:
         shown = schema if type(schema) is int else jsonin.describe(schema)
@@ -79,48 +86,83 @@ def read_golden(path: str, real: str | None = None) -> Golden:
         fail(f"'target' is the name of a binding, not {jsonin.describe(target)}", "target")
     dtype = doc.get("dtype", "float64")
     if type(dtype) is not str or dtype not in DTYPES:
-        fail(f"'dtype' is \"float64\" or \"float32\", not {jsonin.describe(dtype)}", "dtype")
+        fail(f'\'dtype\' is "float64" or "float32", not {jsonin.describe(dtype)}', "dtype")
     values = []
     if "set" in doc:
         if type(doc["set"]) is not dict:
-            fail("'set' is an object of names and values, like {\"a1\": 0.5}, not "
-                 f"{jsonin.describe(doc['set'])}", "set")
+            fail(
+                "'set' is an object of names and values, like {\"a1\": 0.5}, not "
+                f"{jsonin.describe(doc['set'])}",
+                "set",
+            )
         values = jsonin.values_of(jsonin.members(source, locate(source, ["set"]).start))
     nodes = doc.get("nodes", {})
     if type(nodes) is not dict:
-        fail(f"'nodes' is an object, one entry per binding, not {jsonin.describe(nodes)}",
-             "nodes")
+        fail(f"'nodes' is an object, one entry per binding, not {jsonin.describe(nodes)}", "nodes")
     for name, entry in nodes.items():
         if type(entry) is not dict:
-            fail(f"the entry of '{name}' is an object (kind, shape, value, grad), not "
-                 f"{jsonin.describe(entry)}", "nodes", name)
+            fail(
+                f"the entry of '{name}' is an object (kind, shape, value, grad), not "
+                f"{jsonin.describe(entry)}",
+                "nodes",
+                name,
+            )
         for key in entry:
             if key not in NODE_KEYS:
-                fail(f"unknown key '{key}' in the entry of '{name}'{suggest(key, NODE_KEYS)}; "
-                     f"it may have {', '.join(NODE_KEYS)}", "nodes", name, key, key_itself=True)
+                fail(
+                    f"unknown key '{key}' in the entry of '{name}'{suggest(key, NODE_KEYS)}; "
+                    f"it may have {', '.join(NODE_KEYS)}",
+                    "nodes",
+                    name,
+                    key,
+                    key_itself=True,
+                )
         if "kind" in entry and entry["kind"] not in KINDS:
-            fail(f"the kind of '{name}' is param, input or node, not "
-                 f"{jsonin.describe(entry['kind'])}", "nodes", name, "kind")
+            fail(
+                f"the kind of '{name}' is param, input or node, not "
+                f"{jsonin.describe(entry['kind'])}",
+                "nodes",
+                name,
+                "kind",
+            )
         if "shape" in entry:
             shape = entry["shape"]
             if type(shape) is not list:
-                fail(f"the shape of '{name}' is a list of sizes, like [2, 3], not "
-                     f"{jsonin.describe(shape)}", "nodes", name, "shape")
+                fail(
+                    f"the shape of '{name}' is a list of sizes, like [2, 3], not "
+                    f"{jsonin.describe(shape)}",
+                    "nodes",
+                    name,
+                    "shape",
+                )
             for k, d in enumerate(shape):
                 if type(d) is jsonin.HugeInteger:
-                    fail(f"the shape of '{name}': size {k} is an integer of {d.digits:,} "
-                         "digits, larger than any array", "nodes", name, "shape")
+                    fail(
+                        f"the shape of '{name}': size {k} is an integer of {d.digits:,} "
+                        "digits, larger than any array",
+                        "nodes",
+                        name,
+                        "shape",
+                    )
                 if type(d) is not int or d < 0:
                     got = d if type(d) is int else jsonin.describe(d)
-                    fail(f"the shape of '{name}' is a list of sizes, like [2, 3]: size {k} "
-                         f"is {got}, not a whole number 0 or more", "nodes", name, "shape")
+                    fail(
+                        f"the shape of '{name}' is a list of sizes, like [2, 3]: size {k} "
+                        f"is {got}, not a whole number 0 or more",
+                        "nodes",
+                        name,
+                        "shape",
+                    )
     if "warnings" in doc:
         if type(doc["warnings"]) is not list:
             fail(f"'warnings' is a list, not {jsonin.describe(doc['warnings'])}", "warnings")
         huge = _huge_integer(doc["warnings"])
         if huge is not None:
-            fail(f"'warnings' holds an integer of {huge.digits:,} digits, larger than any "
-                 "line or column", "warnings")
+            fail(
+                f"'warnings' holds an integer of {huge.digits:,} digits, larger than any "
+                "line or column",
+                "warnings",
+            )
     return Golden(source, doc, target, dtype, values)
 
 
@@ -153,8 +195,11 @@ def project(new: dict, old: dict) -> dict:
             continue
         if key == "nodes":
             listed = old["nodes"]
-            value = {name: {f: v for f, v in entry.items() if f in listed[name]}
-                     for name, entry in value.items() if name in listed}
+            value = {
+                name: {f: v for f, v in entry.items() if f in listed[name]}
+                for name, entry in value.items()
+                if name in listed
+            }
         out[key] = value
     return out
 
@@ -168,4 +213,3 @@ def golden_text(doc) -> str:
     from ..render import to_json
 
     return _SURROGATE.sub("\ufffd", to_json(doc, compact=False)) + "\n"
-

@@ -13,19 +13,20 @@ from .format import SCHEMA
 @dataclass
 class Outcome:
     """What became of one .expr file."""
+
     path: str
     golden: str
-    status: str                  # pass, fail, updated, created
-    reason: str | None = None    # of a failure: mismatch, missing, unused, error
+    status: str  # pass, fail, updated, created
+    reason: str | None = None  # of a failure: mismatch, missing, unused, error
     seconds: float = 0.0
-    mismatches: list = field(default_factory=list)   # the first SHOWN_MISMATCHES
-    count: int = 0                                   # mismatches in all
+    mismatches: list = field(default_factory=list)  # the first SHOWN_MISMATCHES
+    count: int = 0  # mismatches in all
     error: ExprError | None = None
     error_fallback: str = ""
     note: str = ""
-    rtol: float | None = None    # the tolerances used
+    rtol: float | None = None  # the tolerances used
     atol: float | None = None
-    unwritten: bool = False      # --update could not write the golden file
+    unwritten: bool = False  # --update could not write the golden file
 
     @property
     def failed(self) -> bool:
@@ -39,18 +40,29 @@ class Outcome:
     def detail_lines(self, colour=False) -> list:
         """The lines under the file's line: mismatches, or the located error."""
         if self.error is not None:
-            return format_diagnostic("error", self.error.message, self.error.span,
-                                     self.error_fallback, self.error.notes,
-                                     colour=colour).split("\n")
+            return format_diagnostic(
+                "error",
+                self.error.message,
+                self.error.span,
+                self.error_fallback,
+                self.error.notes,
+                colour=colour,
+            ).split("\n")
         lines = ["  " + m.text() for m in self.mismatches]
         if self.count > len(self.mismatches):
-            lines.append(f"  ... and {self.count - len(self.mismatches)} more "
-                         f"({self.count} mismatches in all)")
+            lines.append(
+                f"  ... and {self.count - len(self.mismatches)} more "
+                f"({self.count} mismatches in all)"
+            )
         return lines
 
 
-_LABELS = {"pass": ("PASS", "32"), "fail": ("FAIL", "31"), "updated": ("UPDATED", "33"),
-           "created": ("CREATED", "33")}
+_LABELS = {
+    "pass": ("PASS", "32"),
+    "fail": ("FAIL", "31"),
+    "updated": ("UPDATED", "33"),
+    "created": ("CREATED", "33"),
+}
 
 
 def text_block(o: Outcome, colour=False, width=0) -> str:
@@ -91,16 +103,21 @@ def json_document(outcomes, update) -> dict:
         if o.error is not None:
             e = {"message": o.error.message}
             if o.error.span is not None:
-                e.update(file=o.error.span.source.name, line=o.error.span.line,
-                         column=o.error.span.column)
+                e.update(
+                    file=o.error.span.source.name,
+                    line=o.error.span.line,
+                    column=o.error.span.column,
+                )
             else:
                 e["file"] = o.error_fallback
             e["text"] = "\n".join(o.detail_lines())
             d["error"] = e
         files.append(d)
-    doc = {"schema": SCHEMA,
-           "passed": sum(o.status == "pass" for o in outcomes),
-           "failed": sum(o.failed for o in outcomes)}
+    doc = {
+        "schema": SCHEMA,
+        "passed": sum(o.status == "pass" for o in outcomes),
+        "failed": sum(o.failed for o in outcomes),
+    }
     if update:
         doc["updated"] = sum(o.status in ("updated", "created") for o in outcomes)
     doc["files"] = files
@@ -131,17 +148,35 @@ def junit_xml(outcomes) -> str:
     failures = sum(o.failed and o.reason != "error" for o in outcomes)
     errors = sum(o.failed and o.reason == "error" for o in outcomes)
     total = sum(o.seconds for o in outcomes)
-    counts = {"tests": str(len(outcomes)), "failures": str(failures), "errors": str(errors),
-              "skipped": "0", "time": f"{total:.6f}"}
+    counts = {
+        "tests": str(len(outcomes)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": "0",
+        "time": f"{total:.6f}",
+    }
     root = ET.Element("testsuites", {"name": "autograd-cli test", **counts})
-    suite = ET.SubElement(root, "testsuite", {
-        "name": "autograd-cli golden files", **counts,
-        "timestamp": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "hostname": socket.gethostname()})
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": "autograd-cli golden files",
+            **counts,
+            "timestamp": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "hostname": socket.gethostname(),
+        },
+    )
     for o in outcomes:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": "autograd-cli.golden", "name": _xml_text(o.shown),
-            "file": _xml_text(o.shown), "time": f"{o.seconds:.6f}"})
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": "autograd-cli.golden",
+                "name": _xml_text(o.shown),
+                "file": _xml_text(o.shown),
+                "time": f"{o.seconds:.6f}",
+            },
+        )
         details = "\n".join(o.detail_lines())
         if o.failed:
             if o.reason == "error":
@@ -150,12 +185,13 @@ def junit_xml(outcomes) -> str:
                 tag, message = "failure", o.note
             else:
                 tag = "failure"
-                message = (f"{o.count} mismatch{'es' * (o.count != 1)} with "
-                           f"{display_path(o.golden)}: " + o.mismatches[0].text())
+                message = (
+                    f"{o.count} mismatch{'es' * (o.count != 1)} with "
+                    f"{display_path(o.golden)}: " + o.mismatches[0].text()
+                )
             el = ET.SubElement(case, tag, {"type": o.reason, "message": _xml_text(message)})
             el.text = _xml_text(details or message)
         elif o.note:
             ET.SubElement(case, "system-out").text = _xml_text(o.note)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
-        + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -9,8 +9,16 @@ import time
 
 from ..errors import ExprError, display_path
 from .compare import DEFAULT_TOLERANCES, compare, moved_warnings
-from .files import (GOLDEN_SUFFIX, expr_path, find_expr_files, golden_path, link_text,
-                    read_found, resolve, tree_of)
+from .files import (
+    GOLDEN_SUFFIX,
+    expr_path,
+    find_expr_files,
+    golden_path,
+    link_text,
+    read_found,
+    resolve,
+    tree_of,
+)
 from .format import golden_text, locate, project, read_golden
 from .report import Outcome, json_document, junit_xml, summary, text_block
 from .write import write_atomically, write_report
@@ -25,13 +33,20 @@ def _run(source, golden, max_elements):
     if golden is None:
         model = load(source, max_elements=max_elements, keep_exprs=False)
         return run(model, every_node=False)
-    model = load(source, dtype=golden.dtype, values=golden.values, any_shape=True,
-                 max_elements=max_elements, keep_exprs=False)
+    model = load(
+        source,
+        dtype=golden.dtype,
+        values=golden.values,
+        any_shape=True,
+        max_elements=max_elements,
+        keep_exprs=False,
+    )
     target = golden.target
     if target is not None and target not in model.by_name:
-        raise ExprError(f"the target '{target}' is not bound in {source.name}"
-                        f"{suggest(target, model.by_name)}",
-                        locate(golden.source, ["target"]))
+        raise ExprError(
+            f"the target '{target}' is not bound in {source.name}{suggest(target, model.by_name)}",
+            locate(golden.source, ["target"]),
+        )
     return run(model, target, every_node=False)
 
 
@@ -41,19 +56,27 @@ def unused_golden(gpath) -> Outcome:
     behind, and whatever it pinned is no longer tested).  --update leaves
     it: deleting files is for their owner."""
     shown = display_path(gpath)
-    return Outcome(gpath, gpath, "fail", "unused", error_fallback=shown,
-                   note=f"no {display_path(expr_path(gpath))} for this golden file (delete it "
-                        f"if that file is gone for good)")
+    return Outcome(
+        gpath,
+        gpath,
+        "fail",
+        "unused",
+        error_fallback=shown,
+        note=f"no {display_path(expr_path(gpath))} for this golden file (delete it "
+        f"if that file is gone for good)",
+    )
 
 
-def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
-               max_elements=None) -> Outcome:
+def check_file(
+    path, *, tree=None, rtol=None, atol=None, update=False, max_elements=None
+) -> Outcome:
     """Test one .expr file against its golden file (and rewrite it with
     `update` when it is missing or differs, or when only the places of its
     warnings have moved: `moved_warnings`); a golden file named as `path`
     has lost its .expr (`unused_golden`).  `tree` is the tested tree (see
     `resolve`; by default the file's directory)."""
-    from ..model import DEFAULT_MAX_ELEMENTS, gc_paused
+    from ..model import gc_paused
+    from ..options import DEFAULT_MAX_ELEMENTS
     from ..render import report_dict
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS
@@ -76,7 +99,7 @@ def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
             glink = greal != gpath and os.path.islink(gpath)
             outcome.error_fallback = shown
             if not os.path.lexists(gpath):
-                report = _run(source, None, max_elements)   # a file in error says so first
+                report = _run(source, None, max_elements)  # a file in error says so first
                 if not update:
                     outcome.status, outcome.reason = "fail", "missing"
                     outcome.note = f"no golden file {gshown} (--update writes it)"
@@ -100,16 +123,17 @@ def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
                     # Writing through would change the file linked to (another
                     # test's golden file, perhaps); replacing the link would
                     # undo what its owner set up.
-                    outcome.note = (f"not rewritten: {gshown} is a link (to "
-                                    f"{link_text(gpath)}), and --update writes only "
-                                    "regular files")
+                    outcome.note = (
+                        f"not rewritten: {gshown} is a link (to "
+                        f"{link_text(gpath)}), and --update writes only "
+                        "regular files"
+                    )
                 elif update:
                     new = project(report_dict(report, path), golden.doc)
                     outcome.error_fallback = gshown
                     write_atomically(gpath, golden_text(new))
                     outcome.status, outcome.reason = "updated", None
-                    outcome.note = (f"rewrote {gshown} ({count} mismatch"
-                                    f"{'es' * (count != 1)})")
+                    outcome.note = f"rewrote {gshown} ({count} mismatch{'es' * (count != 1)})"
             elif update and not glink:
                 # A warning's place is not compared, so a comment added above it
                 # does not fail the file; --update still brings the place up to date.
@@ -119,12 +143,11 @@ def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
                     outcome.error_fallback = gshown
                     write_atomically(gpath, golden_text(new))
                     outcome.status = "updated"
-                    outcome.note = (f"rewrote {gshown} ({moved} warning"
-                                    f"{'s' * (moved != 1)} moved)")
+                    outcome.note = f"rewrote {gshown} ({moved} warning{'s' * (moved != 1)} moved)"
     except ExprError as err:
         outcome.status, outcome.reason, outcome.error = "fail", "error", err
         outcome.mismatches, outcome.count = [], 0
-    except OSError as err:   # writing a golden file; reading ones is an ExprError
+    except OSError as err:  # writing a golden file; reading ones is an ExprError
         outcome.status, outcome.reason, outcome.unwritten = "fail", "error", True
         outcome.error = ExprError(f"cannot write the golden file: {err.strerror or err}")
         outcome.error_fallback = gshown
@@ -134,15 +157,33 @@ def check_file(path, *, tree=None, rtol=None, atol=None, update=False,
     return outcome
 
 
-def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
-              format="text", max_elements=None) -> int:
+def run_tests(
+    paths,
+    *,
+    rtol=None,
+    atol=None,
+    update=False,
+    junit_xml_path=None,
+    format="text",
+    max_elements=None,
+) -> int:
     """`autograd-cli test`: the exit code: 0 when every file passes, 1 when
     one fails, 74 (EX_IOERR) when an output could not be written (stdout,
     the JUnit XML report, a golden file of --update), whatever the tests
     gave: the run did not leave what it was asked to."""
     from ..errors import want_colour
-    from ..streams import (EXIT_INPUT, EXIT_IO, EXIT_OK, Stop as _Stop, internal_error,
-                           write_output as _write)
+    from ..streams import (
+        EXIT_INPUT,
+        EXIT_IO,
+        EXIT_OK,
+        internal_error,
+    )
+    from ..streams import (
+        Stop as _Stop,
+    )
+    from ..streams import (
+        write_output as _write,
+    )
 
     gone = []
 
@@ -161,17 +202,28 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
         files, problems = find_expr_files(paths or ["."])
         outcomes = []
         for path, message in problems:
-            outcomes.append(Outcome(path, "", "fail", "error", error=ExprError(message),
-                                    error_fallback=display_path(path)))
+            outcomes.append(
+                Outcome(
+                    path,
+                    "",
+                    "fail",
+                    "error",
+                    error=ExprError(message),
+                    error_fallback=display_path(path),
+                )
+            )
         colour = format == "text" and want_colour(sys.stdout)
-        width = min(60, max([len(display_path(p)) for p, _ in files]
-                            + [len(o.shown) for o in outcomes] + [0]))
+        width = min(
+            60,
+            max([len(display_path(p)) for p, _ in files] + [len(o.shown) for o in outcomes] + [0]),
+        )
         if format == "text":
             for o in outcomes:
                 out(text_block(o, colour, width))
         for path, tree in files:
-            o = check_file(path, tree=tree, rtol=rtol, atol=atol, update=update,
-                           max_elements=max_elements)
+            o = check_file(
+                path, tree=tree, rtol=rtol, atol=atol, update=update, max_elements=max_elements
+            )
             outcomes.append(o)
             if format == "text":
                 out(text_block(o, colour, width))
@@ -192,8 +244,10 @@ def run_tests(paths, *, rtol=None, atol=None, update=False, junit_xml_path=None,
             try:
                 write_report(junit_xml_path, junit_xml(outcomes))
             except OSError as err:
-                sys.stderr.write(f"{display_path(junit_xml_path)}: error: cannot write the "
-                                 f"JUnit XML report: {err.strerror or err}\n")
+                sys.stderr.write(
+                    f"{display_path(junit_xml_path)}: error: cannot write the "
+                    f"JUnit XML report: {err.strerror or err}\n"
+                )
                 code = EXIT_IO
         return code
     except _Stop as stop:

@@ -24,8 +24,9 @@ def write_atomically(path: str, text: str):
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
@@ -91,22 +92,27 @@ def write_report(path: str, text: str):
     try:
         info = os.stat(path) if link else own
     except OSError as e:
-        raise OSError(e.errno, f"it is a link to {link_text(path)}: "
-                               f"{e.strerror or e}") from None
+        raise OSError(e.errno, f"it is a link to {link_text(path)}: {e.strerror or e}") from None
     mode = info.st_mode
     data = text.encode("utf-8")
     own_fd = _own_stream(info)
     if own_fd is not None:
-        sys.stdout.flush()   # what `test` printed comes first
+        sys.stdout.flush()  # what `test` printed comes first
         _write_all(own_fd, data)
         return
     if stat.S_ISREG(mode):
-        raise OSError(errno.EINVAL, f"it is a link to {link_text(path)}, "
-                                    "and reports are not written through links to files "
-                                    "(name the file itself)")
+        raise OSError(
+            errno.EINVAL,
+            f"it is a link to {link_text(path)}, "
+            "and reports are not written through links to files "
+            "(name the file itself)",
+        )
     if not (stat.S_ISFIFO(mode) or (stat.S_ISCHR(mode) and _speakable_device(info.st_rdev))):
-        raise OSError(errno.EINVAL, f"it is {file_kind(mode)}: a report goes to a regular file, "
-                                    "a FIFO, the terminal or /dev/null")
+        raise OSError(
+            errno.EINVAL,
+            f"it is {file_kind(mode)}: a report goes to a regular file, "
+            "a FIFO, the terminal or /dev/null",
+        )
     # A FIFO's open waits for its reader, as `> FIFO` does.
     fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
@@ -121,5 +127,4 @@ def write_report(path: str, text: str):
 def _write_all(fd: int, data: bytes):
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
-
+        view = view[os.write(fd, view) :]
