@@ -79,15 +79,21 @@ def startup_seconds():
 
     The interpreter's own start (before autograd-cli's first line) is its
     CPU time, to the microsecond; from then on the wall clock counts.  If
-    the kernel's clock (to its tick, 10 ms) says the process has been alive
-    longer than that by more than a tick, as when its files came from a
-    cold disk, the kernel's figure is given."""
+    the kernel's clock says the process has been alive longer than that, as
+    when its files came from a cold disk, the kernel's figure less one step
+    of its clock is given: both are then figures the process has certainly
+    lived, so start-up never exceeds the process's life."""
     cpu, clock = STARTED
     estimate = cpu + time.perf_counter() - clock
     kernel = _kernel_age()
-    if kernel is not None and kernel > estimate + 0.010:
-        return kernel
-    return estimate
+    if kernel is None:
+        return estimate
+    return max(estimate, kernel - KERNEL_CLOCK_STEP)
+
+
+# The kernel's process clock counts ticks (SC_CLK_TCK a second) and
+# /proc/uptime hundredths: an age read from them can be one tick too long.
+KERNEL_CLOCK_STEP = max(0.01, 1 / os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 0.01
 
 
 def _kernel_age():
