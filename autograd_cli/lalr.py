@@ -47,14 +47,15 @@ def kind_of(x):
     return x.lastgroup if type(x) is Match else getattr(x, "type", None)
 
 
-# Lark's general-purpose runtime costs ~100 us a line.  `Parser` runs the
-# same LALR tables, made by Lark from the grammar, with a lean loop: one
-# regular expression for the whole lexer, light tokens, and no callback for
-# the chain reductions of inlined ``?rule``s (expr -> sum -> product -> ...),
-# which pass their only child through.  On a rejection it keeps where it
-# stopped (the token and the state stack), and `Parser.expected` reads what
-# would have done from the tables as Lark's exception would: one grammar
-# and one way of reporting errors.
+# Lark's general-purpose runtime is slow per line (docs/performance.md,
+# Parsing).  `Parser` runs the same LALR tables, made by Lark from the
+# grammar, with a lean loop: one regular expression for the whole lexer,
+# light tokens, and no callback for the chain reductions of inlined
+# ``?rule``s (expr -> sum -> product -> ...), which pass their only child
+# through.  On a rejection it keeps where it stopped (the token and the
+# state stack), and `Parser.expected` reads what would have done from the
+# tables as Lark's exception would: one grammar and one way of reporting
+# errors.
 
 
 class Rejected(Exception):
