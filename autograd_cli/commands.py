@@ -168,7 +168,7 @@ def run(options: Options, command: Command) -> int:
     the warnings, render.  The exit code: 0; 1 when a file failed (its
     error reported, or `passed` false); 74 when the output could not be
     written; 70 for a bug."""
-    from .model import gc_paused
+    from .process import gc_paused
 
     given = Given(options.sets, options.set_json, options.any_shape)
     startup = []

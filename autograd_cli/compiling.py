@@ -16,9 +16,10 @@ import numpy as np
 from .compiler import Compiler
 from .errors import ExprError, Source, Span
 from .lalr import Match, end_of, start_of, text_of
-from .model import Model, gc_paused, lap, suggest
+from .model import Model, lap, suggest
 from .options import DEFAULT_MAX_ELEMENTS
 from .parser import Builder, Expr, Statement, parse
+from .process import gc_paused
 
 
 def load(

@@ -9,8 +9,6 @@ options that reshaped a binding.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 
 import numpy as np
@@ -149,21 +147,6 @@ def lap(timings, phase, start):
     if timings is not None:
         timings[phase] = timings.get(phase, 0.0) + now - start
     return now
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector: building a graph allocates
-    millions of objects and no cycles, and the collector's passes over them
-    would take half the time."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def blame_reshaped(error: ExprError, reshaped, source) -> ExprError:

@@ -26,7 +26,8 @@ from .engine import (
     releases,
 )
 from .errors import ExprError, Span, shorten
-from .model import DTYPES, Binding, Model, blame_reshaped, format_bytes, gc_paused, lap
+from .model import DTYPES, Binding, Model, blame_reshaped, format_bytes, lap
+from .process import gc_paused
 from .shapes import fmt_shape
 
 # eval lets go of intermediate arrays nobody needs any more (engine.releases)

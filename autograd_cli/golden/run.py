@@ -75,8 +75,8 @@ def check_file(
     warnings have moved: `moved_warnings`); a golden file named as `path`
     has lost its .expr (`unused_golden`).  `tree` is the tested tree (see
     `resolve`; by default the file's directory)."""
-    from ..model import gc_paused
     from ..options import DEFAULT_MAX_ELEMENTS
+    from ..process import gc_paused
     from ..render import report_dict
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS
