@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .core import OPS, VJP, Op, Shape, Tensor, generic2, raw
+from . import kernels
+from .core import OPS, VJP, Op, Shape, generic2, raw
 from .shapes import (
     Axis,
-    Key,
     along_axis,
     arange_size,
     broadcast,
@@ -51,16 +51,11 @@ if TYPE_CHECKING:  # for annotations only: numpy.typing is not loaded at run tim
 
 def unbroadcast(g: Any, shape: Shape) -> Any:
     """Sum `g` back down to `shape`, undoing numpy broadcasting."""
-    gshape = g.shape
-    if gshape == shape:
+    if type(g) is np.ndarray:
+        return kernels.sum_to(g, shape)
+    if g.shape == shape:
         return g
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1
-    )
-    if type(g) is np.ndarray:  # what np.sum and np.reshape call, without their wrappers
-        return np.add.reduce(g, axis=axes).reshape(shape)
-    return reshape(sum(g, axis=axes), shape=shape)
+    return reshape(sum(g, axis=kernels.broadcast_axes(g.shape, shape)), shape=shape)
 
 
 def expand(g: Any, x_shape: Shape, axis: Axis, keepdims: bool = False) -> Any:
@@ -73,77 +68,6 @@ def expand(g: Any, x_shape: Shape, axis: Axis, keepdims: bool = False) -> Any:
 def mask(cond: Any, like: Any) -> np.ndarray:
     """A constant 0/1 array (no gradient) of `like`'s dtype."""
     return np.asarray(cond, dtype=raw(like).dtype)
-
-
-# ------------------------------------------------------------ numpy kernels
-
-
-def _sigmoid(x: Any) -> Any:
-    return np.exp(-np.logaddexp(0, -x))
-
-
-def _logsumexp(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> Any:
-    # initial=-inf: the logsumexp of nothing is -inf, as in PyTorch
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-def _softmax(x: np.ndarray, axis: int = -1) -> Any:
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def _log_softmax(x: np.ndarray, axis: int = -1) -> Any:
-    return x - _logsumexp(x, axis=axis, keepdims=True)
-
-
-def _unindex(g: np.ndarray, shape: Shape, key: Key) -> np.ndarray:
-    out = np.zeros(shape, dtype=g.dtype)
-    out[key] = g
-    return out
-
-
-def _power(x: Any, y: Any) -> Any:
-    """x ** y, with numpy's rule for arrays everywhere: ** 0.5 is sqrt (so
-    (-inf) ** 0.5 is nan and (-0) ** 0.5 is -0, as PyTorch gives too)."""
-    if (type(y) is not np.ndarray or y.ndim == 0) and y == 0.5:
-        return np.sqrt(x)
-    return x**y
-
-
-# ------------------------------------------------ float64 scalars as floats
-# The `scalar=` slot: the same ops on Python floats (see
-# engine.evaluate_floats): +, -, *, / and ** are Python's, which give what
-# numpy's float64 scalars give (IEEE double; ** is the C library's pow, as
-# numpy's scalar power); the functions call the numpy ufuncs that arrays use.
-# Each VJP computes in the order its numpy VJP does, so the two give the same
-# bits.  Python raises where numpy would give inf or nan (x / 0, an
-# overflowing **); a complex ** does too.
-
-
-def _ufunc(f: Callable[[float], Any]) -> Callable[[float], float]:
-    return lambda x: float(f(x))
-
-
-def _fpow(x: float, y: float) -> float:
-    if y == 0.5:
-        return float(np.sqrt(x))  # as _power
-    ans: float = x**y  # or complex: Python's ** does not say which
-    if type(ans) is complex:  # a negative number to a fractional power
-        raise ValueError("complex power")
-    return ans
-
-
-def _fpow_vjp(g: float, ans: float, x: float, y: float) -> tuple[float, float]:
-    dx = 0.0 if y == 0 else g * (y * _fpow(x, y - 1.0))
-    dy = 0.0 if x == 0 and y >= 0 else g * (ans * float(np.log(x)))
-    return dx, dy
-
-
-def _fsign(x: float) -> float:
-    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else x  # nan stays
 
 
 # ------------------------------------------------------------ VJP formulas
@@ -212,110 +136,6 @@ class _StackVJPs:
         return True
 
 
-# ------------------------------------------------------------- speed helpers
-# The `fast=` slot: a shortcut tried before the op's VJP formula.  It returns
-# None where it does not apply, and otherwise the very bits the formula in
-# the table gives: the same operations in the same order, only without the
-# formula's temporaries (tests/test_ops.py compares the two).
-
-
-def _plain(g: Any, ans: Any) -> bool:
-    """Are `g` and `ans` plain arrays of one shape, dtype and layout (not
-    traced, not numpy scalars)?  Then a VJP may compute in one buffer of its
-    own: laid out as the op-by-op formula's result would be (numpy lays a
-    result out as its arguments are; a gradient's layout decides the order
-    in which later reductions add it up, so it must be the same)."""
-    return (
-        type(g) is np.ndarray
-        and type(ans) is np.ndarray
-        and g.shape == ans.shape
-        and g.dtype == ans.dtype
-        and g.strides == ans.strides
-    )
-
-
-def _tanh_fast(g: Any, ans: Any, x: Any) -> Any:
-    """tanh's formula g * (1 - ans*ans), the same operations in one buffer."""
-    if _plain(g, ans):
-        out = np.multiply(ans, ans)
-        np.subtract(1.0, out, out=out)
-        return np.multiply(g, out, out=out)
-    return None
-
-
-def _sigmoid_fast(g: Any, ans: Any, x: Any) -> Any:
-    """sigmoid's formula g * (ans * (1 - ans)), in one buffer."""
-    if _plain(g, ans):
-        out = np.subtract(1.0, ans)
-        np.multiply(ans, out, out=out)
-        return np.multiply(g, out, out=out)
-    return None
-
-
-def _pow_dx_fast(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    """`_pow_dx` for a constant exponent (x ** 2): its mask is all False, so
-    these are its very operations, without the mask and its copy."""
-    if (
-        type(x) is np.ndarray
-        and type(g) is not Tensor
-        and type(y) is not Tensor
-        and (type(y) is not np.ndarray or y.ndim == 0)
-        and y != 0
-    ):
-        d = g * (y * _power(x, y - 1.0))
-        if type(d) is np.ndarray and d.dtype == x.dtype:
-            return unbroadcast(d, x.shape)
-    return None
-
-
-def _mean_fast(g: Any, ans: Any, x: Any, axis: Axis = None) -> Any:
-    """mean's formula expand(g) / n for the mean of everything: g / n in
-    every element, computed once.  The formula divides a zero-stride view,
-    whose result numpy lays out in C order as this is (a gradient's layout
-    decides the order in which later reductions add it up, so it must not
-    change)."""
-    if type(g) is not Tensor and type(x) is np.ndarray and x.ndim and g.size == 1:
-        n = float(reduced_size(x.shape, axis))
-        d = np.empty(x.shape, dtype=np.result_type(g, n))
-        d.fill((g / n).reshape(()))
-        return d
-    return None
-
-
-def _with_fast(fast: VJP, formula: VJP) -> VJP:
-    """`formula`, tried through the shortcut `fast` first."""
-
-    def vjp(g: Any, ans: Any, *args: Any, **attrs: Any) -> Any:
-        d = fast(g, ans, *args, **attrs)
-        return formula(g, ans, *args, **attrs) if d is None else d
-
-    vjp.__name__ = formula.__name__
-    return vjp
-
-
-# --------------------------------------------------------------- kink tests
-# The `kinks=` slot: (what `check` calls it, test(ans, *args, **attrs)):
-# where an op is not differentiable its gradient is a convention, which
-# finite differences cannot confirm.
-
-
-def _at_zero(ans: Any, x: Any) -> Any:
-    return np.any(x == 0)
-
-
-def _tie(ans: Any, x: Any, y: Any) -> Any:
-    return np.any(x == y)
-
-
-def _at_bound(ans: Any, x: Any, lo: Any, hi: Any) -> Any:
-    return np.any((x == lo) | (x == hi))
-
-
-def _tie_in_reduction(ans: Any, x: Any, axis: Axis = None) -> Any:
-    ans = ans if axis is None else np.expand_dims(ans, axis)
-    return np.any(np.sum(x == ans, axis=axis) > 1)
-
-
 # ------------------------------------------------------------------ the table
 
 
@@ -353,7 +173,7 @@ def defop(
     notation -> how `local` texts write its value, if not by its name.
     """
     if fast is not None:
-        vjps = tuple(v if f is None else _with_fast(f, v) for f, v in zip(fast, vjps))
+        vjps = tuple(v if f is None else kernels.with_fast(f, v) for f, v in zip(fast, vjps))
     op = OPS[name] = Op(name, forward, shape, vjps, local)
     op.args = ("x", "y", "z")[: len(vjps)] if args is None else args
     op.scalar = scalar
@@ -418,14 +238,14 @@ defop(
 )
 defop(
     "pow",
-    _power,
+    kernels.power,
     broadcast,
     _pow_dx,
     _pow_dy,
-    fast=(_pow_dx_fast, None),
+    fast=(kernels.pow_dx_fast, None),
     local=("y·x^(y-1)", "log(x)·x^y"),
     syntax=("**", "power"),
-    scalar=(_fpow, _fpow_vjp),
+    scalar=(kernels.float_pow, kernels.float_pow_vjp),
 )
 defop(
     "matmul",
@@ -445,7 +265,7 @@ defop(
     lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.greater)), y.shape),
     local=("[x > y] (½ on ties)", "[y > x] (½ on ties)"),
     symmetric=True,
-    kinks=("a tie in maximum", _tie),
+    kinks=("a tie in maximum", kernels.tie),
     scalar=(
         lambda x, y: float(np.maximum(x, y)),
         lambda g, ans, x, y: (g * ((x > y) + 0.5 * (x == y)), g * ((y > x) + 0.5 * (y == x))),
@@ -459,7 +279,7 @@ defop(
     lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.less)), y.shape),
     local=("[x < y] (½ on ties)", "[y < x] (½ on ties)"),
     symmetric=True,
-    kinks=("a tie in minimum", _tie),
+    kinks=("a tie in minimum", kernels.tie),
     scalar=(
         lambda x, y: float(np.minimum(x, y)),
         lambda g, ans, x, y: (g * ((x < y) + 0.5 * (x == y)), g * ((y < x) + 0.5 * (y == x))),
@@ -476,7 +296,7 @@ defop(
     lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) > raw(hi), x)), hi.shape),
     args=("x", "lo", "hi"),
     local=("[lo ≤ x ≤ hi]", "[x < lo]", "[x > hi]"),
-    kinks=("clip at a bound", _at_bound),
+    kinks=("clip at a bound", kernels.at_bound),
     scalar=(
         lambda x, lo, hi: float(np.clip(x, lo, hi)),
         lambda g, ans, x, lo, hi: (
@@ -534,7 +354,7 @@ defop(
     lambda g, ans, x: mul(g, ans),
     local=("exp(x)",),
     saves=ANS,
-    scalar=(_ufunc(np.exp), lambda g, ans, x: g * ans),
+    scalar=(kernels.on_floats(np.exp), lambda g, ans, x: g * ans),
 )
 defop(
     "log",
@@ -543,7 +363,7 @@ defop(
     lambda g, ans, x: div(g, x),
     local=("1/x",),
     saves=((0,), False),
-    scalar=(_ufunc(np.log), lambda g, ans, x: g / x),
+    scalar=(kernels.on_floats(np.log), lambda g, ans, x: g / x),
 )
 defop(
     "log1p",
@@ -552,7 +372,7 @@ defop(
     lambda g, ans, x: div(g, add(1.0, x)),
     local=("1/(1 + x)",),
     saves=((0,), False),
-    scalar=(_ufunc(np.log1p), lambda g, ans, x: g / (1.0 + x)),
+    scalar=(kernels.on_floats(np.log1p), lambda g, ans, x: g / (1.0 + x)),
 )
 defop(
     "sqrt",
@@ -561,7 +381,7 @@ defop(
     lambda g, ans, x: div(g, mul(2.0, ans)),
     local=("1/(2·sqrt(x))",),
     saves=ANS,
-    scalar=(_ufunc(np.sqrt), lambda g, ans, x: g / (2.0 * ans)),
+    scalar=(kernels.on_floats(np.sqrt), lambda g, ans, x: g / (2.0 * ans)),
 )
 defop(
     "abs",
@@ -570,8 +390,8 @@ defop(
     lambda g, ans, x: mul(g, mask(np.sign(raw(x)), x)),
     local=("sign(x)",),
     saves=((0,), False),
-    kinks=("abs at 0", _at_zero),
-    scalar=(abs, lambda g, ans, x: g * _fsign(x)),
+    kinks=("abs at 0", kernels.at_zero),
+    scalar=(abs, lambda g, ans, x: g * kernels.float_sign(x)),
 )
 defop(
     "sin",
@@ -580,7 +400,7 @@ defop(
     lambda g, ans, x: mul(g, cos(x)),
     local=("cos(x)",),
     saves=((0,), False),
-    scalar=(_ufunc(np.sin), lambda g, ans, x: g * float(np.cos(x))),
+    scalar=(kernels.on_floats(np.sin), lambda g, ans, x: g * float(np.cos(x))),
 )
 defop(
     "cos",
@@ -589,7 +409,7 @@ defop(
     lambda g, ans, x: neg(mul(g, sin(x))),
     local=("-sin(x)",),
     saves=((0,), False),
-    scalar=(_ufunc(np.cos), lambda g, ans, x: -(g * float(np.sin(x)))),
+    scalar=(kernels.on_floats(np.cos), lambda g, ans, x: -(g * float(np.sin(x)))),
 )
 defop(
     "tan",
@@ -598,28 +418,28 @@ defop(
     lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))),
     local=("1 + tan(x)²",),
     saves=ANS,
-    scalar=(_ufunc(np.tan), lambda g, ans, x: g * (1.0 + ans * ans)),
+    scalar=(kernels.on_floats(np.tan), lambda g, ans, x: g * (1.0 + ans * ans)),
 )
 defop(
     "tanh",
     np.tanh,
     same,
     lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))),
-    fast=(_tanh_fast,),
+    fast=(kernels.tanh_fast,),
     local=("1 - tanh(x)²",),
     saves=ANS,
-    scalar=(_ufunc(np.tanh), lambda g, ans, x: g * (1.0 - ans * ans)),
+    scalar=(kernels.on_floats(np.tanh), lambda g, ans, x: g * (1.0 - ans * ans)),
 )
 defop(
     "sigmoid",
-    _sigmoid,
+    kernels.sigmoid,
     same,
     lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))),
-    fast=(_sigmoid_fast,),
+    fast=(kernels.sigmoid_fast,),
     local=("σ(x)·(1 - σ(x))",),
     saves=ANS,
     notation="σ",
-    scalar=(_ufunc(_sigmoid), lambda g, ans, x: g * (ans * (1.0 - ans))),
+    scalar=(kernels.on_floats(kernels.sigmoid), lambda g, ans, x: g * (ans * (1.0 - ans))),
 )
 defop(
     "relu",
@@ -628,7 +448,7 @@ defop(
     lambda g, ans, x: mul(g, mask(raw(x) > 0, x)),
     local=("[x > 0]",),
     saves=((0,), False),
-    kinks=("relu at 0", _at_zero),
+    kinks=("relu at 0", kernels.at_zero),
     scalar=(lambda x: x if x > 0 or x != x else 0.0, lambda g, ans, x: g * (1.0 if x > 0 else 0.0)),
 )
 defop(
@@ -638,7 +458,10 @@ defop(
     lambda g, ans, x: mul(g, sigmoid(x)),
     local=("σ(x)",),
     saves=((0,), False),
-    scalar=(_ufunc(lambda x: np.logaddexp(0, x)), lambda g, ans, x: g * float(_sigmoid(x))),
+    scalar=(
+        kernels.on_floats(lambda x: np.logaddexp(0, x)),
+        lambda g, ans, x: g * float(kernels.sigmoid(x)),
+    ),
 )
 
 defop(
@@ -654,7 +477,7 @@ defop(
     np.mean,
     nonempty_reduced,
     lambda g, ans, x, axis=None: div(expand(g, x.shape, axis), float(reduced_size(x.shape, axis))),
-    fast=(_mean_fast,),
+    fast=(kernels.mean_fast,),
     local=("1/n",),
     saves=NOTHING,
 )
@@ -664,7 +487,7 @@ defop(
     nonempty_reduced,
     _extreme_vjp,
     local=("[x = max] / #ties",),
-    kinks=("a tie in max", _tie_in_reduction),
+    kinks=("a tie in max", kernels.tie_in_reduction),
 )
 defop(
     "min",
@@ -672,11 +495,11 @@ defop(
     nonempty_reduced,
     _extreme_vjp,
     local=("[x = min] / #ties",),
-    kinks=("a tie in min", _tie_in_reduction),
+    kinks=("a tie in min", kernels.tie_in_reduction),
 )
 defop(
     "logsumexp",
-    _logsumexp,
+    kernels.logsumexp,
     reduced,
     lambda g, ans, x, axis=None: mul(
         expand(g, x.shape, axis), exp(sub(x, expand(ans, x.shape, axis)))
@@ -692,14 +515,14 @@ defop(
 )
 defop(
     "softmax",
-    _softmax,
+    kernels.softmax,
     along_axis,
     lambda g, ans, x, axis=-1: mul(ans, sub(g, sum(mul(g, ans), axis=axis, keepdims=True))),
     local=("diag(s) - s sᵀ",),
 )
 defop(
     "log_softmax",
-    _log_softmax,
+    kernels.log_softmax,
     along_axis,
     lambda g, ans, x, axis=-1: sub(g, mul(exp(ans), sum(g, axis=axis, keepdims=True))),
     local=("I - softmax(x)",),
@@ -739,7 +562,7 @@ defop(
 )
 defop(
     "unindex",
-    _unindex,
+    kernels.unindex,
     lambda s, shape, key: shape,
     lambda g, ans, x, shape, key: index(g, key=key),
     local=("1 at the index",),

@@ -576,7 +576,8 @@ def test_each_backward_sweep_names_the_op_that_read_a_released_value(monkeypatch
 
 def test_the_core_types_and_the_op_table_sit_below_the_engine():
     """Layers point one way: core.py imports nothing of the package, the
-    shape rules only core.py and errors.py, ops.py only those, and none of
+    shape rules only core.py and errors.py, the op table's kernels only
+    those, ops.py only those and the kernels, and none of
     them the engine (imports inside functions included)."""
     import ast
     from pathlib import Path
@@ -601,5 +602,6 @@ def test_the_core_types_and_the_op_table_sit_below_the_engine():
 
     assert imported("core") == set()
     assert imported("shapes") == {"core", "errors"}
-    assert imported("ops") == {"core", "shapes"}
+    assert imported("kernels") == {"core", "shapes"}
+    assert imported("ops") == {"core", "shapes", "kernels"}
     assert imported("errors") == imported("functions") == set()
