@@ -120,7 +120,7 @@ class Output:
 
     def json(self, doc: dict):
         """Write `doc` as JSON."""
-        from .render import to_json
+        from .jsonout import to_json
 
         write_output(to_json(doc, compact=self.jsonl) + "\n", json=True)
 
@@ -255,7 +255,8 @@ class Eval(Command):
         return report, selected
 
     def render(self, result, out):
-        from .render import render_table, report_json
+        from .jsonout import report_json
+        from .render import render_table
 
         report, selected = result
         if out.format == "json":
@@ -405,7 +406,7 @@ class Graph(Command):
 
     def render(self, report, out):
         from . import graphs
-        from .render import head_dict
+        from .jsonout import head_dict
 
         if out.format == "json":
             head = head_dict(report.model, out.path, report.target.name)
@@ -430,7 +431,7 @@ class Explain(Command):
 
     def render(self, result, out):
         from .explain import render_explain
-        from .render import head_dict
+        from .jsonout import head_dict
 
         report, doc = result
         target = report.target.name

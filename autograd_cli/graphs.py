@@ -67,8 +67,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .core import CONST
+from .jsonout import json_array
 from .ops import OPS
-from .render import fmt_array, fmt_shape_short, json_array
+from .render import fmt_array, fmt_shape_short
 
 # Styles by kind of node: DOT (fill, border) and Mermaid classDefs share them.
 _COLORS = {
@@ -248,7 +249,7 @@ def graph_json(report, head: dict, compact: bool):
     pieces and without building the document, as eval's JSON is written: a
     few thousand nodes or edges at a time, and an array of more than
     `STREAM_ELEMENTS` elements a block of rows at a time."""
-    from .render import PIECE_CHARS, STREAM_ELEMENTS, json_array_pieces, to_json
+    from .jsonout import PIECE_CHARS, STREAM_ELEMENTS, json_array_pieces, to_json
 
     encode = _json_encoder(compact)
     sep, colon = (",", ":") if compact else (", ", ": ")
@@ -305,7 +306,7 @@ def graph_json(report, head: dict, compact: bool):
 
 
 def _json_encoder(compact: bool):
-    """The encoder of render.to_json's layout (a test holds the two to the
+    """The encoder of jsonout.to_json's layout (a test holds the two to the
     same bytes)."""
     import json
 

@@ -478,7 +478,7 @@ def test_internal_error_is_one_line_and_exit_70(monkeypatch):
     "target, args",
     [
         ("autograd_cli.compiling.load", ["eval", SEED_PATH]),
-        ("autograd_cli.render.report_json", ["eval", SEED_PATH, "-f", "json"]),
+        ("autograd_cli.jsonout.report_json", ["eval", SEED_PATH, "-f", "json"]),
         ("autograd_cli.render.render_table", ["eval", SEED_PATH]),
     ],
 )

@@ -18,7 +18,8 @@ from rich.console import Console
 from autograd_cli import graph_tree, graphs
 from autograd_cli.compiling import load
 from autograd_cli.errors import Source
-from autograd_cli.render import fmt_array, fmt_shape_short, head_dict, to_json
+from autograd_cli.jsonout import head_dict, to_json
+from autograd_cli.render import fmt_array, fmt_shape_short
 from autograd_cli.running import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,7 +289,7 @@ def test_mermaid_escapes_awkward_text():
 @pytest.mark.parametrize("compact", [False, True])
 def test_json_written_in_pieces_is_the_document(compact):
     """`graph -f json` writes its document in pieces: the same bytes as the
-    whole document through render.to_json, with arrays large enough to be
+    whole document through jsonout.to_json, with arrays large enough to be
     written in blocks, non-finite numbers, awkward names and a set value."""
     big = (
         "param W = randn(140, 130, seed=3)\nx = [1, 2, 3]\n"

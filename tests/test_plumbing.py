@@ -10,8 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 from autograd_cli import cli, commands
+from autograd_cli.jsonout import to_json
 from autograd_cli.options import DEFAULT_MAX_ELEMENTS, Options
-from autograd_cli.render import to_json
 
 from clitools import strict_json, write
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core import CONST, LEAF, Graph
 from ..engine import backward, evaluate
-from ..render import json_array, json_number
+from ..jsonout import json_array, json_number
 from .elements import flat_index, index_text, parse_wrt, unflat_index
 from .notation import fmt, local_derivative
 from .symbols import local_symbol

@@ -63,7 +63,7 @@ class Mismatch:
 
     def as_dict(self) -> dict:
         """The mismatch as `--format json` gives it."""
-        from ..render import json_number
+        from ..jsonout import json_number
 
         d = {"where": self.where}
         if self.message is not None:
@@ -248,8 +248,8 @@ def compare(golden: Golden, report, rtol: float, atol: float):
     the target, then the other bindings, then the warnings.  The
     golden `value` and the target's own value are one number: compared
     once."""
+    from ..jsonout import warning_dict
     from ..model import suggest
-    from ..render import warning_dict
 
     head, params, target, rest, tail = (_Collector() for _ in range(5))
     doc = golden.doc
@@ -362,7 +362,7 @@ def moved_warnings(golden: Golden, report) -> int:
     longer are: 0 when the golden file does not list warnings, or when they
     differ (a mismatch, which `compare` reports).  The place is not compared,
     so such a file passes; `--update` rewrites it."""
-    from ..render import warning_dict
+    from ..jsonout import warning_dict
 
     if "warnings" not in golden.doc:
         return 0

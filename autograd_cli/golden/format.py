@@ -210,6 +210,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def golden_text(doc) -> str:
     """A golden file's text: a file name that is not UTF-8 (its bytes kept
     as lone surrogates) is written with U+FFFD, as `eval` prints it."""
-    from ..render import to_json
+    from ..jsonout import to_json
 
     return _SURROGATE.sub("\ufffd", to_json(doc, compact=False)) + "\n"

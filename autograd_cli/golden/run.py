@@ -75,9 +75,9 @@ def check_file(
     warnings have moved: `moved_warnings`); a golden file named as `path`
     has lost its .expr (`unused_golden`).  `tree` is the tested tree (see
     `resolve`; by default the file's directory)."""
+    from ..jsonout import report_dict
     from ..options import DEFAULT_MAX_ELEMENTS
     from ..process import gc_paused
-    from ..render import report_dict
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS
     if path.endswith(GOLDEN_SUFFIX):
@@ -234,7 +234,7 @@ def run_tests(
         if format == "text":
             out(summary(outcomes, update) + "\n")
         else:
-            from ..render import to_json
+            from ..jsonout import to_json
 
             out(to_json(json_document(outcomes, update), compact=False) + "\n", json=True)
         code = EXIT_INPUT if any(o.failed for o in outcomes) else EXIT_OK

@@ -1,5 +1,5 @@
-"""eval's JSON is written in pieces (render.report_json); the pieces make
-exactly the document render.report_dict describes, in both layouts."""
+"""eval's JSON is written in pieces (jsonout.report_json); the pieces make
+exactly the document jsonout.report_dict describes, in both layouts."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-from autograd_cli import render
+from autograd_cli import jsonout
 from autograd_cli.compiling import load
 from autograd_cli.errors import Source
-from autograd_cli.render import json_array, json_array_pieces, report_dict, report_json, to_json
+from autograd_cli.jsonout import json_array, json_array_pieces, report_dict, report_json, to_json
 from autograd_cli.running import run
 
 from common import ROOT
@@ -121,7 +121,7 @@ def _arrays():
 
 @pytest.mark.parametrize("compact", [False, True])
 def test_array_in_blocks_is_the_encoders_text(compact):
-    encode = render._encoder(compact)
+    encode = jsonout._encoder(compact)
     count = 0
     for a in _arrays():
         want = encode(json_array(a))
@@ -133,7 +133,7 @@ def test_array_in_blocks_is_the_encoders_text(compact):
 
 
 def test_large_arrays_through_report_json(monkeypatch):
-    monkeypatch.setattr(render, "STREAM_ELEMENTS", 7)
+    monkeypatch.setattr(jsonout, "STREAM_ELEMENTS", 7)
     text = (
         "param w = randn(4, 3, 5, seed=1)\nx = zeros(0, 40)\ny = zeros(30, 0)\n"
         "v = log(w - 0.5)\nparam s = 2\nL = sum(exp(v) * s) + sum(x) + sum(y)\n"
@@ -147,7 +147,7 @@ import resource, sys
 from autograd_cli.errors import Source
 from autograd_cli.compiling import load
 from autograd_cli.running import run
-from autograd_cli.render import report_json
+from autograd_cli.jsonout import report_json
 report = run(load(Source("big.expr", "x = zeros(250000)\\nL = sum(x)\\n")), every_node=False)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 longest = max(map(len, report_json(report, "big.expr")))
@@ -166,4 +166,4 @@ def test_memory_of_a_large_array_is_a_few_blocks():
     # The value and the gradient as lists of Python floats would take 8 MB
     # each, and their text 1.25 MB each.
     assert growth < 8e6, growth
-    assert longest < 2 * render.PIECE_CHARS
+    assert longest < 2 * jsonout.PIECE_CHARS
