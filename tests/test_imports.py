@@ -13,10 +13,6 @@ from common import ROOT
 
 PACKAGE = "autograd_cli"
 
-# Private names still imported across modules, by (module, name): each waits
-# for its module to give it a public name.  Empty this list as they do.
-NOT_YET_PUBLIC: set = set()
-
 # The bottom layer imports only from itself; only the top imports the
 # command line; only the top imports the commands.
 BOTTOM = {
@@ -210,7 +206,6 @@ def test_no_private_names_across_modules(package):
     left = [
         f"{importer}:{line} imports {name} from {module}"
         for importer, line, module, name in private
-        if (module, name) not in NOT_YET_PUBLIC
     ]
     assert left == []
 
