@@ -55,11 +55,8 @@ class Model:
         "by_name",
         "sets",
         "floats",
-        "finite_constants",
-        "largest",
-        "plans",
-        "columns",
         "reshaped",
+        "memo",
     )
 
     def __init__(
@@ -86,12 +83,9 @@ class Model:
         self.by_name = by_name
         self.sets = {} if sets is None else sets  # name -> the value --set/--set-json gave
         self.floats = True  # `run` computes float64 scalars as Python floats
-        self.finite_constants = {}  # see _finite_values
-        self.largest = None  # elements of the largest node
-        self.plans = {}  # bytes(keep) -> `releases`
         self.reshaped = []  # (name, option, file's shape, new shape, span) per
         # binding whose shape --set/--set-json changed
-        self.columns = None  # the bindings' names and nodes, two lists (see run)
+        self.memo = None  # what running works out once for the model (running.Memo)
 
     def __repr__(self):
         return (

@@ -116,7 +116,7 @@ def _finite_values(model, nodes, values) -> bool:
         return False
     if len(floats) == len(values):
         return True
-    graph, known = model.graph, model.finite_constants
+    graph, known = model.graph, memo_of(model).finite_constants
     for node, v in zip(nodes, values):
         if type(v) is float:
             continue  # checked above
@@ -226,9 +226,10 @@ def _run(model, tb, timings, every_node):
         start = time.perf_counter()
         # Columns, not a loop over the bindings: a report of 10^5 scalars
         # is then a few passes at C speed (lists, a sum, a zip).
-        if model.columns is None:
-            model.columns = ([b.name for b in bindings], [b.node for b in bindings])
-        names, nodes = model.columns
+        memo = memo_of(model)
+        if memo.columns is None:
+            memo.columns = ([b.name for b in bindings], [b.node for b in bindings])
+        names, nodes = memo.columns
         binding_values = [values[i] for i in nodes]
         binding_grads = [grads[i] for i in nodes]
         bad_values = not _finite_values(model, nodes, binding_values)
@@ -251,19 +252,42 @@ def _run(model, tb, timings, every_node):
     return Report(model, tb, out_values, out_grads, warnings, values, grads)
 
 
+class Memo:
+    """What `run` works out once for a model and reuses on every later run of
+    it (`check` and `test` run one model many times): kept apart from the
+    model's data, in `Model.memo`."""
+
+    __slots__ = ("finite_constants", "largest", "plans", "columns")
+
+    def __init__(self):
+        self.finite_constants = {}  # see _finite_values
+        self.largest = None  # elements of the largest node
+        self.plans = {}  # bytes(keep) -> `releases`
+        self.columns = None  # the bindings' names and nodes, two lists (see run)
+
+
+def memo_of(model) -> Memo:
+    """The model's memo, made on first use."""
+    memo = model.memo
+    if memo is None:
+        memo = model.memo = Memo()
+    return memo
+
+
 def _sweep(model, tb, seed, keep, timings, evaluate, backward):
     start = time.perf_counter()
     release = None
     if keep is not None:
         # What to release and when depends on the graph and `keep` only: worked
         # out once per model (and the largest size with it).
-        if model.largest is None:
-            model.largest = max(map(math.prod, model.shapes))
-        if model.largest >= RELEASE_SIZE:
+        memo = memo_of(model)
+        if memo.largest is None:
+            memo.largest = max(map(math.prod, model.shapes))
+        if memo.largest >= RELEASE_SIZE:
             key = bytes(keep)
-            release = model.plans.get(key)
+            release = memo.plans.get(key)
             if release is None:
-                release = model.plans[key] = releases(model.graph, keep)
+                release = memo.plans[key] = releases(model.graph, keep)
     values = evaluate(model.graph, release=release)
     start = lap(timings, "evaluate", start)
     grads = backward(model.graph, values, tb.node, seed, keep)  # may drop values

@@ -446,7 +446,7 @@ def test_released_arrays_change_no_result():
             for name in full.values:
                 assert np.array_equal(lean.values[name], full.values[name]), name
                 assert np.array_equal(lean.grads[name], full.grads[name]), name
-        assert bytes(keep) in lean_model.plans
+        assert bytes(keep) in lean_model.memo.plans
 
 
 def test_a_released_value_keeps_its_shape_and_refuses_its_numbers():

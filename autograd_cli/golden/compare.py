@@ -233,7 +233,7 @@ def _nudged(report, seed, delta):
         graph.values[b.node] = nudged
     nudged_model = copy.copy(model)
     nudged_model.graph = graph
-    nudged_model.finite_constants = {}  # its cache is of the model's own constants
+    nudged_model.memo = None  # what was worked out is of the model's own constants
     return run(nudged_model, report.target.name, every_node=False)
 
 
