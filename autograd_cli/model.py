@@ -13,12 +13,14 @@ import time
 
 import numpy as np
 
+from . import options
 from .core import Graph
 from .errors import ExprError, Source, Spans
 from .parser import Statement
 from .shapes import fmt_shape
 
-DTYPES = {"float64": np.float64, "float32": np.float32}
+# The numpy type of each --dtype choice.
+DTYPES = {name: np.dtype(name).type for name in options.DTYPES}
 
 
 # The records below are plain classes, not dataclasses: making a dataclass

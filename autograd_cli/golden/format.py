@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ExprError, Source, Span
+from ..options import DTYPES
 from .files import read_found
 
 TOP_KEYS = ("schema", "file", "target", "dtype", "set", "value", "nodes", "warnings")
 NODE_KEYS = ("kind", "expr", "shape", "value", "grad")
 KINDS = ("param", "input", "node")
-DTYPES = ("float64", "float32")  # what a golden file's `dtype` may be
 SCHEMA = 1
 
 
