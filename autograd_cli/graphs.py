@@ -226,19 +226,17 @@ def graph_document(report) -> dict:
     v = view(report)
     nodes = []
     for i in v.shown:
-        value = v.value(i)
-        nodes.append(
-            {
-                "id": v.ids[i],
-                "label": v.labels[i],
-                "op": v.op(i),
-                "shape": list(np.shape(value)),
-                "value": json_array(value),
-                "grad": json_array(v.grad(i)),
-            }
-        )
+        value, grad = v.value(i), v.grad(i)
+        entry = _node_entry(v, i, value)
+        entry["value"], entry["grad"] = json_array(value), json_array(grad)
+        nodes.append(entry)
     edges = [[v.ids[a], v.ids[i]] for a, i, _ in v.edges]
     return {"nodes": nodes, "edges": edges}
+
+
+def _node_entry(v, i, value) -> dict:
+    """A node's entry in the JSON, but for its value and gradient."""
+    return {"id": v.ids[i], "label": v.labels[i], "op": v.op(i), "shape": list(np.shape(value))}
 
 
 _PIECE_ENTRIES = 4096  # nodes or edges gathered before they are written
@@ -249,9 +247,9 @@ def graph_json(report, head: dict, compact: bool):
     pieces and without building the document, as eval's JSON is written: a
     few thousand nodes or edges at a time, and an array of more than
     `STREAM_ELEMENTS` elements a block of rows at a time."""
-    from .jsonout import PIECE_CHARS, STREAM_ELEMENTS, json_array_pieces, to_json
+    from .jsonout import PIECE_CHARS, STREAM_ELEMENTS, encoder, json_array_pieces, to_json
 
-    encode = _json_encoder(compact)
+    encode = encoder(compact)
     sep, colon = (",", ":") if compact else (", ", ": ")
     frame = to_json({**head, "graph": {"nodes": [], "edges": []}}, compact)
     # "graph" is the last key, so its two empty lists are the last of their kind.
@@ -264,12 +262,7 @@ def graph_json(report, head: dict, compact: bool):
     batch, first = [], True
     for i in v.shown:
         value, grad = v.value(i), v.grad(i)
-        entry = {
-            "id": v.ids[i],
-            "label": v.labels[i],
-            "op": v.op(i),
-            "shape": list(np.shape(value)),
-        }
+        entry = _node_entry(v, i, value)
         if np.size(value) <= STREAM_ELEMENTS and np.size(grad) <= STREAM_ELEMENTS:
             entry["value"], entry["grad"] = json_array(value), json_array(grad)
             batch.append(entry)
@@ -303,16 +296,6 @@ def graph_json(report, head: dict, compact: bool):
             [[ids[a], ids[i]] for a, i, _ in edges[k : k + _PIECE_ENTRIES]]
         )[1:-1]
     yield frame[edges_at:]
-
-
-def _json_encoder(compact: bool):
-    """The encoder of jsonout.to_json's layout (a test holds the two to the
-    same bytes)."""
-    import json
-
-    return json.JSONEncoder(
-        ensure_ascii=False, allow_nan=False, separators=(",", ":") if compact else (", ", ": ")
-    ).encode
 
 
 # ---------------------------------------------------------------------- DOT

@@ -72,7 +72,7 @@ def warning_dict(w) -> dict:
 _encoders = None
 
 
-def _encoder(compact: bool):
+def encoder(compact: bool):
     """The JSON encoder of the readable layout, or of JSON Lines: one each
     for the whole output (json.dumps with options makes a new one per call),
     made when first needed (the table never needs them)."""
@@ -111,8 +111,8 @@ def to_json(doc: dict, compact: bool) -> str:
     """One line (JSON Lines) when `compact`; otherwise the layout of the
     spec: a key per line, and one line per node."""
     if compact:
-        return _encoder(True)(doc)
-    _dumps = _encoder(False)
+        return encoder(True)(doc)
+    _dumps = encoder(False)
     lines = ["{"]
     items = list(doc.items())
     for k, (key, value) in enumerate(items):
@@ -142,7 +142,7 @@ def report_json(report, file_label: str, wrt=None, compact=False):
     doc = _report_frame(report, file_label, {})  # all but the nodes
     model = report.model
     values, grads = report.values, report.grads
-    encode = _encoder(compact)
+    encode = encoder(compact)
     if compact:
         entry = '{{"kind":"{}","expr":{},"shape":[],"value":{},"grad":{}}}'
         opening = '{{"kind":"{}","expr":{},"shape":{},"value":'
@@ -239,7 +239,7 @@ def json_array_pieces(a, compact: bool, block: int):
     shape = a.shape
     k = shape.index(0) if a.size == 0 else a.ndim  # the cells' axes: shape[:k]
     outer = shape[:k]
-    encode = _encoder(compact)
+    encode = encoder(compact)
     if _product(outer) <= block:
         yield encode(json_array(a))
         return

@@ -121,7 +121,7 @@ def _arrays():
 
 @pytest.mark.parametrize("compact", [False, True])
 def test_array_in_blocks_is_the_encoders_text(compact):
-    encode = jsonout._encoder(compact)
+    encode = jsonout.encoder(compact)
     count = 0
     for a in _arrays():
         want = encode(json_array(a))
