@@ -52,7 +52,14 @@ class Op:
     the shape and dtype (see `engine.releases`);
     kinks -> None, or (what to call it, test(ans, *args, **attrs)): where
     the op is not differentiable and the gradient is a convention;
-    jvp -> None (forward mode is not declared yet);
+    jvp -> the forward-mode derivative, for a batch of tangents at once:
+    jvp(tangents, ans, *args, **attrs) -> the output's tangent, where
+    `tangents` has one entry per argument, None for an argument without a
+    tangent (at least one is not None) or an array of shape
+    ``(B,) + shape(arg)`` (B tangents along a leading axis, as
+    ``jax.vmap(jax.jvp)``); it returns an array of shape ``(B,) +
+    shape(ans)``, or None for an op whose output has no derivative (a
+    comparison).  It runs on plain numpy arrays, never traced;
     symmetric -> whether the order of the arguments does not matter;
     syntax -> None, or (symbol, grammar level) for an op the language writes
     as an operator: ``("+", "sum")``, the level one of sum, product, unary

@@ -17,7 +17,7 @@ class Fn:
     """A function's signature (a plain class: a dataclass costs an `exec` per
     method at every start)."""
 
-    __slots__ = ("op", "arrays", "static", "varargs", "floats", "usage")
+    __slots__ = ("op", "arrays", "static", "varargs", "floats", "usage", "summary", "notes")
 
     def __init__(
         self,
@@ -27,6 +27,8 @@ class Fn:
         varargs: str | None = None,
         floats: tuple[str, ...] = (),
         usage: str = "",
+        summary: str = "",
+        notes: str = "",
     ):
         self.op = op
         self.arrays = arrays  # names of the array (differentiable) arguments
@@ -34,6 +36,8 @@ class Fn:
         self.varargs = varargs  # name of a trailing list of integers (a shape)
         self.floats = floats  # static arguments that are real numbers, not integers
         self.usage = usage
+        self.summary = summary  # one line on what it does (`functions`)
+        self.notes = notes  # its conventions, where a derivative is one
 
     def __repr__(self) -> str:
         return f"Fn({self.op!r}, usage={self.usage!r})"
@@ -93,3 +97,9 @@ FUNCTIONS = {
     "randn": Fn("randn", static={"seed": 0}, varargs="shape", usage="randn(d0, d1, ..., seed=0)"),
     "rand": Fn("rand", static={"seed": 0}, varargs="shape", usage="rand(d0, d1, ..., seed=0)"),
 }
+
+# Elementwise maths, comparisons and branches.
+FUNCTIONS.update({})
+
+# Products, variances, running sums, joins and linear algebra.
+FUNCTIONS.update({})

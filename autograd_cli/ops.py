@@ -166,7 +166,8 @@ def defop(
     (see engine.releases); None: they may read every one;
     kinks -> (name, test) where the gradient is a convention (`check`);
     fast -> per argument, None or a speed helper for its VJP;
-    jvp -> the forward-mode derivative (none declared yet);
+    jvp -> the forward-mode derivative on a batch of tangents (see `Op`):
+    jvp(tangents, ans, *args, **attrs) -> tangent of shape (B,) + ans.shape;
     symmetric -> whether the order of the arguments does not matter;
     syntax -> (symbol, grammar level) if the language writes it as an
     operator: ("+", "sum"); levels sum, product, unary, power (`explain`);
