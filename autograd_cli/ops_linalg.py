@@ -528,19 +528,21 @@ def _solve_da(g: Any, ans: Any, a: Any, b: Any) -> Any:
     return unbroadcast(neg(matmul(gb, swap(_as_columns(ans, b)))), a.shape)
 
 
+def _lifted(t: np.ndarray, ndim: int) -> np.ndarray:
+    """Tangents (B,) + s with axes put in after B, to `ndim` dimensions in
+    all: numpy aligns shapes from the right, and B must stay first."""
+    return t.reshape(t.shape[:1] + (1,) * (ndim - t.ndim) + t.shape[1:])
+
+
 def _solve_jvp(tangents: Any, ans: Any, a: Any, b: Any) -> Any:
     """dx = solve(A, db - dA·x), a batch of right-hand sides at once."""
     ta, tb = tangents
-    x = ans[..., None] if np.ndim(b) == 1 else ans
-    rhs = 0
+    x = ans[..., None] if np.ndim(b) == 1 else ans  # the answers as columns
+    rhs: Any = 0
     if tb is not None:
-        rhs = (
-            tb.reshape((tb.shape[0],) + (1,) * (x.ndim - 2) + tb.shape[1:] + (1,))
-            if (np.ndim(b) == 1)
-            else tb
-        )
+        rhs = _lifted(tb[..., None] if np.ndim(b) == 1 else tb, x.ndim + 1)
     if ta is not None:
-        rhs = rhs - ta @ x
+        rhs = rhs - _lifted(ta, x.ndim + 1) @ x
     with np.errstate(all="ignore"):
         batch = np.broadcast_shapes(np.shape(rhs)[:-2], np.shape(a)[:-2])
         dx = _each_matrix(np.linalg.solve, np.broadcast_to(a, batch + np.shape(a)[-2:]), rhs)
