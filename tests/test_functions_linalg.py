@@ -213,6 +213,9 @@ def test_float32_stays_float32():
         g = np.ones(ans.shape, np.float32)
         for k in range(len(args)):
             assert np.asarray(OPS[name].vjps[k](g, ans, *args32, **attrs)).dtype == np.float32, name
+        if OPS[name].jvp is not None:
+            ts = [np.ones((2,) + a.shape, np.float32) for a in args32]
+            assert np.asarray(OPS[name].jvp(ts, ans, *args32, **attrs)).dtype == np.float32, name
 
 
 # ------------------------------------------------------ PyTorch as an oracle
@@ -409,3 +412,30 @@ def test_explain_writes_the_linear_algebra_factors_with_their_numbers(tmp_path):
     assert result.exit_code == 0, result.output
     # ∂p/∂v[0] is v[1] = 5, times d = 5
     assert "∂p/∂v[0]|local" in result.stdout and "= 5 · 5 = 25" in result.stdout
+
+
+def test_function_entries_name_their_op_and_say_what_they_do():
+    from autograd_cli.functions import FUNCTIONS
+
+    names = "prod var std cumsum concat stack diag trace outer det inv solve".split()
+    for name in names:
+        fn = FUNCTIONS[name]
+        assert fn.op in OPS, name
+        assert fn.usage.startswith(name + "(") and fn.summary, name
+    assert FUNCTIONS["concat"].many and FUNCTIONS["stack"].many
+
+
+def test_explain_follows_an_element_through_a_product_of_stacks(tmp_path):
+    """C[0, 2, 0] = Σ_r v[r]·(A[0, 0] @ B[2])[r, 0]: its derivative by B[2, 1, 0]
+    reads A's matrix [0, 0] (A's axis of size 1 broadcast), column 1."""
+    text = (
+        "param A = randn(2, 1, 2, 2, seed=1)\nparam B = randn(3, 2, 2, seed=2)\n"
+        "v = [1, 2]\nC = v @ (A @ B)\nL = sum(C * C)\n"
+    )
+    result = invoke(["explain", write(tmp_path, text), "--wrt", "B[2, 1, 0]"])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    want = "∂C[0, 2, 0]/∂B[2, 1, 0]|local = 2·C[0, 2, 0] · (v[0]·A[0, 0, 0, 1] + "
+    want += "v[1]·A[0, 0, 1, 1])"
+    assert want in flat
+    assert "∂C[1, 2, 0]/∂B[2, 1, 0]|local" in flat and "v[1]·A[1, 0, 1, 1]" in flat
