@@ -460,7 +460,8 @@ defop(
     _cofactor_np,
     inv_shape,
     _cofactor_vjp,
-    local=("∂ cofactor",),
+    args=("A",),
+    local=("d(det(A)·A⁻ᵀ)",),
     jvp=_cofactor_jvp,
 )
 cofactor: Callable[..., Any] = OPS["cofactor"].apply
@@ -475,7 +476,8 @@ defop(
     _det,
     det_shape,
     lambda g, ans, a: mul(reshape(g, shape=np.shape(g) + (1, 1)), cofactor(a)),
-    local=("cofactor matrix: det(x)·x⁻ᵀ",),
+    args=("A",),
+    local=("det(A)·A⁻ᵀ (the cofactor matrix)",),
     kinks=("det at a singular matrix (its second derivative is not computed)", _singular),
     jvp=lambda tangents, ans, a: np.sum(tangents[0] * _cofactor_np(a), axis=(-2, -1)),
 )
@@ -492,7 +494,8 @@ defop(
     _inv,
     inv_shape,
     lambda g, ans, a: neg(matmul(matmul(swap(ans), g), swap(ans))),
-    local=("-ans ᵀ (·) ansᵀ",),
+    args=("A",),
+    local=("-A⁻ᵀ (·) A⁻ᵀ",),
     kinks=("inv of a singular matrix", _singular),
     jvp=lambda tangents, ans, a: -(ans @ tangents[0] @ ans),
 )
