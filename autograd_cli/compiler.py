@@ -15,7 +15,10 @@ from array import array
 import numpy as np
 
 from . import ops as op_table
-from . import shapes
+from . import (
+    ops_linalg,  # noqa: F401  (registers its ops)
+    shapes,
+)
 from .core import CONST, LEAF, Graph
 from .errors import ExprError, ShapeError, Spans
 from .functions import FUNCTIONS, REQUIRED
@@ -242,6 +245,9 @@ class Compiler:
                 raise ExprError(f"{fname}() got the argument '{k}' twice", span)
             keyword[k], keyword_spans[k] = a, span
         usage = f"; usage: {fn.usage}"
+        if fn.many:
+            self._call_many(e, fn, positional, keyword, keyword_spans, usage)
+            return
         bound = {}
         names = list(fn.arrays) + ([] if fn.varargs else list(fn.static))
         extra = []
@@ -290,6 +296,24 @@ class Compiler:
         if op_table.OPS[fn.op].constructor:
             self._constructor_attrs(e, fn, attrs)
         self.apply(e, fn.op, [bound[n] for n in fn.arrays], attrs, label=fname)
+
+    def _call_many(self, e, fn, arrays, keyword, keyword_spans, usage):
+        """A call of a function of any number of arrays (`Fn.many`): the
+        positional arguments are the arrays, the keywords its static ones."""
+        fname = e.data
+        if not arrays:
+            raise ExprError(f"{fname}() needs at least one array" + usage, e.span)
+        attrs = {}
+        for k, a in keyword.items():
+            if k not in fn.static:
+                raise ExprError(
+                    f"{fname}() has no argument '{k}'{suggest(k, list(fn.static))}" + usage,
+                    keyword_spans[k],
+                )
+            attrs[k] = self.static(a, f"{fname}(): {k}", floats=k in fn.floats)
+        for n, default in fn.static.items():
+            attrs.setdefault(n, default)
+        self.apply(e, fn.op, arrays, attrs, label=fname)
 
     def _constructor_attrs(self, e, fn, attrs):
         attrs["dtype"] = self.dtype

@@ -17,7 +17,17 @@ class Fn:
     """A function's signature (a plain class: a dataclass costs an `exec` per
     method at every start)."""
 
-    __slots__ = ("op", "arrays", "static", "varargs", "floats", "usage", "summary", "notes")
+    __slots__ = (
+        "op",
+        "arrays",
+        "static",
+        "varargs",
+        "floats",
+        "usage",
+        "summary",
+        "notes",
+        "many",
+    )
 
     def __init__(
         self,
@@ -29,6 +39,7 @@ class Fn:
         usage: str = "",
         summary: str = "",
         notes: str = "",
+        many: bool = False,
     ):
         self.op = op
         self.arrays = arrays  # names of the array (differentiable) arguments
@@ -38,6 +49,9 @@ class Fn:
         self.usage = usage
         self.summary = summary  # one line on what it does (`functions`)
         self.notes = notes  # its conventions, where a derivative is one
+        # any number of arrays (at least one), all positional; the static
+        # arguments then go by keyword only
+        self.many = many
 
     def __repr__(self) -> str:
         return f"Fn({self.op!r}, usage={self.usage!r})"
@@ -102,4 +116,92 @@ FUNCTIONS = {
 FUNCTIONS.update({})
 
 # Products, variances, running sums, joins and linear algebra.
-FUNCTIONS.update({})
+FUNCTIONS.update(
+    {
+        "prod": Fn(
+            "prod",
+            ("x",),
+            {"axis": None},
+            usage="prod(x, axis=None)",
+            summary="product of the elements, of all or along one axis",
+            notes="gradient: the product of the other elements, exact where some are zero "
+            "(as PyTorch)",
+        ),
+        "var": Fn(
+            "var",
+            ("x",),
+            {"axis": None, "correction": 1},
+            floats=("correction",),
+            usage="var(x, axis=None, correction=1)",
+            summary="variance, the squared deviations summed over (n - correction)",
+            notes="correction=1 (Bessel's) by default, as PyTorch; 0 gives numpy's np.var",
+        ),
+        "std": Fn(
+            "std",
+            ("x",),
+            {"axis": None, "correction": 1},
+            floats=("correction",),
+            usage="std(x, axis=None, correction=1)",
+            summary="standard deviation: the square root of var",
+            notes="correction=1 by default, as PyTorch; gradient 0 where std is 0 (as PyTorch)",
+        ),
+        "cumsum": Fn(
+            "cumsum",
+            ("x",),
+            {"axis": None},
+            usage="cumsum(x, axis=None)",
+            summary="running sum along an axis",
+            notes="with no axis, of the flattened array (as numpy; PyTorch requires dim)",
+        ),
+        "concat": Fn(
+            "concat",
+            static={"axis": 0},
+            many=True,
+            usage="concat(a, b, ..., axis=0)",
+            summary="arrays joined end to end along an existing axis",
+        ),
+        "stack": Fn(
+            "stack_axis",
+            static={"axis": 0},
+            many=True,
+            usage="stack(a, b, ..., axis=0)",
+            summary="arrays of one shape stacked along a new axis",
+        ),
+        "diag": Fn(
+            "diag",
+            ("x",),
+            usage="diag(x)",
+            summary="a vector's diagonal matrix, or a matrix's diagonal (as numpy)",
+        ),
+        "trace": Fn("trace", ("x",), usage="trace(x)", summary="sum of a matrix's diagonal"),
+        "outer": Fn(
+            "outer",
+            ("a", "b"),
+            usage="outer(a, b)",
+            summary="outer product of two vectors: a matrix",
+        ),
+        "det": Fn(
+            "det",
+            ("A",),
+            usage="det(A)",
+            summary="determinant of a square matrix, or of each in a stack",
+            notes="gradient: the cofactor matrix, exact at singular matrices too (as "
+            "PyTorch); its second derivative there is nan",
+        ),
+        "inv": Fn(
+            "inv",
+            ("A",),
+            usage="inv(A)",
+            summary="inverse of a square matrix, or of each in a stack",
+            notes="a singular matrix gives nan (numpy and PyTorch raise)",
+        ),
+        "solve": Fn(
+            "solve",
+            ("A", "b"),
+            usage="solve(A, b)",
+            summary="x with A @ x = b; b a vector, or a matrix of columns (stacks broadcast)",
+            notes="b is a vector only when it has one dimension (numpy 2's rule); a "
+            "singular A gives nan",
+        ),
+    }
+)

@@ -97,6 +97,8 @@ def _pow_dy(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _matmul_da(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if a.ndim > 2 or b.ndim > 2:
+        return _stacked_matmul_vjp(g, a, b, 0)
     if b.ndim == 1:
         if a.ndim == 1:
             return mul(g, b)
@@ -105,11 +107,31 @@ def _matmul_da(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_db(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if a.ndim > 2 or b.ndim > 2:
+        return _stacked_matmul_vjp(g, a, b, 1)
     if a.ndim == 1:
         if b.ndim == 1:
             return mul(g, a)
         return mul(reshape(a, shape=(-1, 1)), reshape(g, shape=(1, -1)))
     return matmul(g, a) if b.ndim == 1 else matmul(transpose(a), g)
+
+
+def _stacked_matmul_vjp(g: Any, a: Any, b: Any, k: int) -> Any:
+    """The gradient of argument `k` of a product of stacks of matrices: a
+    vector operand made a matrix of one row (left) or column (right), the
+    matrices' rule, then summed back over the batch axes it was broadcast
+    along."""
+    # The swap of the last two axes is ops_linalg's op, which builds on this
+    # module, so it is looked up by name when a product of stacks first runs.
+    swap = OPS["matrix_transpose"].apply
+    a2 = reshape(a, shape=(1,) + a.shape) if a.ndim == 1 else a
+    b2 = reshape(b, shape=b.shape + (1,)) if b.ndim == 1 else b
+    dropped = (a.ndim == 1) + (b.ndim == 1)
+    batch = g.shape[: g.ndim - 2 + dropped]
+    g2 = reshape(g, shape=batch + (a2.shape[-2], b2.shape[-1]))
+    if k == 0:
+        return reshape(unbroadcast(matmul(g2, swap(b2)), a2.shape), shape=a.shape)
+    return reshape(unbroadcast(matmul(swap(a2), g2), b2.shape), shape=b.shape)
 
 
 def _share(x: Any, y: Any, wins: Callable[[Any, Any], Any]) -> np.ndarray:

@@ -237,6 +237,19 @@ KINK_PROGRAMS = {
         "param x = [[1, 3], [2, 2]]\nL = sum(max(x, axis=0))\n",
     ),
     "min": ("param x = [1, 1, 2]\nL = min(x)\n", "param x = [1, 3, 2]\nL = min(x)\n"),
+    "std": ("param x = [2, 2, 2]\nL = std(x)\n", "param x = [2, 3, 2]\nL = std(x)\n"),
+    "det": (
+        "param A = [[1, 2], [2, 4]]\nL = det(A)\n",
+        "param A = [[1, 2], [2, 5]]\nL = det(A)\n",
+    ),
+    "inv": (
+        "param A = [[1, 2], [2, 4]]\nL = sum(inv(A))\n",
+        "param A = [[1, 2], [2, 5]]\nL = sum(inv(A))\n",
+    ),
+    "solve": (
+        "param A = [[1, 2], [2, 4]]\nL = sum(solve(A, [1, 1]))\n",
+        "param A = [[1, 2], [2, 5]]\nL = sum(solve(A, [1, 1]))\n",
+    ),
 }
 
 

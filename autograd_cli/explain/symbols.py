@@ -191,12 +191,18 @@ class _Reader:
         inner = sa[-1]
         if inner > SYMBOL_BUDGET:
             raise _Opaque()
-        rows = idx[:1] if len(sa) == 2 else ()
-        cols = idx[-1:] if len(sb) == 2 else ()
+        # stacks of matrices: the leading axes index the pair of matrices,
+        # an operand's axes of size 1 broadcast (always its index 0)
+        nb = len(idx) - (len(sa) > 1) - (len(sb) > 1)
+        batch, rest = idx[:nb], idx[nb:]
+        rows = rest[:1] if len(sa) > 1 else ()
+        cols = rest[-1:] if len(sb) > 1 else ()
+        pa = tuple(0 if d == 1 else i for d, i in zip(sa[:-2], batch[nb - len(sa[:-2]) :]))
+        pb = tuple(0 if d == 1 else i for d, i in zip(sb[:-2], batch[nb - len(sb[:-2]) :]))
         out = []
         for m in range(inner):
-            out.append((a, rows + (m,)))
-            out.append((b, (m,) + cols))
+            out.append((a, pa + rows + (m,)))
+            out.append((b, pb + (m,) + cols))
         return out
 
     # Putting an Expr together from its parts: (text, precedence, Sym, number
