@@ -585,15 +585,20 @@ def jacobian(
 
 
 def hessian(
-    graph: Graph, target: int, wrt: Sequence[int], batch: int | None = None
+    graph: Graph,
+    target: int,
+    wrt: Sequence[int],
+    batch: int | None = None,
+    max_elements: int | None = None,
 ) -> dict[tuple[int, int], np.ndarray]:
     """Second derivatives of scalar node `target`: forward over reverse.
 
     The forward and backward passes run once on traced leaves, recording
     the gradient computation on a Tape; the identity over the leaves'
     elements is then pushed through that tape by forward mode
-    (`tangents`), `batch` columns at a time (all at once if None): the
-    tangent of gradient i for the columns of leaf j is the block (i, j).
+    (`tangents`), `batch` columns at a time (all at once if None), or as
+    many as keep every tangent within `max_elements`: the tangent of
+    gradient i for the columns of leaf j is the block (i, j).
     Returns a dict ``{(i, j): block}`` with blocks of shape ``shape_i +
     shape_j``.
     """
@@ -611,6 +616,10 @@ def hessian(
         for i in wrt
     }
     traced = {i: grads[i].id for i in wrt if type(grads[i]) is Tensor}
+    if batch is None and max_elements is not None:
+        shapes = [np.shape(v) for v in tape.values]
+        per = tangent_size(tape, [leaves[i].id for i in wrt], shapes)
+        batch = max(1, max_elements // per)
     dtypes = [base[i].dtype for i in wrt]
     for start, stop in chunks(columns.total, batch or columns.total) if traced else ():
         seeds = {
