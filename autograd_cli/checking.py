@@ -8,7 +8,8 @@ the target re-evaluated, two forward passes per element.
 *directional* (``gradcheck``'s ``fast_mode``), when more than `FULL_LIMIT`
 elements are checked in all: each leaf of more than `samples` elements is
 compared along a few random unit directions ``v`` (the reverse-mode
-``<grad, v>`` against central differences of the target along ``v``), and
+``<grad, v>`` and the forward-mode JVP along ``v`` against central
+differences of the target along ``v``, and against each other), and
 at a few random elements one by one; smaller leaves are compared whole.
 The directions and elements come from a generator seeded by the seed and the
 leaf's name, so a run is reproducible and a leaf's draws do not depend on
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core import Tape, Tensor
-from .engine import backward, evaluate, hessian
+from .engine import backward, evaluate, hessian, tangents
 from .errors import ExprError
 from .ops import mul
 from .ops import sum as ops_sum
@@ -453,20 +454,24 @@ class _Work:
             )
             row = _row((name,), tally, shape, len(flat))
             if draws is not None and draws.count:
-                row.directions = self._gradient_directions(node64, g, draws)
+                row.directions = self._gradient_directions(node, node64, g, draws)
                 row.ok = row.ok and row.directions.ok
             rows.append(_excuse(row, self._near(node64)))
         return rows
 
-    def _gradient_directions(self, node64, g, draws):
-        """<g, v> against central differences along each v.
+    def _gradient_directions(self, node, node64, g, draws):
+        """<g, v> (reverse mode) and the JVP along v (forward mode, every
+        direction in one batch) against central differences along each v,
+        and against each other.
 
         If every element were within tolerance, |eᵢ| <= atol + rtol·|gᵢ|,
         the error of <g, v> would be at most Σ (atol + rtol·|gᵢ|)·|vᵢ|: that
         is what a direction allows (at most atol·√n + rtol·‖g‖ for a unit v)."""
         x = _leaf_value(self.values64, node64)
+        vs = list(draws.directions())
+        forward = self._forward_directions(node, vs)
         tally = _Tally()
-        for k, v in enumerate(draws.directions()):
+        for k, v in enumerate(vs):
             up = self._f(node64, x + self.eps * v)
             down = self._f(node64, x - self.eps * v)
             numeric = (up - down) / (2 * self.eps)
@@ -474,10 +479,25 @@ class _Work:
             scale = float(np.sum(np.abs(g) * np.abs(v)))
             allowed = self.atol * float(np.sum(np.abs(v))) + self.rtol * scale
             # nan, which fails, if either side is
-            tally.add(
-                np.array([abs(analytic - numeric)]), allowed, scale, lambda _, k=k: (k + 1, [])
+            errors = np.array(
+                [
+                    abs(analytic - numeric),
+                    abs(forward[k] - numeric),
+                    abs(forward[k] - analytic),
+                ]
             )
+            tally.add(errors, allowed, scale, lambda _, k=k: (k + 1, []))
         return _directions(tally, draws.count)
+
+    def _forward_directions(self, node, vs):
+        """The target's directional derivatives along the directions `vs` of
+        leaf `node`, by forward mode: one pass with a batch of tangents."""
+        value = self.values[node]
+        seeds = {node: np.stack(vs).astype(np.asarray(value).dtype)}
+        t = tangents(self.model.graph, self.values, seeds, [self.tb.node])[self.tb.node]
+        if t is None:  # the target does not depend on the leaf
+            return np.zeros(len(vs))
+        return np.asarray(t, dtype=np.float64).reshape(len(vs))
 
     # ------------------------------------------------------------ order 2
 

@@ -231,3 +231,21 @@ def test_a_bad_mode_is_a_usage_error(tmp_path):
     result = invoke(["jacobian", path, "--mode", "sideways"])
     assert result.exit_code == 2 and result.stdout == ""
     assert "sideways" in result.stderr
+
+
+# --------------------------------------------------------------- check
+
+
+def test_check_along_directions_compares_forward_mode_too(tmp_path, monkeypatch):
+    """With reverse mode right and exp's JVP off by 1%, the directions fail
+    (the elements, compared by reverse mode, pass); with it right, all pass."""
+    from autograd_cli.core import OPS
+
+    path = write(tmp_path, "param x = linspace(-1, 1, 2000)\nL = sum(exp(x))\n")
+    assert strict_json(invoke(["check", path, "-f", "json"]).stdout)["ok"] is True
+    jvp = OPS["exp"].jvp
+    monkeypatch.setattr(OPS["exp"], "jvp", lambda ts, ans, x: jvp(ts, ans, x) * 1.01)
+    result = invoke(["check", path, "-f", "json"])
+    assert result.exit_code == 1
+    row = strict_json(result.stdout)["check"]["x"]
+    assert row["directional"]["ok"] is False and row["ok"] is False
