@@ -441,6 +441,34 @@ def gradients(
     return [grads[i] if grads[i] is not None else np.zeros_like(values[i]) for i in wrt]
 
 
+def _on_path(graph: Graph, sources: Sequence[int], keep: Sequence[int]) -> bytearray:
+    """The nodes a forward-mode pass computes: those that depend on a node
+    of `sources` and, if `keep` is given, that a node of `keep` depends on
+    (the rest would be computed for nothing)."""
+    args = graph.args
+    n = max(keep) + 1 if keep else len(graph.ops)
+    flows = bytearray(len(graph.ops))
+    for i in sources:
+        flows[i] = 1
+    for i in range(n):
+        if not flows[i]:
+            for a in args[i]:
+                if flows[a]:
+                    flows[i] = 1
+                    break
+    if not keep:
+        return flows
+    needed = bytearray(len(graph.ops))
+    for i in keep:
+        needed[i] = flows[i]
+    for i in range(n - 1, -1, -1):
+        if needed[i]:
+            for a in args[i]:
+                if flows[a]:
+                    needed[a] = 1
+    return needed
+
+
 def tangents(
     graph: Graph,
     values: list[Any],
@@ -454,25 +482,19 @@ def tangents(
     `values` are the nodes' values (from `evaluate`, plain arrays); each
     op's JVP (`Op.jvp`) reads its arguments' values and tangents.  Returns a
     fresh list with None where no tangent flows.  Without `keep` it holds
-    every node's tangent; with it (node ids), the pass stops at the last of
-    them and lets each other tangent go once its last consumer has run, so
-    a long chain holds only the tangents still to be read.
+    every node's tangent; with it (node ids), the pass computes only what
+    they depend on and lets each other tangent go once its last consumer
+    has run, so a long chain holds only the tangents still to be read.
     """
     ops, args, attrs = graph.ops, graph.args, graph.attrs
+    on = _on_path(graph, list(seeds), keep)
     n = max(keep) + 1 if keep else len(ops)
     tans: list[Any] = [None] * len(ops)
-    flows = bytearray(len(ops))  # a seed reaches the node
     for i, t in seeds.items():
         tans[i] = t
-        flows[i] = 1
     last = [-1] * len(ops)
     for i in range(n):
-        if not flows[i]:
-            for a in args[i]:
-                if flows[a]:
-                    flows[i] = 1
-                    break
-        if flows[i]:
+        if on[i]:
             for a in args[i]:
                 last[a] = i
     held = bytearray(len(ops)) if keep else bytearray(b"\x01") * len(ops)
@@ -481,7 +503,7 @@ def tangents(
     i = 0
     try:  # costs nothing until something raises
         for i in range(n):
-            if not flows[i] or tans[i] is not None:
+            if not on[i] or tans[i] is not None:
                 continue
             node_args = args[i]
             ts = [tans[a] for a in node_args]
@@ -584,6 +606,25 @@ def jacobian(
     return blocks
 
 
+def _only(graph: Graph, wrt: Sequence[int]) -> Graph:
+    """`graph` seen as if only the nodes `wrt` were leaves: the backward pass
+    over it computes no gradient for the other leaves (an input's gradient
+    is not needed for a Hessian in the params, and may be large)."""
+    view = Graph()
+    view.ops, view.args, view.attrs, view.values = graph.ops, graph.args, graph.attrs, graph.values
+    requires = bytearray(len(graph.ops))
+    for i in wrt:
+        requires[i] = 1
+    for i, node_args in enumerate(graph.args):
+        if not requires[i]:
+            for a in node_args:
+                if requires[a]:
+                    requires[i] = 1
+                    break
+    view.requires = [bool(r) for r in requires]
+    return view
+
+
 def hessian(
     graph: Graph,
     target: int,
@@ -606,7 +647,7 @@ def hessian(
     tape = Tape()
     leaves = {i: tape.leaf(base[i]) for i in wrt}
     values = evaluate(graph, leaves)
-    grads = backward(graph, values, target, _ones_like(values[target]))
+    grads = backward(_only(graph, wrt), values, target, _ones_like(values[target]))
     columns = _Columns([np.shape(base[i]) for i in wrt])
     rows = {
         i: [
@@ -618,7 +659,7 @@ def hessian(
     traced = {i: grads[i].id for i in wrt if type(grads[i]) is Tensor}
     if batch is None and max_elements is not None:
         shapes = [np.shape(v) for v in tape.values]
-        per = tangent_size(tape, [leaves[i].id for i in wrt], shapes)
+        per = tangent_size(tape, [leaves[i].id for i in wrt], shapes, list(traced.values()))
         batch = max(1, max_elements // per)
     dtypes = [base[i].dtype for i in wrt]
     for start, stop in chunks(columns.total, batch or columns.total) if traced else ():
@@ -634,25 +675,15 @@ def hessian(
     return {(i, j): rows[i][k] for i in wrt for k, j in enumerate(wrt)}
 
 
-def tangent_size(graph: Graph, sources: Sequence[int], shapes: Sequence[Shape]) -> int:
+def tangent_size(
+    graph: Graph, sources: Sequence[int], shapes: Sequence[Shape], keep: Sequence[int] = ()
+) -> int:
     """The most elements one tangent direction has at any node of a
-    forward-mode pass seeded at `sources`: the largest node (by `shapes`,
-    indexed by node id) that depends on them.  A batch of B directions
-    needs B times that at that node."""
-    n = len(graph.ops)
-    flows = bytearray(n)
-    largest = 1
-    for i in sources:
-        flows[i] = 1
-    for i in range(n):
-        if not flows[i]:
-            for a in graph.args[i]:
-                if flows[a]:
-                    flows[i] = 1
-                    break
-        if flows[i]:
-            largest = max(largest, math.prod(shapes[i]))
-    return largest
+    forward-mode pass from `sources` to `keep` (as `tangents` computes it):
+    the largest such node, by `shapes` (indexed by node id).  A batch of B
+    directions needs B times that there."""
+    on = _on_path(graph, sources, keep)
+    return max([math.prod(shapes[i]) for i in range(len(on)) if on[i]], default=1)
 
 
 def hessian_reverse(

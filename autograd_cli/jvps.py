@@ -144,7 +144,9 @@ def matmul(tangents: list[Any], ans: Any, a: Any, b: Any) -> Any:
     out = None
     if ta is not None:
         B = ta.shape[0]
-        if a.ndim == 1 and b.ndim >= 2:
+        if a.ndim == 1 and b.ndim == 2:
+            out = ta @ b  # B vectors times a matrix: one matrix product
+        elif a.ndim == 1 and b.ndim > 2:
             # (B, 1.., 1, n) @ b -> (B, ..., 1, k), then the 1 dropped
             t = ta.reshape((B,) + (1,) * (b.ndim - 2) + (1, a.shape[0]))
             out = np.squeeze(t @ b, axis=-2)
@@ -154,7 +156,9 @@ def matmul(tangents: list[Any], ans: Any, a: Any, b: Any) -> Any:
             out = ta @ b
     if tb is not None:
         B = tb.shape[0]
-        if b.ndim == 1 and a.ndim >= 2:
+        if b.ndim == 1 and a.ndim == 2:
+            term = tb @ a.T  # a matrix times B vectors: one matrix product
+        elif b.ndim == 1 and a.ndim > 2:
             t = tb.reshape((B,) + (1,) * (a.ndim - 2) + (b.shape[0], 1))
             term = np.squeeze(a @ t, axis=-1)
         elif b.ndim == 1:  # both 1-D: a dot product per tangent

@@ -151,7 +151,9 @@ def test_forward_over_reverse_agrees_with_reverse_over_reverse(body, batch):
 def test_hessian_batch_follows_max_elements(monkeypatch):
     """With max_elements, every tangent of the pass stays within it: the
     batch is the limit over the largest traced node."""
-    model = model_of("param w = [0.1, 0.2, 0.3, 0.4]\nX = ones(5, 4)\nL = sum(tanh(X @ w) ** 2)\n")
+    model = model_of(
+        "param w = [0.1, 0.2, 0.3, 0.4]\nL = sum(tanh(reshape(w, 4, 1) * [[1, 2, 3, 4, 5]]) ** 2)\n"
+    )
     t, w = nodes(model, "L", "w")
     seen = []
     real = engine.tangents

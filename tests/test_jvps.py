@@ -331,3 +331,19 @@ def test_matmul_of_a_vector_keeps_the_batch_apart():
     np.testing.assert_allclose(t, np.stack([a @ m for m in tb]), rtol=1e-15)
     t = OPS["matmul"].jvp([None, ta], b @ a, b, a)
     np.testing.assert_allclose(t, np.stack([b @ v for v in ta]), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "sa,sb",
+    [((2, 3, 4), (4,)), ((4,), (2, 4, 5)), ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((4,), (4,))],
+)
+def test_matmul_jvp_on_stacks_of_matrices(sa, sb):
+    """numpy's matmul rules for stacks: each tangent of the batch gives what
+    the product of that tangent gives (matmul is bilinear)."""
+    rng = np.random.default_rng(9)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    ta, tb = rng.standard_normal((3,) + sa), rng.standard_normal((3,) + sb)
+    jvp = OPS["matmul"].jvp
+    got = jvp([ta, tb], a @ b, a, b)
+    want = np.stack([ta[k] @ b + a @ tb[k] for k in range(3)])
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
