@@ -1,4 +1,4 @@
-"""The five workloads of the benchmark suite.
+"""Workloads 1 to 5 of the benchmark suite (6 and 7 are in derivatives.py).
 
 Each workload is a function of a `Config` returning a `Section`: a table of
 medians and ratios, the targets it is held to, and the raw figures for
