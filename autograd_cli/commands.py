@@ -409,7 +409,7 @@ class Jacobian(_Blocks):
         if forward:
             # B tangent columns make every tangent B times its node: B is
             # chosen so that the largest stays within --max-elements.
-            per = tangent_size(model.graph, nodes, model.shapes)
+            per = tangent_size(model.graph, nodes, model.shapes, [target.node])
             raw = jacobian(model.graph, target.node, nodes, batch=max(1, max_elements // per))
         else:
             raw = jacobian_reverse(model.graph, target.node, nodes)
