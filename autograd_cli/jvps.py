@@ -22,6 +22,7 @@ from .shapes import Axis, Key
 
 
 def _batch(tangents: list[Any]) -> int:
+    """B, the number of tangents, from the first argument that has them."""
     for t in tangents:
         if t is not None:
             return int(t.shape[0])
@@ -95,19 +96,23 @@ def elementwise(local: Any) -> Any:
 
 
 def add(tangents: list[Any], ans: Any, x: Any, y: Any) -> Any:
+    """tx + ty, each broadcast to the output."""
     return combine(tangents, [None, None], ans)
 
 
 def sub(tangents: list[Any], ans: Any, x: Any, y: Any) -> Any:
+    """tx - ty, each broadcast to the output."""
     tx, ty = tangents
     return combine([tx, None if ty is None else -ty], [None, None], ans)
 
 
 def mul(tangents: list[Any], ans: Any, x: Any, y: Any) -> Any:
+    """tx·y + x·ty."""
     return combine(tangents, [y, x], ans)
 
 
 def div(tangents: list[Any], ans: Any, x: Any, y: Any) -> Any:
+    """tx/y - ty·ans/y."""
     tx, ty = tangents
     ndim = np.ndim(ans)
     out = None if tx is None else lift(tx, ndim) / y
@@ -224,11 +229,13 @@ softplus = elementwise(lambda ans, x: kernels.sigmoid(x))
 
 
 def sum(tangents: list[Any], ans: Any, x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The tangents summed over the same axes (each moved past B)."""
     t = tangents[0]
     return full(np.sum(t, axis=_reduce_axes(t, axis), keepdims=keepdims), ans)
 
 
 def mean(tangents: list[Any], ans: Any, x: Any, axis: Axis = None) -> Any:
+    """The tangents averaged over the same axes."""
     t = tangents[0]
     return full(np.mean(t, axis=_reduce_axes(t, axis)), ans)
 
@@ -244,6 +251,7 @@ def extreme(tangents: list[Any], ans: Any, x: Any, axis: Axis = None) -> Any:
 
 
 def logsumexp(tangents: list[Any], ans: Any, x: Any, axis: Axis = None) -> Any:
+    """<t, softmax(x)> along the reduced axes."""
     t = tangents[0]
     a = np.asarray(ans)
     weights = np.exp(x - (np.expand_dims(a, axis) if axis is not None else a))
@@ -259,11 +267,13 @@ def norm(tangents: list[Any], ans: Any, x: Any) -> Any:
 
 
 def softmax(tangents: list[Any], ans: Any, x: Any, axis: int = -1) -> Any:
+    """s·(t - <t, s>) along the axis (the Jacobian is symmetric)."""
     t = tangents[0]
     return full(ans * (t - np.sum(t * ans, axis=batch_axis(axis), keepdims=True)), ans)
 
 
 def log_softmax(tangents: list[Any], ans: Any, x: Any, axis: int = -1) -> Any:
+    """t - <t, softmax(x)> along the axis (the transpose of the VJP's form)."""
     t = tangents[0]
     return full(t - np.sum(t * np.exp(ans), axis=batch_axis(axis), keepdims=True), ans)
 
@@ -272,24 +282,29 @@ def log_softmax(tangents: list[Any], ans: Any, x: Any, axis: int = -1) -> Any:
 
 
 def transpose(tangents: list[Any], ans: Any, x: Any) -> Any:
+    """Every axis but B reversed."""
     t = tangents[0]
     return full(np.transpose(t, (0,) + tuple(range(t.ndim - 1, 0, -1))), ans)
 
 
 def reshape(tangents: list[Any], ans: Any, x: Any, shape: Any) -> Any:
+    """Each tangent reshaped as the output."""
     t = tangents[0]
     return full(t.reshape((t.shape[0],) + np.shape(ans)), ans)
 
 
 def broadcast_to(tangents: list[Any], ans: Any, x: Any, shape: Any) -> Any:
+    """Each tangent broadcast as the output."""
     return full(tangents[0], ans)
 
 
 def index(tangents: list[Any], ans: Any, x: Any, key: Key) -> Any:
+    """Each tangent indexed with the same key."""
     return full(tangents[0][(slice(None),) + tuple(key)], ans)
 
 
 def unindex(tangents: list[Any], ans: Any, x: Any, shape: Any, key: Key) -> Any:
+    """Each tangent put at the key in zeros of the output's shape."""
     t = tangents[0]
     out = np.zeros((t.shape[0],) + np.shape(ans), dtype=np.asarray(ans).dtype)
     out[(slice(None),) + tuple(key)] = t
