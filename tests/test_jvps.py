@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_cli import compiler, shapes
 from autograd_cli.core import OPS
@@ -175,6 +177,8 @@ def jacobians(op, args, attrs):
         seed = np.eye(n).reshape((n,) + np.shape(x))
         ts = [seed if j == k else None for j in range(len(args))]
         t = op.jvp(ts, ans, *args, **attrs)
+        if t is None:  # an output without a derivative (a comparison): zero
+            t = np.zeros((n,) + out_shape)
         assert t.shape == (n,) + out_shape, (op.name, k)
         fwd.append(np.asarray(t).reshape(n, m).T)
         rows = np.zeros((m, n))
@@ -220,6 +224,8 @@ def test_jvp_against_central_differences(name, found, B):
         given = [True] * n if n == 1 or c % 2 == 0 else [k != c % n for k in range(n)]
         ts = [rng.standard_normal((B,) + np.shape(x)) if on else None for x, on in zip(args, given)]
         t = op.jvp(ts, ans, *args, **attrs)
+        if t is None:  # no derivative: the output is piecewise constant
+            t = np.zeros((B,) + np.shape(ans), np.asarray(ans).dtype)
         assert type(t) is np.ndarray, name
         assert t.shape == (B,) + np.shape(ans) and t.dtype == np.asarray(ans).dtype, name
         for b in range(B):
@@ -242,6 +248,8 @@ def test_float32_jvps_stay_float32(name, found):
         ans = op.forward(*args32, **attrs)
         ts = [np.ones((2,) + np.shape(x), np.float32) for x in args32]
         t = op.jvp(ts, ans, *args32, **attrs)
+        if t is None:  # no derivative
+            continue
         assert t.dtype == np.asarray(ans).dtype == np.float32, name
         assert t.shape == (2,) + np.shape(ans)
 
@@ -348,3 +356,44 @@ def test_matmul_jvp_on_stacks_of_matrices(sa, sb):
     got = jvp([ta, tb], a @ b, a, b)
     want = np.stack([ta[k] @ b + a @ tb[k] for k in range(3)])
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+@st.composite
+def broadcast_pairs(draw):
+    """Two shapes numpy broadcasts together: dimensions of 1 or the common
+    size, either side possibly shorter."""
+    ndim = draw(st.integers(0, 3))
+    common = [draw(st.integers(1, 3)) for _ in range(ndim)]
+    shapes = []
+    for _ in range(2):
+        drop = draw(st.integers(0, ndim))
+        shapes.append(tuple(1 if draw(st.booleans()) else d for d in common[drop:]))
+    return shapes
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(["add", "sub", "mul", "div", "pow", "maximum", "minimum"]),
+    shapes=broadcast_pairs(),
+    B=st.sampled_from([1, 3]),
+    seed=st.integers(0, 2**16),
+)
+def test_broadcasting_jvps_agree_with_vjps_on_random_shapes(name, shapes, B, seed):
+    """<g, J t> from the JVP equals <Jᵀ g, t> from the VJPs, for B random
+    tangents of both arguments and a random output gradient g."""
+    rng = np.random.default_rng(seed)
+    op = OPS[name]
+    lo = 0.5 if name in ("div", "pow") else -2.0
+    args = tuple(_arr(rng, s, lo, 2.0) for s in shapes)
+    ans = op.forward(*args)
+    ts = [rng.standard_normal((B,) + s) for s in shapes]
+    t = op.jvp(ts, ans, *args)
+    assert t.shape == (B,) + np.shape(ans)
+    g = rng.standard_normal(np.shape(ans))
+    g = g[()] if g.ndim == 0 else g
+    grads = [_vjp(op, k, g, ans, args, {}) for k in range(2)]
+    for b in range(B):
+        forward = float(np.sum(g * t[b]))
+        reverse = sum(float(np.sum(gk * tk[b])) for gk, tk in zip(grads, ts))
+        scale = sum(float(np.sum(np.abs(gk * tk[b]))) for gk, tk in zip(grads, ts))
+        assert abs(forward - reverse) <= 1e-12 * max(scale, 1e-300), (name, shapes, b)
