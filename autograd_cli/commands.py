@@ -372,12 +372,15 @@ class Hessian(_Blocks):
 
     def derivatives(self, model, of, names, max_elements):
         from .checking import scalar_target
-        from .engine import hessian
+        from .engine import OutOfMemory, hessian
 
         target = scalar_target(model, of)
         _check_hessian_size(model, target, names, max_elements)
         nodes = [model.by_name[n].node for n in names]
-        raw = hessian(model.graph, target.node, nodes, max_elements=max_elements)
+        try:
+            raw = hessian(model.graph, target.node, nodes, max_elements=max_elements)
+        except OutOfMemory as e:  # on the recorded tape, whose nodes the file does not name
+            raise e.error from None
         return target, {
             a: {b: raw[(model.by_name[a].node, model.by_name[b].node)] for b in names}
             for a in names
@@ -397,7 +400,8 @@ class Jacobian(_Blocks):
         self.ran = None  # the mode that ran on the last file
 
     def derivatives(self, model, of, names, max_elements):
-        from .engine import jacobian, jacobian_reverse, tangent_size
+        from .engine import OutOfMemory, jacobian, jacobian_reverse, tangent_size
+        from .running import out_of_memory
 
         target = model.binding(of, "--of") if of is not None else model.bindings[-1]
         _check_jacobian_size(model, target, names, max_elements)
@@ -406,13 +410,16 @@ class Jacobian(_Blocks):
         outputs = math.prod(model.shapes[target.node])
         forward = self.mode == "forward" or (self.mode == "auto" and inputs < outputs)
         self.ran = "forward" if forward else "reverse"
-        if forward:
-            # B tangent columns make every tangent B times its node: B is
-            # chosen so that the largest stays within --max-elements.
-            per = tangent_size(model.graph, nodes, model.shapes, [target.node])
-            raw = jacobian(model.graph, target.node, nodes, batch=max(1, max_elements // per))
-        else:
-            raw = jacobian_reverse(model.graph, target.node, nodes)
+        try:
+            if forward:
+                # B tangent columns make every tangent B times its node: B is
+                # chosen so that the largest stays within --max-elements.
+                per = tangent_size(model.graph, nodes, model.shapes, [target.node])
+                raw = jacobian(model.graph, target.node, nodes, batch=max(1, max_elements // per))
+            else:
+                raw = jacobian_reverse(model.graph, target.node, nodes)
+        except OutOfMemory as e:
+            raise out_of_memory(model, e.node, e.phase) from None
         return target, dict(zip(names, raw))
 
     def render(self, result, out):

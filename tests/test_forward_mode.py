@@ -251,3 +251,23 @@ def test_check_along_directions_compares_forward_mode_too(tmp_path, monkeypatch)
     assert result.exit_code == 1
     row = strict_json(result.stdout)["check"]["x"]
     assert row["directional"]["ok"] is False and row["ok"] is False
+
+
+@pytest.mark.parametrize("command", ["jacobian", "hessian"])
+def test_running_out_of_memory_is_an_error_not_a_traceback(tmp_path, monkeypatch, command):
+    from autograd_cli.core import OPS
+
+    def no_memory(*args, **attrs):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(OPS["tanh"], "jvp", no_memory)
+    path = write(
+        tmp_path,
+        "param p = [0.5, 0.1]\nx = linspace(0, 1, 5)\nr = tanh(p[0] * x + p[1])\nL = sum(r ** 2)\n",
+    )
+    args = ["--of", "r", "--mode", "forward"] if command == "jacobian" else []
+    result = invoke([command, path, *args])
+    assert result.exit_code == 1 and result.stdout == "", result.stderr
+    assert "out of memory" in result.stderr and "Traceback" not in result.stderr
+    if command == "jacobian":  # located at the binding whose array did not fit
+        assert result.stderr.startswith(f"{path}:3:")
