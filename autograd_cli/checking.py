@@ -30,8 +30,6 @@ import numpy as np
 from .core import Tape, Tensor
 from .engine import backward, evaluate, hessian, tangents
 from .errors import ExprError
-from .ops import mul
-from .ops import sum as ops_sum
 from .options import CHECK_DIRECTIONS as DIRECTIONS
 from .options import CHECK_FULL_LIMIT as FULL_LIMIT
 from .options import CHECK_SAMPLES as SAMPLES
@@ -620,11 +618,11 @@ def _directions(tally, count):
 
 
 class _HessianVector:
-    """Hessian-vector products by reverse over reverse, as `engine.hessian`:
+    """Hessian-vector products forward over reverse, as `engine.hessian`:
     the forward and backward passes are recorded once on a tape with the
-    leaves traced; H·v for a direction v over leaf b is then one backward
-    sweep over the tape from <∇_b f, v>, which gives ∂<∇_b f, v>/∂a for
-    every leaf a (by the symmetry of second derivatives, H_ab·v)."""
+    leaves traced; H·v for a direction v over leaf b is then one forward-mode
+    pass over the tape seeded with v at b: the tangent of ∇_a f is
+    ∂(∇_a f)/∂b · v = H_ab·v, for every leaf a."""
 
     def __init__(self, graph, target, nodes, base):
         self.tape = Tape()
@@ -634,18 +632,20 @@ class _HessianVector:
         values = evaluate(graph, self.leaves)
         out = values[target]
         raw = out.value if type(out) is Tensor else np.asarray(out)
-        self.grads = backward(graph, values, target, np.ones(raw.shape, dtype=raw.dtype))
+        grads = backward(graph, values, target, np.ones(raw.shape, dtype=raw.dtype))
+        # the leaves' gradients that depend on a leaf, by their tape node
+        self.traced = {i: grads[i].id for i in nodes if type(grads[i]) is Tensor}
 
     def __call__(self, b, v):
         """{leaf node: (H·v) for that leaf}, v a direction over leaf node `b`."""
         out = {i: np.zeros(np.shape(self.base[i])) for i in self.nodes}
-        g = self.grads[b]
-        if type(g) is not Tensor:  # the gradient does not depend on any leaf
+        if not self.traced:  # no gradient depends on any leaf
             return out
-        s = ops_sum(mul(g, np.asarray(v, dtype=g.dtype)))
-        second = backward(self.tape, self.tape.values, s.id, np.ones((), dtype=s.dtype))
-        for i in self.nodes:
-            d = second[self.leaves[i].id]
-            if d is not None:
-                out[i] = d
+        seed = np.asarray(v, dtype=np.asarray(self.base[b]).dtype)[None]
+        tans = tangents(
+            self.tape, self.tape.values, {self.leaves[b].id: seed}, list(self.traced.values())
+        )
+        for i, node in self.traced.items():
+            if tans[node] is not None:
+                out[i] = tans[node][0]
         return out
