@@ -8,7 +8,8 @@ the target re-evaluated, two forward passes per element.
 *directional* (``gradcheck``'s ``fast_mode``), when more than `FULL_LIMIT`
 elements are checked in all: each leaf of more than `samples` elements is
 compared along a few random unit directions ``v`` (the reverse-mode
-``<grad, v>`` against central differences of the target along ``v``), and
+``<grad, v>`` and the forward-mode JVP along ``v`` against central
+differences of the target along ``v``, and against each other), and
 at a few random elements one by one; smaller leaves are compared whole.
 The directions and elements come from a generator seeded by the seed and the
 leaf's name, so a run is reproducible and a leaf's draws do not depend on
@@ -27,10 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core import Tape, Tensor
-from .engine import backward, evaluate, hessian
+from .engine import backward, evaluate, hessian, tangents
 from .errors import ExprError
-from .ops import mul
-from .ops import sum as ops_sum
 from .options import CHECK_DIRECTIONS as DIRECTIONS
 from .options import CHECK_FULL_LIMIT as FULL_LIMIT
 from .options import CHECK_SAMPLES as SAMPLES
@@ -453,20 +452,24 @@ class _Work:
             )
             row = _row((name,), tally, shape, len(flat))
             if draws is not None and draws.count:
-                row.directions = self._gradient_directions(node64, g, draws)
+                row.directions = self._gradient_directions(node, node64, g, draws)
                 row.ok = row.ok and row.directions.ok
             rows.append(_excuse(row, self._near(node64)))
         return rows
 
-    def _gradient_directions(self, node64, g, draws):
-        """<g, v> against central differences along each v.
+    def _gradient_directions(self, node, node64, g, draws):
+        """<g, v> (reverse mode) and the JVP along v (forward mode, every
+        direction in one batch) against central differences along each v,
+        and against each other.
 
         If every element were within tolerance, |eᵢ| <= atol + rtol·|gᵢ|,
         the error of <g, v> would be at most Σ (atol + rtol·|gᵢ|)·|vᵢ|: that
         is what a direction allows (at most atol·√n + rtol·‖g‖ for a unit v)."""
         x = _leaf_value(self.values64, node64)
+        vs = list(draws.directions())
+        forward = self._forward_directions(node, vs)
         tally = _Tally()
-        for k, v in enumerate(draws.directions()):
+        for k, v in enumerate(vs):
             up = self._f(node64, x + self.eps * v)
             down = self._f(node64, x - self.eps * v)
             numeric = (up - down) / (2 * self.eps)
@@ -474,10 +477,25 @@ class _Work:
             scale = float(np.sum(np.abs(g) * np.abs(v)))
             allowed = self.atol * float(np.sum(np.abs(v))) + self.rtol * scale
             # nan, which fails, if either side is
-            tally.add(
-                np.array([abs(analytic - numeric)]), allowed, scale, lambda _, k=k: (k + 1, [])
+            errors = np.array(
+                [
+                    abs(analytic - numeric),
+                    abs(forward[k] - numeric),
+                    abs(forward[k] - analytic),
+                ]
             )
+            tally.add(errors, allowed, scale, lambda _, k=k: (k + 1, []))
         return _directions(tally, draws.count)
+
+    def _forward_directions(self, node, vs):
+        """The target's directional derivatives along the directions `vs` of
+        leaf `node`, by forward mode: one pass with a batch of tangents."""
+        value = self.values[node]
+        seeds = {node: np.stack(vs).astype(np.asarray(value).dtype)}
+        t = tangents(self.model.graph, self.values, seeds, [self.tb.node])[self.tb.node]
+        if t is None:  # the target does not depend on the leaf
+            return np.zeros(len(vs))
+        return np.asarray(t, dtype=np.float64).reshape(len(vs))
 
     # ------------------------------------------------------------ order 2
 
@@ -600,11 +618,11 @@ def _directions(tally, count):
 
 
 class _HessianVector:
-    """Hessian-vector products by reverse over reverse, as `engine.hessian`:
+    """Hessian-vector products forward over reverse, as `engine.hessian`:
     the forward and backward passes are recorded once on a tape with the
-    leaves traced; H·v for a direction v over leaf b is then one backward
-    sweep over the tape from <∇_b f, v>, which gives ∂<∇_b f, v>/∂a for
-    every leaf a (by the symmetry of second derivatives, H_ab·v)."""
+    leaves traced; H·v for a direction v over leaf b is then one forward-mode
+    pass over the tape seeded with v at b: the tangent of ∇_a f is
+    ∂(∇_a f)/∂b · v = H_ab·v, for every leaf a."""
 
     def __init__(self, graph, target, nodes, base):
         self.tape = Tape()
@@ -614,18 +632,20 @@ class _HessianVector:
         values = evaluate(graph, self.leaves)
         out = values[target]
         raw = out.value if type(out) is Tensor else np.asarray(out)
-        self.grads = backward(graph, values, target, np.ones(raw.shape, dtype=raw.dtype))
+        grads = backward(graph, values, target, np.ones(raw.shape, dtype=raw.dtype))
+        # the leaves' gradients that depend on a leaf, by their tape node
+        self.traced = {i: grads[i].id for i in nodes if type(grads[i]) is Tensor}
 
     def __call__(self, b, v):
         """{leaf node: (H·v) for that leaf}, v a direction over leaf node `b`."""
         out = {i: np.zeros(np.shape(self.base[i])) for i in self.nodes}
-        g = self.grads[b]
-        if type(g) is not Tensor:  # the gradient does not depend on any leaf
+        if not self.traced:  # no gradient depends on any leaf
             return out
-        s = ops_sum(mul(g, np.asarray(v, dtype=g.dtype)))
-        second = backward(self.tape, self.tape.values, s.id, np.ones((), dtype=s.dtype))
-        for i in self.nodes:
-            d = second[self.leaves[i].id]
-            if d is not None:
-                out[i] = d
+        seed = np.asarray(v, dtype=np.asarray(self.base[b]).dtype)[None]
+        tans = tangents(
+            self.tape, self.tape.values, {self.leaves[b].id: seed}, list(self.traced.values())
+        )
+        for i, node in self.traced.items():
+            if tans[node] is not None:
+                out[i] = tans[node][0]
         return out

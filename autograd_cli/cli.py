@@ -349,20 +349,35 @@ def check_command(
 
 @file_command("hessian", "files of wrt set_ set_json any_shape format dtype max_elements")
 def hessian_command(options: Options):
-    """Second derivatives of the scalar target, by differentiating the backward pass.
+    """Second derivatives of the scalar target, by forward mode over the backward pass.
 
     Example: autograd-cli hessian examples/logistic.expr --wrt w
     """
     return commands.run(options, commands.Hessian())
 
 
-@file_command("jacobian", "files of wrt set_ set_json any_shape format dtype max_elements")
-def jacobian_command(options: Options):
+class JacobianMode(str, Enum):
+    auto = "auto"
+    forward = "forward"
+    reverse = "reverse"
+
+
+@file_command("jacobian", "files of wrt set_ set_json any_shape ... format dtype max_elements")
+def jacobian_command(
+    options: Options,
+    mode: JacobianMode = typer.Option(
+        JacobianMode.auto,
+        "--mode",
+        help="forward: one pass for a batch of tangents, one per input element; "
+        "reverse: one backward sweep per element of the target; auto: forward "
+        "when the inputs have fewer elements than the target.",
+    ),
+):
     """Derivatives of every element of a target of any shape (shape y.shape + p.shape).
 
     Example: autograd-cli jacobian examples/logistic.expr --of p --wrt w
     """
-    return commands.run(options, commands.Jacobian())
+    return commands.run(options, commands.Jacobian(mode=mode.value))
 
 
 class GraphFormat(str, Enum):

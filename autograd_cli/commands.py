@@ -366,17 +366,21 @@ class _Blocks(Command):
 
 
 class Hessian(_Blocks):
-    """`autograd-cli hessian`: second derivatives by reverse over reverse."""
+    """`autograd-cli hessian`: second derivatives by forward over reverse."""
 
     field = "hessian"
 
     def derivatives(self, model, of, names, max_elements):
         from .checking import scalar_target
-        from .engine import hessian
+        from .engine import OutOfMemory, hessian
 
         target = scalar_target(model, of)
         _check_hessian_size(model, target, names, max_elements)
-        raw = hessian(model.graph, target.node, [model.by_name[n].node for n in names])
+        nodes = [model.by_name[n].node for n in names]
+        try:
+            raw = hessian(model.graph, target.node, nodes, max_elements=max_elements)
+        except OutOfMemory as e:  # on the recorded tape, whose nodes the file does not name
+            raise e.error from None
         return target, {
             a: {b: raw[(model.by_name[a].node, model.by_name[b].node)] for b in names}
             for a in names
@@ -384,17 +388,58 @@ class Hessian(_Blocks):
 
 
 class Jacobian(_Blocks):
-    """`autograd-cli jacobian`: derivatives of every element of a target."""
+    """`autograd-cli jacobian`: derivatives of every element of a target, by
+    forward mode (a batch of tangents, one column per input element) when
+    the inputs have fewer elements than the target, else by reverse mode
+    (one sweep per element of the target); `mode` forces one."""
 
     field = "jacobian"
 
+    def __init__(self, mode="auto"):
+        self.mode = mode
+        self.ran = None  # the mode that ran on the last file
+
     def derivatives(self, model, of, names, max_elements):
-        from .engine import jacobian
+        from .engine import OutOfMemory, jacobian, jacobian_reverse, tangent_size
+        from .running import out_of_memory
 
         target = model.binding(of, "--of") if of is not None else model.bindings[-1]
         _check_jacobian_size(model, target, names, max_elements)
-        raw = jacobian(model.graph, target.node, [model.by_name[n].node for n in names])
+        nodes = [model.by_name[n].node for n in names]
+        inputs = sum(math.prod(model.shapes[i]) for i in nodes)
+        outputs = math.prod(model.shapes[target.node])
+        forward = self.mode == "forward" or (self.mode == "auto" and inputs < outputs)
+        self.ran = "forward" if forward else "reverse"
+        try:
+            if forward:
+                # B tangent columns make every tangent B times its node: B is
+                # chosen so that the largest stays within --max-elements.
+                per = tangent_size(model.graph, nodes, model.shapes, [target.node])
+                raw = jacobian(model.graph, target.node, nodes, batch=max(1, max_elements // per))
+            else:
+                raw = jacobian_reverse(model.graph, target.node, nodes)
+        except OutOfMemory as e:
+            raise out_of_memory(model, e.node, e.phase) from None
         return target, dict(zip(names, raw))
+
+    def render(self, result, out):
+        from .render import blocks_dict, render_blocks
+
+        model, target, blocks, selection = result
+        if out.format == "json":
+            doc = blocks_dict(model, out.path, target.name, self.field, blocks, selection)
+            out.json({**doc, "mode": self.ran})
+        else:
+            how = (
+                "by forward mode, one tangent per element of the inputs"
+                if self.ran == "forward"
+                else f"one reverse sweep per element of {target.name}"
+            )
+            out.table(
+                lambda console: render_blocks(
+                    model, out.label, target.name, self.field, blocks, selection, console, how
+                )
+            )
 
 
 class Graph(Command):

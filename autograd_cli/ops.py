@@ -3,8 +3,8 @@
 One `defop` per op holds all of it: the forward, the shape rule (from
 shapes.py), one
 vector-Jacobian product (VJP) per argument, the float kernel, what the VJPs
-read, the kinks, the local derivative in symbols and (not yet filled in)
-the forward-mode derivative; see `defop` for the slots.  A VJP takes the
+read, the kinks, the local derivative in symbols and the forward-mode
+derivative (its formulas in jvps.py); see `defop` for the slots.  A VJP takes the
 output's gradient `g`, the forward output `ans` and the forward arguments,
 and returns the gradient for one argument.  VJPs are written with the
 generic functions defined at the bottom of this file (``add``, ``mul``,
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import kernels
+from . import jvps, kernels
 from .core import OPS, VJP, Op, Shape, generic2, raw
 from .shapes import (
     Axis,
@@ -219,6 +219,7 @@ defop(
     broadcast,
     lambda g, ans, x, y: unbroadcast(g, x.shape),
     lambda g, ans, x, y: unbroadcast(g, y.shape),
+    jvp=jvps.add,
     local=("1", "1"),
     saves=NOTHING,
     symmetric=True,
@@ -231,6 +232,7 @@ defop(
     broadcast,
     lambda g, ans, x, y: unbroadcast(g, x.shape),
     lambda g, ans, x, y: unbroadcast(neg(g), y.shape),
+    jvp=jvps.sub,
     local=("1", "-1"),
     saves=NOTHING,
     syntax=("-", "sum"),
@@ -242,6 +244,7 @@ defop(
     broadcast,
     lambda g, ans, x, y: unbroadcast(mul(g, y), x.shape),
     lambda g, ans, x, y: unbroadcast(mul(g, x), y.shape),
+    jvp=jvps.mul,
     local=("y", "x"),
     saves=((0, 1), False),
     symmetric=True,
@@ -254,6 +257,7 @@ defop(
     broadcast,
     lambda g, ans, x, y: unbroadcast(div(g, y), x.shape),
     lambda g, ans, x, y: unbroadcast(neg(div(mul(g, ans), y)), y.shape),
+    jvp=jvps.div,
     local=("1/y", "-x/y²"),
     saves=((1,), True),  # g / y and -(g·ans) / y
     syntax=("/", "product"),
@@ -266,6 +270,7 @@ defop(
     _pow_dx,
     _pow_dy,
     fast=(kernels.pow_dx_fast, None),
+    jvp=jvps.pow,
     local=("y·x^(y-1)", "log(x)·x^y"),
     syntax=("**", "power"),
     scalar=(kernels.float_pow, kernels.float_pow_vjp),
@@ -276,6 +281,7 @@ defop(
     matmul_shape,
     _matmul_da,
     _matmul_db,
+    jvp=jvps.matmul,
     local=("(·) @ yᵀ", "xᵀ @ (·)"),
     saves=((0, 1), False),
     syntax=("@", "product"),
@@ -286,6 +292,7 @@ defop(
     broadcast,
     lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.greater)), x.shape),
     lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.greater)), y.shape),
+    jvp=jvps.maximum,
     local=("[x > y] (½ on ties)", "[y > x] (½ on ties)"),
     symmetric=True,
     kinks=("a tie in maximum", kernels.tie),
@@ -300,6 +307,7 @@ defop(
     broadcast,
     lambda g, ans, x, y: unbroadcast(mul(g, _share(x, y, np.less)), x.shape),
     lambda g, ans, x, y: unbroadcast(mul(g, _share(y, x, np.less)), y.shape),
+    jvp=jvps.minimum,
     local=("[x < y] (½ on ties)", "[y < x] (½ on ties)"),
     symmetric=True,
     kinks=("a tie in minimum", kernels.tie),
@@ -318,6 +326,7 @@ defop(
     lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) < raw(lo), x)), lo.shape),
     lambda g, ans, x, lo, hi: unbroadcast(mul(g, mask(raw(x) > raw(hi), x)), hi.shape),
     args=("x", "lo", "hi"),
+    jvp=jvps.clip,
     local=("[lo ≤ x ≤ hi]", "[x < lo]", "[x > hi]"),
     kinks=("clip at a bound", kernels.at_bound),
     scalar=(
@@ -347,6 +356,7 @@ defop(
         where(np.zeros((), raw(g).dtype), g, cond=cond), b.shape
     ),
     args=("a", "b"),
+    jvp=jvps.where,
     local=("[cond]", "[not cond]"),
 )
 
@@ -355,6 +365,7 @@ defop(
     operator.neg,
     same,
     lambda g, ans, x: neg(g),
+    jvp=jvps.neg,
     local=("-1",),
     saves=NOTHING,
     syntax=("-", "unary"),
@@ -365,6 +376,7 @@ defop(
     lambda x: x,
     same,
     lambda g, ans, x: g,
+    jvp=jvps.pos,
     local=("1",),
     saves=NOTHING,
     syntax=("+", "unary"),
@@ -375,6 +387,7 @@ defop(
     np.exp,
     same,
     lambda g, ans, x: mul(g, ans),
+    jvp=jvps.exp,
     local=("exp(x)",),
     saves=ANS,
     scalar=(kernels.on_floats(np.exp), lambda g, ans, x: g * ans),
@@ -384,6 +397,7 @@ defop(
     np.log,
     same,
     lambda g, ans, x: div(g, x),
+    jvp=jvps.log,
     local=("1/x",),
     saves=((0,), False),
     scalar=(kernels.on_floats(np.log), lambda g, ans, x: g / x),
@@ -393,6 +407,7 @@ defop(
     np.log1p,
     same,
     lambda g, ans, x: div(g, add(1.0, x)),
+    jvp=jvps.log1p,
     local=("1/(1 + x)",),
     saves=((0,), False),
     scalar=(kernels.on_floats(np.log1p), lambda g, ans, x: g / (1.0 + x)),
@@ -402,6 +417,7 @@ defop(
     np.sqrt,
     same,
     lambda g, ans, x: div(g, mul(2.0, ans)),
+    jvp=jvps.sqrt,
     local=("1/(2·sqrt(x))",),
     saves=ANS,
     scalar=(kernels.on_floats(np.sqrt), lambda g, ans, x: g / (2.0 * ans)),
@@ -411,6 +427,7 @@ defop(
     np.abs,
     same,
     lambda g, ans, x: mul(g, mask(np.sign(raw(x)), x)),
+    jvp=jvps.abs,
     local=("sign(x)",),
     saves=((0,), False),
     kinks=("abs at 0", kernels.at_zero),
@@ -421,6 +438,7 @@ defop(
     np.sin,
     same,
     lambda g, ans, x: mul(g, cos(x)),
+    jvp=jvps.sin,
     local=("cos(x)",),
     saves=((0,), False),
     scalar=(kernels.on_floats(np.sin), lambda g, ans, x: g * float(np.cos(x))),
@@ -430,6 +448,7 @@ defop(
     np.cos,
     same,
     lambda g, ans, x: neg(mul(g, sin(x))),
+    jvp=jvps.cos,
     local=("-sin(x)",),
     saves=((0,), False),
     scalar=(kernels.on_floats(np.cos), lambda g, ans, x: -(g * float(np.sin(x)))),
@@ -439,6 +458,7 @@ defop(
     np.tan,
     same,
     lambda g, ans, x: mul(g, add(1.0, mul(ans, ans))),
+    jvp=jvps.tan,
     local=("1 + tan(x)²",),
     saves=ANS,
     scalar=(kernels.on_floats(np.tan), lambda g, ans, x: g * (1.0 + ans * ans)),
@@ -449,6 +469,7 @@ defop(
     same,
     lambda g, ans, x: mul(g, sub(1.0, mul(ans, ans))),
     fast=(kernels.tanh_fast,),
+    jvp=jvps.tanh,
     local=("1 - tanh(x)²",),
     saves=ANS,
     scalar=(kernels.on_floats(np.tanh), lambda g, ans, x: g * (1.0 - ans * ans)),
@@ -459,6 +480,7 @@ defop(
     same,
     lambda g, ans, x: mul(g, mul(ans, sub(1.0, ans))),
     fast=(kernels.sigmoid_fast,),
+    jvp=jvps.sigmoid,
     local=("σ(x)·(1 - σ(x))",),
     saves=ANS,
     notation="σ",
@@ -469,6 +491,7 @@ defop(
     lambda x: np.maximum(x, 0).astype(x.dtype),
     same,
     lambda g, ans, x: mul(g, mask(raw(x) > 0, x)),
+    jvp=jvps.relu,
     local=("[x > 0]",),
     saves=((0,), False),
     kinks=("relu at 0", kernels.at_zero),
@@ -479,6 +502,7 @@ defop(
     lambda x: np.logaddexp(0, x).astype(x.dtype),
     same,
     lambda g, ans, x: mul(g, sigmoid(x)),
+    jvp=jvps.softplus,
     local=("σ(x)",),
     saves=((0,), False),
     scalar=(
@@ -492,6 +516,7 @@ defop(
     lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
     reduced,
     lambda g, ans, x, axis=None, keepdims=False: expand(g, x.shape, axis, keepdims),
+    jvp=jvps.sum,
     local=("1",),
     saves=NOTHING,
 )
@@ -501,6 +526,7 @@ defop(
     nonempty_reduced,
     lambda g, ans, x, axis=None: div(expand(g, x.shape, axis), float(reduced_size(x.shape, axis))),
     fast=(kernels.mean_fast,),
+    jvp=jvps.mean,
     local=("1/n",),
     saves=NOTHING,
 )
@@ -509,6 +535,7 @@ defop(
     np.max,
     nonempty_reduced,
     _extreme_vjp,
+    jvp=jvps.extreme,
     local=("[x = max] / #ties",),
     kinks=("a tie in max", kernels.tie_in_reduction),
 )
@@ -517,6 +544,7 @@ defop(
     np.min,
     nonempty_reduced,
     _extreme_vjp,
+    jvp=jvps.extreme,
     local=("[x = min] / #ties",),
     kinks=("a tie in min", kernels.tie_in_reduction),
 )
@@ -527,6 +555,7 @@ defop(
     lambda g, ans, x, axis=None: mul(
         expand(g, x.shape, axis), exp(sub(x, expand(ans, x.shape, axis)))
     ),
+    jvp=jvps.logsumexp,
     local=("softmax(x)",),
 )
 defop(
@@ -534,6 +563,7 @@ defop(
     lambda x: np.sqrt(np.sum(x * x)),
     lambda s: (),
     lambda g, ans, x: mul(g, div(x, add(ans, mask(raw(ans) == 0, x)))),
+    jvp=jvps.norm,
     local=("x / norm(x)",),
 )
 defop(
@@ -541,6 +571,7 @@ defop(
     kernels.softmax,
     along_axis,
     lambda g, ans, x, axis=-1: mul(ans, sub(g, sum(mul(g, ans), axis=axis, keepdims=True))),
+    jvp=jvps.softmax,
     local=("diag(s) - s sᵀ",),
 )
 defop(
@@ -548,6 +579,7 @@ defop(
     kernels.log_softmax,
     along_axis,
     lambda g, ans, x, axis=-1: sub(g, mul(exp(ans), sum(g, axis=axis, keepdims=True))),
+    jvp=jvps.log_softmax,
     local=("I - softmax(x)",),
 )
 
@@ -556,6 +588,7 @@ defop(
     lambda x: x.transpose() if type(x) is np.ndarray else np.transpose(x),
     lambda s: s[::-1],
     lambda g, ans, x: transpose(g),
+    jvp=jvps.transpose,
     local=("transpose",),
     saves=NOTHING,
 )
@@ -564,6 +597,7 @@ defop(
     np.reshape,
     reshape_shape,
     lambda g, ans, x, shape: reshape(g, shape=x.shape),
+    jvp=jvps.reshape,
     local=("reshape",),
     saves=NOTHING,
 )
@@ -572,6 +606,7 @@ defop(
     np.broadcast_to,
     lambda s, shape: broadcast(s, shape),
     lambda g, ans, x, shape: unbroadcast(g, x.shape),
+    jvp=jvps.broadcast_to,
     local=("1",),
     saves=NOTHING,
 )
@@ -580,6 +615,7 @@ defop(
     lambda x, key: x[key],
     index_shape,
     lambda g, ans, x, key: unindex(g, shape=x.shape, key=key),
+    jvp=jvps.index,
     local=("1 at the index",),
     saves=NOTHING,
 )
@@ -588,10 +624,11 @@ defop(
     kernels.unindex,
     lambda s, shape, key: shape,
     lambda g, ans, x, shape, key: index(g, key=key),
+    jvp=jvps.unindex,
     local=("1 at the index",),
     saves=NOTHING,
 )
-defop("stack", lambda *xs: np.stack(xs), stack_shape, local=("1",), saves=NOTHING)
+defop("stack", lambda *xs: np.stack(xs), stack_shape, jvp=jvps.stack, local=("1",), saves=NOTHING)
 OPS["stack"].vjps = _StackVJPs()  # any number of arguments
 
 

@@ -316,7 +316,8 @@ def fmt_block(a, split) -> str:
     return f"as a {rows} × {cols} matrix:\n" + fmt_array(a.reshape(rows, cols))
 
 
-def render_blocks(model, file_label, target, field, blocks, selection, console):
+def render_blocks(model, file_label, target, field, blocks, selection, console, how=None):
+    """hessian's and jacobian's table; `how` says how a Jacobian was made."""
     from rich.table import Table
     from rich.text import Text
 
@@ -324,14 +325,14 @@ def render_blocks(model, file_label, target, field, blocks, selection, console):
         return len(model.shapes[model.by_name[name].node])
 
     if field == "hessian":
-        title = f"∂²{target}/∂a∂b, by reverse over reverse"
+        title = f"∂²{target}/∂a∂b, by forward over reverse"
         rows = [
             (f"∂²{target}/∂{a}∂{b}", block, ndim(a))
             for a, inner in blocks.items()
             for b, block in inner.items()
         ]
     else:
-        title = f"∂{target}/∂·, one reverse sweep per element of {target}"
+        title = f"∂{target}/∂·, {how or f'one reverse sweep per element of {target}'}"
         rows = [(f"∂{target}/∂{a}", block, ndim(target)) for a, block in blocks.items()]
     console.print(_title(file_label, title))
     table = Table(header_style="bold")

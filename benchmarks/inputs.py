@@ -170,3 +170,115 @@ for _ in range({n}):
 x.backward()
 print(json.dumps({{"value": x.item(), "p": p.grad.item(), "q": q.grad.item()}}))
 """
+
+
+# ------------------------------------------------- Jacobian and Hessian inputs
+#
+# The data come from numpy's generator as the language's randn and rand
+# make them (`np.random.default_rng(seed)`), so the peer scripts rebuild the
+# very numbers of the .expr files.
+
+RESIDUALS_P = [1.0, 0.5, 0.1]
+
+
+def residuals_expr(n: int) -> str:
+    """n residuals of a 3-parameter model against noisy data; the last
+    binding is the sum of the residuals (what `eval` differentiates)."""
+    return f"""\
+# {n} residuals of p[0]·exp(-p[1]·x) + p[2] (benchmarks/inputs.py)
+x = linspace(0, 1, {n})
+y = 2 * exp(-1.3 * x) + 0.2 + 0.01 * randn({n}, seed=1)
+param p = {RESIDUALS_P}
+r = p[0] * exp(-p[1] * x) + p[2] - y
+total = sum(r)
+"""
+
+
+def residuals_jax_script(n: int, as_json: bool = False) -> str:
+    """The residuals' Jacobian by `jax.jacfwd` (compiled), printed as numpy
+    prints it, or whole as JSON."""
+    out = "json.dumps(np.asarray(J).tolist())" if as_json else "np.asarray(J)"
+    return f"""\
+import json
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp
+import numpy as np
+
+x = np.linspace(0, 1, {n})
+y = 2 * np.exp(-1.3 * x) + 0.2 + 0.01 * np.random.default_rng(1).standard_normal({n})
+
+
+def residuals(p):
+    return p[0] * jnp.exp(-p[1] * x) + p[2] - y
+
+
+J = jax.jit(jax.jacfwd(residuals))(jnp.array({RESIDUALS_P}))
+print({out})
+"""
+
+
+def logistic_expr(m: int, n: int) -> str:
+    """A logistic loss of n parameters on an m × n matrix (soft labels)."""
+    return f"""\
+# a logistic loss, {n} parameters, {m} × {n} data (benchmarks/inputs.py)
+X = randn({m}, {n}, seed=0)
+y = rand({m}, seed=1)
+param w = randn({n}, seed=2) * 0.01
+z = X @ w
+loss = mean(softplus(z) - y * z)
+"""
+
+
+_LOGISTIC_DATA = """\
+import numpy as np
+
+X = np.random.default_rng(0).standard_normal(({m}, {n}))
+y = np.random.default_rng(1).random({m})
+w = np.random.default_rng(2).standard_normal({n}) * 0.01
+"""
+
+
+def logistic_torch_script(m: int, n: int, as_json: bool = False) -> str:
+    """The loss's Hessian by `torch.autograd.functional.hessian(...,
+    vectorize=True)`, in float64."""
+    out = "json.dumps(H.tolist())" if as_json else "H"
+    return (
+        "import json\n\nimport torch\n\n"
+        + _LOGISTIC_DATA.format(m=m, n=n)
+        + f"""
+X, y, w = (torch.from_numpy(a) for a in (X, y, w))
+
+
+def loss(w):
+    z = X @ w
+    return torch.mean(torch.nn.functional.softplus(z) - y * z)
+
+
+H = torch.autograd.functional.hessian(loss, w, vectorize=True)
+print({out})
+"""
+    )
+
+
+def logistic_jax_script(m: int, n: int, as_json: bool = False) -> str:
+    """The same by `jax.hessian` (compiled), in float64."""
+    out = "json.dumps(np.asarray(H).tolist())" if as_json else "np.asarray(H)"
+    return (
+        "import json\n\nimport jax\n\n"
+        'jax.config.update("jax_enable_x64", True)\n'
+        "import jax.numpy as jnp\n"
+        + _LOGISTIC_DATA.format(m=m, n=n)
+        + f"""
+
+def loss(w):
+    z = X @ w
+    return jnp.mean(jax.nn.softplus(z) - y * z)
+
+
+H = jax.jit(jax.hessian(loss))(jnp.asarray(w))
+print({out})
+"""
+    )

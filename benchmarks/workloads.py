@@ -1,4 +1,4 @@
-"""The five workloads of the benchmark suite.
+"""Workloads 1 to 5 of the benchmark suite (6 and 7 are in derivatives.py).
 
 Each workload is a function of a `Config` returning a `Section`: a table of
 medians and ratios, the targets it is held to, and the raw figures for
@@ -71,18 +71,18 @@ def progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
-def _write(cfg: Config, name: str, text: str) -> str:
+def write_input(cfg: Config, name: str, text: str) -> str:
     path = os.path.join(cfg.workdir, name)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path
 
 
-def _same(got, want, tol: float = 1e-9) -> bool:
+def same_numbers(got, want, tol: float = 1e-9) -> bool:
     return all(abs(g - w) <= tol * abs(w) for g, w in zip(got, want))
 
 
-def _ours_commands() -> dict:
+def ours_commands() -> dict:
     """How to start autograd-cli: {label: argv}.  The console script is the
     one installed beside this Python, else the one on PATH."""
     commands = {}
@@ -106,11 +106,11 @@ def editable_install() -> bool:
         return False
 
 
-def _mib(value: float | None) -> float | None:
+def mib(value: float | None) -> float | None:
     return None if value is None else value / MiB
 
 
-def _unsteady_note(results: dict, where: str = "") -> list:
+def unsteady_note(results: dict, where: str = "") -> list:
     """A note naming the sides whose times were unsteady, if any."""
     names = unsteady(results)
     if not names:
@@ -130,7 +130,7 @@ def cold_start(cfg: Config) -> Section:
     rounds = cfg.rounds(21, 3)  # a process is ~0.1 s: many rounds are cheap, and steady
     seed = os.path.join("examples", "seed.expr")
     commands, ours = {}, []
-    for label, argv in _ours_commands().items():
+    for label, argv in ours_commands().items():
         for extra in ([], ["--format", "json"]):
             name = " ".join([label, "eval seed.expr", *extra])
             commands[name] = [*argv, "eval", seed, *extra]
@@ -141,11 +141,14 @@ def cold_start(cfg: Config) -> Section:
     if cfg.has("torch"):
         commands[torch_name] = [
             sys.executable,
-            _write(cfg, "seed_torch.py", inputs.TORCH_SEED_SCRIPT),
+            write_input(cfg, "seed_torch.py", inputs.TORCH_SEED_SCRIPT),
         ]
     jax_name = "python seed_jax.py (JAX)"
     if cfg.has("jax"):
-        commands[jax_name] = [sys.executable, _write(cfg, "seed_jax.py", inputs.JAX_SEED_SCRIPT)]
+        commands[jax_name] = [
+            sys.executable,
+            write_input(cfg, "seed_jax.py", inputs.JAX_SEED_SCRIPT),
+        ]
 
     progress(f"cold start: {len(commands)} commands, one warm-up run each, {rounds} rounds")
     sides = {
@@ -166,7 +169,7 @@ def cold_start(cfg: Config) -> Section:
             [
                 name,
                 fmt(s.median * 1e3),
-                fmt(_mib(s.peak)),
+                fmt(mib(s.peak)),
                 fmt_ratio(over_numpy),
                 fmt_ratio(torch_over),
                 fmt_ratio(jax_over),
@@ -212,7 +215,7 @@ def cold_start(cfg: Config) -> Section:
             "2-core VM), which makes the ratios to numpy look better than a regular "
             "install's. For the figures a user sees, `pip install .`."
         )
-    notes += _unsteady_note(results)
+    notes += unsteady_note(results)
     data = {
         "rounds": rounds,
         "commands": {n: " ".join(a) for n, a in commands.items()},
@@ -264,7 +267,7 @@ def deep_chain(cfg: Config) -> Section:
             if isinstance(want, Exception):
                 raise RuntimeError(f"autograd-cli failed on the chain of {n}: {want}")
             for name, got in checks.items():
-                if not isinstance(got, Exception) and not _same(got[:2], want):
+                if not isinstance(got, Exception) and not same_numbers(got[:2], want):
                     raise AssertionError(
                         f"{name}, chain of {n}: gradients {got}, autograd-cli {want}"
                     )
@@ -274,7 +277,7 @@ def deep_chain(cfg: Config) -> Section:
             close_workers(workers)
         ours = results[ours_name]
         per_statement[n] = ours.median / n * 1e6
-        unsteady_notes += _unsteady_note(results, f" at N={n:,}")
+        unsteady_notes += unsteady_note(results, f" at N={n:,}")
         firm[n] = not unsteady(results)
         for name in kinds:
             s = results.get(name)
@@ -338,7 +341,7 @@ def deep_chain(cfg: Config) -> Section:
     finally:
         close_workers(workers)
     growth = ratio(flat[names[large]], flat[names[small]]) * small / large
-    unsteady_notes += _unsteady_note(flat, " (flatness)")
+    unsteady_notes += unsteady_note(flat, " (flatness)")
     targets.append(
         Target(
             f"deep chain: flat, us per statement at N={large:,} / N={small:,}",
@@ -412,8 +415,8 @@ def parsing(cfg: Config) -> Section:
     rows, targets, data, unsteady_notes = [], [], {}, []
     for n, rounds in plan.items():
         text = inputs.mixed_expr(n)  # written out for people to look at
-        _write(cfg, f"mixed{n}.expr", text)
-        _write(cfg, f"mixed{n}.py", inputs.as_python(text))
+        write_input(cfg, f"mixed{n}.expr", text)
+        write_input(cfg, f"mixed{n}.py", inputs.as_python(text))
         progress(f"parsing N={n}: setting up 2 workers, then {rounds} rounds")
         workers, checks = start_workers(
             {ours_name: ("parse/autograd-cli", {"n": n}), ast_name: ("parse/ast", {"n": n})}
@@ -429,7 +432,7 @@ def parsing(cfg: Config) -> Section:
             close_workers(workers)
         ours, py = results[ours_name], results[ast_name]
         r = ratio(ours, py)
-        unsteady_notes += _unsteady_note(results, f" at N={n:,}")
+        unsteady_notes += unsteady_note(results, f" at N={n:,}")
         rows.append(
             [
                 f"{n:,}",
@@ -487,7 +490,7 @@ def parsing(cfg: Config) -> Section:
 def end_to_end(cfg: Config) -> Section:
     n = 10**4 if cfg.quick else 10**5
     rounds = cfg.rounds(3, 2)
-    label, argv = next(iter(_ours_commands().items()))
+    label, argv = next(iter(ours_commands().items()))
     ours_name = f"{label} eval chain{n}.expr --format json"
     torch_name = f"python chain{n}_torch.py (PyTorch)"
 
@@ -499,7 +502,7 @@ def end_to_end(cfg: Config) -> Section:
         [
             *argv,
             "eval",
-            _write(cfg, f"chain{small}.expr", inputs.chain_expr(small)),
+            write_input(cfg, f"chain{small}.expr", inputs.chain_expr(small)),
             "--format",
             "json",
         ],
@@ -509,18 +512,18 @@ def end_to_end(cfg: Config) -> Section:
         nodes = json.load(f)["nodes"]
     want = (nodes["p"]["grad"], nodes["q"]["grad"])
     if cfg.has("torch"):
-        script = _write(cfg, f"chain{small}_torch.py", inputs.torch_chain_script(small))
+        script = write_input(cfg, f"chain{small}_torch.py", inputs.torch_chain_script(small))
         run_process([sys.executable, script], stdout_path=answer)
         with open(answer, encoding="utf-8") as f:
             doc = json.load(f)
-        if not _same((doc["p"], doc["q"]), want):
+        if not same_numbers((doc["p"], doc["q"]), want):
             raise AssertionError(f"end to end: PyTorch gives {doc}, autograd-cli {want}")
 
     commands = {
         ours_name: [
             *argv,
             "eval",
-            _write(cfg, f"chain{n}.expr", inputs.chain_expr(n)),
+            write_input(cfg, f"chain{n}.expr", inputs.chain_expr(n)),
             "--format",
             "json",
         ]
@@ -528,13 +531,13 @@ def end_to_end(cfg: Config) -> Section:
     if cfg.has("torch"):
         commands[torch_name] = [
             sys.executable,
-            _write(cfg, f"chain{n}_torch.py", inputs.torch_chain_script(n)),
+            write_input(cfg, f"chain{n}_torch.py", inputs.torch_chain_script(n)),
         ]
     progress(f"end to end: N={n}, {len(commands)} processes, {rounds} rounds")
     results = alternate({k: (lambda a=a: run_process(a)) for k, a in commands.items()}, rounds)
     ours = results[ours_name]
     rows = [
-        [name, fmt(s.median), fmt(_mib(s.peak)), fmt_ratio(ratio(s, ours))]
+        [name, fmt(s.median), fmt(mib(s.peak)), fmt_ratio(ratio(s, ours))]
         for name, s in results.items()
     ]
     targets = []
@@ -549,7 +552,7 @@ def end_to_end(cfg: Config) -> Section:
                 not unsteady(results),
             )
         )
-    peak = _mib(ours.peak)
+    peak = mib(ours.peak)
     targets.append(
         Target(
             f"end to end N={n:,}: {OURS} peak memory",
@@ -573,7 +576,7 @@ def end_to_end(cfg: Config) -> Section:
             f"No JAX script: op by op (see the deep chain) a chain of {n:,} statements "
             "would take minutes a run."
         )
-    notes += _unsteady_note(results)
+    notes += unsteady_note(results)
     data = {
         "n": n,
         "rounds": rounds,
@@ -647,7 +650,7 @@ def _tensor_rows(dtype, setting, results, ours_name, numpy_name) -> list:
 
 def tensors(cfg: Config) -> Section:
     rounds = cfg.rounds(21, 5)
-    _write(cfg, "mlp.expr", inputs.MLP_EXPR)
+    write_input(cfg, "mlp.expr", inputs.MLP_EXPR)
     ours_name, numpy_name, torch_name = f"{OURS} run(model)", "numpy, by hand", "PyTorch"
     jax_name = "JAX, jit(grad)"
     tolerances = {"float64": 1e-8, "float32": 1e-4}
@@ -671,7 +674,7 @@ def tensors(cfg: Config) -> Section:
         for setting, env in settings.items():
             where = f"{dtype}, memory {setting}"
             results, checks = _tensor_rounds(kinds, where, rounds, env)
-            unsteady_notes += _unsteady_note(results, f" in {where}")
+            unsteady_notes += unsteady_note(results, f" in {where}")
             rows += _tensor_rows(dtype, setting, results, ours_name, numpy_name)
             if cfg.has("torch"):
                 threads = checks[torch_name]["threads"]
@@ -689,7 +692,7 @@ def tensors(cfg: Config) -> Section:
             rounds,
             runs={ours_name: ("pair", "autograd-cli"), numpy_name: ("pair", "numpy")},
         )
-        unsteady_notes += _unsteady_note(results, f" in {where}")
+        unsteady_notes += unsteady_note(results, f" in {where}")
         rows += _tensor_rows(dtype, "one process", results, ours_name, numpy_name)
         r = ratio(results[ours_name], results[numpy_name])
         targets.append(

@@ -603,5 +603,6 @@ def test_the_core_types_and_the_op_table_sit_below_the_engine():
     assert imported("core") == set()
     assert imported("shapes") == {"core", "errors"}
     assert imported("kernels") == {"core", "shapes"}
-    assert imported("ops") == {"core", "shapes", "kernels"}
+    assert imported("jvps") == {"kernels", "shapes"}
+    assert imported("ops") == {"core", "shapes", "kernels", "jvps"}
     assert imported("errors") == imported("functions") == set()
