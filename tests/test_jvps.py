@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from autograd_cli import compiler, shapes
 from autograd_cli.core import OPS
 
+from linalg_cases import CASES as LINALG_CASES
+
 # The compiler imports every module that registers ops: the table is whole.
 assert compiler
 
@@ -110,6 +112,8 @@ def cases(rng):
         ((arr(()),), {"shape": (3, 4), "key": (1, 2)}),
     ]
     c["stack"] = [(tuple(arr(s) for _ in range(3)), {}) for s in [(), (4,), (2, 3)]]
+    for name, args, attrs in LINALG_CASES:
+        c.setdefault(name, []).append((args, attrs))
     return c
 
 
