@@ -15,7 +15,10 @@ from array import array
 import numpy as np
 
 from . import ops as op_table
-from . import shapes
+from . import (
+    ops_math,  # noqa: F401  (registers its ops)
+    shapes,
+)
 from .core import CONST, LEAF, Graph
 from .errors import ExprError, ShapeError, Spans
 from .functions import FUNCTIONS, REQUIRED

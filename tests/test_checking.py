@@ -237,6 +237,23 @@ KINK_PROGRAMS = {
         "param x = [[1, 3], [2, 2]]\nL = sum(max(x, axis=0))\n",
     ),
     "min": ("param x = [1, 1, 2]\nL = min(x)\n", "param x = [1, 3, 2]\nL = min(x)\n"),
+    "atan2": (
+        "param y = [0, 1]\nparam x = [-1, 1]\nL = sum(atan2(y, x))\n",
+        "param y = [0, 1]\nparam x = [1, 1]\nL = sum(atan2(y, x))\n",
+    ),
+    "sign": (
+        "param x = [0, 1]\nL = sum(sign(x) * x)\n",
+        "param x = [0.5, 1]\nL = sum(sign(x) * x)\n",
+    ),
+    "floor": (
+        "param x = [2, 1.5]\nL = sum(floor(x))\n",
+        "param x = [2.5, 1.5]\nL = sum(floor(x))\n",
+    ),
+    "ceil": ("param x = [2, 1.5]\nL = sum(ceil(x))\n", "param x = [2.5, 1.5]\nL = sum(ceil(x))\n"),
+    "round": (
+        "param x = [2.5, 1]\nL = sum(round(x))\n",
+        "param x = [2.4, 1.2]\nL = sum(round(x))\n",
+    ),
 }
 
 
