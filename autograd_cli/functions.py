@@ -124,7 +124,7 @@ FUNCTIONS.update(
             ("y", "x"),
             usage="atan2(y, x)",
             summary="the angle of the point (x, y), in [-π, π]",
-            notes="gradient nan at (0, 0), as PyTorch's; a jump on y = 0, x < 0",
+            notes="gradient 0 at (0, 0), as PyTorch's; a jump where y = 0 and x < 0",
         ),
         "sign": _math("sign", "-1, 0 or 1 by the sign of x", "gradient 0 everywhere, as PyTorch"),
         "floor": _math("floor", "the largest integer ≤ x", "gradient 0 everywhere, as PyTorch"),

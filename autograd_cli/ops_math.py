@@ -12,7 +12,7 @@ two then do the same operations on each element, so forward and reverse
 mode give the same bits.
 
 Conventions follow PyTorch: the step functions have gradient 0 everywhere
-(zeros, not an error); atan2's gradient at (0, 0) is nan, as PyTorch's 0/0;
+(zeros, not an error); atan2's gradient at (0, 0) is 0, as PyTorch's;
 comparisons give 0/1 arrays with no gradient; `select` passes the gradient
 to the branch taken and none to the condition.
 """
@@ -253,13 +253,21 @@ _unary_op("erfc", erfc_forward, math.erfc, _d_erfc, "-2/√π·exp(-x²)")
 # ------------------------------------------------------------------- atan2
 
 
+def _atan2_recip(y: Any, x: Any) -> Any:
+    """1/(x² + y²), and 0 where that is infinite: PyTorch's convention, which
+    makes the gradient 0 at (0, 0) (and where x² + y² underflows)."""
+    recip = div(1.0, add(mul(x, x), mul(y, y)))
+    r = raw(recip)
+    return where(np.zeros((), r.dtype), recip, cond=np.isinf(r))
+
+
 def _atan2_dy(g: Any, ans: Any, y: Any, x: Any) -> Any:
-    """g·x/(x² + y²), as PyTorch: nan at (0, 0)."""
-    return mul(g, div(x, add(mul(x, x), mul(y, y))))
+    """g·x/(x² + y²), in PyTorch's order: (g·x)·recip."""
+    return mul(mul(g, x), _atan2_recip(y, x))
 
 
 def _atan2_dx(g: Any, ans: Any, y: Any, x: Any) -> Any:
-    return mul(g, div(neg(y), add(mul(x, x), mul(y, y))))
+    return mul(mul(g, neg(y)), _atan2_recip(y, x))
 
 
 def _atan2_jvp(tangents: Any, ans: Any, y: Any, x: Any) -> Any:
@@ -277,7 +285,10 @@ def _atan2_jvp(tangents: Any, ans: Any, y: Any, x: Any) -> Any:
 
 def _float_atan2_vjp(g: float, ans: float, y: float, x: float) -> tuple[float, float]:
     r = x * x + y * y
-    return g * (x / r), g * (-y / r)
+    recip = 1.0 / r if r != 0 else math.inf
+    if recip == math.inf:
+        recip = 0.0
+    return g * x * recip, g * -y * recip
 
 
 defop(

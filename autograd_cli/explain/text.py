@@ -131,7 +131,9 @@ def _render_path(p, with_chain, locals_) -> str:
         locals_ += steps
     if len(p["factors"]) == 1:
         if with_chain or not opaque[0]:
-            pieces.append(p["symbols"][0])
+            symbol = p["symbols"][0]
+            # a comparison between = signs would read as a chain: (x < 1)
+            pieces.append(f"({symbol})" if classify(symbol) == CMP else symbol)
         pieces.append(fmt(p["factors"][0]))
     elif p["factors"]:
         pieces.append(" · ".join(_symbol_text(s) for s in p["symbols"]))
