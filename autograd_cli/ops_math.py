@@ -184,8 +184,6 @@ def _d_erfc(g: Any, ans: Any, x: Any) -> Any:
     return neg(mul(g, mul(_TWO_OVER_SQRT_PI, exp(neg(mul(x, x))))))
 
 
-
-
 def _sqrt(v: float) -> float:
     """numpy's square root of a float: nan below 0, where math.sqrt raises
     (both are IEEE's correctly rounded square root elsewhere)."""

@@ -1276,7 +1276,8 @@ def test_float_kernels_read_what_saves_declares():
         n = op.scalar[1].__code__.co_argcount - 2  # vjp(g, ans, *xs)
         for _ in range(20):
             xs = [float(rng.uniform(0.3, 1.5)) for _ in range(n)]
-            ans = op.scalar[0](*xs)
+            with np.errstate(invalid="ignore"):
+                ans = op.scalar[0](*xs)
             g = float(rng.standard_normal())
             held = [x if k in op.saves[0] else float("nan") for k, x in enumerate(xs)]
             want = op.scalar[1](g, ans, *xs)
