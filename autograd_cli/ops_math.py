@@ -31,9 +31,8 @@ from .core import OPS, raw
 from .ops import ANS, NOTHING, add, defop, div, exp, mul, neg, sub, unbroadcast, where
 from .shapes import broadcast, same
 
+# ops.py's generic functions the formulas below use besides those imported
 sqrt: Callable[..., Any] = OPS["sqrt"].apply
-sinh_: Callable[..., Any]  # set below, once the ops exist
-cosh_: Callable[..., Any]
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -123,8 +122,8 @@ def _erf_like(name: str, scalar: Callable[[float], float]) -> Callable[[Any], An
     return forward
 
 
-erf_forward = _erf_like("erf", math.erf)
-erfc_forward = _erf_like("erfc", math.erfc)
+_erf = _erf_like("erf", math.erf)
+_erfc = _erf_like("erfc", math.erfc)
 
 
 # ------------------------------------------------------------ the formulas
@@ -145,11 +144,11 @@ def _d_atan(g: Any, ans: Any, x: Any) -> Any:
 
 
 def _d_sinh(g: Any, ans: Any, x: Any) -> Any:
-    return mul(g, cosh_(x))
+    return mul(g, OPS["cosh"].apply(x))  # (declared below)
 
 
 def _d_cosh(g: Any, ans: Any, x: Any) -> Any:
-    return mul(g, sinh_(x))
+    return mul(g, OPS["sinh"].apply(x))
 
 
 def _d_asinh(g: Any, ans: Any, x: Any) -> Any:
@@ -236,16 +235,14 @@ _unary_op("acos", np.arccos, _float(np.arccos), _d_acos, "-1/sqrt(1 - x²)")
 _unary_op("atan", np.arctan, _float(np.arctan), _d_atan, "1/(1 + x²)")
 _unary_op("sinh", np.sinh, _float(np.sinh), _d_sinh, "cosh(x)")
 _unary_op("cosh", np.cosh, _float(np.cosh), _d_cosh, "sinh(x)")
-sinh_ = OPS["sinh"].apply
-cosh_ = OPS["cosh"].apply
 _unary_op("asinh", np.arcsinh, _float(np.arcsinh), _d_asinh, "1/sqrt(x² + 1)")
 _unary_op("acosh", np.arccosh, _float(np.arccosh), _d_acosh, "1/sqrt(x² - 1)")
 _unary_op("atanh", np.arctanh, _float(np.arctanh), _d_atanh, "1/(1 - x²)")
 _unary_op("log2", np.log2, _float(np.log2), _d_log2, "1/(x·ln 2)")
 _unary_op("log10", np.log10, _float(np.log10), _d_log10, "1/(x·ln 10)")
 _unary_op("expm1", np.expm1, _float(np.expm1), _d_expm1, "expm1(x) + 1", saves=ANS)
-_unary_op("erf", erf_forward, math.erf, _d_erf, "2/√π·exp(-x²)")
-_unary_op("erfc", erfc_forward, math.erfc, _d_erfc, "-2/√π·exp(-x²)")
+_unary_op("erf", _erf, math.erf, _d_erf, "2/√π·exp(-x²)")
+_unary_op("erfc", _erfc, math.erfc, _d_erfc, "-2/√π·exp(-x²)")
 
 
 # ------------------------------------------------------------------- atan2

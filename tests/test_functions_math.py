@@ -399,6 +399,31 @@ def test_a_jvp_through_a_scalar_argument_gets_its_axes():
     np.testing.assert_allclose(t[1], 2 * x / (x * x + y * y))
 
 
+@pytest.mark.parametrize("name", [*UNARY, *STEPS])
+def test_jvp_of_a_single_number(name):
+    """A numpy scalar's tangents have shape (B,); each is scaled by the
+    derivative the VJP gives."""
+    op = OPS[name]
+    x = np.float64(UNARY[name][1][0] * 0.5 + UNARY[name][1][1] * 0.5 if name in UNARY else 0.3)
+    ans = op.forward(x)
+    t = op.jvp([np.array([1.0, -2.0, 0.5])], ans, x)
+    d = op.vjps[0](np.float64(1.0), ans, x)
+    assert t.shape == (3,) and t.dtype == np.float64
+    assert np.array_equal(t, np.array([1.0, -2.0, 0.5]) * d)
+
+
+def test_where_has_no_tangent_from_its_condition():
+    op = OPS["select"]
+    c, a, b = np.float64(1), np.arange(3.0), np.float64(2)
+    ans = op.forward(c, a, b)
+    t = op.jvp([np.ones(2), None, None], ans, c, a, b)
+    assert t.shape == (2, 3) and not t.any()
+    t = op.jvp([None, None, np.ones(2)], ans, c, a, b)
+    assert t.shape == (2, 3) and not t.any()  # b is not taken anywhere
+    t = op.jvp([None, np.ones((2, 3)), None], ans, c, a, b)
+    assert np.array_equal(t, np.ones((2, 3)))
+
+
 # ---------------------------------------------------- second derivatives
 
 
