@@ -17,6 +17,7 @@ import numpy as np
 from . import ops as op_table
 from . import (
     ops_linalg,  # noqa: F401  (registers its ops)
+    ops_math,  # noqa: F401  (registers its ops)
     shapes,
 )
 from .core import CONST, LEAF, Graph

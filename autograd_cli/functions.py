@@ -112,8 +112,51 @@ FUNCTIONS = {
     "rand": Fn("rand", static={"seed": 0}, varargs="shape", usage="rand(d0, d1, ..., seed=0)"),
 }
 
+
+def _math(op: str, summary: str, notes: str = "") -> Fn:
+    return Fn(op, ("x",), usage=f"{op}(x)", summary=summary, notes=notes)
+
+
 # Elementwise maths, comparisons and branches.
-FUNCTIONS.update({})
+FUNCTIONS.update(
+    {
+        "asin": _math("asin", "inverse sine, in [-π/2, π/2]", "nan outside [-1, 1]"),
+        "acos": _math("acos", "inverse cosine, in [0, π]", "nan outside [-1, 1]"),
+        "atan": _math("atan", "inverse tangent, in (-π/2, π/2)"),
+        "sinh": _math("sinh", "hyperbolic sine"),
+        "cosh": _math("cosh", "hyperbolic cosine"),
+        "asinh": _math("asinh", "inverse hyperbolic sine"),
+        "acosh": _math("acosh", "inverse hyperbolic cosine", "nan below 1"),
+        "atanh": _math("atanh", "inverse hyperbolic tangent", "nan outside [-1, 1]"),
+        "log2": _math("log2", "logarithm in base 2", "nan below 0"),
+        "log10": _math("log10", "logarithm in base 10", "nan below 0"),
+        "expm1": _math("expm1", "exp(x) - 1, accurate for small x"),
+        "erf": _math("erf", "the error function"),
+        "erfc": _math("erfc", "the complementary error function, 1 - erf(x)"),
+        "atan2": Fn(
+            "atan2",
+            ("y", "x"),
+            usage="atan2(y, x)",
+            summary="the angle of the point (x, y), in [-π, π]",
+            notes="gradient 0 at (0, 0), as PyTorch's; a jump where y = 0 and x < 0",
+        ),
+        "sign": _math("sign", "-1, 0 or 1 by the sign of x", "gradient 0 everywhere, as PyTorch"),
+        "floor": _math("floor", "the largest integer ≤ x", "gradient 0 everywhere, as PyTorch"),
+        "ceil": _math("ceil", "the smallest integer ≥ x", "gradient 0 everywhere, as PyTorch"),
+        "round": _math(
+            "round",
+            "the nearest integer, halves to even",
+            "gradient 0 everywhere, as PyTorch",
+        ),
+        "where": Fn(
+            "select",
+            ("cond", "a", "b"),
+            usage="where(cond, a, b)",
+            summary="a where cond is nonzero, else b (broadcast together)",
+            notes="the gradient goes to the branch taken, none to cond, as torch.where",
+        ),
+    }
+)
 
 # Products, variances, running sums, joins and linear algebra.
 FUNCTIONS.update(

@@ -189,6 +189,21 @@ class Builder:
     pow = _binary("pow")
     del _binary
 
+    def _comparison(name):
+        def build(self, children):
+            x, tok, y = children
+            return self._new("op", name, (x, y), x.start, y.end)
+
+        return build
+
+    lt = _comparison("lt")
+    le = _comparison("le")
+    gt = _comparison("gt")
+    ge = _comparison("ge")
+    eq = _comparison("eq")
+    ne = _comparison("ne")
+    del _comparison
+
     def neg(self, children):
         tok, x = children
         return self._new("op", "neg", (x,), start_of(tok), x.end)
@@ -298,6 +313,12 @@ _WORDS = {
     "NUMBER": "a number",
     "PARAM": "'param'",
     "MINUS": "'-'",
+    "LESS": "'<'",
+    "LESSEQUAL": "'<='",
+    "MORE": "'>'",
+    "MOREEQUAL": "'>='",
+    "EQEQUAL": "'=='",
+    "NOTEQUAL": "'!='",
     "PLUS": "'+'",
     "STAR": "'*'",
     "SLASH": "'/'",
@@ -316,6 +337,7 @@ _WORDS = {
 }
 _EXPR_START = {"NAME", "NUMBER", "MINUS", "PLUS", "LPAR", "LSQB"}
 _BINARY = {"PLUS", "MINUS", "STAR", "SLASH", "AT"}
+_COMPARING = {"LESS", "LESSEQUAL", "MORE", "MOREEQUAL", "EQEQUAL", "NOTEQUAL"}
 
 
 def _describe_expected(expected) -> str:
@@ -327,6 +349,7 @@ def _describe_expected(expected) -> str:
     if _BINARY <= expected:
         words.append("an operator")
         expected -= _BINARY
+        expected -= _COMPARING  # the comparisons go with the operators
     expected.discard("__ANON_0")  # '**' goes with the operators
     expected.discard("COMMENT")
     words += sorted(_WORDS.get(t, t.lower()) for t in expected)
@@ -377,6 +400,12 @@ def _token_error(source: Source, kind: str, text: str, start: int, end: int, exp
         span = Span(source, start, end)
         what = _describe_token(kind, text)
     message = f"unexpected {what}; expected {_describe_expected(expected)}"
+    if kind in _COMPARING and not _EXPR_START <= set(expected):
+        # a comparison right after one: a chain, which Python would allow
+        message = (
+            f"comparisons do not chain: for a {text} b and b {text} c, "
+            f"write (a {text} b) * (b {text} c)"
+        )
     unclosed = _unclosed(source.text, span.start)
     if unclosed is None:
         return ExprError(message, span)

@@ -250,6 +250,23 @@ KINK_PROGRAMS = {
         "param A = [[1, 2], [2, 4]]\nL = sum(solve(A, [1, 1]))\n",
         "param A = [[1, 2], [2, 5]]\nL = sum(solve(A, [1, 1]))\n",
     ),
+    "atan2": (
+        "param y = [0, 1]\nparam x = [-1, 1]\nL = sum(atan2(y, x))\n",
+        "param y = [0, 1]\nparam x = [1, 1]\nL = sum(atan2(y, x))\n",
+    ),
+    "sign": (
+        "param x = [0, 1]\nL = sum(sign(x) * x)\n",
+        "param x = [0.5, 1]\nL = sum(sign(x) * x)\n",
+    ),
+    "floor": (
+        "param x = [2, 1.5]\nL = sum(floor(x))\n",
+        "param x = [2.5, 1.5]\nL = sum(floor(x))\n",
+    ),
+    "ceil": ("param x = [2, 1.5]\nL = sum(ceil(x))\n", "param x = [2.5, 1.5]\nL = sum(ceil(x))\n"),
+    "round": (
+        "param x = [2.5, 1]\nL = sum(round(x))\n",
+        "param x = [2.4, 1.2]\nL = sum(round(x))\n",
+    ),
 }
 
 

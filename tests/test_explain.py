@@ -831,7 +831,7 @@ def test_the_op_tables_operators_are_the_grammars():
     grammar = {
         (sym, rule, name)
         for sym, rule, name in grammar_operators()
-        if rule in ("sum", "product", "unary", "power") and name in OPS
+        if rule in ("comparison", "sum", "product", "unary", "power") and name in OPS
     }
     declared = {(op.syntax[0], op.syntax[1], op.name) for op in OPS.values() if op.syntax}
     assert {("+", "sum", "add"), ("-", "unary", "neg"), ("**", "power", "pow")} <= grammar

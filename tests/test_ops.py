@@ -1182,6 +1182,22 @@ def _saves_cases(rng, dtype):
         ((arr(()),), {"shape": (3, 4), "key": (1, 2)}),
     ]
     cases["stack"] = [(tuple(arr(s) for _ in range(3)), {}) for s in [(), (4,), (2, 3)]]
+    # ops_math.py's ops
+    for name in ("asin", "acos", "atanh"):
+        cases[name] = [((arr(s, -0.9, 0.9),), {}) for s in unary]
+    for name in ("atan", "sinh", "cosh", "asinh", "expm1", "erf", "erfc"):
+        cases[name] = [((arr(s),), {}) for s in unary]
+    for name in ("sign", "floor", "ceil", "round"):
+        cases[name] = [((arr(s),), {}) for s in unary]
+    cases["acosh"] = [((pos(s) + 1,), {}) for s in unary]
+    for name in ("log2", "log10"):
+        cases[name] = [((pos(s),), {}) for s in unary]
+    for name in ("atan2", "lt", "le", "gt", "ge", "eq", "ne"):
+        cases[name] = [((arr(a), arr(b)), {}) for a, b in pairs]
+    cases["select"] = [
+        ((arr(c), arr(a), arr(b)), {})
+        for c, a, b in [((3, 4), (4,), (3, 1)), ((), (3,), ()), ((4,), (4,), (4,))]
+    ]
     return cases
 
 
@@ -1200,8 +1216,9 @@ def _vjps_with_poison(op, saves, args, attrs, rng):
 
     held = [v if k in saves[0] else poison(v) for k, v in enumerate(args)]
     held_ans = ans if saves[1] else poison(ans)
-    full = [op.vjps[k](g, ans, *args, **attrs) for k in range(len(args))]
-    lean = [op.vjps[k](g, held_ans, *held, **attrs) for k in range(len(args))]
+    n = len(args) if op.vjps else 0  # a comparison has no VJPs
+    full = [op.vjps[k](g, ans, *args, **attrs) for k in range(n)]
+    lean = [op.vjps[k](g, held_ans, *held, **attrs) for k in range(n)]
     return full, lean
 
 
@@ -1259,11 +1276,13 @@ def test_float_kernels_read_what_saves_declares():
         n = op.scalar[1].__code__.co_argcount - 2  # vjp(g, ans, *xs)
         for _ in range(20):
             xs = [float(rng.uniform(0.3, 1.5)) for _ in range(n)]
-            ans = op.scalar[0](*xs)
+            with np.errstate(invalid="ignore"):
+                ans = op.scalar[0](*xs)
             g = float(rng.standard_normal())
             held = [x if k in op.saves[0] else float("nan") for k, x in enumerate(xs)]
             want = op.scalar[1](g, ans, *xs)
             got = op.scalar[1](g, ans if op.saves[1] else float("nan"), *held)
-            assert np.array_equal(want, got), (name, xs)
+            # (equal_nan: uniform(0.3, 1.5) is outside asin's and acosh's domains)
+            assert np.array_equal(want, got, equal_nan=True), (name, xs)
         checked += 1
     assert checked >= 15

@@ -14,7 +14,8 @@ import math
 from ..render import fmt_number
 from .notation import MINUS
 
-SUM, NEG, PROD, MPROD, POW, ATOM = range(6)  # PROD: * / @ in the text; MPROD: ·
+CMP, SUM, NEG, PROD, MPROD, POW, ATOM = range(7)  # PROD: * / @ in the text; MPROD: ·
+# CMP: the comparisons (< == ...), looser than a sum as in the language
 
 ZERO = ()
 ONE = ((1.0, (), ()),)
@@ -101,6 +102,8 @@ def s_render(sym):
     parts = []
     for k, (c, nums, dens) in enumerate(sym):
         text, prec = _render_term(abs(c), nums, dens)
+        if len(sym) > 1:  # a comparison as a term: (x < y) + 1
+            text = wrap(text, prec, SUM)
         if k == 0:
             parts.append(f"-{wrap(text, prec, PROD)}" if c < 0 else text)
         elif c < 0:
@@ -151,6 +154,10 @@ def classify(text) -> int:
                 found.add(MPROD)
             elif ch in "^²":
                 found.add(POW)
+            elif ch in "<>" or text[k : k + 2] in ("==", "!="):
+                found.add(CMP)
+    if CMP in found:
+        return CMP
     if SUM in found:
         return SUM
     if text[0] in "-+" + MINUS:

@@ -18,10 +18,14 @@ import re
 import numpy as np
 
 from .. import ops as op_table
-from .. import shapes
+from .. import (
+    ops_math,  # noqa: F401  (registers its ops, comparisons among them)
+    shapes,
+)
 from ..render import fmt_number
 from .algebra import (
     ATOM,
+    CMP,
     NEG,
     ONE,
     POW,
@@ -50,7 +54,7 @@ _TIES = re.compile(r"\s*\([^()]*ties\)")
 # The language's operators, from the op table: {op: (symbol, precedence)},
 # each grammar level taken to explain's precedences.  A unary sign counts as
 # looser than a product, so that -a * b is written (-a) * b, as unambiguous.
-_LEVELS = {"sum": SUM, "unary": NEG, "product": PROD, "power": POW}
+_LEVELS = {"comparison": CMP, "sum": SUM, "unary": NEG, "product": PROD, "power": POW}
 _OPERATORS = {
     op.name: (op.syntax[0], _LEVELS[op.syntax[1]]) for op in op_table.OPS.values() if op.syntax
 }
@@ -301,6 +305,8 @@ class _Reader:
         (lt, lp), (rt, rp) = parts[0][:2], parts[1][:2]
         if prec == POW:  # right-associative, and binds tighter than a unary minus
             left, right = wrap(lt, lp, ATOM), wrap(rt, rp, NEG)
+        elif prec == CMP:  # comparisons do not chain: a comparison in one is bracketed
+            left, right = wrap(lt, lp, prec + 1), wrap(rt, rp, prec + 1)
         else:
             left, right = wrap(lt, lp, prec), wrap(rt, rp, prec + 1)
         return _limit(f"{left} {symbol} {right}"), prec
@@ -337,7 +343,9 @@ def _template(tmpl, env, fixed=None):
     negative = tmpl.startswith("-")
     if negative:
         tmpl = tmpl[1:]
-    if tmpl == "1":
+    if tmpl == "0":  # a step or a comparison: no derivative to write
+        sym = ZERO
+    elif tmpl == "1":
         sym = ONE
     elif tmpl in env:
         text, prec, number = env[tmpl]

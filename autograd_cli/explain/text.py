@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from ..render import TABLE_THRESHOLD, fmt_array, fmt_number
-from .algebra import NEG, SUM, classify
+from .algebra import CMP, NEG, SUM, classify
 from .folding import INDENT, cells, fold
 from .notation import MINUS, adjoint, fmt, local_derivative, total_derivative
 
@@ -95,7 +95,7 @@ def _factor_text(x) -> str:
 
 
 def _symbol_text(s) -> str:
-    return f"({s})" if classify(s) in (SUM, NEG) else s
+    return f"({s})" if classify(s) in (CMP, SUM, NEG) else s
 
 
 def _signed_sum(values) -> str:
@@ -131,7 +131,9 @@ def _render_path(p, with_chain, locals_) -> str:
         locals_ += steps
     if len(p["factors"]) == 1:
         if with_chain or not opaque[0]:
-            pieces.append(p["symbols"][0])
+            symbol = p["symbols"][0]
+            # a comparison between = signs would read as a chain: (x < 1)
+            pieces.append(f"({symbol})" if classify(symbol) == CMP else symbol)
         pieces.append(fmt(p["factors"][0]))
     elif p["factors"]:
         pieces.append(" · ".join(_symbol_text(s) for s in p["symbols"]))
