@@ -82,7 +82,8 @@ app = typer.Typer(
     name="autograd-cli",
     cls=Group,
     help="A command-line gradient calculator: evaluate a file of bindings, "
-    "backpropagate through it, and report every node's value and gradient.",
+    "backpropagate through it, and report every node's value and gradient. "
+    "The functions and operators a file can use: autograd-cli functions.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -275,6 +276,8 @@ def eval_command(
 ):
     """Evaluate FILE, backpropagate from the target, report values and gradients.
 
+    The functions and operators a file can use, with their derivatives:
+    autograd-cli functions.
     Example: autograd-cli eval examples/seed.expr --format json | jq .nodes.w.grad
     """
     return commands.run(options, commands.Eval())
@@ -404,6 +407,26 @@ def explain_command(
     Example: autograd-cli explain examples/seed.expr --wrt 'w[0]'
     """
     return commands.run(options, commands.Explain())
+
+
+@app.command("functions", cls=Command)
+def functions_command(
+    name: str | None = typer.Argument(
+        None,
+        metavar="NAME",
+        help="Show only this function or operator (exp, clip, @, ...).",
+    ),
+    format: Format = typer.Option(
+        Format.table, "--format", "-f", help="table for people, json for programs."
+    ),
+):
+    """Every function and operator: signature, what it does, derivative, conventions.
+
+    Example: autograd-cli functions clip
+    """
+    code = commands.functions(name, format.value)
+    if code:
+        raise typer.Exit(code)
 
 
 class TestFormat(str, Enum):
