@@ -26,6 +26,7 @@ from .options import (
     stdin_conflict,
     value_after_flag,
 )
+from .sources import InlineText
 
 
 class _Argument(TyperArgument):
@@ -121,8 +122,19 @@ def _root(
 # declaration.  `file_command` lays them out.
 SHARED = {
     "files": (
+        list[str] | None,
+        typer.Argument(None, metavar="FILE", help="Files of bindings; - reads stdin. Or -e TEXT."),
+    ),
+    "expr": (
         list[str],
-        typer.Argument(..., metavar="FILE", help="Files of bindings; - reads stdin."),
+        typer.Option(
+            [],
+            "--expr",
+            "-e",
+            metavar="TEXT",
+            help="The program itself instead of a FILE, statements separated by ';': "
+            "-e 'param x = 2; y = x ** 3' (repeatable: each -e is a line).",
+        ),
     ),
     "of": (
         str | None,
@@ -240,7 +252,9 @@ def file_command(name: str, layout: str, on: typer.Typer = app):
 
         @functools.wraps(fn)
         def command(**kwargs):
-            fields = {_FIELDS.get(n, n): kwargs.pop(n) for n in shared}
+            if "expr" in kwargs:
+                kwargs["files"] = _files_or_text(kwargs["files"], kwargs.pop("expr"))
+            fields = {_FIELDS.get(n, n): kwargs.pop(n) for n in shared if n != "expr"}
             options = Options(
                 **{k: v.value if isinstance(v, Enum) else v for k, v in fields.items()}
             )
@@ -256,6 +270,21 @@ def file_command(name: str, layout: str, on: typer.Typer = app):
     return register
 
 
+def _files_or_text(files, expr):
+    """The FILEs to read: those given, or the -e TEXTs as one program, a
+    line each; exactly one of the two (a usage error otherwise)."""
+    if expr and files:
+        raise typer.BadParameter(
+            "give either FILE... or -e TEXT, not both", param_hint="'FILE' / '-e'"
+        )
+    if not expr and not files:
+        raise typer.BadParameter(
+            "missing FILE (or -e TEXT for a program on the command line)",
+            param_hint="'FILE' / '-e'",
+        )
+    return [InlineText("\n".join(expr))] if expr else list(files)
+
+
 def _check_sets(options):
     for item in options.sets:
         if bad_set(item):
@@ -266,7 +295,7 @@ def _check_sets(options):
 
 
 @file_command(
-    "eval", "files of wrt set_ set_json any_shape format dtype strict max_elements timings"
+    "eval", "files expr of wrt set_ set_json any_shape format dtype strict max_elements timings"
 )
 def eval_command(
     options: Options,
@@ -283,7 +312,7 @@ def eval_command(
     return commands.run(options, commands.Eval())
 
 
-@file_command("check", "files of wrt set_ set_json any_shape ... format dtype max_elements")
+@file_command("check", "files expr of wrt set_ set_json any_shape ... format dtype max_elements")
 def check_command(
     options: Options,
     eps: float = typer.Option(1e-6, "--eps", help="The finite-difference step."),
@@ -350,7 +379,7 @@ def check_command(
     )
 
 
-@file_command("hessian", "files of wrt set_ set_json any_shape format dtype max_elements")
+@file_command("hessian", "files expr of wrt set_ set_json any_shape format dtype max_elements")
 def hessian_command(options: Options):
     """Second derivatives of the scalar target, by differentiating the backward pass.
 
@@ -359,7 +388,7 @@ def hessian_command(options: Options):
     return commands.run(options, commands.Hessian())
 
 
-@file_command("jacobian", "files of wrt set_ set_json any_shape format dtype max_elements")
+@file_command("jacobian", "files expr of wrt set_ set_json any_shape format dtype max_elements")
 def jacobian_command(options: Options):
     """Derivatives of every element of a target of any shape (shape y.shape + p.shape).
 
@@ -375,7 +404,7 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-@file_command("graph", "files of set_ set_json any_shape format dtype max_elements")
+@file_command("graph", "files expr of set_ set_json any_shape format dtype max_elements")
 def graph_command(
     options: Options,
     format: GraphFormat = typer.Option(
@@ -392,7 +421,7 @@ def graph_command(
     return commands.run(options, commands.Graph())
 
 
-@file_command("explain", "files wrt of set_ set_json any_shape format dtype max_elements")
+@file_command("explain", "files expr wrt of set_ set_json any_shape format dtype max_elements")
 def explain_command(
     options: Options,
     wrt: str = typer.Option(
