@@ -458,6 +458,26 @@ def functions_command(
         raise typer.Exit(code)
 
 
+@app.command("repl", cls=Command)
+def repl_command(
+    dtype: DType = typer.Option(DType.float64, "--dtype", help="Floating-point type."),
+    max_elements: int = MAX_ELEMENTS,
+):
+    """A session of bindings, one line at a time: values and gradients as you type.
+
+    Each line binds names as in a file (several separated by ';'); the new
+    values are printed with the gradients of the newest binding. :help lists
+    the commands. With stdin not a terminal: no prompt, and exit 1 if any line
+    failed.
+    Example: printf 'param x = 2\ny = x ** 3\n' | autograd-cli repl
+    """
+    from . import repl
+
+    code = repl.run(dtype.value, max_elements)
+    if code:
+        raise typer.Exit(code)
+
+
 class TestFormat(str, Enum):
     text = "text"
     json = "json"

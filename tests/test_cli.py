@@ -341,7 +341,7 @@ def test_help(args):
         assert "eval" in result.stdout
 
 
-COMMANDS = ["eval", "check", "hessian", "jacobian", "graph", "explain", "test"]
+COMMANDS = ["eval", "check", "hessian", "jacobian", "graph", "explain", "test", "functions", "repl"]
 
 
 @pytest.mark.parametrize("args", [["--help"]] + [[command, "--help"] for command in COMMANDS])
