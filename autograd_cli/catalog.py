@@ -17,26 +17,26 @@ from . import compiler  # noqa: F401  (registers every module of ops)
 from .core import OPS, Op
 from .functions import FUNCTIONS, Fn
 
-# What each operator does, by op name; an operator declared later without
-# one here is still listed, with its symbol.
+# What each operator does, by symbol and number of arguments; an operator
+# declared later without one here is still listed, with its symbol.
 _OPERATOR_SUMMARIES = {
-    "add": "sum, elementwise (numpy broadcasting)",
-    "sub": "difference, elementwise (numpy broadcasting)",
-    "mul": "product, elementwise (numpy broadcasting)",
-    "div": "quotient, elementwise (numpy broadcasting)",
-    "pow": "power, elementwise; right associative, binds tighter than unary minus",
-    "matmul": "matrix product, numpy's matmul rules (as dot)",
-    "neg": "negation",
-    "pos": "the value itself",
-    "lt": "1 where x < y, else 0",
-    "le": "1 where x <= y, else 0",
-    "gt": "1 where x > y, else 0",
-    "ge": "1 where x >= y, else 0",
-    "eq": "1 where x == y, else 0",
-    "ne": "1 where x != y, else 0",
+    ("+", 2): "sum, elementwise (numpy broadcasting)",
+    ("-", 2): "difference, elementwise (numpy broadcasting)",
+    ("*", 2): "product, elementwise (numpy broadcasting)",
+    ("/", 2): "quotient, elementwise (numpy broadcasting)",
+    ("**", 2): "power, elementwise; right associative, binds tighter than unary minus",
+    ("@", 2): "matrix product, numpy's matmul rules (as dot)",
+    ("-", 1): "negation",
+    ("+", 1): "the value itself",
+    ("<", 2): "1 where x < y, else 0",
+    ("<=", 2): "1 where x <= y, else 0",
+    (">", 2): "1 where x > y, else 0",
+    (">=", 2): "1 where x >= y, else 0",
+    ("==", 2): "1 where x == y, else 0",
+    ("!=", 2): "1 where x != y, else 0",
 }
 _OPERATOR_NOTES = {
-    "pow": "x ** 0.5 is sqrt(x); (-inf) ** 0.5 is nan, as numpy and PyTorch",
+    ("**", 2): "x ** 0.5 is sqrt(x); (-inf) ** 0.5 is nan, as numpy and PyTorch",
 }
 # Indexing is an operator of the grammar without a symbol of its own.
 _INDEXING = {
@@ -87,18 +87,19 @@ def operator_entries() -> list[dict]:
         if op.syntax is None:
             continue
         symbol, level = op.syntax
-        args = tuple(op.args)
-        if level == "unary" or len(args) == 1:
+        args = tuple(op.args) or ("x", "y")
+        arity = 1 if level == "unary" else 2
+        if arity == 1:
             usage = f"{symbol}{args[0]}"
         else:
-            usage = f" {symbol} ".join(args)
+            usage = f" {symbol} ".join(args[:2])
         found.append(
             {
                 "name": symbol,
                 "usage": usage,
-                "summary": _OPERATOR_SUMMARIES.get(op.name, ""),
+                "summary": _OPERATOR_SUMMARIES.get((symbol, arity), ""),
                 "derivative": derivative(op, args),
-                "notes": _OPERATOR_NOTES.get(op.name, ""),
+                "notes": _OPERATOR_NOTES.get((symbol, arity), ""),
             }
         )
     return found + [dict(_INDEXING)]
@@ -143,7 +144,7 @@ def render_catalog(doc: dict, console, footer: bool = True) -> None:
                 text.append(f"\n{wrt}: ", style="dim")
                 text.append(local, style="green")
             if not e["derivative"]:
-                text.append("\nno derivative: a constant", style="dim")
+                text.append("\nno derivative", style="dim")
             if e["notes"]:
                 text.append(f"\n{e['notes']}", style="italic")
             table.add_row(Text(e["usage"]), text)

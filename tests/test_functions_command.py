@@ -160,3 +160,17 @@ def test_a_function_added_later_is_listed(monkeypatch):
         "derivative": {"v": "exp(v)"},
         "notes": "by convention",
     }
+
+
+def test_an_operator_declared_later_is_listed(monkeypatch):
+    from autograd_cli.core import Op
+
+    op = Op("less_than", lambda x, y: x < y, None, (), ())
+    op.args, op.syntax = ("x", "y"), ("<", "comparison")
+    monkeypatch.setitem(OPS, "less_than", op)
+    [entry] = catalog.lookup("<")["operators"]
+    assert entry["usage"] == "x < y"
+    assert entry["summary"] == "1 where x < y, else 0"
+    assert entry["derivative"] == {}
+    result = invoke(["functions", "<"])
+    assert "x < y" in result.stdout and "no derivative" in result.stdout
