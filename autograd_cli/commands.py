@@ -484,7 +484,7 @@ def functions(name: str | None = None, format: str = "table") -> int:
         if doc is None:
             hint = function_hint(name, FUNCTIONS)
             _report_error(
-                ExprError(f"there is no function or operator named '{name}'{hint}"),
+                ExprError(f"there is no function or operator named '{display_path(name)}'{hint}"),
                 "autograd-cli functions",
             )
             return EXIT_INPUT

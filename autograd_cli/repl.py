@@ -21,7 +21,7 @@ import os
 import sys
 
 from . import __version__
-from .errors import ExprError, Source, print_diagnostic
+from .errors import ExprError, Source, display_path, print_diagnostic
 from .options import DEFAULT_MAX_ELEMENTS
 from .streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, write_output
 
@@ -146,7 +146,7 @@ class Session:
 
         print_diagnostic(
             "error",
-            f"unknown command ':{word}'{suggest(word, known)}; :help lists them",
+            f"unknown command ':{display_path(word)}'{suggest(word, known)}; :help lists them",
             None,
             f"{NAME}:{number}",
         )
@@ -192,7 +192,7 @@ def _functions(name) -> str:
             from .functions import FUNCTIONS
 
             hint = function_hint(name, FUNCTIONS)
-            return f"there is no function or operator named '{name}'{hint}\n"
+            return f"there is no function or operator named '{display_path(name)}'{hint}\n"
     buffer = io.StringIO()
     width = None if sys.stdout.isatty() else 100
     console = Console(file=buffer, width=width, highlight=False, markup=False, emoji=False)

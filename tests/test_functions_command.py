@@ -174,3 +174,9 @@ def test_an_operator_declared_later_is_listed(monkeypatch):
     assert entry["derivative"] == {}
     result = invoke(["functions", "<"])
     assert "x < y" in result.stdout and "no derivative" in result.stdout
+
+
+def test_an_unknown_name_cannot_write_escapes():
+    result = invoke(["functions", "\x1b[2Jx"])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "'\\x1b[2Jx'" in result.stderr

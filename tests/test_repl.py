@@ -258,3 +258,12 @@ def test_a_terminal_session(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 0, text
     history = (tmp_path / "autograd-cli" / "history").read_text()
     assert "param x = 2" in history and "y = x ** 2" in history
+
+
+def test_control_characters_are_shown_escaped():
+    code, out, err = session(":\x1b[2J", ":functions \x07", "x = \x00")
+    assert code == 1
+    assert "\x1b" not in err and "\x07" not in out and "\x00" not in err
+    assert "unknown command ':\\x1b[2J'" in err
+    assert "named '\\x07'" in out
+    assert "<repl>:3:5: error: unexpected character '\\x00'" in err
