@@ -51,6 +51,9 @@ class Session:
         self.dtype = dtype
         self.max_elements = max_elements
         self.lines: list[str] = []
+        # Per line read, the statements it holds if it was kept: a line is
+        # parsed once, and the session compiled from its statements.
+        self.statements: list[list] = []
         self.failed = False
 
     def text(self) -> str:
@@ -62,34 +65,51 @@ class Session:
         comment or nothing.  Returns what to print on stdout; an error is
         reported on stderr (`failed` is then set) and the line is not kept."""
         self.lines.append("")
+        self.statements.append([])
         number = len(self.lines)
         stripped = line.strip()
         if stripped.startswith(":"):
             return self.command(stripped, number)
         if not stripped or stripped.startswith("#"):
             return ""
-        source = Source(NAME, "\n".join(self.lines[:-1] + [line]))
+        # The line is parsed where it stands in the session (blank lines
+        # before it), so that its spans give the line number read.
+        source = Source(NAME, "\n" * (number - 1) + line)
         try:
-            shown = self.evaluate(source, number)
+            shown, statements = self.evaluate(source)
         except ExprError as err:
             self.failed = True
             print_diagnostic("error", err.message, err.span, NAME, err.notes)
             return ""
         self.lines[-1] = line
+        self.statements[-1] = statements
         return shown
 
-    def evaluate(self, source: Source, number: int) -> str:
-        """The session with the new line compiled and run: the new bindings'
-        values and the newest one's gradients, as text."""
+    def evaluate(self, source: Source) -> tuple[str, list]:
+        """The session with the new line (`source`) compiled and run: the
+        new bindings' values and the newest one's gradients, as text, and
+        the line's statements."""
         import numpy as np
 
-        from .compiling import load
+        from .compiler import Compiler
+        from .parser import parse
+        from .process import gc_paused
+
+        with gc_paused():
+            fresh = parse(source)
+        if not fresh:
+            return "", fresh
+        statements = [s for kept in self.statements for s in kept] + fresh
+        with np.errstate(all="ignore"), gc_paused():
+            model = Compiler(source, self.dtype, self.max_elements).compile(statements)
+        return self.answer(model, model.bindings[-len(fresh) :]), fresh
+
+    def answer(self, model, new) -> str:
+        """What to print for the `new` bindings of `model`."""
+        import numpy as np
+
         from .running import run
 
-        model = load(source, dtype=self.dtype, max_elements=self.max_elements)
-        new = [b for b in model.bindings if b.statement.name_span.line == number]
-        if not new:
-            return ""
         newest = model.bindings[-1]
         if int(np.prod(model.shapes[newest.node])) == 1:
             report = run(model)
@@ -132,11 +152,13 @@ class Session:
             return self.text()
         if word == "reset":
             self.lines = [""] * len(self.lines)
+            self.statements = [[] for _ in self.lines]
             return ""
         if word == "undo":
             kept = [i for i, line in enumerate(self.lines) if line]
             if kept:
                 self.lines[kept[-1]] = ""
+                self.statements[kept[-1]] = []
             return ""
         if word == "functions":
             return _functions(rest or None)

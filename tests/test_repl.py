@@ -83,6 +83,8 @@ def test_an_error_can_point_at_an_earlier_line():
     assert code == 1
     assert err.startswith("<repl>:3:1: error:")
     assert "<repl>:1:1: note:" in err
+    # each line is shown as typed, the earlier one too
+    assert "    3 | a = 2\n" in err and "    1 | a = 1\n" in err
 
 
 def test_a_clean_session_exits_0_and_prints_no_prompt():
