@@ -43,6 +43,25 @@ Commands:
   :quit              leave (Ctrl-D too)"""
 
 
+class LineSource(Source):
+    """One line of the session, as the `Source` it is parsed from: its
+    positions are those of line `number` of the session, so that an error
+    gives the line number read."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, text: str, number: int):
+        super().__init__(NAME, text)
+        self.number = number
+
+    def line(self, lineno: int) -> str:
+        return super().line(lineno - self.number + 1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line, column = super().position(offset)
+        return line + self.number - 1, column
+
+
 class Session:
     """The bindings so far, as the lines of a program: `lines` has one entry
     per line read, the line's text where it was kept, else ""."""
@@ -72,9 +91,7 @@ class Session:
             return self.command(stripped, number)
         if not stripped or stripped.startswith("#"):
             return ""
-        # The line is parsed where it stands in the session (blank lines
-        # before it), so that its spans give the line number read.
-        source = Source(NAME, "\n" * (number - 1) + line)
+        source = LineSource(line, number)
         try:
             shown, statements = self.evaluate(source)
         except ExprError as err:
