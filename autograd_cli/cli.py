@@ -26,6 +26,7 @@ from .options import (
     stdin_conflict,
     value_after_flag,
 )
+from .sources import InlineText
 
 
 class _Argument(TyperArgument):
@@ -82,7 +83,8 @@ app = typer.Typer(
     name="autograd-cli",
     cls=Group,
     help="A command-line gradient calculator: evaluate a file of bindings, "
-    "backpropagate through it, and report every node's value and gradient.",
+    "backpropagate through it, and report every node's value and gradient. "
+    "The functions and operators a file can use: autograd-cli functions.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -120,8 +122,19 @@ def _root(
 # declaration.  `file_command` lays them out.
 SHARED = {
     "files": (
+        list[str] | None,
+        typer.Argument(None, metavar="FILE", help="Files of bindings; - reads stdin. Or -e TEXT."),
+    ),
+    "expr": (
         list[str],
-        typer.Argument(..., metavar="FILE", help="Files of bindings; - reads stdin."),
+        typer.Option(
+            [],
+            "--expr",
+            "-e",
+            metavar="TEXT",
+            help="The program itself instead of a FILE, statements separated by ';': "
+            "-e 'param x = 2; y = x ** 3' (repeatable: each -e is a line).",
+        ),
     ),
     "of": (
         str | None,
@@ -239,7 +252,9 @@ def file_command(name: str, layout: str, on: typer.Typer = app):
 
         @functools.wraps(fn)
         def command(**kwargs):
-            fields = {_FIELDS.get(n, n): kwargs.pop(n) for n in shared}
+            if "expr" in kwargs:
+                kwargs["files"] = _files_or_text(kwargs["files"], kwargs.pop("expr"))
+            fields = {_FIELDS.get(n, n): kwargs.pop(n) for n in shared if n != "expr"}
             options = Options(
                 **{k: v.value if isinstance(v, Enum) else v for k, v in fields.items()}
             )
@@ -255,6 +270,21 @@ def file_command(name: str, layout: str, on: typer.Typer = app):
     return register
 
 
+def _files_or_text(files, expr):
+    """The FILEs to read: those given, or the -e TEXTs as one program, a
+    line each; exactly one of the two (a usage error otherwise)."""
+    if expr and files:
+        raise typer.BadParameter(
+            "give either FILE... or -e TEXT, not both", param_hint="'FILE' / '-e'"
+        )
+    if not expr and not files:
+        raise typer.BadParameter(
+            "missing FILE (or -e TEXT for a program on the command line)",
+            param_hint="'FILE' / '-e'",
+        )
+    return [InlineText("\n".join(expr))] if expr else list(files)
+
+
 def _check_sets(options):
     for item in options.sets:
         if bad_set(item):
@@ -265,7 +295,7 @@ def _check_sets(options):
 
 
 @file_command(
-    "eval", "files of wrt set_ set_json any_shape format dtype strict max_elements timings"
+    "eval", "files expr of wrt set_ set_json any_shape format dtype strict max_elements timings"
 )
 def eval_command(
     options: Options,
@@ -275,12 +305,14 @@ def eval_command(
 ):
     """Evaluate FILE, backpropagate from the target, report values and gradients.
 
+    The functions and operators a file can use, with their derivatives:
+    autograd-cli functions.
     Example: autograd-cli eval examples/seed.expr --format json | jq .nodes.w.grad
     """
     return commands.run(options, commands.Eval())
 
 
-@file_command("check", "files of wrt set_ set_json any_shape ... format dtype max_elements")
+@file_command("check", "files expr of wrt set_ set_json any_shape ... format dtype max_elements")
 def check_command(
     options: Options,
     eps: float = typer.Option(1e-6, "--eps", help="The finite-difference step."),
@@ -347,7 +379,7 @@ def check_command(
     )
 
 
-@file_command("hessian", "files of wrt set_ set_json any_shape format dtype max_elements")
+@file_command("hessian", "files expr of wrt set_ set_json any_shape format dtype max_elements")
 def hessian_command(options: Options):
     """Second derivatives of the scalar target, by forward mode over the backward pass.
 
@@ -362,7 +394,7 @@ class JacobianMode(str, Enum):
     reverse = "reverse"
 
 
-@file_command("jacobian", "files of wrt set_ set_json any_shape ... format dtype max_elements")
+@file_command("jacobian", "files expr of wrt set_ set_json any_shape ... format dtype max_elements")
 def jacobian_command(
     options: Options,
     mode: JacobianMode = typer.Option(
@@ -387,7 +419,7 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-@file_command("graph", "files of set_ set_json any_shape format dtype max_elements")
+@file_command("graph", "files expr of set_ set_json any_shape format dtype max_elements")
 def graph_command(
     options: Options,
     format: GraphFormat = typer.Option(
@@ -404,7 +436,7 @@ def graph_command(
     return commands.run(options, commands.Graph())
 
 
-@file_command("explain", "files wrt of set_ set_json any_shape format dtype max_elements")
+@file_command("explain", "files expr wrt of set_ set_json any_shape format dtype max_elements")
 def explain_command(
     options: Options,
     wrt: str = typer.Option(
@@ -419,6 +451,46 @@ def explain_command(
     Example: autograd-cli explain examples/seed.expr --wrt 'w[0]'
     """
     return commands.run(options, commands.Explain())
+
+
+@app.command("functions", cls=Command)
+def functions_command(
+    name: str | None = typer.Argument(
+        None,
+        metavar="NAME",
+        help="Show only this function or operator (exp, clip, @, ...).",
+    ),
+    format: Format = typer.Option(
+        Format.table, "--format", "-f", help="table for people, json for programs."
+    ),
+):
+    """Every function and operator: signature, what it does, derivative, conventions.
+
+    Example: autograd-cli functions clip
+    """
+    code = commands.functions(name, format.value)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("repl", cls=Command)
+def repl_command(
+    dtype: DType = typer.Option(DType.float64, "--dtype", help="Floating-point type."),
+    max_elements: int = MAX_ELEMENTS,
+):
+    """A session of bindings, one line at a time: values and gradients as you type.
+
+    Each line binds names as in a file (several separated by ';'); the new
+    values are printed with the gradients of the newest binding. :help lists
+    the commands. With stdin not a terminal: no prompt, and exit 1 if any line
+    failed.
+    Example: printf 'param x = 2\ny = x ** 3\n' | autograd-cli repl
+    """
+    from . import repl
+
+    code = repl.run(dtype.value, max_elements)
+    if code:
+        raise typer.Exit(code)
 
 
 class TestFormat(str, Enum):

@@ -514,6 +514,40 @@ def _check_hessian_size(model, target, names, max_elements):
                 )
 
 
+def functions(name: str | None = None, format: str = "table") -> int:
+    """`autograd-cli functions [NAME]`: every function and operator of the
+    language (or the one called `name`) with its signature, what it does,
+    its derivative and its conventions; the exit code (1 for an unknown
+    name)."""
+    try:
+        from .catalog import catalog, lookup
+        from .functions import FUNCTIONS
+        from .jsonout import SCHEMA, to_json
+        from .model import function_hint
+
+        doc = catalog() if name is None else lookup(name)
+        if doc is None:
+            hint = function_hint(name, FUNCTIONS)
+            _report_error(
+                ExprError(f"there is no function or operator named '{display_path(name)}'{hint}"),
+                "autograd-cli functions",
+            )
+            return EXIT_INPUT
+        if format == "json":
+            write_output(to_json({"schema": SCHEMA, **doc}, compact=False) + "\n", json=True)
+        else:
+            from .catalog import render_catalog
+
+            Output(None, None, format, False).table(
+                lambda console: render_catalog(doc, console, footer=name is None)
+            )
+    except Stop as stop:
+        return stop.code
+    except Exception as exc:  # a bug: never a traceback for the user
+        return internal_error(exc)
+    return EXIT_OK
+
+
 # ------------------------------------------------------------ the plumbing
 
 

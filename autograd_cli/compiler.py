@@ -23,7 +23,15 @@ from . import (
 from .core import CONST, LEAF, Graph
 from .errors import ExprError, ShapeError, Spans
 from .functions import FUNCTIONS, REQUIRED
-from .model import DTYPES, Binding, Model, blame_reshaped, format_bytes, suggest
+from .model import (
+    DTYPES,
+    Binding,
+    Model,
+    blame_reshaped,
+    format_bytes,
+    function_hint,
+    suggest,
+)
 from .parser import Expr
 from .shapes import fmt_shape
 
@@ -234,7 +242,7 @@ class Compiler:
             self.apply(e, fn.op, e.args, label=fname)
             return
         if fn is None:
-            hint = suggest(fname, FUNCTIONS)
+            hint = function_hint(fname, FUNCTIONS)
             if fname in self.by_name or fname == "pi":
                 raise ExprError(f"'{fname}' is a value, not a function", e.span)
             raise ExprError(f"unknown function '{fname}'{hint}", e.span)

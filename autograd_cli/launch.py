@@ -16,9 +16,12 @@ import sys
 
 from . import commands, streams
 from .options import DTYPES, FORMATS, bad_set, stdin_conflict, value_after_flag
+from .sources import InlineText
 
 # eval's options that take a value, and where each goes.
 _VALUED = {
+    "--expr": "expr",
+    "-e": "expr",
     "--of": "of",
     "--wrt": "wrt",
     "--set": "sets",
@@ -28,14 +31,14 @@ _VALUED = {
     "--dtype": "dtype",
     "--max-elements": "max_elements",
 }
-_REPEATED = {"wrt", "sets", "set_json"}
+_REPEATED = {"expr", "wrt", "sets", "set_json"}
 _FLAGS = {"--strict": "strict", "--timings": "timings", "--any-shape": "any_shape"}
 
 
 def parse_eval_args(args):
     """eval's FILEs and the keyword arguments of their `Options`, or None
     when they are anything but plain (then Typer handles them)."""
-    kw = {"wrt": [], "sets": [], "set_json": []}
+    kw = {"expr": [], "wrt": [], "sets": [], "set_json": []}
     files = []
     i, n = 0, len(args)
     only_files = False
@@ -52,7 +55,7 @@ def parse_eval_args(args):
             kw[_FLAGS[arg]] = True
             continue
         name, eq, value = arg.partition("=")
-        if name not in _VALUED or (eq and name == "-f"):
+        if name not in _VALUED or (eq and name in ("-f", "-e")):
             return None
         if not eq:
             if i == n:
@@ -66,6 +69,11 @@ def parse_eval_args(args):
             kw[key].append(value)
         else:
             kw[key] = value
+    expr = kw.pop("expr")
+    if expr:
+        if files:
+            return None  # a usage error: Typer words it
+        files = [InlineText("\n".join(expr))]
     if not files or value_after_flag(args, _FLAGS):
         return None
     if kw.get("format", "table") not in FORMATS:

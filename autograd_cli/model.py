@@ -16,6 +16,7 @@ import numpy as np
 from . import options
 from .core import Graph
 from .errors import ExprError, Source, Spans
+from .hints import ALIASES, alias_hint
 from .parser import Statement
 from .shapes import fmt_shape
 
@@ -120,21 +121,60 @@ class Model:
 
 
 def suggest(name, names) -> str:
-    """' (did you mean ...?)' with the closest of `names`; ties go to the first."""
+    """' (did you mean ...?)' with the closest of `names`, or "" when none
+    is close enough; ties go to the first.
+
+    Close enough: at most one edit (insert, delete, replace, or swap two
+    neighbours) per three characters of `name`, and at least half the
+    characters in common (difflib's ratio).  Looser, `matmul` would get
+    'maximum': no suggestion is better than a wrong one."""
     import difflib  # only for a message: not at every start
 
-    best, best_score = None, 0.5
     n = len(name)
+    limit = max(1, n // 3)
+    best, best_edits = None, limit + 1
     for candidate in names:
-        # The ratio is at most this bound (difflib's real_quick_ratio): most
-        # names of a long file are passed over without a matcher.
-        m = len(candidate)
-        if 2 * min(n, m) / (n + m or 1) < best_score:
+        # Most names of a long file are passed over on their length alone.
+        if abs(len(candidate) - n) >= best_edits:
             continue
-        score = difflib.SequenceMatcher(None, name, candidate).ratio()
-        if score > best_score or (score == best_score and best is None):
-            best, best_score = candidate, score
+        edits = edit_distance(name, candidate, best_edits)
+        if edits >= best_edits:
+            continue
+        if difflib.SequenceMatcher(None, name, candidate).ratio() < 0.5:
+            continue
+        best, best_edits = candidate, edits
     return f" (did you mean '{best}'?)" if best is not None else ""
+
+
+def function_hint(name, functions) -> str:
+    """The hint for an unknown function `name`: its counterpart if it comes
+    from numpy, PyTorch or maths (`ln`: 'log'; `matmul`: write a @ b), else
+    the closest of `functions`.  A name known from elsewhere whose
+    counterpart the language lacks gets nothing: its near spellings (`sgn`,
+    'sin') are not what was meant."""
+    if name in ALIASES:
+        return alias_hint(name, functions)
+    return suggest(name, functions)
+
+
+def edit_distance(a: str, b: str, cap: int) -> int:
+    """The optimal string alignment distance between `a` and `b` (edits:
+    insert, delete, replace, swap two neighbours), or `cap` if it is at
+    least `cap`."""
+    if abs(len(a) - len(b)) >= cap:
+        return cap
+    before, row = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) >= cap:
+            return cap
+        before, row = row, current
+    return min(row[-1], cap)
 
 
 def lap(timings, phase, start):

@@ -21,6 +21,7 @@ import re
 import sys
 
 from .errors import ExprError, Source, Span
+from .hints import character_hint
 from .lalr import (
     Match,
     Parser,
@@ -387,7 +388,8 @@ def _syntax_error(e, source: Source) -> ExprError:
 def _character_error(source: Source, pos: int) -> ExprError:
     ch = source.text[pos] if pos < len(source.text) else ""
     shown = repr(ch) if not ch.isprintable() or ch in "'\"" else f"'{ch}'"
-    return ExprError(f"unexpected character {shown}", Span.at(source, pos))
+    hint = character_hint(source.text, pos)
+    return ExprError(f"unexpected character {shown}{hint}", Span.at(source, pos))
 
 
 def _token_error(source: Source, kind: str, text: str, start: int, end: int, expected) -> ExprError:

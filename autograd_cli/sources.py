@@ -15,8 +15,24 @@ from .errors import ExprError, Source, Span, display_path
 READ_LIMIT = 1 << 30  # bytes of a formula or JSON file read at most
 
 
+class InlineText(str):
+    """A program given on the command line (-e TEXT) where a FILE would be:
+    the string is the name messages show (`<expr>`), `text` the program.
+    Being a string, it goes wherever a FILE's path goes."""
+
+    text: str
+
+    def __new__(cls, text: str, label: str = "<expr>"):
+        self = super().__new__(cls, label)
+        self.text = text
+        return self
+
+
 def read_source(path: str) -> Source:
-    """The text of `path` (``-`` for stdin) as a `Source`, or an `ExprError`."""
+    """The text of `path` (``-`` for stdin; an `InlineText` is its own
+    text) as a `Source`, or an `ExprError`."""
+    if isinstance(path, InlineText):
+        return Source(str(path), path.text)
     label = "<stdin>" if path == "-" else display_path(path)
     try:
         if path == "-":

@@ -341,7 +341,7 @@ def test_help(args):
         assert "eval" in result.stdout
 
 
-COMMANDS = ["eval", "check", "hessian", "jacobian", "graph", "explain", "test"]
+COMMANDS = ["eval", "check", "hessian", "jacobian", "graph", "explain", "test", "functions", "repl"]
 
 
 @pytest.mark.parametrize("args", [["--help"]] + [[command, "--help"] for command in COMMANDS])
@@ -360,7 +360,7 @@ def test_help_shows_flags_as_flags_and_arguments_by_name(args):
     for line in flag_lines:
         assert "<" not in line.split("--", 1)[1].split("  ")[0], line
     if args[0] in ("eval", "check"):
-        assert "FILE..." in text
+        assert "[FILE]..." in text  # optional: -e TEXT may stand for it
     if args[0] == "test":
         assert "[PATH]..." in text
 

@@ -25,6 +25,11 @@ ARGVS = [
     ["examples/seed.expr", "--set", "b1=3"],
     ["examples/missing.expr", "examples/seed.expr", "-f", "json"],
     ["--", "examples/seed.expr"],
+    ["-e", "param x = 2; y = x ** 3"],
+    ["--expr", "param w = [1, 2]; L = sum(w * w)", "-f", "json", "--wrt", "w"],
+    ["--expr=a = 1", "-e", "b = a * 3", "--format=json"],
+    ["-e", "x = 2 ^ 3"],
+    ["-e", "x = 1; y = ln(x)"],
 ]
 
 
@@ -56,6 +61,10 @@ def test_fast_path_matches_typer(args, monkeypatch, capfd):
         ["examples/seed.expr", "--of"],
         ["examples/seed.expr", "-fjson"],
         ["examples/seed.expr", "--strict", "true"],
+        ["examples/seed.expr", "-e", "x = 1"],
+        ["-e"],
+        ["-ex = 1"],
+        ["-e=x = 1"],
     ],
 )
 def test_anything_unusual_goes_to_typer(args):

@@ -1,0 +1,271 @@
+"""`autograd-cli repl`, driven through stdin: values and gradients line by
+line, errors located as `<repl>:LINE:COL` with the session kept, the
+`:commands`, the exit code of a piped session, and a terminal session
+through a pseudo-terminal."""
+
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from autograd_cli import repl
+from autograd_cli.cli import app
+
+from common import ROOT
+
+ENV = {"NO_COLOR": "1", "COLUMNS": "100", "FORCE_COLOR": None}
+
+
+def session(*lines, args=()):
+    result = CliRunner().invoke(
+        app, ["repl", *args], input="".join(f"{x}\n" for x in lines), env=ENV
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def number_after(text, prefix):
+    [line] = [x for x in text.splitlines() if x.startswith(prefix)]
+    return float(line[len(prefix) :].split()[0])
+
+
+def test_values_and_gradients_line_by_line():
+    code, out, err = session("param x = 0.7", "y = sin(x) * x ** 2")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "x = 0.7"
+    f = lambda x: math.sin(x) * x**2  # noqa: E731
+    assert number_after(out, "y = ") == pytest.approx(f(0.7), rel=1e-5)
+    h = 1e-6
+    numeric = (f(0.7 + h) - f(0.7 - h)) / (2 * h)
+    assert number_after(out, "  ∂y/∂x = ") == pytest.approx(numeric, rel=1e-5)
+
+
+def test_gradients_are_with_respect_to_every_param_so_far():
+    code, out, _ = session("param a = 2", "b = 5", "param c = 3", "y = a * b + c ** 2")
+    assert code == 0
+    grads = [x for x in out.splitlines() if x.startswith("  ∂y/")]
+    # the params, in order; not the input b
+    assert grads == ["  ∂y/∂a = 5", "  ∂y/∂c = 6"]
+
+
+def test_without_params_the_inputs_get_gradients():
+    code, out, _ = session("a = 2; b = 3", "y = a * b ** 2")
+    assert code == 0
+    assert out.splitlines() == ["a = 2", "b = 3", "y = 18", "  ∂y/∂a = 9", "  ∂y/∂b = 12"]
+
+
+def test_tensors_show_their_shape_and_a_vector_target_no_gradient():
+    code, out, err = session("param w = [1, 2, 3]", "v = w * 2", "L = sum(v)")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "w = [1, 2, 3]  (3,)"
+    assert lines[1] == "v = [2, 4, 6]  (3,)"
+    assert "no gradient" in lines[2] and "sum(v)" in lines[2]
+    assert lines[3:] == ["L = 12", "  ∂L/∂w = [2, 2, 2]  (3,)"]
+
+
+def test_an_error_is_located_and_the_session_kept():
+    code, out, err = session("param x = 2", "y = x ^ 2", "", "y = lnn(x)", "y = x ** 2")
+    assert code == 1
+    first, source, caret = err.splitlines()[:3]
+    assert first == "<repl>:2:7: error: unexpected character '^'; write ** for a power (x ** 2)"
+    assert source.endswith("| y = x ^ 2")
+    assert caret.index("^") == source.index("y = x ^ 2") + 6
+    assert "<repl>:4:5: error: unknown function 'lnn'" in err
+    # the failed lines left nothing behind: y is still free, and x still there
+    assert out.splitlines() == ["x = 2", "y = 4", "  ∂y/∂x = 4"]
+
+
+def test_an_error_can_point_at_an_earlier_line():
+    code, _, err = session("a = 1", "# nothing", "a = 2")
+    assert code == 1
+    assert err.startswith("<repl>:3:1: error:")
+    assert "<repl>:1:1: note:" in err
+    # each line is shown as typed, the earlier one too
+    assert "    3 | a = 2\n" in err and "    1 | a = 1\n" in err
+
+
+def test_a_clean_session_exits_0_and_prints_no_prompt():
+    code, out, err = session("x = 1", "", "# a comment")
+    assert (code, out, err) == (0, "x = 1\n", "")
+
+
+def test_commands():
+    code, out, err = session(
+        ":help", "param x = 2", "y = x * 3", ":show", ":undo", ":show", ":reset", ":show", "y = 1"
+    )
+    assert (code, err) == (0, "")
+    assert ":reset" in out and ":quit" in out
+    assert "param x = 2\ny = x * 3\n" in out
+    after_undo = out.split("y = x * 3\n")[-1]
+    assert after_undo.startswith("param x = 2\n")
+    assert out.endswith("y = 1\n")
+
+
+def test_quit_stops_reading():
+    code, out, _ = session("x = 1", ":quit", "y = 2")
+    assert (code, out) == (0, "x = 1\n")
+
+
+def test_an_unknown_command_is_an_error():
+    code, out, err = session(":shwo")
+    assert code == 1 and out == ""
+    assert err.startswith("<repl>:1: error: unknown command ':shwo' (did you mean 'show'?)")
+
+
+def test_functions_inside_the_session():
+    code, out, _ = session(":functions clip", ":functions ln")
+    assert code == 0
+    assert "clip(x, lo, hi)" in out and "tanh" not in out
+    assert "did you mean 'log'?" in out
+
+
+def test_float32():
+    code, out, _ = session("param x = 0.1", "y = x * 3", args=["--dtype", "float32"])
+    assert code == 0
+    assert number_after(out, "y = ") == pytest.approx(0.3, rel=1e-6)
+
+
+def test_a_real_pipe_and_bad_bytes():
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograd_cli", "repl"],
+        input=b"param x = 3\ny = x \xff 2\ny = x * x\n",
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout.decode() == "x = 3\ny = 9\n  ∂y/∂x = 6\n"
+    assert proc.stderr.decode().startswith("<repl>:2:7: error: unexpected character")
+    assert "Traceback" not in proc.stderr.decode()
+
+
+def test_history_lives_under_xdg_state_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert repl.history_path() == str(tmp_path / "autograd-cli" / "history")
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert repl.history_path() == str(tmp_path / ".local" / "state" / "autograd-cli" / "history")
+
+
+def test_a_history_that_cannot_be_written_is_ignored(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    readline = pytest.importorskip("readline")
+    repl._save_history(readline)  # must not raise
+    assert not (blocker / "autograd-cli").exists()
+
+
+def test_ctrl_c_on_a_terminal_drops_the_line_and_goes_on(monkeypatch, capsys):
+    """As in Python's REPL: Ctrl-C while typing (or computing) drops that
+    line, says KeyboardInterrupt, and the session goes on; Ctrl-D ends it
+    with exit 0."""
+    typed = iter(["param x = 2", KeyboardInterrupt, "y = x * 5", EOFError])
+
+    def read_line(interactive):
+        assert interactive
+        item = next(typed)
+        if isinstance(item, type):
+            raise item
+        return item
+
+    monkeypatch.setattr(repl, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(repl, "_read_line", read_line)
+    monkeypatch.setattr(repl, "_start_history", lambda: None)
+    assert repl.run() == 0
+    out, err = capsys.readouterr()
+    assert out == "x = 2\ny = 10\n  ∂y/∂x = 5\n"
+    assert "\nKeyboardInterrupt\n" in err
+
+
+def test_ctrl_c_without_a_terminal_stops_the_session(monkeypatch):
+    monkeypatch.setattr(repl, "_is_terminal", lambda stream: False)
+
+    def interrupted(interactive):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(repl, "_read_line", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        repl.run()
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_a_terminal_session(tmp_path):
+    """On a terminal: a prompt, Ctrl-D leaves with exit 0 (even after an
+    error, as Python's REPL), and the history is written."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the repl on the terminal
+        os.environ.update({"XDG_STATE_HOME": str(tmp_path), "NO_COLOR": "1", "TERM": "dumb"})
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "autograd_cli", "repl"])
+    seen = b""
+
+    def read_until(done, timeout=30):
+        """Read the terminal until `done(seen)`; a line is typed only at a
+        prompt, as readline drops what was typed before it took over."""
+        nonlocal seen
+        end = time.monotonic() + timeout
+        while not done(seen):
+            left = end - time.monotonic()
+            assert left > 0, seen
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+
+    def prompts(n):
+        return lambda text: text.count(b">>> ") >= n
+
+    try:
+        read_until(prompts(1))
+        os.write(fd, b"param x = 2\r")
+        read_until(prompts(2))
+        os.write(fd, b"y = x ^ 2\r")
+        read_until(prompts(3))
+        os.write(fd, b"y = x ** 2\r")
+        read_until(prompts(4))
+        os.write(fd, b"\x04")
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"the session did not end on Ctrl-D: {seen!r}")
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        read_until(lambda text: True)
+        os.close(fd)
+    text = seen.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    assert "\nx = 2\n" in text
+    assert "<repl>:2:7: error: unexpected character '^'" in text
+    assert "\ny = 4\n  ∂y/∂x = 4\n" in text
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    history = (tmp_path / "autograd-cli" / "history").read_text()
+    assert "param x = 2" in history and "y = x ** 2" in history
+
+
+def test_control_characters_are_shown_escaped():
+    code, out, err = session(":\x1b[2J", ":functions \x07", "x = \x00")
+    assert code == 1
+    assert "\x1b" not in err and "\x07" not in out and "\x00" not in err
+    assert "unknown command ':\\x1b[2J'" in err
+    assert "named '\\x07'" in out
+    assert "<repl>:3:5: error: unexpected character '\\x00'" in err
