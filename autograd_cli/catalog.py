@@ -37,6 +37,11 @@ _OPERATOR_SUMMARIES = {
 }
 _OPERATOR_NOTES = {
     ("**", 2): "x ** 0.5 is sqrt(x); (-inf) ** 0.5 is nan, as numpy and PyTorch",
+    **{
+        (symbol, 2): "no gradient flows through a comparison (PyTorch's are booleans); "
+        "binds looser than + and -; a < b < c is an error: write (a < b) * (b < c)"
+        for symbol in ("<", "<=", ">", ">=", "==", "!=")
+    },
 }
 # Indexing is an operator of the grammar without a symbol of its own.
 _INDEXING = {

@@ -162,18 +162,15 @@ def test_a_function_added_later_is_listed(monkeypatch):
     }
 
 
-def test_an_operator_declared_later_is_listed(monkeypatch):
-    from autograd_cli.core import Op
-
-    op = Op("less_than", lambda x, y: x < y, None, (), ())
-    op.args, op.syntax = ("x", "y"), ("<", "comparison")
-    monkeypatch.setitem(OPS, "less_than", op)
-    [entry] = catalog.lookup("<")["operators"]
-    assert entry["usage"] == "x < y"
-    assert entry["summary"] == "1 where x < y, else 0"
-    assert entry["derivative"] == {}
-    result = invoke(["functions", "<"])
-    assert "x < y" in result.stdout and "no derivative" in result.stdout
+@pytest.mark.parametrize("symbol", ["<", "<=", ">", ">=", "==", "!="])
+def test_every_comparison_is_listed_with_no_derivative(symbol):
+    [entry] = catalog.lookup(symbol)["operators"]
+    assert entry["usage"] == f"x {symbol} y"
+    assert entry["summary"] == f"1 where x {symbol} y, else 0"
+    assert entry["derivative"] == {"x": "0", "y": "0"}
+    assert "no gradient" in entry["notes"]
+    result = invoke(["functions", symbol])
+    assert f"x {symbol} y" in result.stdout and "no gradient flows" in result.stdout
 
 
 def test_an_unknown_name_cannot_write_escapes():
