@@ -337,17 +337,8 @@ class Compiler:
         for e in statement.nodes:
             self.expr(e)
         shape = self.shapes[statement.root.gid]
-        g = self.graph
-        for column in (
-            g.ops,
-            g.args,
-            g.attrs,
-            g.values,
-            g.requires,
-            self.shapes,
-            self.labels,
-            self.owners,
-        ):
+        self.graph.truncate(mark)
+        for column in (self.shapes, self.labels, self.owners):
             del column[mark:]
         self.spans.truncate(mark)
         return shape

@@ -185,7 +185,7 @@ def graph_of(model):
     g = model.graph
     return (
         g.ops,
-        g.args,
+        list(g.args),
         [sorted(a.items(), key=str) for a in g.attrs],
         g.requires,
         [v if v is None else (np.asarray(v).dtype, np.asarray(v).tobytes()) for v in g.values],
