@@ -220,9 +220,6 @@ def _run(model, tb, timings, every_node):
                 ),
             )
         values, grads = swept
-        if every_node:  # numpy's types from here on, whichever ran
-            values = [_np_float(v) for v in values]
-            grads = [_np_float(g) for g in grads]
         start = time.perf_counter()
         # Columns, not a loop over the bindings: a report of 10^5 scalars
         # is then a few passes at C speed (lists, a sum, a zip).
@@ -232,9 +229,15 @@ def _run(model, tb, timings, every_node):
         names, nodes = memo.columns
         binding_values = [values[i] for i in nodes]
         binding_grads = [grads[i] for i in nodes]
+        # Checked while the scalars are Python floats, which one sum checks.
         bad_values = not _finite_values(model, nodes, binding_values)
         bad_grads = not _grads_finite(binding_grads)
         f64, zeros_like = np.float64, np.zeros_like
+        if every_node:  # numpy's types from here on, whichever ran
+            values = [f64(v) if type(v) is float else v for v in values]
+            grads = [f64(g) if type(g) is float else g for g in grads]
+            binding_values = [values[i] for i in nodes]
+            binding_grads = [grads[i] for i in nodes]
         binding_values = [f64(v) if type(v) is float else v for v in binding_values]
         out_values = dict(zip(names, binding_values))
         out_grads = dict(
@@ -293,10 +296,6 @@ def _sweep(model, tb, seed, keep, timings, evaluate, backward):
     grads = backward(model.graph, values, tb.node, seed, keep)  # may drop values
     lap(timings, "backward", start)
     return values, grads
-
-
-def _np_float(v):
-    return np.float64(v) if type(v) is float else v
 
 
 # Sources of non-finite numbers listed per pass; the rest are counted, so
