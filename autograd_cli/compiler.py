@@ -58,12 +58,16 @@ class Compiler:
         """A new graph node; `span` is a `Span` or the `Expr` written there."""
         graph = self.graph  # Graph.add, inlined: a node per operator
         requires = graph.requires
-        needed = op.is_leaf
-        if not needed:
-            for a in args:
-                if requires[a]:
-                    needed = True
-                    break
+        n = len(args)
+        if n == 2:
+            needed = op.is_leaf or requires[args[0]] or requires[args[1]]
+        else:
+            needed = op.is_leaf
+            if not needed:
+                for a in args:
+                    if requires[a]:
+                        needed = True
+                        break
         g = len(requires)
         graph.ops.append(op)
         graph.attrs.append(attrs or _NO_ATTRS)
@@ -78,7 +82,7 @@ class Compiler:
         else:  # a span of another source (a --set value): in place at once
             self._flush()
             self.spans.append(span.span if type(span) is Expr else span)
-        n = len(args)  # Args.append, deferred
+        # Args.append, deferred
         if n == 2:
             self._arity.append(2)
             self._first.append(args[0])
