@@ -9,10 +9,14 @@ import random
 import tracemalloc
 
 import pytest
+from test_scale import BRACKETED, graph_of
 
+from autograd_cli import compiler
 from autograd_cli.compiling import load
 from autograd_cli.core import CONST, LEAF, Args, Graph
 from autograd_cli.errors import Source
+
+from programs import random_scalar_program
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -73,3 +77,15 @@ def graph_bytes_per_node(n):
 def test_a_long_lines_graph_takes_few_bytes_a_node():
     # An argument tuple and an int object a node took ~160 bytes a node.
     assert graph_bytes_per_node(20_000) < 120
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5])
+@pytest.mark.parametrize("seed", range(8))
+def test_nodes_waiting_for_their_block_get_their_spans_widened(monkeypatch, block, seed):
+    """The compiler packs a block of nodes' numbers into the arrays at a
+    time, and brackets widen a node's span after it is made, whether it is
+    packed yet or still waiting: small blocks put the boundary everywhere."""
+    text = BRACKETED if seed == 0 else random_scalar_program(random.Random(seed))
+    whole = graph_of(load(Source("t.expr", text)))
+    monkeypatch.setattr(compiler, "_BLOCK", block)
+    assert graph_of(load(Source("t.expr", text), keep_exprs=False)) == whole
