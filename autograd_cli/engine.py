@@ -260,24 +260,29 @@ def gradient_sources(
     not finite although every contribution to it was (they overflowed when
     added up).  A gradient made from a non-finite one, or from a non-finite
     value, is not listed.  `finite(array)` says whether an array is finite;
-    `value_ok[i]`, whether node i's value is."""
+    `value_ok[i]`, whether node i's value is.  `values` may be those of
+    `evaluate_floats` (and `seed` a float for a float target): ops that ran
+    on floats then run their float VJPs, as `backward_floats` does, and may
+    raise ArithmeticError or ValueError where numpy would give inf or nan."""
     add = op_table.add
     grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
     tainted = bytearray(len(graph.ops))  # a non-finite contribution reached the node
     found: list[tuple[int, Any, str]] = []
-    ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
+    ops, attrs, requires = graph.ops, graph.attrs, graph.requires
+    arity, first, second, more = _columns(graph)
+    isfinite = math.isfinite
     for i in range(target, -1, -1):
         g = grads[i]
         if g is None:
             continue
-        g_ok = finite(g)
+        g_ok = isfinite(g) if type(g) is float else finite(g)
         if not g_ok and not tainted[i]:
             found.append((i, g, "sum"))
         op = ops[i]
         if not op.vjps:
             continue
-        node_args = args[i]
+        node_args = _of(arity[i], i, first, second, more)
         saves = op.saves
         if saves is None:
             clean = value_ok[i] and all([value_ok[a] for a in node_args])
@@ -287,18 +292,39 @@ def gradient_sources(
             )
         clean = clean and g_ok
         argvals = [values[a] for a in node_args]
+        ans = values[i]
+        kw = attrs[i]
+        kernel = op.scalar
+        floats = None  # the float VJPs' contributions, by argument
+        if kernel is not None and type(ans) is float and not kw:  # floats ran it
+            floats = kernel[1](g, ans, *argvals)
+            if len(node_args) == 1:
+                floats = (floats,)
+        else:  # numpy ran it: its scalars as numpy's, as `backward_floats` gives them
+            g, ans = _np_scalar(g), _np_scalar(ans)
+            argvals = [_np_scalar(v) for v in argvals]
         listed = False
         for k, a in enumerate(node_args):
             if not requires[a]:
                 continue
-            c = op.vjps[k](g, values[i], *argvals, **attrs[i])
-            if not finite(c):
+            if floats is not None:
+                c = floats[k]
+            else:
+                c = op.vjps[k](g, ans, *argvals, **kw)
+                if type(values[a]) is float:
+                    c = float(c)
+            if not (isfinite(c) if type(c) is float else finite(c)):
                 tainted[a] = 1
                 if clean and not listed:
                     found.append((i, c, "vjp"))
                     listed = True
             prev = grads[a]
-            grads[a] = c if prev is None else add(prev, c)
+            if prev is None:
+                grads[a] = c
+            elif type(c) is float:
+                grads[a] = prev + c
+            else:
+                grads[a] = add(prev, c)
     return found
 
 

@@ -92,7 +92,7 @@ class Report:
 
 
 def _finite(v) -> bool:
-    if v.ndim == 0:
+    if type(v) is float or v.ndim == 0:
         return math.isfinite(v)  # ~100x cheaper than numpy on a scalar
     # A sum of squares is finite only if every element is (or it overflowed:
     # look closer); unlike isfinite(v).all() it allocates nothing the size of
@@ -309,21 +309,37 @@ def _nonfinite_warnings(model, target, seed) -> list:
     forward pass; in the backward pass, an op whose VJP gives a non-finite
     gradient from a finite incoming gradient and finite values (see
     `engine.gradient_sources`).  Called only when the report's cheap check
-    found a non-finite value or gradient: the passes run again on numpy with
-    every value kept, which gives the same numbers as the float kernels."""
+    found a non-finite value or gradient: the passes run again with every
+    value kept, on the float kernels where the run used them (numpy where
+    Python refuses), which give numpy's numbers."""
     graph = model.graph
-    every = evaluate(graph)
-    ok = bytearray([v is None or _finite(v) for v in every])
+    found = None
+    if model.floats and model.dtype == "float64":
+        try:  # the float kernels first: they give numpy's numbers, at a fraction of its cost
+            found = _sources(model, evaluate_floats(graph), target, seed)
+        except (ArithmeticError, ValueError):
+            pass  # Python refused (x / 0, an overflowing **) where numpy gives inf or nan
+    if found is None:
+        found = _sources(model, evaluate(graph), target, seed)
+    every, forward, backward = found
     warnings = []
-    forward = _value_sources(model, every, ok)
     for i in forward[:MAX_SOURCES]:
         warnings.append(_value_warning(model, i, every[i]))
     _count_the_rest(warnings, len(forward), "forward")
-    backward = gradient_sources(graph, every, target, seed, _finite, ok)
     for i, g, how in backward[:MAX_SOURCES]:
         warnings.append(_gradient_warning(model, i, g, how))
     _count_the_rest(warnings, len(backward), "backward")
     return warnings
+
+
+def _sources(model, every, target, seed):
+    """Every node's value (`every`, from a forward pass that kept them all)
+    and the sources of non-finite numbers in the forward and backward passes."""
+    ok = bytearray([v is None or _finite(v) for v in every])
+    forward = _value_sources(model, every, ok)
+    if type(every[target]) is float:
+        seed = float(seed)
+    return every, forward, gradient_sources(model.graph, every, target, seed, _finite, ok)
 
 
 def _count_the_rest(warnings, found, stage):
@@ -344,7 +360,8 @@ def _value_sources(model, values, ok) -> list:
     it, so it is a source only when no non-finite constant of its binding
     does (a stack of the non-finite constants seen, innermost last)."""
     graph, spans, owners = model.graph, model.spans, model.owners
-    args = graph.args
+    columns = graph.args
+    arity, first, second = columns.arity, columns.first, columns.second
     out = []
     inner = []  # spans of the binding's non-finite constants not yet enclosed
     owner = -1
@@ -366,8 +383,16 @@ def _value_sources(model, values, ok) -> list:
             inner.append(span)
             if not enclosed:
                 out.append(i)
-        elif all([ok[a] for a in args[i]]):
-            out.append(i)
+        else:
+            n = arity[i]
+            if n == 2:
+                clean = ok[first[i]] and ok[second[i]]
+            elif n == 1:
+                clean = ok[first[i]]
+            else:
+                clean = all([ok[a] for a in columns[i]])
+            if clean:
+                out.append(i)
     return out
 
 
