@@ -10,6 +10,7 @@ kind (param, input, node).
 from __future__ import annotations
 
 import math
+import struct
 from array import array
 
 import numpy as np
@@ -37,6 +38,7 @@ from .shapes import fmt_shape
 
 MAX_DIMS = 32
 _MAX_BYTES = 2**63 - 1  # numpy's limit on an array's size in bytes (its intp)
+_BLOCK = 4096  # nodes whose numbers wait in lists at most (see `Compiler._node`)
 _NO_ATTRS = {}  # shared by every node without attributes; never modified
 _ELEMENTWISE = (shapes.broadcast, shapes.same)  # shape rules: the arguments' common shape
 # functions of arrays only, bound positionally in the usual case
@@ -54,8 +56,13 @@ class Compiler:
         self.max_elements = max_elements
         self.graph = Graph()
         self.shapes, self.spans, self.labels = [], Spans(source), []
-        self.owners = array("q")  # per node: its binding (an index)
+        self.owners = array("i")  # per node: its binding (an index)
         self.owner = -1
+        # The newest nodes' numbers (their arguments, spans and owners) wait
+        # in lists and go into the arrays a block at a time (`_flush`):
+        # appending to an array costs several times what it does to a list.
+        self._arity, self._first, self._second = [], [], []
+        self._starts, self._ends, self._owners = [], [], []
 
     # nodes
 
@@ -63,28 +70,80 @@ class Compiler:
         """A new graph node; `span` is a `Span` or the `Expr` written there."""
         graph = self.graph  # Graph.add, inlined: a node per operator
         requires = graph.requires
-        needed = op.is_leaf
-        if not needed:
-            for a in args:
-                if requires[a]:
-                    needed = True
-                    break
+        n = len(args)
+        if n == 2:
+            needed = op.is_leaf or requires[args[0]] or requires[args[1]]
+        else:
+            needed = op.is_leaf
+            if not needed:
+                for a in args:
+                    if requires[a]:
+                        needed = True
+                        break
         g = len(requires)
         graph.ops.append(op)
-        graph.args.append(args)
         graph.attrs.append(attrs or _NO_ATTRS)
         graph.values.append(value)
         requires.append(needed)
         self.shapes.append(shape)
-        spans = self.spans
-        if span.source is spans.source:  # Spans.append, inlined: a node per operator
-            spans.starts.append(span.start)
-            spans.ends.append(span.end)
-        else:
-            spans.append(span.span if type(span) is Expr else span)
         self.labels.append(label)
-        self.owners.append(self.owner)
+        starts = self._starts
+        if span.source is self.source:
+            starts.append(span.start)
+            self._ends.append(span.end)
+        else:  # a span of another source (a --set value): in place at once
+            self._flush()
+            self.spans.append(span.span if type(span) is Expr else span)
+        # Args.append, deferred
+        if n == 2:
+            self._arity.append(2)
+            self._first.append(args[0])
+            self._second.append(args[1])
+        elif n == 1:
+            self._arity.append(1)
+            self._first.append(args[0])
+            self._second.append(0)
+        elif n == 0:
+            self._arity.append(0)
+            self._first.append(0)
+            self._second.append(0)
+        else:  # three or more: kept in `Args.more`
+            self._flush()
+            graph.args.append(args)
+            self._owners.append(self.owner)
+            return g
+        self._owners.append(self.owner)
+        if len(self._owners) >= _BLOCK:
+            self._flush()
         return g
+
+    def _flush(self):
+        """Move the numbers of the newest nodes from their lists into the
+        graph's and the model's arrays."""
+        columns, spans = self.graph.args, self.spans
+        columns.arity.extend(self._arity)
+        self._arity.clear()
+        for array_, waiting in (
+            (columns.first, self._first),
+            (columns.second, self._second),
+            (self.owners, self._owners),
+            (spans.starts, self._starts),
+            (spans.ends, self._ends),
+        ):
+            if waiting:
+                # packed, as extending an array item by item costs as much
+                # as appending each
+                array_.frombytes(struct.pack(f"{len(waiting)}{array_.typecode}", *waiting))
+                waiting.clear()
+
+    def widen(self, g, start, end):
+        """Give node `g` the span from `start` to `end` of the source (the
+        brackets around it, read after it was compiled)."""
+        k = g - len(self.spans.starts)
+        if k >= 0:
+            self._starts[k], self._ends[k] = start, end
+        else:
+            self.spans.starts[g], self.spans.ends[g] = start, end
 
     def _check_size(self, shape, span):
         if len(shape) > MAX_DIMS:
@@ -370,17 +429,9 @@ class Compiler:
         for e in statement.nodes:
             self.expr(e)
         shape = self.shapes[statement.root.gid]
-        g = self.graph
-        for column in (
-            g.ops,
-            g.args,
-            g.attrs,
-            g.values,
-            g.requires,
-            self.shapes,
-            self.labels,
-            self.owners,
-        ):
+        self._flush()
+        self.graph.truncate(mark)
+        for column in (self.shapes, self.labels, self.owners):
             del column[mark:]
         self.spans.truncate(mark)
         return shape
@@ -477,6 +528,7 @@ class Compiler:
 
     def model(self) -> Model:
         """The `Model` of what has been compiled."""
+        self._flush()
         return Model(
             self.source,
             self.dtype_name,

@@ -225,9 +225,7 @@ class _GraphBuilder(Builder):
         failure = self.failure
         if failure is None:
             if inner.kind != "name" or inner.data == "pi":  # a node of its own
-                spans = self.compiler.spans
-                spans.starts[inner.gid] = start
-                spans.ends[inner.gid] = end
+                self.compiler.widen(inner.gid, start, end)
         elif failure[1] is inner:
             span = getattr(failure[0], "span", None)
             if span is not None and span.start == inner.start and span.end == inner.end:

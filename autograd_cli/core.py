@@ -18,7 +18,8 @@ engine (engine.py) are built on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 Shape = tuple[int, ...]
@@ -141,17 +142,69 @@ class Op:
 _NO_ATTRS: Attrs = {}  # shared by every node without attributes; never modified
 
 
+class Args:
+    """The nodes' arguments, as columns: `arity` (0, 1, 2, or 3 for more),
+    the first two ids in `first` and `second`, and the arguments of a node
+    of three or more in `more`.  A long file has millions of nodes: a tuple
+    of ids a node (with an int object per id) took ~90 bytes where this
+    takes 9.  ``args[i]`` is the tuple; the engine's loops read the columns
+    (`of` is the tuple from them)."""
+
+    __slots__ = ("arity", "first", "second", "more")
+
+    def __init__(self) -> None:
+        self.arity = bytearray()
+        # node ids: a graph has fewer than 2**31 nodes (files are < 2**30 bytes)
+        self.first = array("i")
+        self.second = array("i")
+        self.more: dict[int, tuple[int, ...]] = {}  # node -> its 3 or more arguments
+
+    def __len__(self) -> int:
+        return len(self.arity)
+
+    def __getitem__(self, i: int) -> tuple[int, ...]:
+        n = self.arity[i]  # raises IndexError, and makes a negative i count from the end
+        if i < 0:
+            i += len(self.arity)
+        if n == 2:
+            return (self.first[i], self.second[i])
+        if n == 1:
+            return (self.first[i],)
+        return self.more.get(i, ())
+
+    def __iter__(self) -> Iterator[tuple[int, ...]]:
+        for i in range(len(self.arity)):
+            yield self[i]
+
+    def append(self, args: tuple[int, ...]) -> None:
+        """Add the next node's arguments."""
+        n = len(args)
+        if n > 2:
+            self.more[len(self.arity)] = tuple(args)
+            n = 3
+        self.arity.append(n)
+        self.first.append(args[0] if n else 0)
+        self.second.append(args[1] if n > 1 else 0)
+
+    def truncate(self, n: int) -> None:
+        """Drop the arguments of every node from node `n` on."""
+        del self.arity[n:], self.first[n:], self.second[n:]
+        self.more = {i: a for i, a in self.more.items() if i < n}
+
+
 class Graph:
-    """Nodes in topological order, as parallel lists indexed by node id."""
+    """Nodes in topological order, as parallel columns indexed by node id
+    (lists, and flat arrays where a column holds numbers: `Args`, and
+    `requires` a bytearray)."""
 
     __slots__ = ("ops", "args", "attrs", "values", "requires")
 
     def __init__(self) -> None:
         self.ops: list[Op] = []
-        self.args: list[tuple[int, ...]] = []
+        self.args = Args()
         self.attrs: list[Attrs] = []
         self.values: list[Any] = []  # set for CONST nodes (all nodes on a Tape)
-        self.requires: list[bool] = []  # does the node depend on a leaf?
+        self.requires = bytearray()  # 1: the node depends on a leaf
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -173,6 +226,11 @@ class Graph:
                     break
         requires.append(needed)
         return len(self.ops) - 1
+
+    def truncate(self, n: int) -> None:
+        """Drop every node from node `n` on."""
+        del self.ops[n:], self.attrs[n:], self.values[n:], self.requires[n:]
+        self.args.truncate(n)
 
 
 class Tape(Graph):

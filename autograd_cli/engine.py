@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from itertools import count
 from typing import Any, NoReturn
 
 import numpy as np
@@ -163,7 +164,7 @@ def evaluate(
     no one needs go as soon as their last consumer has run.
     """
     values = list(graph.values)
-    args = graph.args
+    arity, first, second, more = _columns(graph)
     attrs = graph.attrs
     i = 0
     try:  # costs nothing until something raises
@@ -172,22 +173,22 @@ def evaluate(
                 if release is not None and (gone := release[i]) is not None:
                     _release(values, gone)
                 if values[i] is None:
-                    a = args[i]
+                    n = arity[i]
                     kw = attrs[i]
-                    if kw:
-                        values[i] = op.forward(*[values[j] for j in a], **kw)
-                    elif len(a) == 2:
-                        values[i] = op.forward(values[a[0]], values[a[1]])
-                    elif len(a) == 1:
-                        values[i] = op.forward(values[a[0]])
+                    if n == 2 and not kw:
+                        values[i] = op.forward(values[first[i]], values[second[i]])
+                    elif n == 1 and not kw:
+                        values[i] = op.forward(values[first[i]])
                     else:
-                        values[i] = op.forward(*[values[j] for j in a])
+                        a = _of(n, i, first, second, more)
+                        values[i] = op.forward(*[values[j] for j in a], **kw)
             return values
         for i, op in enumerate(graph.ops):
             if i in overrides:
                 values[i] = overrides[i]
             elif values[i] is None:
-                values[i] = call(op, [values[a] for a in args[i]], attrs[i])
+                a = _of(arity[i], i, first, second, more)
+                values[i] = call(op, [values[j] for j in a], attrs[i])
     except MemoryError as e:
         _fail_at(graph, i, "forward", e)
     return values
@@ -207,7 +208,8 @@ def backward(
     add = op_table.add
     grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
-    ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
+    ops, attrs, requires = graph.ops, graph.attrs, graph.requires
+    arity, first, second, more = _columns(graph)
     try:  # costs nothing until something raises
         for i in range(target, -1, -1):
             g = grads[i]
@@ -219,7 +221,7 @@ def backward(
                 grads[i] = None
             if not vjps:
                 continue
-            node_args = args[i]
+            node_args = _of(arity[i], i, first, second, more)
             argvals = [values[a] for a in node_args]
             ans = values[i]
             kw = attrs[i]
@@ -260,24 +262,29 @@ def gradient_sources(
     not finite although every contribution to it was (they overflowed when
     added up).  A gradient made from a non-finite one, or from a non-finite
     value, is not listed.  `finite(array)` says whether an array is finite;
-    `value_ok[i]`, whether node i's value is."""
+    `value_ok[i]`, whether node i's value is.  `values` may be those of
+    `evaluate_floats` (and `seed` a float for a float target): ops that ran
+    on floats then run their float VJPs, as `backward_floats` does, and may
+    raise ArithmeticError or ValueError where numpy would give inf or nan."""
     add = op_table.add
     grads: list[Any] = [None] * len(graph.ops)
     grads[target] = seed
     tainted = bytearray(len(graph.ops))  # a non-finite contribution reached the node
     found: list[tuple[int, Any, str]] = []
-    ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
+    ops, attrs, requires = graph.ops, graph.attrs, graph.requires
+    arity, first, second, more = _columns(graph)
+    isfinite = math.isfinite
     for i in range(target, -1, -1):
         g = grads[i]
         if g is None:
             continue
-        g_ok = finite(g)
+        g_ok = isfinite(g) if type(g) is float else finite(g)
         if not g_ok and not tainted[i]:
             found.append((i, g, "sum"))
         op = ops[i]
         if not op.vjps:
             continue
-        node_args = args[i]
+        node_args = _of(arity[i], i, first, second, more)
         saves = op.saves
         if saves is None:
             clean = value_ok[i] and all([value_ok[a] for a in node_args])
@@ -287,19 +294,55 @@ def gradient_sources(
             )
         clean = clean and g_ok
         argvals = [values[a] for a in node_args]
+        ans = values[i]
+        kw = attrs[i]
+        kernel = op.scalar
+        floats = None  # the float VJPs' contributions, by argument
+        if kernel is not None and type(ans) is float and not kw:  # floats ran it
+            floats = kernel[1](g, ans, *argvals)
+            if len(node_args) == 1:
+                floats = (floats,)
+        else:  # numpy ran it: its scalars as numpy's, as `backward_floats` gives them
+            g, ans = _np_scalar(g), _np_scalar(ans)
+            argvals = [_np_scalar(v) for v in argvals]
         listed = False
         for k, a in enumerate(node_args):
             if not requires[a]:
                 continue
-            c = op.vjps[k](g, values[i], *argvals, **attrs[i])
-            if not finite(c):
+            if floats is not None:
+                c = floats[k]
+            else:
+                c = op.vjps[k](g, ans, *argvals, **kw)
+                if type(values[a]) is float:
+                    c = float(c)
+            if not (isfinite(c) if type(c) is float else finite(c)):
                 tainted[a] = 1
                 if clean and not listed:
                     found.append((i, c, "vjp"))
                     listed = True
             prev = grads[a]
-            grads[a] = c if prev is None else add(prev, c)
+            if prev is None:
+                grads[a] = c
+            elif type(c) is float:
+                grads[a] = prev + c
+            else:
+                grads[a] = add(prev, c)
     return found
+
+
+def _columns(graph: Graph) -> tuple[bytearray, Any, Any, dict[int, tuple[int, ...]]]:
+    """The columns of the graph's arguments (`core.Args`), for the loops."""
+    a = graph.args
+    return a.arity, a.first, a.second, a.more
+
+
+def _of(n: int, i: int, first: Any, second: Any, more: dict[int, tuple[int, ...]]) -> Any:
+    """Node i's arguments from the columns, `n` its arity."""
+    if n == 2:
+        return (first[i], second[i])
+    if n == 1:
+        return (first[i],)
+    return more.get(i, ())
 
 
 def _np_scalar(v: Any) -> Any:
@@ -318,10 +361,11 @@ def evaluate_floats(graph: Graph, release: Release | None = None) -> list[Any]:
     ArithmeticError or ValueError, and the caller runs `evaluate` instead.
     """
     values = list(graph.values)
-    ops, args, attrs = graph.ops, graph.args, graph.attrs
+    ops, attrs = graph.ops, graph.attrs
+    arity, first, second, more = _columns(graph)
     i = 0
     try:  # costs nothing until something raises
-        for i, op in enumerate(ops):
+        for i, op, n, j, k in zip(count(), ops, arity, first, second):
             if release is not None and (gone := release[i]) is not None:
                 _release(values, gone)
             v = values[i]
@@ -329,24 +373,24 @@ def evaluate_floats(graph: Graph, release: Release | None = None) -> list[Any]:
                 if v.ndim == 0:
                     values[i] = float(v)
                 continue
-            a = args[i]
             kernel = op.scalar
             if kernel is not None and not attrs[i]:
-                if len(a) == 2:
-                    x, y = values[a[0]], values[a[1]]
+                if n == 2:
+                    x, y = values[j], values[k]
                     if type(x) is float and type(y) is float:
                         values[i] = kernel[0](x, y)
                         continue
-                elif len(a) == 1:
-                    x = values[a[0]]
+                elif n == 1:
+                    x = values[j]
                     if type(x) is float:
                         values[i] = kernel[0](x)
                         continue
                 else:
-                    xs = [values[j] for j in a]
+                    xs = [values[j] for j in more.get(i, ())]
                     if all([type(x) is float for x in xs]):
                         values[i] = kernel[0](*xs)
                         continue
+            a = _of(n, i, first, second, more)
             v = op.forward(*[_np_scalar(values[j]) for j in a], **attrs[i])
             values[i] = float(v) if v.ndim == 0 else v
     except MemoryError as e:
@@ -362,7 +406,8 @@ def backward_floats(
     add = op_table.add
     grads: list[Any] = [None] * len(graph.ops)
     grads[target] = float(seed) if type(values[target]) is float else seed
-    ops, args, attrs, requires = graph.ops, graph.args, graph.attrs, graph.requires
+    ops, attrs, requires = graph.ops, graph.attrs, graph.requires
+    arity, first, second, more = _columns(graph)
     try:  # costs nothing until something raises
         for i in range(target, -1, -1):
             g = grads[i]
@@ -376,19 +421,19 @@ def backward_floats(
                 if drop:
                     values[i] = None
                 continue
-            a = args[i]
+            n = arity[i]
             ans = values[i]
             kernel = op.scalar
             if kernel is not None and type(ans) is float and not attrs[i]:  # floats ran it
                 vjp = kernel[1]
-                if len(a) == 1:
-                    j = a[0]
+                if n == 1:
+                    j = first[i]
                     if requires[j]:
                         c = vjp(g, ans, values[j])
                         prev = grads[j]
                         grads[j] = c if prev is None else prev + c
-                elif len(a) == 2:
-                    j, k = a
+                elif n == 2:
+                    j, k = first[i], second[i]
                     cj, ck = vjp(g, ans, values[j], values[k])
                     if requires[j]:
                         prev = grads[j]
@@ -397,11 +442,13 @@ def backward_floats(
                         prev = grads[k]
                         grads[k] = ck if prev is None else prev + ck
                 else:
+                    a = more.get(i, ())
                     for j, c in zip(a, vjp(g, ans, *[values[j] for j in a])):
                         if requires[j]:
                             prev = grads[j]
                             grads[j] = c if prev is None else prev + c
             else:  # numpy ran it
+                a = _of(n, i, first, second, more)
                 vjps = op.vjps
                 g = _np_scalar(g)
                 argvals = [_np_scalar(values[j]) for j in a]

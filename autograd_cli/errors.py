@@ -126,8 +126,9 @@ class Spans:
 
     def __init__(self, source: Source):
         self.source = source
-        self.starts = array("q")
-        self.ends = array("q")
+        # int32: sources are read up to 2**30 bytes (sources.READ_LIMIT)
+        self.starts = array("i")
+        self.ends = array("i")
         self.others: dict[int, Span] = {}  # index -> a Span of another source
 
     def append(self, span: Span) -> None:

@@ -92,7 +92,7 @@ class Report:
 
 
 def _finite(v) -> bool:
-    if v.ndim == 0:
+    if type(v) is float or v.ndim == 0:
         return math.isfinite(v)  # ~100x cheaper than numpy on a scalar
     # A sum of squares is finite only if every element is (or it overflowed:
     # look closer); unlike isfinite(v).all() it allocates nothing the size of
@@ -220,9 +220,6 @@ def _run(model, tb, timings, every_node):
                 ),
             )
         values, grads = swept
-        if every_node:  # numpy's types from here on, whichever ran
-            values = [_np_float(v) for v in values]
-            grads = [_np_float(g) for g in grads]
         start = time.perf_counter()
         # Columns, not a loop over the bindings: a report of 10^5 scalars
         # is then a few passes at C speed (lists, a sum, a zip).
@@ -232,9 +229,15 @@ def _run(model, tb, timings, every_node):
         names, nodes = memo.columns
         binding_values = [values[i] for i in nodes]
         binding_grads = [grads[i] for i in nodes]
+        # Checked while the scalars are Python floats, which one sum checks.
         bad_values = not _finite_values(model, nodes, binding_values)
         bad_grads = not _grads_finite(binding_grads)
         f64, zeros_like = np.float64, np.zeros_like
+        if every_node:  # numpy's types from here on, whichever ran
+            values = [f64(v) if type(v) is float else v for v in values]
+            grads = [f64(g) if type(g) is float else g for g in grads]
+            binding_values = [values[i] for i in nodes]
+            binding_grads = [grads[i] for i in nodes]
         binding_values = [f64(v) if type(v) is float else v for v in binding_values]
         out_values = dict(zip(names, binding_values))
         out_grads = dict(
@@ -295,10 +298,6 @@ def _sweep(model, tb, seed, keep, timings, evaluate, backward):
     return values, grads
 
 
-def _np_float(v):
-    return np.float64(v) if type(v) is float else v
-
-
 # Sources of non-finite numbers listed per pass; the rest are counted, so
 # that a file with thousands of them stays readable.
 MAX_SOURCES = 10
@@ -310,21 +309,37 @@ def _nonfinite_warnings(model, target, seed) -> list:
     forward pass; in the backward pass, an op whose VJP gives a non-finite
     gradient from a finite incoming gradient and finite values (see
     `engine.gradient_sources`).  Called only when the report's cheap check
-    found a non-finite value or gradient: the passes run again on numpy with
-    every value kept, which gives the same numbers as the float kernels."""
+    found a non-finite value or gradient: the passes run again with every
+    value kept, on the float kernels where the run used them (numpy where
+    Python refuses), which give numpy's numbers."""
     graph = model.graph
-    every = evaluate(graph)
-    ok = bytearray([v is None or _finite(v) for v in every])
+    found = None
+    if model.floats and model.dtype == "float64":
+        try:  # the float kernels first: they give numpy's numbers, at a fraction of its cost
+            found = _sources(model, evaluate_floats(graph), target, seed)
+        except (ArithmeticError, ValueError):
+            pass  # Python refused (x / 0, an overflowing **) where numpy gives inf or nan
+    if found is None:
+        found = _sources(model, evaluate(graph), target, seed)
+    every, forward, backward = found
     warnings = []
-    forward = _value_sources(model, every, ok)
     for i in forward[:MAX_SOURCES]:
         warnings.append(_value_warning(model, i, every[i]))
     _count_the_rest(warnings, len(forward), "forward")
-    backward = gradient_sources(graph, every, target, seed, _finite, ok)
     for i, g, how in backward[:MAX_SOURCES]:
         warnings.append(_gradient_warning(model, i, g, how))
     _count_the_rest(warnings, len(backward), "backward")
     return warnings
+
+
+def _sources(model, every, target, seed):
+    """Every node's value (`every`, from a forward pass that kept them all)
+    and the sources of non-finite numbers in the forward and backward passes."""
+    ok = bytearray([v is None or _finite(v) for v in every])
+    forward = _value_sources(model, every, ok)
+    if type(every[target]) is float:
+        seed = float(seed)
+    return every, forward, gradient_sources(model.graph, every, target, seed, _finite, ok)
 
 
 def _count_the_rest(warnings, found, stage):
@@ -345,7 +360,8 @@ def _value_sources(model, values, ok) -> list:
     it, so it is a source only when no non-finite constant of its binding
     does (a stack of the non-finite constants seen, innermost last)."""
     graph, spans, owners = model.graph, model.spans, model.owners
-    args = graph.args
+    columns = graph.args
+    arity, first, second = columns.arity, columns.first, columns.second
     out = []
     inner = []  # spans of the binding's non-finite constants not yet enclosed
     owner = -1
@@ -367,8 +383,16 @@ def _value_sources(model, values, ok) -> list:
             inner.append(span)
             if not enclosed:
                 out.append(i)
-        elif all([ok[a] for a in args[i]]):
-            out.append(i)
+        else:
+            n = arity[i]
+            if n == 2:
+                clean = ok[first[i]] and ok[second[i]]
+            elif n == 1:
+                clean = ok[first[i]]
+            else:
+                clean = all([ok[a] for a in columns[i]])
+            if clean:
+                out.append(i)
     return out
 
 

@@ -12,15 +12,19 @@ here with numpy on the test's own numbers.
 from __future__ import annotations
 
 import json
+import random
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from autograd_cli import running
 from autograd_cli.cli import app
 from autograd_cli.compiling import load
 from autograd_cli.errors import Source
 from autograd_cli.running import MAX_SOURCES, run
+
+from programs import random_scalar_program
 
 
 def warnings_of(text, dtype="float64", floats=True, every_node=True):
@@ -304,3 +308,27 @@ def test_the_count_of_the_rest_is_a_warning_of_the_file(tmp_path, monkeypatch):
     assert json.loads(result.stdout)["warnings"][-1] == {
         "message": "and 3 more sources of nan or inf in the forward pass, not listed"
     }
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_sources_found_on_floats_are_those_found_on_numpy(seed):
+    """The search for sources runs on the float kernels where the run did:
+    random programs pushed past float64's range warn as on numpy."""
+    text = (
+        random_scalar_program(random.Random(seed))
+        .replace("param p = 0.9", "param p = 1e200")
+        .replace("param q = -0.35", "param q = 1e-200")
+    )
+    assert described(warnings_of(text)) == described(warnings_of(text, floats=False))
+
+
+@pytest.mark.parametrize("text", [t for t, on_floats in SCALAR_PROGRAMS if on_floats])
+def test_the_search_runs_on_floats_where_the_run_did(text, monkeypatch):
+    want = described(warnings_of(text))
+    assert want
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the search ran on numpy")
+
+    monkeypatch.setattr(running, "evaluate", refused)
+    assert described(warnings_of(text)) == want

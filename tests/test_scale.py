@@ -185,7 +185,7 @@ def graph_of(model):
     g = model.graph
     return (
         g.ops,
-        g.args,
+        list(g.args),
         [sorted(a.items(), key=str) for a in g.attrs],
         g.requires,
         [v if v is None else (np.asarray(v).dtype, np.asarray(v).tobytes()) for v in g.values],
@@ -252,7 +252,7 @@ print(grown / len(model.graph))
 def test_a_long_line_of_varied_terms_takes_memory_for_its_graph_only():
     """eval compiles as the rules reduce, and the parser keeps no record of
     the pieces of a line it will not see again: what a long line takes is
-    its graph's (~160 bytes a node).  Holding the statement's tree until
+    its graph's (~80 bytes a node).  Holding the statement's tree until
     its end, and every piece's record, took over 500 bytes a node more."""
     done = subprocess.run(
         [sys.executable, "-c", VARIED, "60000"], capture_output=True, text=True, timeout=300
