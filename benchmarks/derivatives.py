@@ -3,7 +3,7 @@
 6. `jacobian`: the Jacobian of 100,000 residuals of a 3-parameter model
    (`autograd-cli jacobian --of r --wrt p`, forward mode), held against one
    `eval` of the same file (the gradient of the residuals' sum), with
-   `jax.jacfwd` as a peer.
+   `torch.func.jacfwd` and `jax.jacfwd` as peers.
 7. `hessian`: the Hessian of a logistic loss of 1,000 parameters on a
    500 × 1,000 matrix (`autograd-cli hessian`, forward over reverse),
    against `torch.autograd.functional.hessian(..., vectorize=True)` and
@@ -97,14 +97,24 @@ def jacobian(cfg: Config) -> Section:
         if not np.allclose(theirs, got, rtol=1e-12, atol=1e-15):
             raise AssertionError("jacobian: jax.jacfwd disagrees with autograd-cli")
         jax_script = write_input(cfg, "residuals_jax.py", inputs.residuals_jax_script(n))
+    torch_script = None
+    if cfg.has("torch"):
+        check = write_input(cfg, "residuals_torch_check.py", inputs.residuals_torch_script(n, True))
+        theirs = np.array(_json_of([sys.executable, check], cfg, "jt.json"))
+        if not np.allclose(theirs, got, rtol=1e-12, atol=1e-15):
+            raise AssertionError("jacobian: torch.func.jacfwd disagrees with autograd-cli")
+        torch_script = write_input(cfg, "residuals_torch.py", inputs.residuals_torch_script(n))
 
     eval_name = f"{label} eval residuals.expr"
     ours_name = f"{label} jacobian residuals.expr --of r --wrt p"
     jax_name = "python residuals_jax.py (jax.jacfwd, jit)"
+    torch_name = "python residuals_torch.py (torch.func.jacfwd)"
     commands = {
         eval_name: [*argv, "eval", path],
         ours_name: [*argv, "jacobian", path, "--of", "r", "--wrt", "p"],
     }
+    if torch_script:
+        commands[torch_name] = [sys.executable, torch_script]
     if jax_script:
         commands[jax_name] = [sys.executable, jax_script]
     progress(f"jacobian: {n:,} residuals, {len(commands)} processes, {rounds} rounds")
@@ -128,11 +138,13 @@ def jacobian(cfg: Config) -> Section:
         "eval differentiates (one forward and one backward pass, every node's value and "
         "gradient reported). jacobian runs forward mode (3 inputs, 100,000 outputs): "
         "one pass with a batch of 3 tangents. Both print autograd-cli's table. The "
-        "Jacobian was checked first against the closed form (and jax's) to 1e-12. "
+        "Jacobian was checked first against the closed form (and the peers') to 1e-12. "
         f"Peak memory: {peak_method()}."
     ]
     if not jax_script:
         notes.append("JAX is not installed: its script is skipped.")
+    if not torch_script:
+        notes.append("PyTorch is not installed: its script is skipped.")
     notes += unsteady_note(results)
     return Section(
         "jacobian",

@@ -220,6 +220,31 @@ print({out})
 """
 
 
+def residuals_torch_script(n: int, as_json: bool = False) -> str:
+    """The residuals' Jacobian by `torch.func.jacfwd`, printed as numpy
+    prints it, or whole as JSON."""
+    out = "json.dumps(J.numpy().tolist())" if as_json else "J.numpy()"
+    return f"""\
+import json
+
+import numpy as np
+import torch
+
+x = torch.from_numpy(np.linspace(0, 1, {n}))
+y = torch.from_numpy(
+    2 * np.exp(-1.3 * x.numpy()) + 0.2 + 0.01 * np.random.default_rng(1).standard_normal({n})
+)
+
+
+def residuals(p):
+    return p[0] * torch.exp(-p[1] * x) + p[2] - y
+
+
+J = torch.func.jacfwd(residuals)(torch.tensor({RESIDUALS_P}, dtype=torch.float64))
+print({out})
+"""
+
+
 def logistic_expr(m: int, n: int) -> str:
     """A logistic loss of n parameters on an m × n matrix (soft labels)."""
     return f"""\
