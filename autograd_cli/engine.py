@@ -668,7 +668,7 @@ def _only(graph: Graph, wrt: Sequence[int]) -> Graph:
                 if requires[a]:
                     requires[i] = 1
                     break
-    view.requires = [bool(r) for r in requires]
+    view.requires = requires
     return view
 
 
