@@ -434,7 +434,7 @@ def _character_error(source: Source, pos: int) -> ExprError:
     if ch == '"':
         hint = "; this string is never closed (a string ends on the line it starts)"
     elif ch == "'":
-        hint = "; strings are written in double quotes: load(\"data.csv\")"
+        hint = '; strings are written in double quotes: load("data.csv")'
     return ExprError(f"unexpected character {shown}{hint}", Span.at(source, pos))
 
 
