@@ -305,7 +305,8 @@ def _read_text(req: Request, data: bytes, sep: str | None) -> np.ndarray:
     first_offset, first = rows[0]
     first_cells = _cells(first, sep)
     names = None
-    if not any(_is_number(c) for _, c in first_cells):
+    # A header: names, every cell (none a number, none empty).
+    if all(c and not _is_number(c) for _, c in first_cells):
         names = [c[1:-1] if len(c) >= 2 and c[0] == c[-1] == '"' else c for _, c in first_cells]
         rows = rows[1:]
         if not rows:

@@ -143,7 +143,10 @@ def decode_string(text: str, source: Source, start: int) -> str:
             message = r"invalid escape in a string; JSON's are \" \\ \/ \b \f \n \r \t \uXXXX"
         elif message.startswith("Invalid control character"):
             message = "a control character (a tab, say) in a string: write it as an escape (\\t)"
-        raise ExprError(message, Span.at(source, start + e.pos)) from None
+        pos = e.pos
+        if "escape" in e.msg:  # at the backslash that starts it
+            pos = text.rfind("\\", 0, pos + 1)
+        raise ExprError(message, Span.at(source, start + pos)) from None
 
 
 class Builder:

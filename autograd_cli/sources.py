@@ -200,11 +200,12 @@ def open_regular(real: str):
     return fd, info
 
 
-def read_bytes(real: str, limit: int = READ_LIMIT) -> bytes:
+def read_bytes(real: str, limit: int | None = None) -> bytes:
     """The bytes of the regular file `real`, at most `limit` of them; an
     `OSError` or a `ValueError` saying why not.  A device or a FIFO is
     never read (a device is not even opened: opening some has effects), and
     the open cannot block, so a FIFO swapped in cannot hang it."""
+    limit = READ_LIMIT if limit is None else limit
     fd, info = open_regular(real)
     try:
         if info.st_size > limit:
