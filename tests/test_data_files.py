@@ -715,3 +715,29 @@ def test_a_file_mode_without_read_permission_is_an_error(here):
     err = error_of('x = load("d.csv")')
     assert "Permission denied" in err.message
     os.chmod(here / "d.csv", stat.S_IRUSR | stat.S_IWUSR)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([".csv", ".tsv", ".txt", ".dat", ".json", ".npy"]),
+    st.one_of(
+        st.binary(max_size=64),
+        st.text(alphabet='0123456789.,-+eE#\n\t "[]{}nai\x00é_', max_size=64).map(str.encode),
+        st.binary(max_size=48).map(lambda b: npy_header((2,)) + b),
+        st.binary(max_size=48).map(lambda b: b"\x93NUMPY\x01\x00" + b),
+    ),
+    st.sampled_from([None, "0", "-1", '"a"', "3"]),
+)
+def test_any_bytes_in_any_format_load_or_fail_with_a_located_error(
+    tmp_path_factory, ext, data, column
+):
+    d = tmp_path_factory.mktemp("b")
+    (d / f"f{ext}").write_bytes(data)
+    call = f'load("f{ext}")' if column is None else f'load("f{ext}", column={column})'
+    try:
+        model = compile_file(Source("t.expr", f"x = {call}"), access=Access(str(d)))
+    except ExprError as err:
+        assert err.span is not None and err.message
+        return
+    value = model.graph.values[model.graph.args[model.by_name["x"].node][0]]
+    assert np.asarray(value).dtype == np.float64
