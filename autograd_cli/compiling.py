@@ -361,6 +361,13 @@ def _apply_sets(statements, sets, source, replaced, origins):
         if new.is_param:
             raise ExprError("--set takes NAME=VALUE; 'param' comes from the file", new.span)
         target = _settable(by_name, new.name, new.name_span, source, "--set")
+        for e in new.nodes:
+            if e.kind == "call" and e.data == "load":  # relative to what? the user means a file
+                raise ExprError(
+                    f"--set reads a file as {new.name}=@PATH (relative to the current "
+                    "directory), not with load()",
+                    e.span,
+                )
         if _uses_names(new):
             raise ExprError(
                 "a --set value is a constant: it cannot use other names",

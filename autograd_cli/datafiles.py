@@ -258,6 +258,11 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+def _unquote(cell: str) -> str:
+    """A cell without the double quotes around it, if it has them."""
+    return cell[1:-1] if len(cell) >= 2 and cell[0] == cell[-1] == '"' else cell
+
+
 def _cells(line: str, sep: str | None):
     """The cells of a line (its comment gone) as (offset in the line, text)."""
     out = []
@@ -306,8 +311,8 @@ def _read_text(req: Request, data: bytes, sep: str | None) -> np.ndarray:
     first_cells = _cells(first, sep)
     names = None
     # A header: names, every cell (none a number, none empty).
-    if all(c and not _is_number(c) for _, c in first_cells):
-        names = [c[1:-1] if len(c) >= 2 and c[0] == c[-1] == '"' else c for _, c in first_cells]
+    if all(c and not _is_number(_unquote(c)) for _, c in first_cells):
+        names = [_unquote(c) for _, c in first_cells]
         rows = rows[1:]
         if not rows:
             raise req.in_file(
@@ -320,7 +325,7 @@ def _read_text(req: Request, data: bytes, sep: str | None) -> np.ndarray:
     index = _column_index(req, names, width, source, first_offset)
     table = None
     data = text[rows[0][0] :]
-    if data.isascii() and "_" not in data:
+    if data.isascii() and "_" not in data and '"' not in data:
         # numpy's own parser, where it reads what the loop below would; any
         # row it refuses is then found, and worded, by the loop.
         try:
@@ -344,6 +349,8 @@ def _rows_one_by_one(req, source, rows, sep, width, names):
     table = np.empty((len(rows), width), dtype=np.float64)
     for r, (offset, body) in enumerate(rows):
         cells = body.split(sep) if sep is not None else body.split()
+        if '"' in body:  # numbers in quotes, as spreadsheets export them
+            cells = [_unquote(c.strip(" \t\f\v\r")) for c in cells]
         if len(cells) != width or not body.isascii() or "_" in body:
             _check_row(req, source, offset, body, sep, width, names)
         try:
@@ -368,7 +375,7 @@ def _check_row(req, source, offset, body, sep, width, names):
             Span(source, offset + at, offset + max(at + 1, len(body.rstrip()))),
         )
     for pos, cell in cells:
-        if not _is_number(cell):
+        if not _is_number(_unquote(cell)):
             if not cell:
                 raise req.in_file("an empty cell: expected a number", Span.at(source, offset + pos))
             shown = cell if len(cell) <= 40 else cell[:37] + "..."

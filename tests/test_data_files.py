@@ -741,3 +741,27 @@ def test_any_bytes_in_any_format_load_or_fail_with_a_located_error(
         return
     value = model.graph.values[model.graph.args[model.by_name["x"].node][0]]
     assert np.asarray(value).dtype == np.float64
+
+
+def test_set_takes_a_file_as_at_path_not_as_load(here):
+    (here / "d.csv").write_text("1\n")
+    (here / "m.expr").write_text("x = 0\ny = sum(x)\n")
+    result = invoke(["eval", "m.expr", "--set", 'x=load("d.csv")'])
+    failed(result, "--set:1:3: error: --set reads a file as x=@PATH")
+    assert eval_doc("m.expr", "--set", "x=@d.csv")["value"] == 1.0
+
+
+def test_functions_lists_load(here):
+    doc = strict_json(invoke(["functions", "load", "-f", "json"]).stdout)
+    (entry,) = doc["functions"]
+    assert entry["usage"] == 'load("file", column=None)'
+    assert entry["derivative"] == {} and "--allow-read" in entry["notes"]
+
+
+def test_numbers_in_double_quotes_as_spreadsheets_export_them(here):
+    (here / "q.csv").write_text('"t","v"\n"1","2.5"\n3, "4"\n')
+    assert value_of('x = load("q.csv")')[0].tolist() == [[1, 2.5], [3, 4]]
+    assert value_of('x = load("q.csv", column="v")')[0].tolist() == [2.5, 4]
+    (here / "b.csv").write_text('t\n"1"\n"x"\n')
+    err = error_of('x = load("b.csv")')
+    assert "not a number: '\"x\"'" in err.message and where(err.span) == ("b.csv", 3, 1)
