@@ -765,3 +765,20 @@ def test_numbers_in_double_quotes_as_spreadsheets_export_them(here):
     (here / "b.csv").write_text('t\n"1"\n"x"\n')
     err = error_of('x = load("b.csv")')
     assert "not a number: '\"x\"'" in err.message and where(err.span) == ("b.csv", 3, 1)
+
+
+def test_a_param_starts_from_a_file(here):
+    np.save(here / "w0.npy", np.array([0.5, -1.0, 2.0]))
+    (here / "m.expr").write_text('param w = load("w0.npy")\ny = sum(w * w)\n')
+    doc = eval_doc("m.expr")
+    assert doc["nodes"]["w"]["kind"] == "param"
+    assert doc["nodes"]["w"]["grad"] == [1.0, -2.0, 4.0]  # 2w, exact in binary
+
+
+def test_set_json_keeps_a_loaded_binding_s_shape(here):
+    (here / "d.csv").write_text("1\n2\n3\n")
+    (here / "m.expr").write_text('x = load("d.csv")\ny = sum(x)\n')
+    (here / "v.json").write_text('{"x": [1, 2]}')
+    result = invoke(["eval", "m.expr", "--set-json", "v.json"])
+    failed(result, "v.json:1:7: error: 'x' has shape (3,)")
+    assert eval_doc("m.expr", "--set-json", "v.json", "--any-shape")["value"] == 3.0
