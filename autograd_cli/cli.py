@@ -163,7 +163,8 @@ SHARED = {
             "--set",
             metavar="NAME=VALUE",
             help="Replace the value of an input or param, written in "
-            "the language: --set 'w=[1, 2, 3]' (repeatable).",
+            "the language: --set 'w=[1, 2, 3]', or read from a file: "
+            "--set x=@data.csv (repeatable).",
         ),
     ),
     "set_json": (
@@ -206,6 +207,16 @@ SHARED = {
             min=1,
             metavar="N",
             help="Refuse any array with more elements than this.",
+        ),
+    ),
+    "allow_read": (
+        list[str],
+        typer.Option(
+            [],
+            "--allow-read",
+            metavar="DIR",
+            help="Let load() read files under DIR too (repeatable; by default a file "
+            "reads data only under its own directory).",
         ),
     ),
     "timings": (
@@ -295,7 +306,8 @@ def _check_sets(options):
 
 
 @file_command(
-    "eval", "files expr of wrt set_ set_json any_shape format dtype strict max_elements timings"
+    "eval",
+    "files expr of wrt set_ set_json any_shape allow_read format dtype strict max_elements timings",
 )
 def eval_command(
     options: Options,
@@ -312,7 +324,9 @@ def eval_command(
     return commands.run(options, commands.Eval())
 
 
-@file_command("check", "files expr of wrt set_ set_json any_shape ... format dtype max_elements")
+@file_command(
+    "check", "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements"
+)
 def check_command(
     options: Options,
     eps: float = typer.Option(1e-6, "--eps", help="The finite-difference step."),
@@ -379,7 +393,9 @@ def check_command(
     )
 
 
-@file_command("hessian", "files expr of wrt set_ set_json any_shape format dtype max_elements")
+@file_command(
+    "hessian", "files expr of wrt set_ set_json any_shape allow_read format dtype max_elements"
+)
 def hessian_command(options: Options):
     """Second derivatives of the scalar target, by forward mode over the backward pass.
 
@@ -394,7 +410,9 @@ class JacobianMode(str, Enum):
     reverse = "reverse"
 
 
-@file_command("jacobian", "files expr of wrt set_ set_json any_shape ... format dtype max_elements")
+@file_command(
+    "jacobian", "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements"
+)
 def jacobian_command(
     options: Options,
     mode: JacobianMode = typer.Option(
@@ -419,7 +437,7 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-@file_command("graph", "files expr of set_ set_json any_shape format dtype max_elements")
+@file_command("graph", "files expr of set_ set_json any_shape allow_read format dtype max_elements")
 def graph_command(
     options: Options,
     format: GraphFormat = typer.Option(
@@ -436,7 +454,9 @@ def graph_command(
     return commands.run(options, commands.Graph())
 
 
-@file_command("explain", "files expr wrt of set_ set_json any_shape format dtype max_elements")
+@file_command(
+    "explain", "files expr wrt of set_ set_json any_shape allow_read format dtype max_elements"
+)
 def explain_command(
     options: Options,
     wrt: str = typer.Option(
@@ -542,6 +562,7 @@ def test_command(
         TestFormat.text, "--format", "-f", help="text for people, json for programs."
     ),
     max_elements: int = MAX_ELEMENTS,
+    allow_read: list[str] = SHARED["allow_read"][1],
 ):
     """Test every NAME.expr against the NAME.golden.json beside it.
 
@@ -566,6 +587,7 @@ def test_command(
         junit_xml_path=junit_xml,
         format=format.value,
         max_elements=max_elements,
+        allow_read=allow_read,
     )
     if code:
         raise typer.Exit(code)

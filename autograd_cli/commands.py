@@ -17,10 +17,17 @@ import os
 import sys
 import time
 
-from .errors import ExprError, Source, display_path, print_diagnostic
-from .options import CHECK_DIRECTIONS, CHECK_SAMPLES, CHECK_SEED, Options, stdin_conflict
+from .errors import ExprError, Source, Span, display_path, print_diagnostic
+from .options import (
+    CHECK_DIRECTIONS,
+    CHECK_SAMPLES,
+    CHECK_SEED,
+    DEFAULT_MAX_ELEMENTS,
+    Options,
+    stdin_conflict,
+)
 from .process import collector_off, keep, startup_seconds
-from .sources import read_source
+from .sources import Access, read_source
 from .streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, output_failed, write_output
 
 
@@ -33,19 +40,46 @@ def parse_sets(sets):
     return [(item.partition("=")[0].strip(), Source("--set", item)) for item in sets]
 
 
+def read_at_sets(sets, max_elements):
+    """`sets` from `parse_sets` with each --set NAME=@PATH's file read: its
+    Source becomes a `GivenValue` of the array in the file."""
+    out = []
+    for name, source in sets:
+        text = source.text
+        eq = text.index("=") + 1
+        at = eq + len(text[eq:]) - len(text[eq:].lstrip())
+        if text[at : at + 1] != "@":
+            out.append((name, source))
+            continue
+        from .datafiles import load_given
+        from .jsonin import GivenValue
+
+        span = Span(source, at, len(text))
+        path = text[at + 1 :].strip()
+        array = load_given(path, max_elements, span)
+        out.append((name, GivenValue(name, array, Span(source, 0, max(1, eq - 1)), span)))
+    return out
+
+
 class Given:
     """The values the command line gives for bindings: --set, --set-json and
     --any-shape.  The JSON files are read once, before the first FILE (the
     same values go to every file)."""
 
-    def __init__(self, sets=(), set_json=(), any_shape=False):
+    def __init__(self, sets=(), set_json=(), any_shape=False, max_elements=None):
         self.sets = parse_sets(sets)
+        self.max_elements = max_elements
         self.set_json = list(set_json)
         self.any_shape = any_shape
         self.values = []
 
     def read(self):
-        """Read the --set-json files; later files win over earlier ones."""
+        """Read the files of --set NAME=@PATH, then the --set-json files;
+        later files win over earlier ones."""
+        if any("@" in source.text for _, source in self.sets):
+            limit = self.max_elements or DEFAULT_MAX_ELEMENTS
+            with _reported("--set"):
+                self.sets = read_at_sets(self.sets, limit)
         if not self.set_json:
             return
         from .jsonin import given_values
@@ -97,6 +131,7 @@ class FileRun:
             max_elements=self.options.max_elements,
             timings=self.timings,
             keep_exprs=keep_exprs,
+            access=Access.of_file(self.path, self.options.allow_read),
         )
 
     def run(self, model, *, every_node=True):
@@ -170,7 +205,7 @@ def run(options: Options, command: Command) -> int:
     written; 70 for a bug."""
     from .process import gc_paused
 
-    given = Given(options.sets, options.set_json, options.any_shape)
+    given = Given(options.sets, options.set_json, options.any_shape, options.max_elements)
     startup = []
     if options.timings:
         from . import compiling, render, running  # noqa: F401  (imports count as start-up)

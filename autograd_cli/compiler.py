@@ -49,8 +49,10 @@ class Compiler:
     """Statements to a graph, one at a time (`statement`), or a whole file's
     (`compile`); `model()` is what has been compiled so far."""
 
-    def __init__(self, source, dtype, max_elements):
+    def __init__(self, source, dtype, max_elements, access=None):
         self.source = source
+        # where `load` may read (a datafiles.Access; None: the current directory)
+        self.access = access
         self.dtype_name = dtype
         self.dtype = DTYPES[dtype]
         self.max_elements = max_elements
@@ -254,6 +256,8 @@ class Compiler:
             self._check_size(e.data.shape, e.span)
             e.const = True
             e.gid = self.const(e.data, e.span, "given value")
+        elif kind == "string":  # only ever an argument of load, which reads it
+            e.const = True
         else:
             self.list(e)
 
@@ -305,6 +309,9 @@ class Compiler:
             if fname in self.by_name or fname == "pi":
                 raise ExprError(f"'{fname}' is a value, not a function", e.span)
             raise ExprError(f"unknown function '{fname}'{hint}", e.span)
+        if fname == "load":
+            self.load(e)
+            return
         npos = len(e.args) - len(e.keywords)
         positional = e.args[:npos]
         keyword, keyword_spans = {}, {}
@@ -364,6 +371,52 @@ class Compiler:
         if op_table.OPS[fn.op].constructor:
             self._constructor_attrs(e, fn, attrs)
         self.apply(e, fn.op, [bound[n] for n in fn.arrays], attrs, label=fname)
+
+    def load(self, e):
+        """Compile a call of `load`: the file read now, its array a constant
+        (so the binding is an input, which --set can replace)."""
+        from .datafiles import Access, load_file
+
+        usage = '; usage: load("file", column=NAME or INDEX)'
+        npos = len(e.args) - len(e.keywords)
+        bound, spans = {}, {}
+        for k, a in enumerate(e.args[:npos]):
+            if k >= 2:
+                raise ExprError(f"load() takes at most 2 arguments, got {npos}" + usage, a.span)
+            bound[("file", "column")[k]] = a
+        for (k, span), a in zip(e.keywords, e.args[npos:]):
+            if k not in ("file", "column"):
+                raise ExprError(
+                    f"load() has no argument '{k}'{suggest(k, ['file', 'column'])}" + usage, span
+                )
+            if k in bound:
+                raise ExprError(f"load() got the argument '{k}' twice", span)
+            bound[k], spans[k] = a, span
+        if "file" not in bound:
+            raise ExprError("load() is missing the argument 'file'" + usage, e.span)
+        name = bound["file"]
+        if name.kind != "string":
+            raise ExprError(
+                'load() takes the name of the file as a string: load("data.csv")', name.span
+            )
+        column = bound.get("column")
+        if column is not None:
+            if column.kind == "string":
+                column_value = column.data
+            else:
+                column_value = self.static(column, "load(): column")
+        array = load_file(
+            name.data,
+            None if column is None else column_value,
+            access=self.access or Access(),
+            max_elements=self.max_elements,
+            call=e.span,
+            name_span=name.span,
+            column_span=None if column is None else column.span,
+        )
+        self._check_size(array.shape, e.span)
+        e.const = True
+        e.gid = self.const(array, e, "load")
 
     def _call_many(self, e, fn, arrays, keyword, keyword_spans, usage):
         """A call of a function of any number of arrays (`Fn.many`): the

@@ -32,15 +32,18 @@ def load(
     max_elements: int = DEFAULT_MAX_ELEMENTS,
     timings=None,
     keep_exprs=True,
+    access=None,
 ) -> Model:
     """Parse and compile `source`.  `sets` are (name, Source) pairs from --set;
     `values` are `GivenValue`s (from --set-json), applied before `sets`, each
     of the shape of the binding it replaces unless `any_shape`;
     `timings`, if a dict, gets the seconds spent in 'parse' and 'check'.  With
     `keep_exprs` false, the expression trees (which `explain` reads) are let
-    go once the graph is built: a statement keeps only its right side's span."""
+    go once the graph is built: a statement keeps only its right side's span.
+    `access` says where the file's `load` calls may read (a
+    `datafiles.Access`; None: under the current directory)."""
     if not sets and not values and not keep_exprs:
-        return _load_streaming(source, dtype, max_elements, timings)
+        return _load_streaming(source, dtype, max_elements, timings, access)
     start = time.perf_counter()
     with gc_paused():
         statements = parse(source)
@@ -51,7 +54,7 @@ def load(
     statements, replaced = _apply_sets(statements, sets, source, replaced, origins)
     start = lap(timings, "parse", start)
     with np.errstate(all="ignore"), gc_paused():  # non-finite constants: see `run`
-        model = Compiler(source, dtype, max_elements).compile(statements, replaced, origins)
+        model = Compiler(source, dtype, max_elements, access).compile(statements, replaced, origins)
         if not keep_exprs:
             for b in model.bindings:
                 _strip(b.statement)
@@ -62,7 +65,7 @@ def load(
 _NO_STATEMENTS = "the file has no statements: nothing to evaluate"
 
 
-def _load_streaming(source, dtype, max_elements, timings) -> Model:
+def _load_streaming(source, dtype, max_elements, timings, access=None) -> Model:
     """`load` compiling as the file is parsed: each expression becomes graph
     nodes as soon as its rule reduces (`_GraphBuilder`), so no statement's
     tree is ever whole, and a long line takes memory for its graph only.
@@ -75,7 +78,7 @@ def _load_streaming(source, dtype, max_elements, timings) -> Model:
     raised, an undefined name's worded knowing the names bound from its
     statement on (for "used before it is bound").  Any other exception is a
     defect and goes up at once."""
-    compiler = Compiler(source, dtype, max_elements)
+    compiler = Compiler(source, dtype, max_elements, access)
     compiler.bindings, compiler.by_name, compiler.later = [], {}, {}
     compiler.replaced, compiler.sets = {}, {}
     compiler.owner = 0
@@ -331,11 +334,22 @@ def _apply_values(statements, values, source, any_shape, origins):
 
 
 def _apply_sets(statements, sets, source, replaced, origins):
-    """Replace right sides with --set values, as `_apply_values` does."""
+    """Replace right sides with --set values, as `_apply_values` does; a
+    value read from a file (a `GivenValue`) takes the place of a Source."""
     by_name = _first_bindings(statements)
     replaced = dict(replaced or {})
     new_statements = {}
     for _name, set_source in sets:
+        if type(set_source) is not Source:  # a value read from a file (--set NAME=@PATH)
+            target = _settable(by_name, set_source.name, set_source.name_span, source, "--set")
+            root = Expr.at("value", set_source.value, (), set_source.span)
+            stmt = Statement(
+                target.name, target.name_span, target.is_param, root, [root], target.span
+            )
+            replaced.pop(id(target), None)
+            new_statements[id(target)] = stmt
+            origins[id(stmt)] = (origins.get(id(target), (target,))[0], "--set")
+            continue
         parsed = parse(set_source)
         if len(parsed) != 1:
             raise ExprError(
@@ -345,6 +359,13 @@ def _apply_sets(statements, sets, source, replaced, origins):
         if new.is_param:
             raise ExprError("--set takes NAME=VALUE; 'param' comes from the file", new.span)
         target = _settable(by_name, new.name, new.name_span, source, "--set")
+        for e in new.nodes:
+            if e.kind == "call" and e.data == "load":  # relative to what? the user means a file
+                raise ExprError(
+                    f"--set reads a file as {new.name}=@PATH (relative to the current "
+                    "directory), not with load()",
+                    e.span,
+                )
         if _uses_names(new):
             raise ExprError(
                 "a --set value is a constant: it cannot use other names",

@@ -314,3 +314,15 @@ FUNCTIONS.update(
         ),
     }
 )
+
+# Data from files (datafiles.py): the compiler reads the file when it meets
+# the call, so the array is a constant and its binding an input.
+FUNCTIONS["load"] = Fn(
+    "const",
+    static={"file": REQUIRED, "column": None},
+    usage='load("file", column=None)',
+    summary="an array read from a .csv, .tsv, .txt, .dat, .npy or .json file; column= "
+    "picks one column, by its header name or its index from 0",
+    notes="paths are relative to the file's directory and may not lead outside it "
+    "(--allow-read DIR); an input, replaceable with --set",
+)

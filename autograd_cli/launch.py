@@ -30,15 +30,16 @@ _VALUED = {
     "-f": "format",
     "--dtype": "dtype",
     "--max-elements": "max_elements",
+    "--allow-read": "allow_read",
 }
-_REPEATED = {"expr", "wrt", "sets", "set_json"}
+_REPEATED = {"expr", "wrt", "sets", "set_json", "allow_read"}
 _FLAGS = {"--strict": "strict", "--timings": "timings", "--any-shape": "any_shape"}
 
 
 def parse_eval_args(args):
     """eval's FILEs and the keyword arguments of their `Options`, or None
     when they are anything but plain (then Typer handles them)."""
-    kw = {"expr": [], "wrt": [], "sets": [], "set_json": []}
+    kw = {"expr": [], "wrt": [], "sets": [], "set_json": [], "allow_read": []}
     files = []
     i, n = 0, len(args)
     only_files = False

@@ -37,6 +37,7 @@ class Options:
         "max_elements",
         "strict",
         "timings",
+        "allow_read",
     )
 
     def __init__(
@@ -53,6 +54,7 @@ class Options:
         max_elements=DEFAULT_MAX_ELEMENTS,
         strict=False,
         timings=False,
+        allow_read=(),
     ):
         self.files = list(files)
         self.of = of
@@ -66,6 +68,8 @@ class Options:
         self.max_elements = max_elements
         self.strict = strict
         self.timings = timings
+        # directories a file's load() may read under, besides its own
+        self.allow_read = list(allow_read)
 
     def _fields(self):
         return tuple(getattr(self, name) for name in self.__slots__)

@@ -40,7 +40,8 @@ from .lalr import tables_module as tables_module_text
 class Expr:
     """One node of an expression as written.
 
-    kind: 'number' (data: float), 'name' (data: str), 'op' (data: op name),
+    kind: 'number' (data: float), 'name' (data: str), 'string' (data: str,
+    decoded: only as an argument of `load`), 'op' (data: op name),
     'call' (data: function name; `keywords` holds a (name, span) pair for
     each trailing argument given as key=value), 'index' (data: the subscripts, each an Expr or a
     ('slice', start, stop, step) tuple of Expr-or-None), 'list'.
@@ -94,7 +95,10 @@ class Statement:
         """The right side as written, on one line and without comments."""
         text = self.root.span.text
         if "\n" in text or "#" in text:
-            text = " ".join(re.sub(r"#[^\n]*", "", text).split())
+            # a '#' inside a string literal starts no comment
+            # (re caches the pattern; it is not compiled at start-up)
+            kept = re.sub(r'("(?:[^"\\\n]|\\[^\n])*")|#[^\n]*', lambda m: m.group(1) or "", text)
+            text = " ".join(kept.split())
         return text
 
 
@@ -115,6 +119,34 @@ class _BracketNewlines:
             elif kind == "_NL" and depth:
                 continue
             yield tok
+
+
+# The functions that take a string argument (a file's name); a string
+# anywhere else is an error.
+STRING_FUNCTIONS = frozenset({"load"})
+STRING_ONLY = 'a string is valid only as an argument of load(...), as in load("data.csv")'
+
+
+def decode_string(text: str, source: Source, start: int) -> str:
+    """The string literal `text` (with its quotes), at offset `start` of
+    `source`, decoded as JSON decodes a string; an `ExprError` at a bad
+    escape or a control character."""
+    import json
+
+    if "\\" not in text and text.isprintable():
+        return text[1:-1]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        message = e.msg
+        if message.startswith("Invalid") and "escape" in message:
+            message = r"invalid escape in a string; JSON's are \" \\ \/ \b \f \n \r \t \uXXXX"
+        elif message.startswith("Invalid control character"):
+            message = "a control character (a tab, say) in a string: write it as an escape (\\t)"
+        pos = e.pos
+        if "escape" in e.msg:  # at the backslash that starts it
+            pos = text.rfind("\\", 0, pos + 1)
+        raise ExprError(message, Span.at(source, start + pos)) from None
 
 
 class Builder:
@@ -159,6 +191,11 @@ class Builder:
             self.pending.append(e)
             return e
         return self._new("name", sys.intern(tok.value), (), start_of(tok), end_of(tok))
+
+    def string(self, children):
+        tok = children[0]
+        start, end = start_of(tok), end_of(tok)
+        return self._new("string", decode_string(text_of(tok), self.source, start), (), start, end)
 
     def paren(self, children):
         lpar, inner, rpar = children
@@ -227,6 +264,10 @@ class Builder:
                         "a positional argument cannot follow a keyword argument", a.span
                     )
                 args.append(a)
+        if text_of(name) not in STRING_FUNCTIONS:
+            for a in args:
+                if a.kind == "string":
+                    raise ExprError(STRING_ONLY, a.span)
         return self._new(
             "call", text_of(name), tuple(args), start_of(name), end_of(rpar), tuple(keywords)
         )
@@ -312,6 +353,7 @@ def _lark():
 _WORDS = {
     "NAME": "a name",
     "NUMBER": "a number",
+    "STRING": "a string",
     "PARAM": "'param'",
     "MINUS": "'-'",
     "LESS": "'<'",
@@ -347,6 +389,7 @@ def _describe_expected(expected) -> str:
     if _EXPR_START <= expected:
         words.append("an expression")
         expected -= _EXPR_START
+        expected.discard("STRING")  # an argument's string goes with the expressions
     if _BINARY <= expected:
         words.append("an operator")
         expected -= _BINARY
@@ -368,6 +411,8 @@ def _describe_token(kind: str, text: str) -> str:
         return f"name '{text}'"
     if kind == "NUMBER":
         return f"number {text}"
+    if kind == "STRING":
+        return f"string {text}"
     return f"'{text}'"
 
 
@@ -389,6 +434,10 @@ def _character_error(source: Source, pos: int) -> ExprError:
     ch = source.text[pos] if pos < len(source.text) else ""
     shown = repr(ch) if not ch.isprintable() or ch in "'\"" else f"'{ch}'"
     hint = character_hint(source.text, pos)
+    if ch == '"':
+        hint = "; this string is never closed (a string ends on the line it starts)"
+    elif ch == "'":
+        hint = '; strings are written in double quotes: load("data.csv")'
     return ExprError(f"unexpected character {shown}{hint}", Span.at(source, pos))
 
 
@@ -402,6 +451,8 @@ def _token_error(source: Source, kind: str, text: str, start: int, end: int, exp
         span = Span(source, start, end)
         what = _describe_token(kind, text)
     message = f"unexpected {what}; expected {_describe_expected(expected)}"
+    if kind == "STRING":
+        message = STRING_ONLY
     if kind in _COMPARING and not _EXPR_START <= set(expected):
         # a comparison right after one: a chain, which Python would allow
         message = (
@@ -425,7 +476,8 @@ def _unclosed(text, end):
     """The last bracket left open at offset `end` of `text`, ignoring
     comments: (the bracket, its offset) or None."""
     stack = []
-    brackets = re.compile(r"#[^\n]*|[()\[\]]")  # (re caches it; not made at start-up)
+    # strings and comments hold no brackets (re caches it; not made at start-up)
+    brackets = re.compile(r'"(?:[^"\\\n]|\\[^\n])*"|#[^\n]*|[()\[\]]')
     for m in brackets.finditer(text, 0, end):
         ch = m.group()
         if ch == "(" or ch == "[":

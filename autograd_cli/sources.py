@@ -1,7 +1,8 @@
 """Reading the user's files: a FILE argument (or stdin) as a `Source`.
 
 Formulas, --set-json files and golden files are all read here, with the
-same limit and the same refusal of devices that would never end.
+same limit and the same refusal of devices that would never end; and where
+a file's `load` calls may read data (`Access`), which only regular files.
 """
 
 from __future__ import annotations
@@ -105,4 +106,119 @@ def read_capped(fd: int, what: str) -> bytes:
         total += len(chunk)
         if total > READ_LIMIT:
             raise ExprError(f"{what} goes on past the {READ_LIMIT:,} bytes autograd-cli reads")
+    return b"".join(chunks)
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+)
+
+
+class Access:
+    """Where a file's `load` calls may read: under `base` (the directory of
+    the .expr file; the current directory for stdin and -e) and under each
+    of `allowed` (--allow-read).  `shown` is `base` as messages and data
+    files' names show it (the directory as the command line gave it)."""
+
+    def __init__(self, base: str | None = None, allowed=(), shown: str = ""):
+        self.base = base
+        self.allowed = list(allowed)
+        self.shown = shown
+
+    @classmethod
+    def of_file(cls, path: str | None, allowed=()) -> Access:
+        """The access of the .expr file at `path` (None, "-" or an inline
+        program: the current directory)."""
+        if path is None or path == "-" or type(path) is not str:
+            return cls(None, allowed)
+        return cls(os.path.dirname(path) or None, allowed, os.path.dirname(path))
+
+    def label(self, name: str) -> str:
+        """How messages show the data file `name` (as written in `load`)."""
+        if self.shown and not os.path.isabs(name):
+            name = os.path.normpath(os.path.join(self.shown, name))
+        return display_path(name)
+
+    def resolve(self, name: str) -> str:
+        """The real path of the data file `name`, if `load` may read it;
+        else a `ValueError` saying why."""
+        if not name:
+            raise ValueError("load() needs the name of a file, not an empty string")
+        if "\0" in name:
+            raise ValueError("a file name cannot hold a NUL character")
+        try:
+            base = os.path.realpath(self.base or os.getcwd())
+        except OSError as e:
+            raise ValueError(f"cannot find the current directory: {e.strerror or e}") from None
+        real = os.path.realpath(os.path.join(base, name))
+        if inside(real, base):
+            return real
+        for d in self.allowed:
+            if inside(real, os.path.realpath(d)):
+                return real
+        where = display_path(self.shown or ".") if self.base else "the current directory"
+        raise ValueError(
+            f"'{display_path(name)}' leads outside {where} (to {display_path(real)}): a file "
+            "reads only data under its own directory; --allow-read DIR lets it read under DIR"
+        )
+
+
+def inside(real: str, tree: str) -> bool:
+    """Whether the real path `real` is `tree` or lies under it."""
+    return real == tree or real.startswith(tree.rstrip(os.sep) + os.sep)
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_regular(real: str):
+    """A descriptor open on the regular file `real`, and its `os.stat_result`;
+    a `ValueError` for anything else, which is never opened if it is a
+    device (opening some has effects); the open cannot block."""
+    mode = os.stat(real).st_mode
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"it is {file_kind(mode)}, not a regular file")
+    fd = os.open(real, _OPEN_FLAGS)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ValueError(f"it is {file_kind(info.st_mode)}, not a regular file")
+    return fd, info
+
+
+def read_bytes(real: str, limit: int | None = None) -> bytes:
+    """The bytes of the regular file `real`, at most `limit` of them; an
+    `OSError` or a `ValueError` saying why not.  A device or a FIFO is
+    never read (a device is not even opened: opening some has effects), and
+    the open cannot block, so a FIFO swapped in cannot hang it."""
+    limit = READ_LIMIT if limit is None else limit
+    fd, info = open_regular(real)
+    try:
+        if info.st_size > limit:
+            raise ValueError(f"it is {info.st_size:,} bytes, over the {limit:,} bytes read at most")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, min(1 << 24, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # it grew while being read
+                raise ValueError(f"it goes on past the {limit:,} bytes read at most")
+    finally:
+        os.close(fd)
     return b"".join(chunks)

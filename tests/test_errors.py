@@ -96,7 +96,8 @@ def test_unclosed_bracket_at_end_of_file_points_at_the_opener(text, line, column
     "text, line, column, shown",
     [
         ("a = 1 $ 2", 1, 7, "'$'"),
-        ('a = 1\nb = "x"', 2, 5, '"'),
+        ("a = 1\nb = 'x'", 2, 5, "'"),
+        ('a = 1\nb = load("x', 2, 10, '"'),
         ("a = é", 1, 5, "é"),
         ("a = 1\nb = 2 ! 3", 2, 7, "'!'"),
         ("a =\t$", 1, 5, "'$'"),

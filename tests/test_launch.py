@@ -30,6 +30,9 @@ ARGVS = [
     ["--expr=a = 1", "-e", "b = a * 3", "--format=json"],
     ["-e", "x = 2 ^ 3"],
     ["-e", "x = 1; y = ln(x)"],
+    ["-e", 'x = load("../outside.csv")'],
+    ["-e", 'x = load("../outside.csv")', "--allow-read", "..", "--allow-read=/tmp"],
+    ["examples/seed.expr", "--set", "a1=@examples/none.json"],
 ]
 
 

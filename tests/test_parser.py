@@ -142,6 +142,9 @@ TOKENS = [
     "axis",
     "=",
     "\t",
+    '"d.csv"',
+    '"a#(\\"b"',
+    "load",
 ]
 
 
@@ -380,6 +383,13 @@ def test_syntax_errors_worded_as_lark_words_them(tokens, lines_before, long_term
         "# only a comment",
         "a = [1, 2\n# (\nb = 3",
         "a = x[1:2:3:4]",
+        'a = load("d.csv", column="x")',
+        'a = load("d.csv" + 1)',
+        'a = "d.csv"',
+        'a = [load("x"), "y"]',
+        'a = load("(", ]',
+        'a = load("x\\q")',
+        'a = load("x',
         "a = 1;;b = 2 3",
         "y = " + "(" * 3000 + "x",  # deep and never closed
         "y = " + " + ".join(["x"] * 3000) + " + * 2",  # far into a long line
@@ -389,7 +399,7 @@ def test_syntax_errors_worded_as_lark_words_them(tokens, lines_before, long_term
 )
 def test_syntax_errors_worded_as_lark_words_them_by_hand(text):
     want = same_error_as_lark(text)
-    assert (want is None) == (text in ("", "# only a comment"))
+    assert (want is None) == (text in ("", "# only a comment", 'a = load("d.csv", column="x")'))
 
 
 def test_a_syntax_error_is_described_without_lark(monkeypatch):

@@ -24,14 +24,15 @@ from .report import Outcome, json_document, junit_xml, summary, text_block
 from .write import write_atomically, write_report
 
 
-def _run(source, golden, max_elements):
-    """Load and run the .expr `source` as `golden` says (defaults without one)."""
+def _run(source, golden, max_elements, access=None):
+    """Load and run the .expr `source` as `golden` says (defaults without
+    one); its `load` calls read as `access` allows."""
     from ..compiling import load
     from ..model import suggest
     from ..running import run
 
     if golden is None:
-        model = load(source, max_elements=max_elements, keep_exprs=False)
+        model = load(source, max_elements=max_elements, keep_exprs=False, access=access)
         return run(model, every_node=False)
     model = load(
         source,
@@ -40,6 +41,7 @@ def _run(source, golden, max_elements):
         any_shape=True,
         max_elements=max_elements,
         keep_exprs=False,
+        access=access,
     )
     target = golden.target
     if target is not None and target not in model.by_name:
@@ -68,16 +70,18 @@ def unused_golden(gpath) -> Outcome:
 
 
 def check_file(
-    path, *, tree=None, rtol=None, atol=None, update=False, max_elements=None
+    path, *, tree=None, rtol=None, atol=None, update=False, max_elements=None, allow_read=()
 ) -> Outcome:
     """Test one .expr file against its golden file (and rewrite it with
     `update` when it is missing or differs, or when only the places of its
     warnings have moved: `moved_warnings`); a golden file named as `path`
     has lost its .expr (`unused_golden`).  `tree` is the tested tree (see
-    `resolve`; by default the file's directory)."""
+    `resolve`; by default the file's directory).  The file's `load` calls
+    read under its own directory, and under `allow_read`'s."""
     from ..jsonout import report_dict
     from ..options import DEFAULT_MAX_ELEMENTS
     from ..process import gc_paused
+    from ..sources import Access
 
     max_elements = max_elements or DEFAULT_MAX_ELEMENTS
     if path.endswith(GOLDEN_SUFFIX):
@@ -86,6 +90,7 @@ def check_file(
     gpath = golden_path(path)
     shown, gshown = display_path(path), display_path(gpath)
     outcome = Outcome(path, gpath, "pass", error_fallback=shown)
+    access = Access.of_file(path, allow_read)
     # Imported before the clock starts: `rounding_noise` needs it, and its first
     # import would otherwise be counted in the first file's time.
     import numpy.random  # noqa: F401
@@ -99,7 +104,7 @@ def check_file(
             glink = greal != gpath and os.path.islink(gpath)
             outcome.error_fallback = shown
             if not os.path.lexists(gpath):
-                report = _run(source, None, max_elements)  # a file in error says so first
+                report = _run(source, None, max_elements, access)  # a file in error says so first
                 if not update:
                     outcome.status, outcome.reason = "fail", "missing"
                     outcome.note = f"no golden file {gshown} (--update writes it)"
@@ -111,7 +116,7 @@ def check_file(
             outcome.error_fallback = gshown
             golden = read_golden(gpath, greal)
             outcome.error_fallback = shown
-            report = _run(source, golden, max_elements)
+            report = _run(source, golden, max_elements, access)
             default_rtol, default_atol = DEFAULT_TOLERANCES[report.model.dtype]
             outcome.rtol = default_rtol if rtol is None else rtol
             outcome.atol = default_atol if atol is None else atol
@@ -166,6 +171,7 @@ def run_tests(
     junit_xml_path=None,
     format="text",
     max_elements=None,
+    allow_read=(),
 ) -> int:
     """`autograd-cli test`: the exit code: 0 when every file passes, 1 when
     one fails, 74 (EX_IOERR) when an output could not be written (stdout,
@@ -222,7 +228,13 @@ def run_tests(
                 out(text_block(o, colour, width))
         for path, tree in files:
             o = check_file(
-                path, tree=tree, rtol=rtol, atol=atol, update=update, max_elements=max_elements
+                path,
+                tree=tree,
+                rtol=rtol,
+                atol=atol,
+                update=update,
+                max_elements=max_elements,
+                allow_read=allow_read,
             )
             outcomes.append(o)
             if format == "text":
