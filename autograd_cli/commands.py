@@ -21,7 +21,18 @@ from .errors import ExprError, Source, display_path, print_diagnostic
 from .options import CHECK_DIRECTIONS, CHECK_SAMPLES, CHECK_SEED, Options, stdin_conflict
 from .process import collector_off, keep, startup_seconds
 from .sources import read_source
-from .streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, output_failed, write_output
+from .streams import (
+    EXIT_INPUT,
+    EXIT_IO,
+    EXIT_OK,
+    Stop,
+    internal_error,
+    output_failed,
+    write_output,
+)
+
+# What a shell reports for a process stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 class _Failed(Exception):
@@ -486,6 +497,103 @@ class Explain(Command):
             out.text(render_explain(doc, target))
 
 
+class Fit(Command):
+    """`autograd-cli fit`: minimise the scalar target (or, with
+    `residuals`, the sum of the squares of that node) over the params, or
+    the leaves --wrt names; report how it went, write `out` (the fitted
+    values in --set-json's format)."""
+
+    def __init__(self, settings, residuals=None, out=None):
+        self.settings = settings  # fitting.methods.Settings; method None: the default
+        self.residuals = residuals
+        self.out = out
+        self.strict = False  # the last file's --strict
+
+    def compute(self, file):
+        from .checking import scalar_target, select_leaves
+        from .fitting.methods import LEAST_SQUARES, minimise
+        from .fitting.problem import Problem
+        from .fitting.report import Fitted, out_text
+
+        options = file.options
+        self.strict = options.strict
+        settings = self.settings
+        model = file.load(keep_exprs=False)
+        residual_node = None
+        if self.residuals is not None:
+            if options.of is not None:
+                raise ExprError(
+                    "--of and --residuals both name what to minimise: give one of them"
+                )
+            b = model.binding(self.residuals, "--residuals")
+            residual_node = b.node
+            target_name, target_node = b.name, None
+        else:
+            b = scalar_target(model, options.of)
+            target_name, target_node = b.name, b.node
+        method = settings.method or ("trf" if residual_node is not None else "lbfgs")
+        if method in LEAST_SQUARES and residual_node is None:
+            raise ExprError(
+                f"--method {method} is least squares: name the node whose squares are "
+                "summed with --residuals NAME (or use lbfgs, bfgs, newton, adam or sgd "
+                f"on the target '{target_name}')"
+            )
+        selection = select_leaves(model, options.wrt)
+        if selection.how == "inputs":
+            raise ExprError(
+                f"{file.label} has no param to fit: declare the values to fit with "
+                "`param` (param w = 0) or name them with --wrt"
+            )
+        settings = settings.chosen(method)
+        problem = Problem(model, selection.names, target_node, residual_node)
+        start = problem.start()
+        label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
+        with _fit_progress(f"fit {label}", settings.steps) as bar:
+            outcome = minimise(problem, settings, bar)
+        fitted = Fitted(
+            model,
+            problem,
+            settings,
+            outcome,
+            target_name,
+            self.residuals,
+            start,
+            dict(problem.evaluations),
+        )
+        if self.out is not None:
+            _write_out(self.out, out_text(fitted))
+        if not outcome.converged and not self._ran_all_steps(fitted):
+            print_diagnostic(
+                "warning",
+                f"the fit did not converge: {outcome.reason} after {outcome.steps} steps"
+                + ("" if outcome.reason == "interrupted" else " (--steps raises the limit)"),
+                None,
+                file.label,
+            )
+        return fitted
+
+    def _ran_all_steps(self, fitted):
+        """Whether the fit ran its --steps with the convergence test off
+        (--tol 0), as asked: no warning, no failure."""
+        return fitted.settings.tol == 0 and fitted.outcome.reason == "step limit reached"
+
+    def render(self, fitted, out):
+        from .fitting.report import fit_dict, render_fit
+
+        if out.format == "json":
+            out.json(fit_dict(fitted, out.path))
+        else:
+            out.table(lambda console: render_fit(fitted, out.label, console))
+
+    def passed(self, fitted):
+        if fitted.outcome.reason == "interrupted":
+            raise Stop(EXIT_INTERRUPTED)
+        if self._ran_all_steps(fitted):
+            return True
+        return fitted.outcome.converged or not self.strict
+
+
+
 def _check_jacobian_size(model, target, names, max_elements):
     out = math.prod(model.shapes[target.node])
     for n in names:
@@ -635,6 +743,68 @@ def _progress_bar(label):
     )
     with Progress(*columns, console=Console(file=sys.stderr), transient=True) as progress:
         yield _Bar(progress, label)
+
+
+def _write_out(path, text):
+    """Write `fit --out`'s file atomically (readers never see half of it);
+    a failure is reported and stops with exit 74."""
+    from .golden.write import write_atomically
+
+    try:
+        write_atomically(path, text)
+    except OSError as e:
+        sys.stderr.write(
+            f"autograd-cli: error: cannot write --out {display_path(path)}: "
+            f"{e.strerror or e}\n"
+        )
+        raise Stop(EXIT_IO) from None
+
+
+class _FitBar:
+    """The fit's Rich progress bar, told each step's objective and
+    gradient norm."""
+
+    def __init__(self, progress, task):
+        self.progress = progress
+        self.task = task
+
+    def update(self, step, objective, grad_norm):
+        """Show step `step`."""
+        from .render import fmt_number
+
+        self.progress.update(
+            self.task,
+            completed=step,
+            objective=fmt_number(objective),
+            grad="" if grad_norm is None else fmt_number(grad_norm),
+        )
+
+
+@contextlib.contextmanager
+def _fit_progress(label, steps):
+    """A transient progress bar on stderr while a fit runs on a terminal
+    (step, objective, gradient norm); None when stderr is not one."""
+    try:
+        terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    if not terminal:
+        yield None
+        return
+    with collector_off():
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("step {task.completed}/{task.total}"),
+        TextColumn("objective {task.fields[objective]}"),
+        TextColumn("|gradient| {task.fields[grad]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as progress:
+        task = progress.add_task(label, total=steps, objective="", grad="")
+        yield _FitBar(progress, task)
 
 
 _PHASES = [
