@@ -510,56 +510,16 @@ class Fit(Command):
         self.strict = False  # the last file's --strict
 
     def compute(self, file):
-        from .checking import scalar_target, select_leaves
-        from .fitting.methods import LEAST_SQUARES, minimise
-        from .fitting.problem import Problem
-        from .fitting.report import Fitted, out_text
+        from .fitting.job import Job
+        from .fitting.report import out_text
 
         options = file.options
         self.strict = options.strict
-        settings = self.settings
-        model = file.load(keep_exprs=False)
-        residual_node = None
-        if self.residuals is not None:
-            if options.of is not None:
-                raise ExprError(
-                    "--of and --residuals both name what to minimise: give one of them"
-                )
-            b = model.binding(self.residuals, "--residuals")
-            residual_node = b.node
-            target_name, target_node = b.name, None
-        else:
-            b = scalar_target(model, options.of)
-            target_name, target_node = b.name, b.node
-        method = settings.method or ("trf" if residual_node is not None else "lbfgs")
-        if method in LEAST_SQUARES and residual_node is None:
-            raise ExprError(
-                f"--method {method} is least squares: name the node whose squares are "
-                "summed with --residuals NAME (or use lbfgs, bfgs, newton, adam or sgd "
-                f"on the target '{target_name}')"
-            )
-        selection = select_leaves(model, options.wrt)
-        if selection.how == "inputs":
-            raise ExprError(
-                f"{file.label} has no param to fit: declare the values to fit with "
-                "`param` (param w = 0) or name them with --wrt"
-            )
-        settings = settings.chosen(method)
-        problem = Problem(model, selection.names, target_node, residual_node)
-        start = problem.start()
+        job = Job(file.load(keep_exprs=False), self.settings, self.residuals, options.of, options.wrt)
         label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
-        with _fit_progress(f"fit {label}", settings.steps) as bar:
-            outcome = minimise(problem, settings, bar)
-        fitted = Fitted(
-            model,
-            problem,
-            settings,
-            outcome,
-            target_name,
-            self.residuals,
-            start,
-            dict(problem.evaluations),
-        )
+        with _fit_progress(f"fit {label}", job.settings.steps) as bar:
+            fitted = job.run(bar)
+        outcome = fitted.outcome
         if self.out is not None:
             _write_out(self.out, out_text(fitted))
         if not outcome.converged and not self._ran_all_steps(fitted):
