@@ -32,13 +32,14 @@ WIDTH = 96  # notes are wrapped to this many columns
 import numpy as np  # noqa: E402  (for its version)
 
 import derivatives  # noqa: E402
+import fitting  # noqa: E402
 import harness  # noqa: E402
 import peers  # noqa: E402
 import workloads  # noqa: E402
 from harness import table  # noqa: E402
 from workloads import Config  # noqa: E402
 
-WORKLOADS = {**workloads.WORKLOADS, **derivatives.WORKLOADS}
+WORKLOADS = {**workloads.WORKLOADS, **derivatives.WORKLOADS, **fitting.WORKLOADS}
 
 
 def _git_revision() -> str:
