@@ -515,7 +515,9 @@ class Fit(Command):
 
         options = file.options
         self.strict = options.strict
-        job = Job(file.load(keep_exprs=False), self.settings, self.residuals, options.of, options.wrt)
+        job = Job(
+            file.load(keep_exprs=False), self.settings, self.residuals, options.of, options.wrt
+        )
         label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
         with _fit_progress(f"fit {label}", job.settings.steps) as bar:
             fitted = job.run(bar)
@@ -551,7 +553,6 @@ class Fit(Command):
         if self._ran_all_steps(fitted):
             return True
         return fitted.outcome.converged or not self.strict
-
 
 
 def _check_jacobian_size(model, target, names, max_elements):
@@ -714,8 +715,7 @@ def _write_out(path, text):
         write_atomically(path, text)
     except OSError as e:
         sys.stderr.write(
-            f"autograd-cli: error: cannot write --out {display_path(path)}: "
-            f"{e.strerror or e}\n"
+            f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}\n"
         )
         raise Stop(EXIT_IO) from None
 

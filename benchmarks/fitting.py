@@ -71,7 +71,11 @@ def fit_misra1a(cfg: Config) -> Section:
         "results": {k: v.to_json() for k, v in results.items()},
     }
     return Section(
-        "fit", "8. Fitting", table(["command", "median s", "time/floor"], rows), notes, targets,
+        "fit",
+        "8. Fitting",
+        table(["command", "median s", "time/floor"], rows),
+        notes,
+        targets,
         data,
     )
 

@@ -29,10 +29,10 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 WIDTH = 96  # notes are wrapped to this many columns
 
+import fitting  # noqa: E402
 import numpy as np  # noqa: E402  (for its version)
 
 import derivatives  # noqa: E402
-import fitting  # noqa: E402
 import harness  # noqa: E402
 import peers  # noqa: E402
 import workloads  # noqa: E402

@@ -23,7 +23,8 @@ MODELS = {
     "Eckerle4": "y - (b1 / b2) * exp(-0.5 * ((x - b3) / b2) ** 2)",
     "Gauss1": "y - (b1 * exp(-b2 * x) + b3 * exp(-(x - b4) ** 2 / b5 ** 2)"
     " + b6 * exp(-(x - b7) ** 2 / b8 ** 2))",
-    "Hahn1": "y - (b1 + b2 * x + b3 * x ** 2 + b4 * x ** 3) / (1 + b5 * x + b6 * x ** 2 + b7 * x ** 3)",
+    "Hahn1": "y - (b1 + b2 * x + b3 * x ** 2 + b4 * x ** 3)"
+    " / (1 + b5 * x + b6 * x ** 2 + b7 * x ** 3)",
     "Kirby2": "y - (b1 + b2 * x + b3 * x ** 2) / (1 + b4 * x + b5 * x ** 2)",
     "Lanczos1": "y - (b1 * exp(-b2 * x) + b3 * exp(-b4 * x) + b5 * exp(-b6 * x))",
     "MGH09": "y - b1 * (x ** 2 + x * b2) / (x ** 2 + x * b3 + b4)",
@@ -59,7 +60,9 @@ class Problem:
         params = []
         data_at = None
         for k, line in enumerate(lines):
-            m = re.match(rf"\s*(b\d+)\s*=\s*({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})", line)
+            m = re.match(
+                rf"\s*(b\d+)\s*=\s*({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})\s+({_NUMBER})", line
+            )
             if m:
                 params.append(m.groups())
             if line.startswith("Data:") and "Response" not in line:

@@ -6,10 +6,10 @@ import math
 import sys
 import types
 
+import nist
 import numpy as np
 import pytest
 
-import nist
 from autograd_cli.compiling import load
 from autograd_cli.errors import Source
 from autograd_cli.fitting import job as fit_job
@@ -18,6 +18,7 @@ from autograd_cli.fitting.job import Job
 from autograd_cli.fitting.methods import Settings
 from autograd_cli.fitting.problem import Problem
 from autograd_cli.fitting.report import standard_errors
+
 from clitools import invoke, strict_json, write
 from common import ROOT
 
@@ -92,9 +93,7 @@ def test_jacobian_by_reverse_mode_when_residuals_are_few():
     p = problem_of(text, residuals="r")
     x = p.start() + 0.01
     assert p.m < p.size
-    np.testing.assert_allclose(
-        p.jacobian(x), central(p.residual_vector, x), rtol=1e-6, atol=1e-8
-    )
+    np.testing.assert_allclose(p.jacobian(x), central(p.residual_vector, x), rtol=1e-6, atol=1e-8)
 
 
 def test_hessian_against_finite_differences_of_the_gradient():
@@ -394,8 +393,10 @@ def _sgd_by_hand(w, lr, momentum, nesterov, wd, steps):
 
 @pytest.mark.parametrize(
     "extra,momentum,nesterov,wd",
-    [([], 0, False, 0), (["--momentum", "0.9", "--nesterov", "--weight-decay", "0.01"], 0.9, True,
-                          0.01)],
+    [
+        ([], 0, False, 0),
+        (["--momentum", "0.9", "--nesterov", "--weight-decay", "0.01"], 0.9, True, 0.01),
+    ],
 )
 def test_sgd_runs_exactly_steps_with_tol_0(first_order, tmp_path, extra, momentum, nesterov, wd):
     path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
@@ -411,8 +412,9 @@ def test_sgd_runs_exactly_steps_with_tol_0(first_order, tmp_path, extra, momentu
 
 def test_adam_stops_on_the_gradient(first_order, tmp_path):
     path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
-    result = invoke(["fit", path, "--method", "adam", "--lr", "0.1", "--steps", "5000", "-f",
-                     "json"])
+    result = invoke(
+        ["fit", path, "--method", "adam", "--lr", "0.1", "--steps", "5000", "-f", "json"]
+    )
     fit = strict_json(result.stdout)["fit"]
     assert result.exit_code == 0, result.stderr
     assert fit["converged"] and fit["reason"] == "gradient below tolerance"
@@ -453,3 +455,18 @@ def test_objective_math(tmp_path):
     r = p.residual_vector(x)
     assert p.objective(x) == pytest.approx(float(r @ r), rel=1e-14)
     assert math.isfinite(p.objective(x))
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("param a = -1\nL = log(a)\n", "the target 'L' is nan at the start"),
+        ("x = [1, 2]\nparam a = 0\nr = x / a\n", "the sum of squares of 'r' is inf at the start"),
+        ("param w = zeros(0)\nL = sum(w)\n", "nothing to fit: w has no elements"),
+    ],
+)
+def test_a_start_that_cannot_be_fitted_is_an_error(tmp_path, text, message):
+    args = ["--residuals", "r"] if "r =" in text else []
+    result = invoke(["fit", write(tmp_path, text), *args])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert message in result.stderr and "Traceback" not in result.stderr

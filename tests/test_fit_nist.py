@@ -10,9 +10,9 @@ its certified standard errors, and that one check is expected to fail."""
 import functools
 import math
 
+import nist
 import pytest
 
-import nist
 from autograd_cli.compiling import load
 from autograd_cli.errors import Source
 from autograd_cli.fitting.job import Job
@@ -31,7 +31,7 @@ def digits(got, want) -> float:
     return -math.log10(abs(got - want) / abs(want))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fitted(name, start):
     problem = nist.Problem(name)
     model = load(

@@ -4,6 +4,8 @@ method."""
 
 from __future__ import annotations
 
+import math
+
 from ..checking import scalar_target, select_leaves
 from ..errors import ExprError
 from .methods import LEAST_SQUARES, minimise
@@ -42,8 +44,21 @@ class Job:
         self.settings = settings.chosen(method)
         self.target = b.name
         self.residuals = residuals
-        self.problem = Problem(model, selection.names, target_node, residual_node)
-        self.start = self.problem.start()
+        self.problem = problem = Problem(model, selection.names, target_node, residual_node)
+        if problem.size == 0:
+            raise ExprError(
+                f"nothing to fit: {', '.join(selection.names)} "
+                f"{'has' if len(selection.names) == 1 else 'have'} no elements"
+            )
+        self.start = problem.start()
+        start = problem.objective(self.start)
+        if not math.isfinite(start):
+            what = f"the sum of squares of '{b.name}'" if residuals else f"the target '{b.name}'"
+            raise ExprError(
+                f"{what} is {start} at the start: a fit needs a finite objective there "
+                "(change the params' starting values, or --set them)",
+                b.statement.name_span,
+            )
 
     def run(self, progress=None) -> Fitted:
         """Fit; `progress` (or None) is told each step."""

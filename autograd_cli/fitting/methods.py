@@ -166,8 +166,9 @@ def _least_squares(problem, settings, x0, watch):
         max_nfev=settings.steps,
     )
     steps = max(0, len(watch.history) - 1)
-    return Outcome(res.x, res.status > 0, _LSQ_REASONS.get(res.status, res.message), steps,
-                   watch.history)
+    return Outcome(
+        res.x, res.status > 0, _LSQ_REASONS.get(res.status, res.message), steps, watch.history
+    )
 
 
 def _scipy_minimize(problem, settings, x0, watch):
@@ -244,8 +245,13 @@ def _first_order(problem, settings, x0, watch):
         if tol > 0 and float(np.max(np.abs(g), initial=0.0)) <= tol:
             return Outcome(x, True, "gradient below tolerance", steps, watch.history)
         if not math.isfinite(f):
-            return Outcome(watch.best[1] if watch.best else x, False, "objective not finite",
-                           steps, watch.history)
+            return Outcome(
+                watch.best[1] if watch.best else x,
+                False,
+                "objective not finite",
+                steps,
+                watch.history,
+            )
         if steps >= settings.steps:
             # With --tol 0 running all the steps is what was asked for.
             done = tol == 0

@@ -67,7 +67,8 @@ class Problem:
 
     def start(self) -> np.ndarray:
         """The parameters' values in the file (or as --set gave them)."""
-        values = evaluate(self.graph)  # a leaf's value is its argument's, a constant
+        with np.errstate(all="ignore"):
+            values = evaluate(self.graph)  # a leaf's value is its argument's, a constant
         return self.flat([values[i] for i in self.nodes])
 
     def flat(self, arrays) -> np.ndarray:

@@ -105,9 +105,7 @@ def render_fit(fitted: Fitted, file_label: str, console):
 
     o = fitted.outcome
     what = (
-        f"sum of squares of {fitted.residuals}"
-        if fitted.residuals is not None
-        else fitted.target
+        f"sum of squares of {fitted.residuals}" if fitted.residuals is not None else fitted.target
     )
     status = ("converged", "green") if o.converged else ("not converged", "yellow")
     ev = fitted.evaluations
