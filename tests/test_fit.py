@@ -470,3 +470,17 @@ def test_a_start_that_cannot_be_fitted_is_an_error(tmp_path, text, message):
     result = invoke(["fit", write(tmp_path, text), *args])
     assert result.exit_code == 1 and result.stdout == ""
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("method", ["trf", "lm"])
+def test_tol_0_for_least_squares(method):
+    # trf keeps only the gradient test (at machine epsilon), lm all three
+    # there (MINPACK allows no less); neither is a usage error or a bug.
+    args = ["fit", MISRA, "--residuals", "r", "--method", method, "--tol", "0", "--steps", "40"]
+    result = invoke([*args, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["params"]["b1"]["value"] == pytest.approx(238.94212918, rel=1e-8)
+    if method == "trf":
+        assert fit["reason"] in ("step limit reached", "gradient below tolerance")
+        assert result.stderr == ""

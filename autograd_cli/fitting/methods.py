@@ -124,6 +124,10 @@ def minimise(problem, settings: Settings, progress=None) -> Outcome:
     except KeyboardInterrupt:
         x = watch.best[1] if watch.best is not None else x0
         return Outcome(x, False, "interrupted", max(0, len(watch.history) - 1), watch.history)
+    except ValueError as e:  # SciPy refusing what it was given: say so, not a bug
+        from ..errors import ExprError
+
+        raise ExprError(f"--method {settings.method}: {e}") from None
 
 
 def _least_squares(problem, settings, x0, watch):
@@ -142,12 +146,13 @@ def _least_squares(problem, settings, x0, watch):
         watch.step(x, problem.objective(x), float(np.linalg.norm(2 * (J.T @ r))))
         return J
 
-    tol = EPS if settings.tol is None else settings.tol
-    if tol == 0:
-        # trf: None turns a test off; MINPACK's lm cannot go below epsilon.
-        tol = EPS if settings.method == "lm" else None
-    elif tol < EPS:
-        tol = EPS
+    tol = EPS if settings.tol is None else max(settings.tol, EPS)
+    ftol = xtol = gtol = tol
+    if settings.tol == 0 and settings.method == "trf":
+        # SciPy needs one test at epsilon or above: the gradient's stays, so
+        # only a stationary point ends the run early.  MINPACK's lm allows no
+        # test below epsilon.
+        ftol = xtol = None
     if problem.size > problem.m and settings.method == "lm":
         from ..errors import ExprError
 
@@ -160,9 +165,9 @@ def _least_squares(problem, settings, x0, watch):
         x0,
         jac=jacobian,
         method=settings.method,
-        ftol=tol,
-        xtol=tol,
-        gtol=tol,
+        ftol=ftol,
+        xtol=xtol,
+        gtol=gtol,
         max_nfev=settings.steps,
     )
     steps = max(0, len(watch.history) - 1)
