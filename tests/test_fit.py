@@ -164,6 +164,10 @@ def test_out_round_trips_through_set_json(tmp_path):
     assert nodes["b1"]["value"] == saved["b1"] and nodes["k"]["value"] == saved["k"]
     assert nodes["rss"]["value"] == pytest.approx(fit["objective"]["end"], rel=1e-12)
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file went with the rename
+    # The other commands take the fitted values too.
+    checked = invoke(["check", MISRA, "--set-json", out, "--format", "json"])
+    assert checked.exit_code == 0, checked.stdout
+    assert strict_json(checked.stdout)["set"] == saved
 
 
 def test_scalar_target_methods_reach_the_same_minimum():
@@ -340,14 +344,11 @@ class _StandInSGD:
     """torch.optim.SGD's documented rule (dampening 0), for the wiring tests
     when the real module is absent."""
 
-    made = []
-
     def __init__(self, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         if nesterov and momentum <= 0:
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         self.lr, self.momentum, self.wd, self.nesterov = lr, momentum, weight_decay, nesterov
         self.buf = None
-        _StandInSGD.made.append(dict(lr=lr, momentum=momentum, wd=weight_decay, n=nesterov))
 
     def step(self, params, grads):
         if self.buf is None:
@@ -448,7 +449,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
         assert bar is None
 
 
-def test_objective_math(tmp_path):
+def test_objective_math():
     # The objective of least squares is the residual sum of squares itself.
     p = problem_of(SHAPED, residuals="r")
     x = p.start()
