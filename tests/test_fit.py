@@ -407,12 +407,15 @@ def test_sgd_runs_exactly_steps_with_tol_0(first_order, tmp_path, extra, momentu
     assert result.stderr == ""
     fit = strict_json(result.stdout)["fit"]
     assert fit["steps"] == 25 and len(fit["history"]) == 26
+    assert fit["converged"] is False and fit["reason"] == "step limit reached"
     want = _sgd_by_hand([3, -2], 0.05, momentum, nesterov, wd, 25)
     np.testing.assert_allclose(fit["params"]["w"]["value"], want, rtol=1e-12)
 
 
 def test_adam_stops_on_the_gradient(first_order, tmp_path):
-    path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
+    # A scalar param beside a vector: both reach the optimiser.
+    text = "param w = [3, -2]\nparam c = 0.5\nL = sum((w - [1, 2]) ** 2) + (c - 1) ** 2\n"
+    path = write(tmp_path, text)
     result = invoke(
         ["fit", path, "--method", "adam", "--lr", "0.1", "--steps", "5000", "-f", "json"]
     )
@@ -420,6 +423,8 @@ def test_adam_stops_on_the_gradient(first_order, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert fit["converged"] and fit["reason"] == "gradient below tolerance"
     assert max(abs(g) for g in fit["params"]["w"]["grad"]) <= 1e-5
+    assert abs(fit["params"]["c"]["grad"]) <= 1e-5
+    assert fit["params"]["c"]["value"] == pytest.approx(1, abs=1e-5)
 
 
 def test_first_order_argument_errors_are_reported(first_order, tmp_path):

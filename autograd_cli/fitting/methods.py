@@ -241,7 +241,10 @@ def _first_order(problem, settings, x0, watch):
 
         raise ExprError(f"--method {settings.method}: {e}") from None
     tol = FIRST_ORDER_TOL if settings.tol is None else settings.tol
-    params = problem.split(x0)
+    # The methods' rules act element by element, so the parameters go to
+    # them as one flat array in the model's dtype: the same iterates as
+    # array by array, in one array operation a rule instead of one a param.
+    params = [np.asarray(x0, dtype=problem.dtype).copy()]
     x = x0
     steps = 0
     while True:
@@ -258,10 +261,7 @@ def _first_order(problem, settings, x0, watch):
                 watch.history,
             )
         if steps >= settings.steps:
-            # With --tol 0 running all the steps is what was asked for.
-            done = tol == 0
-            reason = "steps done" if done else "step limit reached"
-            return Outcome(x, done, reason, steps, watch.history)
-        optimizer.step(params, problem.split(g))
-        x = problem.flat(params)
+            return Outcome(x, False, "step limit reached", steps, watch.history)
+        optimizer.step(params, [g.astype(problem.dtype)])
+        x = params[0].astype(np.float64)
         steps += 1
