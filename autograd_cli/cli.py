@@ -586,6 +586,18 @@ class FitMethod(str, Enum):
 )
 def fit_command(
     options: Options,
+    of: str | None = typer.Option(
+        None,
+        "--of",
+        metavar="NAME",
+        help="The scalar target to minimise (default: the last binding).",
+    ),
+    wrt: list[str] = typer.Option(
+        [],
+        "--wrt",
+        metavar="NAME",
+        help="Fit only these params (or inputs) (repeatable; default: every param).",
+    ),
     residuals: str | None = typer.Option(
         None,
         "--residuals",
