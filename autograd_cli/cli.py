@@ -591,3 +591,114 @@ def test_command(
     )
     if code:
         raise typer.Exit(code)
+
+
+class FitMethod(str, Enum):
+    lm = "lm"
+    trf = "trf"
+    lbfgs = "lbfgs"
+    bfgs = "bfgs"
+    newton = "newton"
+    adam = "adam"
+    sgd = "sgd"
+
+
+@file_command(
+    "fit", "files expr of wrt ... set_ set_json any_shape allow_read format dtype strict max_elements"
+)
+def fit_command(
+    options: Options,
+    of: str | None = typer.Option(
+        None,
+        "--of",
+        metavar="NAME",
+        help="The scalar target to minimise (default: the last binding).",
+    ),
+    wrt: list[str] = typer.Option(
+        [],
+        "--wrt",
+        metavar="NAME",
+        help="Fit only these params (or inputs) (repeatable; default: every param).",
+    ),
+    residuals: str | None = typer.Option(
+        None,
+        "--residuals",
+        metavar="NAME",
+        help="Least squares: minimise the sum of the squares of NAME (any shape), and "
+        "report standard errors.",
+    ),
+    method: FitMethod | None = typer.Option(
+        None,
+        "--method",
+        help="lm or trf (least squares, with --residuals; default trf), lbfgs (the "
+        "default otherwise), bfgs, newton (exact Hessian), adam or sgd (torch.optim's "
+        "rules).",
+    ),
+    steps: int | None = typer.Option(
+        None,
+        "--steps",
+        min=0,
+        metavar="N",
+        help="At most N steps (lm and trf: evaluations of the residuals; default: "
+        "10,000 for least squares, 15,000 for lbfgs and bfgs, 1,000 for newton, adam, sgd).",
+    ),
+    tol: float | None = typer.Option(
+        None,
+        "--tol",
+        min=0.0,
+        metavar="T",
+        help="Convergence tolerance (0: off, so adam and sgd run exactly --steps steps; "
+        "default: each method's, see docs/fit.md).",
+    ),
+    lr: float | None = typer.Option(
+        None, "--lr", min=0.0, metavar="R", help="adam, sgd: the learning rate (default 0.001)."
+    ),
+    momentum: float | None = typer.Option(
+        None, "--momentum", min=0.0, metavar="M", help="sgd: momentum (default 0)."
+    ),
+    nesterov: bool = typer.Option(False, "--nesterov", help="sgd: Nesterov momentum."),
+    weight_decay: float | None = typer.Option(
+        None,
+        "--weight-decay",
+        min=0.0,
+        metavar="W",
+        help="adam, sgd: L2 penalty added to the gradient, as torch.optim (default 0).",
+    ),
+    out: str | None = typer.Option(
+        None,
+        "--out",
+        metavar="FILE",
+        help="Write the fitted parameters to FILE as JSON, for eval --set-json FILE.",
+    ),
+):
+    """Fit: minimise the scalar target over the params (or --wrt), or with
+    --residuals the sum of squares of a node.
+
+    Ctrl-C stops at the best point so far (exit 130, --out written). A fit
+    that does not converge within --steps is a warning (exit 0; --strict: 1).
+    Example: autograd-cli fit examples/misra1a.expr --residuals r
+    """
+    from .fitting.methods import Settings
+
+    first_order = method in (FitMethod.adam, FitMethod.sgd)
+    for flag, given in (
+        ("--lr", lr is not None),
+        ("--weight-decay", weight_decay is not None),
+    ):
+        if given and not first_order:
+            raise typer.BadParameter("only for --method adam or sgd", param_hint=flag)
+    for flag, given in (("--momentum", momentum is not None), ("--nesterov", nesterov)):
+        if given and method is not FitMethod.sgd:
+            raise typer.BadParameter("only for --method sgd", param_hint=flag)
+    if len(options.files) > 1 and out is not None:
+        raise typer.BadParameter("--out takes one FILE's fit: give one FILE", param_hint="--out")
+    settings = Settings(
+        method.value if method is not None else None,
+        steps,
+        tol,
+        lr=lr,
+        momentum=momentum,
+        nesterov=nesterov,
+        weight_decay=weight_decay,
+    )
+    return commands.run(options, commands.Fit(settings, residuals=residuals, out=out))

@@ -29,6 +29,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 WIDTH = 96  # notes are wrapped to this many columns
 
+import fitting  # noqa: E402
 import numpy as np  # noqa: E402  (for its version)
 
 import derivatives  # noqa: E402
@@ -38,7 +39,7 @@ import workloads  # noqa: E402
 from harness import table  # noqa: E402
 from workloads import Config  # noqa: E402
 
-WORKLOADS = {**workloads.WORKLOADS, **derivatives.WORKLOADS}
+WORKLOADS = {**workloads.WORKLOADS, **derivatives.WORKLOADS, **fitting.WORKLOADS}
 
 
 def _git_revision() -> str:

@@ -31,6 +31,7 @@ needs_dot = pytest.mark.skipif(DOT is None, reason="Graphviz (dot) is not instal
 COUNTS = {
     "bond": (13, 13),
     "logistic": (11, 11),
+    "misra1a": (16, 15),
     "mlp": (15, 14),
     "projectile": (11, 12),
     "seed": (17, 21),

@@ -1,0 +1,492 @@
+"""`autograd-cli fit`: its derivatives against finite differences, the
+report, --out, the errors, convergence and Ctrl-C, and the first-order
+methods' wiring (with a stand-in for their module where it is absent)."""
+
+import math
+import sys
+import types
+
+import nist
+import numpy as np
+import pytest
+
+from autograd_cli.compiling import load
+from autograd_cli.errors import Source
+from autograd_cli.fitting import job as fit_job
+from autograd_cli.fitting import methods as fit_methods
+from autograd_cli.fitting.job import Job
+from autograd_cli.fitting.methods import Settings
+from autograd_cli.fitting.problem import Problem
+from autograd_cli.fitting.report import standard_errors
+
+from clitools import invoke, strict_json, write
+from common import ROOT
+
+MISRA = ROOT / "examples" / "misra1a.expr"
+
+# A problem with parameters of several shapes, where the Hessian is not
+# constant: residuals of a small model, and a scalar target of them.
+SHAPED = """x = [0.1, 0.4, 0.9, 1.3, 2.0, 2.6]
+y = [1.2, 1.9, 2.2, 3.1, 2.4, 1.7]
+param w = [0.5, -0.3]
+param c = 1.1
+param M = [[0.2, 0.1], [-0.4, 0.3]]
+h = tanh(w[0] * x + M[0, 1]) + w[1] * sin(x * M[1, 0]) + c * exp(-M[1, 1] * x)
+r = y - h
+L = sum(r ** 2) + 0.1 * sum(w ** 2)
+"""
+
+
+def model_of(text, dtype="float64"):
+    return load(
+        Source("t.expr", text),
+        dtype=dtype,
+        sets=[],
+        values=[],
+        any_shape=False,
+        max_elements=10**8,
+        timings=None,
+        keep_exprs=False,
+    )
+
+
+def problem_of(text, residuals=None, target="L"):
+    model = model_of(text)
+    names = [b.name for b in model.bindings if b.kind == "param"]
+    node = model.by_name[residuals].node if residuals else None
+    return Problem(model, names, None if residuals else model.by_name[target].node, node)
+
+
+def central(f, x, eps=1e-6):
+    """Central differences of `f` (vector-valued or scalar) at `x`, a
+    column per element of x."""
+    cols = []
+    for k in range(len(x)):
+        e = np.zeros_like(x)
+        e[k] = eps
+        cols.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * eps))
+    return np.stack(cols, axis=-1)
+
+
+# ------------------------------------------------ derivatives against an oracle
+
+
+def test_gradient_against_finite_differences():
+    p = problem_of(SHAPED)
+    x = p.start() + 0.05 * np.arange(p.size)
+    np.testing.assert_allclose(p.gradient(x), central(p.objective, x), rtol=1e-6, atol=1e-8)
+
+
+def test_jacobian_against_finite_differences():
+    p = problem_of(SHAPED, residuals="r")
+    x = p.start() - 0.03 * np.arange(p.size)
+    J = p.jacobian(x)
+    assert J.shape == (6, p.size)
+    np.testing.assert_allclose(J, central(p.residual_vector, x), rtol=1e-6, atol=1e-8)
+    # The objective of least squares is the sum of squares: its gradient 2 Jᵀr.
+    np.testing.assert_allclose(p.gradient(x), 2 * J.T @ p.residual_vector(x), rtol=1e-10)
+
+
+def test_jacobian_by_reverse_mode_when_residuals_are_few():
+    # Two residuals, seven parameter elements: one reverse sweep per residual.
+    text = SHAPED.replace("r = y - h", "r = [sum(y - h), sum((y - h) * x)]")
+    p = problem_of(text, residuals="r")
+    x = p.start() + 0.01
+    assert p.m < p.size
+    np.testing.assert_allclose(p.jacobian(x), central(p.residual_vector, x), rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_against_finite_differences_of_the_gradient():
+    p = problem_of(SHAPED)
+    x = p.start() + 0.02
+    H = p.hessian(x)
+    np.testing.assert_allclose(H, H.T, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(H, central(p.gradient, x, eps=1e-5), rtol=1e-5, atol=1e-7)
+
+
+def test_standard_errors_are_the_covariance_formula():
+    rng = np.random.default_rng(3)
+    J = rng.normal(size=(20, 4))
+    r = rng.normal(size=20)
+    s2 = r @ r / (20 - 4)
+    want = np.sqrt(np.diag(s2 * np.linalg.inv(J.T @ J)))
+    np.testing.assert_allclose(standard_errors(J, r), want, rtol=1e-12)
+    assert np.isnan(standard_errors(J[:4], r[:4])).all()  # no degrees of freedom left
+    J[:, 3] = J[:, 2]
+    assert np.isnan(standard_errors(J, r)).all()  # a parameter the data cannot tell apart
+
+
+# ------------------------------------------------------------ the command
+
+
+def test_misra1a_json_report():
+    problem = nist.Problem("Misra1a")
+    result = invoke(["fit", MISRA, "--residuals", "r", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    doc = strict_json(result.stdout)
+    assert (doc["file"], doc["target"], doc["dtype"]) == (str(MISRA), "r", "float64")
+    fit = doc["fit"]
+    assert fit["method"] == "trf" and fit["converged"] is True
+    # The example fits k = b2 * 10^4 from NIST's second start.
+    assert list(fit["params"]) == ["b1", "k"]
+    for i, (name, scale) in enumerate([("b1", 1), ("k", 1e4)]):
+        entry = fit["params"][name]
+        assert entry["start"] == pytest.approx(float(problem.starts[1][i]) * scale, rel=1e-15)
+        assert entry["value"] == pytest.approx(problem.certified[i] * scale, rel=1e-8)
+        assert entry["stderr"] == pytest.approx(problem.stderr[i] * scale, rel=1e-6)
+    assert fit["objective"]["end"] == pytest.approx(1.2455138894e-01, rel=1e-9)
+    history = fit["history"]
+    assert history[0] == [0, fit["objective"]["start"]]
+    assert [s for s, _ in history] == list(range(len(history)))
+    assert history[-1][1] == pytest.approx(fit["objective"]["end"], rel=1e-12)
+    assert fit["steps"] == len(history) - 1
+    assert fit["evaluations"]["function"] >= fit["steps"]
+
+
+def test_misra1a_table():
+    result = invoke(["fit", MISRA, "--residuals", "r"])
+    assert result.exit_code == 0, result.stderr
+    assert "by trf: converged" in result.stdout
+    assert "std. error" in result.stdout and "238.942" in result.stdout
+
+
+def test_out_round_trips_through_set_json(tmp_path):
+    out = tmp_path / "fitted.json"
+    result = invoke(["fit", MISRA, "--residuals", "r", "-f", "json", "--out", out])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    saved = strict_json(out.read_text())
+    assert saved == {n: p["value"] for n, p in fit["params"].items()}
+    back = invoke(["eval", MISRA, "--set-json", out, "--format", "json"])
+    assert back.exit_code == 0, back.stderr
+    nodes = strict_json(back.stdout)["nodes"]
+    assert nodes["b1"]["value"] == saved["b1"] and nodes["k"]["value"] == saved["k"]
+    assert nodes["rss"]["value"] == pytest.approx(fit["objective"]["end"], rel=1e-12)
+    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file went with the rename
+    # The other commands take the fitted values too.
+    checked = invoke(["check", MISRA, "--set-json", out, "--format", "json"])
+    assert checked.exit_code == 0, checked.stdout
+    assert strict_json(checked.stdout)["set"] == saved
+
+
+def test_scalar_target_methods_reach_the_same_minimum():
+    for method in ("bfgs", "newton"):
+        result = invoke(["fit", MISRA, "--method", method, "-f", "json"])
+        assert result.exit_code == 0, (method, result.stderr)
+        fit = strict_json(result.stdout)["fit"]
+        assert fit["method"] == method and fit["converged"], fit["reason"]
+        assert "stderr" not in fit["params"]["b1"]
+        assert fit["objective"]["end"] == pytest.approx(1.2455138894e-01, rel=1e-6)
+        assert fit["params"]["b1"]["value"] == pytest.approx(238.94212918, rel=1e-6)
+    newton = strict_json(invoke(["fit", MISRA, "--method", "newton", "-f", "json"]).stdout)
+    assert newton["fit"]["evaluations"]["hessian"] > 0
+
+
+def test_lbfgs_is_the_default_without_residuals(tmp_path):
+    path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
+    result = invoke(["fit", path, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["method"] == "lbfgs" and fit["converged"]
+    assert fit["params"]["w"]["value"] == pytest.approx([1, 2], abs=1e-6)
+    assert fit["params"]["w"]["grad"] == pytest.approx([0, 0], abs=1e-5)
+
+
+def test_wrt_fits_only_the_named_params(tmp_path):
+    path = write(tmp_path, "param a = 5\nparam b = 7\nL = (a - 1) ** 2 + (b - a) ** 2\n")
+    fit = strict_json(invoke(["fit", path, "--wrt", "b", "-f", "json"]).stdout)["fit"]
+    assert list(fit["params"]) == ["b"]
+    assert fit["params"]["b"]["value"] == pytest.approx(5, abs=1e-6)
+
+
+def test_lm_fits_misra1a_too():
+    result = invoke(["fit", MISRA, "--residuals", "r", "--method", "lm", "-f", "json"])
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["method"] == "lm" and fit["converged"]
+    assert fit["params"]["k"]["value"] == pytest.approx(5.5015643181, rel=1e-8)
+
+
+def test_float32_fit(tmp_path):
+    path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
+    result = invoke(["fit", path, "--dtype", "float32", "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    doc = strict_json(result.stdout)
+    assert doc["dtype"] == "float32"
+    assert doc["fit"]["params"]["w"]["value"] == pytest.approx([1, 2], abs=1e-4)
+
+
+# ------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--method", "lm"], "--method lm is least squares"),
+        (["--residuals", "q"], "there is no binding named 'q'"),
+        (["--residuals", "r", "--of", "rss"], "give one of them"),
+        (["--of", "r"], "need a scalar target"),
+        (["--wrt", "model"], "is computed from other nodes"),
+    ],
+)
+def test_input_errors(args, message):
+    result = invoke(["fit", MISRA, *args])
+    assert result.exit_code == 1, result.stdout
+    assert result.stdout == ""
+    assert message in result.stderr and ": error: " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_params_is_an_error(tmp_path):
+    path = write(tmp_path, "x = 3\ny = x ** 2\n")
+    result = invoke(["fit", path])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "has no param to fit" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--lr", "0.1"],
+        ["--momentum", "0.9", "--method", "adam"],
+        ["--nesterov"],
+        ["--method", "newtn"],
+        ["--steps", "-1"],
+        ["--tol", "-1"],
+    ],
+)
+def test_usage_errors(args):
+    result = invoke(["fit", MISRA, *args])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_out(tmp_path):
+    result = invoke(["fit", MISRA, "--residuals", "r", "--out", tmp_path / "no" / "f.json"])
+    assert result.exit_code == 74
+    assert "cannot write --out" in result.stderr
+
+
+# ------------------------------------------------ convergence, steps, Ctrl-C
+
+
+def test_not_converged_warns_and_exits_0_or_1_with_strict():
+    result = invoke(["fit", MISRA, "--residuals", "r", "--steps", "3", "-f", "json"])
+    assert result.exit_code == 0
+    assert "warning: the fit did not converge: step limit reached" in result.stderr
+    assert strict_json(result.stdout)["fit"]["converged"] is False
+    strict = invoke(["fit", MISRA, "--residuals", "r", "--steps", "3", "--strict"])
+    assert strict.exit_code == 1
+    assert "by trf: not converged" in strict.stdout
+
+
+def test_tol_0_runs_every_step_without_a_warning():
+    result = invoke(["fit", MISRA, "--method", "bfgs", "--steps", "3", "--tol", "0", "-f", "json"])
+    fit = strict_json(result.stdout)["fit"]
+    assert result.exit_code == 0 and result.stderr == ""
+    assert fit["steps"] == 3 and fit["reason"] == "step limit reached"
+
+
+def _interrupt_after(monkeypatch, calls):
+    real = Problem.jacobian
+    seen = []
+
+    def jacobian(self, x):
+        seen.append(1)
+        if len(seen) > calls:
+            raise KeyboardInterrupt
+        return real(self, x)
+
+    monkeypatch.setattr(Problem, "jacobian", jacobian)
+
+
+def test_ctrl_c_keeps_the_best_point(monkeypatch):
+    _interrupt_after(monkeypatch, 5)
+    job = Job(model_of(MISRA.read_text()), Settings(), residuals="r")
+    outcome = fit_methods.minimise(job.problem, job.settings)
+    assert outcome.reason == "interrupted" and not outcome.converged
+    best = min(f for _, f in outcome.history)
+    assert job.problem.objective(outcome.x) <= best
+    assert outcome.steps == len(outcome.history) - 1 == 4
+
+
+def test_ctrl_c_reports_writes_out_and_exits_130(monkeypatch, tmp_path):
+    out = tmp_path / "best.json"
+    real = Problem.jacobian
+    _interrupt_after(monkeypatch, 4)
+    # The report's own Jacobian (for the standard errors) runs after the
+    # interruption: let it through.
+    monkeypatch.setattr(
+        fit_job, "minimise", _and_then(fit_methods.minimise, Problem, "jacobian", real)
+    )
+    result = invoke(["fit", MISRA, "--residuals", "r", "-f", "json", "--out", out])
+    assert result.exit_code == 130, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["reason"] == "interrupted" and fit["converged"] is False
+    assert strict_json(out.read_text()) == {n: p["value"] for n, p in fit["params"].items()}
+    assert fit["objective"]["end"] <= min(f for _, f in fit["history"])
+
+
+def _and_then(minimise, cls, name, restore):
+    def run(*args, **kwargs):
+        try:
+            return minimise(*args, **kwargs)
+        finally:
+            setattr(cls, name, restore)
+
+    return run
+
+
+# ------------------------------------------------ first-order methods
+
+
+class _StandInSGD:
+    """torch.optim.SGD's documented rule (dampening 0), for the wiring tests
+    when the real module is absent."""
+
+    def __init__(self, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        if nesterov and momentum <= 0:
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        self.lr, self.momentum, self.wd, self.nesterov = lr, momentum, weight_decay, nesterov
+        self.buf = None
+
+    def step(self, params, grads):
+        if self.buf is None:
+            self.buf = [None] * len(params)
+        for k, (p, g) in enumerate(zip(params, grads)):
+            g = g + self.wd * p
+            if self.momentum:
+                b = g.copy() if self.buf[k] is None else self.momentum * self.buf[k] + g
+                self.buf[k] = b
+                g = g + self.momentum * b if self.nesterov else b
+            p -= self.lr * g
+
+
+@pytest.fixture
+def first_order(monkeypatch):
+    """The first-order methods' module, or a stand-in where it is not there."""
+    try:
+        from autograd_cli.fitting import first_order as module
+    except ImportError:
+        module = types.ModuleType("autograd_cli.fitting.first_order")
+        module.SGD = _StandInSGD
+        module.Adam = _StandInSGD
+        monkeypatch.setitem(sys.modules, "autograd_cli.fitting.first_order", module)
+        import autograd_cli.fitting as package
+
+        monkeypatch.setattr(package, "first_order", module, raising=False)
+    return module
+
+
+def _sgd_by_hand(w, lr, momentum, nesterov, wd, steps):
+    """The iterates of torch.optim.SGD on L = sum((w - t)²), written out."""
+    t = np.array([1.0, 2.0])
+    w = np.array(w, dtype=np.float64)
+    buf = None
+    for _ in range(steps):
+        g = 2 * (w - t) + wd * w
+        if momentum:
+            buf = g.copy() if buf is None else momentum * buf + g
+            g = g + momentum * buf if nesterov else buf
+        w = w - lr * g
+    return w
+
+
+@pytest.mark.parametrize(
+    "extra,momentum,nesterov,wd",
+    [
+        ([], 0, False, 0),
+        (["--momentum", "0.9", "--nesterov", "--weight-decay", "0.01"], 0.9, True, 0.01),
+    ],
+)
+def test_sgd_runs_exactly_steps_with_tol_0(first_order, tmp_path, extra, momentum, nesterov, wd):
+    path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
+    args = ["fit", path, "--method", "sgd", "--lr", "0.05", "--steps", "25", "--tol", "0"]
+    result = invoke([*args, *extra, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["steps"] == 25 and len(fit["history"]) == 26
+    assert fit["converged"] is False and fit["reason"] == "step limit reached"
+    want = _sgd_by_hand([3, -2], 0.05, momentum, nesterov, wd, 25)
+    np.testing.assert_allclose(fit["params"]["w"]["value"], want, rtol=1e-12)
+
+
+def test_adam_stops_on_the_gradient(first_order, tmp_path):
+    # A scalar param beside a vector: both reach the optimiser.
+    text = "param w = [3, -2]\nparam c = 0.5\nL = sum((w - [1, 2]) ** 2) + (c - 1) ** 2\n"
+    path = write(tmp_path, text)
+    result = invoke(
+        ["fit", path, "--method", "adam", "--lr", "0.1", "--steps", "5000", "-f", "json"]
+    )
+    fit = strict_json(result.stdout)["fit"]
+    assert result.exit_code == 0, result.stderr
+    assert fit["converged"] and fit["reason"] == "gradient below tolerance"
+    assert max(abs(g) for g in fit["params"]["w"]["grad"]) <= 1e-5
+    assert abs(fit["params"]["c"]["grad"]) <= 1e-5
+    assert fit["params"]["c"]["value"] == pytest.approx(1, abs=1e-5)
+
+
+def test_first_order_argument_errors_are_reported(first_order, tmp_path):
+    path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
+    result = invoke(["fit", path, "--method", "sgd", "--nesterov"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "--method sgd:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    import io
+
+    from autograd_cli import commands
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with commands._fit_progress("fit t", 10) as bar:
+        bar.update(3, 1.5, 0.25)
+    text = screen.getvalue()
+    assert "fit t" in text and "objective 1.5" in text and "0.25" in text
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with commands._fit_progress("fit t", 10) as bar:
+        assert bar is None
+
+
+def test_objective_math():
+    # The objective of least squares is the residual sum of squares itself.
+    p = problem_of(SHAPED, residuals="r")
+    x = p.start()
+    r = p.residual_vector(x)
+    assert p.objective(x) == pytest.approx(float(r @ r), rel=1e-14)
+    assert math.isfinite(p.objective(x))
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("param a = -1\nL = log(a)\n", "the target 'L' is nan at the start"),
+        ("x = [1, 2]\nparam a = 0\nr = x / a\n", "the sum of squares of 'r' is inf at the start"),
+        ("param w = zeros(0)\nL = sum(w)\n", "nothing to fit: w has no elements"),
+    ],
+)
+def test_a_start_that_cannot_be_fitted_is_an_error(tmp_path, text, message):
+    args = ["--residuals", "r"] if "r =" in text else []
+    result = invoke(["fit", write(tmp_path, text), *args])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("method", ["trf", "lm"])
+def test_tol_0_for_least_squares(method):
+    # trf keeps only the gradient test (at machine epsilon), lm all three
+    # there (MINPACK allows no less); neither is a usage error or a bug.
+    args = ["fit", MISRA, "--residuals", "r", "--method", method, "--tol", "0", "--steps", "40"]
+    result = invoke([*args, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["params"]["b1"]["value"] == pytest.approx(238.94212918, rel=1e-8)
+    if method == "trf":
+        assert fit["reason"] in ("step limit reached", "gradient below tolerance")
+        assert result.stderr == ""

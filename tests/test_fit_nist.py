@@ -1,0 +1,83 @@
+"""NIST's Statistical Reference Datasets for nonlinear regression: all 27
+problems, from both of NIST's starting points, fitted with fit's default
+least-squares method must reach the certified parameters to at least 6
+significant digits and the certified standard errors to at least 4.
+
+Lanczos1's data are its model's values rounded to 13 digits, so its
+residuals, and with them s², are rounding noise: float64 cannot reproduce
+its certified standard errors, and that one check is expected to fail."""
+
+import functools
+import math
+
+import nist
+import pytest
+
+from autograd_cli.compiling import load
+from autograd_cli.errors import Source
+from autograd_cli.fitting.job import Job
+from autograd_cli.fitting.methods import Settings
+
+CASES = [(name, start) for name in nist.NAMES for start in (1, 2)]
+
+
+def digits(got, want) -> float:
+    """Significant digits `got` shares with `want` (the log relative
+    error, as NIST's papers measure it)."""
+    if got == want:
+        return math.inf
+    if not math.isfinite(got):
+        return -math.inf
+    return -math.log10(abs(got - want) / abs(want))
+
+
+@functools.cache
+def fitted(name, start):
+    problem = nist.Problem(name)
+    model = load(
+        Source(f"{name}-{start}.expr", problem.program(start)),
+        dtype="float64",
+        sets=[],
+        values=[],
+        any_shape=False,
+        max_elements=10**8,
+        timings=None,
+        keep_exprs=False,
+    )
+    fit = Job(model, Settings(), residuals="r").run()
+    return problem, fit
+
+
+def test_every_file_is_read():
+    assert len(nist.NAMES) == 27
+    for name in nist.NAMES:
+        p = nist.Problem(name)
+        assert len(p.params) == len(p.starts[0]) == len(p.starts[1]) == len(p.stderr) >= 2
+        sizes = {len(v) for v in p.columns.values()}
+        assert len(sizes) == 1 and sizes.pop() >= 6
+
+
+@pytest.mark.parametrize("name,start", CASES)
+def test_certified_parameters(name, start):
+    problem, fit = fitted(name, start)
+    assert fit.settings.method == "trf"  # the default with --residuals
+    assert fit.outcome.converged, fit.outcome.reason
+    got = [float(v) for v in fit.value]
+    for param, value, want in zip(problem.params, got, problem.certified):
+        assert digits(value, want) >= 6, (param, value, want)
+
+
+_LANCZOS1 = pytest.mark.xfail(
+    strict=True, reason="Lanczos1's residuals are the data's rounding: s² is noise in float64"
+)
+
+
+@pytest.mark.parametrize(
+    "name,start",
+    [pytest.param(n, s, marks=_LANCZOS1) if n == "Lanczos1" else (n, s) for n, s in CASES],
+)
+def test_certified_standard_errors(name, start):
+    problem, fit = fitted(name, start)
+    got = [float(v) for v in fit.stderr]
+    for param, value, want in zip(problem.params, got, problem.stderr):
+        assert digits(value, want) >= 4, (param, value, want)
