@@ -604,7 +604,8 @@ class FitMethod(str, Enum):
 
 
 @file_command(
-    "fit", "files expr of wrt ... set_ set_json any_shape allow_read format dtype strict max_elements"
+    "fit",
+    "files expr of wrt ... set_ set_json any_shape allow_read format dtype strict max_elements",
 )
 def fit_command(
     options: Options,
