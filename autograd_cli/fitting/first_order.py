@@ -37,12 +37,21 @@ def _split(x: float) -> tuple[float, float]:
 
 def _odd(w: np.ndarray, err: np.ndarray) -> None:
     """Round-to-odd in place: where `w` + `err` is not `w` (w having been
-    rounded to nearest) and `w` is even, move `w` one unit toward the exact
-    value, which then sits strictly between the two neighbours."""
-    even = (w.view(np.int64 if w.dtype == np.float64 else np.int32) & 1) == 0
-    fix = even & (err != 0)
+    rounded to nearest from it) and `w` is even, move `w` one unit toward
+    the exact value, which then lies strictly between `w`'s neighbours.
+    A nan `err` (from an inf) moves nothing."""
+    bits = w.view(np.int64)
+    fix = (bits & 1) == 0
+    fix &= np.abs(err) > 0
     if fix.any():
-        w[fix] = np.nextafter(w[fix], np.copysign(np.inf, err[fix]))
+        # One unit toward err is +1 on the bits when w and err have one
+        # sign and -1 otherwise (w is not 0: a sum that rounds to 0 is 0).
+        away = np.signbit(w)
+        away ^= np.signbit(err)
+        away &= fix
+        bits += fix
+        bits -= away
+        bits -= away
 
 
 def _two_sum(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -52,38 +61,18 @@ def _two_sum(a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
     return (a - (s - bb)) + (b - bb)
 
 
-def fma(alpha: float, b: np.ndarray, c: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """`c + alpha * b` rounded once into `out` (which may be `c` or `b`),
-    as a fused multiply-add rounds it, for float32 or float64 arrays and a
-    Python float `alpha` cast to their dtype first.
+def _split_array(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split of float64s: hi + lo = x, each with 26 bits."""
+    t = x * _SPLIT
+    hi = t - (t - x)
+    return hi, x - hi
 
-    float32 works in float64, where the product is exact, and rounds the
-    sum to odd before rounding it to float32, which makes the two roundings
-    one.  float64 splits the product into an exact pair (Dekker) and adds
-    the three terms as Boldo and Melquiond's emulated FMA does.  Where an
-    operand is not finite, or above 1e300 where splitting overflows, the
-    result is the unfused `c + alpha * b`."""
-    if b.dtype == np.float32:
-        a = float(np.float32(alpha))
-        p = b.astype(np.float64)
-        p *= a
-        c64 = c.astype(np.float64)
-        s = p + c64
-        _odd(s, _two_sum(p, c64, s))
-        np.copyto(out, s, casting="same_kind")
-        return out
-    a = float(alpha)
-    if a == 0.0 or not math.isfinite(a):
-        return np.add(c, np.multiply(b, a), out=out)
-    ah, al = _split(a)
-    p = b * a
-    t = b * _SPLIT
-    bh = t - (t - b)
-    bl = b - bh
-    e = ah * bh - p  # p + e = a * b exactly (Dekker's product)
-    e += ah * bl
-    e += al * bh
-    e += al * bl
+
+def _round_sum(c: np.ndarray, p: np.ndarray, e: np.ndarray, out: np.ndarray) -> None:
+    """c + (p + e) rounded once into `out`, for float64s with e below half
+    a unit of p: Boldo and Melquiond's emulated FMA, whose middle sum is
+    rounded to odd so that the last rounding is the only one that shows.
+    Where that overflows (a product beyond 1e300), the unfused c + p."""
     s = c + p
     tl = _two_sum(c, p, s)
     v = tl + e
@@ -93,7 +82,70 @@ def fma(alpha: float, b: np.ndarray, c: np.ndarray, out: np.ndarray) -> np.ndarr
     if bad.any():
         s[bad] = (c + p)[bad]
     np.copyto(out, s)
+
+
+def _to_float32(s: np.ndarray, p: np.ndarray, c: np.ndarray, out: np.ndarray) -> None:
+    """`s` = p + c rounded to float64, into `out` as float32, rounded once
+    from the exact p + c: a second rounding can only show where `s` is a
+    float32 midpoint (the 29 bits float32 drops are 1 then zeros), so the
+    sum is rounded to odd first when one is."""
+    if ((s.view(np.int64) & 0x1FFFFFFF) == 0x10000000).any():
+        _odd(s, _two_sum(p, c.astype(np.float64), s))
+    np.copyto(out, s, casting="same_kind")
+
+
+def fma(
+    alpha: float, b: np.ndarray, c: np.ndarray, out: np.ndarray, exact: bool = True
+) -> np.ndarray:
+    """`c + alpha * b` into `out` (which may be `c` or `b`), for float32 or
+    float64 arrays and a Python float `alpha` cast to their dtype first,
+    rounded once as a fused multiply-add rounds it (`exact`), or product
+    then sum (not `exact`).
+
+    float32 works in float64, where the product is exact.  float64 splits
+    the product into an exact pair (Dekker) and rounds the three terms'
+    sum once.  Results in the subnormal range may be a unit off."""
+    if not exact:
+        return np.add(c, np.multiply(b, alpha), out=out)
+    if b.dtype == np.float32:
+        p = b.astype(np.float64)
+        p *= float(np.float32(alpha))
+        s = p + c
+        _to_float32(s, p, c, out)
+        return out
+    a = float(alpha)
+    if a == 0.0 or not math.isfinite(a):
+        return np.add(c, np.multiply(b, a), out=out)
+    ah, al = _split(a)
+    p = b * a
+    bh, bl = _split_array(b)
+    e = ah * bh - p  # p + e = a * b exactly (Dekker's product)
+    e += ah * bl
+    e += al * bh
+    e += al * bl
+    _round_sum(c, p, e, out)
     return out
+
+
+def fma_arrays(a: np.ndarray, b: np.ndarray, c: np.ndarray, exact: bool = True) -> None:
+    """c += a * b in place, for arrays of one dtype, rounded once
+    (`exact`) or product then sum, as `fma`."""
+    if not exact:
+        np.add(c, np.multiply(a, b), out=c)
+    elif a.dtype == np.float32:
+        p = a.astype(np.float64)
+        p *= b
+        s = p + c
+        _to_float32(s, p, c, c)
+    else:
+        p = a * b
+        ah, al = _split_array(a)
+        bh, bl = _split_array(b)
+        e = ah * bh - p
+        e += ah * bl
+        e += al * bh
+        e += al * bl
+        _round_sum(c, p, e, c)
 
 
 def _finite(name: str, value: float) -> float:
@@ -140,6 +192,8 @@ class SGD(_Method):
         weight_decay: float = 0,
         nesterov: bool = False,
         maximize: bool = False,
+        *,
+        exact: bool = True,
     ) -> None:
         lr = _finite("learning rate", lr)
         momentum = _finite("momentum value", momentum)
@@ -154,7 +208,12 @@ class SGD(_Method):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         self.lr, self.momentum, self.dampening = lr, momentum, dampening
-        self.weight_decay, self.nesterov, self.maximize = weight_decay, bool(nesterov), bool(maximize)
+        self.weight_decay, self.nesterov, self.maximize = (
+            weight_decay,
+            bool(nesterov),
+            bool(maximize),
+        )
+        self.exact = bool(exact)
         self.buffers: list[np.ndarray | None] = []
         self._shapes = None
 
@@ -170,19 +229,19 @@ class SGD(_Method):
             if self.maximize:
                 grad = np.negative(grad)
             if wd != 0:
-                grad = fma(wd, param, grad, np.empty_like(grad))
+                grad = fma(wd, param, grad, np.empty_like(grad), self.exact)
             if momentum != 0:
                 buf = self.buffers[i]
                 if buf is None:
                     buf = self.buffers[i] = grad.copy()
                 else:
                     np.multiply(buf, momentum, out=buf)
-                    fma(1 - self.dampening, grad, buf, buf)
+                    fma(1 - self.dampening, grad, buf, buf, self.exact)
                 if self.nesterov:
-                    grad = fma(momentum, buf, grad, np.empty_like(grad))
+                    grad = fma(momentum, buf, grad, np.empty_like(grad), self.exact)
                 else:
                     grad = buf
-            fma(-self.lr, grad, param, param)
+            fma(-self.lr, grad, param, param, self.exact)
 
 
 class Adam(_Method):
@@ -200,6 +259,8 @@ class Adam(_Method):
         weight_decay: float = 0,
         amsgrad: bool = False,
         maximize: bool = False,
+        *,
+        exact: bool = True,
     ) -> None:
         lr = _finite("learning rate", lr)
         eps = _finite("epsilon value", eps)
@@ -220,6 +281,7 @@ class Adam(_Method):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         self.lr, self.betas, self.eps = lr, (beta1, beta2), eps
         self.weight_decay, self.amsgrad, self.maximize = weight_decay, bool(amsgrad), bool(maximize)
+        self.exact = bool(exact)
         # torch counts steps in a float32 tensor, and reads the count back
         # as a Python float for the bias corrections.
         self.steps = np.float32(0)
@@ -255,16 +317,22 @@ class Adam(_Method):
                 if self.decoupled:
                     np.multiply(param, 1 - lr * wd, out=param)
                 else:
-                    grad = fma(wd, param, grad, np.empty_like(grad))
+                    grad = fma(wd, param, grad, np.empty_like(grad), self.exact)
             exp_avg, exp_avg_sq = self.exp_avgs[i], self.exp_avg_sqs[i]
             diff = np.subtract(grad, exp_avg)
             if weight < 0.5:
-                fma(weight, diff, exp_avg, exp_avg)
+                fma(weight, diff, exp_avg, exp_avg, self.exact)
             else:
-                fma(float(param.dtype.type(weight) - param.dtype.type(1)), diff, grad, exp_avg)
+                fma(
+                    float(param.dtype.type(weight) - param.dtype.type(1)),
+                    diff,
+                    grad,
+                    exp_avg,
+                    self.exact,
+                )
             np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
             square = np.multiply(grad, 1 - beta2)
-            _fma_arrays(square, grad, exp_avg_sq)
+            fma_arrays(square, grad, exp_avg_sq, self.exact)
             if self.amsgrad:
                 np.maximum(self.max_exp_avg_sqs[i], exp_avg_sq, out=self.max_exp_avg_sqs[i])
                 denom = _sqrt(self.max_exp_avg_sqs[i])
@@ -292,41 +360,10 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
         maximize: bool = False,
+        *,
+        exact: bool = True,
     ) -> None:
-        super().__init__(lr, betas, eps, weight_decay, amsgrad, maximize)
-
-
-def _fma_arrays(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
-    """c += a * b rounded once, in place, for arrays `a` and `b` (torch's
-    addcmul, whose last product and sum are fused)."""
-    if a.dtype == np.float32:
-        p = a.astype(np.float64)
-        p *= b
-        c64 = c.astype(np.float64)
-        s = p + c64
-        _odd(s, _two_sum(p, c64, s))
-        np.copyto(c, s, casting="same_kind")
-        return
-    p = a * b
-    t = a * _SPLIT
-    ah = t - (t - a)
-    al = a - ah
-    t = b * _SPLIT
-    bh = t - (t - b)
-    bl = b - bh
-    e = ah * bh - p
-    e += ah * bl
-    e += al * bh
-    e += al * bl
-    s = c + p
-    tl = _two_sum(c, p, s)
-    v = tl + e
-    _odd(v, _two_sum(tl, e, v))
-    s += v
-    bad = ~np.isfinite(s)
-    if bad.any():
-        s[bad] = (c + p)[bad]
-    np.copyto(c, s)
+        super().__init__(lr, betas, eps, weight_decay, amsgrad, maximize, exact=exact)
 
 
 METHODS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
