@@ -438,6 +438,26 @@ def test_step_checks_the_arrays():
         adam.step([np.zeros(3)], [np.ones(3)])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW])
+def test_single_numbers_and_strided_arrays_step_as_contiguous_ones(cls, dtype):
+    rng = np.random.default_rng(8)
+    number = np.array(0.7, dtype=dtype)
+    strided = rng.standard_normal((4, 6)).astype(dtype)[:, ::2]
+    alone = [number.reshape(1).copy(), strided.copy()]
+    args = {"lr": 0.1, "weight_decay": 0.1}
+    if cls is SGD:
+        args["momentum"] = 0.9
+    together, apart = cls(**args), cls(**args)
+    for _ in range(20):
+        grads = [np.asarray(float(number) - 0.3), strided * 2 + 1]
+        together.step([number, strided], grads)
+        apart.step(alone, [grads[0].reshape(1), np.ascontiguousarray(grads[1])])
+    assert number.shape == () and number != 0.7
+    assert np.array_equal(number.reshape(1), alone[0])
+    assert np.array_equal(strided, alone[1])
+
+
 def test_step_updates_in_place_and_reads_gradients_in_the_parameters_dtype():
     p = np.ones(3, dtype=np.float32)
     SGD(lr=0.5).step([p], [np.array([1.0, 2.0, 4.0])])

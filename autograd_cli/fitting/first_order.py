@@ -158,9 +158,11 @@ class _Method:
     """What the methods share: the arrays' checks and the per-array state,
     kept by position in the list `step` is given."""
 
-    def _check(self, params, grads) -> list[np.ndarray]:
-        """The gradients as arrays of the parameters' dtypes, after checking
-        that the two lists match."""
+    def _check(self, params, grads) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The parameters as views of at least one dimension (the arithmetic
+        writes into its temporaries, which a single number would not be),
+        and the gradients as arrays of their dtypes, after checking that the
+        two lists match."""
         if len(params) != len(grads):
             raise ValueError(f"{len(params)} parameters but {len(grads)} gradients")
         kinds = [(p.shape, p.dtype) for p in params]
@@ -175,8 +177,8 @@ class _Method:
             g = np.asarray(g, dtype=p.dtype)
             if g.shape != p.shape:
                 raise ValueError(f"parameter {i}: gradient of shape {g.shape}, not {p.shape}")
-            out.append(g)
-        return out
+            out.append(np.atleast_1d(g))
+        return [np.atleast_1d(p) for p in params], out
 
 
 class SGD(_Method):
@@ -220,7 +222,7 @@ class SGD(_Method):
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """One update of each array of `params`, in place, given the
         gradients of the objective at them (`grads`, left untouched)."""
-        grads = self._check(params, grads)
+        params, grads = self._check(params, grads)
         if not self.buffers:
             self.buffers = [None] * len(params)
         momentum, wd = self.momentum, self.weight_decay
@@ -293,7 +295,7 @@ class Adam(_Method):
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """One update of each array of `params`, in place, given the
         gradients of the objective at them (`grads`, left untouched)."""
-        grads = self._check(params, grads)
+        params, grads = self._check(params, grads)
         if not self.exp_avgs:
             self.exp_avgs = [np.zeros_like(p) for p in params]
             self.exp_avg_sqs = [np.zeros_like(p) for p in params]
