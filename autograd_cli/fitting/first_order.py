@@ -12,7 +12,8 @@ Nesterov, the step itself, Adam's running averages) it rounds once, as a
 fused multiply-add: `fma` does the same with numpy, so SGD's iterates are
 torch's to the last bit.  Adam's differ from torch's in the last bits only
 where torch's square root is not correctly rounded (its builds with MKL);
-docs/fit.md says more."""
+docs/fit.md says more.  `exact=False` rounds the product first, as plain
+numpy does: faster, and a unit in the last place off here and there."""
 
 from __future__ import annotations
 
