@@ -111,6 +111,9 @@ def _singular(ans: Any, *args: Any, **_: Any) -> Any:
     """Whether a matrix of the stack in `args[0]` is singular (its rank
     is short)."""
     a = np.asarray(args[0], dtype=np.float64)
+    # the rank's SVD raises on nan or inf; such a matrix is no kink (its
+    # non-finite numbers fail the check on their own)
+    a = a[np.isfinite(a).all(axis=(-2, -1))]
     return bool(np.any(np.linalg.matrix_rank(a) < a.shape[-1]))
 
 

@@ -396,3 +396,13 @@ def test_a_matrix_holding_nan_gives_nan_not_an_internal_error(tmp_path, command,
         assert doc["nodes"]["A"]["grad"] == [["nan", "nan"], ["nan", "nan"]]
         if "stack" in body:  # the other matrix of the stack keeps its cofactors
             np.testing.assert_allclose(doc["nodes"]["B"]["grad"], [[1, -1], [-1, 2]], rtol=1e-14)
+
+
+def test_check_on_a_matrix_holding_nan_fails_without_an_internal_error(tmp_path):
+    """The singular-matrix kink test takes a rank by SVD, which raises on
+    nan: a matrix holding nan is no kink, and its nan fails the check."""
+    text = "param A = [[0/0, 1], [1, 1]]\nL = det(A) + sum(inv(A)) + sum(solve(A, [1, 1]))\n"
+    result = invoke(["check", write(tmp_path, text), "-f", "json"])
+    assert result.exit_code == 1, result.output
+    doc = strict_json(result.stdout)
+    assert doc["ok"] is False and "note" not in doc["check"]["A"], doc
