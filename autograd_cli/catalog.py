@@ -135,24 +135,26 @@ def render_catalog(doc: dict, console, footer: bool = True) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from .streams import spelled
+
     for kind, title in (("functions", "Functions"), ("operators", "Operators")):
         entries = doc[kind]
         if not entries:
             continue
         table = Table(title=Text(title, style="bold"), title_justify="left", header_style="bold")
         table.add_column("usage", style="bold", overflow="fold", max_width=28)
-        table.add_column("what it does · derivative · conventions", overflow="fold")
+        table.add_column(spelled("what it does · derivative · conventions"), overflow="fold")
         for e in entries:
-            text = Text(e["summary"] or "")
+            text = Text(spelled(e["summary"] or ""))
             for arg, local in e["derivative"].items():
                 wrt = f"∂/∂{arg}" if len(e["derivative"]) > 1 else "derivative"
-                text.append(f"\n{wrt}: ", style="dim")
-                text.append(local, style="green")
+                text.append(spelled(f"\n{wrt}: "), style="dim")
+                text.append(spelled(local), style="green")
             if not e["derivative"]:
                 text.append("\nno derivative", style="dim")
             if e["notes"]:
-                text.append(f"\n{e['notes']}", style="italic")
-            table.add_row(Text(e["usage"]), text)
+                text.append(spelled(f"\n{e['notes']}"), style="italic")
+            table.add_row(Text(spelled(e["usage"])), text)
         console.print(table)
     if footer:
         console.print(

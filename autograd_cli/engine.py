@@ -728,9 +728,11 @@ def tangent_size(
     """The most elements one tangent direction has at any node of a
     forward-mode pass from `sources` to `keep` (as `tangents` computes it):
     the largest such node, by `shapes` (indexed by node id).  A batch of B
-    directions needs B times that there."""
+    directions needs B times that there; at least 1, as callers divide by
+    it (nodes of no elements, as a sum of an empty array's path has, cost
+    nothing)."""
     on = _on_path(graph, sources, keep)
-    return max([math.prod(shapes[i]) for i in range(len(on)) if on[i]], default=1)
+    return max([math.prod(shapes[i]) for i in range(len(on)) if on[i]] + [1])
 
 
 def hessian_reverse(

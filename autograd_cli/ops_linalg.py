@@ -111,6 +111,9 @@ def _singular(ans: Any, *args: Any, **_: Any) -> Any:
     """Whether a matrix of the stack in `args[0]` is singular (its rank
     is short)."""
     a = np.asarray(args[0], dtype=np.float64)
+    # the rank's SVD raises on nan or inf; such a matrix is no kink (its
+    # non-finite numbers fail the check on their own)
+    a = a[np.isfinite(a).all(axis=(-2, -1))]
     return bool(np.any(np.linalg.matrix_rank(a) < a.shape[-1]))
 
 
@@ -427,12 +430,15 @@ def _cofactor_np(a: np.ndarray) -> np.ndarray:
     """The cofactor matrix (det(A)·A⁻ᵀ), from the singular value
     decomposition so that it is exact at singular matrices too (as PyTorch's
     det gradient): U·diag(product of the other singular values)·Vᵀ, times
-    the signs of det U and det V."""
-    u, s, vh = np.linalg.svd(a)
-    sign = np.sign(np.linalg.det(u) * np.linalg.det(vh))
-    return ((u * _others_np(s, s.ndim - 1)[..., None, :]) @ vh * sign[..., None, None]).astype(
-        a.dtype
-    )
+    the signs of det U and det V.  The SVD fails on a matrix holding nan:
+    that matrix's cofactors are nan, as a singular one's inverse is."""
+
+    def cofactors(m: np.ndarray) -> np.ndarray:
+        u, s, vh = np.linalg.svd(m)
+        sign = np.sign(np.linalg.det(u) * np.linalg.det(vh))
+        return (u * _others_np(s, s.ndim - 1)[..., None, :]) @ vh * sign[..., None, None]
+
+    return _each_matrix(cofactors, a).astype(a.dtype)
 
 
 def _cofactor_vjp(g: Any, ans: Any, a: Any) -> Any:
@@ -468,7 +474,10 @@ cofactor: Callable[..., Any] = OPS["cofactor"].apply
 
 
 def _det(a: np.ndarray) -> Any:
-    return np.linalg.det(a).astype(a.dtype)[()]
+    # LAPACK's pivoting can step over a nan and give 0 (det([[nan, 1], [1, 1]])):
+    # a matrix holding nan has a nan determinant, as PyTorch's
+    d = np.where(np.isnan(a).any(axis=(-2, -1)), np.nan, np.linalg.det(a))
+    return d.astype(a.dtype)[()]
 
 
 defop(

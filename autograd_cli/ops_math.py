@@ -371,6 +371,8 @@ for _name, _ufunc, _symbol in (
         saves=NOTHING,
         jvp=_no_tangent,
         syntax=(_symbol, "comparison"),
+        # a step where the sides are equal: `check` must not trust differences there
+        kinks=(f"{_symbol} with its sides equal", kernels.tie),
     )
 del _name, _ufunc, _symbol
 

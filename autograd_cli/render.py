@@ -339,9 +339,11 @@ def render_blocks(model, file_label, target, field, blocks, selection, console, 
     table.add_column("block")
     table.add_column("shape")
     table.add_column("value", justify="right")
+    from .streams import spelled
+
     for name, block, split in rows:
         table.add_row(
-            Text(name, style="bold"),
+            Text(spelled(name), style="bold"),
             fmt_shape_short(block.shape),
             Text(fmt_block(block, split), style="green"),
         )

@@ -21,7 +21,7 @@ import os
 import sys
 
 from . import __version__
-from .errors import ExprError, Source, display_path, print_diagnostic
+from .errors import ExprError, Source, Span, display_path, print_diagnostic
 from .options import DEFAULT_MAX_ELEMENTS
 from .streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, write_output
 
@@ -92,6 +92,18 @@ class Session:
         if not stripped or stripped.startswith("#"):
             return ""
         source = LineSource(line, number)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError as e:
+            # bytes that are not UTF-8, kept as lone surrogates: refused as
+            # a file's are, at the first of them
+            self.failed = True
+            code = ord(line[e.start])
+            byte = f" (byte 0x{code - 0xDC00:02x})" if 0xDC80 <= code <= 0xDCFF else ""
+            print_diagnostic(
+                "error", f"the line is not valid UTF-8{byte}", Span.at(source, e.start), NAME
+            )
+            return ""
         try:
             shown, statements = self.evaluate(source)
         except ExprError as err:
@@ -295,7 +307,7 @@ def _read_line(interactive: bool) -> str:
     data = sys.stdin.buffer.readline()
     if not data:
         raise EOFError
-    return data.decode("utf-8", errors="replace").rstrip("\r\n")
+    return data.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
 
 
 def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int:

@@ -33,6 +33,13 @@ def read_source(path: str) -> Source:
     """The text of `path` (``-`` for stdin; an `InlineText` is its own
     text) as a `Source`, or an `ExprError`."""
     if isinstance(path, InlineText):
+        try:
+            path.text.encode("utf-8")
+        except UnicodeEncodeError:
+            # Python keeps argument bytes that are not UTF-8 as lone
+            # surrogates; turned back into bytes, they get a file's diagnostic.
+            data = path.text.encode("utf-8", errors="surrogateescape")
+            return source_of(data, str(path), "the text")
         return Source(str(path), path.text)
     label = "<stdin>" if path == "-" else display_path(path)
     try:
@@ -56,9 +63,9 @@ def read_source(path: str) -> Source:
     return source_of(data, label)
 
 
-def source_of(data: bytes, label: str) -> Source:
+def source_of(data: bytes, label: str, what: str = "the file") -> Source:
     """`data`, UTF-8 with or without a BOM, as a `Source` shown as `label`;
-    an `ExprError` at the first byte that is not UTF-8."""
+    an `ExprError` at the first byte that is not UTF-8 (`what` names it)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -66,7 +73,7 @@ def source_of(data: bytes, label: str) -> Source:
         prefix = data[: e.start].decode("utf-8-sig", errors="replace")
         source = Source(label, text)
         raise ExprError(
-            f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x})",
+            f"{what} is not valid UTF-8 (byte 0x{data[e.start]:02x})",
             Span.at(source, len(prefix)),
         ) from None
     return Source(label, text)

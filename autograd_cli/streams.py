@@ -36,6 +36,7 @@ _SPELLED = {
     "\u2248": "~",
     "\u2211": "sum",
     "\u221a": "sqrt",
+    "\u03c0": "pi",
     "\u00b2": "^2",
     "\u2070": "^0",
     "\u00b9": "^1",
@@ -94,6 +95,20 @@ def _escape(err: UnicodeEncodeError):
 
 
 codecs.register_error("autograd-cli-spell", _spell)
+
+
+def spelled(text: str) -> str:
+    """`text` as stdout will show it: the characters its encoding lacks
+    spelled now, so that Rich measures the text a table really holds (a
+    `²` spelled `^2` as it is written would push the border out)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.encode(encoding, errors="autograd-cli-spell").decode(encoding)
+    except LookupError:
+        pass
+    return text
 codecs.register_error("autograd-cli-json", _escape)
 
 

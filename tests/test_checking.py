@@ -268,6 +268,11 @@ KINK_PROGRAMS = {
         "param x = [2.4, 1.2]\nL = sum(round(x))\n",
     ),
 }
+for _name, _symbol in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")):
+    KINK_PROGRAMS[_name] = (
+        f"param x = [2, 1]\nL = sum((x {_symbol} 2) * x)\n",
+        f"param x = [3, 1]\nL = sum((x {_symbol} 2) * x)\n",
+    )
 
 
 @pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.kinks))

@@ -193,6 +193,26 @@ def test_jacobian_mode_auto_picks_reverse_for_a_scalar_target():
     assert strict_json(forced.stdout)["jacobian"] == doc["jacobian"]
 
 
+@pytest.mark.parametrize(
+    "command, text, field, shape",
+    [
+        (["hessian"], "param x = zeros(0)\ny = prod(x)\n", "hessian", (0, 0)),
+        (["hessian"], "param x = zeros(0, 3)\ny = sum(prod(x, axis=0))\n", "hessian", (0, 3, 0, 3)),
+        (["jacobian", "--mode", "forward"], "param x = zeros(0)\ny = x * 2\n", "jacobian", (0, 0)),
+        (["jacobian", "--mode", "reverse"], "param x = zeros(0)\ny = x * 2\n", "jacobian", (0, 0)),
+    ],
+)
+def test_derivatives_of_empty_arrays_are_empty_blocks(tmp_path, command, text, field, shape):
+    """Forward mode sizes its batches by the largest tangent on the path; a
+    path of empty arrays has none, which must not divide by zero."""
+    result = invoke([*command, write(tmp_path, text), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    block = strict_json(result.stdout)[field]["x"]
+    block = block["x"] if field == "hessian" else block
+    assert np.array(block).size == 0
+    assert np.zeros(shape).tolist() == block
+
+
 def test_jacobian_table_says_how_it_was_made(tmp_path):
     path = write(tmp_path, JACOBIAN_PROGRAMS[0])
     out = invoke(["jacobian", path, "--wrt", "p"]).stdout

@@ -377,3 +377,32 @@ def test_explain_follows_an_element_through_a_product_of_stacks(tmp_path):
     want += "v[1]·A[0, 0, 1, 1])"
     assert want in flat
     assert "∂C[1, 2, 0]/∂B[2, 1, 0]|local" in flat and "v[1]·A[1, 0, 1, 1]" in flat
+
+
+@pytest.mark.parametrize("command", [["eval"], ["hessian"], ["jacobian", "--mode", "forward"]])
+@pytest.mark.parametrize(
+    "body",
+    ["L = det(A)", "L = sum(inv(A))", "L = sum(solve(A, [1, 1]))", "L = sum(det(stack(A, B)))"],
+)
+def test_a_matrix_holding_nan_gives_nan_not_an_internal_error(tmp_path, command, body):
+    """numpy's SVD raises on a matrix holding nan (det's gradient is taken
+    from it); that matrix's numbers are nan, as a singular one's are."""
+    text = f"param A = [[0/0, 1], [1, 1]]\nparam B = [[2, 1], [1, 1]]\n{body}\n"
+    result = invoke([*command, write(tmp_path, text), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = strict_json(result.stdout)
+    if command == ["eval"]:
+        assert doc["value"] == "nan"
+        assert doc["nodes"]["A"]["grad"] == [["nan", "nan"], ["nan", "nan"]]
+        if "stack" in body:  # the other matrix of the stack keeps its cofactors
+            np.testing.assert_allclose(doc["nodes"]["B"]["grad"], [[1, -1], [-1, 2]], rtol=1e-14)
+
+
+def test_check_on_a_matrix_holding_nan_fails_without_an_internal_error(tmp_path):
+    """The singular-matrix kink test takes a rank by SVD, which raises on
+    nan: a matrix holding nan is no kink, and its nan fails the check."""
+    text = "param A = [[0/0, 1], [1, 1]]\nL = det(A) + sum(inv(A)) + sum(solve(A, [1, 1]))\n"
+    result = invoke(["check", write(tmp_path, text), "-f", "json"])
+    assert result.exit_code == 1, result.output
+    doc = strict_json(result.stdout)
+    assert doc["ok"] is False and "note" not in doc["check"]["A"], doc

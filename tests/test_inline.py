@@ -98,3 +98,33 @@ def test_a_program_starting_with_a_dash_is_still_the_text():
     result = invoke(["eval", "-e", "-x"])
     assert result.exit_code == 1
     assert result.stderr.startswith("<expr>:1:1: error: unexpected '-'")
+
+
+@pytest.mark.parametrize("command", ["eval", "check"])
+@pytest.mark.parametrize(
+    "text, where, byte",
+    [
+        (b"y = \xff\xfe 1", "<expr>:1:5:", "0xff"),
+        # in a comment too, as in a file: the text is refused whole
+        (b"y = 1  # caf\xe9", "<expr>:1:13:", "0xe9"),
+        (b"y = 1\nz = \xed\xa0\x80", "<expr>:2:5:", "0xed"),
+    ],
+)
+def test_text_that_is_not_utf8_is_refused_as_a_file_is(command, text, where, byte):
+    """Argument bytes that are not UTF-8 reach Python as lone surrogates;
+    they get the diagnostic a file's bytes get, not an odd character."""
+    import subprocess
+    import sys
+
+    from common import ROOT
+
+    proc = subprocess.run(
+        [sys.executable.encode(), b"-m", b"autograd_cli", command.encode(), b"-e", text],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == b""
+    first = proc.stderr.decode("utf-8").splitlines()[0]
+    assert first == f"{where} error: the text is not valid UTF-8 (byte {byte})"

@@ -129,16 +129,22 @@ def test_float32():
 
 
 def test_a_real_pipe_and_bad_bytes():
+    """Bytes that are not UTF-8 are refused as in a file, comments
+    included: at the byte, naming it."""
     proc = subprocess.run(
         [sys.executable, "-m", "autograd_cli", "repl"],
-        input=b"param x = 3\ny = x \xff 2\ny = x * x\n",
+        input=b"param x = 3\ny = x \xff 2\nz = 1  # caf\xe9\ny = x * x\n",
         capture_output=True,
         cwd=ROOT,
         timeout=60,
     )
     assert proc.returncode == 1
     assert proc.stdout.decode() == "x = 3\ny = 9\n  ∂y/∂x = 6\n"
-    assert proc.stderr.decode().startswith("<repl>:2:7: error: unexpected character")
+    errors = [x for x in proc.stderr.decode().splitlines() if "error" in x]
+    assert errors == [
+        "<repl>:2:7: error: the line is not valid UTF-8 (byte 0xff)",
+        "<repl>:3:13: error: the line is not valid UTF-8 (byte 0xe9)",
+    ]
     assert "Traceback" not in proc.stderr.decode()
 
 

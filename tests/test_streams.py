@@ -126,6 +126,24 @@ def test_an_encoding_without_the_symbols_shows_what_it_can(env, args):
         assert "dL/d" in text or "\u2202L/\u2202" in text
 
 
+@pytest.mark.parametrize(
+    "args",
+    [f'hessian "{LOGISTIC}"', "functions", "functions atan2", "functions @", "functions erf"],
+)
+def test_tables_keep_their_borders_when_symbols_are_spelled(args):
+    """A symbol spelled in more characters than it has (x² as x^2, π as pi)
+    is spelled before the table is laid out, so every row of a table is as
+    wide as its borders."""
+    code, out, err = shell(f"$AG {args}", env={"PYTHONIOENCODING": "ascii", "COLUMNS": "100"})
+    no_bug(err)
+    assert code == 0, err
+    text = out.decode("ascii")
+    assert "^2" in text or args == "functions @"
+    assert "^T" in text or args != "functions @"
+    widths = {len(line) for line in text.splitlines() if line[:1] in "+|"}
+    assert len(widths) == 1, sorted(widths)
+
+
 @pytest.mark.parametrize("env", ENCODINGS, ids=lambda e: " ".join(f"{k}={v}" for k, v in e.items()))
 def test_json_escapes_what_the_encoding_lacks(env, tmp_path):
     name = tmp_path / "\u00e9t\u00e9 \u2202.expr"
