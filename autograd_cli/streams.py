@@ -109,6 +109,8 @@ def spelled(text: str) -> str:
     except LookupError:
         pass
     return text
+
+
 codecs.register_error("autograd-cli-json", _escape)
 
 

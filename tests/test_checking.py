@@ -268,7 +268,8 @@ KINK_PROGRAMS = {
         "param x = [2.4, 1.2]\nL = sum(round(x))\n",
     ),
 }
-for _name, _symbol in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!=")):
+_COMPARISONS = (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!="))
+for _name, _symbol in _COMPARISONS:
     KINK_PROGRAMS[_name] = (
         f"param x = [2, 1]\nL = sum((x {_symbol} 2) * x)\n",
         f"param x = [3, 1]\nL = sum((x {_symbol} 2) * x)\n",
