@@ -21,7 +21,7 @@ from .shapes import Axis, Key
 # ------------------------------------------------------------------ helpers
 
 
-def _batch(tangents: list[Any]) -> int:
+def batch_size(tangents: Any) -> int:
     """B, the number of tangents, from the first argument that has them."""
     for t in tangents:
         if t is not None:
@@ -313,7 +313,7 @@ def unindex(tangents: list[Any], ans: Any, x: Any, shape: Any, key: Key) -> Any:
 
 def stack(tangents: list[Any], ans: Any, *xs: Any) -> Any:
     """Each argument's tangent in its row; zeros for one without."""
-    B = _batch(list(tangents))
+    B = batch_size(list(tangents))
     rows = [
         np.zeros((B,) + np.shape(x), np.asarray(ans).dtype) if t is None else t
         for t, x in zip(tangents, xs)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .core import OPS, VJP, raw
+from .jvps import batch_size
 from .ops import (
     add,
     broadcast_to,
@@ -74,10 +75,6 @@ def _tangent(tangents: Any, k: int, like: Any, batch: int) -> np.ndarray:
     """Argument k's tangents, zeros when it has none."""
     t = tangents[k]
     return np.zeros((batch,) + np.shape(like), np.asarray(like).dtype) if t is None else t
-
-
-def _batch(tangents: Any) -> int:
-    return next(t.shape[0] for t in tangents if t is not None)
 
 
 def _swap_np(x: np.ndarray) -> np.ndarray:
@@ -342,13 +339,13 @@ class _StackVJPs:
 
 
 def _concat_jvp(tangents: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
-    b = _batch(tangents)
+    b = batch_size(tangents)
     ts = [_tangent(tangents, k, x, b) for k, x in enumerate(xs)]
     return np.concatenate(ts, axis=axis % np.ndim(xs[0]) + 1)
 
 
 def _stack_jvp(tangents: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
-    b = _batch(tangents)
+    b = batch_size(tangents)
     ts = [_tangent(tangents, k, x, b) for k, x in enumerate(xs)]
     return np.stack(ts, axis=axis % (np.ndim(xs[0]) + 1) + 1)
 

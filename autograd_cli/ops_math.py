@@ -28,6 +28,7 @@ import numpy as np
 
 from . import kernels
 from .core import OPS, raw
+from .jvps import batch_size, lift
 from .ops import ANS, NOTHING, add, defop, div, exp, mul, neg, sub, unbroadcast, where
 from .shapes import broadcast, same
 
@@ -42,28 +43,10 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # ------------------------------------------------------------------ helpers
 
 
-def _tangent(t: Any, ndim: int) -> Any:
-    """A batch of tangents of shape (B,) + s lined up with an output of
-    `ndim` dimensions: axes inserted after B, as numpy would insert them
-    before s if there were no batch axis."""
-    missing = ndim - (t.ndim - 1)
-    if missing <= 0:
-        return t
-    return t.reshape(t.shape[:1] + (1,) * missing + t.shape[1:])
-
-
-def _batch(tangents: Any) -> int:
-    """B, the number of tangents, read off the first one given."""
-    for t in tangents:
-        if t is not None:
-            return int(t.shape[0])
-    raise ValueError("no tangent given")
-
-
 def _zeros_jvp(tangents: Any, ans: Any, *args: Any, **attrs: Any) -> np.ndarray:
     """The JVP of a function whose derivative is 0 everywhere."""
     a = np.asarray(ans)
-    return np.zeros((_batch(tangents),) + a.shape, dtype=a.dtype)
+    return np.zeros((batch_size(tangents),) + a.shape, dtype=a.dtype)
 
 
 def _zeros_vjp(g: Any, ans: Any, x: Any) -> np.ndarray:
@@ -270,11 +253,11 @@ def _atan2_jvp(tangents: Any, ans: Any, y: Any, x: Any) -> Any:
     ndim = np.ndim(ans)
     out: Any = None
     if ty is not None:
-        out = _atan2_dy(_tangent(ty, ndim), ans, y, x)
+        out = _atan2_dy(lift(ty, ndim), ans, y, x)
     if tx is not None:
-        dx = _atan2_dx(_tangent(tx, ndim), ans, y, x)
+        dx = _atan2_dx(lift(tx, ndim), ans, y, x)
         out = dx if out is None else out + dx
-    full = (_batch(tangents),) + np.shape(ans)
+    full = (batch_size(tangents),) + np.shape(ans)
     return np.broadcast_to(out, full).astype(np.asarray(ans).dtype)
 
 
@@ -400,13 +383,13 @@ def _select_jvp(tangents: Any, ans: Any, c: Any, a: Any, b: Any) -> Any:
     zero = np.zeros((), dtype)
     out: Any = None
     if ta is not None:
-        out = np.where(taken, _tangent(ta, ndim), zero)
+        out = np.where(taken, lift(ta, ndim), zero)
     if tb is not None:
-        db = np.where(taken, zero, _tangent(tb, ndim))
+        db = np.where(taken, zero, lift(tb, ndim))
         out = db if out is None else out + db
     if out is None:  # a tangent for the condition only
         return _zeros_jvp(tangents, ans)
-    return np.broadcast_to(out, (_batch(tangents),) + np.shape(ans)).astype(dtype)
+    return np.broadcast_to(out, (batch_size(tangents),) + np.shape(ans)).astype(dtype)
 
 
 defop(
