@@ -195,6 +195,12 @@ def at_zero(ans: Any, x: Any) -> Any:
     return np.any(x == 0)
 
 
+def share(x: Any, y: Any, wins: Callable[[Any, Any], Any]) -> Any:
+    """x's share of what maximum/minimum pass on (plain arrays): 1 where
+    `wins(x, y)`, 1/2 on ties, 0 elsewhere."""
+    return wins(x, y) + 0.5 * (x == y)
+
+
 def tie(ans: Any, x: Any, y: Any) -> Any:
     return np.any(x == y)
 

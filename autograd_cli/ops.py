@@ -137,8 +137,7 @@ def _stacked_matmul_vjp(g: Any, a: Any, b: Any, k: int) -> Any:
 def _share(x: Any, y: Any, wins: Callable[[Any, Any], Any]) -> np.ndarray:
     """x's share of the gradient of maximum/minimum: 1 where `wins(x, y)`,
     1/2 on ties, 0 elsewhere (a constant)."""
-    rx, ry = raw(x), raw(y)
-    return mask(wins(rx, ry) + 0.5 * (rx == ry), x)
+    return mask(kernels.share(raw(x), raw(y), wins), x)
 
 
 def _extreme_vjp(g: Any, ans: Any, x: Any, axis: Axis = None) -> Any:
