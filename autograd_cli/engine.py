@@ -653,7 +653,7 @@ def jacobian(
     return blocks
 
 
-def _only(graph: Graph, wrt: Sequence[int]) -> Graph:
+def only_leaves(graph: Graph, wrt: Sequence[int]) -> Graph:
     """`graph` seen as if only the nodes `wrt` were leaves: the backward pass
     over it computes no gradient for the other leaves (an input's gradient
     is not needed for a Hessian in the params, and may be large)."""
@@ -694,7 +694,7 @@ def hessian(
     tape = Tape()
     leaves = {i: tape.leaf(base[i]) for i in wrt}
     values = evaluate(graph, leaves)
-    grads = backward(_only(graph, wrt), values, target, _ones_like(values[target]))
+    grads = backward(only_leaves(graph, wrt), values, target, _ones_like(values[target]))
     columns = _Columns([np.shape(base[i]) for i in wrt])
     rows = {
         i: [

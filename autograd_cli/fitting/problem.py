@@ -8,26 +8,8 @@ import math
 
 import numpy as np
 
-from ..core import OPS, Graph
-from ..engine import backward, evaluate, hessian, jacobian, jacobian_reverse
-
-
-def _restricted(graph: Graph, leaves) -> Graph:
-    """`graph` as if only `leaves` were leaves: the backward pass then
-    computes no gradient for the data (an input's, which may be large)."""
-    view = Graph()
-    view.ops, view.args, view.attrs, view.values = graph.ops, graph.args, graph.attrs, graph.values
-    requires = bytearray(len(graph.ops))
-    for i in leaves:
-        requires[i] = 1
-    for i, node_args in enumerate(graph.args):
-        if not requires[i]:
-            for a in node_args:
-                if requires[a]:
-                    requires[i] = 1
-                    break
-    view.requires = [bool(r) for r in requires]
-    return view
+from ..core import OPS
+from ..engine import backward, evaluate, hessian, jacobian, jacobian_reverse, only_leaves
 
 
 class Problem:
@@ -57,7 +39,7 @@ class Problem:
             target = graph.add(OPS["sum"], (squares,))
             model.shapes.extend([model.shapes[residuals], ()])
         self.target = target
-        self.view = _restricted(graph, self.nodes)
+        self.view = only_leaves(graph, self.nodes)
         self.m = math.prod(model.shapes[residuals]) if residuals is not None else None
         self.evaluations = {"function": 0, "gradient": 0, "hessian": 0}
         self._key = None
