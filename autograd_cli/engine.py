@@ -139,11 +139,12 @@ class OutOfMemory(Exception):
         self.error = error
 
 
-def _fail_at(graph: Graph, i: int, phase: str, error: Exception) -> NoReturn:
+def fail_at(graph: Graph, i: int, phase: str, error: Exception) -> NoReturn:
     """Raise `error`, raised computing node `i` in the `phase` pass, as the
     error that names the node: `OutOfMemory` for a MemoryError, and for a
     `ReleasedValueError` (a VJP read a value `releases` let go) one naming
-    the op whose `saves` is wrong.  Every sweep's ``except`` calls this."""
+    the op whose `saves` is wrong.  Every sweep's ``except`` calls this,
+    those of the forward-mode pass (`derivatives.tangents`) too."""
     if isinstance(error, MemoryError):
         raise OutOfMemory(i, phase, error) from None
     if isinstance(error, ReleasedValueError):
@@ -190,7 +191,7 @@ def evaluate(
                 a = _of(arity[i], i, first, second, more)
                 values[i] = call(op, [values[j] for j in a], attrs[i])
     except MemoryError as e:
-        _fail_at(graph, i, "forward", e)
+        fail_at(graph, i, "forward", e)
     return values
 
 
@@ -241,7 +242,7 @@ def backward(
             if drop:  # every consumer of node i came before it in this sweep
                 values[i] = None
     except (ReleasedValueError, MemoryError) as e:
-        _fail_at(graph, i, "backward", e)
+        fail_at(graph, i, "backward", e)
     return grads
 
 
@@ -394,7 +395,7 @@ def evaluate_floats(graph: Graph, release: Release | None = None) -> list[Any]:
             v = op.forward(*[_np_scalar(values[j]) for j in a], **attrs[i])
             values[i] = float(v) if v.ndim == 0 else v
     except MemoryError as e:
-        _fail_at(graph, i, "forward", e)
+        fail_at(graph, i, "forward", e)
     return values
 
 
@@ -467,7 +468,7 @@ def backward_floats(
             if drop:
                 values[i] = None
     except (ReleasedValueError, MemoryError) as e:
-        _fail_at(graph, i, "backward", e)
+        fail_at(graph, i, "backward", e)
     return grads
 
 
@@ -564,7 +565,7 @@ def tangents(
                 if last[a] == i and not held[a]:
                     tans[a] = None
     except MemoryError as e:
-        _fail_at(graph, i, "forward-mode", e)
+        fail_at(graph, i, "forward-mode", e)
     return tans
 
 
