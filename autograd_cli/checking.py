@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core import Tape, Tensor
-from .engine import backward, evaluate, hessian, tangents
+from .derivatives import hessian, tangents
+from .engine import backward, evaluate
 from .errors import ExprError
 from .options import CHECK_DIRECTIONS as DIRECTIONS
 from .options import CHECK_FULL_LIMIT as FULL_LIMIT

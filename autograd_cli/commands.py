@@ -418,7 +418,8 @@ class Hessian(_Blocks):
 
     def derivatives(self, model, of, names, max_elements):
         from .checking import scalar_target
-        from .engine import OutOfMemory, hessian
+        from .derivatives import hessian
+        from .engine import OutOfMemory
 
         target = scalar_target(model, of)
         _check_hessian_size(model, target, names, max_elements)
@@ -446,7 +447,8 @@ class Jacobian(_Blocks):
         self.ran = None  # the mode that ran on the last file
 
     def derivatives(self, model, of, names, max_elements):
-        from .engine import OutOfMemory, jacobian, jacobian_reverse, tangent_size
+        from .derivatives import jacobian, jacobian_reverse, tangent_size
+        from .engine import OutOfMemory
         from .running import out_of_memory
 
         target = model.binding(of, "--of") if of is not None else model.bindings[-1]
