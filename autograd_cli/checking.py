@@ -619,7 +619,7 @@ def _directions(tally, count):
 
 
 class _HessianVector:
-    """Hessian-vector products forward over reverse, as `engine.hessian`:
+    """Hessian-vector products forward over reverse, as `derivatives.hessian`:
     the forward and backward passes are recorded once on a tape with the
     leaves traced; H·v for a direction v over leaf b is then one forward-mode
     pass over the tape seeded with v at b: the tangent of ∇_a f is

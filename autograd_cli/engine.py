@@ -6,11 +6,8 @@ Gradients come back in a fresh list; nothing accumulates on the graph, so
 evaluating twice gives the same numbers.  `evaluate_floats` and
 `backward_floats` are the same loops over Python floats for float64
 scalars; `releases` plans which intermediate arrays the forward loops can
-let go.  `hessian` differentiates the backward pass again, traced on a
-`core.Tape`, then pushes a batch of tangents through that tape (forward
-over reverse).  `tangents` is the forward-mode pass: `jacobian` runs it on
-a batch of one-hot tangents, `jacobian_reverse` one backward sweep per
-output element.
+let go.  The forward-mode pass, Jacobians and Hessians, built on these
+passes, are in `derivatives`.
 """
 
 from __future__ import annotations
