@@ -226,7 +226,7 @@ def run(options: Options, command: Command) -> int:
     try:
         conflict = stdin_conflict(options.files, given.set_json)
         if conflict:
-            _report_error(ExprError(conflict), "autograd-cli")
+            report_error(ExprError(conflict), "autograd-cli")
             return EXIT_INPUT
         try:
             given.read()
@@ -634,7 +634,7 @@ def functions(name: str | None = None, format: str = "table") -> int:
         doc = catalog() if name is None else lookup(name)
         if doc is None:
             hint = function_hint(name, FUNCTIONS)
-            _report_error(
+            report_error(
                 ExprError(f"there is no function or operator named '{display_path(name)}'{hint}"),
                 "autograd-cli functions",
             )
@@ -657,7 +657,9 @@ def functions(name: str | None = None, format: str = "table") -> int:
 # ------------------------------------------------------------ the plumbing
 
 
-def _report_error(err, fallback):
+def report_error(err, fallback):
+    """Write `err` as a diagnostic on stderr, naming `fallback` where it
+    has no place in a file."""
     print_diagnostic("error", err.message, err.span, fallback, err.notes)
 
 
@@ -677,7 +679,7 @@ def _reported(path):
     try:
         yield
     except ExprError as err:
-        _report_error(err, _shown(path))
+        report_error(err, _shown(path))
         raise _Failed() from None
 
 
