@@ -1,6 +1,6 @@
 """The Typer app: every command's arguments, options and help.
 
-It only translates arguments; the work is in commands.py.  Usage errors are
+It only translates arguments; the work is in commands/.  Usage errors are
 Click's (exit 2).
 """
 
@@ -14,7 +14,8 @@ from enum import Enum
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from . import __version__, commands
+from . import __version__
+from .commands import blocks, check, fit, reports, runner
 from .options import (
     CHECK_DIRECTIONS,
     CHECK_FULL_LIMIT,
@@ -321,7 +322,7 @@ def eval_command(
     autograd-cli functions.
     Example: autograd-cli eval examples/seed.expr --format json | jq .nodes.w.grad
     """
-    return commands.run(options, commands.Eval())
+    return runner.run(options, reports.Eval())
 
 
 @file_command(
@@ -378,9 +379,9 @@ def check_command(
         raise typer.BadParameter(
             "--directions 0 and --samples 0 leave nothing to compare", param_hint="--directions"
         )
-    return commands.run(
+    return runner.run(
         options,
-        commands.Check(
+        check.Check(
             eps=eps,
             rtol=rtol,
             atol=atol,
@@ -401,7 +402,7 @@ def hessian_command(options: Options):
 
     Example: autograd-cli hessian examples/logistic.expr --wrt w
     """
-    return commands.run(options, commands.Hessian())
+    return runner.run(options, blocks.Hessian())
 
 
 class JacobianMode(str, Enum):
@@ -427,7 +428,7 @@ def jacobian_command(
 
     Example: autograd-cli jacobian examples/logistic.expr --of p --wrt w
     """
-    return commands.run(options, commands.Jacobian(mode=mode.value))
+    return runner.run(options, blocks.Jacobian(mode=mode.value))
 
 
 class GraphFormat(str, Enum):
@@ -451,7 +452,7 @@ def graph_command(
 
     Example: autograd-cli graph examples/seed.expr | dot -Tsvg > seed.svg
     """
-    return commands.run(options, commands.Graph())
+    return runner.run(options, reports.Graph())
 
 
 @file_command(
@@ -470,7 +471,7 @@ def explain_command(
 
     Example: autograd-cli explain examples/seed.expr --wrt 'w[0]'
     """
-    return commands.run(options, commands.Explain())
+    return runner.run(options, reports.Explain())
 
 
 @app.command("functions", cls=Command)
@@ -488,7 +489,7 @@ def functions_command(
 
     Example: autograd-cli functions clip
     """
-    code = commands.functions(name, format.value)
+    code = reports.functions(name, format.value)
     if code:
         raise typer.Exit(code)
 
@@ -702,4 +703,4 @@ def fit_command(
         nesterov=nesterov,
         weight_decay=weight_decay,
     )
-    return commands.run(options, commands.Fit(settings, residuals=residuals, out=out))
+    return runner.run(options, fit.Fit(settings, residuals=residuals, out=out))
