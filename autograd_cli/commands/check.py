@@ -7,11 +7,7 @@ import contextlib
 import os
 import sys
 
-from ..options import (
-    CHECK_DIRECTIONS,
-    CHECK_SAMPLES,
-    CHECK_SEED,
-)
+from ..options import CHECK_DIRECTIONS, CHECK_SAMPLES, CHECK_SEED
 from ..process import collector_off
 from .runner import Command
 

@@ -9,10 +9,7 @@ import sys
 
 from ..errors import display_path, print_diagnostic
 from ..process import collector_off
-from ..streams import (
-    EXIT_IO,
-    Stop,
-)
+from ..streams import EXIT_IO, Stop
 from .runner import Command
 
 # What a shell reports for a process stopped by Ctrl-C (128 + SIGINT).

@@ -5,16 +5,8 @@ functions and operators."""
 from __future__ import annotations
 
 from ..errors import ExprError, display_path
-from ..options import (
-    Options,
-)
-from ..streams import (
-    EXIT_INPUT,
-    EXIT_OK,
-    Stop,
-    internal_error,
-    write_output,
-)
+from ..options import Options
+from ..streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, write_output
 from .runner import Command, Output, report_error, run
 
 

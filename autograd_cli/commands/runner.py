@@ -17,21 +17,10 @@ import sys
 import time
 
 from ..errors import ExprError, Source, Span, display_path, print_diagnostic
-from ..options import (
-    DEFAULT_MAX_ELEMENTS,
-    Options,
-    stdin_conflict,
-)
+from ..options import DEFAULT_MAX_ELEMENTS, Options, stdin_conflict
 from ..process import collector_off, keep, startup_seconds
 from ..sources import Access, read_source
-from ..streams import (
-    EXIT_INPUT,
-    EXIT_OK,
-    Stop,
-    internal_error,
-    output_failed,
-    write_output,
-)
+from ..streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, output_failed, write_output
 
 
 class _Failed(Exception):
