@@ -229,9 +229,9 @@ MAX_ELEMENTS = SHARED["max_elements"][1]
 _FIELDS = {"set_": "sets"}  # a parameter's `Options` field, where the names differ
 
 
-def file_command(name: str, layout: str, on: typer.Typer = app):
-    """Register the decorated function as the command `name` on FILEs (of
-    the app `on`).
+def file_command(name: str, layout: str, *, on: typer.Typer):
+    """Register the decorated function as the command `name` on FILEs of
+    the app `on`.
 
     `layout` names its parameters in order: shared options (`SHARED`), and
     ``...`` where the function's own go.  A function's own parameter of a
@@ -309,6 +309,7 @@ def _check_sets(options):
 @file_command(
     "eval",
     "files expr of wrt set_ set_json any_shape allow_read format dtype strict max_elements timings",
+    on=app,
 )
 def eval_command(
     options: Options,
@@ -326,7 +327,9 @@ def eval_command(
 
 
 @file_command(
-    "check", "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements"
+    "check",
+    "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements",
+    on=app,
 )
 def check_command(
     options: Options,
@@ -395,7 +398,9 @@ def check_command(
 
 
 @file_command(
-    "hessian", "files expr of wrt set_ set_json any_shape allow_read format dtype max_elements"
+    "hessian",
+    "files expr of wrt set_ set_json any_shape allow_read format dtype max_elements",
+    on=app,
 )
 def hessian_command(options: Options):
     """Second derivatives of the scalar target, by forward mode over the backward pass.
@@ -412,7 +417,9 @@ class JacobianMode(str, Enum):
 
 
 @file_command(
-    "jacobian", "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements"
+    "jacobian",
+    "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements",
+    on=app,
 )
 def jacobian_command(
     options: Options,
@@ -438,7 +445,9 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-@file_command("graph", "files expr of set_ set_json any_shape allow_read format dtype max_elements")
+@file_command(
+    "graph", "files expr of set_ set_json any_shape allow_read format dtype max_elements", on=app
+)
 def graph_command(
     options: Options,
     format: GraphFormat = typer.Option(
@@ -456,7 +465,9 @@ def graph_command(
 
 
 @file_command(
-    "explain", "files expr wrt of set_ set_json any_shape allow_read format dtype max_elements"
+    "explain",
+    "files expr wrt of set_ set_json any_shape allow_read format dtype max_elements",
+    on=app,
 )
 def explain_command(
     options: Options,
@@ -607,6 +618,7 @@ class FitMethod(str, Enum):
 @file_command(
     "fit",
     "files expr of wrt ... set_ set_json any_shape allow_read format dtype strict max_elements",
+    on=app,
 )
 def fit_command(
     options: Options,
