@@ -22,7 +22,12 @@ BOTTOM = {
     "autograd_cli.options",
     "autograd_cli.process",
 }
-TOP = {"autograd_cli.cli", "autograd_cli.launch", "autograd_cli.__main__"}
+TOP = {
+    "autograd_cli.cli",
+    "autograd_cli.cli_options",
+    "autograd_cli.launch",
+    "autograd_cli.__main__",
+}
 COMMANDS = "autograd_cli.commands"  # the package and its modules
 
 

@@ -1,5 +1,5 @@
 """The plumbing every command shares: its options declared once
-(`cli.file_command`), one path from files to exit code (`runner.run`) for
+(`cli_options.file_command`), one path from files to exit code (`runner.run`) for
 a command that is only its computation and its renderer, and the readable
 JSON layout derived from the document (docs/how-it-works.md)."""
 
@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from autograd_cli import cli
+from autograd_cli import cli, cli_options
 from autograd_cli.commands import runner
 from autograd_cli.jsonout import to_json
 from autograd_cli.options import DEFAULT_MAX_ELEMENTS, Options
@@ -19,14 +19,14 @@ from clitools import strict_json, write
 
 def probe_app():
     """A Typer app of one file command that records what it was given."""
-    app = typer.Typer(cls=cli.Group)
+    app = typer.Typer(cls=cli_options.Group)
     got = []
 
     @app.callback()
     def root():
         """Probe."""
 
-    @cli.file_command("probe", "files of ... format max_elements", on=app)
+    @cli_options.file_command("probe", "files of ... format max_elements", on=app)
     def probe(
         options: Options,
         level: int = typer.Option(3, "--level", help="A level of the probe's own."),
@@ -81,7 +81,7 @@ def test_the_exit_code_and_the_set_checks_are_the_commands():
     assert CliRunner().invoke(app, ["probe", "a.expr", "--level", "9"]).exit_code == 9
     with pytest.raises(TypeError, match="need a place"):
 
-        @cli.file_command("bad", "files of", on=typer.Typer())
+        @cli_options.file_command("bad", "files of", on=typer.Typer())
         def bad(options: Options, level: int = typer.Option(3, "--level")):
             """Never registered."""
 
@@ -173,7 +173,7 @@ def test_the_fast_path_knows_every_option_eval_declares():
     for param in command.params:
         if param.param_type_name != "option" or param.name in ("help",):
             continue
-        field = cli._FIELDS.get(param.name, param.name)
+        field = cli_options._FIELDS.get(param.name, param.name)
         for opt in param.opts:
             (flags if param.is_flag else valued)[opt] = field
         if param.multiple:
