@@ -190,7 +190,12 @@ class Session:
                 self.statements[kept[-1]] = []
             return ""
         if word == "functions":
-            return _functions(rest or None)
+            try:
+                return _functions(rest or None)
+            except ExprError as err:  # an unknown name: an error, as `functions NAME` says it
+                self.failed = True
+                print_diagnostic("error", err.message, None, f"{NAME}:{number}")
+                return ""
         self.failed = True
         known = ["help", "show", "undo", "reset", "functions", "quit"]
         from .model import suggest
@@ -225,7 +230,8 @@ def _assignment(name: str, value) -> str:
 
 
 def _functions(name) -> str:
-    """The `functions` catalog (or one entry) as text, for `:functions`."""
+    """The `functions` catalog (or one entry) as text, for `:functions`;
+    an `ExprError` for a name that is neither a function nor an operator."""
     import io
 
     from rich.console import Console
@@ -243,7 +249,7 @@ def _functions(name) -> str:
             from .functions import FUNCTIONS
 
             hint = function_hint(name, FUNCTIONS)
-            return f"there is no function or operator named '{display_path(name)}'{hint}\n"
+            raise ExprError(f"there is no function or operator named '{display_path(name)}'{hint}")
     buffer = io.StringIO()
     width = None if sys.stdout.isatty() else 100
     console = Console(file=buffer, width=width, highlight=False, markup=False, emoji=False)
