@@ -23,7 +23,7 @@ import sys
 from . import __version__
 from .errors import ExprError, Source, Span, display_path, print_diagnostic
 from .options import DEFAULT_MAX_ELEMENTS
-from .streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, write_output
+from .streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, is_terminal, write_output
 
 NAME = "<repl>"
 PROMPT = ">>> "
@@ -295,17 +295,10 @@ def _save_history(readline) -> None:
         pass
 
 
-def _is_terminal(stream) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def _read_line(interactive: bool) -> str:
     """The next line of stdin, without its end; EOFError at the end."""
     if interactive:
-        if _is_terminal(sys.stdout):
+        if is_terminal(sys.stdout):
             return input(PROMPT)
         sys.stderr.write(PROMPT)
         sys.stderr.flush()
@@ -321,7 +314,7 @@ def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int
     if sys.stdin is None:
         sys.stderr.write("autograd-cli: error: cannot read standard input: it is closed\n")
         return EXIT_INPUT
-    interactive = _is_terminal(sys.stdin)
+    interactive = is_terminal(sys.stdin)
     session = Session(dtype, max_elements)
     readline = _start_history() if interactive else None
     if interactive:

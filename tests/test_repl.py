@@ -189,7 +189,7 @@ def test_ctrl_c_on_a_terminal_drops_the_line_and_goes_on(monkeypatch, capsys):
             raise item
         return item
 
-    monkeypatch.setattr(repl, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(repl, "is_terminal", lambda stream: True)
     monkeypatch.setattr(repl, "_read_line", read_line)
     monkeypatch.setattr(repl, "_start_history", lambda: None)
     assert repl.run() == 0
@@ -199,7 +199,7 @@ def test_ctrl_c_on_a_terminal_drops_the_line_and_goes_on(monkeypatch, capsys):
 
 
 def test_ctrl_c_without_a_terminal_stops_the_session(monkeypatch):
-    monkeypatch.setattr(repl, "_is_terminal", lambda stream: False)
+    monkeypatch.setattr(repl, "is_terminal", lambda stream: False)
 
     def interrupted(interactive):
         raise KeyboardInterrupt

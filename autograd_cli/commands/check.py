@@ -9,6 +9,7 @@ import sys
 
 from ..options import CHECK_DIRECTIONS, CHECK_SAMPLES, CHECK_SEED
 from ..process import collector_off
+from ..streams import is_terminal
 from .runner import Command
 
 
@@ -94,11 +95,7 @@ class _Bar:
 def _progress_bar(label):
     """A transient progress bar on stderr when stderr is a terminal, else
     None: redirected output and logs stay free of it."""
-    try:
-        terminal = sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        terminal = False
-    if not terminal:
+    if not is_terminal(sys.stderr):
         yield None
         return
     with collector_off():

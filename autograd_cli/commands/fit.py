@@ -9,7 +9,7 @@ import sys
 
 from ..errors import display_path, print_diagnostic
 from ..process import collector_off
-from ..streams import EXIT_IO, Stop
+from ..streams import EXIT_IO, Stop, is_terminal
 from .runner import Command
 
 # What a shell reports for a process stopped by Ctrl-C (128 + SIGINT).
@@ -112,11 +112,7 @@ class _FitBar:
 def _fit_progress(label, steps):
     """A transient progress bar on stderr while a fit runs on a terminal
     (step, objective, gradient norm); None when stderr is not one."""
-    try:
-        terminal = sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        terminal = False
-    if not terminal:
+    if not is_terminal(sys.stderr):
         yield None
         return
     with collector_off():
