@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core import Tape, Tensor
-from .engine import backward, evaluate, hessian, tangents
+from .derivatives import hessian, tangents
+from .engine import backward, evaluate
 from .errors import ExprError
 from .options import CHECK_DIRECTIONS as DIRECTIONS
 from .options import CHECK_FULL_LIMIT as FULL_LIMIT
@@ -618,7 +619,7 @@ def _directions(tally, count):
 
 
 class _HessianVector:
-    """Hessian-vector products forward over reverse, as `engine.hessian`:
+    """Hessian-vector products forward over reverse, as `derivatives.hessian`:
     the forward and backward passes are recorded once on a tape with the
     leaves traced; H·v for a direction v over leaf b is then one forward-mode
     pass over the tape seeded with v at b: the tangent of ∇_a f is

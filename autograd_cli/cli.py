@@ -1,83 +1,19 @@
 """The Typer app: every command's arguments, options and help.
 
-It only translates arguments; the work is in commands.py.  Usage errors are
+It only translates arguments; the work is in commands/.  Usage errors are
 Click's (exit 2).
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import typing
 from enum import Enum
 
 import typer
-from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-from . import __version__, commands
-from .options import (
-    CHECK_DIRECTIONS,
-    CHECK_FULL_LIMIT,
-    CHECK_SAMPLES,
-    CHECK_SEED,
-    DEFAULT_MAX_ELEMENTS,
-    Options,
-    bad_set,
-    stdin_conflict,
-    value_after_flag,
-)
-from .sources import InlineText
-
-
-class _Argument(TyperArgument):
-    """An argument shown as `FILE...` / `[PATH]...` in usage and help, as
-    Click and most tools write them (not with its Python type)."""
-
-    def display_type_rich(self, ctx):
-        return None
-
-    def _usage_display_name(self):
-        name = self.metavar or self.name.upper()
-        name = name if self.required else f"[{name}]"
-        return name + "..." if self.nargs != 1 else name
-
-
-def _as_flags_and_arguments(params):
-    """Show flags as flags (no "<bool>" after them) and arguments by name."""
-    for param in params:
-        if isinstance(param, TyperArgument):
-            param.__class__ = _Argument
-        elif getattr(param, "is_flag", False):
-            param.metavar = ""
-    return params
-
-
-class Command(TyperCommand):
-    """A command whose help shows flags as flags, and which refuses a value
-    written after a flag (`--update true`) instead of taking it for a file."""
-
-    def get_params(self, ctx):
-        return _as_flags_and_arguments(super().get_params(ctx))
-
-    def parse_args(self, ctx, args):
-        flags = {
-            opt
-            for param in self.get_params(ctx)
-            if getattr(param, "is_flag", False)
-            for opt in param.opts
-        }
-        problem = value_after_flag(args, flags)
-        if problem:
-            ctx.fail(problem)
-        return super().parse_args(ctx, args)
-
-
-class Group(TyperGroup):
-    """The app, its flags shown as its commands' are."""
-
-    def get_params(self, ctx):
-        return _as_flags_and_arguments(super().get_params(ctx))
-
+from . import __version__
+from .cli_options import MAX_ELEMENTS, SHARED, Command, DType, Format, Group, file_command
+from .commands import blocks, check, fit, reports, runner
+from .options import CHECK_DIRECTIONS, CHECK_FULL_LIMIT, CHECK_SAMPLES, CHECK_SEED, Options
 
 app = typer.Typer(
     name="autograd-cli",
@@ -90,16 +26,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class DType(str, Enum):
-    float64 = "float64"
-    float32 = "float32"
 
 
 def _version(value: bool):
@@ -117,197 +43,10 @@ def _root(
     """A command-line gradient calculator."""
 
 
-# The options of the commands that read FILEs, declared once (as sqlite-utils
-# shares its output options): by parameter name, its type and its Typer
-# declaration.  `file_command` lays them out.
-SHARED = {
-    "files": (
-        list[str] | None,
-        typer.Argument(None, metavar="FILE", help="Files of bindings; - reads stdin. Or -e TEXT."),
-    ),
-    "expr": (
-        list[str],
-        typer.Option(
-            [],
-            "--expr",
-            "-e",
-            metavar="TEXT",
-            help="The program itself instead of a FILE, statements separated by ';': "
-            "-e 'param x = 2; y = x ** 3' (repeatable: each -e is a line).",
-        ),
-    ),
-    "of": (
-        str | None,
-        typer.Option(
-            None,
-            "--of",
-            metavar="NAME",
-            help="The target to differentiate (default: the last binding).",
-        ),
-    ),
-    "wrt": (
-        list[str],
-        typer.Option(
-            [],
-            "--wrt",
-            metavar="NAME",
-            help="Differentiate with respect to these params or inputs "
-            "(repeatable; default: every param, else every "
-            "input).",
-        ),
-    ),
-    "set_": (
-        list[str],
-        typer.Option(
-            [],
-            "--set",
-            metavar="NAME=VALUE",
-            help="Replace the value of an input or param, written in "
-            "the language: --set 'w=[1, 2, 3]', or read from a file: "
-            "--set x=@data.csv (repeatable).",
-        ),
-    ),
-    "set_json": (
-        list[str],
-        typer.Option(
-            [],
-            "--set-json",
-            metavar="FILE",
-            help="Replace inputs and params with the values in a "
-            'JSON object, {"w": [1, 2, 3], "a1": 0.5} '
-            '("nan", "inf", "-inf" as in the output); - reads '
-            "stdin. Each value keeps its binding's shape "
-            "unless --any-shape. --set wins over it "
-            "(repeatable; later files win).",
-        ),
-    ),
-    "any_shape": (
-        bool,
-        typer.Option(
-            False,
-            "--any-shape",
-            help="Let --set-json values change a binding's shape (the "
-            "file is checked again with it, as with --set).",
-        ),
-    ),
-    "format": (
-        Format,
-        typer.Option(Format.table, "--format", "-f", help="table for people, json for programs."),
-    ),
-    "dtype": (DType, typer.Option(DType.float64, "--dtype", help="Floating-point type.")),
-    "strict": (
-        bool,
-        typer.Option(False, "--strict", help="Treat a non-finite value or gradient as an error."),
-    ),
-    "max_elements": (
-        int,
-        typer.Option(
-            DEFAULT_MAX_ELEMENTS,
-            "--max-elements",
-            min=1,
-            metavar="N",
-            help="Refuse any array with more elements than this.",
-        ),
-    ),
-    "allow_read": (
-        list[str],
-        typer.Option(
-            [],
-            "--allow-read",
-            metavar="DIR",
-            help="Let load() read files under DIR too (repeatable; by default a file "
-            "reads data only under its own directory).",
-        ),
-    ),
-    "timings": (
-        bool,
-        typer.Option(False, "--timings", help="Print the time of each phase on stderr."),
-    ),
-}
-MAX_ELEMENTS = SHARED["max_elements"][1]
-_FIELDS = {"set_": "sets"}  # a parameter's `Options` field, where the names differ
-
-
-def file_command(name: str, layout: str, on: typer.Typer = app):
-    """Register the decorated function as the command `name` on FILEs (of
-    the app `on`).
-
-    `layout` names its parameters in order: shared options (`SHARED`), and
-    ``...`` where the function's own go.  A function's own parameter of a
-    shared name (eval's --wrt) replaces the shared declaration.  The
-    function gets the shared options as one `Options` and its own as
-    keywords, and returns the exit code."""
-    order = layout.split()
-    keyword = inspect.Parameter.KEYWORD_ONLY
-
-    def register(fn):
-        hints = typing.get_type_hints(fn)
-        own = {
-            p.name: p.replace(annotation=hints[p.name], kind=keyword)
-            for p in list(inspect.signature(fn).parameters.values())[1:]
-        }
-        shared = [n for n in order if n != "..."]
-        if "..." not in order and set(own) - set(shared):
-            raise TypeError(f"{fn.__name__}'s own options need a place ('...') in {layout!r}")
-        params = []
-        for item in order:
-            if item == "...":
-                params += [p for n, p in own.items() if n not in shared]
-            elif item in own:
-                params.append(own[item])
-            else:
-                annotation, default = SHARED[item]
-                params.append(
-                    inspect.Parameter(item, keyword, default=default, annotation=annotation)
-                )
-
-        @functools.wraps(fn)
-        def command(**kwargs):
-            if "expr" in kwargs:
-                kwargs["files"] = _files_or_text(kwargs["files"], kwargs.pop("expr"))
-            fields = {_FIELDS.get(n, n): kwargs.pop(n) for n in shared if n != "expr"}
-            options = Options(
-                **{k: v.value if isinstance(v, Enum) else v for k, v in fields.items()}
-            )
-            _check_sets(options)
-            code = fn(options, **kwargs)
-            if code:
-                raise typer.Exit(code)
-
-        command.__signature__ = inspect.Signature(params)
-        command.__annotations__ = {p.name: p.annotation for p in params}
-        return on.command(name, cls=Command)(command)
-
-    return register
-
-
-def _files_or_text(files, expr):
-    """The FILEs to read: those given, or the -e TEXTs as one program, a
-    line each; exactly one of the two (a usage error otherwise)."""
-    if expr and files:
-        raise typer.BadParameter(
-            "give either FILE... or -e TEXT, not both", param_hint="'FILE' / '-e'"
-        )
-    if not expr and not files:
-        raise typer.BadParameter(
-            "missing FILE (or -e TEXT for a program on the command line)",
-            param_hint="'FILE' / '-e'",
-        )
-    return [InlineText("\n".join(expr))] if expr else list(files)
-
-
-def _check_sets(options):
-    for item in options.sets:
-        if bad_set(item):
-            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
-    conflict = stdin_conflict(options.files, options.set_json)
-    if conflict:
-        raise typer.BadParameter(conflict, param_hint="--set-json")
-
-
 @file_command(
     "eval",
     "files expr of wrt set_ set_json any_shape allow_read format dtype strict max_elements timings",
+    on=app,
 )
 def eval_command(
     options: Options,
@@ -321,11 +60,13 @@ def eval_command(
     autograd-cli functions.
     Example: autograd-cli eval examples/seed.expr --format json | jq .nodes.w.grad
     """
-    return commands.run(options, commands.Eval())
+    return runner.run(options, reports.Eval())
 
 
 @file_command(
-    "check", "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements"
+    "check",
+    "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements",
+    on=app,
 )
 def check_command(
     options: Options,
@@ -378,9 +119,9 @@ def check_command(
         raise typer.BadParameter(
             "--directions 0 and --samples 0 leave nothing to compare", param_hint="--directions"
         )
-    return commands.run(
+    return runner.run(
         options,
-        commands.Check(
+        check.Check(
             eps=eps,
             rtol=rtol,
             atol=atol,
@@ -394,14 +135,16 @@ def check_command(
 
 
 @file_command(
-    "hessian", "files expr of wrt set_ set_json any_shape allow_read format dtype max_elements"
+    "hessian",
+    "files expr of wrt set_ set_json any_shape allow_read format dtype max_elements",
+    on=app,
 )
 def hessian_command(options: Options):
     """Second derivatives of the scalar target, by forward mode over the backward pass.
 
     Example: autograd-cli hessian examples/logistic.expr --wrt w
     """
-    return commands.run(options, commands.Hessian())
+    return runner.run(options, blocks.Hessian())
 
 
 class JacobianMode(str, Enum):
@@ -411,7 +154,9 @@ class JacobianMode(str, Enum):
 
 
 @file_command(
-    "jacobian", "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements"
+    "jacobian",
+    "files expr of wrt set_ set_json any_shape allow_read ... format dtype max_elements",
+    on=app,
 )
 def jacobian_command(
     options: Options,
@@ -427,7 +172,7 @@ def jacobian_command(
 
     Example: autograd-cli jacobian examples/logistic.expr --of p --wrt w
     """
-    return commands.run(options, commands.Jacobian(mode=mode.value))
+    return runner.run(options, blocks.Jacobian(mode=mode.value))
 
 
 class GraphFormat(str, Enum):
@@ -437,7 +182,9 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
-@file_command("graph", "files expr of set_ set_json any_shape allow_read format dtype max_elements")
+@file_command(
+    "graph", "files expr of set_ set_json any_shape allow_read format dtype max_elements", on=app
+)
 def graph_command(
     options: Options,
     format: GraphFormat = typer.Option(
@@ -451,11 +198,13 @@ def graph_command(
 
     Example: autograd-cli graph examples/seed.expr | dot -Tsvg > seed.svg
     """
-    return commands.run(options, commands.Graph())
+    return runner.run(options, reports.Graph())
 
 
 @file_command(
-    "explain", "files expr wrt of set_ set_json any_shape allow_read format dtype max_elements"
+    "explain",
+    "files expr wrt of set_ set_json any_shape allow_read format dtype max_elements",
+    on=app,
 )
 def explain_command(
     options: Options,
@@ -470,7 +219,7 @@ def explain_command(
 
     Example: autograd-cli explain examples/seed.expr --wrt 'w[0]'
     """
-    return commands.run(options, commands.Explain())
+    return runner.run(options, reports.Explain())
 
 
 @app.command("functions", cls=Command)
@@ -488,7 +237,7 @@ def functions_command(
 
     Example: autograd-cli functions clip
     """
-    code = commands.functions(name, format.value)
+    code = reports.functions(name, format.value)
     if code:
         raise typer.Exit(code)
 
@@ -606,6 +355,7 @@ class FitMethod(str, Enum):
 @file_command(
     "fit",
     "files expr of wrt ... set_ set_json any_shape allow_read format dtype strict max_elements",
+    on=app,
 )
 def fit_command(
     options: Options,
@@ -702,4 +452,4 @@ def fit_command(
         nesterov=nesterov,
         weight_decay=weight_decay,
     )
-    return commands.run(options, commands.Fit(settings, residuals=residuals, out=out))
+    return runner.run(options, fit.Fit(settings, residuals=residuals, out=out))

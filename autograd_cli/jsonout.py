@@ -7,6 +7,9 @@ import math
 
 import numpy as np
 
+# The version of the layout of every JSON document the commands print (eval's
+# and the others', which start as it does, and test's report), and so of a
+# golden file, which is eval's.
 SCHEMA = 1
 
 

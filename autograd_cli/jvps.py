@@ -11,6 +11,7 @@ that forward and reverse mode give the same numbers (tests/test_jvps.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,15 @@ def lift(t: Any, ndim: int) -> Any:
     if missing <= 0:
         return t
     return t.reshape((t.shape[0],) + (1,) * missing + t.shape[1:])
+
+
+def with_zeros(tangents: list[Any], xs: Sequence[Any], ans: Any) -> list[np.ndarray]:
+    """Each argument's tangents, and zeros of shape (B,) + its shape, in
+    ans's dtype, for an argument without them: the JVPs that lay their
+    arguments' tangents side by side (stack, concat) need every one."""
+    B = batch_size(tangents)
+    dtype = np.asarray(ans).dtype
+    return [np.zeros((B,) + np.shape(x), dtype) if t is None else t for t, x in zip(tangents, xs)]
 
 
 def full(t: Any, ans: Any) -> np.ndarray:
@@ -313,9 +323,4 @@ def unindex(tangents: list[Any], ans: Any, x: Any, shape: Any, key: Key) -> Any:
 
 def stack(tangents: list[Any], ans: Any, *xs: Any) -> Any:
     """Each argument's tangent in its row; zeros for one without."""
-    B = batch_size(list(tangents))
-    rows = [
-        np.zeros((B,) + np.shape(x), np.asarray(ans).dtype) if t is None else t
-        for t, x in zip(tangents, xs)
-    ]
-    return full(np.stack(rows, axis=1), ans)
+    return full(np.stack(with_zeros(list(tangents), xs, ans), axis=1), ans)

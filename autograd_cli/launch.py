@@ -14,7 +14,8 @@ from . import process  # first: it notes when the process started
 # isort: split
 import sys
 
-from . import commands, streams
+from . import streams
+from .commands import reports
 from .options import DTYPES, FORMATS, bad_set, stdin_conflict, value_after_flag
 from .sources import InlineText
 
@@ -103,7 +104,7 @@ def run(argv) -> int:
             files, kw = plain
             with process.collector_off():
                 from . import compiling, render, running  # noqa: F401  (numpy with them)
-            return commands.eval_files(files, **kw)
+            return reports.eval_files(files, **kw)
     with process.collector_off():
         from .cli import app
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .core import OPS, VJP, raw
-from .jvps import batch_size
+from .jvps import with_zeros
 from .ops import (
     add,
     broadcast_to,
@@ -69,12 +69,6 @@ def _batched_axis(axis: Axis, ndim: int) -> Any:
     if axis is None:
         return tuple(range(1, ndim + 1))
     return axis % ndim + 1
-
-
-def _tangent(tangents: Any, k: int, like: Any, batch: int) -> np.ndarray:
-    """Argument k's tangents, zeros when it has none."""
-    t = tangents[k]
-    return np.zeros((batch,) + np.shape(like), np.asarray(like).dtype) if t is None else t
 
 
 def _swap_np(x: np.ndarray) -> np.ndarray:
@@ -339,14 +333,12 @@ class _StackVJPs:
 
 
 def _concat_jvp(tangents: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
-    b = batch_size(tangents)
-    ts = [_tangent(tangents, k, x, b) for k, x in enumerate(xs)]
+    ts = with_zeros(list(tangents), xs, ans)
     return np.concatenate(ts, axis=axis % np.ndim(xs[0]) + 1)
 
 
 def _stack_jvp(tangents: Any, ans: Any, *xs: Any, axis: int = 0) -> Any:
-    b = batch_size(tangents)
-    ts = [_tangent(tangents, k, x, b) for k, x in enumerate(xs)]
+    ts = with_zeros(list(tangents), xs, ans)
     return np.stack(ts, axis=axis % (np.ndim(xs[0]) + 1) + 1)
 
 

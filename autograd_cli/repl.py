@@ -23,7 +23,7 @@ import sys
 from . import __version__
 from .errors import ExprError, Source, Span, display_path, print_diagnostic
 from .options import DEFAULT_MAX_ELEMENTS
-from .streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, write_output
+from .streams import EXIT_INPUT, EXIT_OK, Stop, internal_error, is_terminal, write_output
 
 NAME = "<repl>"
 PROMPT = ">>> "
@@ -190,7 +190,12 @@ class Session:
                 self.statements[kept[-1]] = []
             return ""
         if word == "functions":
-            return _functions(rest or None)
+            try:
+                return _functions(rest or None)
+            except ExprError as err:  # an unknown name: an error, as `functions NAME` says it
+                self.failed = True
+                print_diagnostic("error", err.message, None, f"{NAME}:{number}")
+                return ""
         self.failed = True
         known = ["help", "show", "undo", "reset", "functions", "quit"]
         from .model import suggest
@@ -225,7 +230,8 @@ def _assignment(name: str, value) -> str:
 
 
 def _functions(name) -> str:
-    """The `functions` catalog (or one entry) as text, for `:functions`."""
+    """The `functions` catalog (or one entry) as text, for `:functions`;
+    an `ExprError` for a name that is neither a function nor an operator."""
     import io
 
     from rich.console import Console
@@ -243,7 +249,7 @@ def _functions(name) -> str:
             from .functions import FUNCTIONS
 
             hint = function_hint(name, FUNCTIONS)
-            return f"there is no function or operator named '{display_path(name)}'{hint}\n"
+            raise ExprError(f"there is no function or operator named '{display_path(name)}'{hint}")
     buffer = io.StringIO()
     width = None if sys.stdout.isatty() else 100
     console = Console(file=buffer, width=width, highlight=False, markup=False, emoji=False)
@@ -289,17 +295,10 @@ def _save_history(readline) -> None:
         pass
 
 
-def _is_terminal(stream) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def _read_line(interactive: bool) -> str:
     """The next line of stdin, without its end; EOFError at the end."""
     if interactive:
-        if _is_terminal(sys.stdout):
+        if is_terminal(sys.stdout):
             return input(PROMPT)
         sys.stderr.write(PROMPT)
         sys.stderr.flush()
@@ -315,7 +314,7 @@ def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int
     if sys.stdin is None:
         sys.stderr.write("autograd-cli: error: cannot read standard input: it is closed\n")
         return EXIT_INPUT
-    interactive = _is_terminal(sys.stdin)
+    interactive = is_terminal(sys.stdin)
     session = Session(dtype, max_elements)
     readline = _start_history() if interactive else None
     if interactive:

@@ -178,6 +178,15 @@ def prepare():
                 pass
 
 
+def is_terminal(stream) -> bool:
+    """Whether `stream` is a terminal; False for None, a closed stream or
+    one that cannot say (prompts and progress bars are shown only there)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def write_json(text: str):
     """Write JSON text to stdout whatever its encoding: characters it lacks
     are escaped as JSON escapes them."""

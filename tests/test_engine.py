@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from autograd_cli.compiling import load
-from autograd_cli.engine import backward, evaluate, gradients, hessian
+from autograd_cli.derivatives import gradients, hessian
+from autograd_cli.engine import backward, evaluate
 from autograd_cli.errors import Source
 from autograd_cli.running import run
 

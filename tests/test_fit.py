@@ -437,7 +437,7 @@ def test_first_order_argument_errors_are_reported(first_order, tmp_path):
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     import io
 
-    from autograd_cli import commands
+    from autograd_cli.commands import fit
 
     class Terminal(io.StringIO):
         def isatty(self):
@@ -445,12 +445,12 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
 
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
-    with commands._fit_progress("fit t", 10) as bar:
+    with fit._fit_progress("fit t", 10) as bar:
         bar.update(3, 1.5, 0.25)
     text = screen.getvalue()
     assert "fit t" in text and "objective 1.5" in text and "0.25" in text
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    with commands._fit_progress("fit t", 10) as bar:
+    with fit._fit_progress("fit t", 10) as bar:
         assert bar is None
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from autograd_cli import engine
+from autograd_cli import derivatives, engine
 from autograd_cli.compiling import load
 from autograd_cli.errors import Source
 
@@ -59,8 +59,8 @@ def test_forward_jacobian_agrees_with_reverse_and_differences(text, batch):
     leaves = [b.name for b in model.bindings if b.kind == "param"]
     wrt = nodes(model, *leaves)
     target = nodes(model, "r")[0]
-    fwd = engine.jacobian(model.graph, target, wrt, batch=batch)
-    rev = engine.jacobian_reverse(model.graph, target, wrt)
+    fwd = derivatives.jacobian(model.graph, target, wrt, batch=batch)
+    rev = derivatives.jacobian_reverse(model.graph, target, wrt)
     for name, leaf, f, r in zip(leaves, wrt, fwd, rev):
         assert f.shape == r.shape
         np.testing.assert_allclose(f, r, rtol=1e-12, atol=1e-14, err_msg=name)
@@ -76,8 +76,8 @@ def test_forward_and_reverse_jacobians_agree_on_random_programs(prog):
     wrt = nodes(model, *names)
     for out in [b.name for b in model.bindings if b.name.startswith("n")] + ["L"]:
         target = nodes(model, out)[0]
-        fwd = engine.jacobian(model.graph, target, wrt, batch=2)
-        rev = engine.jacobian_reverse(model.graph, target, wrt)
+        fwd = derivatives.jacobian(model.graph, target, wrt, batch=2)
+        rev = derivatives.jacobian_reverse(model.graph, target, wrt)
         for f, r in zip(fwd, rev):
             np.testing.assert_allclose(f, r, rtol=1e-11, atol=1e-12)
 
@@ -87,9 +87,9 @@ def test_tangents_lets_intermediate_tangents_go_but_keeps_what_is_asked():
     x, a, b, c, d = nodes(model, "x", "a", "b", "c", "d")
     values = engine.evaluate(model.graph)
     seeds = {x: np.eye(3)}
-    every = engine.tangents(model.graph, values, seeds)
+    every = derivatives.tangents(model.graph, values, seeds)
     assert all(every[i] is not None for i in (x, a, b, c, d))
-    kept = engine.tangents(model.graph, values, seeds, [c])
+    kept = derivatives.tangents(model.graph, values, seeds, [c])
     assert kept[a] is None and kept[b] is None  # let go after their last consumer
     assert kept[d] is None  # the pass stops at the last node kept
     np.testing.assert_array_equal(kept[c], every[c])
@@ -100,7 +100,7 @@ def test_a_node_without_tangent_flow_gets_none():
     model = model_of("param x = 2\ny = [1, 2]\nu = y * 3\nv = u * x\n")
     x, u, v = nodes(model, "x", "u", "v")
     values = engine.evaluate(model.graph)
-    t = engine.tangents(model.graph, values, {x: np.ones((1,))})
+    t = derivatives.tangents(model.graph, values, {x: np.ones((1,))})
     assert t[u] is None
     np.testing.assert_array_equal(t[v], [[3.0, 6.0]])
 
@@ -125,8 +125,8 @@ HESSIAN_BODIES = [
 def test_forward_over_reverse_agrees_with_reverse_over_reverse(body, batch):
     model = model_of(f"param x = [0.8, 1.3, 0.55]\nparam y = [1.1, 0.35, 1.7]\nL = {body}\n")
     t, x, y = nodes(model, "L", "x", "y")
-    new = engine.hessian(model.graph, t, [x, y], batch=batch)
-    old = engine.hessian_reverse(model.graph, t, [x, y])
+    new = derivatives.hessian(model.graph, t, [x, y], batch=batch)
+    old = derivatives.hessian_reverse(model.graph, t, [x, y])
     assert set(new) == set(old)
     for key in old:
         np.testing.assert_allclose(new[key], old[key], rtol=1e-12, atol=1e-13, err_msg=key)
@@ -138,8 +138,10 @@ def test_forward_over_reverse_agrees_with_reverse_over_reverse(body, batch):
             up, down = base[leaf].copy(), base[leaf].copy()
             up[j] += eps
             down[j] -= eps
-            gu = engine.gradients(model.graph, t, [x, y], engine.evaluate(model.graph, {leaf: up}))
-            gd = engine.gradients(
+            gu = derivatives.gradients(
+                model.graph, t, [x, y], engine.evaluate(model.graph, {leaf: up})
+            )
+            gd = derivatives.gradients(
                 model.graph, t, [x, y], engine.evaluate(model.graph, {leaf: down})
             )
             for a, gau, gad in zip((x, y), gu, gd):
@@ -156,17 +158,17 @@ def test_hessian_batch_follows_max_elements(monkeypatch):
     )
     t, w = nodes(model, "L", "w")
     seen = []
-    real = engine.tangents
+    real = derivatives.tangents
 
     def spy(graph, values, seeds, keep=()):
         out = real(graph, values, seeds, keep)
         seen.append(max(np.size(v) for v in out if v is not None))
         return out
 
-    monkeypatch.setattr(engine, "tangents", spy)
-    h = engine.hessian(model.graph, t, [w], max_elements=40)
+    monkeypatch.setattr(derivatives, "tangents", spy)
+    h = derivatives.hessian(model.graph, t, [w], max_elements=40)
     assert len(seen) == 2 and max(seen) <= 40  # 20-element nodes: 2 columns a pass
-    np.testing.assert_allclose(h[(w, w)], engine.hessian_reverse(model.graph, t, [w])[(w, w)])
+    np.testing.assert_allclose(h[(w, w)], derivatives.hessian_reverse(model.graph, t, [w])[(w, w)])
 
 
 # ------------------------------------------------------------- the command
@@ -232,14 +234,14 @@ def test_jacobian_forward_batches_within_max_elements(tmp_path, monkeypatch):
         "M = reshape(x, 50, 1) * p ** 2\nr = sum(M, axis=1) + p[3] * x\n",
     )
     seen = []
-    real = engine.tangents
+    real = derivatives.tangents
 
     def spy(graph, values, seeds, keep=()):
         out = real(graph, values, seeds, keep)
         seen.append(max(np.size(v) for v in out if v is not None))
         return out
 
-    monkeypatch.setattr(engine, "tangents", spy)
+    monkeypatch.setattr(derivatives, "tangents", spy)
     small = invoke(["jacobian", path, "--max-elements", "1000", "-f", "json"])
     assert small.exit_code == 0, small.output
     assert len(seen) == 5 and max(seen) <= 1000

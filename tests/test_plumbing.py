@@ -1,5 +1,5 @@
 """The plumbing every command shares: its options declared once
-(`cli.file_command`), one path from files to exit code (`commands.run`) for
+(`cli_options.file_command`), one path from files to exit code (`runner.run`) for
 a command that is only its computation and its renderer, and the readable
 JSON layout derived from the document (docs/how-it-works.md)."""
 
@@ -9,7 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from autograd_cli import cli, commands
+from autograd_cli import cli, cli_options
+from autograd_cli.commands import runner
 from autograd_cli.jsonout import to_json
 from autograd_cli.options import DEFAULT_MAX_ELEMENTS, Options
 
@@ -18,14 +19,14 @@ from clitools import strict_json, write
 
 def probe_app():
     """A Typer app of one file command that records what it was given."""
-    app = typer.Typer(cls=cli.Group)
+    app = typer.Typer(cls=cli_options.Group)
     got = []
 
     @app.callback()
     def root():
         """Probe."""
 
-    @cli.file_command("probe", "files of ... format max_elements", on=app)
+    @cli_options.file_command("probe", "files of ... format max_elements", on=app)
     def probe(
         options: Options,
         level: int = typer.Option(3, "--level", help="A level of the probe's own."),
@@ -80,7 +81,7 @@ def test_the_exit_code_and_the_set_checks_are_the_commands():
     assert CliRunner().invoke(app, ["probe", "a.expr", "--level", "9"]).exit_code == 9
     with pytest.raises(TypeError, match="need a place"):
 
-        @cli.file_command("bad", "files of", on=typer.Typer())
+        @cli_options.file_command("bad", "files of", on=typer.Typer())
         def bad(options: Options, level: int = typer.Option(3, "--level")):
             """Never registered."""
 
@@ -91,7 +92,7 @@ def test_every_command_on_files_refuses_a_bad_set():
         assert result.exit_code == 2 and "NAME=VALUE" in result.output, name
 
 
-class Count(commands.Command):
+class Count(runner.Command):
     """A command made of a computation and a renderer only: how many
     bindings a file has; a file of one binding fails."""
 
@@ -112,21 +113,21 @@ def test_a_new_command_gets_files_errors_and_exit_codes(tmp_path, capsys):
     two = write(tmp_path, "x = 1\ny = x * 2\n", "two.expr")
     one = write(tmp_path, "x = 1\n", "one.expr")
     bad = write(tmp_path, "x = 1\ny = x *\n", "bad.expr")
-    code = commands.run(Options([str(two), str(bad), str(one)], format="json"), Count())
+    code = runner.run(Options([str(two), str(bad), str(one)], format="json"), Count())
     out, err = capsys.readouterr()
     assert code == 1
     docs = [strict_json(line) for line in out.splitlines()]  # one line a file
     assert docs == [{"file": str(two), "bindings": 2}, {"file": str(one), "bindings": 1}]
     assert err.startswith(f"{bad}:2:") and ": error: " in err.splitlines()[0]
 
-    assert commands.run(Options([str(two)]), Count()) == 0
+    assert runner.run(Options([str(two)]), Count()) == 0
     out, err = capsys.readouterr()
     assert out == f"{two}: 2 bindings\n" and err == ""
 
 
 def test_a_new_command_gets_set_values_and_a_bug_is_one_line(tmp_path, capsys):
     two = write(tmp_path, "x = 1\ny = x * 2\n", "two.expr")
-    assert commands.run(Options([str(two)], sets=["z=1"]), Count()) == 1
+    assert runner.run(Options([str(two)], sets=["z=1"]), Count()) == 1
     out, err = capsys.readouterr()
     assert out == "" and "'z'" in err and "--set" in err
 
@@ -134,7 +135,7 @@ def test_a_new_command_gets_set_values_and_a_bug_is_one_line(tmp_path, capsys):
         def compute(self, file):
             raise RuntimeError("no such thing")
 
-    assert commands.run(Options([str(two)]), Broken()) == 70
+    assert runner.run(Options([str(two)]), Broken()) == 70
     out, err = capsys.readouterr()
     assert out == "" and len(err.splitlines()) == 1
     assert "internal error (RuntimeError: no such thing)" in err
@@ -172,7 +173,7 @@ def test_the_fast_path_knows_every_option_eval_declares():
     for param in command.params:
         if param.param_type_name != "option" or param.name in ("help",):
             continue
-        field = cli._FIELDS.get(param.name, param.name)
+        field = cli_options._FIELDS.get(param.name, param.name)
         for opt in param.opts:
             (flags if param.is_flag else valued)[opt] = field
         if param.multiple:

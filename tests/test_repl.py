@@ -116,10 +116,21 @@ def test_an_unknown_command_is_an_error():
 
 
 def test_functions_inside_the_session():
-    code, out, _ = session(":functions clip", ":functions ln")
-    assert code == 0
+    code, out, err = session(":functions clip")
+    assert (code, err) == (0, "")
     assert "clip(x, lo, hi)" in out and "tanh" not in out
-    assert "did you mean 'log'?" in out
+
+
+def test_functions_of_an_unknown_name_is_an_error_and_the_session_goes_on():
+    """As `autograd-cli functions ln` does: the error on stderr, nothing on
+    stdout for the line; then the next line runs, and a piped session ends
+    with exit 1."""
+    code, out, err = session(":functions ln", "x = 2")
+    assert code == 1
+    assert out == "x = 2\n"
+    assert err == (
+        "<repl>:1: error: there is no function or operator named 'ln' (did you mean 'log'?)\n"
+    )
 
 
 def test_float32():
@@ -178,7 +189,7 @@ def test_ctrl_c_on_a_terminal_drops_the_line_and_goes_on(monkeypatch, capsys):
             raise item
         return item
 
-    monkeypatch.setattr(repl, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(repl, "is_terminal", lambda stream: True)
     monkeypatch.setattr(repl, "_read_line", read_line)
     monkeypatch.setattr(repl, "_start_history", lambda: None)
     assert repl.run() == 0
@@ -188,7 +199,7 @@ def test_ctrl_c_on_a_terminal_drops_the_line_and_goes_on(monkeypatch, capsys):
 
 
 def test_ctrl_c_without_a_terminal_stops_the_session(monkeypatch):
-    monkeypatch.setattr(repl, "_is_terminal", lambda stream: False)
+    monkeypatch.setattr(repl, "is_terminal", lambda stream: False)
 
     def interrupted(interactive):
         raise KeyboardInterrupt
@@ -273,5 +284,5 @@ def test_control_characters_are_shown_escaped():
     assert code == 1
     assert "\x1b" not in err and "\x07" not in out and "\x00" not in err
     assert "unknown command ':\\x1b[2J'" in err
-    assert "named '\\x07'" in out
+    assert "named '\\x07'" in err and "\x07" not in err
     assert "<repl>:3:5: error: unexpected character '\\x00'" in err

@@ -352,9 +352,9 @@ def test_stdin_cannot_be_read_twice(tmp_path):
 
 
 def test_library_refuses_stdin_twice(capsys):
-    from autograd_cli import commands
+    from autograd_cli.commands import reports
 
-    assert commands.eval_files(["-"], set_json=["-"]) == 1
+    assert reports.eval_files(["-"], set_json=["-"]) == 1
     assert "once" in capsys.readouterr().err
 
 

@@ -261,3 +261,25 @@ def test_input_past_the_read_limit_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "stdin", os.fdopen(read, "r"))
     with pytest.raises(ExprError, match="goes on past the 1,000 bytes"):
         sources.read_source("-")
+
+
+def test_is_terminal_says_no_for_streams_that_cannot_tell():
+    """Prompts and progress bars ask `is_terminal`: a missing, closed or
+    failing stream is no terminal, and asking never raises."""
+    import io
+
+    from autograd_cli.streams import is_terminal
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    class Failing(io.StringIO):
+        def isatty(self):
+            raise OSError("the descriptor went away")
+
+    closed = io.StringIO()
+    closed.close()
+    assert is_terminal(Terminal()) is True
+    assert is_terminal(io.StringIO()) is False
+    assert [is_terminal(s) for s in (None, object(), closed, Failing())] == [False] * 4

@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 from ..core import OPS
-from ..engine import backward, evaluate, hessian, jacobian, jacobian_reverse, only_leaves
+from ..derivatives import hessian, jacobian, jacobian_reverse, only_leaves
+from ..engine import backward, evaluate
 
 
 class Problem:

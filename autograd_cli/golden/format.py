@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass
 
 from ..errors import ExprError, Source, Span
+from ..jsonout import SCHEMA  # a golden file is eval's document: its schema
 from ..options import DTYPES
 from .files import read_found
 
 TOP_KEYS = ("schema", "file", "target", "dtype", "set", "value", "nodes", "warnings")
 NODE_KEYS = ("kind", "expr", "shape", "value", "grad")
 KINDS = ("param", "input", "node")
-SCHEMA = 1
 
 
 @dataclass

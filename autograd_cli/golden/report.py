@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import ExprError, display_path, format_diagnostic
-from .format import SCHEMA
+from ..jsonout import SCHEMA
 
 
 @dataclass

@@ -1,0 +1,131 @@
+"""`fit`: a fit of the params, its progress bar on a terminal, and
+--out's file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from ..errors import display_path, print_diagnostic
+from ..process import collector_off
+from ..streams import EXIT_IO, Stop, is_terminal
+from .runner import Command
+
+# What a shell reports for a process stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
+
+class Fit(Command):
+    """`autograd-cli fit`: minimise the scalar target (or, with
+    `residuals`, the sum of the squares of that node) over the params, or
+    the leaves --wrt names; report how it went, write `out` (the fitted
+    values in --set-json's format)."""
+
+    def __init__(self, settings, residuals=None, out=None):
+        self.settings = settings  # fitting.methods.Settings; method None: the default
+        self.residuals = residuals
+        self.out = out
+        self.strict = False  # the last file's --strict
+
+    def compute(self, file):
+        from ..fitting.job import Job
+        from ..fitting.report import out_text
+
+        options = file.options
+        self.strict = options.strict
+        job = Job(
+            file.load(keep_exprs=False), self.settings, self.residuals, options.of, options.wrt
+        )
+        label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
+        with _fit_progress(f"fit {label}", job.settings.steps) as bar:
+            fitted = job.run(bar)
+        outcome = fitted.outcome
+        if self.out is not None:
+            _write_out(self.out, out_text(fitted))
+        if not outcome.converged and not self._ran_all_steps(fitted):
+            print_diagnostic(
+                "warning",
+                f"the fit did not converge: {outcome.reason} after {outcome.steps} steps"
+                + ("" if outcome.reason == "interrupted" else " (--steps raises the limit)"),
+                None,
+                file.label,
+            )
+        return fitted
+
+    def _ran_all_steps(self, fitted):
+        """Whether the fit ran its --steps with the convergence test off
+        (--tol 0), as asked: no warning, no failure."""
+        return fitted.settings.tol == 0 and fitted.outcome.reason == "step limit reached"
+
+    def render(self, fitted, out):
+        from ..fitting.report import fit_dict, render_fit
+
+        if out.format == "json":
+            out.json(fit_dict(fitted, out.path))
+        else:
+            out.table(lambda console: render_fit(fitted, out.label, console))
+
+    def passed(self, fitted):
+        if fitted.outcome.reason == "interrupted":
+            raise Stop(EXIT_INTERRUPTED)
+        if self._ran_all_steps(fitted):
+            return True
+        return fitted.outcome.converged or not self.strict
+
+
+def _write_out(path, text):
+    """Write `fit --out`'s file atomically (readers never see half of it);
+    a failure is reported and stops with exit 74."""
+    from ..golden.write import write_atomically
+
+    try:
+        write_atomically(path, text)
+    except OSError as e:
+        sys.stderr.write(
+            f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}\n"
+        )
+        raise Stop(EXIT_IO) from None
+
+
+class _FitBar:
+    """The fit's Rich progress bar, told each step's objective and
+    gradient norm."""
+
+    def __init__(self, progress, task):
+        self.progress = progress
+        self.task = task
+
+    def update(self, step, objective, grad_norm):
+        """Show step `step`."""
+        from ..render import fmt_number
+
+        self.progress.update(
+            self.task,
+            completed=step,
+            objective=fmt_number(objective),
+            grad="" if grad_norm is None else fmt_number(grad_norm),
+        )
+
+
+@contextlib.contextmanager
+def _fit_progress(label, steps):
+    """A transient progress bar on stderr while a fit runs on a terminal
+    (step, objective, gradient norm); None when stderr is not one."""
+    if not is_terminal(sys.stderr):
+        yield None
+        return
+    with collector_off():
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("step {task.completed}/{task.total}"),
+        TextColumn("objective {task.fields[objective]}"),
+        TextColumn("|gradient| {task.fields[grad]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as progress:
+        task = progress.add_task(label, total=steps, objective="", grad="")
+        yield _FitBar(progress, task)
