@@ -63,6 +63,19 @@ def unindex(g: np.ndarray, shape: Shape, key: Key) -> np.ndarray:
     return out
 
 
+def mean(x: Any, axis: Axis = None) -> Any:
+    """np.mean of a float32 or float64 array, without its wrappers: the
+    same sum (np.add.reduce) divided by the count as numpy divides it (an
+    intp, so float32 divides in float64 and rounds once)."""
+    if type(x) is not np.ndarray or x.dtype.char not in "fd":
+        return np.mean(x, axis=axis)
+    s = np.add.reduce(x, axis=axis)
+    n = np.intp(reduced_size(x.shape, axis))
+    if type(s) is np.ndarray:
+        return np.true_divide(s, n, out=s, casting="unsafe")
+    return s.dtype.type(s / n)
+
+
 def power(x: Any, y: Any) -> Any:
     """x ** y, with numpy's rule for arrays everywhere: ** 0.5 is sqrt (so
     (-inf) ** 0.5 is nan and (-0) ** 0.5 is -0, as PyTorch gives too)."""
@@ -154,7 +167,8 @@ def pow_dx_fast(g: Any, ans: Any, x: Any, y: Any) -> Any:
         and (type(y) is not np.ndarray or y.ndim == 0)
         and y != 0
     ):
-        d = g * (y * power(x, y - 1.0))
+        # x ** 1.0 is x to the bit (C's pow is exact there): skip it for x ** 2.
+        d = g * (y * (x if y == 2 else power(x, y - 1.0)))
         if type(d) is np.ndarray and d.dtype == x.dtype:
             return sum_to(d, x.shape)
     return None
@@ -167,9 +181,9 @@ def mean_fast(g: Any, ans: Any, x: Any, axis: Axis = None) -> Any:
     decides the order in which later reductions add it up, so it must not
     change)."""
     if type(g) is not Tensor and type(x) is np.ndarray and x.ndim and g.size == 1:
-        n = float(reduced_size(x.shape, axis))
-        d = np.empty(x.shape, dtype=np.result_type(g, n))
-        d.fill((g / n).reshape(()))
+        each = (g / float(reduced_size(x.shape, axis))).reshape(())
+        d = np.empty(x.shape, dtype=each.dtype)
+        d.fill(each)
         return d
     return None
 

@@ -521,7 +521,7 @@ defop(
 )
 defop(
     "mean",
-    np.mean,
+    kernels.mean,
     nonempty_reduced,
     lambda g, ans, x, axis=None: div(expand(g, x.shape, axis), float(reduced_size(x.shape, axis))),
     fast=(kernels.mean_fast,),

@@ -8,6 +8,7 @@ recursive), and returns text.
 
 from __future__ import annotations
 
+import json
 import re
 
 # The values shared by every version of the chain, so that all of them
@@ -307,3 +308,32 @@ H = jax.jit(jax.hessian(loss))(jnp.asarray(w))
 print({out})
 """
     )
+
+
+def adam_torch_script(start: dict, steps: int, as_json: bool = False) -> str:
+    """examples/mlp.expr's perceptron trained by `torch.optim.Adam` for
+    `steps` steps from the example's start (`start`: X, y, W1, b1, W2, b2 as
+    nested lists), in float64; prints the last loss, or the parameters as
+    one JSON list."""
+    out = (
+        "json.dumps(torch.cat([p.detach().reshape(-1) for p in params]).tolist())"
+        if as_json
+        else "loss.item()"
+    )
+    return f"""import json
+
+import torch
+
+start = json.loads({json.dumps(json.dumps(start))})
+X, y, W1, b1, W2, b2 = (
+    torch.tensor(start[k], dtype=torch.float64) for k in ("X", "y", "W1", "b1", "W2", "b2")
+)
+params = [p.requires_grad_() for p in (W1, b1, W2, b2)]
+optimizer = torch.optim.Adam(params)
+for _ in range({steps}):
+    optimizer.zero_grad()
+    loss = torch.mean((torch.tanh(X @ W1 + b1) @ W2 + b2 - y) ** 2)
+    loss.backward()
+    optimizer.step()
+print({out})
+"""

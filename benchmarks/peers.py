@@ -306,3 +306,39 @@ def jax_mlp_inputs(a: dict, dtype: str):
         "out": jnp.zeros((batch, 1), dtype),
     }
     return arrays, zeros
+
+
+# ------------------------------------------- Adam on examples/mlp.expr's perceptron
+
+
+def numpy_adam_mlp(a: dict, steps: int) -> np.ndarray:
+    """examples/mlp.expr's perceptron trained by Adam, written by hand in
+    numpy as a user porting `torch.optim.Adam` (its rule and defaults)
+    would: forward, backward, then the update parameter by parameter.
+    Returns the parameters W1, b1, W2, b2 after `steps` steps, end to end."""
+    X, y = a["X"], a["y"]
+    params = [np.array(a[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2")]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    lr, beta1, beta2, eps = 1e-3, 0.9, 0.999, 1e-8
+    for t in range(1, steps + 1):
+        W1, b1, W2, b2 = params
+        h = np.tanh(X @ W1 + b1)
+        out = h @ W2 + b2
+        diff = out - y
+        # d mean(diff²) / d out = 2 diff / size
+        g_out = diff * (2.0 / diff.size)
+        g_W2 = h.T @ g_out
+        g_b2 = g_out.sum()
+        g_z = (g_out @ W2.T) * (1.0 - h * h)  # through tanh
+        g_W1 = X.T @ g_z
+        g_b1 = g_z.sum(axis=0)
+        step_size = lr / (1 - beta1**t)
+        bias_correction2_sqrt = math.sqrt(1 - beta2**t)
+        for p, g, mi, vi in zip(params, (g_W1, g_b1, g_W2, g_b2), m, v):
+            mi *= beta1
+            mi += (1 - beta1) * g
+            vi *= beta2
+            vi += (1 - beta2) * g * g
+            p -= step_size * mi / (np.sqrt(vi) / bias_correction2_sqrt + eps)
+    return np.concatenate([p.reshape(-1) for p in params])

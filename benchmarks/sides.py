@@ -191,6 +191,40 @@ def mlp_jax(dtype: str, tol: float):
     return (lambda: run(device, zeros)), {"max_rel_error": error, "device": str(jax.devices()[0])}
 
 
+# ------------------------------------------------ Adam on examples/mlp.expr
+
+
+def _mlp_example(path: str):
+    """examples/mlp.expr compiled, and its inputs' and params' values."""
+    from autograd_cli.compiling import load
+    from autograd_cli.errors import Source
+    from autograd_cli.running import run
+
+    with open(path, encoding="utf-8") as f:
+        source = Source(path, f.read())
+    values = run(load(source)).values
+    return load(source), {k: np.array(values[k]) for k in ("X", "y", "W1", "b1", "W2", "b2")}
+
+
+def adam_autograd_cli(path: str, steps: int):
+    """`fit --method adam --steps STEPS --tol 0`'s loop: the Adam steps of
+    autograd-cli's fit on the example, the objective and gradient by its
+    compiled step (one run as the warm-up compiles it)."""
+    from autograd_cli.fitting.job import Job
+    from autograd_cli.fitting.methods import Settings, minimise
+
+    model, _ = _mlp_example(path)
+    job = Job(model, Settings("adam", steps, 0.0))
+    outcome = minimise(job.problem, job.settings)
+    return (lambda: minimise(job.problem, job.settings)), {"x": outcome.x.tolist()}
+
+
+def adam_numpy(path: str, steps: int):
+    _, arrays = _mlp_example(path)
+    x = peers.numpy_adam_mlp(arrays, steps)
+    return (lambda: peers.numpy_adam_mlp(arrays, steps)), {"x": x.tolist()}
+
+
 SIDES = {
     "chain/autograd-cli": chain_autograd_cli,
     "chain/peer": chain_peer,
@@ -201,4 +235,6 @@ SIDES = {
     "mlp/torch": mlp_torch,
     "mlp/jax": mlp_jax,
     "mlp/one-process": mlp_one_process,
+    "adam/autograd-cli": adam_autograd_cli,
+    "adam/numpy": adam_numpy,
 }

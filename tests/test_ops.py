@@ -1050,6 +1050,31 @@ def test_pow_vjp_with_a_constant_exponent_gives_the_general_bits(dtype):
             assert got.tobytes(order="A") == want.tobytes(order="A")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_mean_forward_is_numpys_to_the_bit(dtype):
+    """kernels.mean (numpy's sum and division without np.mean's wrappers)
+    against np.mean, float32's division by the count in float64 included."""
+    from autograd_cli import kernels
+
+    rng = np.random.default_rng(8)
+    for shape, axis in [
+        ((7,), None),
+        ((1001,), None),
+        ((3, 4), 0),
+        ((3, 4), -1),
+        ((3, 4), (0, 1)),
+        ((2, 3, 4), (0, 2)),
+        ((6, 1, 5), None),
+        ((), None),
+    ]:
+        x = (rng.standard_normal(shape) * 1e3).astype(dtype)
+        for a in [x, x.T]:
+            got, want = kernels.mean(a, axis=axis), np.mean(a, axis=axis)
+            assert type(got) is type(want) and np.shape(got) == np.shape(want)
+            assert np.asarray(got).dtype == np.asarray(want).dtype
+            assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), (shape, axis)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize(
     "shape, axis",

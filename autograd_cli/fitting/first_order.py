@@ -166,6 +166,16 @@ class _Method:
         two lists match."""
         if len(params) != len(grads):
             raise ValueError(f"{len(params)} parameters but {len(grads)} gradients")
+        if (  # the fit's case, every step: one flat array and its gradient
+            len(params) == 1
+            and self._shapes is not None
+            and type(p := params[0]) is np.ndarray
+            and type(g := grads[0]) is np.ndarray
+            and p.ndim == 1
+            and (p.shape, p.dtype) == self._shapes[0]
+            and (g.shape, g.dtype) == self._shapes[0]
+        ):
+            return [p], [g]
         kinds = [(p.shape, p.dtype) for p in params]
         if self._shapes is None:
             self._shapes = kinds

@@ -233,6 +233,11 @@ def _first_order(problem, settings, x0, watch):
             kwargs["nesterov"] = True
         make = first_order.SGD
     else:
+        # Adam rounds as numpy does (product, then sum) rather than as
+        # torch's fused multiply-adds: torch's own Adam differs from build
+        # to build in the last bits (its square root), and the emulated
+        # rounding would cost more than the rest of a step (docs/fit.md).
+        kwargs["exact"] = False
         make = first_order.Adam
     try:
         optimizer = make(**kwargs)
@@ -244,24 +249,34 @@ def _first_order(problem, settings, x0, watch):
     # The methods' rules act element by element, so the parameters go to
     # them as one flat array in the model's dtype: the same iterates as
     # array by array, in one array operation a rule instead of one a param.
-    params = [np.asarray(x0, dtype=problem.dtype).copy()]
-    x = x0
+    # The objective reads the parameters through views of that array.
+    buffer = np.asarray(x0, dtype=problem.dtype).copy()
+    views = problem.views(buffer)
+    params = [buffer]
     steps = 0
     while True:
-        f, g = problem.objective_and_gradient(x)
-        watch.step(x, f, float(np.linalg.norm(g)))
-        if tol > 0 and float(np.max(np.abs(g), initial=0.0)) <= tol:
-            return Outcome(x, True, "gradient below tolerance", steps, watch.history)
+        f, grads = problem.at(views)
+        g = np.concatenate(grads, axis=None)  # flat, and a copy: the step's may be shared
+        norm = None
+        if watch.progress is not None:  # the norm is for the progress bar only
+            g64 = g.astype(np.float64)
+            norm = math.sqrt(float(g64 @ g64))
+        watch.step(buffer, f, norm)
+        if tol > 0 and float(np.maximum.reduce(np.abs(g), initial=0.0)) <= tol:
+            return Outcome(
+                buffer.astype(np.float64), True, "gradient below tolerance", steps, watch.history
+            )
         if not math.isfinite(f):
             return Outcome(
-                watch.best[1] if watch.best else x,
+                watch.best[1] if watch.best else buffer.astype(np.float64),
                 False,
                 "objective not finite",
                 steps,
                 watch.history,
             )
         if steps >= settings.steps:
-            return Outcome(x, False, "step limit reached", steps, watch.history)
-        optimizer.step(params, [g.astype(problem.dtype)])
-        x = params[0].astype(np.float64)
+            return Outcome(
+                buffer.astype(np.float64), False, "step limit reached", steps, watch.history
+            )
+        optimizer.step(params, [g])
         steps += 1

@@ -5,6 +5,7 @@ squares the residuals and their Jacobian, all from the engine."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class Problem:
         self.evaluations = {"function": 0, "gradient": 0, "hessian": 0}
         self._key = None
         self._values = None
+        self._step: Any = None  # compile_step's function; False: the engine's passes
 
     # -- points
 
@@ -65,6 +67,15 @@ class Problem:
         x = np.asarray(x, dtype=np.float64)
         return [
             x[lo:hi].astype(self.dtype).reshape(shape)
+            for lo, hi, shape in zip(self.offsets, self.offsets[1:], self.shapes)
+        ]
+
+    def views(self, buffer: np.ndarray) -> list[np.ndarray]:
+        """Arrays shaped as the parameters that are views of the flat
+        `buffer` (in the model's dtype): what an optimiser updates in place
+        is what the next evaluation reads."""
+        return [
+            buffer[lo:hi].reshape(shape)
             for lo, hi, shape in zip(self.offsets, self.offsets[1:], self.shapes)
         ]
 
@@ -105,7 +116,33 @@ class Problem:
 
     def objective_and_gradient(self, x):
         """(objective, gradient) at `x`, as scipy.optimize's jac=True wants."""
-        return self.objective(x), self.gradient(x)
+        f, grads = self.at(self.split(x))
+        return f, self.flat(grads)
+
+    def at(self, arrays) -> tuple[float, list[np.ndarray]]:
+        """The objective and its gradient for each parameter, given arrays
+        shaped as the parameters in the model's dtype: one pass of the
+        compiled step (fitting/compiled.py), or of the engine where the
+        graph is too large to compile.  Numpy's floating-point warnings are
+        the caller's to silence (minimise runs under np.errstate): entering
+        errstate costs more than a small model's whole step."""
+        if self._step is None:
+            from .compiled import compile_step
+
+            values = self.values(self.start())
+            step = compile_step(self.graph, self.nodes, self.target, values, self.view.requires)
+            self._step = False if step is None else step
+        if self._step is False:
+            x = self.flat(arrays)
+            return self.objective(x), self.split(self.gradient(x))
+        try:
+            f, grads = self._step(*arrays)
+        except MemoryError:  # the engine's passes say which node it was
+            x = self.flat(arrays)
+            return self.objective(x), self.split(self.gradient(x))
+        self.evaluations["function"] += 1
+        self.evaluations["gradient"] += 1
+        return float(f), grads
 
     def hessian(self, x) -> np.ndarray:
         """The objective's Hessian at `x` (forward over reverse), n by n."""

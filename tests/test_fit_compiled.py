@@ -1,0 +1,155 @@
+"""The fit's compiled step (fitting/compiled.py) against the engine's
+passes: the same objective and gradients to the last bit, on the examples,
+on programs written to reach each of its rewrites, and on random ones."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from autograd_cli.compiling import load
+from autograd_cli.errors import Source
+from autograd_cli.fitting import compiled
+from autograd_cli.fitting.problem import Problem
+
+from common import ROOT
+from programs import smooth_programs
+
+
+def problem(text, dtype="float64", target=None):
+    model = load(Source("t.expr", text), dtype=dtype)
+    names = [b.name for b in model.bindings if b.kind == "param"]
+    node = model.by_name[target].node if target else model.bindings[-1].node
+    return Problem(model, names, node)
+
+
+def engine_side(p, x):
+    """The objective and gradient by the engine's evaluate and backward."""
+    return p.objective(x), p.gradient(x)
+
+
+def assert_same(p, points):
+    for x in points:
+        f, grads = p.at(p.split(x))
+        want_f, want_g = engine_side(p, x)
+        assert np.float64(f).tobytes() == np.float64(want_f).tobytes(), (f, want_f)
+        got = p.flat(grads)
+        assert got.tobytes() == want_g.tobytes(), np.max(np.abs(got - want_g))
+        for g, shape in zip(grads, p.shapes):
+            assert np.shape(g) == shape
+            assert np.asarray(g).dtype == p.dtype
+    assert callable(p._step)  # the compiled step ran, not the fallback
+
+
+def points(p, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x0 = p.start()
+    return [x0] + [x0 + 0.1 * rng.standard_normal(p.size) for _ in range(k - 1)]
+
+
+EXAMPLES = ["mlp", "logistic", "softmax", "projectile", "bond", "seed"]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_examples(name, dtype):
+    text = (ROOT / "examples" / f"{name}.expr").read_text(encoding="utf-8")
+    p = problem(text, dtype)
+    if p.size == 0:
+        pytest.skip(f"{name}.expr has no params")
+    assert_same(p, points(p))
+
+
+CASES = {
+    # two matrices (the product's rewrite), a bias over the batch and a
+    # scalar one (sums over fixed axes), the mean's constant gradient
+    "matrices": """X = [[0.1, 0.5, -0.3], [0.9, -0.2, 0.4], [-0.6, 0.8, 0.0], [0.3, 0.3, 0.7]]
+y = [[1.0], [0.0], [0.5], [-0.5]]
+param W1 = [[0.2, -0.1, 0.4], [0.3, 0.1, -0.5], [-0.2, 0.6, 0.1]]
+param b1 = [0.1, -0.2, 0.05]
+param W2 = [[0.3], [-0.4], [0.2]]
+param b2 = 0.1
+h = tanh(X @ W1 + b1)
+L = mean((h @ W2 + b2 - y) ** 2)
+""",
+    # `-` broadcast on either side, and its second argument's negation
+    "subtraction": """param a = [0.5, -1.0, 2.0]
+param s = 0.3
+d = s - a
+e = a - s
+f = [[1.0, 2.0, 3.0], [0.5, 0.25, 0.125]] - a
+L = sum(d * e) + sum(f ** 2) - s
+""",
+    # products that are not of two matrices: vector @ matrix, matrix @
+    # vector, vector @ vector, stacks of matrices
+    "products": """param v = [0.3, -0.2]
+param M = [[1.0, 0.5], [-0.5, 2.0]]
+param S = [[[1.0, 0.1], [0.2, 1.0]], [[0.5, 0.0], [0.3, 0.7]]]
+L = sum(v @ M) + sum(M @ v) + v @ v + sum(S @ M)
+""",
+    # gradients that read nothing the params change, alone and summed
+    # with ones that do: linear terms, a param used several times
+    "constant gradients": """param w = [0.5, -0.3, 0.8]
+param c = 2.0
+x = [1.0, 2.0, 3.0]
+a = tanh(w)
+L = sum(w * x) + mean(a) + sum(a) + a[0] ** 2 + 3 * c + w[1] * w[1]
+""",
+    # a param the target does not read gets zeros; the target a param's
+    # function with attributes (an axis)
+    "unused param": """param u = [1.0, 2.0]
+param M = [[1.0, 2.0], [3.0, 4.0]]
+L = sum(logsumexp(M, axis=1)) + sum(mean(M, axis=0) ** 2)
+""",
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_rewrites(name, dtype):
+    p = problem(CASES[name], dtype, target="L")
+    assert_same(p, points(p))
+
+
+def test_unused_param_gets_zeros():
+    p = problem(CASES["unused param"], target="L")
+    f, grads = p.at(p.split(p.start()))
+    assert np.array_equal(grads[0], np.zeros(2))
+
+
+def test_target_is_a_param():
+    p = problem("param a = 1.5\nparam b = 2.0\nc = b * 3\n", target="a")
+    f, grads = p.at(p.split(p.start()))
+    assert f == 1.5 and grads[0] == 1.0 and np.array_equal(grads[1], 0.0)
+
+
+def test_constant_gradients_are_not_written_by_the_fit():
+    # A constant gradient is one array shared by every call: the first-order
+    # loop must not change it in place (sgd with weight decay adds to a copy).
+    p = problem("param w = [0.5, -0.3]\nL = sum(w) - mean(w)\n", target="L")
+    f, grads = p.at(p.split(p.start()))
+    assert p.at(p.split(p.start() + 1))[1][0] is grads[0]  # computed once
+    before = grads[0].copy()
+    from autograd_cli.fitting.methods import Settings, minimise
+
+    minimise(p, Settings("sgd", 5, 0.0, weight_decay=0.1, momentum=0.9))
+    _, again = p.at(p.split(p.start()))
+    assert np.array_equal(again[0], before)
+
+
+def test_large_graphs_use_the_engine(monkeypatch):
+    monkeypatch.setattr(compiled, "MAX_LINES", 3)
+    p = problem(CASES["matrices"], target="L")
+    x = p.start() + 0.01
+    f, grads = p.at(p.split(x))
+    assert p._step is False
+    want_f, want_g = engine_side(p, x)
+    assert f == want_f and p.flat(grads).tobytes() == want_g.tobytes()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(smooth_programs())
+def test_random_programs(prog):
+    p = problem(prog.text(), target="L")
+    if p.size == 0:
+        return
+    assert_same(p, points(p, k=2, seed=1))
