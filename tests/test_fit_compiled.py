@@ -136,6 +136,21 @@ def test_constant_gradients_are_not_written_by_the_fit():
     assert np.array_equal(again[0], before)
 
 
+def test_only_what_the_target_reads_is_computed(monkeypatch):
+    from autograd_cli.ops import OPS
+
+    calls = []
+    sin = OPS["sin"].forward
+    monkeypatch.setattr(OPS["sin"], "forward", lambda x: calls.append(1) or sin(x))
+    p = problem("param w = [0.5, -0.3]\nside = sin(w) * 3\nL = sum(w ** 2)\n", target="L")
+    x = p.start()
+    p.at(p.split(x))  # compiles: every value at the start is computed once
+    calls.clear()
+    for k in range(3):
+        p.at(p.split(x + 0.1 * k))
+    assert calls == []
+
+
 def test_large_graphs_use_the_engine(monkeypatch):
     monkeypatch.setattr(compiled, "MAX_LINES", 3)
     p = problem(CASES["matrices"], target="L")

@@ -66,6 +66,12 @@ def compile_step(
     depend on gets zeros as its gradient.  The gradients returned may be
     shared between calls (a constant one is): read them, do not write."""
     n = len(graph.ops)
+    needed = bytearray(n)  # what the target is computed from
+    needed[target] = 1
+    for i in range(target, -1, -1):
+        if needed[i]:
+            for a in graph.args[i]:
+                needed[a] = 1
     depends = bytearray(n)
     for leaf in leaves:
         depends[leaf] = 1
@@ -73,7 +79,8 @@ def compile_step(
     for i in range(target + 1):
         if not depends[i] and any(depends[a] for a in graph.args[i]):
             depends[i] = 1
-            forward.append(i)
+            if needed[i]:
+                forward.append(i)
 
     # The reverse sweep's contributions, in the order engine.backward makes
     # them (nodes from the target down, each node's arguments in order).
