@@ -1,6 +1,7 @@
 """NIST's Statistical Reference Datasets for nonlinear regression
 (tests/data/nist/): each file read into its data, its two starting points
-and its certified values, and its model written in the language."""
+and its certified values, and its model written in the language, reading
+the data with `load` from a CSV file."""
 
 from __future__ import annotations
 
@@ -75,10 +76,17 @@ class Problem:
         rows = [line.split() for line in lines[data_at + 1 :] if line.strip()]
         self.columns = {n: [row[c] for row in rows] for c, n in enumerate(names)}
 
-    def program(self, start: int) -> str:
-        """The problem as a file of the language, from start 1 or 2, with
-        the residuals `r`."""
-        lines = [f"{n} = [{', '.join(v)}]" for n, v in self.columns.items()]
+    def csv(self) -> str:
+        """The data as a CSV file: a header row of the columns' names, then
+        the numbers as the .dat file writes them (none rounded)."""
+        rows = zip(*self.columns.values())
+        return "\n".join([",".join(self.columns), *(",".join(row) for row in rows)]) + "\n"
+
+    def program(self, start: int, data: str) -> str:
+        """The problem as a file of the language, from start 1 or 2, its
+        columns read with `load` from the CSV file `data` (as `csv` writes
+        it, the name relative to the file), with the residuals `r`."""
+        lines = [f'{n} = load("{data}", column="{n}")' for n in self.columns]
         lines += [f"param {p} = {v}" for p, v in zip(self.params, self.starts[start - 1])]
         lines.append(f"r = {MODELS[self.name]}")
         return "\n".join(lines) + "\n"

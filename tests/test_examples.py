@@ -16,6 +16,7 @@ from autograd_cli.cli import app
 from autograd_cli.compiling import load
 from autograd_cli.errors import Source
 from autograd_cli.running import run
+from autograd_cli.sources import Access
 
 from common import SEED_DOC
 
@@ -87,7 +88,8 @@ def _finite_difference(model, name, eps=1e-6):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_gradients_match_finite_differences(path):
-    model = load(Source(str(path), path.read_text()))
+    # The file's `load`s read beside it, as on the command line.
+    model = load(Source(str(path), path.read_text()), access=Access.of_file(str(path)))
     report = run(model)
     leaves = [b.name for b in model.bindings if b.kind != "node"]
     for name in leaves:
@@ -113,3 +115,34 @@ def test_projectile_range_is_flat_at_45_degrees():
     assert report.values["R"] == pytest.approx(20.0**2 / 9.81, rel=1e-12)
     assert abs(report.grads["theta"]) < 1e-12
     assert report.grads["v"] == pytest.approx(2 * 20.0 / 9.81, rel=1e-12)
+
+
+def test_danwood_reads_nist_data_and_fits_to_the_certified_values(monkeypatch, tmp_path):
+    """examples/danwood.csv holds NIST's DanWood data; the example's fit
+    from NIST's first start reaches the certified values, and its --out
+    evaluates the file at the optimum."""
+    import nist
+
+    problem = nist.Problem("DanWood")
+    path = ROOT / "examples" / "danwood.expr"
+    model = load(Source(str(path), path.read_text()), access=Access.of_file(str(path)))
+    report = run(model)
+    assert list(report.values["T"]) == [float(v) for v in problem.columns["x"]]
+    assert list(report.values["E"]) == [float(v) for v in problem.columns["y"]]
+    assert [report.values["b1"], report.values["b2"]] == [float(v) for v in problem.starts[0]]
+
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "fit.json"
+    args = ["fit", "examples/danwood.expr", "--residuals", "r", "-f", "json", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    fit = json.loads(result.stdout)["fit"]
+    assert fit["converged"] is True
+    for i, name in enumerate(["b1", "b2"]):
+        assert fit["params"][name]["value"] == pytest.approx(problem.certified[i], rel=1e-8)
+        assert fit["params"][name]["stderr"] == pytest.approx(problem.stderr[i], rel=1e-6)
+    at_optimum = CliRunner().invoke(
+        app, ["eval", "examples/danwood.expr", "--set-json", str(out), "-f", "json"]
+    )
+    assert at_optimum.exit_code == 0, at_optimum.output
+    assert json.loads(at_optimum.stdout)["value"] == pytest.approx(fit["objective"]["end"])

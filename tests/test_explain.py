@@ -31,6 +31,7 @@ from autograd_cli.explain import (
 from autograd_cli.explain.folding import fold
 from autograd_cli.render import fmt_number
 from autograd_cli.running import run
+from autograd_cli.sources import Access
 
 from common import ROOT, SEED
 from programs import smooth_programs
@@ -217,7 +218,7 @@ def test_every_step_is_marked_local_and_only_totals_are_not():
     """In every derivation of the examples, each ∂a/∂b but the left side of
     the total (and the sweep's v̄ = ∂L/∂v) is a step's local derivative."""
     for path in EXAMPLES:
-        rep = run(load(Source(str(path), path.read_text())))
+        rep = run(load(Source(str(path), path.read_text()), access=Access.of_file(str(path))))
         t = rep.target.name
         for b in rep.model.bindings:
             wrt = element_names(b.name, rep.values[b.name].shape)[0]
@@ -255,7 +256,7 @@ def test_eval_reports_the_total_explain_ends_with(tmp_path, monkeypatch):
 
 def _example_cases():
     for path in EXAMPLES:
-        rep = run(load(Source(str(path), path.read_text())))
+        rep = run(load(Source(str(path), path.read_text()), access=Access.of_file(str(path))))
         for b in rep.model.bindings:
             if b.kind == "param":
                 for wrt in element_names(b.name, rep.values[b.name].shape):
@@ -264,7 +265,7 @@ def _example_cases():
 
 @pytest.mark.parametrize("path, wrt", list(_example_cases()))
 def test_every_param_element_of_every_example_adds_up_to_eval(path, wrt):
-    rep = run(load(Source(str(path), path.read_text())))
+    rep = run(load(Source(str(path), path.read_text()), access=Access.of_file(str(path))))
     doc = explain(rep, wrt)
     idx = tuple(int(i) for i in wrt[wrt.index("[") + 1 : -1].split(",")) if "[" in wrt else ()
     assert_explains(rep, wrt, doc, idx)
@@ -275,7 +276,7 @@ def test_every_param_element_of_every_example_adds_up_to_eval(path, wrt):
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_binding_of_every_example_adds_up_to_eval(path):
     """Inputs and intermediate nodes too (a few elements each)."""
-    rep = run(load(Source(str(path), path.read_text())))
+    rep = run(load(Source(str(path), path.read_text()), access=Access.of_file(str(path))))
     for b in rep.model.bindings:
         shape = rep.values[b.name].shape
         for wrt in element_names(b.name, shape)[:6]:

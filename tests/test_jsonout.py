@@ -16,6 +16,7 @@ from autograd_cli.compiling import load
 from autograd_cli.errors import Source
 from autograd_cli.jsonout import json_array, json_array_pieces, report_dict, report_json, to_json
 from autograd_cli.running import run
+from autograd_cli.sources import Access
 
 from common import ROOT
 from programs import random_scalar_program
@@ -29,8 +30,8 @@ ODD = [
 ]
 
 
-def _both(text, name="t.expr", wrt=None):
-    report = run(load(Source(name, text)), every_node=False)
+def _both(text, name="t.expr", wrt=None, access=None):
+    report = run(load(Source(name, text), access=access), every_node=False)
     for compact in (False, True):
         got = "".join(report_json(report, name, wrt, compact=compact))
         want = to_json(report_dict(report, name, wrt), compact=compact)
@@ -40,7 +41,7 @@ def _both(text, name="t.expr", wrt=None):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_examples(path):
-    _both(path.read_text(), str(path))
+    _both(path.read_text(), str(path), access=Access.of_file(str(path)))
 
 
 @pytest.mark.parametrize("text", ODD)
