@@ -1,10 +1,9 @@
 """`autograd-cli fit`: its derivatives against finite differences, the
 report, --out, the errors, convergence and Ctrl-C, and the first-order
-methods' wiring (with a stand-in for their module where it is absent)."""
+methods' wiring."""
 
 import math
 import sys
-import types
 
 import nist
 import numpy as np
@@ -340,44 +339,6 @@ def _and_then(minimise, cls, name, restore):
 # ------------------------------------------------ first-order methods
 
 
-class _StandInSGD:
-    """torch.optim.SGD's documented rule (dampening 0), for the wiring tests
-    when the real module is absent."""
-
-    def __init__(self, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        if nesterov and momentum <= 0:
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        self.lr, self.momentum, self.wd, self.nesterov = lr, momentum, weight_decay, nesterov
-        self.buf = None
-
-    def step(self, params, grads):
-        if self.buf is None:
-            self.buf = [None] * len(params)
-        for k, (p, g) in enumerate(zip(params, grads)):
-            g = g + self.wd * p
-            if self.momentum:
-                b = g.copy() if self.buf[k] is None else self.momentum * self.buf[k] + g
-                self.buf[k] = b
-                g = g + self.momentum * b if self.nesterov else b
-            p -= self.lr * g
-
-
-@pytest.fixture
-def first_order(monkeypatch):
-    """The first-order methods' module, or a stand-in where it is not there."""
-    try:
-        from autograd_cli.fitting import first_order as module
-    except ImportError:
-        module = types.ModuleType("autograd_cli.fitting.first_order")
-        module.SGD = _StandInSGD
-        module.Adam = _StandInSGD
-        monkeypatch.setitem(sys.modules, "autograd_cli.fitting.first_order", module)
-        import autograd_cli.fitting as package
-
-        monkeypatch.setattr(package, "first_order", module, raising=False)
-    return module
-
-
 def _sgd_by_hand(w, lr, momentum, nesterov, wd, steps):
     """The iterates of torch.optim.SGD on L = sum((w - t)²), written out."""
     t = np.array([1.0, 2.0])
@@ -399,7 +360,7 @@ def _sgd_by_hand(w, lr, momentum, nesterov, wd, steps):
         (["--momentum", "0.9", "--nesterov", "--weight-decay", "0.01"], 0.9, True, 0.01),
     ],
 )
-def test_sgd_runs_exactly_steps_with_tol_0(first_order, tmp_path, extra, momentum, nesterov, wd):
+def test_sgd_runs_exactly_steps_with_tol_0(tmp_path, extra, momentum, nesterov, wd):
     path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
     args = ["fit", path, "--method", "sgd", "--lr", "0.05", "--steps", "25", "--tol", "0"]
     result = invoke([*args, *extra, "-f", "json"])
@@ -412,7 +373,7 @@ def test_sgd_runs_exactly_steps_with_tol_0(first_order, tmp_path, extra, momentu
     np.testing.assert_allclose(fit["params"]["w"]["value"], want, rtol=1e-12)
 
 
-def test_adam_stops_on_the_gradient(first_order, tmp_path):
+def test_adam_stops_on_the_gradient(tmp_path):
     # A scalar param beside a vector: both reach the optimiser.
     text = "param w = [3, -2]\nparam c = 0.5\nL = sum((w - [1, 2]) ** 2) + (c - 1) ** 2\n"
     path = write(tmp_path, text)
@@ -427,7 +388,7 @@ def test_adam_stops_on_the_gradient(first_order, tmp_path):
     assert fit["params"]["c"]["value"] == pytest.approx(1, abs=1e-5)
 
 
-def test_first_order_argument_errors_are_reported(first_order, tmp_path):
+def test_first_order_argument_errors_are_reported(tmp_path):
     path = write(tmp_path, "param w = [3, -2]\nL = sum((w - [1, 2]) ** 2)\n")
     result = invoke(["fit", path, "--method", "sgd", "--nesterov"])
     assert result.exit_code == 1 and result.stdout == ""
