@@ -146,3 +146,29 @@ def test_danwood_reads_nist_data_and_fits_to_the_certified_values(monkeypatch, t
     )
     assert at_optimum.exit_code == 0, at_optimum.output
     assert json.loads(at_optimum.stdout)["value"] == pytest.approx(fit["objective"]["end"])
+
+
+def test_every_command_works_on_a_fitted_file(monkeypatch, tmp_path):
+    """The DanWood example at the point its fit found (--out read back with
+    --set-json): the other commands run on it, and check's derivatives
+    agree with finite differences there."""
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "fit.json"
+    fitted = CliRunner().invoke(
+        app, ["fit", "examples/danwood.expr", "--residuals", "r", "--out", str(out)]
+    )
+    assert fitted.exit_code == 0, fitted.output
+    for command in (
+        ["eval"],
+        ["check", "-f", "json"],
+        ["hessian", "--wrt", "b1", "--wrt", "b2"],
+        ["jacobian", "--of", "r"],
+        ["graph"],
+        ["explain", "--wrt", "b1"],
+    ):
+        args = [command[0], "examples/danwood.expr", *command[1:], "--set-json", str(out)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, (command, result.output)
+        assert "Traceback" not in result.output
+        if command[0] == "check":
+            assert json.loads(result.stdout)["ok"] is True
