@@ -71,12 +71,15 @@ _KIND_STYLE = {"param": "bold magenta", "input": "cyan", "node": ""}
 
 def render_table(report, file_label: str, wrt=None, console=None):
     """Print the report as a Rich table: a row per binding in file order."""
-    from rich.table import Table
     from rich.text import Text
+
+    from .tables import new_table
 
     model = report.model
     target = report.target.name
-    table = Table(
+    bindings = [b for b in model.bindings if wrt is None or b.name in wrt]
+    table = new_table(
+        len(bindings),
         title=Text.assemble(
             (file_label, "bold"),
             f"  target {target} = ",
@@ -92,17 +95,15 @@ def render_table(report, file_label: str, wrt=None, console=None):
     table.add_column("shape", no_wrap=True)
     table.add_column("value", justify="right")
     table.add_column(f"∂{target}/∂·", justify="right")
-    for b in model.bindings:
-        if wrt is not None and b.name not in wrt:
-            continue
+    for b in bindings:
         value = report.values[b.name]
         table.add_row(
-            Text(b.name, style="bold"),
-            Text(b.kind, style=_KIND_STYLE[b.kind]),
-            Text(b.expr),
+            (b.name, "bold"),
+            (b.kind, _KIND_STYLE[b.kind]),
+            (b.expr, ""),
             fmt_shape_short(value.shape),
-            Text(fmt_tensor(value)),
-            Text(fmt_tensor(report.grads[b.name]), style="green"),
+            (fmt_tensor(value), ""),
+            (fmt_tensor(report.grads[b.name]), "green"),
         )
     console.print(table)
 
@@ -221,8 +222,9 @@ def selection_text(selection, verb) -> str:
 
 
 def render_check(model, file_label, result, rtol, atol, console):
-    from rich.table import Table
     from rich.text import Text
+
+    from .tables import new_table
 
     order, rows = result.order, result.rows
     what = "gradient" if order == 1 else "Hessian"
@@ -234,24 +236,19 @@ def render_check(model, file_label, result, rtol, atol, console):
             f"{model.dtype})",
         )
     )
-    table = Table(header_style="bold")
+    directional = sum(r.directions is not None for r in rows)
+    table = new_table(len(rows) + directional, header_style="bold")
     for col in ("name", "shape", "compared", "max abs err", "max rel err", "worst at", "result"):
         table.add_column(col, justify="right" if "err" in col else "left")
 
     def result_text(ok, note):
-        return (
-            Text("ok", style="green")
-            if ok
-            else Text("kink", style="yellow")
-            if note
-            else Text("FAIL", style="bold red")
-        )
+        return ("ok", "green") if ok else ("kink", "yellow") if note else ("FAIL", "bold red")
 
     for r in rows:
         name = r.names[0] if order == 1 else f"{r.names[0]}, {r.names[1]}"
         compared = f"all {r.size:,}" if r.compared == r.size else f"{r.compared:,} of {r.size:,}"
         table.add_row(
-            Text(name, style="bold"),
+            (name, "bold"),
             fmt_shape_short(r.shape),
             compared,
             fmt_number(r.max_abs_err),
@@ -318,8 +315,9 @@ def fmt_block(a, split) -> str:
 
 def render_blocks(model, file_label, target, field, blocks, selection, console, how=None):
     """hessian's and jacobian's table; `how` says how a Jacobian was made."""
-    from rich.table import Table
     from rich.text import Text
+
+    from .tables import new_table
 
     def ndim(name):
         return len(model.shapes[model.by_name[name].node])
@@ -335,7 +333,7 @@ def render_blocks(model, file_label, target, field, blocks, selection, console, 
         title = f"∂{target}/∂·, {how or f'one reverse sweep per element of {target}'}"
         rows = [(f"∂{target}/∂{a}", block, ndim(target)) for a, block in blocks.items()]
     console.print(_title(file_label, title))
-    table = Table(header_style="bold")
+    table = new_table(len(rows), header_style="bold")
     table.add_column("block")
     table.add_column("shape")
     table.add_column("value", justify="right")
@@ -343,9 +341,9 @@ def render_blocks(model, file_label, target, field, blocks, selection, console, 
 
     for name, block, split in rows:
         table.add_row(
-            Text(spelled(name), style="bold"),
+            (spelled(name), "bold"),
             fmt_shape_short(block.shape),
-            Text(fmt_block(block, split), style="green"),
+            (fmt_block(block, split), "green"),
         )
     console.print(table)
     console.print(Text(selection_text(selection, "with respect to")))
