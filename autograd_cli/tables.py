@@ -52,6 +52,8 @@ def _measure(cell) -> tuple:
     """(narrowest, widest) the cell's text can be laid out in, as Rich's
     `Text` measures it (its longest word, its longest line)."""
     text = _plain(cell)
+    if text.isascii() and text.isprintable() and " " not in text:
+        return len(text), len(text)  # one word, a cell per character
     if not _simple(text):
         plain = Text(text).plain  # Rich drops control characters before measuring
         lines = plain.splitlines()
@@ -91,7 +93,12 @@ class LongTable(Table):
             for index, column in enumerate(self.columns):
                 low, high = _measure(column.header)
                 for row in self.cells:
-                    a, b = _measure(row[index])
+                    cell = row[index]
+                    text = cell[0] if type(cell) is tuple else cell
+                    if text.isascii() and text.isprintable() and " " not in text:
+                        a = b = len(text)  # one word, a cell per character
+                    else:
+                        a, b = _measure(text)
                     if a > low:
                         low = a
                     if b > high:
@@ -230,21 +237,46 @@ class LongTable(Table):
             return drawn[key]
 
         rows = self.cells
+        last = len(rows) - 1
         for number, row in enumerate(rows):
+            edge = edges[2 if number == last else 1]
+            if bare:
+                # A row of cells that fit on one line is, for a console
+                # without colours, only its text: written as one segment.
+                texts = []
+                for index, cell in enumerate(row):
+                    text, style = cell if type(cell) is tuple else (cell, "")
+                    form = drawn.get((index, style), 0)
+                    if form == 0:
+                        form = simple_form(index, style)
+                    if form is None or not _simple(text):
+                        break
+                    room = form[3] - (len(text) if text.isascii() else cell_len(text))
+                    if room < 0:
+                        break
+                    texts.append(
+                        " " + (" " * room + text if form[4] else text + " " * room) + " "
+                    )
+                else:
+                    yield Segment(edge[0].text + edge[2].text.join(texts) + edge[1].text)
+                    yield new_line
+                    continue
             cells = []
             for index, cell in enumerate(row):
-                text = _plain(cell)
-                form = simple_form(index, _style(cell)) if _simple(text) else None
-                if form is not None:
+                text, style = cell if type(cell) is tuple else (cell, "")
+                form = drawn.get((index, style), 0)
+                if form == 0:
+                    form = simple_form(index, style)
+                if form is not None and _simple(text):
                     a, style, c, inner, right = form
-                    room = inner - cell_len(text)
+                    room = inner - (len(text) if text.isascii() else cell_len(text))
                     if room >= 0:
                         padded = " " * room + text if right else text + " " * room
                         cells.append([[a, Segment(padded, style), c]])
                         continue
                 cells.append(rich_cell(index, _renderable(cell), cell_styles[index]))
             cells, height = row_lines(cells, cell_styles, "top", body_style)
-            yield from emit(cells, height, edges[2 if number == len(rows) - 1 else 1])
+            yield from emit(cells, height, edge)
         yield Segment(box.get_bottom(widths), border_style)
         yield new_line
 
