@@ -21,11 +21,11 @@ TABLE_DIGITS = 6  # significant digits in the table; JSON has them all
 
 def fmt_number(x) -> str:
     """A number for people: at most TABLE_DIGITS significant digits."""
-    if np.isnan(x):
-        return "nan"
-    if np.isinf(x):
-        return "inf" if x > 0 else "-inf"
     ax = abs(float(x))
+    if math.isnan(ax):
+        return "nan"
+    if math.isinf(ax):
+        return "inf" if x > 0 else "-inf"
     if ax == 0:
         return "0"  # and not "-0"
     if 1e-4 <= ax < 10**TABLE_DIGITS:
@@ -54,6 +54,8 @@ def fmt_tensor(a) -> str:
     elements in a row where numpy's (it cuts only axes longer than six)
     would cut nothing or still show more than SUMMARY_SHOWN numbers, as for
     a (3, 3, 3, 3)."""
+    if type(a) is float:  # a float64 scalar the engine ran as a Python float
+        return fmt_number(np.float64(a))
     a = np.asarray(a)
     if a.size <= TABLE_THRESHOLD or (
         max(a.shape) > 6 and math.prod(min(d, 6) for d in a.shape) <= SUMMARY_SHOWN
