@@ -38,10 +38,6 @@ def _plain(cell) -> str:
     return cell[0] if isinstance(cell, tuple) else cell
 
 
-def _style(cell) -> str:
-    return cell[1] if isinstance(cell, tuple) else ""
-
-
 def _simple(text: str) -> bool:
     """Whether Rich draws `text` as itself, justified: one printable line
     with no space at either end to strip."""
@@ -74,10 +70,12 @@ class LongTable(Table):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.cells = []  # the rows, as add_row was given them
+        self._measured = None  # each column's measure, once drawn
 
     def add_row(self, *cells, **kwargs):
         """Add a row of str or (str, style) cells."""
         self.cells.append(cells)
+        self._measured = None
 
     @property
     def row_count(self) -> int:
@@ -87,7 +85,7 @@ class LongTable(Table):
     def _measures(self):
         """For each column, the widest (narrowest, widest) over its header
         and cells: what Rich's measurement of the column reduces to."""
-        cached = getattr(self, "_measured", None)
+        cached = self._measured
         if cached is None:
             cached = []
             for index, column in enumerate(self.columns):
@@ -122,8 +120,9 @@ class LongTable(Table):
     def _render(self, console, options, widths):
         get_style = console.get_style
         border_style = get_style(self.style or "") + get_style(self.border_style or "")
-        box = self.box.substitute(options, safe=self.safe_box if self.safe_box is not None
-                                  else console.safe_box)
+        box = self.box.substitute(
+            options, safe=self.safe_box if self.safe_box is not None else console.safe_box
+        )
         new_line = Segment.line()
         columns = self.columns
         body_style = Style.null()
@@ -164,9 +163,7 @@ class LongTable(Table):
                 return cells, 1
             align = Segment.align_bottom if vertical == "bottom" else Segment.align_top
             return [
-                Segment.set_shape(
-                    align(cell, width, row_height, style + row_style), width, height
-                )
+                Segment.set_shape(align(cell, width, row_height, style + row_style), width, height)
                 for cell, width, style in zip(cells, widths, styles)
             ], height
 
@@ -254,9 +251,7 @@ class LongTable(Table):
                     room = form[3] - (len(text) if text.isascii() else cell_len(text))
                     if room < 0:
                         break
-                    texts.append(
-                        " " + (" " * room + text if form[4] else text + " " * room) + " "
-                    )
+                    texts.append(" " + (" " * room + text if form[4] else text + " " * room) + " ")
                 else:
                     yield Segment(edge[0].text + edge[2].text.join(texts) + edge[1].text)
                     yield new_line
