@@ -21,11 +21,11 @@ TABLE_DIGITS = 6  # significant digits in the table; JSON has them all
 
 def fmt_number(x) -> str:
     """A number for people: at most TABLE_DIGITS significant digits."""
-    if np.isnan(x):
-        return "nan"
-    if np.isinf(x):
-        return "inf" if x > 0 else "-inf"
     ax = abs(float(x))
+    if math.isnan(ax):
+        return "nan"
+    if math.isinf(ax):
+        return "inf" if x > 0 else "-inf"
     if ax == 0:
         return "0"  # and not "-0"
     if 1e-4 <= ax < 10**TABLE_DIGITS:
@@ -54,6 +54,8 @@ def fmt_tensor(a) -> str:
     elements in a row where numpy's (it cuts only axes longer than six)
     would cut nothing or still show more than SUMMARY_SHOWN numbers, as for
     a (3, 3, 3, 3)."""
+    if type(a) is float:  # a float64 scalar the engine ran as a Python float
+        return fmt_number(np.float64(a))
     a = np.asarray(a)
     if a.size <= TABLE_THRESHOLD or (
         max(a.shape) > 6 and math.prod(min(d, 6) for d in a.shape) <= SUMMARY_SHOWN
@@ -71,12 +73,15 @@ _KIND_STYLE = {"param": "bold magenta", "input": "cyan", "node": ""}
 
 def render_table(report, file_label: str, wrt=None, console=None):
     """Print the report as a Rich table: a row per binding in file order."""
-    from rich.table import Table
     from rich.text import Text
+
+    from .tables import new_table
 
     model = report.model
     target = report.target.name
-    table = Table(
+    bindings = [b for b in model.bindings if wrt is None or b.name in wrt]
+    table = new_table(
+        len(bindings),
         title=Text.assemble(
             (file_label, "bold"),
             f"  target {target} = ",
@@ -92,17 +97,15 @@ def render_table(report, file_label: str, wrt=None, console=None):
     table.add_column("shape", no_wrap=True)
     table.add_column("value", justify="right")
     table.add_column(f"∂{target}/∂·", justify="right")
-    for b in model.bindings:
-        if wrt is not None and b.name not in wrt:
-            continue
+    for b in bindings:
         value = report.values[b.name]
         table.add_row(
-            Text(b.name, style="bold"),
-            Text(b.kind, style=_KIND_STYLE[b.kind]),
-            Text(b.expr),
+            (b.name, "bold"),
+            (b.kind, _KIND_STYLE[b.kind]),
+            (b.expr, ""),
             fmt_shape_short(value.shape),
-            Text(fmt_tensor(value)),
-            Text(fmt_tensor(report.grads[b.name]), style="green"),
+            (fmt_tensor(value), ""),
+            (fmt_tensor(report.grads[b.name]), "green"),
         )
     console.print(table)
 
@@ -221,8 +224,9 @@ def selection_text(selection, verb) -> str:
 
 
 def render_check(model, file_label, result, rtol, atol, console):
-    from rich.table import Table
     from rich.text import Text
+
+    from .tables import new_table
 
     order, rows = result.order, result.rows
     what = "gradient" if order == 1 else "Hessian"
@@ -234,24 +238,19 @@ def render_check(model, file_label, result, rtol, atol, console):
             f"{model.dtype})",
         )
     )
-    table = Table(header_style="bold")
+    directional = sum(r.directions is not None for r in rows)
+    table = new_table(len(rows) + directional, header_style="bold")
     for col in ("name", "shape", "compared", "max abs err", "max rel err", "worst at", "result"):
         table.add_column(col, justify="right" if "err" in col else "left")
 
     def result_text(ok, note):
-        return (
-            Text("ok", style="green")
-            if ok
-            else Text("kink", style="yellow")
-            if note
-            else Text("FAIL", style="bold red")
-        )
+        return ("ok", "green") if ok else ("kink", "yellow") if note else ("FAIL", "bold red")
 
     for r in rows:
         name = r.names[0] if order == 1 else f"{r.names[0]}, {r.names[1]}"
         compared = f"all {r.size:,}" if r.compared == r.size else f"{r.compared:,} of {r.size:,}"
         table.add_row(
-            Text(name, style="bold"),
+            (name, "bold"),
             fmt_shape_short(r.shape),
             compared,
             fmt_number(r.max_abs_err),
@@ -318,8 +317,9 @@ def fmt_block(a, split) -> str:
 
 def render_blocks(model, file_label, target, field, blocks, selection, console, how=None):
     """hessian's and jacobian's table; `how` says how a Jacobian was made."""
-    from rich.table import Table
     from rich.text import Text
+
+    from .tables import new_table
 
     def ndim(name):
         return len(model.shapes[model.by_name[name].node])
@@ -335,7 +335,7 @@ def render_blocks(model, file_label, target, field, blocks, selection, console, 
         title = f"∂{target}/∂·, {how or f'one reverse sweep per element of {target}'}"
         rows = [(f"∂{target}/∂{a}", block, ndim(target)) for a, block in blocks.items()]
     console.print(_title(file_label, title))
-    table = Table(header_style="bold")
+    table = new_table(len(rows), header_style="bold")
     table.add_column("block")
     table.add_column("shape")
     table.add_column("value", justify="right")
@@ -343,9 +343,9 @@ def render_blocks(model, file_label, target, field, blocks, selection, console, 
 
     for name, block, split in rows:
         table.add_row(
-            Text(spelled(name), style="bold"),
+            (spelled(name), "bold"),
             fmt_shape_short(block.shape),
-            Text(fmt_block(block, split), style="green"),
+            (fmt_block(block, split), "green"),
         )
     console.print(table)
     console.print(Text(selection_text(selection, "with respect to")))
