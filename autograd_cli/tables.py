@@ -18,7 +18,7 @@ from rich.measure import Measurement
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 LONG_TABLE_ROWS = 100  # tables with more rows are drawn by LongTable
@@ -284,7 +284,16 @@ class _ShortTable(Table):
         super().add_row(*map(_renderable, cells), **kwargs)
 
 
+# LongTable stands in for Table's private layout methods and reads what
+# Rich's columns hold since 13.8; with a Rich that lacks any of it, Rich's
+# own table draws every table (slower on long ones, the same output).
+_RICH_HAS_WHAT_LONG_TABLE_USES = all(
+    hasattr(Table, name) for name in ("_measure_column", "_render")
+) and all(hasattr(Column, name) for name in ("highlight", "_index"))
+
+
 def new_table(rows: int, **kwargs) -> Table:
     """A table for `rows` rows whose cells are str or (str, style): Rich's
     own `Table` when short, a `LongTable` (the same output) when long."""
-    return (LongTable if rows > LONG_TABLE_ROWS else _ShortTable)(**kwargs)
+    long = rows > LONG_TABLE_ROWS and _RICH_HAS_WHAT_LONG_TABLE_USES
+    return (LongTable if long else _ShortTable)(**kwargs)

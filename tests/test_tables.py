@@ -184,6 +184,13 @@ def test_only_long_tables_are_long():
     assert type(new_table(LONG_TABLE_ROWS + 1)) is LongTable
 
 
+def test_a_rich_without_what_long_tables_use_draws_them_itself(monkeypatch):
+    # Rich before 13.8 (which the version range admits) has no Column.highlight.
+    monkeypatch.setattr(tables, "_RICH_HAS_WHAT_LONG_TABLE_USES", False)
+    table = new_table(LONG_TABLE_ROWS + 1)
+    assert type(table) is not LongTable and isinstance(table, Table)
+
+
 def _long_file(tmp_path, n):
     lines = ["param p = 0.5", "param w = randn(30, seed=1)", "m = [[1, 2], [3, 4]]"]
     lines += [
