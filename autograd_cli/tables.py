@@ -237,39 +237,36 @@ class LongTable(Table):
         last = len(rows) - 1
         for number, row in enumerate(rows):
             edge = edges[2 if number == last else 1]
-            if bare:
-                # A row of cells that fit on one line is, for a console
-                # without colours, only its text: written as one segment.
-                texts = []
-                for index, cell in enumerate(row):
-                    text, style = cell if type(cell) is tuple else (cell, "")
-                    form = drawn.get((index, style), 0)
-                    if form == 0:
-                        form = simple_form(index, style)
-                    if form is None or not _simple(text):
-                        break
-                    room = form[3] - (len(text) if text.isascii() else cell_len(text))
-                    if room < 0:
-                        break
-                    texts.append(" " + (" " * room + text if form[4] else text + " " * room) + " ")
-                else:
-                    yield Segment(edge[0].text + edge[2].text.join(texts) + edge[1].text)
-                    yield new_line
-                    continue
-            cells = []
+            # Each cell's text, form and room to spare where it is drawn
+            # here (one line that fits), None where Rich draws it.
+            fitted = []
             for index, cell in enumerate(row):
                 text, style = cell if type(cell) is tuple else (cell, "")
                 form = drawn.get((index, style), 0)
                 if form == 0:
                     form = simple_form(index, style)
+                room = -1
                 if form is not None and _simple(text):
-                    a, style, c, inner, right = form
-                    room = inner - (len(text) if text.isascii() else cell_len(text))
-                    if room >= 0:
-                        padded = " " * room + text if right else text + " " * room
-                        cells.append([[a, Segment(padded, style), c]])
-                        continue
-                cells.append(rich_cell(index, _renderable(cell), cell_styles[index]))
+                    room = form[3] - (len(text) if text.isascii() else cell_len(text))
+                fitted.append((text, form, room) if room >= 0 else None)
+            if bare and None not in fitted:
+                # A row of cells that fit on one line is, for a console
+                # without colours, only its text: written as one segment.
+                texts = [
+                    " " + (" " * room + text if form[4] else text + " " * room) + " "
+                    for text, form, room in fitted
+                ]
+                yield Segment(edge[0].text + edge[2].text.join(texts) + edge[1].text)
+                yield new_line
+                continue
+            cells = []
+            for index, (cell, fit) in enumerate(zip(row, fitted)):
+                if fit is None:
+                    cells.append(rich_cell(index, _renderable(cell), cell_styles[index]))
+                    continue
+                text, (a, style, c, inner, right), room = fit
+                padded = " " * room + text if right else text + " " * room
+                cells.append([[a, Segment(padded, style), c]])
             cells, height = row_lines(cells, cell_styles, "top", body_style)
             yield from emit(cells, height, edge)
         yield Segment(box.get_bottom(widths), border_style)
