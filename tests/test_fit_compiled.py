@@ -1,12 +1,17 @@
 """The fit's compiled step (fitting/compiled.py) against the engine's
 passes: the same objective and gradients to the last bit, on the examples,
-on programs written to reach each of its rewrites, and on random ones."""
+on programs written to reach each of its rewrites, on random ones, and on
+every op of the table."""
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from op_cases import CASES as OP_CASES
 
 from autograd_cli.compiling import load
+from autograd_cli.core import CONST, LEAF, OPS, Graph
+from autograd_cli.derivatives import only_leaves
+from autograd_cli.engine import backward, evaluate
 from autograd_cli.errors import Source
 from autograd_cli.fitting import compiled
 from autograd_cli.fitting.problem import Problem
@@ -59,7 +64,7 @@ def test_examples(name, dtype):
     assert_same(p, points(p))
 
 
-CASES = {
+PROGRAMS = {
     # two matrices (the product's rewrite), a bias over the batch and a
     # scalar one (sums over fixed axes), the mean's constant gradient
     "matrices": """X = [[0.1, 0.5, -0.3], [0.9, -0.2, 0.4], [-0.6, 0.8, 0.0], [0.3, 0.3, 0.7]]
@@ -103,15 +108,15 @@ L = sum(logsumexp(M, axis=1)) + sum(mean(M, axis=0) ** 2)
 }
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", list(PROGRAMS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_rewrites(name, dtype):
-    p = problem(CASES[name], dtype, target="L")
+    p = problem(PROGRAMS[name], dtype, target="L")
     assert_same(p, points(p))
 
 
 def test_unused_param_gets_zeros():
-    p = problem(CASES["unused param"], target="L")
+    p = problem(PROGRAMS["unused param"], target="L")
     f, grads = p.at(p.split(p.start()))
     assert np.array_equal(grads[0], np.zeros(2))
 
@@ -153,7 +158,7 @@ def test_only_what_the_target_reads_is_computed(monkeypatch):
 
 def test_large_graphs_use_the_engine(monkeypatch):
     monkeypatch.setattr(compiled, "MAX_LINES", 3)
-    p = problem(CASES["matrices"], target="L")
+    p = problem(PROGRAMS["matrices"], target="L")
     x = p.start() + 0.01
     f, grads = p.at(p.split(x))
     assert p._step is False
@@ -168,3 +173,60 @@ def test_random_programs(prog):
     if p.size == 0:
         return
     assert_same(p, points(p, k=2, seed=1))
+
+
+# --------------------------------------------------- every op of the table
+
+
+def _graph_of(name, args, attrs, rng):
+    """sum(op(args) * W) with each float argument a leaf and W a constant
+    of the output's shape (so the seed reaching the op is not uniform)."""
+    graph = Graph()
+    leaves, ids = [], []
+    for a in args:
+        if np.asarray(a).dtype.kind == "f":
+            leaves.append(graph.add(LEAF, (), None, a))
+            ids.append(leaves[-1])
+        else:
+            ids.append(graph.add(CONST, (), None, a))
+    node = graph.add(OPS[name], tuple(ids), attrs)
+    ans = OPS[name].forward(*args, **attrs)
+    weights = graph.add(CONST, (), None, rng.uniform(0.5, 1.5, np.shape(ans)))
+    product = graph.add(OPS["mul"], (node, weights))
+    return graph, leaves, graph.add(OPS["sum"], (product,))
+
+
+def _engine_at(graph, leaves, target, point):
+    for leaf, value in zip(leaves, point):
+        graph.values[leaf] = value
+    values = evaluate(graph)
+    view = only_leaves(graph, leaves)
+    seed = np.ones((), dtype=np.asarray(values[target]).dtype)
+    grads = backward(view, list(values), target, seed)
+    return values, view, [grads[leaf] for leaf in leaves]
+
+
+@pytest.mark.parametrize("name,found", OP_CASES, ids=[name for name, _ in OP_CASES])
+def test_every_op_gives_the_engines_bits(name, found):
+    """The compiled step on each op of the table (the JVP test's cases, so
+    an op added later is covered), at the point and at a nearby one."""
+    assert found, f"no case for {name}: give it one in tests/op_cases.py"
+    rng = np.random.default_rng(7)
+    for args, attrs in found:
+        graph, leaves, target = _graph_of(name, args, attrs, rng)
+        if not leaves:
+            continue
+        with np.errstate(all="ignore"):
+            start = [graph.values[leaf] for leaf in leaves]
+            values, view, _ = _engine_at(graph, leaves, target, start)
+            step = compiled.compile_step(graph, leaves, target, values, view.requires)
+            for scale in (1.0, 1.001):
+                point = [np.asarray(v) * scale for v in start]
+                point = [p[()] if p.ndim == 0 else p for p in point]
+                want_values, _, want = _engine_at(graph, leaves, target, point)
+                f, grads = step(*point)
+                assert np.asarray(f).tobytes() == np.asarray(want_values[target]).tobytes()
+                for g, w, leaf in zip(grads, want, leaves):
+                    w = np.zeros_like(graph.values[leaf]) if w is None else w
+                    assert np.shape(g) == np.shape(w) and np.asarray(g).dtype == np.asarray(w).dtype
+                    assert np.asarray(g).tobytes() == np.asarray(w).tobytes(), (name, attrs)
