@@ -2,7 +2,11 @@
 report, --out, the errors, convergence and Ctrl-C, and the first-order
 methods' wiring."""
 
+import contextlib
 import math
+import os
+import stat
+import threading
 import sys
 
 import nist
@@ -451,3 +455,79 @@ def test_tol_0_for_least_squares(method):
     if method == "trf":
         assert fit["reason"] in ("step limit reached", "gradient below tolerance")
         assert result.stderr == ""
+
+
+# ------------------------------------------------ --out: nothing clobbered
+
+
+def _fit_file(tmp_path):
+    path = write(tmp_path, "param a = 1\nL = (a - 3) ** 2\n", "m.expr")
+    return path, path.read_text()
+
+
+@pytest.mark.parametrize("how", ["same", "dotted", "absolute", "hard link", "symlink"])
+def test_out_never_replaces_the_file_being_fitted(tmp_path, how):
+    path, text = _fit_file(tmp_path)
+    out = {
+        "same": "m.expr",
+        "dotted": "./m.expr",
+        "absolute": str(path),
+        "hard link": "h.expr",
+        "symlink": "s.expr",
+    }[how]
+    if how == "hard link":
+        os.link(path, tmp_path / out)
+    elif how == "symlink":
+        os.symlink("m.expr", tmp_path / out)
+    with _cwd(tmp_path):
+        result = invoke(["fit", "m.expr", "--out", out])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "is the file being fitted" in result.stderr
+    assert path.read_text() == text
+    assert os.path.islink(tmp_path / out) == (how == "symlink")
+
+
+def test_out_through_a_link_or_to_a_directory_is_refused(tmp_path):
+    path, _ = _fit_file(tmp_path)
+    other = tmp_path / "other.json"
+    other.write_text("keep")
+    os.symlink("other.json", tmp_path / "link.json")
+    result = invoke(["fit", path, "--out", tmp_path / "link.json"])
+    assert result.exit_code == 74 and "cannot write --out" in result.stderr
+    assert other.read_text() == "keep" and os.path.islink(tmp_path / "link.json")
+    (tmp_path / "d").mkdir()
+    result = invoke(["fit", path, "--out", tmp_path / "d"])
+    assert result.exit_code == 74 and "cannot write --out" in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_out_to_a_device_is_refused_and_the_device_kept(tmp_path):
+    path, _ = _fit_file(tmp_path)
+    result = invoke(["fit", path, "--out", "/dev/full"])
+    assert result.exit_code == 74 and "cannot write --out" in result.stderr
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_out_to_a_fifo_is_written_into_it(tmp_path):
+    path, _ = _fit_file(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    result = invoke(["fit", path, "--out", fifo])
+    reader.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert strict_json(got[0])["a"] == pytest.approx(3, abs=1e-4)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@contextlib.contextmanager
+def _cwd(path):
+    here = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(here)

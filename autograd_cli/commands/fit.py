@@ -74,13 +74,30 @@ class Fit(Command):
         return fitted.outcome.converged or not self.strict
 
 
+def is_input(out, files) -> bool:
+    """Whether `out` names one of `files` (the same file, by another name
+    or a link too)."""
+    for path in files:
+        if path == "-":
+            continue
+        try:
+            if os.path.samefile(out, path):
+                return True
+        except OSError:  # either missing: not the same file
+            pass
+    return False
+
+
 def _write_out(path, text):
-    """Write `fit --out`'s file atomically (readers never see half of it);
-    a failure is reported and stops with exit 74."""
-    from ..golden.write import write_atomically
+    """Write `fit --out`'s file as `test --junit-xml` writes its report: a
+    regular file atomically (readers never see half of it); a FIFO, the
+    terminal, /dev/null or our own stdout in place; a directory, another
+    device or a link to a file refused.  A failure is reported and stops
+    with exit 74."""
+    from ..golden.write import write_report
 
     try:
-        write_atomically(path, text)
+        write_report(path, text)
     except OSError as e:
         sys.stderr.write(
             f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}\n"
