@@ -531,3 +531,21 @@ def _cwd(path):
         yield
     finally:
         os.chdir(here)
+
+
+@pytest.mark.parametrize("method", fit_methods.METHODS)
+def test_steps_0_reports_the_start_and_a_huge_limit_is_taken(tmp_path, method):
+    path = write(tmp_path, "x = [1, 2, 3]\nparam a = 1\nr = 2 * x - a * x\nL = sum(r ** 2)\n")
+    args = ["fit", path, "-f", "json", "--method", method]
+    if method in fit_methods.LEAST_SQUARES:
+        args += ["--residuals", "r"]
+    if method in fit_methods.FIRST_ORDER:
+        args += ["--lr", "0.01"]
+    result = invoke(args + ["--steps", "0", "--tol", "0"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["steps"] == 0 and fit["reason"] == "step limit reached"
+    assert fit["params"]["a"]["value"] == 1.0 and fit["objective"]["end"] == 14.0
+    huge = invoke(args + ["--steps", str(2**63)])
+    assert huge.exit_code == 0, huge.stderr
+    assert strict_json(huge.stdout)["fit"]["params"]["a"]["value"] == pytest.approx(2, abs=1e-4)

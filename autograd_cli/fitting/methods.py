@@ -117,6 +117,12 @@ def minimise(problem, settings: Settings, progress=None) -> Outcome:
     run = {"lm": _least_squares, "trf": _least_squares, "lbfgs": _scipy_minimize}
     run.update({"bfgs": _scipy_minimize, "newton": _scipy_minimize})
     run.update({"adam": _first_order, "sgd": _first_order})
+    if settings.steps == 0 and settings.method not in FIRST_ORDER:
+        # SciPy's least squares refuses a limit of 0, and L-BFGS-B and
+        # trust-exact take a step with one: --steps 0 means the start.
+        with np.errstate(all="ignore"):
+            watch.step(x0, problem.objective(x0))
+        return Outcome(x0, False, "step limit reached", 0, watch.history)
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SciPy's overflow notes: the report says what matters
@@ -168,7 +174,8 @@ def _least_squares(problem, settings, x0, watch):
         ftol=ftol,
         xtol=xtol,
         gtol=gtol,
-        max_nfev=settings.steps,
+        # MINPACK counts evaluations in a C int: a larger limit is never reached.
+        max_nfev=min(settings.steps, 2**31 - 1),
     )
     steps = max(0, len(watch.history) - 1)
     return Outcome(
