@@ -549,3 +549,17 @@ def test_steps_0_reports_the_start_and_a_huge_limit_is_taken(tmp_path, method):
     huge = invoke(args + ["--steps", str(2**63)])
     assert huge.exit_code == 0, huge.stderr
     assert strict_json(huge.stdout)["fit"]["params"]["a"]["value"] == pytest.approx(2, abs=1e-4)
+
+
+def test_newton_where_the_objective_overflows_reports_the_fit(tmp_path):
+    path = write(tmp_path, "param a = 1\nL = -exp(a)\n")
+    result = invoke(["fit", path, "--method", "newton", "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert not fit["converged"] and fit["reason"] == "objective not finite"
+    assert "the fit did not converge: objective not finite" in result.stderr
+    assert "--steps" not in result.stderr
+    assert fit["objective"]["end"] == -math.exp(fit["params"]["a"]["value"])
+    assert fit["objective"]["end"] < fit["objective"]["start"]
+    strict = invoke(["fit", path, "--method", "newton", "--strict"])
+    assert strict.exit_code == 1 and "not converged" in strict.stdout

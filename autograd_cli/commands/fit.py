@@ -47,7 +47,7 @@ class Fit(Command):
             print_diagnostic(
                 "warning",
                 f"the fit did not converge: {outcome.reason} after {outcome.steps} steps"
-                + ("" if outcome.reason == "interrupted" else " (--steps raises the limit)"),
+                + (" (--steps raises the limit)" if outcome.reason == "step limit reached" else ""),
                 None,
                 file.label,
             )

@@ -214,7 +214,16 @@ def _scipy_minimize(problem, settings, x0, watch):
         if tol is not None:
             options.update(gtol=tol)
     kwargs = {"hess": problem.hessian} if name == "trust-exact" else {}
-    res = minimize(fun, x0, jac=True, method=name, callback=callback, options=options, **kwargs)
+    try:
+        res = minimize(fun, x0, jac=True, method=name, callback=callback, options=options, **kwargs)
+    except ValueError as e:
+        # trust-exact's linear algebra refuses an overflowed Hessian or
+        # gradient: the fit ends there, at the best point reached.
+        if "infs or NaNs" not in str(e):
+            raise
+        x = watch.best[1] if watch.best is not None else x0
+        steps = max(0, len(watch.history) - 1)
+        return Outcome(x, False, "objective not finite", steps, watch.history)
     steps = int(getattr(res, "nit", len(watch.history) - 1))
     reason = str(res.message).rstrip(".").lower()
     if not res.success and steps >= settings.steps:
