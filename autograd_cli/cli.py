@@ -443,6 +443,9 @@ def fit_command(
             raise typer.BadParameter("only for --method sgd", param_hint=flag)
     if len(options.files) > 1 and out is not None:
         raise typer.BadParameter("--out takes one FILE's fit: give one FILE", param_hint="--out")
+    if out == "":
+        # An empty name can be written nowhere: say so before the fit, not after it.
+        raise typer.BadParameter("expected the name of a file, got ''", param_hint="--out")
     if out is not None and fit.is_input(out, options.files):
         # Replacing the file being fitted with its parameters would lose the model.
         raise typer.BadParameter("is the file being fitted: name another file", param_hint="--out")

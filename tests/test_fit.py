@@ -256,6 +256,7 @@ def test_no_params_is_an_error(tmp_path):
         ["--method", "newtn"],
         ["--steps", "-1"],
         ["--tol", "-1"],
+        ["--out", ""],
     ],
 )
 def test_usage_errors(args):
