@@ -6,8 +6,8 @@ import contextlib
 import math
 import os
 import stat
-import threading
 import sys
+import threading
 
 import nist
 import numpy as np
