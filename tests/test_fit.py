@@ -557,10 +557,29 @@ def test_newton_where_the_objective_overflows_reports_the_fit(tmp_path):
     result = invoke(["fit", path, "--method", "newton", "-f", "json"])
     assert result.exit_code == 0, result.stderr
     fit = strict_json(result.stdout)["fit"]
-    assert not fit["converged"] and fit["reason"] == "objective not finite"
-    assert "the fit did not converge: objective not finite" in result.stderr
+    assert not fit["converged"] and fit["reason"] == "derivatives not finite"
+    assert "the fit did not converge: derivatives not finite" in result.stderr
     assert "--steps" not in result.stderr
     assert fit["objective"]["end"] == -math.exp(fit["params"]["a"]["value"])
     assert fit["objective"]["end"] < fit["objective"]["start"]
     strict = invoke(["fit", path, "--method", "newton", "--strict"])
     assert strict.exit_code == 1 and "not converged" in strict.stdout
+
+
+@pytest.mark.parametrize("method", ["trf", "lm"])
+def test_least_squares_with_an_infinite_jacobian_reports_the_fit(tmp_path, method):
+    # sqrt's derivative at 0 is inf: trf's linear algebra refuses the Jacobian.
+    path = write(tmp_path, "param a = 0\nr = [sqrt(abs(a)) - 1, a]\n")
+    result = invoke(["fit", path, "--residuals", "r", "--method", method, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["objective"]["end"] <= fit["objective"]["start"] == 1.0
+    if not fit["converged"]:
+        assert fit["reason"] == "derivatives not finite"
+        assert "did not converge: derivatives not finite" in result.stderr
+
+
+def test_lbfgs_reason_has_no_trailing_colon(tmp_path):
+    path = write(tmp_path, "param a = 0\nL = sqrt(abs(a)) + (a - 1) ** 2\n")
+    fit = strict_json(invoke(["fit", path, "-f", "json"]).stdout)["fit"]
+    assert fit["reason"] == fit["reason"].strip().rstrip(":.") and fit["reason"]

@@ -166,21 +166,36 @@ def _least_squares(problem, settings, x0, watch):
             f"method lm needs at least as many residuals as parameters "
             f"({problem.m} residuals, {problem.size} parameters); use --method trf"
         )
-    res = least_squares(
-        residuals,
-        x0,
-        jac=jacobian,
-        method=settings.method,
-        ftol=ftol,
-        xtol=xtol,
-        gtol=gtol,
-        # MINPACK counts evaluations in a C int: a larger limit is never reached.
-        max_nfev=min(settings.steps, 2**31 - 1),
-    )
+    try:
+        res = least_squares(
+            residuals,
+            x0,
+            jac=jacobian,
+            method=settings.method,
+            ftol=ftol,
+            xtol=xtol,
+            gtol=gtol,
+            # MINPACK counts evaluations in a C int: a larger limit is never reached.
+            max_nfev=min(settings.steps, 2**31 - 1),
+        )
+    except ValueError as e:
+        return _not_finite(e, watch, x0)
     steps = max(0, len(watch.history) - 1)
     return Outcome(
         res.x, res.status > 0, _LSQ_REASONS.get(res.status, res.message), steps, watch.history
     )
+
+
+def _not_finite(e: ValueError, watch, x0) -> Outcome:
+    """The end of a fit whose Jacobian or Hessian held inf or nan, which
+    SciPy's linear algebra refuses (trf, trust-exact): the best point
+    reached, rather than SciPy's error and no fit.  Any other ValueError
+    is raised again."""
+    if "infs or NaNs" not in str(e):
+        raise e
+    x = watch.best[1] if watch.best is not None else x0
+    steps = max(0, len(watch.history) - 1)
+    return Outcome(x, False, "derivatives not finite", steps, watch.history)
 
 
 def _scipy_minimize(problem, settings, x0, watch):
@@ -217,15 +232,9 @@ def _scipy_minimize(problem, settings, x0, watch):
     try:
         res = minimize(fun, x0, jac=True, method=name, callback=callback, options=options, **kwargs)
     except ValueError as e:
-        # trust-exact's linear algebra refuses an overflowed Hessian or
-        # gradient: the fit ends there, at the best point reached.
-        if "infs or NaNs" not in str(e):
-            raise
-        x = watch.best[1] if watch.best is not None else x0
-        steps = max(0, len(watch.history) - 1)
-        return Outcome(x, False, "objective not finite", steps, watch.history)
+        return _not_finite(e, watch, x0)
     steps = int(getattr(res, "nit", len(watch.history) - 1))
-    reason = str(res.message).rstrip(".").lower()
+    reason = str(res.message).strip().rstrip(".:").lower()  # L-BFGS-B's "ABNORMAL: "
     if not res.success and steps >= settings.steps:
         reason = "step limit reached"
     x = res.x
