@@ -441,6 +441,10 @@ def fit_command(
     for flag, given in (("--momentum", momentum is not None), ("--nesterov", nesterov)):
         if given and method is not FitMethod.sgd:
             raise typer.BadParameter("only for --method sgd", param_hint=flag)
+    for flag, value in (("--lr", lr), ("--momentum", momentum), ("--weight-decay", weight_decay)):
+        # The range check refuses nan; inf would be refused only after the file is read.
+        if value == float("inf"):
+            raise typer.BadParameter("expected a finite number, got inf", param_hint=flag)
     if len(options.files) > 1 and out is not None:
         raise typer.BadParameter("--out takes one FILE's fit: give one FILE", param_hint="--out")
     if out == "":

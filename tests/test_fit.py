@@ -257,6 +257,11 @@ def test_no_params_is_an_error(tmp_path):
         ["--steps", "-1"],
         ["--tol", "-1"],
         ["--out", ""],
+        ["--method", "sgd", "--lr", "inf"],
+        ["--method", "adam", "--lr", "nan"],
+        ["--method", "sgd", "--momentum", "inf"],
+        ["--method", "adam", "--weight-decay", "inf"],
+        ["--method", "sgd", "--weight-decay", "1e999"],
     ],
 )
 def test_usage_errors(args):
