@@ -588,3 +588,19 @@ def test_lbfgs_reason_has_no_trailing_colon(tmp_path):
     path = write(tmp_path, "param a = 0\nL = sqrt(abs(a)) + (a - 1) ** 2\n")
     fit = strict_json(invoke(["fit", path, "-f", "json"]).stdout)["fit"]
     assert fit["reason"] == fit["reason"].strip().rstrip(":.") and fit["reason"]
+
+
+@pytest.mark.parametrize("name", ["d.csv", "./d.csv", "link.csv"])
+def test_out_never_replaces_a_data_file_the_model_loads(tmp_path, name):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n2,4\n")
+    os.link(data, tmp_path / "link.csv")
+    path = write(tmp_path, 'x = load("d.csv", column="x")\nparam a = 1\nL = sum((x - a) ** 2)\n')
+    with _cwd(tmp_path):
+        result = invoke(["fit", path.name, "--out", name])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "is a data file the model loads" in result.stderr
+    assert data.read_text() == "x,y\n1,2\n2,4\n"
+    other = invoke(["fit", path, "--out", tmp_path / "fit.json"])
+    assert other.exit_code == 0, other.stderr
+    assert strict_json((tmp_path / "fit.json").read_text())["a"] == pytest.approx(1.5)

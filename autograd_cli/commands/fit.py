@@ -34,9 +34,12 @@ class Fit(Command):
 
         options = file.options
         self.strict = options.strict
-        job = Job(
-            file.load(keep_exprs=False), self.settings, self.residuals, options.of, options.wrt
-        )
+        model = file.load(keep_exprs=False)
+        if self.out is not None and is_input(self.out, file.access.read):
+            from ..errors import ExprError
+
+            raise ExprError(f"--out {self.out} is a data file the model loads: name another file")
+        job = Job(model, self.settings, self.residuals, options.of, options.wrt)
         label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
         with _fit_progress(f"fit {label}", job.settings.steps) as bar:
             fitted = job.run(bar)
