@@ -441,8 +441,18 @@ def fit_command(
     for flag, given in (("--momentum", momentum is not None), ("--nesterov", nesterov)):
         if given and method is not FitMethod.sgd:
             raise typer.BadParameter("only for --method sgd", param_hint=flag)
+    for flag, value in (("--lr", lr), ("--momentum", momentum), ("--weight-decay", weight_decay)):
+        # The range check refuses nan; inf would be refused only after the file is read.
+        if value == float("inf"):
+            raise typer.BadParameter("expected a finite number, got inf", param_hint=flag)
     if len(options.files) > 1 and out is not None:
         raise typer.BadParameter("--out takes one FILE's fit: give one FILE", param_hint="--out")
+    if out == "":
+        # An empty name can be written nowhere: say so before the fit, not after it.
+        raise typer.BadParameter("expected the name of a file, got ''", param_hint="--out")
+    if out is not None and fit.is_input(out, options.files):
+        # Replacing the file being fitted with its parameters would lose the model.
+        raise typer.BadParameter("is the file being fitted: name another file", param_hint="--out")
     settings = Settings(
         method.value if method is not None else None,
         steps,

@@ -78,6 +78,7 @@ def load_file(
         real = access.resolve(name)
     except ValueError as e:
         raise ExprError(str(e), name_span) from None
+    access.read.append(real)
     req = Request(
         name, access.label(name), real, column, max_elements, call, name_span, column_span
     )

@@ -32,7 +32,9 @@ def fmt_number(x) -> str:
         return np.format_float_positional(
             x, precision=TABLE_DIGITS, unique=True, fractional=False, trim="-"
         )
-    return np.format_float_scientific(x, precision=TABLE_DIGITS - 1, unique=True, trim="-")
+    text = np.format_float_scientific(x, precision=TABLE_DIGITS - 1, unique=True, trim="-")
+    # numpy keeps the point when rounding leaves no digit after it (1.e+06).
+    return text.replace(".e", "e")
 
 
 def fmt_array(a) -> str:

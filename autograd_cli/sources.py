@@ -135,6 +135,7 @@ class Access:
         self.base = base
         self.allowed = list(allowed)
         self.shown = shown
+        self.read: list[str] = []  # the real paths `load` read through this access
 
     @classmethod
     def of_file(cls, path: str | None, allowed=()) -> Access:

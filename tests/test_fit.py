@@ -2,8 +2,12 @@
 report, --out, the errors, convergence and Ctrl-C, and the first-order
 methods' wiring."""
 
+import contextlib
 import math
+import os
+import stat
 import sys
+import threading
 
 import nist
 import numpy as np
@@ -252,6 +256,12 @@ def test_no_params_is_an_error(tmp_path):
         ["--method", "newtn"],
         ["--steps", "-1"],
         ["--tol", "-1"],
+        ["--out", ""],
+        ["--method", "sgd", "--lr", "inf"],
+        ["--method", "adam", "--lr", "nan"],
+        ["--method", "sgd", "--momentum", "inf"],
+        ["--method", "adam", "--weight-decay", "inf"],
+        ["--method", "sgd", "--weight-decay", "1e999"],
     ],
 )
 def test_usage_errors(args):
@@ -451,3 +461,146 @@ def test_tol_0_for_least_squares(method):
     if method == "trf":
         assert fit["reason"] in ("step limit reached", "gradient below tolerance")
         assert result.stderr == ""
+
+
+# ------------------------------------------------ --out: nothing clobbered
+
+
+def _fit_file(tmp_path):
+    path = write(tmp_path, "param a = 1\nL = (a - 3) ** 2\n", "m.expr")
+    return path, path.read_text()
+
+
+@pytest.mark.parametrize("how", ["same", "dotted", "absolute", "hard link", "symlink"])
+def test_out_never_replaces_the_file_being_fitted(tmp_path, how):
+    path, text = _fit_file(tmp_path)
+    out = {
+        "same": "m.expr",
+        "dotted": "./m.expr",
+        "absolute": str(path),
+        "hard link": "h.expr",
+        "symlink": "s.expr",
+    }[how]
+    if how == "hard link":
+        os.link(path, tmp_path / out)
+    elif how == "symlink":
+        os.symlink("m.expr", tmp_path / out)
+    with _cwd(tmp_path):
+        result = invoke(["fit", "m.expr", "--out", out])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "is the file being fitted" in result.stderr
+    assert path.read_text() == text
+    assert os.path.islink(tmp_path / out) == (how == "symlink")
+
+
+def test_out_through_a_link_or_to_a_directory_is_refused(tmp_path):
+    path, _ = _fit_file(tmp_path)
+    other = tmp_path / "other.json"
+    other.write_text("keep")
+    os.symlink("other.json", tmp_path / "link.json")
+    result = invoke(["fit", path, "--out", tmp_path / "link.json"])
+    assert result.exit_code == 74 and "cannot write --out" in result.stderr
+    assert other.read_text() == "keep" and os.path.islink(tmp_path / "link.json")
+    (tmp_path / "d").mkdir()
+    result = invoke(["fit", path, "--out", tmp_path / "d"])
+    assert result.exit_code == 74 and "cannot write --out" in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_out_to_a_device_is_refused_and_the_device_kept(tmp_path):
+    path, _ = _fit_file(tmp_path)
+    result = invoke(["fit", path, "--out", "/dev/full"])
+    assert result.exit_code == 74 and "cannot write --out" in result.stderr
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_out_to_a_fifo_is_written_into_it(tmp_path):
+    path, _ = _fit_file(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    result = invoke(["fit", path, "--out", fifo])
+    reader.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert strict_json(got[0])["a"] == pytest.approx(3, abs=1e-4)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@contextlib.contextmanager
+def _cwd(path):
+    here = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+
+
+@pytest.mark.parametrize("method", fit_methods.METHODS)
+def test_steps_0_reports_the_start_and_a_huge_limit_is_taken(tmp_path, method):
+    path = write(tmp_path, "x = [1, 2, 3]\nparam a = 1\nr = 2 * x - a * x\nL = sum(r ** 2)\n")
+    args = ["fit", path, "-f", "json", "--method", method]
+    if method in fit_methods.LEAST_SQUARES:
+        args += ["--residuals", "r"]
+    if method in fit_methods.FIRST_ORDER:
+        args += ["--lr", "0.01"]
+    result = invoke(args + ["--steps", "0", "--tol", "0"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["steps"] == 0 and fit["reason"] == "step limit reached"
+    assert fit["params"]["a"]["value"] == 1.0 and fit["objective"]["end"] == 14.0
+    huge = invoke(args + ["--steps", str(2**63)])
+    assert huge.exit_code == 0, huge.stderr
+    assert strict_json(huge.stdout)["fit"]["params"]["a"]["value"] == pytest.approx(2, abs=1e-4)
+
+
+def test_newton_where_the_objective_overflows_reports_the_fit(tmp_path):
+    path = write(tmp_path, "param a = 1\nL = -exp(a)\n")
+    result = invoke(["fit", path, "--method", "newton", "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert not fit["converged"] and fit["reason"] == "derivatives not finite"
+    assert "the fit did not converge: derivatives not finite" in result.stderr
+    assert "--steps" not in result.stderr
+    assert fit["objective"]["end"] == -math.exp(fit["params"]["a"]["value"])
+    assert fit["objective"]["end"] < fit["objective"]["start"]
+    strict = invoke(["fit", path, "--method", "newton", "--strict"])
+    assert strict.exit_code == 1 and "not converged" in strict.stdout
+
+
+@pytest.mark.parametrize("method", ["trf", "lm"])
+def test_least_squares_with_an_infinite_jacobian_reports_the_fit(tmp_path, method):
+    # sqrt's derivative at 0 is inf: trf's linear algebra refuses the Jacobian.
+    path = write(tmp_path, "param a = 0\nr = [sqrt(abs(a)) - 1, a]\n")
+    result = invoke(["fit", path, "--residuals", "r", "--method", method, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    fit = strict_json(result.stdout)["fit"]
+    assert fit["objective"]["end"] <= fit["objective"]["start"] == 1.0
+    if not fit["converged"]:
+        assert fit["reason"] == "derivatives not finite"
+        assert "did not converge: derivatives not finite" in result.stderr
+
+
+def test_lbfgs_reason_has_no_trailing_colon(tmp_path):
+    path = write(tmp_path, "param a = 0\nL = sqrt(abs(a)) + (a - 1) ** 2\n")
+    fit = strict_json(invoke(["fit", path, "-f", "json"]).stdout)["fit"]
+    assert fit["reason"] == fit["reason"].strip().rstrip(":.") and fit["reason"]
+
+
+@pytest.mark.parametrize("name", ["d.csv", "./d.csv", "link.csv"])
+def test_out_never_replaces_a_data_file_the_model_loads(tmp_path, name):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n2,4\n")
+    os.link(data, tmp_path / "link.csv")
+    path = write(tmp_path, 'x = load("d.csv", column="x")\nparam a = 1\nL = sum((x - a) ** 2)\n')
+    with _cwd(tmp_path):
+        result = invoke(["fit", path.name, "--out", name])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "is a data file the model loads" in result.stderr
+    assert data.read_text() == "x,y\n1,2\n2,4\n"
+    other = invoke(["fit", path, "--out", tmp_path / "fit.json"])
+    assert other.exit_code == 0, other.stderr
+    assert strict_json((tmp_path / "fit.json").read_text())["a"] == pytest.approx(1.5)

@@ -6,6 +6,7 @@ every op of the table."""
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from op_cases import CASES as OP_CASES
 
 from autograd_cli.compiling import load
@@ -230,3 +231,68 @@ def test_every_op_gives_the_engines_bits(name, found):
                     w = np.zeros_like(graph.values[leaf]) if w is None else w
                     assert np.shape(g) == np.shape(w) and np.asarray(g).dtype == np.asarray(w).dtype
                     assert np.asarray(g).tobytes() == np.asarray(w).tobytes(), (name, attrs)
+
+
+# ------------------------------------ random programs over the function set
+
+# Templates by the kind of value they give (M: 3 by 3, v: 3, s: scalar),
+# each filled with names of those kinds: where and comparisons, indexing and
+# slicing, linear algebra, cumsum, concat and stack, reductions along axes,
+# clip, maximum and minimum, softmax and logsumexp.
+_MATRICES = [
+    "{M} @ {M2}", "inv({M} + 3 * eye(3))", "transpose({M})", "where({M} > 0.1, {M}, -{M})",
+    "clip({M}, -0.5, 0.5)", "maximum({M}, {M2})", "minimum({M}, 0.2)", "softmax({M}, axis=0)",
+    "cumsum({M}, axis=1)", "log_softmax({M})", "outer({v}, {v2})", "{M} * {M2}",
+    "reshape(concat({v}, {v2}, {v}), 3, 3)", "stack({v}, {v2}, {v}, axis=1)", "{M}[0:3]",
+    "relu({M} - 0.1)", "{M} / (1 + {M2} ** 2)", "where({M} >= {M2}, exp({M}), {s})",
+]  # fmt: skip
+_VECTORS = [
+    "solve({M} + 3 * eye(3), {v})", "{M} @ {v}", "sum({M}, axis=0)", "max({M}, axis=1)",
+    "min({M}, axis=0)", "logsumexp({M}, axis=1)", "var({M}, axis=0)", "std({M}, axis=1)",
+    "cumsum({v})", "diag({M})", "{M}[1]", "{M}[:, 2]", "concat({v}[0:1], {v}[1:3])",
+    "where({v} < {s}, {v}, {s})", "softmax({v})", "clip({v}, {s}, 1)", "maximum({v}, {s})",
+    "mean({M}, axis=1)", "prod({M}, axis=0)", "atan2({v}, 1 + {v2} ** 2)", "abs({v}) * {s}",
+]  # fmt: skip
+_SCALARS = [
+    "det({M} + 2 * eye(3))", "max({v})", "min({M})", "logsumexp({M})", "var({v})", "std({M})",
+    "trace({M})", "{v} @ {v2}", "norm({v})", "{M}[0, 1]", "{v}[-1]", "prod({v})",
+    "{s} * {s2}", "where({s} > 0, {s}, 0.5 * {s})", "sum(cumsum({v}))",
+]  # fmt: skip
+
+
+def function_set_program(rng):
+    """A program of 3 to 14 bindings drawn from the templates above, over
+    params of every shape (a matrix, a vector, a scalar, an empty array),
+    each used many times, and constants."""
+    lines = [
+        "param A = [[0.3, -0.2, 0.5], [0.1, 0.4, -0.3], [0.2, 0.1, 0.6]]",
+        "param b = [0.7, -0.4, 0.25]",
+        "param c = 0.35",
+        "param e = zeros(0)",
+        "K = [[1.0, 0.5, -0.5], [0.25, -1.0, 2.0], [0.5, 0.5, 0.5]]",
+        "u = [1.0, -2.0, 0.5]",
+    ]
+    pool = {"M": ["A", "K"], "v": ["b", "u"], "s": ["c", "1.5"]}
+    templates = {"M": _MATRICES, "v": _VECTORS, "s": _SCALARS}
+    for i in range(rng.randint(3, 14)):
+        kind = rng.choice("MMvvs")
+        names = {k: rng.choice(pool[k[0]]) for k in ("M", "M2", "v", "v2", "s", "s2")}
+        lines.append(f"n{i} = " + rng.choice(templates[kind]).format(**names))
+        pool[kind].append(f"n{i}")
+    terms = [f"sum({n})" for n in pool["M"][-2:] + pool["v"][-2:]] + pool["s"][-2:]
+    return "\n".join(lines) + "\nL = " + " + ".join(terms) + " + sum(e)\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.sampled_from(["float64", "float32"]))
+def test_random_programs_over_the_function_set(rng, dtype):
+    p = problem(function_set_program(rng), dtype, target="L")
+    with np.errstate(all="ignore"):
+        assert_same(p, points(p, k=3, seed=rng.randint(0, 99)))
+
+
+def test_a_long_chain_just_under_the_limit_is_compiled():
+    lines = ["param w = 0.5", "param v = [0.1, 0.2]", "a0 = w"]
+    lines += [f"a{i} = tanh(a{i - 1} * w + sum(v) * {i % 7 / 10})" for i in range(1, 400)]
+    p = problem("\n".join(lines) + "\nL = (a399 - 0.3) ** 2 + sum(v ** 2)\n", target="L")
+    assert_same(p, points(p, k=2))

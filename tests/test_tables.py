@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from autograd_cli import tables
+from autograd_cli.render import fmt_number
 from autograd_cli.tables import LONG_TABLE_ROWS, LongTable, new_table
 
 from clitools import invoke, write
@@ -226,3 +227,16 @@ def test_long_reports_are_the_tables_rich_draws(tmp_path, monkeypatch, args):
         assert fast.exit_code == slow.exit_code == 0, fast.stderr
         assert fast.stdout.count("\n") > LONG_TABLE_ROWS
         assert fast.stdout == slow.stdout
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False, width=64))
+def test_a_number_in_a_table_is_the_number_to_six_digits(x):
+    text = fmt_number(x)
+    assert not text.endswith(".") and ".e" not in text, text
+    assert float(text) == pytest.approx(x, rel=1e-5, abs=0)
+
+
+@pytest.mark.parametrize("x", [2000000000001.0, -1000001.0, 3.00000001e-9, 9.9999999e-5])
+def test_a_number_rounded_to_one_digit_keeps_no_point(x):
+    test_a_number_in_a_table_is_the_number_to_six_digits.hypothesis.inner_test(x)

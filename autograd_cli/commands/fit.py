@@ -34,9 +34,12 @@ class Fit(Command):
 
         options = file.options
         self.strict = options.strict
-        job = Job(
-            file.load(keep_exprs=False), self.settings, self.residuals, options.of, options.wrt
-        )
+        model = file.load(keep_exprs=False)
+        if self.out is not None and is_input(self.out, file.access.read):
+            from ..errors import ExprError
+
+            raise ExprError(f"--out {self.out} is a data file the model loads: name another file")
+        job = Job(model, self.settings, self.residuals, options.of, options.wrt)
         label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
         with _fit_progress(f"fit {label}", job.settings.steps) as bar:
             fitted = job.run(bar)
@@ -47,7 +50,7 @@ class Fit(Command):
             print_diagnostic(
                 "warning",
                 f"the fit did not converge: {outcome.reason} after {outcome.steps} steps"
-                + ("" if outcome.reason == "interrupted" else " (--steps raises the limit)"),
+                + (" (--steps raises the limit)" if outcome.reason == "step limit reached" else ""),
                 None,
                 file.label,
             )
@@ -74,13 +77,30 @@ class Fit(Command):
         return fitted.outcome.converged or not self.strict
 
 
+def is_input(out, files) -> bool:
+    """Whether `out` names one of `files` (the same file, by another name
+    or a link too)."""
+    for path in files:
+        if path == "-":
+            continue
+        try:
+            if os.path.samefile(out, path):
+                return True
+        except OSError:  # either missing: not the same file
+            pass
+    return False
+
+
 def _write_out(path, text):
-    """Write `fit --out`'s file atomically (readers never see half of it);
-    a failure is reported and stops with exit 74."""
-    from ..golden.write import write_atomically
+    """Write `fit --out`'s file as `test --junit-xml` writes its report: a
+    regular file atomically (readers never see half of it); a FIFO, the
+    terminal, /dev/null or our own stdout in place; a directory, another
+    device or a link to a file refused.  A failure is reported and stops
+    with exit 74."""
+    from ..golden.write import write_report
 
     try:
-        write_atomically(path, text)
+        write_report(path, text)
     except OSError as e:
         sys.stderr.write(
             f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}\n"

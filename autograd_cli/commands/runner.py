@@ -97,6 +97,7 @@ class FileRun:
         self.given = given
         self.timings = {} if options.timings else None
         self.reports = []  # what `run` gave: their warnings are shown
+        self.access = None  # the last `load`'s datafiles access: the files it read
 
     def source(self):
         """The file's text, as a `Source`."""
@@ -114,6 +115,7 @@ class FileRun:
         if source is None:
             source = self.source()
         given = self.given
+        self.access = Access.of_file(self.path, self.options.allow_read)
         return load(
             source,
             dtype=dtype or self.options.dtype,
@@ -123,7 +125,7 @@ class FileRun:
             max_elements=self.options.max_elements,
             timings=self.timings,
             keep_exprs=keep_exprs,
-            access=Access.of_file(self.path, self.options.allow_read),
+            access=self.access,
         )
 
     def run(self, model, *, every_node=True):

@@ -117,6 +117,12 @@ def minimise(problem, settings: Settings, progress=None) -> Outcome:
     run = {"lm": _least_squares, "trf": _least_squares, "lbfgs": _scipy_minimize}
     run.update({"bfgs": _scipy_minimize, "newton": _scipy_minimize})
     run.update({"adam": _first_order, "sgd": _first_order})
+    if settings.steps == 0 and settings.method not in FIRST_ORDER:
+        # SciPy's least squares refuses a limit of 0, and L-BFGS-B and
+        # trust-exact take a step with one: --steps 0 means the start.
+        with np.errstate(all="ignore"):
+            watch.step(x0, problem.objective(x0))
+        return Outcome(x0, False, "step limit reached", 0, watch.history)
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SciPy's overflow notes: the report says what matters
@@ -160,20 +166,36 @@ def _least_squares(problem, settings, x0, watch):
             f"method lm needs at least as many residuals as parameters "
             f"({problem.m} residuals, {problem.size} parameters); use --method trf"
         )
-    res = least_squares(
-        residuals,
-        x0,
-        jac=jacobian,
-        method=settings.method,
-        ftol=ftol,
-        xtol=xtol,
-        gtol=gtol,
-        max_nfev=settings.steps,
-    )
+    try:
+        res = least_squares(
+            residuals,
+            x0,
+            jac=jacobian,
+            method=settings.method,
+            ftol=ftol,
+            xtol=xtol,
+            gtol=gtol,
+            # MINPACK counts evaluations in a C int: a larger limit is never reached.
+            max_nfev=min(settings.steps, 2**31 - 1),
+        )
+    except ValueError as e:
+        return _not_finite(e, watch, x0)
     steps = max(0, len(watch.history) - 1)
     return Outcome(
         res.x, res.status > 0, _LSQ_REASONS.get(res.status, res.message), steps, watch.history
     )
+
+
+def _not_finite(e: ValueError, watch, x0) -> Outcome:
+    """The end of a fit whose Jacobian or Hessian held inf or nan, which
+    SciPy's linear algebra refuses (trf, trust-exact): the best point
+    reached, rather than SciPy's error and no fit.  Any other ValueError
+    is raised again."""
+    if "infs or NaNs" not in str(e):
+        raise e
+    x = watch.best[1] if watch.best is not None else x0
+    steps = max(0, len(watch.history) - 1)
+    return Outcome(x, False, "derivatives not finite", steps, watch.history)
 
 
 def _scipy_minimize(problem, settings, x0, watch):
@@ -207,9 +229,12 @@ def _scipy_minimize(problem, settings, x0, watch):
         if tol is not None:
             options.update(gtol=tol)
     kwargs = {"hess": problem.hessian} if name == "trust-exact" else {}
-    res = minimize(fun, x0, jac=True, method=name, callback=callback, options=options, **kwargs)
+    try:
+        res = minimize(fun, x0, jac=True, method=name, callback=callback, options=options, **kwargs)
+    except ValueError as e:
+        return _not_finite(e, watch, x0)
     steps = int(getattr(res, "nit", len(watch.history) - 1))
-    reason = str(res.message).rstrip(".").lower()
+    reason = str(res.message).strip().rstrip(".:").lower()  # L-BFGS-B's "ABNORMAL: "
     if not res.success and steps >= settings.steps:
         reason = "step limit reached"
     x = res.x
