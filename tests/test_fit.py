@@ -41,16 +41,7 @@ L = sum(r ** 2) + 0.1 * sum(w ** 2)
 
 
 def model_of(text, dtype="float64"):
-    return load(
-        Source("t.expr", text),
-        dtype=dtype,
-        sets=[],
-        values=[],
-        any_shape=False,
-        max_elements=10**8,
-        timings=None,
-        keep_exprs=False,
-    )
+    return load(Source("t.expr", text), dtype=dtype, keep_exprs=False)
 
 
 def problem_of(text, residuals=None, target="L"):

@@ -54,17 +54,7 @@ def model_of(name, start, folder):
         f.write(nist.Problem(name).program(start, f"data/{name}.csv"))
     with open(path, encoding="ascii") as f:
         text = f.read()
-    return load(
-        Source(path, text),
-        dtype="float64",
-        sets=[],
-        values=[],
-        any_shape=False,
-        max_elements=10**8,
-        timings=None,
-        keep_exprs=False,
-        access=Access.of_file(path),
-    )
+    return load(Source(path, text), keep_exprs=False, access=Access.of_file(path))
 
 
 @functools.cache

@@ -14,6 +14,7 @@ import os
 import stat
 
 from ..errors import ExprError, display_path
+from ..sources import file_kind
 
 GOLDEN_SUFFIX = ".golden.json"
 
@@ -139,19 +140,6 @@ def link_text(path: str) -> str:
         return display_path(os.readlink(path))
     except OSError as e:
         return f"? ({e.strerror or e})"
-
-
-def file_kind(mode: int) -> str:
-    """What a file that is not a regular file is, in words."""
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 _OPEN_FLAGS = (

@@ -10,7 +10,8 @@ import stat
 import sys
 import tempfile
 
-from .files import file_kind, link_text
+from ..sources import file_kind
+from .files import link_text
 
 
 def write_atomically(path: str, text: str):
