@@ -30,6 +30,7 @@ sys.path.insert(0, HERE)
 WIDTH = 96  # notes are wrapped to this many columns
 
 import fitting  # noqa: E402
+import longline  # noqa: E402
 import numpy as np  # noqa: E402  (for its version)
 
 import derivatives  # noqa: E402
@@ -39,7 +40,12 @@ import workloads  # noqa: E402
 from harness import table  # noqa: E402
 from workloads import Config  # noqa: E402
 
-WORKLOADS = {**workloads.WORKLOADS, **derivatives.WORKLOADS, **fitting.WORKLOADS}
+WORKLOADS = {
+    **workloads.WORKLOADS,
+    **derivatives.WORKLOADS,
+    **fitting.WORKLOADS,
+    **longline.WORKLOADS,
+}
 
 
 def _git_revision() -> str:
