@@ -1,17 +1,19 @@
 """The command line's declarations that its commands share: the options of
 the commands on FILEs, declared once and laid out by `file_command`, and
-the Typer classes that show flags as flags and refuse a value after one.
+the Typer classes that show flags as flags, refuse a value after one, and
+convert values without importing pydantic.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import re
 import typing
 from enum import Enum
 
 import typer
-from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from .options import (
     DEFAULT_MAX_ELEMENTS,
@@ -22,10 +24,91 @@ from .options import (
 )
 from .sources import InlineText
 
+# Typer 0.29 converts every value (defaults too) through a pydantic
+# TypeAdapter, and importing pydantic costs more than the rest of Typer.  The
+# values this command line takes (strings, integers and numbers written
+# plainly, enum names) are converted here as Typer would; anything else
+# (a value Typer would refuse, an unusual spelling) goes to Typer's own
+# conversion, so its result and its messages stay Typer's.
+# Integers of at most 18 digits: pydantic refuses more than Python's default
+# limit of digits, which the environment can change.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}\Z")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+UNSURE = object()  # what `convert` leaves to Typer
+
+
+def convert(value, annotation, info, ctx=None):
+    """`value` of a parameter of type `annotation` (Typer's `ParameterInfo`
+    `info`) converted as Typer 0.29 converts it, or `UNSURE`."""
+    if annotation is str:
+        return value if type(value) is str else UNSURE
+    if annotation is int or annotation is float:
+        if type(value) is str:
+            if not (_INTEGER if annotation is int else _NUMBER).match(value):
+                return UNSURE
+            value = annotation(value)
+        elif type(value) is not annotation:
+            return UNSURE
+        if (info.min is not None and not value >= info.min) or (
+            info.max is not None and not value <= info.max
+        ):
+            return UNSURE
+        return value
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        if isinstance(value, annotation):
+            return value
+        plain = ctx is None or ctx.token_normalize_func is None
+        if type(value) is str and info.case_sensitive and plain:
+            for choice in annotation:
+                if str(choice.value) == value:
+                    return choice
+    return UNSURE
+
+
+class _Conversion:
+    """A parameter's conversion: `convert` where it is sure, else Typer's."""
+
+    def __init__(self, typers):
+        self.typers = typers
+
+    def coerce(self, value, param, ctx):
+        """The value converted, or Typer's usage error (`BadParameter`)."""
+        result = UNSURE
+        info = param.type_descriptor.parameter_info
+        annotation = param.type_descriptor.annotation
+        many = param.multiple or param.nargs == -1
+        if info.parser is not None or info.clamp:
+            pass
+        elif value is None:
+            result = () if many else None
+        elif many and typing.get_origin(annotation) is list and type(value) in (list, tuple):
+            (item_type,) = typing.get_args(annotation)
+            items = [convert(item, item_type, info, ctx) for item in value]
+            if not any(item is UNSURE for item in items):
+                result = items
+        elif not many:
+            result = convert(value, annotation, info, ctx)
+        if result is UNSURE:
+            return self.typers().coerce(value, param=param, ctx=ctx)
+        return result
+
+
+class _Option(TyperOption):
+    """An option converted by `_Conversion`."""
+
+    def get_runtime_param(self):
+        # Called by Typer 0.29 and later only: older ones convert with
+        # Click's types, which need no pydantic.
+        return _Conversion(super().get_runtime_param)
+
 
 class _Argument(TyperArgument):
     """An argument shown as `FILE...` / `[PATH]...` in usage and help, as
-    Click and most tools write them (not with its Python type)."""
+    Click and most tools write them (not with its Python type), and
+    converted by `_Conversion`."""
+
+    def get_runtime_param(self):
+        return _Conversion(super().get_runtime_param)
 
     def display_type_rich(self, ctx):
         return None
@@ -37,11 +120,14 @@ class _Argument(TyperArgument):
 
 
 def _as_flags_and_arguments(params):
-    """Show flags as flags (no "<bool>" after them) and arguments by name."""
+    """Show flags as flags (no "<bool>" after them) and arguments by name;
+    convert values with `_Conversion`."""
     for param in params:
         if isinstance(param, TyperArgument):
             param.__class__ = _Argument
-        elif getattr(param, "is_flag", False):
+        elif isinstance(param, TyperOption):
+            param.__class__ = _Option
+        if getattr(param, "is_flag", False):
             param.metavar = ""
     return params
 
