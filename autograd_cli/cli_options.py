@@ -92,6 +92,11 @@ class _Conversion:
             return self.typers().coerce(value, param=param, ctx=ctx)
         return result
 
+    def __getattr__(self, name):
+        # Anything else a later Typer asks of a parameter's conversion is
+        # Typer's own.
+        return getattr(self.typers(), name)
+
 
 class _Option(TyperOption):
     """An option converted by `_Conversion`."""

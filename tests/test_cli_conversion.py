@@ -192,3 +192,16 @@ def test_no_command_imports_pydantic():
     )
     runs = [line.split()[1:] for line in proc.stderr.splitlines() if line.startswith("RAN ")]
     assert runs == [[argv[0], "0", "False"] for argv in STARTS], proc.stderr
+
+
+def test_anything_else_asked_of_a_conversion_is_typers():
+    """A later Typer may ask a parameter's conversion for more than
+    `coerce`: it gets its own runtime parameter's answer, not an error."""
+
+    class Runtime:
+        answer = 42
+
+    conversion = cli_options._Conversion(Runtime)
+    assert conversion.answer == 42
+    with pytest.raises(AttributeError):
+        _ = conversion.nothing_of_the_kind
