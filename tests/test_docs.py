@@ -1,0 +1,380 @@
+"""The documentation against the tool: README.md, CONTRIBUTING.md and docs/.
+
+Every `$ command` of a page's code blocks is run, in the order of the page,
+in a copy of examples/ (a real process through bash, so pipes to jq, head
+and printf work as a reader's shell runs them), and what it prints, stderr
+and stdout as a terminal shows them, must be the lines the page shows
+after it. Times (`1.5 ms`) are compared as times, whatever their digits;
+a line `...` stands for any lines. A file the page names without shipping
+it is made from what the page says it holds: a comment after the command
+(`# param x = [0, 1, 1]; L = sum(relu(x))`), a `$ cat FILE` shown before
+it is used, or, where the page describes it in prose, `PROSE_FILES` below.
+Examples that cannot run here are in `NOT_RUN`, each with its reason, and a
+test keeps that list from going stale. docs/performance.md is left out: its
+figures are measurements.
+
+Every relative link and `#anchor` must resolve, anchors as GitHub makes
+them from headings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from autograd_cli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["README.md", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md"))]
+CHECKED = [page for page in PAGES if page != "docs/performance.md"]
+
+# Files whose content a page gives in words rather than as a comment or a `cat`.
+PROSE_FILES = {
+    # commands.md: "x0 = 1.5, then x1 = sin(x0) ... x300 = sin(x299)"
+    "chain.expr": "x0 = 1.5\n" + "".join(f"x{i} = sin(x{i - 1})\n" for i in range(1, 301)),
+    # language.md: the file its warnings quote (line 2) and its JSON shows (x)
+    "nan.expr": "x = [1, 0, -1]\ny = sum(log(x))\n",
+    # errors.md: the seed example with b1 misspelt on line 8, as quoted there
+    "model.expr": (ROOT / "examples" / "seed.expr")
+    .read_text()
+    .replace("c  = w[3] * b1", "c = w[3] * b3"),
+}
+
+# (page, command) -> why it is not run here.
+NOT_RUN = {
+    (
+        "docs/commands.md",
+        "autograd-cli eval examples/mlp.expr --format json --timings > /dev/null",
+    ): ("a measurement: what it shows is each phase's time"),
+    (
+        "docs/commands.md",
+        "autograd-cli graph examples/seed.expr | dot -Tsvg > docs/seed-graph.svg",
+    ): ("test_the_seed_graph_picture_is_current checks the picture"),
+}
+# Pages whose examples mostly run on a folder made by hand (a copy of
+# examples/ with edits, and files the page does not show): the commands on
+# that folder are not run; the page's others are.
+HAND_MADE = {"docs/golden-tests.md": "formulas"}
+
+
+def _blocks(text):
+    """The fenced code blocks of a page: (line of the fence, lines inside),
+    the lines with the fence's indentation taken off."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        fence = re.match(r"^(\s*)```", lines[i])
+        if not fence:
+            i += 1
+            continue
+        indent = len(fence.group(1))
+        j = i + 1
+        while not re.match(r"^\s*```", lines[j]):
+            j += 1
+        yield i + 1, [line[indent:] for line in lines[i + 1 : j]]
+        i = j + 1
+
+
+def _complete(command):
+    """Whether bash would run `command` as it stands: no trailing backslash
+    and no single quote left open."""
+    return not command.endswith("\\") and command.count("'") % 2 == 0
+
+
+def examples(page):
+    """The `$ command` lines of a page with what each prints: a list of
+    (line number, command, comment, expected lines)."""
+    found = []
+    for start, body in _blocks((ROOT / page).read_text()):
+        k = 0
+        while k < len(body):
+            if not body[k].startswith("$ "):
+                k += 1
+                continue
+            line = start + k + 1
+            command = body[k][2:]
+            while not _complete(command):
+                k += 1
+                command += "\n" + body[k]
+            k += 1
+            comment = ""
+            if "  # " in command and "'" not in command.split("  # ", 1)[1]:
+                command, comment = (part.strip() for part in command.split("  # ", 1))
+            # A comment goes on below the command, indented under the first.
+            while comment and k < len(body) and re.match(r"^\s+# ", body[k]):
+                comment += "; " + body[k].strip()[2:]
+                k += 1
+            expected = []
+            while k < len(body) and not body[k].startswith("$ "):
+                expected.append(body[k].rstrip())
+                k += 1
+            while expected and expected[-1] == "":
+                expected.pop()
+            found.append((line, command.strip(), comment, expected))
+    return found
+
+
+def _normal(line):
+    """A line with its times made alike: `  6.4 ms` and `322.2 ms` compare
+    equal, as the width of the column they share varies with them."""
+    return re.sub(r" *\b\d+(\.\d+)? ms\b", " <time> ms", line.rstrip())
+
+
+def _matches(expected, got):
+    """Whether the lines `got` are the lines `expected`, where a line `...`
+    in `expected` stands for any lines (none included)."""
+    expected = [_normal(line) for line in expected]
+    got = [_normal(line) for line in got]
+    parts = [[]]
+    for line in expected:
+        if line.strip() == "...":
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    if len(parts) == 1:
+        return got == expected
+    first, *middle, last = parts
+    if got[: len(first)] != first or len(got) < len(first) + len(last):
+        return False
+    if last and got[len(got) - len(last) :] != last:
+        return False
+    at, end = len(first), len(got) - len(last)
+    for part in middle:
+        while at + len(part) <= end and got[at : at + len(part)] != part:
+            at += 1
+        if at + len(part) > end:
+            return False
+        at += len(part)
+    return True
+
+
+def _files_named(command):
+    """The words of a command that name a file of bindings or JSON."""
+    return [w for w in re.findall(r"[\w./-]+\.(?:expr|json)\b", command) if "/" not in w]
+
+
+CLEAN_ENV = {
+    name: None for name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TERM", "AUTOGRAD_CLI_DEBUG")
+}
+
+
+def _shell(command, cwd):
+    """Run `command` in bash, with `autograd-cli` this interpreter's, and
+    give (exit code, output): stderr and stdout as one stream, in order."""
+    environment = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+    environment.update(PYTHONUTF8="1", DOCS_PYTHON=sys.executable)
+    script = (
+        'autograd-cli() { "$DOCS_PYTHON" -m autograd_cli "$@"; }\n'
+        "set -o pipefail\n" + command + "\n"
+    )
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=cwd,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=300,
+    )
+    return result.returncode, result.stdout.decode("utf-8", "replace")
+
+
+def _run(command, cwd):
+    """Run an example: a plain `autograd-cli ARGS` through Typer's runner in
+    this process (starting a process per example would double the cost of
+    this file), unless it writes to both streams, whose order only a real
+    process shows; anything else (pipes, redirections) in bash."""
+    if command.startswith("autograd-cli ") and not re.search(r"[|<>;&$`\n]", command):
+        result = CliRunner().invoke(app, shlex.split(command)[1:], env=CLEAN_ENV)
+        if not (result.stdout and result.stderr):
+            return result.exit_code, result.stdout + result.stderr
+    return _shell(command, cwd)
+
+
+def _hand_made(page, command):
+    folder = HAND_MADE.get(page)
+    return folder is not None and folder in command
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "docs").mkdir()
+    return tmp_path
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="the examples are shell commands")
+@pytest.mark.parametrize("page", CHECKED)
+def test_the_examples_of_a_page_print_what_it_shows(page, workdir):
+    written = set()  # files a command of the page wrote (--out, >)
+    failures = []
+    ran = 0
+    previous = None  # the exit code of the command before, if it ran
+    for line, command, comment, expected in examples(page):
+        if command == "echo $?":
+            if previous is not None and expected != [str(previous)]:
+                failures.append(f"{page}:{line}: exit {previous}, shown {expected}")
+            continue
+        previous = None
+        if (page, command) in NOT_RUN or _hand_made(page, command):
+            continue
+        if "| jq" in command and shutil.which("jq") is None:
+            continue
+        cat = re.fullmatch(r"cat (\S+)", command)
+        if cat and cat.group(1) not in written:
+            # The page shows a file it is about to use: make it.
+            (workdir / cat.group(1)).write_text("\n".join(expected) + "\n")
+            continue
+        for name in _files_named(command):
+            if not (workdir / name).exists():
+                if name in PROSE_FILES:
+                    (workdir / name).write_text(PROSE_FILES[name])
+                elif comment and " = " in comment:
+                    (workdir / name).write_text(comment.replace("; ", "\n") + "\n")
+        written.update(re.findall(r"(?:--out|>) (\S+)", command))
+        code, output = _run(command, workdir)
+        ran, previous = ran + 1, code
+        got = output.rstrip("\n").split("\n") if output.strip() else []
+        want_code = 1 if any(re.search(r": error: ", x) for x in expected) else 0
+        if code != want_code or not _matches(expected, got):
+            failures.append(
+                f"{page}:{line}: $ {command}\n(exit {code})\n--- shown:\n"
+                + "\n".join(expected)
+                + "\n--- printed:\n"
+                + "\n".join(got)
+            )
+    assert not failures, "\n\n".join(failures)
+    if page in ("README.md", "docs/commands.md", "docs/json.md", "docs/fit.md"):
+        assert ran >= 2, f"{page}: its examples were not found"
+
+
+def test_the_examples_left_out_are_on_their_pages():
+    """NOT_RUN names commands as the pages write them: one that is edited
+    must be dropped from it (and then runs) or named again."""
+    commands = {(page, command) for page in PAGES for _, command, _, _ in examples(page)}
+    for key in NOT_RUN:
+        assert key in commands, key
+    for page, folder in HAND_MADE.items():
+        assert any(folder in command for p, command in commands if p == page), page
+
+
+def test_the_example_reader_understands_the_pages():
+    """The parser of examples on what the pages use: a command continued
+    over lines, a comment that gives the file, a `...` that skips lines."""
+    found = {
+        command: (comment, out) for page in PAGES for _, command, comment, out in examples(page)
+    }
+    step = [c for c in found if c.startswith("autograd-cli eval examples/logistic.expr -f json \\")]
+    assert len(step) == 1 and step[0].count("\n") == 3
+    comment, _ = found["autograd-cli check big.expr"]
+    assert comment.startswith("param W = randn(1000, 1000, seed=1)") and comment.endswith(
+        "L = sum(tanh(W @ x + b) ** 2)"
+    )
+    assert _matches(["a", "...", "z"], ["a", "b", "c", "z"])
+    assert _matches(["a", "...", "z"], ["a", "z"])
+    assert not _matches(["a", "...", "z"], ["a", "b"])
+    assert not _matches(["a", "b"], ["a", "c"])
+    assert _matches(["PASS  x.expr   6.4 ms"], ["PASS  x.expr 322.2 ms"])
+    assert not _matches(["PASS  x.expr   6.4 ms"], ["FAIL  x.expr   6.4 ms"])
+
+
+def _hints():
+    """errors.md's list of names and notation from elsewhere, with what the
+    error says to write instead: (what is written, `name` or "words")."""
+    text = " ".join((ROOT / "docs" / "errors.md").read_text().split())
+    sentence = text.split("get what this language writes instead:", 1)[1].split(". ", 1)[0]
+    return re.findall(r'`([^`]+)` → (`[^`]+`|"[^"]+")', sentence)
+
+
+def test_the_hints_errors_md_lists_are_what_the_errors_say():
+    hints = _hints()
+    assert len(hints) >= 10, hints
+    for written, instead in hints:
+        if re.fullmatch(r"\w+", written):
+            program = f"y = {written}(1)"
+        else:
+            program = f"x = [1]; W = [[1]]; y = {written}"
+        result = CliRunner().invoke(app, ["eval", "-e", program], env=CLEAN_ENV)
+        assert result.exit_code == 1 and result.stdout == "", program
+        said = result.stderr.splitlines()[0]
+        if instead.startswith("`"):
+            assert f"(did you mean '{instead[1:-1]}'?)" in said, (program, said)
+        else:
+            assert instead[1:-1] in said, (program, said)
+
+
+# ------------------------------------------------------------------ pictures
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz (dot) is not installed")
+def test_the_seed_graph_picture_is_current(tmp_path):
+    """docs/seed-graph.svg is what `graph | dot -Tsvg` draws today: the same
+    nodes, labels and edges (compared as text, not as layout, which moves
+    between Graphviz versions)."""
+    dot = _shell("autograd-cli graph examples/seed.expr", ROOT)
+    assert dot[0] == 0, dot[1]
+    fresh = subprocess.run(
+        ["dot", "-Tsvg"], input=dot[1].encode(), capture_output=True, check=True
+    ).stdout.decode()
+
+    def texts(svg):
+        return sorted(re.findall(r"<(?:text|title)[^>]*>([^<]*)</", svg))
+
+    assert texts((ROOT / "docs" / "seed-graph.svg").read_text()) == texts(fresh)
+
+
+# --------------------------------------------------------------------- links
+
+
+def _anchors(page):
+    """The #anchors of a page's headings, as GitHub makes them."""
+    found = set()
+    fenced = False
+    for line in page.read_text().split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        heading = None if fenced else re.match(r"^#{1,6}\s+(.*)", line)
+        if heading:
+            slug = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-")
+            anchor, n = slug, 1
+            while anchor in found:
+                anchor, n = f"{slug}-{n}", n + 1
+            found.add(anchor)
+    return found
+
+
+def _links(page):
+    text = re.sub(r"```.*?```", "", (ROOT / page).read_text(), flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    return re.findall(r"\]\(([^)\s]+)\)", text)
+
+
+@pytest.mark.parametrize("page", [*PAGES, "CONTRIBUTING.md"])
+def test_links_and_anchors_resolve(page):
+    source = ROOT / page
+    links = _links(page)
+    assert links or page == "CONTRIBUTING.md"
+    for link in links:
+        if re.match(r"[a-z]+:", link):
+            continue
+        path, _, anchor = link.partition("#")
+        target = (source.parent / path).resolve() if path else source
+        assert target.exists(), f"{page}: {link}: no such file"
+        assert ROOT in target.parents, f"{page}: {link}: outside the repository"
+        if anchor:
+            assert target.suffix == ".md", f"{page}: {link}"
+            assert anchor in _anchors(target), f"{page}: {link}: no such heading"
+
+
+def test_anchors_are_made_as_github_makes_them():
+    page = ROOT / "docs" / "json.md"
+    assert {"json-in---set-json", "json-out---format-json", "functions"} <= _anchors(page)
