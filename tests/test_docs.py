@@ -287,6 +287,37 @@ def test_the_example_reader_understands_the_pages():
     assert not _matches(["PASS  x.expr   6.4 ms"], ["FAIL  x.expr   6.4 ms"])
 
 
+def _bindings(lines):
+    """The lines of a listing that bind, comments and blank lines left out."""
+    return [line.rstrip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _same_line(shown, actual):
+    """A line of a listing against the file's: `...` in it ends the part shown."""
+    if shown.endswith(", ...]"):
+        return actual.startswith(shown[: -len("...]")])
+    return " ".join(shown.split()) == " ".join(actual.split())
+
+
+def test_listings_of_the_examples_are_the_files():
+    """A page's listing of an example (README's seed.expr, fit.md's misra1a
+    and danwood) binds what the file binds, line for line."""
+    files = {
+        p.name: _bindings(p.read_text().split("\n")) for p in (ROOT / "examples").glob("*.expr")
+    }
+    listed = set()
+    for page in PAGES:
+        for line, body in _blocks((ROOT / page).read_text()):
+            shown = _bindings(body)
+            for name, actual in files.items():
+                if shown and actual and _same_line(shown[0], actual[0]):
+                    assert len(shown) == len(actual), f"{page}:{line}: {name}"
+                    for s, a in zip(shown, actual):
+                        assert _same_line(s, a), f"{page}:{line}: {name}: {s!r} is {a!r}"
+                    listed.add(name)
+    assert {"seed.expr", "misra1a.expr", "danwood.expr"} <= listed, listed
+
+
 def _hints():
     """errors.md's list of names and notation from elsewhere, with what the
     error says to write instead: (what is written, `name` or "words")."""
