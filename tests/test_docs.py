@@ -287,6 +287,61 @@ def test_the_example_reader_understands_the_pages():
     assert not _matches(["PASS  x.expr   6.4 ms"], ["FAIL  x.expr   6.4 ms"])
 
 
+def _options(command):
+    """A command's options as its help lists them: {option: choices or None},
+    short forms (-e, -f) included, --help left out."""
+    result = CliRunner().invoke(app, [command, "--help"], env={**CLEAN_ENV, "COLUMNS": "250"})
+    found = {}
+    for row in result.stdout.splitlines():
+        option = re.match(r"│ (?:\* +)?(--[a-z-]+)(?: +(-[a-z]))?(?: +<([a-z0-9|]+)>)?", row)
+        if option and option.group(1) != "--help":
+            long, short, choices = option.groups()
+            choices = choices.split("|") if choices else None
+            found[long] = choices
+            if short:
+                found[short] = choices
+    return found
+
+
+def _synopses():
+    """The synopses of the pages: (page, line, command, text)."""
+    for page in PAGES:
+        for line, body in _blocks((ROOT / page).read_text()):
+            head = re.match(r"autograd-cli (\w+) .*\[", body[0]) if body else None
+            if head:
+                yield page, line, head.group(1), "\n".join(body)
+
+
+def _table_options(page, heading):
+    """The options of the table under `heading` in `page`, from its first column."""
+    text = (ROOT / page).read_text().split(heading, 1)[1]
+    table = text.split("\n\n|", 1)[1].split("\n\n", 1)[0]
+    cells = [re.split(r"(?<!\\)\|", row)[1] for row in table.splitlines()[2:]]
+    return {name for cell in cells for name in re.findall(r"(?<![\w-])--?[a-z][a-z-]*", cell)}
+
+
+def test_synopses_and_option_tables_name_the_options_there_are():
+    """Each synopsis lists every option of its command and no other, with
+    the same choices (`--format table|json`); eval's and test's tables of
+    options describe every option."""
+    seen = set()
+    for page, line, command, text in _synopses():
+        options = _options(command)
+        written = set(re.findall(r"(?<![\w-])--?[a-z][a-z-]*", text)) - {"-"}
+        written |= {"--expr"} if "-e" in written else set()
+        written |= {"-f"} if "--format" in written else set()
+        assert written == set(options), (f"{page}:{line}", written ^ set(options))
+        for name, choices in re.findall(r"(--[a-z-]+) (\w+(?:\\?\|\w+)+)", text):
+            assert choices.replace("\\", "").split("|") == options[name], (page, line, name)
+        seen.add(command)
+    assert {"eval", "fit", "test", "functions", "repl"} <= seen, seen
+    for page, heading, command in [
+        ("docs/commands.md", "## `autograd-cli eval`", "eval"),
+        ("docs/commands.md", "## `autograd-cli test`", "test"),
+    ]:
+        assert _table_options(page, heading) - {"-"} == set(_options(command)), (page, command)
+
+
 def _bindings(lines):
     """The lines of a listing that bind, comments and blank lines left out."""
     return [line.rstrip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
