@@ -1,25 +1,32 @@
 """The documentation against the tool: README.md, CONTRIBUTING.md and docs/.
 
 Every `$ command` of a page's code blocks is run, in the order of the page,
-in a copy of examples/ (a real process through bash, so pipes to jq, head
-and printf work as a reader's shell runs them), and what it prints, stderr
-and stdout as a terminal shows them, must be the lines the page shows
-after it. Times (`1.5 ms`) are compared as times, whatever their digits;
-numbers to the last digits another machine's libm or BLAS may change (and,
-in `NOISY`'s examples, as rounding noise); a line `...` stands for any lines. A file the page names without shipping
-it is made from what the page says it holds: a comment after the command
-(`# param x = [0, 1, 1]; L = sum(relu(x))`), a `$ cat FILE` shown before
-it is used, or, where the page describes it in prose, `PROSE_FILES` below.
-Examples that cannot run here are in `NOT_RUN`, each with its reason, and a
-test keeps that list from going stale. docs/performance.md is left out: its
-figures are measurements.
+in a copy of examples/, and what it prints (stderr and stdout as a terminal
+shows them) must be the lines the page shows after it, with the exit code
+its errors imply. A plain `autograd-cli ...` runs in this process; pipes,
+redirections and output on both streams go through bash, as a reader's
+shell runs them. Times (`1.5 ms`) are compared as times, whatever their
+digits; numbers to the last digits another machine's libm or BLAS may
+change (and, in `NOISY`'s examples, as rounding noise); a line `...`
+stands for any lines. A file the page names without shipping it is made
+from what the page says it holds: a comment after the command
+(`# param x = [0, 1, 1]; L = sum(relu(x))`), a `$ cat FILE` shown before it
+is used, or, where the page describes it in prose, `PROSE_FILES` below.
+Examples that cannot run here are in `NOT_RUN` (with the reason) or on a
+folder made by hand (`HAND_MADE`), and a test keeps those lists from going
+stale. docs/performance.md's examples are left out: they are measurements.
 
-Every relative link and `#anchor` must resolve, anchors as GitHub makes
-them from headings.
+Then what the pages say about the tool itself: synopses and option tables
+against `--help`, listings of the examples against the files, the hints of
+errors.md against the errors, relative links and `#anchors` (as GitHub
+makes them from headings), the paths, modules and names of the source
+that how-it-works.md and CONTRIBUTING.md give, and docs/seed-graph.svg
+against what `graph | dot` draws today.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shlex
@@ -545,3 +552,65 @@ def test_links_and_anchors_resolve(page):
 def test_anchors_are_made_as_github_makes_them():
     page = ROOT / "docs" / "json.md"
     assert {"json-in---set-json", "json-out---format-json", "functions"} <= _anchors(page)
+
+
+# ------------------------------------------------------------ source names
+
+
+def test_how_it_works_maps_every_source_file():
+    """Every module of the package has its row in how-it-works.md's table
+    (a package's modules in its row), and every row names a file there is."""
+    text = (ROOT / "docs" / "how-it-works.md").read_text()
+    rows = {
+        re.match(r"\| `([^`]+)`", row).group(1): row
+        for row in text.splitlines()
+        if row.startswith("| `autograd_cli/")
+    }
+    for name in rows:
+        assert (ROOT / name).exists(), name
+    for path in sorted((ROOT / "autograd_cli").rglob("*.py")):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        name = path.relative_to(ROOT).as_posix()
+        folder = path.parent.relative_to(ROOT).as_posix() + "/"
+        assert (
+            name in rows or f"`{path.name}`" in rows.get(folder, "") or (f"`{path.name}`" in text)
+        ), name
+
+
+def test_the_paths_the_pages_name_exist():
+    pages = [*PAGES, "CONTRIBUTING.md"]
+    named = 0
+    for page in pages:
+        text = (ROOT / page).read_text()
+        for path in re.findall(
+            r"(?<![\w/.])(?:autograd_cli|tests|examples|benchmarks)/[\w./-]*\w", text
+        ):
+            if "NAME" in path:
+                continue
+            assert (ROOT / path).exists(), f"{page}: {path}"
+            named += 1
+    assert named > 50
+
+
+# Names of other libraries the pages give in code style.
+ELSEWHERE = {"least_squares"}
+
+
+@pytest.mark.parametrize("page", ["docs/how-it-works.md", "CONTRIBUTING.md"])
+def test_the_names_of_the_source_the_pages_give_are_defined(page):
+    """A class, constant or function the page names (`Tape`, `READ_LIMIT`,
+    `evaluate_floats`, `KINK_PROGRAMS`) is defined in the package or its
+    tests: a rename has to take the page along."""
+    defined = set()
+    for path in [*(ROOT / "autograd_cli").rglob("*.py"), *(ROOT / "tests").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                defined.add(node.id)
+    text = (ROOT / page).read_text()
+    shape = r"[A-Z][a-z]+(?:[A-Z][a-z]*)+|[A-Z][A-Z_]{2,}|[a-z]+(?:_[a-z0-9]+)+"
+    names = {n for n in re.findall(r"`(\w+)`", text) if re.fullmatch(shape, n)}
+    assert len(names) >= 3, names
+    assert names - ELSEWHERE <= defined, sorted(names - ELSEWHERE - defined)
