@@ -50,7 +50,7 @@ PROSE_FILES = {
     "chain.expr": "x0 = 1.5\n" + "".join(f"x{i} = sin(x{i - 1})\n" for i in range(1, 301)),
     # language.md: the file its warnings quote (line 2) and its JSON shows (x)
     "nan.expr": "x = [1, 0, -1]\ny = sum(log(x))\n",
-    # errors.md: the seed example with b1 misspelt on line 8, as quoted there
+    # errors.md: the seed example with b3 for b1 on line 8, as quoted there
     "model.expr": (ROOT / "examples" / "seed.expr")
     .read_text()
     .replace("c  = w[3] * b1", "c = w[3] * b3"),
@@ -61,11 +61,11 @@ NOT_RUN = {
     (
         "docs/commands.md",
         "autograd-cli eval examples/mlp.expr --format json --timings > /dev/null",
-    ): ("a measurement: what it shows is each phase's time"),
+    ): "a measurement: what it shows is each phase's time",
     (
         "docs/commands.md",
         "autograd-cli graph examples/seed.expr | dot -Tsvg > docs/seed-graph.svg",
-    ): ("test_the_seed_graph_picture_is_current checks the picture"),
+    ): "test_the_seed_graph_picture_is_current checks the picture",
 }
 # (page, command) -> how its numbers compare, where they hold rounding noise
 # that another machine's libm or BLAS changes (see _close): "noise", or
@@ -77,12 +77,12 @@ NOISY = {
     (
         "docs/fit.md",
         "autograd-cli fit examples/misra1a.expr --residuals r --out misra1a.fit.json",
-    ): ("noise"),
+    ): "noise",
     ("docs/fit.md", "cat misra1a.fit.json"): "noise",
     (
         "docs/fit.md",
         "autograd-cli eval examples/misra1a.expr --set-json misra1a.fit.json --wrt b2 --wrt rss",
-    ): ("noise"),
+    ): "noise",
     ("docs/fit.md", "autograd-cli fit examples/danwood.expr --residuals r"): "noise",
     ("docs/fit.md", "autograd-cli fit examples/misra1a.expr --residuals r --format json"): "noise",
 }
