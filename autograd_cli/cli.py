@@ -253,7 +253,7 @@ def repl_command(
     values are printed with the gradients of the newest binding. :help lists
     the commands. With stdin not a terminal: no prompt, and exit 1 if any line
     failed.
-    Example: printf 'param x = 2\ny = x ** 3\n' | autograd-cli repl
+    Example: printf 'param x = 2\\ny = x ** 3\\n' | autograd-cli repl
     """
     from . import repl
 
@@ -422,9 +422,9 @@ def fit_command(
         help="Write the fitted parameters to FILE as JSON, for eval --set-json FILE.",
     ),
 ):
-    """Fit: minimise the scalar target over the params (or --wrt), or with
-    --residuals the sum of squares of a node.
+    """Fit the params: minimise the scalar target, or with --residuals a sum of squares.
 
+    The params are every param, or those --wrt names.
     Ctrl-C stops at the best point so far (exit 130, --out written). A fit
     that does not converge within --steps is a warning (exit 0; --strict: 1).
     Example: autograd-cli fit examples/misra1a.expr --residuals r

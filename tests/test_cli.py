@@ -344,6 +344,24 @@ def test_help(args):
 COMMANDS = ["eval", "check", "hessian", "jacobian", "graph", "explain", "test", "functions", "repl"]
 
 
+def test_help_lists_each_command_on_one_line_with_a_whole_example():
+    """The app's help gives each command one line (the first of its help),
+    and each command's example is one line, as typed: a summary wrapped in
+    the docstring, or a \\n in it that Python turns into a newline, splits
+    them."""
+    text = ok(invoke(["--help"], COLUMNS="200")).stdout
+    rows = text.split("Commands", 1)[1].splitlines()[1:]
+    rows = [row for row in rows[: next(i for i, r in enumerate(rows) if r.startswith("╰"))]]
+    names = [row.split()[1] for row in rows]
+    assert names == COMMANDS[:-3] + ["functions", "repl", "test", "fit"], rows
+    for command in names:
+        help_text = ok(invoke([command, "--help"], COLUMNS="200")).stdout
+        (example,) = [line for line in help_text.splitlines() if "Example:" in line]
+        typed = example.split("Example:", 1)[1].strip()
+        assert "autograd-cli " + command in typed, example
+        assert typed.count("'") % 2 == 0, example
+
+
 @pytest.mark.parametrize("args", [["--help"]] + [[command, "--help"] for command in COMMANDS])
 def test_help_shows_flags_as_flags_and_arguments_by_name(args):
     """Flags take no value, so help shows none after them; arguments show
