@@ -595,3 +595,24 @@ def test_out_never_replaces_a_data_file_the_model_loads(tmp_path, name):
     other = invoke(["fit", path, "--out", tmp_path / "fit.json"])
     assert other.exit_code == 0, other.stderr
     assert strict_json((tmp_path / "fit.json").read_text())["a"] == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("option", ["--set", "--set-json"])
+@pytest.mark.parametrize("name", ["given", "./given", "link"])
+def test_out_never_replaces_a_file_the_command_line_reads(tmp_path, option, name):
+    ext = ".csv" if option == "--set" else ".json"
+    given = tmp_path / f"given{ext}"
+    text = "1\n2\n" if option == "--set" else '{"x": [1, 2]}\n'
+    given.write_text(text)
+    os.link(given, tmp_path / f"link{ext}")
+    path = write(tmp_path, "x = [0, 0]\nparam a = 1\nL = sum((x - a) ** 2)\n", "m.expr")
+    args = ["--set", f"x=@{given.name}"] if option == "--set" else ["--set-json", given.name]
+    with _cwd(tmp_path):
+        result = invoke(["fit", path.name, *args, "--out", name + ext])
+        assert result.exit_code == 2 and result.stdout == ""
+        assert f"is the file {option}" in result.stderr
+        assert given.read_text() == text
+        # The same values fit, written elsewhere: a = 1.5.
+        other = invoke(["fit", path.name, *args, "--out", "fit.json"])
+    assert other.exit_code == 0, other.stderr
+    assert strict_json((tmp_path / "fit.json").read_text())["a"] == pytest.approx(1.5)

@@ -91,6 +91,19 @@ def is_input(out, files) -> bool:
     return False
 
 
+def given_files(sets, set_json):
+    """The files the command line itself has the run read, each with the
+    option that names it: every --set NAME=@PATH's PATH, every --set-json
+    FILE but standard input."""
+    files = []
+    for item in sets:
+        value = item.partition("=")[2].strip()
+        if value.startswith("@"):
+            files.append((value[1:].strip(), f"--set {item.partition('=')[0].strip()}=@"))
+    files += [(path, "--set-json") for path in set_json if path != "-"]
+    return files
+
+
 def _write_out(path, text):
     """Write `fit --out`'s file as `test --junit-xml` writes its report: a
     regular file atomically (readers never see half of it); a FIFO, the
