@@ -275,19 +275,41 @@ def _start_history():
     except ImportError:
         return None
     readline.set_history_length(HISTORY_LENGTH)
-    try:
-        readline.read_history_file(history_path())
-    except (OSError, ValueError):
-        pass
+    path = history_path()
+    if _history_is_a_file(path):
+        try:
+            readline.read_history_file(path)
+        except (OSError, ValueError):
+            pass
     return readline
+
+
+def _history_is_a_file(path: str) -> bool:
+    """Whether the history at `path` may be read and written: missing, or a
+    regular file (links followed) of at most READ_LIMIT bytes.  readline
+    would wait forever on a FIFO, and read or write a device."""
+    import stat
+
+    from .sources import READ_LIMIT
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= READ_LIMIT
 
 
 def _save_history(readline) -> None:
     """Write the history file; a failure (a read-only home) is ignored, as
-    the history is a convenience."""
+    the history is a convenience, and anything but a regular file is left
+    alone."""
     if readline is None:
         return
     path = history_path()
+    if not _history_is_a_file(path):
+        return
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         readline.write_history_file(path)
