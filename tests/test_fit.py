@@ -625,3 +625,34 @@ def test_out_never_replaces_a_file_the_command_line_reads(tmp_path, option, name
         other = invoke(["fit", path.name, *args, "--out", "fit.json"])
     assert other.exit_code == 0, other.stderr
     assert strict_json((tmp_path / "fit.json").read_text())["a"] == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize(
+    "method, residuals, matrix",
+    [
+        ("newton", False, "--method newton's Hessian"),
+        ("bfgs", False, "--method bfgs's estimate of the inverse Hessian"),
+        ("trf", True, "the Jacobian of 'r'"),
+        ("lm", True, "the Jacobian of 'r'"),
+        ("adam", True, "the Jacobian of 'r'"),  # the standard errors need it
+        ("lbfgs", False, None),
+        ("adam", False, None),
+        ("sgd", False, None),
+    ],
+)
+def test_a_matrix_of_the_params_counts_against_max_elements(tmp_path, method, residuals, matrix):
+    # 101 params pass a limit of 10,000; a 101 x 101 matrix of them does not.
+    path = write(tmp_path, "param a = zeros(101)\nr = a - 1\nL = sum(r ** 2)\n")
+    args = ["fit", path, "--method", method, "--steps", "3", "-f", "json"]
+    args += ["--residuals", "r"] if residuals else []
+    result = invoke(args + ["--max-elements", "10000"])
+    if matrix is None:
+        assert result.exit_code == 0, result.stderr
+        return
+    assert result.exit_code == 1 and result.stdout == ""
+    line = result.stderr.splitlines()[0]
+    assert line.startswith(f"{path}:{3 if not residuals else 2}:1: error: {matrix} would have ")
+    assert "10,201 elements (101 × 101), over the limit of 10,000 (--max-elements)" in line
+    at_limit = invoke(args + ["--max-elements", "10201"])
+    assert at_limit.exit_code == 0, at_limit.stderr
+    assert strict_json(at_limit.stdout)["fit"]["objective"]["end"] < 101

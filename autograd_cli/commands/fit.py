@@ -39,7 +39,9 @@ class Fit(Command):
             from ..errors import ExprError
 
             raise ExprError(f"--out {self.out} is a data file the model loads: name another file")
-        job = Job(model, self.settings, self.residuals, options.of, options.wrt)
+        job = Job(
+            model, self.settings, self.residuals, options.of, options.wrt, options.max_elements
+        )
         label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
         with _fit_progress(f"fit {label}", job.settings.steps) as bar:
             fitted = job.run(bar)
