@@ -1164,3 +1164,12 @@ def test_an_option_s_control_characters_are_escaped_in_its_error(tmp_path, args)
     assert not any(c in result.stderr for c in "\x1b\r")
     assert "\nforged" not in result.stderr
 
+
+def test_a_long_out_name_is_cut_in_its_error(tmp_path):
+    name = str(tmp_path / "no-such-folder" / ("a" * 100_000))
+    fit = ["fit", str(ROOT / "examples" / "mlp.expr"), "--steps", "1", "--out", name]
+    result = CliRunner().invoke(app, fit)
+    assert result.exit_code == 74
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("autograd-cli: error: cannot write --out ")
+    assert "characters cut" in line and len(line) < 500

@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 
-from ..errors import display_path, print_diagnostic
+from ..errors import display_path, print_diagnostic, shorten
 from ..process import collector_off
 from ..streams import EXIT_IO, Stop, is_terminal
 from .runner import Command
@@ -118,7 +118,8 @@ def _write_out(path, text):
         write_report(path, text)
     except OSError as e:
         sys.stderr.write(
-            f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}\n"
+            shorten(f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}")
+            + "\n"
         )
         raise Stop(EXIT_IO) from None
 
