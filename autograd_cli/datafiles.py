@@ -92,7 +92,10 @@ def load_given(path: str, max_elements: int, span: Span) -> np.ndarray:
         raise ExprError("--set NAME=@PATH needs the name of a file after '@'", span)
     if "\0" in path:
         raise ExprError("a file name cannot hold a NUL character", span)
-    req = Request(path, display_path(path), path, None, max_elements, span, span, None)
+    # Links are followed (the path is the user's); the file itself is opened
+    # without following one, so the real path is what is opened.
+    real = os.path.realpath(path)
+    req = Request(path, display_path(path), real, None, max_elements, span, span, None)
     return read_request(req)
 
 

@@ -634,6 +634,22 @@ def test_set_at_path_reads_a_value_from_a_file(here, write, want):
     assert eval_doc("m.expr", "--set", f"x=@{rel}")["nodes"]["x"]["value"] == want
 
 
+def test_set_at_path_follows_links_and_refuses_what_they_reach(here):
+    # The path is the user's own: a link to a data file reads that file; a
+    # link to a device or to nothing is refused as the device or the missing
+    # file itself is.
+    (here / "m.expr").write_text("param x = 0\ny = sum(x)\n")
+    (here / "v.csv").write_text("1\n2\n")
+    os.symlink("v.csv", here / "link.csv")
+    assert eval_doc("m.expr", "--set", "x=@link.csv")["nodes"]["x"]["value"] == [1, 2]
+    os.symlink("nowhere.csv", here / "dangling.csv")
+    result = invoke(["eval", "m.expr", "--set", "x=@dangling.csv"])
+    failed(result, "--set:1:3: error: dangling.csv: no such file")
+    os.symlink("/dev/zero", here / "zero.csv")
+    result = invoke(["eval", "m.expr", "--set", "x=@zero.csv"])
+    failed(result, "--set:1:3: error: zero.csv: cannot read the file: it is a device")
+
+
 def test_set_at_path_errors_are_located(here):
     (here / "m.expr").write_text("x = 0\ny = sum(x)\n")
     (here / "bad.csv").write_text("1\nz\n")
