@@ -329,7 +329,10 @@ def _read_text(req: Request, data: bytes, sep: str | None) -> np.ndarray:
     index = _column_index(req, names, width, source, first_offset)
     table = None
     data = text[rows[0][0] :]
-    if data.isascii() and "_" not in data and '"' not in data:
+    # A ragged row (counted cheaply) goes straight to the loop's located
+    # error: numpy would first make every cell of a line of millions.
+    even = sep is None or all(body.count(sep) + 1 == width for _, body in rows)
+    if even and data.isascii() and "_" not in data and '"' not in data:
         # numpy's own parser, where it reads what the loop below would; any
         # row it refuses is then found, and worded, by the loop.
         try:
@@ -352,6 +355,8 @@ def _rows_one_by_one(req, source, rows, sep, width, names):
     its located error."""
     table = np.empty((len(rows), width), dtype=np.float64)
     for r, (offset, body) in enumerate(rows):
+        if _cell_count(body, sep) != width:  # before a ragged row's cells are made
+            _check_row(req, source, offset, body, sep, width, names)
         cells = body.split(sep) if sep is not None else body.split()
         if '"' in body:  # numbers in quotes, as spreadsheets export them
             cells = [_unquote(c.strip(" \t\f\v\r")) for c in cells]
@@ -365,19 +370,57 @@ def _rows_one_by_one(req, source, rows, sep, width, names):
     return table
 
 
+_BLANKS_RE = None
+
+
+def _cell_spans(body: str, sep: str | None):
+    """The (start, end) of each cell of a line, one at a time: a line of
+    millions of cells is counted without holding them."""
+    if sep is None:
+        global _BLANKS_RE
+        if _BLANKS_RE is None:
+            import re
+
+            _BLANKS_RE = re.compile(r"[^ \t\f\v\r]+")
+        for m in _BLANKS_RE.finditer(body):
+            yield m.start(), m.end()
+        return
+    start = 0
+    while True:
+        end = body.find(sep, start)
+        yield start, len(body) if end < 0 else end
+        if end < 0:
+            return
+        start = end + len(sep)
+
+
+def _cell_count(body: str, sep: str | None) -> int:
+    """How many cells a line has, as `_cells` would split it."""
+    if sep is not None:
+        return body.count(sep) + 1
+    return sum(1 for _ in _cell_spans(body, None))
+
+
 def _check_row(req, source, offset, body, sep, width, names):
     """Raise the located error of a row that is ragged or has a cell that
     is not a number."""
-    cells = _cells(body, sep)
-    if len(cells) != width:
+    count = _cell_count(body, sep)
+    if count != width:
         line = source.position(offset)[0]
         first = "the header" if names is not None else "the first row"
-        at = cells[width][0] if len(cells) > width else len(body.rstrip(" \t\f\v\r"))
+        at = len(body.rstrip(" \t\f\v\r"))
+        if count > width:  # the first cell too many
+            import itertools
+
+            start, end = next(itertools.islice(_cell_spans(body, sep), width, None))
+            cell = body[start:end]
+            at = start + len(cell) - len(cell.lstrip(" \t\f\v\r"))
         raise req.in_file(
-            f"ragged rows: line {line} has {len(cells)} cell{'s' * (len(cells) != 1)}, "
-            f"but {first} has {width}",
+            f"ragged rows: line {line} has {count:,} cell{'s' * (count != 1)}, "
+            f"but {first} has {width:,}",
             Span(source, offset + at, offset + max(at + 1, len(body.rstrip()))),
         )
+    cells = _cells(body, sep)
     for pos, cell in cells:
         if not _is_number(_unquote(cell)):
             if not cell:

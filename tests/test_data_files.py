@@ -26,6 +26,7 @@ from autograd_cli.parser import parse
 from autograd_cli.sources import Access
 
 from clitools import invoke, strict_json
+from common import ROOT
 from goldens import CLEAN_ENV, eval_doc, file_line, run_test, summary, write_json
 
 SECRET = "DB_PASSWORD=hunter2-do-not-print"
@@ -798,3 +799,31 @@ def test_set_json_keeps_a_loaded_binding_s_shape(here):
     result = invoke(["eval", "m.expr", "--set-json", "v.json"])
     failed(result, "v.json:1:7: error: 'x' has shape (3,)")
     assert eval_doc("m.expr", "--set-json", "v.json", "--any-shape")["value"] == 3.0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB is Linux's")
+def test_a_ragged_line_of_millions_of_cells_is_found_without_making_them(here):
+    # Two million empty cells on one 2 MB line: each used to become a
+    # string, twice (numpy's try, then the row's check), some 250 MB.
+    (here / "wide.csv").write_text("x\n1" + "," * 2_000_000 + "\n")
+    (here / "m.expr").write_text('x = load("wide.csv")\nL = sum(x)\n')
+    code = (
+        "import resource, sys\n"
+        "from autograd_cli import launch, compiling, datafiles, render, running\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "code = launch.run(['eval', 'm.expr'])\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(code, after - before)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    code, grown_kib = map(int, done.stdout.split())
+    assert code == 1
+    assert "wide.csv:2:3: error: ragged rows: line 2 has 2,000,001 cells, but the" in done.stderr
+    assert grown_kib < 50 * 1024, f"{grown_kib:,} KiB for a 2 MB file"
