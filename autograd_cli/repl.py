@@ -325,9 +325,13 @@ def _read_line(interactive: bool) -> str:
         sys.stderr.write(PROMPT)
         sys.stderr.flush()
         return input()
-    data = sys.stdin.buffer.readline()
+    from .sources import READ_LIMIT
+
+    data = sys.stdin.buffer.readline(READ_LIMIT + 1)
     if not data:
         raise EOFError
+    if len(data) > READ_LIMIT:
+        raise ExprError(f"a line goes on past the {READ_LIMIT:,} bytes autograd-cli reads")
     return data.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
 
 
@@ -337,6 +341,16 @@ def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int
         sys.stderr.write("autograd-cli: error: cannot read standard input: it is closed\n")
         return EXIT_INPUT
     interactive = is_terminal(sys.stdin)
+    if not interactive:
+        from .sources import refuse_unending
+
+        try:
+            refuse_unending(sys.stdin.fileno(), "standard input")
+        except ExprError as e:
+            sys.stderr.write(f"autograd-cli: error: {e.message}\n")
+            return EXIT_INPUT
+        except (OSError, ValueError, AttributeError):  # not a real stream (a test's)
+            pass
     session = Session(dtype, max_elements)
     readline = _start_history() if interactive else None
     if interactive:
@@ -348,6 +362,10 @@ def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int
         while True:
             try:
                 line = _read_line(interactive)
+            except ExprError as e:  # a line too long to hold: the rest is not read
+                sys.stderr.write(f"<repl>:{len(session.lines) + 1}: error: {e.message}\n")
+                session.failed = True
+                break
             except EOFError:
                 if interactive:
                     sys.stderr.write("\n")
