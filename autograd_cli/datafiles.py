@@ -167,9 +167,22 @@ def _read_npy(req: Request) -> np.ndarray:
             raise req.at_call(f"holds records ({dtype}), not numbers")
         if dtype.kind not in "biuf":
             raise req.at_call(f"holds {dtype} values, not real numbers")
+        if any(d < 0 for d in shape):
+            raise req.at_call(
+                f"not a .npy file numpy can read (its header's shape {_fmt(shape)} has "
+                "a negative dimension)"
+            )
         count = math.prod(shape)
         if count > req.max_elements:
             raise _too_many(req, count, shape)
+        # As for zeros(0, 2**62, 2**62): numpy refuses an empty array whose
+        # other dimensions multiply past what an address can hold.
+        extent = math.prod([d for d in shape if d])
+        if extent > req.max_elements:
+            raise req.at_call(
+                f"its header's shape {_fmt(shape)} multiplies to {extent:,} without its "
+                f"zeros, over the limit of {req.max_elements:,} (--max-elements)"
+            )
         if len(shape) > 32:
             raise req.at_call(f"has {len(shape)} dimensions; at most 32 are supported")
         header = f.tell()

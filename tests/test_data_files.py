@@ -243,6 +243,24 @@ def test_npy_size_checked_from_the_header_before_the_data(here):
     assert "cut short" in err.message and "800 bytes" in err.message
 
 
+@pytest.mark.parametrize(
+    "shape, fragment",
+    [
+        ((0, 2**62, 2**62), "multiplies to 21,267,647,932,558,653,966,460,912,964,485,513,216 "),
+        ((0, 20000, 20000), "multiplies to 400,000,000 without its zeros, over the limit"),
+        ((-1,), "not a .npy file numpy can read (its header's shape (-1,) has a negative"),
+        ((3, -4), "not a .npy file numpy can read (its header's shape (3, -4) has a negative"),
+    ],
+)
+def test_npy_header_shapes_numpy_cannot_make_are_refused(here, shape, fragment):
+    # An empty shape passes an element count of 0; numpy then refuses the
+    # array (or a read of negative length) with its own words.
+    (here / "h.npy").write_bytes(npy_header(shape))
+    err = error_of('x = load("h.npy")')
+    assert err.message.startswith("h.npy: ") and fragment in err.message, err.message
+    assert where(err.span)[1:] == (1, 10)
+
+
 @pytest.mark.parametrize("data", [b"", b"\x93NUMPY", b"not numpy at all", b"\x93NUMPY\x09\x00ab"])
 def test_a_broken_npy_file_is_an_error(here, data):
     (here / "b.npy").write_bytes(data)
