@@ -92,7 +92,10 @@ def load_given(path: str, max_elements: int, span: Span) -> np.ndarray:
         raise ExprError("--set NAME=@PATH needs the name of a file after '@'", span)
     if "\0" in path:
         raise ExprError("a file name cannot hold a NUL character", span)
-    req = Request(path, display_path(path), path, None, max_elements, span, span, None)
+    # Links are followed (the path is the user's); the file itself is opened
+    # without following one, so the real path is what is opened.
+    real = os.path.realpath(path)
+    req = Request(path, display_path(path), real, None, max_elements, span, span, None)
     return read_request(req)
 
 
@@ -164,9 +167,22 @@ def _read_npy(req: Request) -> np.ndarray:
             raise req.at_call(f"holds records ({dtype}), not numbers")
         if dtype.kind not in "biuf":
             raise req.at_call(f"holds {dtype} values, not real numbers")
+        if any(d < 0 for d in shape):
+            raise req.at_call(
+                f"not a .npy file numpy can read (its header's shape {_fmt(shape)} has "
+                "a negative dimension)"
+            )
         count = math.prod(shape)
         if count > req.max_elements:
             raise _too_many(req, count, shape)
+        # As for zeros(0, 2**62, 2**62): numpy refuses an empty array whose
+        # other dimensions multiply past what an address can hold.
+        extent = math.prod([d for d in shape if d])
+        if extent > req.max_elements:
+            raise req.at_call(
+                f"its header's shape {_fmt(shape)} multiplies to {extent:,} without its "
+                f"zeros, over the limit of {req.max_elements:,} (--max-elements)"
+            )
         if len(shape) > 32:
             raise req.at_call(f"has {len(shape)} dimensions; at most 32 are supported")
         header = f.tell()
@@ -326,7 +342,10 @@ def _read_text(req: Request, data: bytes, sep: str | None) -> np.ndarray:
     index = _column_index(req, names, width, source, first_offset)
     table = None
     data = text[rows[0][0] :]
-    if data.isascii() and "_" not in data and '"' not in data:
+    # A ragged row (counted cheaply) goes straight to the loop's located
+    # error: numpy would first make every cell of a line of millions.
+    even = sep is None or all(body.count(sep) + 1 == width for _, body in rows)
+    if even and data.isascii() and "_" not in data and '"' not in data:
         # numpy's own parser, where it reads what the loop below would; any
         # row it refuses is then found, and worded, by the loop.
         try:
@@ -349,6 +368,8 @@ def _rows_one_by_one(req, source, rows, sep, width, names):
     its located error."""
     table = np.empty((len(rows), width), dtype=np.float64)
     for r, (offset, body) in enumerate(rows):
+        if _cell_count(body, sep) != width:  # before a ragged row's cells are made
+            _check_row(req, source, offset, body, sep, width, names)
         cells = body.split(sep) if sep is not None else body.split()
         if '"' in body:  # numbers in quotes, as spreadsheets export them
             cells = [_unquote(c.strip(" \t\f\v\r")) for c in cells]
@@ -362,19 +383,57 @@ def _rows_one_by_one(req, source, rows, sep, width, names):
     return table
 
 
+_BLANKS_RE = None
+
+
+def _cell_spans(body: str, sep: str | None):
+    """The (start, end) of each cell of a line, one at a time: a line of
+    millions of cells is counted without holding them."""
+    if sep is None:
+        global _BLANKS_RE
+        if _BLANKS_RE is None:
+            import re
+
+            _BLANKS_RE = re.compile(r"[^ \t\f\v\r]+")
+        for m in _BLANKS_RE.finditer(body):
+            yield m.start(), m.end()
+        return
+    start = 0
+    while True:
+        end = body.find(sep, start)
+        yield start, len(body) if end < 0 else end
+        if end < 0:
+            return
+        start = end + len(sep)
+
+
+def _cell_count(body: str, sep: str | None) -> int:
+    """How many cells a line has, as `_cells` would split it."""
+    if sep is not None:
+        return body.count(sep) + 1
+    return sum(1 for _ in _cell_spans(body, None))
+
+
 def _check_row(req, source, offset, body, sep, width, names):
     """Raise the located error of a row that is ragged or has a cell that
     is not a number."""
-    cells = _cells(body, sep)
-    if len(cells) != width:
+    count = _cell_count(body, sep)
+    if count != width:
         line = source.position(offset)[0]
         first = "the header" if names is not None else "the first row"
-        at = cells[width][0] if len(cells) > width else len(body.rstrip(" \t\f\v\r"))
+        at = len(body.rstrip(" \t\f\v\r"))
+        if count > width:  # the first cell too many
+            import itertools
+
+            start, end = next(itertools.islice(_cell_spans(body, sep), width, None))
+            cell = body[start:end]
+            at = start + len(cell) - len(cell.lstrip(" \t\f\v\r"))
         raise req.in_file(
-            f"ragged rows: line {line} has {len(cells)} cell{'s' * (len(cells) != 1)}, "
-            f"but {first} has {width}",
+            f"ragged rows: line {line} has {count:,} cell{'s' * (count != 1)}, "
+            f"but {first} has {width:,}",
             Span(source, offset + at, offset + max(at + 1, len(body.rstrip()))),
         )
+    cells = _cells(body, sep)
     for pos, cell in cells:
         if not _is_number(_unquote(cell)):
             if not cell:

@@ -175,6 +175,9 @@ class ExprError(Exception):
         self, message: str, span: Span | None = None, notes: Iterable[tuple[Span | None, str]] = ()
     ):
         message = shorten(message)
+        # Messages are one line quoting what the user gave (an --of, a
+        # --wrt), which can hold ESC or a newline: escaped as file names are.
+        message = display_path(message)
         super().__init__(message)
         self.message = message
         self.span = span

@@ -275,19 +275,41 @@ def _start_history():
     except ImportError:
         return None
     readline.set_history_length(HISTORY_LENGTH)
-    try:
-        readline.read_history_file(history_path())
-    except (OSError, ValueError):
-        pass
+    path = history_path()
+    if _history_is_a_file(path):
+        try:
+            readline.read_history_file(path)
+        except (OSError, ValueError):
+            pass
     return readline
+
+
+def _history_is_a_file(path: str) -> bool:
+    """Whether the history at `path` may be read and written: missing, or a
+    regular file (links followed) of at most READ_LIMIT bytes.  readline
+    would wait forever on a FIFO, and read or write a device."""
+    import stat
+
+    from .sources import READ_LIMIT
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= READ_LIMIT
 
 
 def _save_history(readline) -> None:
     """Write the history file; a failure (a read-only home) is ignored, as
-    the history is a convenience."""
+    the history is a convenience, and anything but a regular file is left
+    alone."""
     if readline is None:
         return
     path = history_path()
+    if not _history_is_a_file(path):
+        return
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         readline.write_history_file(path)
@@ -303,9 +325,13 @@ def _read_line(interactive: bool) -> str:
         sys.stderr.write(PROMPT)
         sys.stderr.flush()
         return input()
-    data = sys.stdin.buffer.readline()
+    from .sources import READ_LIMIT
+
+    data = sys.stdin.buffer.readline(READ_LIMIT + 1)
     if not data:
         raise EOFError
+    if len(data) > READ_LIMIT:
+        raise ExprError(f"a line goes on past the {READ_LIMIT:,} bytes autograd-cli reads")
     return data.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
 
 
@@ -315,6 +341,16 @@ def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int
         sys.stderr.write("autograd-cli: error: cannot read standard input: it is closed\n")
         return EXIT_INPUT
     interactive = is_terminal(sys.stdin)
+    if not interactive:
+        from .sources import refuse_unending
+
+        try:
+            refuse_unending(sys.stdin.fileno(), "standard input")
+        except ExprError as e:
+            sys.stderr.write(f"autograd-cli: error: {e.message}\n")
+            return EXIT_INPUT
+        except (OSError, ValueError, AttributeError):  # not a real stream (a test's)
+            pass
     session = Session(dtype, max_elements)
     readline = _start_history() if interactive else None
     if interactive:
@@ -326,6 +362,10 @@ def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int
         while True:
             try:
                 line = _read_line(interactive)
+            except ExprError as e:  # a line too long to hold: the rest is not read
+                sys.stderr.write(f"<repl>:{len(session.lines) + 1}: error: {e.message}\n")
+                session.failed = True
+                break
             except EOFError:
                 if interactive:
                     sys.stderr.write("\n")

@@ -88,10 +88,10 @@ def null_device() -> int:
         return -1
 
 
-def read_capped(fd: int, what: str) -> bytes:
-    """The bytes behind `fd`: a regular file, a pipe or a terminal, up to
-    READ_LIMIT.  Devices such as /dev/zero would never end, and are
-    refused."""
+def refuse_unending(fd: int, what: str) -> os.stat_result:
+    """`fd`'s `os.stat_result`, or an `ExprError` if it is a directory or a
+    device other than a terminal or the null device (/dev/zero would never
+    end)."""
     info = os.fstat(fd)
     mode = info.st_mode
     if stat.S_ISDIR(mode):
@@ -100,7 +100,15 @@ def read_capped(fd: int, what: str) -> bytes:
         raise ExprError(f"cannot read {what}: it is a device, not a file")
     if stat.S_ISBLK(mode):
         raise ExprError(f"cannot read {what}: it is a device, not a file")
-    if stat.S_ISREG(mode) and info.st_size > READ_LIMIT:
+    return info
+
+
+def read_capped(fd: int, what: str) -> bytes:
+    """The bytes behind `fd`: a regular file, a pipe or a terminal, up to
+    READ_LIMIT.  Devices such as /dev/zero would never end, and are
+    refused."""
+    info = refuse_unending(fd, what)
+    if stat.S_ISREG(info.st_mode) and info.st_size > READ_LIMIT:
         raise ExprError(
             f"{what} is {info.st_size:,} bytes, over the {READ_LIMIT:,} bytes autograd-cli reads"
         )

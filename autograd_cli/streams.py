@@ -140,12 +140,45 @@ class _Closed(io.TextIOBase):
         pass
 
 
+class _LostIfUnwritable(io.RawIOBase):
+    """Standard error's descriptor, for diagnostics: a write that fails (a
+    full disk, a terminal that went away) is dropped, not raised, so that
+    losing the diagnostics never changes what the run does or its exit
+    code."""
+
+    def __init__(self, fd):
+        self._fd = fd
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self._fd
+
+    def isatty(self):
+        try:
+            return os.isatty(self._fd)
+        except OSError:
+            return False
+
+    def write(self, data):
+        view = memoryview(data).cast("B")
+        size = len(view)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError:
+            pass
+        return size
+
+
 MAX_COLUMNS = 1000  # wider than any screen; Rich lays text out in memory at this width
 
 
 def prepare():
     """Hold closed standard streams open on the null device, let stdout and
-    stderr spell what their encoding lacks instead of raising, and keep a
+    stderr spell what their encoding lacks instead of raising, let a failed
+    write of stderr lose the diagnostics rather than stop the run, and keep a
     COLUMNS of millions (Rich would lay out help that wide) to a screen's."""
     columns = os.environ.get("COLUMNS")
     if columns is not None:
@@ -170,6 +203,17 @@ def prepare():
         elif name == "stderr":
             sys.stderr = open(fd, "w", encoding="utf-8", closefd=False)
         # stdin stays None: reading it is an error the reader reports.
+    err = sys.stderr
+    if isinstance(err, io.TextIOWrapper):
+        try:
+            sys.stderr = io.TextIOWrapper(
+                _LostIfUnwritable(err.fileno()),
+                encoding=err.encoding,
+                line_buffering=True,
+                write_through=True,
+            )
+        except (OSError, ValueError):
+            pass
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             try:

@@ -26,6 +26,7 @@ from autograd_cli.parser import parse
 from autograd_cli.sources import Access
 
 from clitools import invoke, strict_json
+from common import ROOT
 from goldens import CLEAN_ENV, eval_doc, file_line, run_test, summary, write_json
 
 SECRET = "DB_PASSWORD=hunter2-do-not-print"
@@ -240,6 +241,24 @@ def test_npy_size_checked_from_the_header_before_the_data(here):
     assert "over the limit of 50" in error_of('x = load("s.npy")', max_elements=50).message
     err = error_of('x = load("s.npy")')
     assert "cut short" in err.message and "800 bytes" in err.message
+
+
+@pytest.mark.parametrize(
+    "shape, fragment",
+    [
+        ((0, 2**62, 2**62), "multiplies to 21,267,647,932,558,653,966,460,912,964,485,513,216 "),
+        ((0, 20000, 20000), "multiplies to 400,000,000 without its zeros, over the limit"),
+        ((-1,), "not a .npy file numpy can read (its header's shape (-1,) has a negative"),
+        ((3, -4), "not a .npy file numpy can read (its header's shape (3, -4) has a negative"),
+    ],
+)
+def test_npy_header_shapes_numpy_cannot_make_are_refused(here, shape, fragment):
+    # An empty shape passes an element count of 0; numpy then refuses the
+    # array (or a read of negative length) with its own words.
+    (here / "h.npy").write_bytes(npy_header(shape))
+    err = error_of('x = load("h.npy")')
+    assert err.message.startswith("h.npy: ") and fragment in err.message, err.message
+    assert where(err.span)[1:] == (1, 10)
 
 
 @pytest.mark.parametrize("data", [b"", b"\x93NUMPY", b"not numpy at all", b"\x93NUMPY\x09\x00ab"])
@@ -634,6 +653,22 @@ def test_set_at_path_reads_a_value_from_a_file(here, write, want):
     assert eval_doc("m.expr", "--set", f"x=@{rel}")["nodes"]["x"]["value"] == want
 
 
+def test_set_at_path_follows_links_and_refuses_what_they_reach(here):
+    # The path is the user's own: a link to a data file reads that file; a
+    # link to a device or to nothing is refused as the device or the missing
+    # file itself is.
+    (here / "m.expr").write_text("param x = 0\ny = sum(x)\n")
+    (here / "v.csv").write_text("1\n2\n")
+    os.symlink("v.csv", here / "link.csv")
+    assert eval_doc("m.expr", "--set", "x=@link.csv")["nodes"]["x"]["value"] == [1, 2]
+    os.symlink("nowhere.csv", here / "dangling.csv")
+    result = invoke(["eval", "m.expr", "--set", "x=@dangling.csv"])
+    failed(result, "--set:1:3: error: dangling.csv: no such file")
+    os.symlink("/dev/zero", here / "zero.csv")
+    result = invoke(["eval", "m.expr", "--set", "x=@zero.csv"])
+    failed(result, "--set:1:3: error: zero.csv: cannot read the file: it is a device")
+
+
 def test_set_at_path_errors_are_located(here):
     (here / "m.expr").write_text("x = 0\ny = sum(x)\n")
     (here / "bad.csv").write_text("1\nz\n")
@@ -782,3 +817,31 @@ def test_set_json_keeps_a_loaded_binding_s_shape(here):
     result = invoke(["eval", "m.expr", "--set-json", "v.json"])
     failed(result, "v.json:1:7: error: 'x' has shape (3,)")
     assert eval_doc("m.expr", "--set-json", "v.json", "--any-shape")["value"] == 3.0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB is Linux's")
+def test_a_ragged_line_of_millions_of_cells_is_found_without_making_them(here):
+    # Two million empty cells on one 2 MB line: each used to become a
+    # string, twice (numpy's try, then the row's check), some 250 MB.
+    (here / "wide.csv").write_text("x\n1" + "," * 2_000_000 + "\n")
+    (here / "m.expr").write_text('x = load("wide.csv")\nL = sum(x)\n')
+    code = (
+        "import resource, sys\n"
+        "from autograd_cli import launch, compiling, datafiles, render, running\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "code = launch.run(['eval', 'm.expr'])\n"
+        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(code, after - before)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    code, grown_kib = map(int, done.stdout.split())
+    assert code == 1
+    assert "wide.csv:2:3: error: ragged rows: line 2 has 2,000,001 cells, but the" in done.stderr
+    assert grown_kib < 50 * 1024, f"{grown_kib:,} KiB for a 2 MB file"

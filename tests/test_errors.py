@@ -18,7 +18,7 @@ from autograd_cli.compiling import load
 from autograd_cli.errors import ExprError, Source
 from autograd_cli.running import run
 
-from common import SEED
+from common import ROOT, SEED
 
 # Lark's names for terminals and rules must never reach a user.
 LARK_NAMES = re.compile(
@@ -1138,3 +1138,38 @@ def test_out_of_memory_in_a_real_process_is_exit_1_with_the_place(tmp_path):
         r"pass, computing an array of shape \(100000000,\) \(762\.9 MiB\)",
         done.stderr,
     ), done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fit", "{mlp}", "--residuals", "{name}"],
+        ["fit", "{mlp}", "--of", "{name}"],
+        ["eval", "{mlp}", "--of", "{name}"],
+        ["eval", "{mlp}", "--wrt", "{name}"],
+        ["explain", "{mlp}", "--wrt", "{name}"],
+        ["hessian", "{mlp}", "--wrt", "{name}"],
+        ["jacobian", "{mlp}", "--mode", "forward", "--wrt", "{name}"],
+        ["functions", "{name}"],
+    ],
+)
+def test_an_option_s_control_characters_are_escaped_in_its_error(tmp_path, args):
+    # An --of or --wrt holding ESC must not colour or rewrite the terminal.
+    mlp = str(ROOT / "examples" / "mlp.expr")
+    name = "x\x1b[31m\nforged: ok\r"
+    result = CliRunner().invoke(app, [a.format(mlp=mlp, name=name) for a in args])
+    assert result.exit_code == 1 and result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert "x\\x1b[31m\\nforged: ok\\r" in first
+    assert not any(c in result.stderr for c in "\x1b\r")
+    assert "\nforged" not in result.stderr
+
+
+def test_a_long_out_name_is_cut_in_its_error(tmp_path):
+    name = str(tmp_path / "no-such-folder" / ("a" * 100_000))
+    fit = ["fit", str(ROOT / "examples" / "mlp.expr"), "--steps", "1", "--out", name]
+    result = CliRunner().invoke(app, fit)
+    assert result.exit_code == 74
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("autograd-cli: error: cannot write --out ")
+    assert "characters cut" in line and len(line) < 500

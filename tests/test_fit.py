@@ -497,12 +497,21 @@ def test_out_through_a_link_or_to_a_directory_is_refused(tmp_path):
     assert result.exit_code == 74 and "cannot write --out" in result.stderr
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 def test_out_to_a_device_is_refused_and_the_device_kept(tmp_path):
+    # A node of /dev/full's device in the temporary folder: were it replaced,
+    # the machine's own /dev/full would be untouched.
     path, _ = _fit_file(tmp_path)
-    result = invoke(["fit", path, "--out", "/dev/full"])
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, stat.S_IFCHR | 0o666, os.stat("/dev/full").st_rdev)
+    except (OSError, AttributeError) as e:
+        pytest.skip(f"cannot make a device node here (root only): {e}")
+    result = invoke(["fit", path, "--out", full])
     assert result.exit_code == 74 and "cannot write --out" in result.stderr
-    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    assert result.stdout == ""
+    info = os.lstat(full)
+    assert stat.S_ISCHR(info.st_mode) and info.st_rdev == os.stat("/dev/full").st_rdev
+    assert sorted(os.listdir(tmp_path)) == ["full", "m.expr"]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
@@ -595,3 +604,55 @@ def test_out_never_replaces_a_data_file_the_model_loads(tmp_path, name):
     other = invoke(["fit", path, "--out", tmp_path / "fit.json"])
     assert other.exit_code == 0, other.stderr
     assert strict_json((tmp_path / "fit.json").read_text())["a"] == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize("option", ["--set", "--set-json"])
+@pytest.mark.parametrize("name", ["given", "./given", "link"])
+def test_out_never_replaces_a_file_the_command_line_reads(tmp_path, option, name):
+    ext = ".csv" if option == "--set" else ".json"
+    given = tmp_path / f"given{ext}"
+    text = "1\n2\n" if option == "--set" else '{"x": [1, 2]}\n'
+    given.write_text(text)
+    os.link(given, tmp_path / f"link{ext}")
+    path = write(tmp_path, "x = [0, 0]\nparam a = 1\nL = sum((x - a) ** 2)\n", "m.expr")
+    args = ["--set", f"x=@{given.name}"] if option == "--set" else ["--set-json", given.name]
+    with _cwd(tmp_path):
+        result = invoke(["fit", path.name, *args, "--out", name + ext])
+        assert result.exit_code == 2 and result.stdout == ""
+        assert f"is the file {option}" in result.stderr
+        assert given.read_text() == text
+        # The same values fit, written elsewhere: a = 1.5.
+        other = invoke(["fit", path.name, *args, "--out", "fit.json"])
+    assert other.exit_code == 0, other.stderr
+    assert strict_json((tmp_path / "fit.json").read_text())["a"] == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize(
+    "method, residuals, matrix",
+    [
+        ("newton", False, "--method newton's Hessian"),
+        ("bfgs", False, "--method bfgs's estimate of the inverse Hessian"),
+        ("trf", True, "the Jacobian of 'r'"),
+        ("lm", True, "the Jacobian of 'r'"),
+        ("adam", True, "the Jacobian of 'r'"),  # the standard errors need it
+        ("lbfgs", False, None),
+        ("adam", False, None),
+        ("sgd", False, None),
+    ],
+)
+def test_a_matrix_of_the_params_counts_against_max_elements(tmp_path, method, residuals, matrix):
+    # 101 params pass a limit of 10,000; a 101 x 101 matrix of them does not.
+    path = write(tmp_path, "param a = zeros(101)\nr = a - 1\nL = sum(r ** 2)\n")
+    args = ["fit", path, "--method", method, "--steps", "3", "-f", "json"]
+    args += ["--residuals", "r"] if residuals else []
+    result = invoke(args + ["--max-elements", "10000"])
+    if matrix is None:
+        assert result.exit_code == 0, result.stderr
+        return
+    assert result.exit_code == 1 and result.stdout == ""
+    line = result.stderr.splitlines()[0]
+    assert line.startswith(f"{path}:{3 if not residuals else 2}:1: error: {matrix} would have ")
+    assert "10,201 elements (101 × 101), over the limit of 10,000 (--max-elements)" in line
+    at_limit = invoke(args + ["--max-elements", "10201"])
+    assert at_limit.exit_code == 0, at_limit.stderr
+    assert strict_json(at_limit.stdout)["fit"]["objective"]["end"] < 101

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,44 @@ def test_ctrl_c_stops_a_running_fit_reports_the_best_point_and_exits_130(tmp_pat
     doc = strict_json(at_best.stdout)
     assert {name: doc["nodes"][name]["value"] for name in fitted} == fitted
     assert doc["value"] == pytest.approx(fit["objective"]["end"], rel=1e-12)
+
+
+def test_a_terminal_that_goes_away_loses_the_bar_not_the_fit(tmp_path):
+    # The progress bar's terminal closes while the fit runs (a dropped ssh
+    # session, a closed terminal window): every later write of stderr
+    # fails, and the fit must go on, then report on stdout as ever.
+    quiet = ("NO_COLOR", "FORCE_COLOR", "AUTOGRAD_CLI_DEBUG")
+    env = {k: v for k, v in os.environ.items() if k not in quiet}
+    env.update(TERM="xterm", COLUMNS="200")
+    terminal = Terminal()
+    args = ["fit", str(DANWOOD), "--method", "adam", "--steps", str(STEPS), "--tol", "0"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograd_cli", *args, "-f", "json"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=terminal.slave,
+        cwd=tmp_path,
+        env=env,
+        preexec_fn=_default_sigint,
+    )
+    try:
+        terminal.start()
+        shown = terminal.wait_for(rb"step ([1-9][0-9]*)/%d" % STEPS, WAIT)
+        os.close(terminal.master)  # the terminal is gone: writes to it fail (EIO)
+        terminal.thread.join(WAIT)
+        if shown is None:
+            proc.kill()
+            proc.communicate(timeout=WAIT)
+            pytest.fail("no step shown on the terminal")
+        # Long enough for the bar to be redrawn many times into the void.
+        time.sleep(2)
+        assert proc.poll() is None, "the fit stopped when its terminal went away"
+        proc.send_signal(signal.SIGINT)
+        stdout, _ = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(WAIT)
+    assert proc.returncode == 130
+    fit = strict_json(stdout.decode())["fit"]
+    assert fit["reason"] == "interrupted" and fit["steps"] >= int(shown.group(1))

@@ -5,6 +5,7 @@ through a pseudo-terminal."""
 
 import math
 import os
+import stat
 import subprocess
 import sys
 
@@ -174,6 +175,83 @@ def test_a_history_that_cannot_be_written_is_ignored(monkeypatch, tmp_path):
     readline = pytest.importorskip("readline")
     repl._save_history(readline)  # must not raise
     assert not (blocker / "autograd-cli").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_a_history_that_is_not_a_file_is_neither_read_nor_written(tmp_path, kind):
+    # readline would wait forever for a FIFO's writer; a device is not ours
+    # to write.  Run in a process of its own: a hang fails there, not here.
+    pytest.importorskip("readline")
+    folder = tmp_path / "autograd-cli"
+    folder.mkdir()
+    history = folder / "history"
+    if kind == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs")
+        os.mkfifo(history)
+    elif kind == "device":
+        try:  # /dev/zero's device, made in the temporary folder
+            os.mknod(history, stat.S_IFCHR | 0o666, os.stat("/dev/zero").st_rdev)
+        except (OSError, AttributeError) as e:
+            pytest.skip(f"cannot make a device node here (root only): {e}")
+    else:
+        history.mkdir()
+    before = os.lstat(history)
+    code = "from autograd_cli import repl; repl._save_history(repl._start_history())"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stderr == b"", done.stderr
+    after = os.lstat(history)
+    assert (after.st_mode, after.st_rdev, after.st_ino) == (
+        before.st_mode,
+        before.st_rdev,
+        before.st_ino,
+    )
+    assert os.listdir(folder) == ["history"]
+
+
+def test_a_device_as_stdin_is_refused_at_once(tmp_path):
+    # /dev/zero holds no newline: reading a line of it never ended, until
+    # memory ran out (exit 70).  A node of its device, made here.
+    zero = tmp_path / "zero"
+    try:
+        os.mknod(zero, stat.S_IFCHR | 0o666, os.stat("/dev/zero").st_rdev)
+    except (OSError, AttributeError) as e:
+        pytest.skip(f"cannot make a device node here (root only): {e}")
+    import resource
+
+    def bounded():  # were it read, 2 GiB of address space would end it soon
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    with open(zero, "rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "autograd_cli", "repl"],
+            stdin=stdin,
+            preexec_fn=bounded,
+            capture_output=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    assert done.returncode == 1 and done.stdout == b""
+    assert done.stderr == b"autograd-cli: error: cannot read standard input: it is a device, not a file\n"
+
+
+def test_a_line_past_the_read_limit_stops_the_session(monkeypatch, capsys):
+    import io
+
+    from autograd_cli import sources
+
+    monkeypatch.setattr(sources, "READ_LIMIT", 1000)
+    lines = b"x = 1\ny = " + b"1 + " * 500 + b"1\nz = 2\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines)))
+    assert repl.run() == 1
+    out, err = capsys.readouterr()
+    assert out == "x = 1\n"  # the long line is not run, nor what follows it
+    assert err == "<repl>:2: error: a line goes on past the 1,000 bytes autograd-cli reads\n"
 
 
 def test_ctrl_c_on_a_terminal_drops_the_line_and_goes_on(monkeypatch, capsys):

@@ -78,6 +78,39 @@ def test_closed_stderr_keeps_the_exit_code_of_a_bad_file(tmp_path):
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize(
+    "args, want",
+    [
+        ("eval warn.expr", 0),
+        ("eval warn.expr -f json", 0),
+        ("fit fit.expr --method sgd --steps 2", 0),
+        ("fit fit.expr --method sgd --steps 2 -f json", 0),
+        ("fit bad.expr", 1),
+        ("functions ln", 1),
+        ("graph bad.expr -f tree", 1),
+        ("jacobian bad.expr --mode forward", 1),
+        ("explain bad.expr --wrt a", 1),
+        ("repl < lines.txt", 1),
+    ],
+)
+def test_stderr_on_a_full_disk_loses_only_the_diagnostics(tmp_path, args, want):
+    # Warnings, a fit's "did not converge" and errors all go to stderr: none
+    # of them written, the run and its exit code are the same.
+    (tmp_path / "warn.expr").write_text("param a = 2\nx = log(a - 3)\nL = (a - 1) ** 2 + 0 * x\n")
+    (tmp_path / "bad.expr").write_text("a = 1\nb = a * zz\n")
+    (tmp_path / "fit.expr").write_text("param a = 2\nL = (a - 1) ** 2\n")  # 2 steps: no convergence
+    (tmp_path / "lines.txt").write_text("param w = 2\nz = w ^ 2\nL = w ** 2\n")
+    code, out, err = shell(f"$AG {args}", cwd=tmp_path)
+    assert code == want and err, err
+    full_code, full_out, full_err = shell(f"$AG {args} 2>/dev/full", cwd=tmp_path)
+    assert (full_code, full_err) == (want, "")
+    if "fit" in args or "test" in args:  # timings and the fit's evaluations vary
+        assert bool(full_out) == bool(out)
+    else:
+        assert full_out == out
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
     "args",
     [
         f'eval "{SEED}"',

@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 
-from ..errors import display_path, print_diagnostic
+from ..errors import display_path, print_diagnostic, shorten
 from ..process import collector_off
 from ..streams import EXIT_IO, Stop, is_terminal
 from .runner import Command
@@ -39,7 +39,9 @@ class Fit(Command):
             from ..errors import ExprError
 
             raise ExprError(f"--out {self.out} is a data file the model loads: name another file")
-        job = Job(model, self.settings, self.residuals, options.of, options.wrt)
+        job = Job(
+            model, self.settings, self.residuals, options.of, options.wrt, options.max_elements
+        )
         label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
         with _fit_progress(f"fit {label}", job.settings.steps) as bar:
             fitted = job.run(bar)
@@ -91,6 +93,19 @@ def is_input(out, files) -> bool:
     return False
 
 
+def given_files(sets, set_json):
+    """The files the command line itself has the run read, each with the
+    option that names it: every --set NAME=@PATH's PATH, every --set-json
+    FILE but standard input."""
+    files = []
+    for item in sets:
+        value = item.partition("=")[2].strip()
+        if value.startswith("@"):
+            files.append((value[1:].strip(), f"--set {item.partition('=')[0].strip()}=@"))
+    files += [(path, "--set-json") for path in set_json if path != "-"]
+    return files
+
+
 def _write_out(path, text):
     """Write `fit --out`'s file as `test --junit-xml` writes its report: a
     regular file atomically (readers never see half of it); a FIFO, the
@@ -103,7 +118,8 @@ def _write_out(path, text):
         write_report(path, text)
     except OSError as e:
         sys.stderr.write(
-            f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}\n"
+            shorten(f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}")
+            + "\n"
         )
         raise Stop(EXIT_IO) from None
 

@@ -17,7 +17,7 @@ class Job:
     """A fit ready to run: the `problem`, the `settings` with the method
     chosen, and the names the report gives (`target`, `residuals`)."""
 
-    def __init__(self, model, settings, residuals=None, of=None, wrt=()):
+    def __init__(self, model, settings, residuals=None, of=None, wrt=(), max_elements=None):
         residual_node = target_node = None
         if residuals is not None:
             if of is not None:
@@ -50,6 +50,8 @@ class Job:
                 f"nothing to fit: {', '.join(selection.names)} "
                 f"{'has' if len(selection.names) == 1 else 'have'} no elements"
             )
+        if max_elements is not None:
+            _check_size(problem, method, residuals, max_elements, b.statement.name_span)
         self.start = problem.start()
         start = problem.objective(self.start)
         if not math.isfinite(start):
@@ -73,3 +75,29 @@ class Job:
             self.start,
             dict(self.problem.evaluations),
         )
+
+
+def _check_size(problem, method, residuals, max_elements, span):
+    """Refuse, before the fit, a matrix the method would make of more than
+    `max_elements` elements: the Jacobian of least squares (and of the
+    standard errors reported with --residuals), the Hessian of newton, the
+    inverse-Hessian estimate of bfgs; each grows as the params' count
+    squared, where the params themselves passed the limit."""
+    n, m = problem.size, problem.m
+    no_matrix = "lbfgs, adam and sgd keep no matrix of the params"
+    needs = []
+    if m is not None:
+        hint = f"a target sum({residuals} ** 2) without --residuals: {no_matrix}"
+        needs.append((m * n, f"the Jacobian of '{residuals}'", (m, n), hint))
+    if method == "newton":
+        needs.append((n * n, "--method newton's Hessian", (n, n), no_matrix))
+    elif method == "bfgs":
+        what = "--method bfgs's estimate of the inverse Hessian"
+        needs.append((n * n, what, (n, n), no_matrix))
+    for size, what, (rows, columns), hint in needs:
+        if size > max_elements:
+            raise ExprError(
+                f"{what} would have {size:,} elements ({rows:,} × {columns:,}), over the "
+                f"limit of {max_elements:,} (--max-elements); {hint}",
+                span,
+            )
