@@ -237,7 +237,9 @@ def test_a_device_as_stdin_is_refused_at_once(tmp_path):
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
     assert done.returncode == 1 and done.stdout == b""
-    assert done.stderr == b"autograd-cli: error: cannot read standard input: it is a device, not a file\n"
+    assert done.stderr == (
+        b"autograd-cli: error: cannot read standard input: it is a device, not a file\n"
+    )
 
 
 def test_a_line_past_the_read_limit_stops_the_session(monkeypatch, capsys):
