@@ -453,10 +453,9 @@ def fit_command(
     if out is not None and fit.is_input(out, options.files):
         # Replacing the file being fitted with its parameters would lose the model.
         raise typer.BadParameter("is the file being fitted: name another file", param_hint="--out")
-    for path, option in fit.given_files(options.sets, options.set_json) if out else ():
+    for path, option in fit.given_files(options.sets) if out else ():
         if fit.is_input(out, [path]):
-            # It would lose the values the fit started from (a data file, or
-            # the inputs a --set-json file holds besides the params).
+            # The fitted params would replace the data the fit started from.
             raise typer.BadParameter(
                 f"is the file {option} reads: name another file", param_hint="--out"
             )

@@ -608,7 +608,7 @@ def test_out_never_replaces_a_data_file_the_model_loads(tmp_path, name):
 
 @pytest.mark.parametrize("option", ["--set", "--set-json"])
 @pytest.mark.parametrize("name", ["given", "./given", "link"])
-def test_out_never_replaces_a_file_the_command_line_reads(tmp_path, option, name):
+def test_out_never_replaces_data_the_command_line_reads(tmp_path, option, name):
     ext = ".csv" if option == "--set" else ".json"
     given = tmp_path / f"given{ext}"
     text = "1\n2\n" if option == "--set" else '{"x": [1, 2]}\n'
@@ -618,8 +618,13 @@ def test_out_never_replaces_a_file_the_command_line_reads(tmp_path, option, name
     args = ["--set", f"x=@{given.name}"] if option == "--set" else ["--set-json", given.name]
     with _cwd(tmp_path):
         result = invoke(["fit", path.name, *args, "--out", name + ext])
-        assert result.exit_code == 2 and result.stdout == ""
-        assert f"is the file {option}" in result.stderr
+        # --set's file is data (a usage error); this --set-json file gives
+        # 'x', which is not fitted (an error of the run, before the fit).
+        assert result.exit_code == (2 if option == "--set" else 1) and result.stdout == ""
+        if option == "--set":
+            assert "is the file --set x=@ reads" in result.stderr
+        else:
+            assert "is the --set-json file, which also gives 'x'" in result.stderr
         assert given.read_text() == text
         # The same values fit, written elsewhere: a = 1.5.
         other = invoke(["fit", path.name, *args, "--out", "fit.json"])
@@ -656,3 +661,17 @@ def test_a_matrix_of_the_params_counts_against_max_elements(tmp_path, method, re
     at_limit = invoke(args + ["--max-elements", "10201"])
     assert at_limit.exit_code == 0, at_limit.stderr
     assert strict_json(at_limit.stdout)["fit"]["objective"]["end"] < 101
+
+
+@pytest.mark.parametrize("name", ["start.json", "./start.json", "link.json"])
+def test_out_may_be_the_set_json_file_of_the_params_alone(tmp_path, name):
+    """A warm restart: the params saved by one fit start the next, which
+    saves its own over them (nothing else was in the file)."""
+    start = tmp_path / "start.json"
+    start.write_text('{"a": 0.25}\n')
+    os.link(start, tmp_path / "link.json")
+    path = write(tmp_path, "x = [1, 2]\nparam a = 1\nL = sum((x - a) ** 2)\n", "m.expr")
+    with _cwd(tmp_path):
+        result = invoke(["fit", path.name, "--set-json", "start.json", "--out", name])
+    assert result.exit_code == 0, result.stderr
+    assert strict_json((tmp_path / name).read_text())["a"] == pytest.approx(1.5)

@@ -42,6 +42,8 @@ class Fit(Command):
         job = Job(
             model, self.settings, self.residuals, options.of, options.wrt, options.max_elements
         )
+        if self.out is not None:
+            self._check_set_json(file.given.names_in, job.problem.names)
         label = "<stdin>" if file.path == "-" else os.path.basename(str(file.label))
         with _fit_progress(f"fit {label}", job.settings.steps) as bar:
             fitted = job.run(bar)
@@ -62,6 +64,23 @@ class Fit(Command):
         """Whether the fit ran its --steps with the convergence test off
         (--tol 0), as asked: no warning, no failure."""
         return fitted.settings.tol == 0 and fitted.outcome.reason == "step limit reached"
+
+    def _check_set_json(self, names_in, fitted):
+        """--out may be the --set-json file the fit started from (a warm
+        restart) only when that file holds nothing but the fitted params:
+        anything else in it would be lost."""
+        for path, names in names_in.items():
+            if not is_input(self.out, [path]):
+                continue
+            others = [name for name in names if name not in fitted]
+            if others:
+                from ..errors import ExprError
+
+                raise ExprError(
+                    f"--out {self.out} is the --set-json file, which also gives "
+                    f"{_listed(others)}: the fitted params alone would replace it; "
+                    "name another file"
+                )
 
     def render(self, fitted, out):
         from ..fitting.report import fit_dict, render_fit
@@ -93,17 +112,23 @@ def is_input(out, files) -> bool:
     return False
 
 
-def given_files(sets, set_json):
-    """The files the command line itself has the run read, each with the
-    option that names it: every --set NAME=@PATH's PATH, every --set-json
-    FILE but standard input."""
+def given_files(sets):
+    """The data files the command line itself has the run read, each with
+    the option that names it: every --set NAME=@PATH's PATH.  (A --set-json
+    file may be --out when it holds only the fitted params: see
+    `Fit._check_set_json`.)"""
     files = []
     for item in sets:
         value = item.partition("=")[2].strip()
         if value.startswith("@"):
             files.append((value[1:].strip(), f"--set {item.partition('=')[0].strip()}=@"))
-    files += [(path, "--set-json") for path in set_json if path != "-"]
     return files
+
+
+def _listed(names, most=5):
+    """`names` quoted for a message, the first `most` of them."""
+    shown = ", ".join(f"'{name}'" for name in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def _write_out(path, text):
@@ -118,7 +143,9 @@ def _write_out(path, text):
         write_report(path, text)
     except OSError as e:
         sys.stderr.write(
-            shorten(f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}")
+            shorten(
+                f"autograd-cli: error: cannot write --out {display_path(path)}: {e.strerror or e}"
+            )
             + "\n"
         )
         raise Stop(EXIT_IO) from None

@@ -64,6 +64,7 @@ class Given:
         self.set_json = list(set_json)
         self.any_shape = any_shape
         self.values = []
+        self.names_in = {}  # --set-json file -> the names it gives values to
 
     def read(self):
         """Read the files of --set NAME=@PATH, then the --set-json files;
@@ -79,9 +80,11 @@ class Given:
         by_name = {}
         for path in self.set_json:
             with _reported(path):
-                for value in given_values(read_source(path)):
-                    by_name.pop(value.name, None)
-                    by_name[value.name] = value
+                values = given_values(read_source(path))
+            self.names_in[path] = [value.name for value in values]
+            for value in values:
+                by_name.pop(value.name, None)
+                by_name[value.name] = value
         self.values = list(by_name.values())
 
 
