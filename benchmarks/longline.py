@@ -12,21 +12,22 @@ start-up's as a multiple of the file's size.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
-from harness import alternate, fmt, fmt_ratio, peak_method, ratio, run_process, table, unsteady
+from harness import fmt, fmt_ratio, peak_method, ratio, run_process, table, unsteady
 from workloads import (
     OURS,
     Config,
     Section,
     Target,
+    json_of,
     mib,
     ours_commands,
     progress,
     same_numbers,
     unsteady_note,
+    whole_processes,
     write_input,
 )
 
@@ -92,17 +93,12 @@ def long_line(cfg: Config) -> Section:
 
     small = 1000
     progress(f"long line: checking both programs on a line of {small} terms")
-    answer = os.path.join(cfg.workdir, "answer.json")
     path = write_input(cfg, f"line{small}.expr", line_expr(small))
-    run_process([*argv, "eval", path, "--format", "json"], stdout_path=answer)
-    with open(answer, encoding="utf-8") as f:
-        nodes = json.load(f)["nodes"]
+    nodes = json_of(cfg, [*argv, "eval", path, "--format", "json"])["nodes"]
     want = (nodes["L"]["value"], nodes["p"]["grad"], nodes["q"]["grad"])
     if cfg.has("torch"):
         script = write_input(cfg, f"line{small}_torch.py", line_torch_script(small))
-        run_process([sys.executable, script], stdout_path=answer)
-        with open(answer, encoding="utf-8") as f:
-            doc = json.load(f)
+        doc = json_of(cfg, [sys.executable, script])
         if not same_numbers((doc["value"], doc["p"], doc["q"]), want):
             raise AssertionError(f"long line: PyTorch gives {doc}, autograd-cli {want}")
 
@@ -119,12 +115,8 @@ def long_line(cfg: Config) -> Section:
             write_input(cfg, f"line{n}_torch.py", line_torch_script(n)),
         ]
     progress(f"long line: {n} terms, {len(commands)} processes, {rounds} rounds")
-    results = alternate({k: (lambda a=a: run_process(a)) for k, a in commands.items()}, rounds)
+    results, rows = whole_processes(commands, rounds, ours_name)
     ours = results[ours_name]
-    rows = [
-        [name, fmt(s.median), fmt(mib(s.peak)), fmt_ratio(ratio(s, ours))]
-        for name, s in results.items()
-    ]
     targets = []
     if cfg.has("torch"):
         theirs = results[torch_name]

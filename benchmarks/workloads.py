@@ -82,6 +82,28 @@ def same_numbers(got, want, tol: float = 1e-9) -> bool:
     return all(abs(g - w) <= tol * abs(w) for g, w in zip(got, want))
 
 
+def json_of(cfg: Config, argv: list[str]):
+    """What the process `argv` prints, read as JSON (through a file in the
+    work folder)."""
+    answer = os.path.join(cfg.workdir, "answer.json")
+    run_process(argv, stdout_path=answer)
+    with open(answer, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def whole_processes(commands: dict, rounds: int, ours_name: str) -> tuple[dict, list]:
+    """Run the processes of `commands` ({name: argv}) in alternating rounds:
+    their results by name, and a table's rows of each one's median time,
+    peak memory and time over ours."""
+    results = alternate({k: (lambda a=a: run_process(a)) for k, a in commands.items()}, rounds)
+    ours = results[ours_name]
+    rows = [
+        [name, fmt(s.median), fmt(mib(s.peak)), fmt_ratio(ratio(s, ours))]
+        for name, s in results.items()
+    ]
+    return results, rows
+
+
 def ours_commands() -> dict:
     """How to start autograd-cli: {label: argv}.  The console script is the
     one installed beside this Python, else the one on PATH."""
@@ -497,25 +519,12 @@ def end_to_end(cfg: Config) -> Section:
     # First, on a small chain, both programs must print the same gradients.
     small = 1000
     progress(f"end to end: checking both programs on a chain of {small}")
-    answer = os.path.join(cfg.workdir, "answer.json")
-    run_process(
-        [
-            *argv,
-            "eval",
-            write_input(cfg, f"chain{small}.expr", inputs.chain_expr(small)),
-            "--format",
-            "json",
-        ],
-        stdout_path=answer,
-    )
-    with open(answer, encoding="utf-8") as f:
-        nodes = json.load(f)["nodes"]
+    path = write_input(cfg, f"chain{small}.expr", inputs.chain_expr(small))
+    nodes = json_of(cfg, [*argv, "eval", path, "--format", "json"])["nodes"]
     want = (nodes["p"]["grad"], nodes["q"]["grad"])
     if cfg.has("torch"):
         script = write_input(cfg, f"chain{small}_torch.py", inputs.torch_chain_script(small))
-        run_process([sys.executable, script], stdout_path=answer)
-        with open(answer, encoding="utf-8") as f:
-            doc = json.load(f)
+        doc = json_of(cfg, [sys.executable, script])
         if not same_numbers((doc["p"], doc["q"]), want):
             raise AssertionError(f"end to end: PyTorch gives {doc}, autograd-cli {want}")
 
@@ -534,12 +543,8 @@ def end_to_end(cfg: Config) -> Section:
             write_input(cfg, f"chain{n}_torch.py", inputs.torch_chain_script(n)),
         ]
     progress(f"end to end: N={n}, {len(commands)} processes, {rounds} rounds")
-    results = alternate({k: (lambda a=a: run_process(a)) for k, a in commands.items()}, rounds)
+    results, rows = whole_processes(commands, rounds, ours_name)
     ours = results[ours_name]
-    rows = [
-        [name, fmt(s.median), fmt(mib(s.peak)), fmt_ratio(ratio(s, ours))]
-        for name, s in results.items()
-    ]
     targets = []
     if cfg.has("torch"):
         speedup = ratio(results[torch_name], ours)
