@@ -87,15 +87,15 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_stops_a_running_fit_reports_the_best_point_and_exits_130(tmp_path):
-    out = tmp_path / "best.json"
+def _endless_fit(tmp_path, terminal, *more):
+    """`fit --method adam` on DanWood for STEPS steps without a convergence
+    test, reporting JSON on stdout (a pipe), its bar on `terminal`."""
     quiet = ("NO_COLOR", "FORCE_COLOR", "AUTOGRAD_CLI_DEBUG")
     env = {k: v for k, v in os.environ.items() if k not in quiet}
     env.update(TERM="xterm", COLUMNS="200")
-    terminal = Terminal()
     args = ["fit", str(DANWOOD), "--method", "adam", "--steps", str(STEPS), "--tol", "0"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autograd_cli", *args, "--out", str(out), "-f", "json"],
+    return subprocess.Popen(
+        [sys.executable, "-m", "autograd_cli", *args, *more, "-f", "json"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=terminal.slave,
@@ -103,6 +103,12 @@ def test_ctrl_c_stops_a_running_fit_reports_the_best_point_and_exits_130(tmp_pat
         env=env,
         preexec_fn=_default_sigint,
     )
+
+
+def test_ctrl_c_stops_a_running_fit_reports_the_best_point_and_exits_130(tmp_path):
+    out = tmp_path / "best.json"
+    terminal = Terminal()
+    proc = _endless_fit(tmp_path, terminal, "--out", str(out))
     try:
         terminal.start()
         # `--tol 0`: no convergence test, so the fit steps until stopped.
@@ -149,20 +155,8 @@ def test_a_terminal_that_goes_away_loses_the_bar_not_the_fit(tmp_path):
     # The progress bar's terminal closes while the fit runs (a dropped ssh
     # session, a closed terminal window): every later write of stderr
     # fails, and the fit must go on, then report on stdout as ever.
-    quiet = ("NO_COLOR", "FORCE_COLOR", "AUTOGRAD_CLI_DEBUG")
-    env = {k: v for k, v in os.environ.items() if k not in quiet}
-    env.update(TERM="xterm", COLUMNS="200")
     terminal = Terminal()
-    args = ["fit", str(DANWOOD), "--method", "adam", "--steps", str(STEPS), "--tol", "0"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "autograd_cli", *args, "-f", "json"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=terminal.slave,
-        cwd=tmp_path,
-        env=env,
-        preexec_fn=_default_sigint,
-    )
+    proc = _endless_fit(tmp_path, terminal)
     try:
         terminal.start()
         shown = terminal.wait_for(rb"step ([1-9][0-9]*)/%d" % STEPS, WAIT)
