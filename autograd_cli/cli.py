@@ -441,6 +441,12 @@ def fit_command(
     for flag, given in (("--momentum", momentum is not None), ("--nesterov", nesterov)):
         if given and method is not FitMethod.sgd:
             raise typer.BadParameter("only for --method sgd", param_hint=flag)
+    if nesterov and not momentum:
+        # torch.optim.SGD refuses it too: Nesterov's step is a look-ahead along the momentum.
+        raise typer.BadParameter(
+            "Nesterov momentum needs a momentum: add --momentum M, M above 0",
+            param_hint="--nesterov",
+        )
     for flag, value in (("--lr", lr), ("--momentum", momentum), ("--weight-decay", weight_decay)):
         # The range check refuses nan; inf would be refused only after the file is read.
         if value == float("inf"):

@@ -244,6 +244,8 @@ def test_no_params_is_an_error(tmp_path):
         ["--lr", "0.1"],
         ["--momentum", "0.9", "--method", "adam"],
         ["--nesterov"],
+        ["--method", "sgd", "--nesterov"],
+        ["--method", "sgd", "--nesterov", "--momentum", "0"],
         ["--method", "newtn"],
         ["--steps", "-1"],
         ["--tol", "-1"],
