@@ -235,7 +235,13 @@ def test_first_chars(regex, chars):
 
 
 def test_common_terminals_moved_only_past_ones_that_begin_otherwise():
-    terms = [("EQEQUAL", "=="), ("EQUAL", "="), ("STAR2", r"\*\*"), ("STAR", r"\*"), ("N", "[0-9]+")]
+    terms = [
+        ("EQEQUAL", "=="),
+        ("EQUAL", "="),
+        ("STAR2", r"\*\*"),
+        ("STAR", r"\*"),
+        ("N", "[0-9]+"),
+    ]
     order = lalr.try_first(terms, ("N", "STAR", "EQUAL"), lambda t: t[0], lambda t: t[1])
     # STAR may not pass STAR2 ('*' both): it stays after it; EQUAL stays after EQEQUAL
     assert [t[0] for t in order] == ["N", "EQEQUAL", "EQUAL", "STAR2", "STAR"]

@@ -274,8 +274,19 @@ def test_a_long_line_of_every_kind_makes_the_whole_file_paths_graph(seed):
 
 @pytest.mark.parametrize(
     "term",
-    ["sin(x, x)", "sin(y=x)", 'sin("a")', "[1, 2] + [1, 2, 3]", "-[1, 2] * ones(3)",
-     "sin(zz)", "x * later", "sinn(x)", "x(2)", "(v @ [1, 2])", "zeros(10**9) * 2"],
+    [
+        "sin(x, x)",
+        "sin(y=x)",
+        'sin("a")',
+        "[1, 2] + [1, 2, 3]",
+        "-[1, 2] * ones(3)",
+        "sin(zz)",
+        "x * later",
+        "sinn(x)",
+        "x(2)",
+        "(v @ [1, 2])",
+        "zeros(10**9) * 2",
+    ],
 )
 def test_an_error_in_a_long_line_is_the_whole_file_paths(term):
     terms = ["x * 2", "sin(x)", "-(x)", "v - 1"] * 30
