@@ -38,11 +38,25 @@ from .shapes import fmt_shape
 
 MAX_DIMS = 32
 _MAX_BYTES = 2**63 - 1  # numpy's limit on an array's size in bytes (its intp)
-_BLOCK = 4096  # nodes whose numbers wait in lists at most (see `Compiler._node`)
+_BLOCK = 1024  # nodes whose records wait in a list at most (see `Compiler._node`)
+_WIDTH = 9  # items of a waiting record: op, attrs, label, arity, 2 args, start, end, owner
 _NO_ATTRS = {}  # shared by every node without attributes; never modified
 _ELEMENTWISE = (shapes.broadcast, shapes.same)  # shape rules: the arguments' common shape
 # functions of arrays only, bound positionally in the usual case
 _PLAIN = {name for name, fn in FUNCTIONS.items() if not fn.static and not fn.varargs}
+
+
+def is_elementwise(op) -> bool:
+    """Whether `op`'s result has its arguments' common shape."""
+    return op.shape in _ELEMENTWISE
+
+
+# the elementwise ones of one array (sin, exp, ...): name -> op
+ELEMENTWISE_FUNCTIONS = {
+    name: op_table.OPS[FUNCTIONS[name].op]
+    for name in _PLAIN
+    if len(FUNCTIONS[name].arrays) == 1 and is_elementwise(op_table.OPS[FUNCTIONS[name].op])
+}
 
 
 class Compiler:
@@ -60,11 +74,13 @@ class Compiler:
         self.shapes, self.spans, self.labels = [], Spans(source), []
         self.owners = array("i")  # per node: its binding (an index)
         self.owner = -1
-        # The newest nodes' numbers (their arguments, spans and owners) wait
-        # in lists and go into the arrays a block at a time (`_flush`):
-        # appending to an array costs several times what it does to a list.
-        self._arity, self._first, self._second = [], [], []
-        self._starts, self._ends, self._owners = [], [], []
+        # The newest nodes' ops, attributes, labels and numbers (arguments,
+        # spans and owners) wait in one list, a record of `_WIDTH` items a
+        # node, and go into their columns a block at a time (`_flush`): one
+        # `+=` of a tuple costs less than an append to each column, and
+        # appending to an array several times what it does to a list.
+        self._waiting = []
+        self._full = _BLOCK * _WIDTH  # its length when a block waits
 
     # nodes
 
@@ -83,67 +99,63 @@ class Compiler:
                         needed = True
                         break
         g = len(requires)
-        graph.ops.append(op)
-        graph.attrs.append(attrs or _NO_ATTRS)
         graph.values.append(value)
         requires.append(needed)
         self.shapes.append(shape)
-        self.labels.append(label)
-        starts = self._starts
-        if span.source is self.source:
-            starts.append(span.start)
-            self._ends.append(span.end)
-        else:  # a span of another source (a --set value): in place at once
-            self._flush()
-            self.spans.append(span.span if type(span) is Expr else span)
-        # Args.append, deferred
-        if n == 2:
-            self._arity.append(2)
-            self._first.append(args[0])
-            self._second.append(args[1])
-        elif n == 1:
-            self._arity.append(1)
-            self._first.append(args[0])
-            self._second.append(0)
-        elif n == 0:
-            self._arity.append(0)
-            self._first.append(0)
-            self._second.append(0)
-        else:  # three or more: kept in `Args.more`
-            self._flush()
-            graph.args.append(args)
-            self._owners.append(self.owner)
+        if span.source is self.source and n < 3:
+            waiting = self._waiting
+            attrs = attrs or _NO_ATTRS
+            if n == 2:
+                waiting += (op, attrs, label, 2, args[0], args[1], span.start, span.end, self.owner)
+            elif n == 1:
+                waiting += (op, attrs, label, 1, args[0], 0, span.start, span.end, self.owner)
+            else:
+                waiting += (op, attrs, label, 0, 0, 0, span.start, span.end, self.owner)
+            if len(waiting) >= self._full:
+                self._flush()
             return g
-        self._owners.append(self.owner)
-        if len(self._owners) >= _BLOCK:
-            self._flush()
+        # a span of another source (a --set value), or three or more
+        # arguments (kept in `Args.more`): in place at once
+        self._flush()
+        graph.ops.append(op)
+        graph.attrs.append(attrs or _NO_ATTRS)
+        self.labels.append(label)
+        graph.args.append(args)
+        self.owners.append(self.owner)
+        self.spans.append(span.span if type(span) is Expr else span)
         return g
 
     def _flush(self):
-        """Move the numbers of the newest nodes from their lists into the
-        graph's and the model's arrays."""
-        columns, spans = self.graph.args, self.spans
-        columns.arity.extend(self._arity)
-        self._arity.clear()
-        for array_, waiting in (
-            (columns.first, self._first),
-            (columns.second, self._second),
-            (self.owners, self._owners),
-            (spans.starts, self._starts),
-            (spans.ends, self._ends),
+        """Move the newest nodes' records from the waiting list into the
+        graph's and the model's columns."""
+        waiting = self._waiting
+        if not waiting:
+            return
+        graph, spans = self.graph, self.spans
+        columns = graph.args
+        graph.ops += waiting[0::_WIDTH]
+        graph.attrs += waiting[1::_WIDTH]
+        self.labels += waiting[2::_WIDTH]
+        columns.arity += bytes(waiting[3::_WIDTH])
+        for array_, k in (
+            (columns.first, 4),
+            (columns.second, 5),
+            (spans.starts, 6),
+            (spans.ends, 7),
+            (self.owners, 8),
         ):
-            if waiting:
-                # packed, as extending an array item by item costs as much
-                # as appending each
-                array_.frombytes(struct.pack(f"{len(waiting)}{array_.typecode}", *waiting))
-                waiting.clear()
+            # packed, as extending an array item by item costs as much as
+            # appending each
+            numbers = waiting[k::_WIDTH]
+            array_.frombytes(struct.pack(f"{len(numbers)}{array_.typecode}", *numbers))
+        waiting.clear()
 
     def widen(self, g, start, end):
         """Give node `g` the span from `start` to `end` of the source (the
         brackets around it, read after it was compiled)."""
         k = g - len(self.spans.starts)
         if k >= 0:
-            self._starts[k], self._ends[k] = start, end
+            self._waiting[k * _WIDTH + 6 : k * _WIDTH + 8] = start, end
         else:
             self.spans.starts[g], self.spans.ends[g] = start, end
 
@@ -236,7 +248,52 @@ class Compiler:
     def number(self, e):
         """Compile a number: `const`, for a float (a numpy scalar of the dtype)."""
         e.const = True
-        e.gid = self._node(CONST, (), None, (), e, "number", self.dtype(e.data))
+        if e.source is not self.source:
+            e.gid = self._node(CONST, (), None, (), e, "number", self.dtype(e.data))
+            return
+        # `_node`, inlined: a long line has a number every few operators
+        graph = self.graph
+        requires = graph.requires
+        e.gid = len(requires)
+        graph.values.append(self.dtype(e.data))
+        requires.append(False)
+        self.shapes.append(())
+        waiting = self._waiting
+        waiting += (CONST, _NO_ATTRS, "number", 0, 0, 0, e.start, e.end, self.owner)
+        if len(waiting) >= self._full:
+            self._flush()
+
+    def elementwise(self, e, op, label, x, y=None):
+        """`apply` of `op`, an elementwise op of one argument (`x`) or two,
+        named `label`, for the common case (arguments of one shape, not all
+        constant) with `_node` inlined; any other goes to `apply`."""
+        shapes = self.shapes
+        gx = x.gid
+        shape = shapes[gx]
+        graph = self.graph
+        requires = graph.requires
+        if y is None:
+            if x.const or e.source is not self.source:
+                self.apply(e, op.name, (x,), None, label)
+                return
+            needed = op.is_leaf or requires[gx]
+            gy, arity = 0, 1
+        else:
+            gy = y.gid
+            if (x.const and y.const) or shape != shapes[gy] or e.source is not self.source:
+                self.apply(e, op.name, (x, y), None, label)
+                return
+            needed = op.is_leaf or requires[gx] or requires[gy]
+            arity = 2
+        e.const = False
+        e.gid = len(requires)
+        graph.values.append(None)
+        requires.append(needed)
+        shapes.append(shape)
+        waiting = self._waiting
+        waiting += (op, _NO_ATTRS, label, arity, gx, gy, e.start, e.end, self.owner)
+        if len(waiting) >= self._full:
+            self._flush()
 
     def expr(self, e):
         """Compile `e`, whose arguments are compiled already."""
@@ -478,6 +535,7 @@ class Compiler:
 
     def _shape_of(self, statement):
         """The shape `statement`'s right side has, without keeping its nodes."""
+        self._flush()
         mark = len(self.graph)
         for e in statement.nodes:
             self.expr(e)

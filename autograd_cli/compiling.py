@@ -13,10 +13,11 @@ import time
 
 import numpy as np
 
-from .compiler import Compiler
+from .compiler import ELEMENTWISE_FUNCTIONS, Compiler, is_elementwise
 from .errors import ExprError, Source, Span
 from .lalr import Match, end_of, start_of, text_of
 from .model import Model, lap, suggest
+from .ops import OPS
 from .options import DEFAULT_MAX_ELEMENTS
 from .parser import Builder, Expr, Statement, parse
 from .process import gc_paused
@@ -197,12 +198,18 @@ class _GraphBuilder(Builder):
         return self._compile(e)
 
     def _binary(name):
+        op = OPS[name]
+        elementwise = is_elementwise(op)
+
         def build(self, children):
             x, y = children
             e = Expr("op", name, (), self.source, x.start, y.end)
             if self.direct:  # `_compile`, inlined
                 try:
-                    self.compiler.apply(e, name, children)
+                    if elementwise:
+                        self.compiler.elementwise(e, op, name, x, y)
+                    else:
+                        self.compiler.apply(e, name, children)
                 except (ExprError, MemoryError) as exc:
                     self.failure = [exc, e, None]
                     self.direct = False
@@ -218,6 +225,35 @@ class _GraphBuilder(Builder):
     matmul = _binary("matmul")
     pow = _binary("pow")
     del _binary
+
+    def neg(self, children):
+        if not self.direct:
+            return super().neg(children)
+        tok, x = children
+        e = Expr("op", "neg", (), self.source, start_of(tok), x.end)
+        try:  # `_compile`, inlined
+            self.compiler.elementwise(e, _NEG, "neg", x)
+        except (ExprError, MemoryError) as exc:
+            self.failure = [exc, e, None]
+            self.direct = False
+        return e
+
+    def call(self, children):
+        name, lpar, arguments, rpar = children
+        if self.direct and arguments is not None and len(arguments) == 1:
+            x = arguments[0]  # a call of an elementwise function of one array
+            if type(x) is Expr and x.kind != "string":
+                fname = text_of(name)
+                op = ELEMENTWISE_FUNCTIONS.get(fname)
+                if op is not None:
+                    e = Expr("call", fname, (), self.source, start_of(name), end_of(rpar))
+                    try:  # `_compile` and `Compiler.call`, inlined
+                        self.compiler.elementwise(e, op, fname, x)
+                    except (ExprError, MemoryError) as exc:
+                        self.failure = [exc, e, None]
+                        self.direct = False
+                    return e
+        return super().call(children)
 
     def paren(self, children):
         """The brackets widen the span of what they hold: of its node (the
@@ -280,6 +316,7 @@ class _GraphBuilder(Builder):
         return None  # the statements are the compiler's bindings
 
 
+_NEG = OPS["neg"]
 _builder = _GraphBuilder()
 
 

@@ -1037,14 +1037,14 @@ TABLES = {'actions': {'0': {'$END': [7],
  'end': 8,
  'ignore': ['COMMENT', '__IGNORE_0'],
  'keywords': {'param': 'PARAM'},
- 'regex': '(?P<NUMBER>([0-9]+\\.[0-9]*|\\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?)|(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)|(?P<STRING>"(?:[^"\\\\\n'
+ 'regex': '(?P<NUMBER>([0-9]+\\.[0-9]*|\\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?)|(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)|(?P<__ANON_0>\\*\\*)|(?P<STAR>\\*)|(?P<PLUS>\\+)|(?P<MINUS>\\-)|(?P<SLASH>/)|(?P<LPAR>\\()|(?P<RPAR>\\))|(?P<COMMA>,)|(?P<STRING>"(?:[^"\\\\\n'
           ']|\\\\[^\n'
           '])*")|(?P<__IGNORE_0>[ \t\x0c'
           '\r'
           ']+)|(?P<COMMENT>#[^\n'
           ']*)|(?P<_NL>\r'
           '?\n'
-          ')|(?P<EQEQUAL>==)|(?P<LESSEQUAL><=)|(?P<MOREEQUAL>>=)|(?P<NOTEQUAL>!=)|(?P<__ANON_0>\\*\\*)|(?P<AT>@)|(?P<COLON>:)|(?P<COMMA>,)|(?P<EQUAL>=)|(?P<LESS><)|(?P<LPAR>\\()|(?P<LSQB>\\[)|(?P<MINUS>\\-)|(?P<MORE>>)|(?P<PLUS>\\+)|(?P<RPAR>\\))|(?P<RSQB>\\])|(?P<SEMICOLON>;)|(?P<SLASH>/)|(?P<STAR>\\*)',
+          ')|(?P<EQEQUAL>==)|(?P<LESSEQUAL><=)|(?P<MOREEQUAL>>=)|(?P<NOTEQUAL>!=)|(?P<AT>@)|(?P<COLON>:)|(?P<EQUAL>=)|(?P<LESS><)|(?P<LSQB>\\[)|(?P<MORE>>)|(?P<RSQB>\\])|(?P<SEMICOLON>;)',
  'rules': [[3, 'start', 'start', [[0, True, 0], [1, True, 0], [2, False, 0]], 0],
            [2, 'start', 'start', [[0, True, 0], [1, True, 0]], 0],
            [2, 'start', 'start', [[0, True, 0], [1, False, 0]], 0],

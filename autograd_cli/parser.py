@@ -545,10 +545,15 @@ def _analysis():
     )
 
 
+# The terminals a long line is mostly made of, which the lexer tries first
+# where that matches the same (`lalr.try_first`).
+COMMON = ("NUMBER", "NAME", "__ANON_0", "STAR", "PLUS", "MINUS", "SLASH", "LPAR", "RPAR", "COMMA")
+
+
 def make_tables() -> dict:
     """The parser's tables, read off a fresh Lark analysis of grammar.lark
     (see `lalr.tables_of`)."""
-    return tables_of(_analysis(), _builder)
+    return tables_of(_analysis(), _builder, COMMON)
 
 
 def _load_tables() -> dict:

@@ -7,6 +7,7 @@ accept they build the same statements, node for node, span for span.
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -158,6 +159,94 @@ def test_token_soup(tokens):
 @given(st.text(alphabet="ab=+-*/@()[],:;.e1\n #\r\t\x0cp", max_size=40))
 def test_character_soup(text):
     same_as_lark(text)
+
+
+def fast_tokens(text):
+    """The fast parser's lexer over `text`: (terminal, start, end) of each
+    token it hands the automaton, and where it stopped on a character no
+    terminal matches (None if it did not)."""
+    p = parser._builder.parser or lalr.Parser(parser._load_tables(), parser._builder)
+    tokens, pos, depth = [], 0, 0
+    while pos < len(text):
+        m = p.regex.match(text, pos)
+        if m is None:
+            return tokens, pos
+        kind, pos = m.lastgroup, m.end()
+        if kind in p.skip or (kind == "_NL" and depth):
+            continue
+        kind = p.keywords.get(m[kind], kind) if kind == "NAME" else kind
+        depth += 1 if kind in ("LPAR", "LSQB") else -1 if kind in ("RPAR", "RSQB") and depth else 0
+        tokens.append((kind, m.start(m.lastgroup), pos))
+    return tokens, None
+
+
+def lark_tokens(text):
+    """Lark's lexer over `text`, as `fast_tokens` gives it."""
+    tokens = []
+    try:
+        for tok in parser._lark().lex(text):
+            tokens.append((tok.type, tok.start_pos, tok.end_pos))
+    except UnexpectedInput as e:
+        return tokens, e.pos_in_stream
+    return tokens, None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet='ab_p9=<>!+-*/@()[],:;.eE1\n #\r\t"\\', max_size=40))
+def test_lexer_matches_lark_s(text):
+    """The lexer tries the common terminals first (`lalr.try_first`): the
+    tokens stay those of Lark's order, whatever the characters' neighbours."""
+    assert fast_tokens(text) == lark_tokens(text)
+
+
+def test_first_chars_holds_every_first_character():
+    """What `lalr.first_chars` says a terminal can begin with includes every
+    character a match of it begins with (tried with a few continuations)."""
+    for terminal in parser._analysis().lexer_conf.terminals:
+        regex = terminal.pattern.to_regexp()
+        starts = lalr.first_chars(regex)
+        if starts is None:
+            continue
+        assert starts, regex  # a terminal's match is never empty
+        for code in range(128):
+            for tail in ("", "*", "=", "1", "a", "\n", '"', "e5", "p"):
+                if re.match(regex, chr(code) + tail):
+                    assert chr(code) in starts, (regex, chr(code) + tail)
+
+
+@pytest.mark.parametrize(
+    "regex, chars",
+    [
+        (r"\*\*", "*"),
+        (r"\r?\n", "\r\n"),
+        (r"([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?", ".0123456789"),
+        (r"[ \t]+", " \t"),
+        (r"a?b", "ab"),
+        (r"(?:a|)c", "ac"),
+        (r"a*", None),  # may be empty: anything may follow
+        (r"\w", None),  # a category: not worked out
+        (r"(?i:x)", None),  # flags: not worked out
+        (r"[^x]", None),
+    ],
+)
+def test_first_chars(regex, chars):
+    got = lalr.first_chars(regex)
+    assert got == (None if chars is None else set(chars))
+
+
+def test_common_terminals_moved_only_past_ones_that_begin_otherwise():
+    terms = [
+        ("EQEQUAL", "=="),
+        ("EQUAL", "="),
+        ("STAR2", r"\*\*"),
+        ("STAR", r"\*"),
+        ("N", "[0-9]+"),
+    ]
+    order = lalr.try_first(terms, ("N", "STAR", "EQUAL"), lambda t: t[0], lambda t: t[1])
+    # STAR may not pass STAR2 ('*' both): it stays after it; EQUAL stays after EQEQUAL
+    assert [t[0] for t in order] == ["N", "EQEQUAL", "EQUAL", "STAR2", "STAR"]
+    order = lalr.try_first(terms, ("STAR2", "STAR"), lambda t: t[0], lambda t: t[1])
+    assert [t[0] for t in order] == ["STAR2", "STAR", "EQEQUAL", "EQUAL", "N"]
 
 
 def test_shipped_tables_are_lark_s_analysis_of_the_grammar():

@@ -235,6 +235,68 @@ def test_compiling_as_rules_reduce_keeps_every_span(seed):
     assert graph_of(streamed) == graph_of(load(Source("t.expr", text)))
 
 
+def mixed_line(rng, n):
+    """One long line of terms of every kind a long line is made of: ops on
+    scalars and on arrays of one shape or of shapes that broadcast,
+    constants folded, functions of one array, negations, brackets."""
+    atoms = ["x", "y", "v", "w", "2", "0.5", "(x)", "(-v)", "pi", "c", "[1, 2, 3]"]
+    out = []
+    for _ in range(n):
+        a, b = rng.choice(atoms), rng.choice(atoms)
+        out.append(
+            rng.choice(
+                [
+                    f"{a} {rng.choice(['+', '-', '*', '/', '**'])} {b}",
+                    f"{rng.choice(['sin', 'exp', 'tanh', 'abs', 'sqrt'])}({a})",
+                    f"-{a}",
+                    f"-({a} * {b})",
+                    f"(({a}) - {b})",
+                    f"maximum({a}, {b})",
+                    f"sum({a} * v)",
+                ]
+            )
+        )
+    return (
+        "param x = 0.5\nparam y = -1.25\nparam v = [0.5, 1, 2]\nw = [3, 2, 1]\nc = 2\n"
+        "L = sum(" + " + ".join(out) + ")\n"
+    )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_long_line_of_every_kind_makes_the_whole_file_paths_graph(seed):
+    """The common nodes of a long line are compiled by shortcuts as their
+    rules reduce (`Compiler.number`, `Compiler.elementwise`): the graph is
+    the one the whole-file path makes, node for node and span for span."""
+    text = mixed_line(random.Random(seed), 60)
+    streamed = load(Source("t.expr", text), keep_exprs=False)
+    assert graph_of(streamed) == graph_of(load(Source("t.expr", text)))
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "sin(x, x)",
+        "sin(y=x)",
+        'sin("a")',
+        "[1, 2] + [1, 2, 3]",
+        "-[1, 2] * ones(3)",
+        "sin(zz)",
+        "x * later",
+        "sinn(x)",
+        "x(2)",
+        "(v @ [1, 2])",
+        "zeros(10**9) * 2",
+    ],
+)
+def test_an_error_in_a_long_line_is_the_whole_file_paths(term):
+    terms = ["x * 2", "sin(x)", "-(x)", "v - 1"] * 30
+    terms[57] = term
+    text = "param x = 0.5\nparam v = [1, 2, 3]\nL = " + " + ".join(terms) + "\nlater = 1\n"
+    streamed = error_of(text, keep_exprs=False)
+    assert streamed is not None
+    assert streamed == error_of(text, keep_exprs=True)
+
+
 VARIED = """
 import random, resource, sys
 from autograd_cli.errors import Source
