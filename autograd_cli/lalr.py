@@ -242,7 +242,8 @@ def first_chars(regex: str) -> set | None:
     """The characters a match of `regex` can begin with; None where that is
     not worked out here (any character, then)."""
     try:
-        from re import _constants as sre, _parser as sre_parse
+        from re import _constants as sre
+        from re import _parser as sre_parse
     except ImportError:  # Python 3.10
         import sre_constants as sre
         import sre_parse
