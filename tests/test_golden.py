@@ -1186,3 +1186,32 @@ def test_reader_gone_still_tests_every_file(project):
     root = ET.parse(project / "r.xml").getroot()
     assert int(root.get("tests")) >= 42 and int(root.get("failures")) >= 1
     assert "Traceback" not in proc.stderr
+
+
+def test_a_files_time_counts_no_first_import():
+    """The time `test` reports for a file is its own: nothing is imported
+    while its clock runs, so the first file is not charged the modules
+    every file needs (in a fresh process, as the command runs it)."""
+    script = """
+import sys, time
+from autograd_cli.golden import run
+marks = []
+def clock():
+    marks.append(set(sys.modules))
+    return time.perf_counter()
+run.time = type("T", (), {"perf_counter": staticmethod(clock)})
+outcome = run.check_file(sys.argv[1])
+assert outcome.status == "pass", outcome.reason
+start, end = marks[0], marks[-1]
+# Built-in modules and codecs cost microseconds: not counted.
+cheap = set(sys.builtin_module_names)
+print(sorted(m for m in end - start if m not in cheap and not m.startswith("encodings.")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT / "examples" / "bond.expr")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
