@@ -174,10 +174,10 @@ class ExprError(Exception):
     def __init__(
         self, message: str, span: Span | None = None, notes: Iterable[tuple[Span | None, str]] = ()
     ):
-        message = shorten(message)
         # Messages are one line quoting what the user gave (an --of, a
-        # --wrt), which can hold ESC or a newline: escaped as file names are.
-        message = display_path(message)
+        # --wrt), which can hold ESC or a newline: escaped as file names are,
+        # before the cut, so that the count of characters cut is of those shown.
+        message = shorten(display_path(message))
         super().__init__(message)
         self.message = message
         self.span = span
