@@ -330,7 +330,8 @@ def _read_line(interactive: bool) -> str:
     data = sys.stdin.buffer.readline(READ_LIMIT + 1)
     if not data:
         raise EOFError
-    if len(data) > READ_LIMIT:
+    # A line of READ_LIMIT bytes is read whole, its newline after them.
+    if len(data) > READ_LIMIT and not data.endswith(b"\n"):
         raise ExprError(f"a line goes on past the {READ_LIMIT:,} bytes autograd-cli reads")
     return data.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
 
