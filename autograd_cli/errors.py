@@ -168,7 +168,8 @@ class ExprError(Exception):
     """An error in the user's input, located at `span`.
 
     `notes` are further ``(span, message)`` pairs shown after the error, such
-    as where a name was first bound.  A long message is cut (`shorten`).
+    as where a name was first bound.  The message's control characters are
+    escaped (`display_path`) and a long message is cut (`shorten`).
     """
 
     def __init__(
@@ -176,7 +177,7 @@ class ExprError(Exception):
     ):
         # Messages are one line quoting what the user gave (an --of, a
         # --wrt), which can hold ESC or a newline: escaped as file names are,
-        # before the cut, so that the count of characters cut is of those shown.
+        # then cut once, counting the escaped characters it leaves out.
         message = shorten(display_path(message))
         super().__init__(message)
         self.message = message
