@@ -364,7 +364,7 @@ def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int
             try:
                 line = _read_line(interactive)
             except ExprError as e:  # a line too long to hold: the rest is not read
-                sys.stderr.write(f"<repl>:{len(session.lines) + 1}: error: {e.message}\n")
+                sys.stderr.write(f"{NAME}:{len(session.lines) + 1}: error: {e.message}\n")
                 session.failed = True
                 break
             except EOFError:
