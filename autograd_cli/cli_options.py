@@ -78,7 +78,7 @@ class _Conversion:
         annotation = param.type_descriptor.annotation
         many = param.multiple or param.nargs == -1
         if info.parser is not None or info.clamp:
-            pass
+            pass  # a conversion of the parameter's own: Typer's
         elif value is None:
             result = () if many else None
         elif many and typing.get_origin(annotation) is list and type(value) in (list, tuple):

@@ -168,16 +168,17 @@ class ExprError(Exception):
     """An error in the user's input, located at `span`.
 
     `notes` are further ``(span, message)`` pairs shown after the error, such
-    as where a name was first bound.  A long message is cut (`shorten`).
+    as where a name was first bound.  The message's control characters are
+    escaped (`display_path`) and a long message is cut (`shorten`).
     """
 
     def __init__(
         self, message: str, span: Span | None = None, notes: Iterable[tuple[Span | None, str]] = ()
     ):
-        message = shorten(message)
         # Messages are one line quoting what the user gave (an --of, a
-        # --wrt), which can hold ESC or a newline: escaped as file names are.
-        message = display_path(message)
+        # --wrt), which can hold ESC or a newline: escaped as file names are,
+        # then cut once, counting the escaped characters it leaves out.
+        message = shorten(display_path(message))
         super().__init__(message)
         self.message = message
         self.span = span

@@ -330,7 +330,8 @@ def _read_line(interactive: bool) -> str:
     data = sys.stdin.buffer.readline(READ_LIMIT + 1)
     if not data:
         raise EOFError
-    if len(data) > READ_LIMIT:
+    # A line of READ_LIMIT bytes is read whole, its newline after them.
+    if len(data) > READ_LIMIT and not data.endswith(b"\n"):
         raise ExprError(f"a line goes on past the {READ_LIMIT:,} bytes autograd-cli reads")
     return data.decode("utf-8", errors="surrogateescape").rstrip("\r\n")
 
@@ -363,7 +364,7 @@ def run(dtype: str = "float64", max_elements: int = DEFAULT_MAX_ELEMENTS) -> int
             try:
                 line = _read_line(interactive)
             except ExprError as e:  # a line too long to hold: the rest is not read
-                sys.stderr.write(f"<repl>:{len(session.lines) + 1}: error: {e.message}\n")
+                sys.stderr.write(f"{NAME}:{len(session.lines) + 1}: error: {e.message}\n")
                 session.failed = True
                 break
             except EOFError:

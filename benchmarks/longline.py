@@ -1,13 +1,14 @@
 """Workload 11, `longline`: one statement of many terms.
 
 A generated expression (what a computer algebra system or a code generator
-writes) is a single line of tens of thousands of terms. `autograd-cli eval
-line.expr --format json` against the same sum written as a PyTorch script
-would be: a loop adding one term at a time to 0-d float64 tensors, then
-`backward()`. Whole processes, alternating round by round; both must agree
-on the value and the gradients first, on a short line. Besides time, the
-peak memory of each side, and what autograd-cli's peak adds to its
-start-up's as a multiple of the file's size.
+writes) is a single line of thousands of terms: here 10^5 (10^4 with
+--quick). `autograd-cli eval line.expr --format json` against the same sum
+written as a PyTorch script would be: a loop adding one term at a time to
+0-d float64 tensors, then `backward()`. Whole processes, alternating round
+by round; where PyTorch is installed, both must agree on the value and the
+gradients first, on a short line. Besides time, the peak memory of each
+side, and what autograd-cli's peak adds to its start-up's as a multiple of
+the file's size.
 """
 
 from __future__ import annotations

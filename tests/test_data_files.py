@@ -845,3 +845,17 @@ def test_a_ragged_line_of_millions_of_cells_is_found_without_making_them(here):
     assert code == 1
     assert "wide.csv:2:3: error: ragged rows: line 2 has 2,000,001 cells, but the" in done.stderr
     assert grown_kib < 50 * 1024, f"{grown_kib:,} KiB for a 2 MB file"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\f\v\r\x1c\x1f\xa0\u2003ab1,é", max_size=40), st.integers(1, 8))
+def test_a_line_s_cells_are_counted_as_they_are_split(body, size):
+    # Counted a part of the line at a time (parts of `size` here, so that
+    # cells and blanks fall across the parts' ends): the count is still
+    # that of the cells the row's check makes.
+    from unittest import mock
+
+    from autograd_cli import datafiles
+
+    with mock.patch.object(datafiles, "_COUNTED", size):
+        assert datafiles._cell_count(body, None) == len(datafiles._cells(body, None))

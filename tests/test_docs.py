@@ -559,7 +559,8 @@ def test_anchors_are_made_as_github_makes_them():
 
 def test_how_it_works_maps_every_source_file():
     """Every module of the package has its row in how-it-works.md's table
-    (a package's modules in its row), and every row names a file there is."""
+    (a package's modules in its row, a generated module in its generator's),
+    and every row names a file there is."""
     text = (ROOT / "docs" / "how-it-works.md").read_text()
     rows = {
         re.match(r"\| `([^`]+)`", row).group(1): row
@@ -573,9 +574,11 @@ def test_how_it_works_maps_every_source_file():
             continue
         name = path.relative_to(ROOT).as_posix()
         folder = path.parent.relative_to(ROOT).as_posix() + "/"
-        assert (
-            name in rows or f"`{path.name}`" in rows.get(folder, "") or (f"`{path.name}`" in text)
-        ), name
+        # A generated module is named in its generator's row; a mention in
+        # the prose would be no map of it.
+        named = [rows.get(folder, "")]
+        named += rows.values() if folder == "autograd_cli/" else []
+        assert name in rows or any(f"`{path.name}`" in row for row in named), name
 
 
 def test_the_paths_the_pages_name_exist():

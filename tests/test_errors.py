@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from autograd_cli.cli import app
 from autograd_cli.compiling import load
-from autograd_cli.errors import ExprError, Source
+from autograd_cli.errors import MESSAGE_WIDTH, ExprError, Source, display_path
 from autograd_cli.running import run
 
 from common import ROOT, SEED
@@ -1173,3 +1173,15 @@ def test_a_long_out_name_is_cut_in_its_error(tmp_path):
     (line,) = result.stderr.splitlines()
     assert line.startswith("autograd-cli: error: cannot write --out ")
     assert "characters cut" in line and len(line) < 500
+
+
+def test_a_long_message_s_cut_counts_the_escaped_characters():
+    # Escaped first, then cut: the count said is of what the escapes
+    # would have shown, and the message stays within its width.
+    given = "--of " + "\x1b" * 1000 + " in model.expr"
+    message = ExprError(given).message
+    cut = re.search(r"… \(([0-9,]+) characters cut\) …", message)
+    assert cut and "\x1b" not in message
+    shown = len(message) - len(cut.group(0))
+    assert shown + int(cut.group(1).replace(",", "")) == len(display_path(given))
+    assert len(message) <= MESSAGE_WIDTH + len(cut.group(0))

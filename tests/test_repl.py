@@ -256,6 +256,20 @@ def test_a_line_past_the_read_limit_stops_the_session(monkeypatch, capsys):
     assert err == "<repl>:2: error: a line goes on past the 1,000 bytes autograd-cli reads\n"
 
 
+def test_a_line_of_the_read_limit_is_read(monkeypatch, capsys):
+    import io
+
+    from autograd_cli import sources
+
+    monkeypatch.setattr(sources, "READ_LIMIT", 1000)
+    line = b"y = 1" + b" " * 995  # 1,000 bytes, then its newline
+    lines = b"x = 1\n" + line + b"\nz = 2\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines)))
+    assert repl.run() == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == ("x = 1\ny = 1\nz = 2\n", "")
+
+
 def test_ctrl_c_on_a_terminal_drops_the_line_and_goes_on(monkeypatch, capsys):
     """As in Python's REPL: Ctrl-C while typing (or computing) drops that
     line, says KeyboardInterrupt, and the session goes on; Ctrl-D ends it

@@ -272,6 +272,18 @@ def test_a_long_line_of_every_kind_makes_the_whole_file_paths_graph(seed):
     assert graph_of(streamed) == graph_of(load(Source("t.expr", text)))
 
 
+def test_a_line_of_many_blocks_makes_the_whole_file_paths_graph():
+    """Past `_BLOCK` nodes the waiting records go into the columns while
+    the line is read: a bracket closed just after its node moved there
+    widens it there (here every node is bracketed: each sum, each term)."""
+    terms = ["(x * y)", "(-x)", "(sin(y))", "(x ** 2)"] * 400
+    line = "(" * len(terms) + "x" + "".join(f" + {term})" for term in terms)
+    text = "param x = 0.5\nparam y = 2\nL = " + line + "\n"
+    streamed = load(Source("t.expr", text), keep_exprs=False)
+    assert len(streamed.graph) > 2 * compiler._BLOCK
+    assert graph_of(streamed) == graph_of(load(Source("t.expr", text)))
+
+
 @pytest.mark.parametrize(
     "term",
     [
