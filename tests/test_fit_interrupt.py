@@ -7,6 +7,7 @@ No timing is assumed: the signal is sent once the progress bar shows that
 steps are being taken, and every wait has a generous timeout, so the test
 holds on a loaded machine."""
 
+import contextlib
 import os
 import re
 import signal
@@ -87,6 +88,17 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@contextlib.contextmanager
+def _reaped(proc):
+    """Kill `proc` on the way out if it still runs (after a failure)."""
+    try:
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(WAIT)
+
+
 def _endless_fit(tmp_path, terminal, *more):
     """`fit --method adam` on DanWood for STEPS steps without a convergence
     test, reporting JSON on stdout (a pipe), its bar on `terminal`."""
@@ -109,7 +121,7 @@ def test_ctrl_c_stops_a_running_fit_reports_the_best_point_and_exits_130(tmp_pat
     out = tmp_path / "best.json"
     terminal = Terminal()
     proc = _endless_fit(tmp_path, terminal, "--out", str(out))
-    try:
+    with _reaped(proc):
         terminal.start()
         # `--tol 0`: no convergence test, so the fit steps until stopped.
         # A step above 0 on the bar means the optimiser is in its loop.
@@ -121,10 +133,6 @@ def test_ctrl_c_stops_a_running_fit_reports_the_best_point_and_exits_130(tmp_pat
             pytest.fail(f"no step shown on the terminal:\n{terminal.text(WAIT)}")
         proc.send_signal(signal.SIGINT)
         stdout, _ = proc.communicate(timeout=WAIT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(WAIT)
     stderr = terminal.text(WAIT)
 
     assert proc.returncode == 130, stderr
@@ -157,7 +165,7 @@ def test_a_terminal_that_goes_away_loses_the_bar_not_the_fit(tmp_path):
     # fails, and the fit must go on, then report on stdout as ever.
     terminal = Terminal()
     proc = _endless_fit(tmp_path, terminal)
-    try:
+    with _reaped(proc):
         terminal.start()
         shown = terminal.wait_for(rb"step ([1-9][0-9]*)/%d" % STEPS, WAIT)
         os.close(terminal.master)  # the terminal is gone: writes to it fail (EIO)
@@ -171,10 +179,6 @@ def test_a_terminal_that_goes_away_loses_the_bar_not_the_fit(tmp_path):
         assert proc.poll() is None, "the fit stopped when its terminal went away"
         proc.send_signal(signal.SIGINT)
         stdout, _ = proc.communicate(timeout=WAIT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(WAIT)
     assert proc.returncode == 130
     fit = strict_json(stdout.decode())["fit"]
     assert fit["reason"] == "interrupted" and fit["steps"] >= int(shown.group(1))
