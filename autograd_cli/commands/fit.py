@@ -10,7 +10,7 @@ import sys
 from ..errors import display_path, print_diagnostic, shorten
 from ..process import collector_off
 from ..streams import EXIT_IO, Stop, is_terminal
-from .runner import Command
+from .runner import Command, at_path
 
 # What a shell reports for a process stopped by Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
@@ -119,9 +119,9 @@ def given_files(sets):
     `Fit._check_set_json`.)"""
     files = []
     for item in sets:
-        value = item.partition("=")[2].strip()
-        if value.startswith("@"):
-            files.append((value[1:].strip(), f"--set {item.partition('=')[0].strip()}=@"))
+        found = at_path(item)
+        if found is not None:
+            files.append((found[1], f"--set {item.partition('=')[0].strip()}=@"))
     return files
 
 

@@ -32,24 +32,33 @@ def parse_sets(sets):
     return [(item.partition("=")[0].strip(), Source("--set", item)) for item in sets]
 
 
+def at_path(text):
+    """For a --set NAME=@PATH argument `text`: the offset of its '@' and the
+    PATH; None for a --set of a value."""
+    eq = text.find("=") + 1
+    if not eq:
+        return None
+    at = eq + len(text[eq:]) - len(text[eq:].lstrip())
+    return (at, text[at + 1 :].strip()) if text[at : at + 1] == "@" else None
+
+
 def read_at_sets(sets, max_elements):
     """`sets` from `parse_sets` with each --set NAME=@PATH's file read: its
     Source becomes a `GivenValue` of the array in the file."""
     out = []
     for name, source in sets:
         text = source.text
-        eq = text.index("=") + 1
-        at = eq + len(text[eq:]) - len(text[eq:].lstrip())
-        if text[at : at + 1] != "@":
+        found = at_path(text)
+        if found is None:
             out.append((name, source))
             continue
+        at, path = found
         from ..datafiles import load_given
         from ..jsonin import GivenValue
 
         span = Span(source, at, len(text))
-        path = text[at + 1 :].strip()
         array = load_given(path, max_elements, span)
-        out.append((name, GivenValue(name, array, Span(source, 0, max(1, eq - 1)), span)))
+        out.append((name, GivenValue(name, array, Span(source, 0, max(1, text.index("="))), span)))
     return out
 
 
